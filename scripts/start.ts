@@ -1,0 +1,63 @@
+// `npm start`: both upstream simulators plus the worker under `wrangler dev`, wired together, no hand edits.
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { startSimulators } from "../simulator/server";
+
+const port = Number(process.env.PORT ?? 8787);
+const origin = `http://127.0.0.1:${port}`;
+
+if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
+const demoKey = /^API_KEYS="?([^,"\n]+)/m.exec(readFileSync(".dev.vars", "utf8"))?.[1] ?? "(see API_KEYS in .dev.vars)";
+
+const sims = await startSimulators({
+  inkitPort: Number(process.env.SIM_INKIT_PORT ?? 4010),
+  eightByEightPort: Number(process.env.SIM_8X8_PORT ?? 4020),
+});
+
+const worker: ChildProcess = spawn(
+  "node_modules/.bin/wrangler",
+  [
+    "dev",
+    "--ip=127.0.0.1",
+    `--port=${port}`,
+    "--test-scheduled",
+    "--show-interactive-dev-session=false",
+    `--var=INKIT_BASE_URL:${sims.inkitUrl}`,
+    `--var=EIGHTBYEIGHT_BASE_URL:${sims.eightByEightUrl}`,
+  ],
+  { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+);
+
+let stopping = false;
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  worker.kill("SIGTERM");
+  await sims.close();
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
+worker.on("exit", (code) => void stop(code ?? 1));
+
+async function waitForHealth(): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${origin}/healthz`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("the worker did not become healthy within 150 s");
+}
+
+await waitForHealth();
+console.log(`
+  tributary is running
+    API           ${origin}/v1
+    Docs          ${origin}/docs
+    OpenAPI       ${origin}/openapi.json
+    Demo API key  ${demoKey}
+    Simulators    Inkit ${sims.inkitUrl}   8x8 ${sims.eightByEightUrl}   (admin API under /__admin)
+
+  try: curl -H "Authorization: Bearer ${demoKey}" ${origin}/healthz
+`);

@@ -1,0 +1,62 @@
+import { z } from "@hono/zod-openapi";
+import { type ProblemType, problemTypes, problemTypeUri } from "../http/problem";
+
+export const FieldErrorSchema = z
+  .object({
+    in: z.enum(["query", "path", "header", "body", "cursor"]),
+    name: z.string().openapi({ example: "limit" }),
+    message: z.string().openapi({ example: "Too big: expected number to be <=500" }),
+  })
+  .openapi("FieldError");
+
+export const UpstreamErrorSchema = z
+  .object({
+    provider: z.enum(["inkit", "8x8"]),
+    status: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "HTTP status the upstream answered with, null when it never answered." }),
+    code: z
+      .union([z.string(), z.number()])
+      .nullable()
+      .openapi({ description: "The upstream's own error code, when it sent one." }),
+    error_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "The upstream's error id (8x8 `errorId`), for support requests." }),
+  })
+  .openapi("UpstreamError");
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({
+      example: problemTypeUri("validation-error"),
+      description: "URI reference naming the problem type; GET it for a description.",
+    }),
+    title: z.string().openapi({ example: "Invalid request" }),
+    status: z.number().int().openapi({ example: 400 }),
+    detail: z.string().openapi({ example: "Query parameter limit: Too big: expected number to be <=500" }),
+    instance: z.string().optional().openapi({ example: "/v1/inkit/runs" }),
+    request_id: z.string().nullable().openapi({ example: "8f14e45f-ceea-467f-a0e6-0b6e5a3c8b1d" }),
+    errors: z.array(FieldErrorSchema).optional(),
+    upstream: UpstreamErrorSchema.optional(),
+  })
+  .openapi("Problem", { description: "An RFC 9457 problem document. Every non-2xx response is one." });
+
+const problemContent = { "application/problem+json": { schema: ProblemSchema } };
+
+const describe = (types: ProblemType[]) => types.map((t) => `\`${t}\` (${problemTypes[t].title})`).join(", ");
+
+/** A named error response for route definitions. */
+export const problemResponseFor = (description: string) => ({ description, content: problemContent });
+
+/** Error responses shared by every authenticated route; spread into `responses`. */
+export const authErrorResponses = {
+  400: problemResponseFor(
+    `Invalid input: ${describe(["validation-error"])}. Every offending parameter is listed in \`errors\`.`,
+  ),
+  401: problemResponseFor("Missing or wrong API key. Carries `WWW-Authenticate: Bearer`."),
+  500: problemResponseFor("Unexpected error. No internals are disclosed; quote `request_id` when reporting it."),
+  503: problemResponseFor("The service is not configured to accept keys (`API_KEYS` unset): it fails closed."),
+} as const;
