@@ -1,0 +1,119 @@
+import { z } from "@hono/zod-openapi";
+import { ProblemError } from "../http/problem";
+import { fromBase64Url, toBase64Url } from "./base64url";
+
+/**
+ * What a cursor carries. Positions are item offsets per source, never upstream page numbers,
+ * so one scheme serves the page model (Inkit) and the offset model (8x8) alike.
+ */
+export const CursorPayloadSchema = z.object({
+  /** Format version. */
+  v: z.literal(1),
+  /** Route id the cursor was issued by. */
+  r: z.string(),
+  /** Digest binding the cursor to the caller, its upstream credential and the path parameters. */
+  b: z.string(),
+  /** The canonical filters and sort of the walk, so later requests may omit them. */
+  f: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  /** Limit of the page that issued the cursor: the default for the next request. */
+  l: z.number().int().min(1),
+  /** Direction: `n` reads forward from `o`, `p` reads the page that ends just before `o`. */
+  d: z.enum(["n", "p"]),
+  /** Item offset per source: where a forward page starts, or where a backward page ends. */
+  o: z.array(z.number().int().min(0)),
+  /** Per-source hints learned from the upstream (e.g. a page-size cap); opaque here. */
+  h: z.array(z.number().int().min(0)),
+  /** Anchor: id and created_at of the item just before `o` (forward) or at `o` (backward). */
+  a: z.tuple([z.string(), z.string()]).nullable(),
+  /** Snapshot time (unix ms) of the walk: items created after it are new arrivals. */
+  s: z.number().int(),
+  /** Issue time (unix s). */
+  t: z.number().int(),
+});
+
+export type CursorPayload = z.infer<typeof CursorPayloadSchema>;
+
+export interface CursorKey {
+  id: string;
+  key: CryptoKey;
+}
+
+const encoder = new TextEncoder();
+const MAC_BYTES = 16;
+
+/**
+ * Parses `CURSOR_SECRET`: comma-separated `kid:secret` pairs. The first signs new cursors;
+ * the rest still verify, so a secret can be rotated without breaking live cursors.
+ */
+export async function cursorKeys(secret: string | undefined): Promise<CursorKey[]> {
+  const entries = (secret ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (entries.length === 0) {
+    throw new ProblemError("service-unavailable", {
+      detail: "Paging is not configured for this deployment (CURSOR_SECRET is unset).",
+    });
+  }
+  return Promise.all(
+    entries.map(async (entry, i) => {
+      const sep = entry.indexOf(":");
+      const [id, raw] = sep > 0 ? [entry.slice(0, sep), entry.slice(sep + 1)] : [`k${i}`, entry];
+      const key = await crypto.subtle.importKey("raw", encoder.encode(raw), { name: "HMAC", hash: "SHA-256" }, false, [
+        "sign",
+      ]);
+      return { id, key };
+    }),
+  );
+}
+
+async function mac(key: CryptoKey, data: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(data))).slice(0, MAC_BYTES);
+}
+
+/** Seals a payload as `kid.payload.mac`, all URL-safe. */
+export async function sealCursor(payload: CursorPayload, keys: CursorKey[]): Promise<string> {
+  const signer = keys[0];
+  if (!signer) throw new Error("no cursor key");
+  const body = `${signer.id}.${toBase64Url(encoder.encode(JSON.stringify(payload)))}`;
+  return `${body}.${toBase64Url(await mac(signer.key, body))}`;
+}
+
+const invalid = (detail: string) =>
+  new ProblemError("invalid-cursor", { detail: `${detail} Restart from the first page.` });
+
+/** Verifies and decodes a cursor. Any modification is a 400, never a wrong page. */
+export async function openCursor(
+  token: string,
+  keys: CursorKey[],
+  maxAgeSeconds: number,
+  now: number,
+): Promise<CursorPayload> {
+  const parts = token.split(".");
+  if (parts.length !== 3 || token.length > 4096) throw invalid("The cursor is malformed.");
+  const [kid, body, tag] = parts as [string, string, string];
+  const key = keys.find((k) => k.id === kid);
+  if (!key) throw invalid("The cursor was signed with a key this deployment no longer accepts.");
+  let presented: Uint8Array;
+  try {
+    presented = fromBase64Url(tag);
+  } catch {
+    throw invalid("The cursor is malformed.");
+  }
+  const expected = await mac(key.key, `${kid}.${body}`);
+  if (presented.length !== expected.length || !crypto.subtle.timingSafeEqual(presented, expected)) {
+    throw invalid("The cursor was modified or is corrupt.");
+  }
+  let payload: CursorPayload;
+  try {
+    payload = CursorPayloadSchema.parse(JSON.parse(new TextDecoder().decode(fromBase64Url(body))));
+  } catch {
+    throw invalid("The cursor is not in a format this version understands.");
+  }
+  if (now / 1000 - payload.t > maxAgeSeconds) {
+    throw new ProblemError("cursor-expired", {
+      detail: `The cursor is older than its ${Math.round(maxAgeSeconds / 3600)} h lifetime. Restart from the first page without a cursor.`,
+    });
+  }
+  return payload;
+}

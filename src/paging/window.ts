@@ -1,0 +1,100 @@
+import type { Source, SourceRead } from "./source";
+
+/** One upstream call of the page model. */
+export interface PageCall {
+  page: number;
+  pageSize: number;
+}
+
+/**
+ * The fewest page-model calls that cover items [offset, offset + count), with page sizes up to `maxPageSize`.
+ * One call whenever a single page size can cover the window (the smallest such size, to fetch least);
+ * otherwise consecutive pages of size min(count, maxPageSize): two when count fits the cap.
+ * @example planPages(30, 40, 500) // [{ page: 1, pageSize: 70 }]: one call covers offsets 30..69
+ */
+export function planPages(offset: number, count: number, maxPageSize: number): PageCall[] {
+  const last = offset + count - 1;
+  for (let size = count; size <= maxPageSize; size++) {
+    if (Math.floor(offset / size) === Math.floor(last / size))
+      return [{ page: Math.floor(offset / size) + 1, pageSize: size }];
+  }
+  const size = Math.min(count, maxPageSize);
+  const calls: PageCall[] = [];
+  for (let page = Math.floor(offset / size) + 1; page <= Math.floor(last / size) + 1; page++)
+    calls.push({ page, pageSize: size });
+  return calls;
+}
+
+export interface UpstreamPage<T> {
+  items: T[];
+  total: number;
+}
+
+/**
+ * A page-model source (Inkit). Its hint is the page-size cap learned from an upstream that serves fewer
+ * items than asked (0 = none seen). The total makes a short page unambiguous: a cap, or the end.
+ */
+export function pageModelSource<T>(
+  fetchPage: (call: PageCall) => Promise<UpstreamPage<T>>,
+  maxPageSize: number,
+): Source<T> {
+  return {
+    async read(offset, count, hint): Promise<SourceRead<T>> {
+      const items: T[] = [];
+      let cap = hint > 0 ? Math.min(hint, maxPageSize) : maxPageSize;
+      let total = Number.POSITIVE_INFINITY;
+      let pos = offset;
+      while (items.length < count && pos < total) {
+        let progressed = false;
+        for (const call of planPages(pos, count - items.length, cap)) {
+          const start = (call.page - 1) * call.pageSize;
+          const res = await fetchPage(call);
+          total = res.total;
+          const taken = res.items.slice(pos - start, pos - start + count - items.length);
+          items.push(...taken);
+          pos += taken.length;
+          progressed ||= taken.length > 0;
+          if (res.items.length < call.pageSize && start + res.items.length < total) {
+            // Served fewer than asked before the end: the upstream caps its page size. Replan with the cap.
+            cap = Math.max(1, res.items.length);
+            break;
+          }
+        }
+        if (!progressed) break;
+      }
+      const known = Number.isFinite(total) ? total : null;
+      return { items, hasMore: known !== null && pos < known, total: known, hint: cap < maxPageSize ? cap : 0 };
+    },
+  };
+}
+
+/**
+ * An offset-model source (8x8): one call for `count + 1` items, the extra one telling whether more follow.
+ * Without a total, a short answer is either the end or a silent cap. The hint is the largest number of items
+ * the upstream has served in one call: a short answer to a request no larger than that is the end;
+ * otherwise the source keeps reading until it has the window or the upstream serves nothing.
+ */
+export function offsetModelSource<T>(
+  fetchRange: (offset: number, limit: number) => Promise<T[]>,
+  maxLimit: number,
+): Source<T> {
+  return {
+    async read(offset, count, hint): Promise<SourceRead<T>> {
+      const items: T[] = [];
+      let servedMax = hint;
+      let ended = false;
+      while (items.length < count + 1) {
+        const asked = Math.min(count + 1 - items.length, maxLimit);
+        const got = await fetchRange(offset + items.length, asked);
+        items.push(...got);
+        const trusted = asked <= servedMax;
+        servedMax = Math.max(servedMax, got.length);
+        if (got.length === 0 || (got.length < asked && trusted)) {
+          ended = true;
+          break;
+        }
+      }
+      return { items: items.slice(0, count), hasMore: !ended, total: null, hint: servedMax };
+    },
+  };
+}

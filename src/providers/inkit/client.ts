@@ -1,0 +1,18 @@
+import { ProblemError } from "../../http/problem";
+import type { Credential } from "../credentials";
+import { upstreamClient } from "../upstream-client";
+
+/** Inkit: `X-Inkit-API-Token` auth; a 404 means the requested batch does not exist. */
+export function inkitClient(baseUrl: string, credential: Credential, timeoutMs: number) {
+  return upstreamClient({
+    provider: "inkit",
+    baseUrl,
+    credential,
+    timeoutMs,
+    authHeaders: (token) => ({ "X-Inkit-API-Token": token }),
+    mapError: (status, _body, info) =>
+      status === 404
+        ? new ProblemError("not-found", { detail: "Inkit has no such batch.", extensions: { upstream: info } })
+        : null,
+  });
+}

@@ -1,0 +1,66 @@
+import type { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { type AppEnv, readConfig } from "../../env";
+import type { Filters } from "../../paging/listing";
+import type { Source } from "../../paging/source";
+import { pageModelSource } from "../../paging/window";
+import type { Batch } from "../../schemas/batch";
+import type { InkitRunNormalized } from "../../schemas/run";
+import type { Credential } from "../credentials";
+import { inkitClient } from "./client";
+import { normalizeInkitBatch, normalizeInkitRun } from "./normalize";
+import { InkitBatchSchema, InkitRunSchema, inkitListSchema } from "./schemas";
+
+/** One of Inkit's list endpoints: where it is and how its items become ours. */
+export interface InkitListing<I extends z.ZodType, T> {
+  path: string;
+  item: I;
+  normalize: (item: z.infer<I>) => T;
+}
+
+export const inkitRuns: InkitListing<typeof InkitRunSchema, InkitRunNormalized> = {
+  path: "/v1/invoke",
+  item: InkitRunSchema,
+  normalize: normalizeInkitRun,
+};
+
+export const inkitWorkflowBatches: InkitListing<typeof InkitBatchSchema, Batch> = {
+  path: "/v1/invoke/batch",
+  item: InkitBatchSchema,
+  normalize: (b) => normalizeInkitBatch(b, "workflow_batch"),
+};
+
+export const inkitDocumentBatches: InkitListing<typeof InkitBatchSchema, Batch> = {
+  path: "/v1/batch",
+  item: InkitBatchSchema,
+  normalize: (b) => normalizeInkitBatch(b, "document_batch"),
+};
+
+/** Our filter names are Inkit's own; list values travel comma-separated. */
+function upstreamQuery(filters: Filters): Record<string, string> {
+  return Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
+}
+
+/** A page-model Source over one Inkit listing with its filters bound. */
+export function inkitSource<I extends z.ZodType, T>(
+  c: Context<AppEnv>,
+  listing: InkitListing<I, T>,
+  filters: Filters,
+  credential: Credential,
+): Source<T> {
+  const config = readConfig(c.env);
+  const client = inkitClient(c.env.INKIT_BASE_URL, credential, config.upstreamTimeoutMs);
+  const schema = inkitListSchema(listing.item);
+  const query = upstreamQuery(filters);
+  return pageModelSource(async ({ page, pageSize }) => {
+    const body = await client.get(listing.path, { ...query, page: String(page), page_size: String(pageSize) }, schema);
+    return { items: (body.items as z.infer<I>[]).map(listing.normalize), total: body.metadata.pagination.total_count };
+  }, config.inkitMaxPageSize);
+}
+
+/** Fetches one document batch by id. */
+export async function inkitDocumentBatch(c: Context<AppEnv>, id: string, credential: Credential): Promise<Batch> {
+  const client = inkitClient(c.env.INKIT_BASE_URL, credential, readConfig(c.env).upstreamTimeoutMs);
+  const body = await client.get(`/v1/batch/${encodeURIComponent(id)}`, {}, InkitBatchSchema);
+  return normalizeInkitBatch(body, "document_batch");
+}

@@ -1,0 +1,22 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env";
+import { readListing } from "../../paging/listing";
+import { upstreamCredential } from "../../providers/credentials";
+import { eightByEightSource } from "../../providers/eightbyeight/source";
+import { sentFilters } from "../filters";
+import type { ListRunsRoute } from "./eightbyeight.routes";
+
+export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
+  const { limit, cursor, ...query } = c.req.valid("query");
+  const credential = upstreamCredential(c, "8x8");
+  const { body, headers } = await readListing(c, {
+    route: "8x8.runs",
+    sent: sentFilters(query, c.req.valid("param")),
+    defaults: {},
+    limit,
+    cursor,
+    credential,
+    source: (filters) => eightByEightSource(c, filters, credential),
+  });
+  return c.json(body, 200, headers);
+};

@@ -1,0 +1,49 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { eightByEightFilterShape } from "../../schemas/filters";
+import { linkHeaderDoc, listEnvelope, listErrorResponses, listQueryShape } from "../../schemas/page";
+import { problemResponseFor } from "../../schemas/problem";
+import { NormalizedEightByEightRunSchema } from "../../schemas/run";
+
+export const listRuns = createRoute({
+  method: "get",
+  path: "/8x8/accounts/{account_id}/definitions/{definition_id}/runs",
+  operationId: "listEightByEightRuns",
+  tags: ["8x8"],
+  summary: "List 8x8 workflow runs of a definition",
+  description:
+    "8x8 Automation's workflow instances of one definition, normalized and cursor-paged, newest first by start time. 8x8 has no total, so `page.total` is null.",
+  request: {
+    params: z.object({
+      account_id: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,128}$/, "Expected an 8x8 account id.")
+        .openapi({ param: { name: "account_id", in: "path" }, example: "acme-ops" }),
+      definition_id: z
+        .uuid("Expected a workflow definition id (a UUID).")
+        .openapi({ param: { name: "definition_id", in: "path" }, example: "5870442f-3ddd-4657-b74c-6e17308f5230" }),
+    }),
+    query: z.strictObject({ ...listQueryShape, ...eightByEightFilterShape }),
+    headers: z.object({
+      "x-8x8-api-key": z
+        .string()
+        .min(1)
+        .max(512)
+        .optional()
+        .openapi({
+          param: { name: "x-8x8-api-key", in: "header" },
+          description: "Your own 8x8 API key, used instead of the deployment's. If 8x8 rejects it, the answer is 401.",
+        }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "A page of runs.",
+      headers: linkHeaderDoc,
+      content: { "application/json": { schema: listEnvelope(NormalizedEightByEightRunSchema, "EightByEightRunList") } },
+    },
+    ...listErrorResponses,
+    404: problemResponseFor("8x8 has no such definition in this account (`not-found`, 8x8 code 1300)."),
+  },
+});
+
+export type ListRunsRoute = typeof listRuns;

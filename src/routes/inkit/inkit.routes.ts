@@ -1,0 +1,88 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { BatchSchema } from "../../schemas/batch";
+import { dataIdShape, inkitFilterShape } from "../../schemas/filters";
+import { linkHeaderDoc, listEnvelope, listErrorResponses, listQueryShape } from "../../schemas/page";
+import { authErrorResponses, problemResponseFor } from "../../schemas/problem";
+import { NormalizedInkitRunSchema } from "../../schemas/run";
+
+const passThrough = z
+  .string()
+  .min(1)
+  .max(512)
+  .optional()
+  .openapi({
+    param: { name: "x-inkit-api-token", in: "header" },
+    description: "Your own Inkit API token, used instead of the deployment's. If Inkit rejects it, the answer is 401.",
+  });
+
+const headers = z.object({ "x-inkit-api-token": passThrough });
+
+const listOf = <T extends z.ZodType>(item: T, name: string, description: string) => ({
+  200: { description, headers: linkHeaderDoc, content: { "application/json": { schema: listEnvelope(item, name) } } },
+  ...listErrorResponses,
+});
+
+export const listRuns = createRoute({
+  method: "get",
+  path: "/inkit/runs",
+  operationId: "listInkitRuns",
+  tags: ["Inkit"],
+  summary: "List Inkit workflow runs",
+  description:
+    "Inkit `GET /v1/invoke`, normalized and cursor-paged. Newest first by creation time unless `sort` says otherwise.",
+  request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape, ...dataIdShape }), headers },
+  responses: listOf(NormalizedInkitRunSchema, "InkitRunList", "A page of runs."),
+});
+
+export const listWorkflowBatches = createRoute({
+  method: "get",
+  path: "/inkit/workflow-batches",
+  operationId: "listInkitWorkflowBatches",
+  tags: ["Inkit"],
+  summary: "List Inkit workflow batches",
+  description: "Inkit `GET /v1/invoke/batch`, normalized and cursor-paged (`kind: workflow_batch`).",
+  request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape }), headers },
+  responses: listOf(BatchSchema, "BatchList", "A page of batches."),
+});
+
+export const listBatches = createRoute({
+  method: "get",
+  path: "/inkit/batches",
+  operationId: "listInkitBatches",
+  tags: ["Inkit"],
+  summary: "List Inkit document batches",
+  description: "Inkit `GET /v1/batch`, normalized and cursor-paged (`kind: document_batch`).",
+  request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape }), headers },
+  responses: listOf(BatchSchema, "BatchList", "A page of batches."),
+});
+
+export const getBatch = createRoute({
+  method: "get",
+  path: "/inkit/batches/{batch_id}",
+  operationId: "getInkitBatch",
+  tags: ["Inkit"],
+  summary: "Get an Inkit document batch",
+  description: "Inkit `GET /v1/batch/{batchId}`, normalized.",
+  request: {
+    params: z.object({
+      batch_id: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, "Expected a batch id such as rb_6WtDgF7RGqdS5Uzea9neZJ.")
+        .openapi({ param: { name: "batch_id", in: "path" }, example: "rb_6WtDgF7RGqdS5Uzea9neZJ" }),
+    }),
+    query: z.strictObject({}),
+    headers,
+  },
+  responses: {
+    200: { description: "The batch.", content: { "application/json": { schema: BatchSchema } } },
+    ...authErrorResponses,
+    404: problemResponseFor("Inkit has no batch with this id (`not-found`)."),
+    502: listErrorResponses[502],
+    504: listErrorResponses[504],
+  },
+});
+
+export type ListRunsRoute = typeof listRuns;
+export type ListWorkflowBatchesRoute = typeof listWorkflowBatches;
+export type ListBatchesRoute = typeof listBatches;
+export type GetBatchRoute = typeof getBatch;

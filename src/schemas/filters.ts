@@ -1,0 +1,108 @@
+import { z } from "@hono/zod-openapi";
+
+const q = (name: string) => ({ param: { name, in: "query" as const } });
+
+/** Inkit's documented sort keys, `-` for descending. */
+export const INKIT_SORTS = [
+  "-created_at",
+  "created_at",
+  "-updated_at",
+  "updated_at",
+  "-name",
+  "name",
+  "-status",
+  "status",
+] as const;
+
+export const DEFAULT_INKIT_SORT = "-created_at";
+
+const SORT_DOC = [
+  "Sort key; a `-` prefix sorts descending. Default `-created_at`: newest first by creation time",
+  "(we ask Inkit for it explicitly: its own default sorts by `updated_at`).",
+  "Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk",
+  "(`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all.",
+].join(" ");
+
+/** Filters shared by every Inkit list route; the names are Inkit's own. */
+export const inkitFilterShape = {
+  search: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ ...q("search"), description: "Only records matching this search key.", example: "Invoice" }),
+  destination_name: z
+    .string()
+    .regex(/^[a-z0-9_]{1,64}$/, "Expected a destination type such as inkit_storage or sepire.")
+    .optional()
+    .openapi({
+      ...q("destination_name"),
+      description: "Only records with this destination type.",
+      example: "inkit_storage",
+    }),
+  destination_status: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .openapi({
+      ...q("destination_status"),
+      description: "Only records with this destination status (Inkit's text).",
+      example: "Completed",
+    }),
+  sort: z
+    .enum(INKIT_SORTS)
+    .optional()
+    .openapi({ ...q("sort"), description: SORT_DOC, example: "-created_at" }),
+};
+
+/** `data_id` of the runs route: a comma-separated list of run ids. */
+export const dataIdShape = {
+  data_id: z
+    .string()
+    .max(4000)
+    .regex(/^[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*$/, "Expected a comma-separated list of run ids.")
+    .optional()
+    .openapi({
+      ...q("data_id"),
+      description: "Only these runs: a comma-separated list of run ids.",
+      example: "rend_2DhtpDQ5ErIaNJQRtCpKfN,rend_rHbYbzClfysX85KrJeKCB",
+    }),
+};
+
+const rfc3339 = z.iso.datetime({
+  offset: true,
+  message: "Expected an RFC 3339 timestamp such as 2026-10-01T00:00:00Z.",
+});
+
+/** Filters of the 8x8 runs route; 8x8 applies each of them itself. */
+export const eightByEightFilterShape = {
+  version: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .openapi({
+      ...q("version"),
+      description: "Definition version. Default: the latest version, as 8x8 does.",
+      example: 2,
+    }),
+  status: z
+    .enum(["running", "suspended", "completed", "terminated"])
+    .optional()
+    .openapi({
+      ...q("status"),
+      description: "Normalized status: running (8x8 Runnable), suspended, completed (Complete), terminated.",
+      example: "completed",
+    }),
+  started_from: rfc3339.optional().openapi({
+    ...q("started_from"),
+    description: "Only runs started at or after this time (RFC 3339).",
+    example: "2026-10-01T00:00:00Z",
+  }),
+  started_to: rfc3339.optional().openapi({
+    ...q("started_to"),
+    description: "Only runs started at or before this time (RFC 3339).",
+    example: "2026-10-31T23:59:59Z",
+  }),
+};

@@ -1,0 +1,40 @@
+import { inject } from "vitest";
+
+export interface Counters {
+  total: number;
+  routes: Record<string, number>;
+}
+
+/** A client for one simulator's admin API (/__admin), used to arrange data, faults and read call counts. */
+function adminClient(baseUrl: string) {
+  const admin = async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${baseUrl}/__admin${path}`, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  return {
+    url: baseUrl,
+    reset: () => admin("POST", "/reset"),
+    counters: () => admin<Counters>("GET", "/counters"),
+    clearCounters: () => admin("DELETE", "/counters"),
+    /** Every item of a collection in upstream shape, newest first. */
+    items: async <T = { id: string }>(query: Record<string, string>) =>
+      (await admin<{ items: T[] } | T[]>("GET", `/items?${new URLSearchParams(query)}`)) as { items: T[] },
+    insert: <T = { id: string }>(body: Record<string, unknown>) => admin<{ items: T[] }>("POST", "/insert", body),
+    setStatus: (body: Record<string, unknown>) => admin("POST", "/status", body),
+    fault: (spec: Record<string, unknown>) => admin<{ id: string }>("POST", "/faults", spec),
+    clearFaults: () => admin("DELETE", "/faults"),
+  };
+}
+
+export const inkitSim = adminClient(inject("inkitUrl"));
+export const eightByEightSim = adminClient(inject("eightByEightUrl"));
+
+/** Resets both simulators to their seeded data, with no faults and zeroed counters. */
+export async function resetSimulators() {
+  await Promise.all([inkitSim.reset(), eightByEightSim.reset()]);
+}
