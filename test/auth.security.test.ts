@@ -1,10 +1,7 @@
-import { createExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/app";
 import { TEST_API_KEY_2 } from "./setup/bindings";
 import { expectProblem } from "./support/problem";
-import { call } from "./support/worker";
+import { call, callWithEnv } from "./support/worker";
 
 describe("bearer auth on /v1", () => {
   it("401 with WWW-Authenticate when the header is missing", async () => {
@@ -32,12 +29,7 @@ describe("bearer auth on /v1", () => {
   });
 
   it("fails closed with 503 when API_KEYS is not configured", async () => {
-    const app = createApp();
-    const res = await app.fetch(
-      new Request("https://tributary.test/v1/anything", { headers: { Authorization: "Bearer whatever" } }),
-      { ...env, API_KEYS: "" },
-      createExecutionContext(),
-    );
+    const res = await callWithEnv("/v1/anything", { API_KEYS: "" });
     await expectProblem(res, 503, "service-unavailable");
   });
 

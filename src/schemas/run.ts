@@ -59,6 +59,8 @@ const RFC3339_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 export const timestamp = (description: string, example: string | null) =>
   z.string().regex(RFC3339_MICROS).openapi({ format: "date-time", description, example });
 
+// For filters and events. Run's own `status` fields inline the enum instead: giving a registered schema a per-field
+// description with `.openapi()` can replace the component itself in zod-to-openapi (whichever use it meets first).
 export const RunStatusSchema = z.enum(RUN_STATUSES).openapi("RunStatus", {
   description: `Normalized run status. \`unknown\` means the upstream sent a status this API does not know yet; \`provider_status\` has it verbatim.\n\n${statusTableMarkdown({ Inkit: inkitRunStatusTable, "8x8": eightByEightStatusTable })}`,
   example: "completed",
@@ -196,8 +198,7 @@ export const NormalizedEightByEightRunSchema = z
       "When the instance completed (8x8 `completedAt`), null until then.",
       "2021-06-30T03:21:25.830000Z",
     ).nullable(),
-    // Not `.openapi()` on a registered schema: zod-to-openapi may let such an override replace the component itself.
-    workflow: WorkflowRefSchema,
+    workflow: WorkflowRefSchema, // no `.openapi()` override here, see RunStatusSchema
     batch_id: z.string().nullable().openapi({ description: "Always null: 8x8 has no batches.", example: null }),
     account_id: z.string().openapi({
       description: "The 8x8 account the definition belongs to (`data.accountId`).",

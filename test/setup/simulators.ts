@@ -1,13 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { startSimulators } from "../../simulator/server";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    inkitUrl: string;
-    eightByEightUrl: string;
-  }
-}
-
 /** Starts both upstream simulators on free loopback ports for the whole run. */
 export default async function setup(project: TestProject) {
   const sims = await startSimulators({ inkitPort: 0, eightByEightPort: 0 });

@@ -1,4 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { createApp } from "../../src/app";
 import { TEST_API_KEY } from "../setup/bindings";
 
 const ORIGIN = "https://tributary.test";
@@ -16,4 +18,21 @@ export async function callJson<T = unknown>(path: string, init?: RequestInit & {
   const res = await call(path, init);
   const text = await res.text();
   return { res, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/**
+ * Calls a fresh app built by the real createApp() with some bindings overridden, for configurations the
+ * test worker does not run with (a wrong upstream secret, a short timeout, no API keys).
+ */
+export async function callWithEnv(path: string, overrides: Partial<Record<string, string>>, init: RequestInit = {}) {
+  const headers = new Headers(init.headers);
+  if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${TEST_API_KEY}`);
+  const ctx = createExecutionContext();
+  const res = await createApp().fetch(
+    new Request(new URL(path, ORIGIN), { ...init, headers }),
+    { ...env, ...overrides } as Env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
 }
