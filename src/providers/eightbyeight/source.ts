@@ -1,5 +1,4 @@
-import type { Context } from "hono";
-import { type AppEnv, readConfig } from "../../env";
+import { readConfig } from "../../env";
 import type { Filters } from "../../paging/listing";
 import type { Source } from "../../paging/source";
 import { offsetModelSource } from "../../paging/window";
@@ -36,12 +35,12 @@ function upstreamQuery(filters: Filters): Record<string, string> {
 
 /** An offset-model Source over one 8x8 definition's workflow instances, with its filters bound. */
 export function eightByEightSource(
-  c: Context<AppEnv>,
+  env: Env,
   filters: Filters,
   credential: Credential,
 ): Source<EightByEightRunNormalized> {
-  const config = readConfig(c.env);
-  const client = eightByEightClient(c.env.EIGHTBYEIGHT_BASE_URL, credential, config.upstreamTimeoutMs);
+  const config = readConfig(env);
+  const client = eightByEightClient(env.EIGHTBYEIGHT_BASE_URL, credential, config.upstreamTimeoutMs);
   const path = `/api/v1/accounts/${encodeURIComponent(String(filters.account_id))}/definitions/${encodeURIComponent(String(filters.definition_id))}/workflows`;
   const query = upstreamQuery(filters);
   return offsetModelSource(async (offset, limit) => {

@@ -1,6 +1,5 @@
 import type { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { type AppEnv, readConfig } from "../../env";
+import { readConfig } from "../../env";
 import type { Filters } from "../../paging/listing";
 import type { Source } from "../../paging/source";
 import { pageModelSource } from "../../paging/window";
@@ -43,13 +42,13 @@ function upstreamQuery(filters: Filters): Record<string, string> {
 
 /** A page-model Source over one Inkit listing with its filters bound. */
 export function inkitSource<I extends z.ZodType, T>(
-  c: Context<AppEnv>,
+  env: Env,
   listing: InkitListing<I, T>,
   filters: Filters,
   credential: Credential,
 ): Source<T> {
-  const config = readConfig(c.env);
-  const client = inkitClient(c.env.INKIT_BASE_URL, credential, config.upstreamTimeoutMs);
+  const config = readConfig(env);
+  const client = inkitClient(env.INKIT_BASE_URL, credential, config.upstreamTimeoutMs);
   const schema = inkitListSchema(listing.item);
   const query = upstreamQuery(filters);
   return pageModelSource(async ({ page, pageSize }) => {
@@ -59,8 +58,8 @@ export function inkitSource<I extends z.ZodType, T>(
 }
 
 /** Fetches one document batch by id. */
-export async function inkitDocumentBatch(c: Context<AppEnv>, id: string, credential: Credential): Promise<Batch> {
-  const client = inkitClient(c.env.INKIT_BASE_URL, credential, readConfig(c.env).upstreamTimeoutMs);
+export async function inkitDocumentBatch(env: Env, id: string, credential: Credential): Promise<Batch> {
+  const client = inkitClient(env.INKIT_BASE_URL, credential, readConfig(env).upstreamTimeoutMs);
   const body = await client.get(`/v1/batch/${encodeURIComponent(id)}`, {}, InkitBatchSchema);
   return normalizeInkitBatch(body, "document_batch");
 }
