@@ -1,0 +1,73 @@
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { isTenant, type Tenant } from "../credentials";
+import { faultSpecSchema } from "../faults";
+import { jsonResponse } from "../shared/env";
+import type { SimulatorState } from "../shared/state";
+
+/** Admin errors are the simulator's own, not a vendor's: `{"error": {"code", "message"}}`. */
+export function adminError(status: number, code: string, message: string): Response {
+  return jsonResponse(status, { error: { code, message } });
+}
+
+/** The JSON body validated by `schema`, or a 400 response saying what is wrong. */
+export async function readBody<Schema extends z.ZodType>(
+  c: Context,
+  schema: Schema,
+): Promise<z.output<Schema> | Response> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return adminError(400, "invalid_json", "The body must be JSON.");
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) return adminError(400, "invalid_body", z.prettifyError(parsed.error));
+  return parsed.data;
+}
+
+/** `?tenant=` of admin reads: demo unless given; anything else is an error. */
+export function readTenant(c: Context): Tenant | Response {
+  const tenant = c.req.query("tenant") ?? "demo";
+  return isTenant(tenant)
+    ? tenant
+    : adminError(400, "invalid_tenant", `tenant must be "demo" or "other", got "${tenant}".`);
+}
+
+export const tenantSchema = z.enum(["demo", "other"]);
+
+/** Routes both simulators share: reset, request counters and fault injection. */
+export function createAdminApp<Data>(state: SimulatorState<Data>): Hono {
+  const admin = new Hono();
+
+  admin.post("/reset", () => {
+    state.reset();
+    return jsonResponse(200, { reset: true });
+  });
+
+  admin.get("/counters", () => jsonResponse(200, state.counters.snapshot()));
+  admin.delete("/counters", () => {
+    state.counters.clear();
+    return jsonResponse(200, state.counters.snapshot());
+  });
+
+  admin.post("/faults", async (c) => {
+    const spec = await readBody(c, faultSpecSchema);
+    if (spec instanceof Response) return spec;
+    return jsonResponse(200, { id: state.faults.add(spec).id });
+  });
+  admin.get("/faults", () => jsonResponse(200, { faults: state.faults.list() }));
+  admin.delete("/faults", () => {
+    const cleared = state.faults.list().length;
+    state.faults.clear();
+    return jsonResponse(200, { cleared });
+  });
+  admin.delete("/faults/:id", (c) => {
+    const id = c.req.param("id");
+    return state.faults.remove(id)
+      ? jsonResponse(200, { cleared: 1 })
+      : adminError(404, "unknown_fault", `No fault ${id}.`);
+  });
+
+  return admin;
+}

@@ -1,0 +1,199 @@
+import { TENANTS, type Tenant } from "../credentials";
+import { buildBatch } from "./inkit-batches";
+import {
+  DEMO_FLOWS,
+  DEMO_TEMPLATES,
+  type FlowSpec,
+  type InkitDestinationName,
+  OTHER_FLOWS,
+  OTHER_TEMPLATES,
+  type TemplateSpec,
+} from "./inkit-catalog";
+import { buildRun } from "./inkit-runs";
+import { chance, DistinctInstants, IdMinter, int, mulberry32, pick, type Rng } from "./random";
+import { DAY_US, formatMicros, HeadClock, NOW_US, SECOND_US } from "./time";
+
+/** Run statuses the simulator generates. Inkit documents no list; the examples only show "Completed". */
+export const RUN_STATUSES = ["Completed", "In Progress", "Failed", "Pending"] as const;
+/** Batch statuses; the examples show "Completed" and "In Progress". */
+export const BATCH_STATUSES = ["Completed", "In Progress", "Failed"] as const;
+/** The lowercase per-destination status inside a batch; the examples only show "completed". */
+export const BATCH_DESTINATION_STATUSES = ["completed", "in_progress", "failed"] as const;
+
+export type InkitKind = "run" | "workflow_batch" | "document_batch";
+
+/** One run (`GET /v1/invoke` item), keys in the order of the docs' example. */
+export interface InkitRun {
+  created_at: string;
+  description: string | null;
+  destination_status: string;
+  destinations: Partial<Record<InkitDestinationName, InkitRunDestination>>;
+  flow_created_at: string | null;
+  flow_id: string | null;
+  flow_name: string | null;
+  flows_batch_id: string | null;
+  id: string;
+  merge_parameters: Record<string, string>;
+  name: string | null;
+  status: string;
+  template_id: string | null;
+  template_version: number | null;
+}
+
+/** `{<x>_piece_id, status}`, or `{document_id, name, status}` for inkit_storage. */
+export type InkitRunDestination = { status: string } & Record<string, string>;
+
+export interface InkitBatchDestination {
+  completed: number;
+  count: number;
+  failed: number;
+  in_progress: number;
+  status: string;
+}
+
+/** One workflow batch (`fb_`) or document batch (`rb_`). */
+export interface InkitBatch {
+  created_at: string;
+  destinations: Partial<Record<InkitDestinationName, InkitBatchDestination>>;
+  id: string;
+  name: string | null;
+  status: string;
+  total: number;
+}
+
+/** An item as served, plus the times the simulator keeps for sorting (updated_at is never exposed). */
+export interface Stored<T> {
+  readonly item: T;
+  readonly createdUs: number;
+  updatedUs: number;
+}
+
+export interface FlowRecord extends FlowSpec {
+  id: string;
+  createdAt: string;
+}
+
+export interface TemplateRecord extends TemplateSpec {
+  id: string;
+}
+
+export interface InkitTenantData {
+  /** Each collection is kept newest created first. */
+  runs: Stored<InkitRun>[];
+  workflowBatches: Stored<InkitBatch>[];
+  documentBatches: Stored<InkitBatch>[];
+  flows: readonly FlowRecord[];
+  templates: readonly TemplateRecord[];
+  /** Used by admin inserts and status changes, so they too are deterministic. */
+  ids: IdMinter;
+  rng: Rng;
+  clock: HeadClock;
+}
+
+export type InkitDataset = Record<Tenant, InkitTenantData>;
+
+interface InkitProfile {
+  seed: number;
+  runs: number;
+  workflowBatches: number;
+  documentBatches: number;
+  flows: readonly FlowSpec[];
+  templates: readonly TemplateSpec[];
+}
+
+const PROFILES: Record<Tenant, InkitProfile> = {
+  demo: {
+    seed: 0x1a7c_2026,
+    runs: 3000,
+    workflowBatches: 200,
+    documentBatches: 200,
+    flows: DEMO_FLOWS,
+    templates: DEMO_TEMPLATES,
+  },
+  other: {
+    seed: 0x07e4_0001,
+    runs: 40,
+    workflowBatches: 10,
+    documentBatches: 10,
+    flows: OTHER_FLOWS,
+    templates: OTHER_TEMPLATES,
+  },
+};
+
+const WINDOW_START_US = NOW_US - 120 * DAY_US;
+
+/** Builds both tenants' data. Same output on every call. */
+export function generateInkitDataset(): InkitDataset {
+  const dataset: Partial<InkitDataset> = {};
+  for (const tenant of TENANTS) dataset[tenant] = generateTenant(PROFILES[tenant]);
+  return dataset as InkitDataset;
+}
+
+function generateTenant(profile: InkitProfile): InkitTenantData {
+  const rng = mulberry32(profile.seed);
+  const ids = new IdMinter(rng);
+  const instants = new DistinctInstants(rng);
+  const flows = profile.flows.map((spec) => ({
+    ...spec,
+    id: ids.next("flow"),
+    createdAt: formatMicros(WINDOW_START_US - int(rng, 5 * DAY_US, 400 * DAY_US)),
+  }));
+  const templates = profile.templates.map((spec) => ({ ...spec, id: ids.next("tmpl") }));
+
+  const batchFlows = new Map<string, FlowRecord>();
+  const workflowBatches = Array.from({ length: profile.workflowBatches }, () => {
+    const source = pick(rng, flows);
+    const batch = buildBatch(
+      rng,
+      ids,
+      "workflow_batch",
+      instants.draw(WINDOW_START_US, NOW_US - 1),
+      source.destinations,
+    );
+    batchFlows.set(batch.item.id, source);
+    return batch;
+  });
+  const documentBatches = Array.from({ length: profile.documentBatches }, () =>
+    buildBatch(rng, ids, "document_batch", instants.draw(WINDOW_START_US, NOW_US - 1), documentBatchDestinations(rng)),
+  );
+
+  // Some runs belong to a workflow batch: same flow, created minutes after the batch.
+  const linkable = workflowBatches.filter((batch) => batch.createdUs < NOW_US - 3600 * SECOND_US);
+  const runs = Array.from({ length: profile.runs }, () => {
+    const batch = linkable.length > 0 && chance(rng, 0.12) ? pick(rng, linkable) : undefined;
+    if (batch !== undefined) {
+      const createdUs = instants.draw(batch.createdUs + SECOND_US, batch.createdUs + 900 * SECOND_US);
+      return buildRun(rng, ids, createdUs, batchFlows.get(batch.item.id) ?? pick(rng, flows), {
+        batchId: batch.item.id,
+      });
+    }
+    const source = chance(rng, 0.7) ? pick(rng, flows) : pick(rng, templates);
+    return buildRun(rng, ids, instants.draw(WINDOW_START_US, NOW_US - 1), source);
+  });
+
+  const insertRng = mulberry32(profile.seed ^ 0x5eed);
+  return {
+    runs: newestFirst(runs),
+    workflowBatches: newestFirst(workflowBatches),
+    documentBatches: newestFirst(documentBatches),
+    flows,
+    templates,
+    ids: new IdMinter(insertRng),
+    rng: insertRng,
+    // Inserted items land 1 to 5 seconds apart, after everything generated.
+    clock: new HeadClock(NOW_US, insertRng, SECOND_US, 5 * SECOND_US),
+  };
+}
+
+function newestFirst<T>(records: Stored<T>[]): Stored<T>[] {
+  return records.sort((a, b) => b.createdUs - a.createdUs);
+}
+
+function documentBatchDestinations(rng: Rng): InkitDestinationName[] {
+  if (!chance(rng, 0.15)) return ["inkit_storage"];
+  const names: InkitDestinationName[] = [
+    "inkit_storage",
+    pick(rng, ["docusign", "magic_link", "salesforce", "sepire"] as const),
+  ];
+  return names.sort();
+}

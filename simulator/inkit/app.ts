@@ -1,0 +1,105 @@
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { createInkitAdmin } from "../admin/inkit";
+import { INKIT_API_TOKENS, tenantForCredential } from "../credentials";
+import { generateInkitDataset, type InkitBatch, type InkitDataset, type Stored } from "../data/inkit";
+import { emulatedGet } from "../shared/emulated";
+import { jsonResponse, type SimulatorEnv } from "../shared/env";
+import { SimulatorState } from "../shared/state";
+import { inkitError, inkitStatusError } from "./errors";
+import { filterBatches, filterRuns, paginate, sortRecords } from "./listing";
+import { type InkitListQuery, type InkitSort, parseListQuery } from "./query";
+
+export type InkitState = SimulatorState<InkitDataset>;
+
+export function createInkitState(): InkitState {
+  return new SimulatorState(generateInkitDataset);
+}
+
+/** Runs default to updated_at (seed 000's metadata); batch listings to created_at (seeds 001 and 004). */
+export const RUNS_DEFAULT_SORT: InkitSort = { key: "updated_at", descending: true };
+export const BATCHES_DEFAULT_SORT: InkitSort = { key: "created_at", descending: true };
+
+type BatchKind = "workflow_batch" | "document_batch";
+
+/** The Inkit simulator: emulated `/v1/...` routes plus the admin API under `/__admin`. */
+export function createInkitApp(state: InkitState): Hono<SimulatorEnv> {
+  const app = new Hono<SimulatorEnv>();
+  app.route("/__admin", createInkitAdmin(state));
+
+  const deps = {
+    counters: state.counters,
+    faults: state.faults,
+    authenticate: authenticate(),
+    vendorError: inkitStatusError,
+  };
+  const batches = (c: Context<SimulatorEnv>, kind: BatchKind): Stored<InkitBatch>[] => {
+    const data = state.data[c.get("tenant")];
+    return kind === "workflow_batch" ? data.workflowBatches : data.documentBatches;
+  };
+
+  emulatedGet(app, "/v1/invoke", deps, (c) => {
+    const query = readListQuery(c, RUNS_DEFAULT_SORT, true);
+    if (query instanceof Response) return query;
+    const runs = filterRuns(state.data[c.get("tenant")].runs, query.filters);
+    return page(c, sortRecords(runs, query.sort), query);
+  });
+
+  const listBatches = (kind: BatchKind) => (c: Context<SimulatorEnv>) => {
+    const query = readListQuery(c, BATCHES_DEFAULT_SORT, false);
+    if (query instanceof Response) return query;
+    return page(c, sortRecords(filterBatches(batches(c, kind), query.filters), query.sort), query);
+  };
+  emulatedGet(app, "/v1/invoke/batch", deps, listBatches("workflow_batch"));
+  emulatedGet(app, "/v1/batch", deps, listBatches("document_batch"));
+
+  const getBatch = (kind: BatchKind) => (c: Context<SimulatorEnv>) => {
+    const batchId = c.req.param("batchId") ?? "";
+    const found = batches(c, kind).find(({ item }) => item.id === batchId);
+    if (found === undefined) return inkitError(404, "not_found", `Batch ${batchId} not found.`);
+    return jsonResponse(200, kind === "document_batch" ? withoutDestinationStatus(found.item) : found.item);
+  };
+  emulatedGet(app, "/v1/invoke/batch/:batchId", deps, getBatch("workflow_batch"));
+  emulatedGet(app, "/v1/batch/:batchId", deps, getBatch("document_batch"));
+
+  app.notFound((c) => inkitError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`));
+  app.onError((error) => {
+    console.error("inkit simulator:", error);
+    return inkitStatusError(500);
+  });
+  return app;
+}
+
+/** `X-Inkit-API-Token` must be one of the simulator's tokens; it selects the tenant. */
+function authenticate(): MiddlewareHandler<SimulatorEnv> {
+  return async (c, next) => {
+    const tenant = tenantForCredential(INKIT_API_TOKENS, c.req.header("X-Inkit-API-Token"));
+    if (tenant === undefined) return inkitError(401, "unauthorized", "Missing or invalid X-Inkit-API-Token.");
+    c.set("tenant", tenant);
+    await next();
+  };
+}
+
+function readListQuery(
+  c: Context<SimulatorEnv>,
+  defaultSort: InkitSort,
+  acceptsDataId: boolean,
+): InkitListQuery | Response {
+  const parsed = parseListQuery(c.req.query(), defaultSort, { acceptsDataId });
+  return parsed.ok ? parsed.value : inkitError(400, "invalid_parameter", parsed.message);
+}
+
+/** A page_size_cap fault clamps page_size, and the metadata reports the clamped value, as a capping API would. */
+function page<T>(c: Context<SimulatorEnv>, sorted: readonly Stored<T>[], query: InkitListQuery): Response {
+  const cap = c.get("pageSizeCap");
+  const pageSize = cap === undefined ? query.pageSize : Math.min(query.pageSize, cap);
+  const result = paginate(sorted, query.page, pageSize, query.sort);
+  return jsonResponse(200, { items: result.items.map((record) => record.item), metadata: result.metadata });
+}
+
+/** Seed 002 (retrieve one document batch) shows per-destination counts without the lowercase `status`. */
+function withoutDestinationStatus(batch: InkitBatch): unknown {
+  const destinations = Object.fromEntries(
+    Object.entries(batch.destinations).map(([name, { status: _status, ...counts }]) => [name, counts]),
+  );
+  return { ...batch, destinations };
+}

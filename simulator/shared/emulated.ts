@@ -1,0 +1,29 @@
+import type { Handler, Hono, MiddlewareHandler } from "hono";
+import { type FaultStore, injectFaults, type VendorErrorResponse } from "../faults";
+import type { RequestCounters } from "./counters";
+import type { SimulatorEnv } from "./env";
+
+export interface EmulatedRouteDeps {
+  counters: RequestCounters;
+  faults: FaultStore;
+  authenticate: MiddlewareHandler<SimulatorEnv>;
+  vendorError: VendorErrorResponse;
+}
+
+/**
+ * Registers one emulated GET route. Every request is counted first (faulted and
+ * rejected ones too), then faults apply (before auth, like a gateway in front
+ * of the API would), then credentials are checked.
+ */
+export function emulatedGet(
+  app: Hono<SimulatorEnv>,
+  pattern: string,
+  deps: EmulatedRouteDeps,
+  handler: Handler<SimulatorEnv>,
+): void {
+  const count: MiddlewareHandler<SimulatorEnv> = async (_c, next) => {
+    deps.counters.record(`GET ${pattern}`);
+    await next();
+  };
+  app.get(pattern, count, injectFaults(deps.faults, deps.vendorError), deps.authenticate, handler);
+}
