@@ -2,6 +2,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { cacheLayer } from "./cache/headers";
 import { bearerAuth } from "./http/auth";
 import { ProblemError, type ProblemType, problemResponse } from "./http/problem";
 import { createRouter } from "./http/router";
@@ -29,6 +30,7 @@ export function createApp() {
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.use(secureHeaders());
   app.use("/v1/*", bearerAuth);
+  app.use("/v1/*", cacheLayer);
 
   app.route("/", metaRouter);
   app.route("/", docsRouter);

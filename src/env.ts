@@ -1,3 +1,5 @@
+import type { RequestCache } from "./cache/request-cache";
+
 /** The caller, once authenticated: a stable, non-reversible id for its API key. */
 export interface Caller {
   /** Hex SHA-256 of the API key, truncated: safe to log and to bind cursors and cache entries to. */
@@ -10,6 +12,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     caller: Caller;
+    cache: RequestCache;
   };
 }
 
@@ -19,6 +22,14 @@ export interface Config {
   inkitMaxPageSize: number;
   eightByEightMaxLimit: number;
   upstreamTimeoutMs: number;
+  /** Freshness of cached list pages; 0 turns list caching off. */
+  cacheListTtlSeconds: number;
+  /** Freshness of cached single items; 0 turns item caching off. */
+  cacheItemTtlSeconds: number;
+  /** How long past freshness a stale entry is still served while one background refresh runs. */
+  cacheStaleSeconds: number;
+  /** A KV read slower than this is abandoned and the request served from the upstream. */
+  cacheReadTimeoutMs: number;
 }
 
 const optionalVars = (env: Env) => env as unknown as Partial<Record<string, string>>;
@@ -37,5 +48,9 @@ export function readConfig(env: Env): Config {
     inkitMaxPageSize: intVar(env, "INKIT_MAX_PAGE_SIZE", 500, 1, 10_000),
     eightByEightMaxLimit: intVar(env, "EIGHTBYEIGHT_MAX_LIMIT", 500, 1, 500),
     upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 8_000, 100, 60_000),
+    cacheListTtlSeconds: intVar(env, "CACHE_TTL_LIST_SECONDS", 15, 0, 3_600),
+    cacheItemTtlSeconds: intVar(env, "CACHE_TTL_ITEM_SECONDS", 5, 0, 3_600),
+    cacheStaleSeconds: intVar(env, "CACHE_STALE_SECONDS", 60, 0, 3_600),
+    cacheReadTimeoutMs: intVar(env, "CACHE_READ_TIMEOUT_MS", 150, 1, 10_000),
   };
 }

@@ -70,7 +70,7 @@ describe("cursor integrity", () => {
 
   it("an expired cursor is a 400 cursor-expired telling the client to restart", async () => {
     const cursor = await nextCursor("/v1/inkit/runs?limit=5");
-    const stale = await reissue(cursor, (p) => ({ ...p, t: p.t - 25 * 3600 }));
+    const stale = await reissue(cursor, (p) => ({ ...p, s: p.s - 25 * 3600 * 1000 }));
     const problem = await expectProblem(await call(withCursor("/v1/inkit/runs", stale)), 400, "cursor-expired");
     expect(problem.detail).toMatch(/Restart/);
   });

@@ -5,6 +5,9 @@ import { walkForward } from "./support/walk";
 
 const def = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.orderNotifications;
 
+// These tests measure the paging layer's upstream calls, so they bypass the listing cache.
+const noCache = { headers: { "Cache-Control": "no-cache" } };
+
 beforeEach(resetSimulators);
 
 describe("an upstream that silently caps its page size", () => {
@@ -12,7 +15,7 @@ describe("an upstream that silently caps its page size", () => {
     const truth = (await inkitSim.items({ kind: "run" })).items.map((r) => r.id);
     await inkitSim.fault({ route: "/v1/invoke", page_size_cap: 20 });
     await inkitSim.clearCounters();
-    const walk = await walkForward("/v1/inkit/runs", 50);
+    const walk = await walkForward("/v1/inkit/runs", 50, noCache);
     expect(walk.ids).toEqual(truth);
     const calls = (await inkitSim.counters()).total;
     // 3 calls per page of 50 at 20 a call, the minimum. On the first page the call that revealed the cap
@@ -25,7 +28,7 @@ describe("an upstream that silently caps its page size", () => {
       (r) => r.workflowId,
     );
     await eightByEightSim.fault({ page_size_cap: 30 });
-    const walk = await walkForward(`/v1/8x8/accounts/acme-ops/definitions/${def}/runs`, 100);
+    const walk = await walkForward(`/v1/8x8/accounts/acme-ops/definitions/${def}/runs`, 100, noCache);
     expect(walk.ids).toEqual(truth);
     expect(walk.pages.every((p, i) => i === walk.pages.length - 1 || p.data.length === 100)).toBe(true);
   });

@@ -25,10 +25,12 @@ export const CursorPayloadSchema = z.object({
   h: z.array(z.number().int().min(0)),
   /** Anchor: id and created_at of the item just before `o` (forward) or at `o` (backward). */
   a: z.tuple([z.string(), z.string()]).nullable(),
-  /** Snapshot time (unix ms) of the walk: items created after it are new arrivals. */
+  /**
+   * Snapshot time (unix ms): when the walk's first page was fetched upstream. Items created after it are
+   * new arrivals, and the walk's cursors expire a fixed time after it. Derived from the data, not the
+   * clock, so identical cached pages carry identical cursors (and ETags).
+   */
   s: z.number().int(),
-  /** Issue time (unix s). */
-  t: z.number().int(),
 });
 
 export type CursorPayload = z.infer<typeof CursorPayloadSchema>;
@@ -110,7 +112,7 @@ export async function openCursor(
   } catch {
     throw invalid("The cursor is not in a format this version understands.");
   }
-  if (now / 1000 - payload.t > maxAgeSeconds) {
+  if ((now - payload.s) / 1000 > maxAgeSeconds) {
     throw new ProblemError("cursor-expired", {
       detail: `The cursor is older than its ${Math.round(maxAgeSeconds / 3600)} h lifetime. Restart from the first page without a cursor.`,
     });

@@ -92,16 +92,9 @@ export async function readListing<T extends Walkable>(c: Context<AppEnv>, req: L
   const read =
     count > 0 ? await req.source(filters).read(start, count, hint) : { items: [], hasMore: true, total: null, hint };
 
-  const base = {
-    v: 1 as const,
-    r: req.route,
-    b: binding,
-    f: filters,
-    l: limit,
-    h: [read.hint],
-    s: payload?.s ?? now,
-    t: Math.floor(now / 1000),
-  };
+  // The walk's snapshot time comes from when its first page was fetched upstream, not from the clock.
+  const snapshot = payload?.s ?? c.get("cache").fetchedAt() ?? now;
+  const base = { v: 1 as const, r: req.route, b: binding, f: filters, l: limit, h: [read.hint], s: snapshot };
   const last = read.items.at(-1);
   const first = read.items[0];
   const next = read.hasMore

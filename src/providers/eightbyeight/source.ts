@@ -4,6 +4,7 @@ import type { Source } from "../../paging/source";
 import { offsetModelSource } from "../../paging/window";
 import type { EightByEightRunNormalized, RunStatus } from "../../schemas/run";
 import type { Credential } from "../credentials";
+import { canonicalRequest, type UpstreamDeps } from "../deps";
 import { eightByEightClient } from "./client";
 import { normalizeEightByEightInstance } from "./normalize";
 import { EightByEightListSchema } from "./schemas";
@@ -35,7 +36,7 @@ function upstreamQuery(filters: Filters): Record<string, string> {
 
 /** An offset-model Source over one 8x8 definition's workflow instances, with its filters bound. */
 export function eightByEightSource(
-  env: Env,
+  { env, cache }: UpstreamDeps,
   filters: Filters,
   credential: Credential,
 ): Source<EightByEightRunNormalized> {
@@ -43,12 +44,15 @@ export function eightByEightSource(
   const client = eightByEightClient(env.EIGHTBYEIGHT_BASE_URL, credential, config.upstreamTimeoutMs);
   const path = `/api/v1/accounts/${encodeURIComponent(String(filters.account_id))}/definitions/${encodeURIComponent(String(filters.definition_id))}/workflows`;
   const query = upstreamQuery(filters);
-  return offsetModelSource(async (offset, limit) => {
-    const items = await client.get(
-      path,
-      { ...query, offset: String(offset), limit: String(limit) },
-      EightByEightListSchema,
+  const scope = {
+    provider: "8x8" as const,
+    credential,
+    resource: `8x8:${String(filters.account_id)}/${String(filters.definition_id)}`,
+  };
+  return offsetModelSource((offset, limit) => {
+    const rangeQuery = { ...query, offset: String(offset), limit: String(limit) };
+    return cache.read(scope, canonicalRequest(path, rangeQuery), "list", async () =>
+      (await client.get(path, rangeQuery, EightByEightListSchema)).map(normalizeEightByEightInstance),
     );
-    return items.map(normalizeEightByEightInstance);
   }, config.eightByEightMaxLimit);
 }

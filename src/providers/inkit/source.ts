@@ -6,30 +6,36 @@ import { pageModelSource } from "../../paging/window";
 import type { Batch } from "../../schemas/batch";
 import type { InkitRunNormalized } from "../../schemas/run";
 import type { Credential } from "../credentials";
+import { canonicalRequest, type UpstreamDeps } from "../deps";
 import { inkitClient } from "./client";
 import { normalizeInkitBatch, normalizeInkitRun } from "./normalize";
 import { InkitBatchSchema, InkitRunSchema, inkitListSchema } from "./schemas";
 
 /** One of Inkit's list endpoints: where it is and how its items become ours. */
 export interface InkitListing<I extends z.ZodType, T> {
+  /** Cache resource name, the unit of invalidation. */
+  resource: string;
   path: string;
   item: I;
   normalize: (item: z.infer<I>) => T;
 }
 
 export const inkitRuns: InkitListing<typeof InkitRunSchema, InkitRunNormalized> = {
+  resource: "inkit:runs",
   path: "/v1/invoke",
   item: InkitRunSchema,
   normalize: normalizeInkitRun,
 };
 
 export const inkitWorkflowBatches: InkitListing<typeof InkitBatchSchema, Batch> = {
+  resource: "inkit:workflow-batches",
   path: "/v1/invoke/batch",
   item: InkitBatchSchema,
   normalize: (b) => normalizeInkitBatch(b, "workflow_batch"),
 };
 
 export const inkitDocumentBatches: InkitListing<typeof InkitBatchSchema, Batch> = {
+  resource: "inkit:batches",
   path: "/v1/batch",
   item: InkitBatchSchema,
   normalize: (b) => normalizeInkitBatch(b, "document_batch"),
@@ -42,24 +48,40 @@ function upstreamQuery(filters: Filters): Record<string, string> {
 
 /** A page-model Source over one Inkit listing with its filters bound. */
 export function inkitSource<I extends z.ZodType, T>(
-  env: Env,
+  { env, cache }: UpstreamDeps,
   listing: InkitListing<I, T>,
   filters: Filters,
   credential: Credential,
 ): Source<T> {
   const config = readConfig(env);
   const client = inkitClient(env.INKIT_BASE_URL, credential, config.upstreamTimeoutMs);
+  const scope = { provider: "inkit" as const, credential, resource: listing.resource };
   const schema = inkitListSchema(listing.item);
   const query = upstreamQuery(filters);
-  return pageModelSource(async ({ page, pageSize }) => {
-    const body = await client.get(listing.path, { ...query, page: String(page), page_size: String(pageSize) }, schema);
-    return { items: (body.items as z.infer<I>[]).map(listing.normalize), total: body.metadata.pagination.total_count };
+  return pageModelSource(({ page, pageSize }) => {
+    const pageQuery = { ...query, page: String(page), page_size: String(pageSize) };
+    return cache.read(scope, canonicalRequest(listing.path, pageQuery), "list", async () => {
+      const body = await client.get(listing.path, pageQuery, schema);
+      return {
+        items: (body.items as z.infer<I>[]).map(listing.normalize),
+        total: body.metadata.pagination.total_count,
+      };
+    });
   }, config.inkitMaxPageSize);
 }
 
 /** Fetches one document batch by id. */
-export async function inkitDocumentBatch(env: Env, id: string, credential: Credential): Promise<Batch> {
+export async function inkitDocumentBatch(
+  { env, cache }: UpstreamDeps,
+  id: string,
+  credential: Credential,
+): Promise<Batch> {
   const client = inkitClient(env.INKIT_BASE_URL, credential, readConfig(env).upstreamTimeoutMs);
-  const body = await client.get(`/v1/batch/${encodeURIComponent(id)}`, {}, InkitBatchSchema);
-  return normalizeInkitBatch(body, "document_batch");
+  const path = `/v1/batch/${encodeURIComponent(id)}`;
+  return cache.read(
+    { provider: "inkit", credential, resource: "inkit:batches" },
+    canonicalRequest(path, {}),
+    "item",
+    async () => normalizeInkitBatch(await client.get(path, {}, InkitBatchSchema), "document_batch"),
+  );
 }

@@ -16,7 +16,7 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
     limit,
     cursor,
     credential,
-    source: (filters) => eightByEightSource(c.env, filters, credential),
+    source: (filters) => eightByEightSource({ env: c.env, cache: c.get("cache") }, filters, credential),
   });
   return c.json(body, 200, headers);
 };

@@ -30,7 +30,7 @@ function listInkit<I extends z.ZodType, T extends Walkable>(
     limit,
     cursor,
     credential,
-    source: (filters) => inkitSource(c.env, listing, filters, credential),
+    source: (filters) => inkitSource({ env: c.env, cache: c.get("cache") }, listing, filters, credential),
   });
 }
 
@@ -51,5 +51,8 @@ export const listBatches: RouteHandler<ListBatchesRoute, AppEnv> = async (c) => 
 
 export const getBatch: RouteHandler<GetBatchRoute, AppEnv> = async (c) => {
   const { batch_id } = c.req.valid("param");
-  return c.json(await inkitDocumentBatch(c.env, batch_id, upstreamCredential(c, "inkit")), 200);
+  return c.json(
+    await inkitDocumentBatch({ env: c.env, cache: c.get("cache") }, batch_id, upstreamCredential(c, "inkit")),
+    200,
+  );
 };

@@ -1,0 +1,59 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { sha256Hex } from "../http/digest";
+import { type CacheOutcome, RequestCache } from "./request-cache";
+
+const CACHE_NAME = "tributary";
+
+/** RFC 9211 Cache-Status for a response built from one or more upstream reads. */
+export function cacheStatus(outcomes: CacheOutcome[]): string {
+  const ttl = Math.min(...outcomes.map((o) => o.ttl));
+  const stored = outcomes.some((o) => o.stored) ? "; stored" : "";
+  if (outcomes.some((o) => o.status === "error")) return `${CACHE_NAME}; fwd=miss; detail=cache-unavailable`;
+  if (outcomes.some((o) => o.status === "bypass")) return `${CACHE_NAME}; fwd=request${stored}; ttl=${ttl}`;
+  if (outcomes.some((o) => o.status === "miss")) return `${CACHE_NAME}; fwd=miss${stored}; ttl=${ttl}`;
+  if (outcomes.some((o) => o.status === "stale")) return `${CACHE_NAME}; hit; ttl=${ttl}; detail=stale`;
+  return `${CACHE_NAME}; hit; ttl=${ttl}`;
+}
+
+const etagOf = async (body: string) => `"${(await sha256Hex(body)).slice(0, 32)}"`;
+
+/** Whether an If-None-Match header matches an ETag (weak comparison, as RFC 9110 requires for it). */
+function matches(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch.trim() === "*") return true;
+  return ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
+}
+
+/**
+ * Gives each request its own view of the listing cache, then describes how the answer was served:
+ * `Cache-Status`, `Age` and `Cache-Control`, a strong `ETag` on every successful GET, and 304 for a
+ * matching `If-None-Match`. `Cache-Control: no-cache` on the request refreshes from the upstream.
+ */
+export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
+  const bypass = /(^|,)\s*no-cache\s*(,|$)/i.test(c.req.header("Cache-Control") ?? "");
+  const cache = new RequestCache(c.env, (p) => c.executionCtx.waitUntil(p), { bypass });
+  c.set("cache", cache);
+  await next();
+  if (c.req.method !== "GET" || c.res.status !== 200) return;
+
+  const body = await c.res.clone().text();
+  const etag = await etagOf(body);
+  const headers = new Headers(c.res.headers);
+  headers.set("ETag", etag);
+  headers.append("Vary", "Authorization, X-Inkit-API-Token, X-8x8-Api-Key");
+  if (cache.outcomes.length > 0) {
+    const ttl = Math.max(0, Math.min(...cache.outcomes.map((o) => o.ttl)));
+    headers.set("Cache-Status", cacheStatus(cache.outcomes));
+    headers.set("Age", String(Math.max(...cache.outcomes.map((o) => o.age))));
+    headers.set("Cache-Control", `private, max-age=${ttl}`);
+  } else {
+    headers.set("Cache-Control", "private, no-cache");
+  }
+  const ifNoneMatch = c.req.header("If-None-Match");
+  if (ifNoneMatch && matches(ifNoneMatch, etag)) {
+    headers.delete("Content-Type");
+    c.res = new Response(null, { status: 304, headers });
+    return;
+  }
+  c.res = new Response(body, { status: 200, headers });
+});

@@ -1,0 +1,176 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { invalidateListings } from "../src/cache/request-cache";
+import { inkitSim, resetSimulators } from "./support/simulator";
+import { walkForward } from "./support/walk";
+import { callWithEnv } from "./support/worker";
+
+const calls = async () => (await inkitSim.counters()).total;
+
+/** A request against the real app and the real KV namespace, with its waitUntil work awaited. */
+async function get(path: string, headers: Record<string, string> = {}, overrides: Record<string, unknown> = {}) {
+  const res = await callWithEnv(path, overrides as Record<string, string>, { headers });
+  return { res, body: res.status === 200 ? ((await res.json()) as { data: { id: string }[] }) : null };
+}
+
+/** The real KV binding with its reads or writes made to fail: a fault injected around real storage. */
+function failingKv(kv: KVNamespace, fail: "get" | "put" | "both"): KVNamespace {
+  return new Proxy(kv, {
+    get(target, prop) {
+      if ((prop === "get" && fail !== "put") || (prop === "put" && fail !== "get")) {
+        return () => Promise.reject(new Error("KV is unavailable"));
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+let path: string;
+let n = 0;
+
+beforeEach(async () => {
+  await resetSimulators();
+  // A listing nobody else in this file has cached yet: every test starts from a cold entry.
+  path = `/v1/inkit/runs?limit=${10 + n++}`;
+  await inkitSim.clearCounters();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("listing cache", () => {
+  it("a repeated request within the TTL costs no upstream call", async () => {
+    const first = await get(path);
+    expect(first.res.headers.get("Cache-Status")).toBe("tributary; fwd=miss; stored; ttl=15");
+    expect(await calls()).toBe(1);
+    const second = await get(path);
+    expect(second.res.headers.get("Cache-Status")).toMatch(/^tributary; hit; ttl=1[0-5]$/);
+    expect(second.res.headers.get("Age")).toMatch(/^[0-5]$/);
+    expect(second.res.headers.get("Cache-Control")).toMatch(/^private, max-age=1[0-5]$/);
+    expect(second.body).toEqual(first.body);
+    expect(await calls()).toBe(1);
+  });
+
+  it("after the TTL and the stale window, one upstream call", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    await get(path);
+    vi.setSystemTime(Date.now() + 80_000);
+    const later = await get(path);
+    expect(later.res.headers.get("Cache-Status")).toMatch(/fwd=miss; stored/);
+    expect(await calls()).toBe(2);
+  });
+
+  it("a stale entry is served at once and refreshed once in the background", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const first = await get(path);
+    await inkitSim.insert({ kind: "run", count: 1 });
+    vi.setSystemTime(Date.now() + 20_000);
+    const stale = await get(path);
+    expect(stale.res.headers.get("Cache-Status")).toMatch(/^tributary; hit; ttl=-\d+; detail=stale$/);
+    expect(Number(stale.res.headers.get("Age"))).toBeGreaterThanOrEqual(20);
+    expect(stale.body).toEqual(first.body);
+    // callWithEnv awaited the background refresh: exactly one more upstream call, and the entry is fresh.
+    expect(await calls()).toBe(2);
+    const fresh = await get(path);
+    expect(fresh.res.headers.get("Cache-Status")).toMatch(/^tributary; hit; ttl=1[0-5]$/);
+    expect(fresh.body?.data[1]?.id).toBe(first.body?.data[0]?.id);
+    expect(await calls()).toBe(2);
+  });
+
+  it("two upstream credentials never see each other's entries", async () => {
+    const demo = await get(path);
+    const other = await get(path, { "X-Inkit-API-Token": "sim_inkit_other_token" });
+    expect(other.res.headers.get("Cache-Status")).toMatch(/fwd=miss/);
+    expect(other.body?.data.map((r) => r.id)).not.toEqual(demo.body?.data.map((r) => r.id));
+    const otherAgain = await get(path, { "X-Inkit-API-Token": "sim_inkit_other_token" });
+    expect(otherAgain.body).toEqual(other.body);
+    const demoAgain = await get(path);
+    expect(demoAgain.body).toEqual(demo.body);
+    expect(await calls()).toBe(2);
+  });
+
+  it("a wrong pass-through credential never reads a cached entry", async () => {
+    await get(path);
+    const wrong = await callWithEnv(path, {}, { headers: { "X-Inkit-API-Token": "not-a-token" } });
+    expect(wrong.status).toBe(401);
+  });
+
+  it("KV failures still serve correct data, and say so", async () => {
+    const truth = (await get(path, { "Cache-Control": "no-cache" })).body;
+    for (const fail of ["get", "put", "both"] as const) {
+      const { res, body } = await get(path, {}, { CACHE: failingKv(env.CACHE, fail) });
+      expect(res.status, fail).toBe(200);
+      // Same items; the cursors differ only in their snapshot time (KV could not say when data was fetched).
+      expect(body?.data, fail).toEqual(truth?.data);
+      if (fail !== "put")
+        expect(res.headers.get("Cache-Status"), fail).toBe("tributary; fwd=miss; detail=cache-unavailable");
+    }
+  });
+
+  it("If-None-Match with the ETag is a 304 without a body", async () => {
+    const first = await get(path);
+    const etag = first.res.headers.get("ETag");
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    const again = await callWithEnv(path, {}, { headers: { "If-None-Match": etag as string } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    expect(again.headers.get("ETag")).toBe(etag);
+    const other = await callWithEnv(path, {}, { headers: { "If-None-Match": '"0000"' } });
+    expect(other.status).toBe(200);
+  });
+
+  it("Cache-Control: no-cache reaches the upstream and refreshes the entry", async () => {
+    await get(path);
+    await inkitSim.insert({ kind: "run", count: 1 });
+    const forced = await get(path, { "Cache-Control": "no-cache" });
+    // The key was written under a second ago: the refresh is stored once KV's per-key limit allows.
+    expect(forced.res.headers.get("Cache-Status")).toMatch(/^tributary; fwd=request/);
+    expect(await calls()).toBe(2);
+    const after = await get(path);
+    expect(after.res.headers.get("Cache-Status")).toMatch(/hit/);
+    expect(after.body).toEqual(forced.body);
+    expect(await calls()).toBe(2);
+  });
+
+  it("invalidating a tenant's resource makes its entries miss, and only its entries", async () => {
+    await get(path);
+    await get("/v1/inkit/batches?limit=5");
+    await invalidateListings(env, {
+      provider: "inkit",
+      credential: { value: env.INKIT_API_TOKEN, passThrough: false },
+      resource: "inkit:runs",
+    });
+    expect((await get(path)).res.headers.get("Cache-Status")).toMatch(/fwd=miss/);
+    expect((await get("/v1/inkit/batches?limit=5")).res.headers.get("Cache-Status")).toMatch(/hit/);
+    expect(await calls()).toBe(3);
+  });
+
+  it("concurrent identical misses share one upstream call", async () => {
+    await inkitSim.fault({ latency_ms: 200, times: 5 });
+    const [a, b, c] = await Promise.all([get(path), get(path), get(path)]);
+    expect(a.body).toEqual(b.body);
+    expect(b.body).toEqual(c.body);
+    expect(await calls()).toBe(1);
+  });
+
+  it("a single batch is cached too (item TTL)", async () => {
+    const [batch] = (await inkitSim.items({ kind: "document_batch" })).items;
+    await get(`/v1/inkit/batches/${batch?.id}`);
+    const again = await get(`/v1/inkit/batches/${batch?.id}`);
+    expect(again.res.headers.get("Cache-Status")).toMatch(/^tributary; hit; ttl=[0-5]$/);
+    expect(await calls()).toBe(1);
+  });
+
+  it("a full walk done twice costs nothing the second time; without the cache it costs the same again", async () => {
+    const first = await walkForward("/v1/inkit/workflow-batches", 25);
+    const afterFirst = await calls();
+    expect(afterFirst).toBe(first.pages.length);
+    const second = await walkForward("/v1/inkit/workflow-batches", 25);
+    expect(second.ids).toEqual(first.ids);
+    expect(await calls()).toBe(afterFirst);
+    await walkForward("/v1/inkit/workflow-batches", 25, { headers: { "Cache-Control": "no-cache" } });
+    expect(await calls()).toBe(afterFirst * 2);
+  });
+});
