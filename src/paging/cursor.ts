@@ -17,14 +17,24 @@ export const CursorPayloadSchema = z.object({
   f: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
   /** Limit of the page that issued the cursor: the default for the next request. */
   l: z.number().int().min(1),
-  /** Direction: `n` reads forward from `o`, `p` reads the page that ends just before `o`. */
+  /** Direction: `n` reads forward from each lane's position, `p` reads the page that ends just before it. */
   d: z.enum(["n", "p"]),
-  /** Item offset per source: where a forward page starts, or where a backward page ends. */
-  o: z.array(z.number().int().min(0)),
-  /** Per-source hints learned from the upstream (e.g. a page-size cap); opaque here. */
-  h: z.array(z.number().int().min(0)),
-  /** Anchor: id and created_at of the item just before `o` (forward) or at `o` (backward). */
-  a: z.tuple([z.string(), z.string()]).nullable(),
+  /**
+   * One entry per lane (source): `[position, hint, total, anchorId, anchorCreatedAt, pin]`, or null for a lane
+   * with nothing left. Positions are item offsets, never upstream page numbers.
+   */
+  p: z.array(
+    z
+      .tuple([
+        z.number().int().min(0),
+        z.number().int().min(0),
+        z.number().int().min(0).nullable(),
+        z.string().nullable(),
+        z.string().nullable(),
+        z.string().nullable(),
+      ])
+      .nullable(),
+  ),
   /**
    * Snapshot time (unix ms): when the walk's first page was fetched upstream. Items created after it are
    * new arrivals, and the walk's cursors expire a fixed time after it. Derived from the data, not the

@@ -4,18 +4,16 @@ import { sha256Hex } from "../http/digest";
 import { type FieldError, ProblemError } from "../http/problem";
 import type { Credential } from "../providers/credentials";
 import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "./cursor";
-import type { Source } from "./source";
+import { type Lane, type LaneState, readBackward, readForward } from "./lanes";
+import { anchorOf, compareNewestFirst, type Keyed } from "./order";
 
 /** Every listed item can be walked: it has an id and a creation time. */
-export interface Walkable {
-  id: string;
-  created_at: string;
-}
+export type Walkable = Keyed;
 
 /** Filters of a walk, path parameters included, as canonical strings. */
 export type Filters = Record<string, string | string[]>;
 
-export interface ListRequest<T> {
+export interface ListRequest<T extends Walkable> {
   /** Stable id of the route, bound into its cursors. */
   route: string;
   /** Path parameters and the filters sent with this request (absent ones omitted). */
@@ -24,8 +22,14 @@ export interface ListRequest<T> {
   defaults: Filters;
   limit: number | undefined;
   cursor: string | undefined;
+  /** The upstream credential in use (a merged feed binds the configured ones). */
   credential: Credential;
-  source: (filters: Filters) => Source<T>;
+  /** The walk's lanes for its filters, in a fixed order. */
+  lanes: (filters: Filters) => Lane<T>[];
+  /** Whether the walk is in creation order, so anchors can resynchronise it under inserts. */
+  anchored: (filters: Filters) => boolean;
+  /** With several lanes: serve the others when one fails, naming it in `page.errors`. */
+  partial?: boolean;
 }
 
 export interface PageInfo {
@@ -34,6 +38,14 @@ export interface PageInfo {
   next_cursor: string | null;
   prev_cursor: string | null;
   total: number | null;
+  errors?: LaneError[];
+}
+
+export interface LaneError {
+  source: string;
+  status: number;
+  type: string;
+  detail: string;
 }
 
 export const DEFAULT_LIMIT = 50;
@@ -47,7 +59,7 @@ async function bindingDigest(c: Context<AppEnv>, credential: Credential): Promis
 }
 
 /** Checks that a cursor belongs to this route, caller and filters; returns the walk's filters. */
-function checkCursor<T>(payload: CursorPayload, req: ListRequest<T>, binding: string): Filters {
+function checkCursor<T extends Walkable>(payload: CursorPayload, req: ListRequest<T>, binding: string): Filters {
   if (payload.r !== req.route) {
     throw new ProblemError("invalid-cursor", {
       detail: `This cursor was issued by another listing (${payload.r}); use it only there, or restart without a cursor.`,
@@ -70,9 +82,36 @@ function checkCursor<T>(payload: CursorPayload, req: ListRequest<T>, binding: st
   return payload.f;
 }
 
+type Tuple = NonNullable<CursorPayload["p"][number]>;
+const toState = (t: Tuple): LaneState => ({
+  pos: t[0],
+  hint: t[1],
+  total: t[2],
+  anchor: t[3] !== null && t[4] !== null ? [t[3], t[4]] : null,
+  pin: t[5],
+});
+const toTuple = (s: LaneState): Tuple => [s.pos, s.hint, s.total, s.anchor?.[0] ?? null, s.anchor?.[1] ?? null, s.pin];
+const fresh: LaneState = { pos: 0, hint: 0, total: null, anchor: null, pin: null };
+
+/** Merged order of a feed: newest first, ties by provider, then id (newest-first within a provider). */
+function mergeOrder(a: Keyed, b: Keyed): number {
+  if (a.created_at !== b.created_at) return compareNewestFirst(a, b);
+  const pa = (a as { provider?: string }).provider ?? "";
+  const pb = (b as { provider?: string }).provider ?? "";
+  return pa === pb ? compareNewestFirst(a, b) : pa < pb ? -1 : 1;
+}
+
+/** The created_at just above `created_at`, so an inclusive upper bound keeps the item itself. */
+function justAfter(createdAt: string): string {
+  const micros = Number(createdAt.slice(20, 26)) + 1;
+  if (micros < 1_000_000) return `${createdAt.slice(0, 20)}${String(micros).padStart(6, "0")}Z`;
+  const next = new Date(Date.parse(`${createdAt.slice(0, 19)}Z`) + 1000).toISOString();
+  return `${next.slice(0, 20)}000000Z`;
+}
+
 /**
- * Serves one page of a single-source listing: opens the cursor, reads the window from the source,
- * and seals the next and previous cursors.
+ * Serves one page of a listing of one or more lanes (a merged feed): opens the cursor, resynchronises
+ * each lane to its anchor, merges newest first, and seals the next and previous cursors.
  */
 export async function readListing<T extends Walkable>(c: Context<AppEnv>, req: ListRequest<T>) {
   const config = readConfig(c.env);
@@ -83,33 +122,112 @@ export async function readListing<T extends Walkable>(c: Context<AppEnv>, req: L
   const payload = req.cursor ? await openCursor(req.cursor, keys, config.cursorTtlSeconds, now) : null;
   const filters = payload ? checkCursor(payload, req, binding) : { ...req.defaults, ...req.sent };
   const limit = req.limit ?? payload?.l ?? DEFAULT_LIMIT;
-
+  const lanes = req.lanes(filters);
+  const anchored = req.anchored(filters);
   const backward = payload?.d === "p";
-  const at = payload?.o[0] ?? 0;
-  const start = backward ? Math.max(0, at - limit) : at;
-  const count = backward ? at - start : limit;
-  const hint = payload?.h[0] ?? 0;
-  const read =
-    count > 0 ? await req.source(filters).read(start, count, hint) : { items: [], hasMore: true, total: null, hint };
+  const states: (LaneState | null)[] = payload ? payload.p.map((t) => (t ? toState(t) : null)) : lanes.map(() => fresh);
+  if (states.length !== lanes.length)
+    throw new ProblemError("invalid-cursor", {
+      detail: "The cursor does not fit this listing. Restart without a cursor.",
+    });
 
-  // The walk's snapshot time comes from when its first page was fetched upstream, not from the clock.
+  // Read every lane that may still have items, in parallel: at most one call per lane on an undisturbed page.
+  const errors: LaneError[] = [];
+  const reads = await Promise.all(
+    lanes.map(async (lane, i) => {
+      const state = states[i];
+      if (!state || lane.empty) return null;
+      try {
+        return await (backward ? readBackward : readForward)(lane, state, limit, anchored);
+      } catch (err) {
+        if (!(err instanceof ProblemError) || !req.partial || lanes.length === 1) {
+          if (err instanceof ProblemError && lanes.length > 1)
+            err.init.extensions = { ...err.init.extensions, source: lane.name };
+          throw err;
+        }
+        errors.push({ source: lane.name, status: err.status, type: err.type, detail: err.init.detail });
+        return undefined; // failed: the lane keeps its place for the next page
+      }
+    }),
+  );
+
+  // Merge: forward pages take the first `limit` items, backward pages the last `limit`.
+  const candidates = reads.flatMap((r, lane) => (r ? r.items.map((item, k) => ({ item, lane, k })) : []));
+  if (lanes.length > 1) candidates.sort((a, b) => mergeOrder(a.item, b.item));
+  const page = backward ? candidates.slice(Math.max(0, candidates.length - limit)) : candidates.slice(0, limit);
+  const taken = lanes.map((_, lane) => page.filter((p) => p.lane === lane).map((p) => p.k));
+
+  const next: (LaneState | null)[] = [];
+  const prev: (LaneState | null)[] = [];
+  for (const [i, lane] of lanes.entries()) {
+    const state = states[i] ?? null;
+    const read = reads[i];
+    if (read === undefined) {
+      next.push(state);
+      prev.push(state);
+      continue;
+    }
+    if (!state || !read) {
+      next.push(null);
+      prev.push(state && lane.empty ? state : null);
+      continue;
+    }
+    const ks = taken[i] ?? [];
+    const first = ks[0];
+    const last = ks.at(-1);
+    const hint = read.hint;
+    const total = read.total;
+    // On the first page, a lane that can filter by creation time pins the walk's head (see Lane.open).
+    const head = read.items[0];
+    const pin = state.pin ?? (lane.pinnable && !payload && head ? justAfter(head.created_at) : null);
+    if (backward) {
+      const start = first === undefined ? read.at : (read.positions[first] as number);
+      next.push({
+        pos: read.at,
+        hint,
+        total,
+        pin,
+        anchor: last !== undefined ? anchorOf(read.items[last] as T) : read.before ? anchorOf(read.before) : null,
+      });
+      prev.push({
+        pos: start,
+        hint,
+        total,
+        pin,
+        anchor: first !== undefined ? anchorOf(read.items[first] as T) : state.anchor,
+      });
+    } else {
+      const exhausted = !read.more && (last === undefined ? read.items.length === 0 : last === read.items.length - 1);
+      const end = last === undefined ? read.at : (read.positions[last] as number) + 1;
+      next.push(
+        exhausted
+          ? null
+          : { pos: end, hint, total, pin, anchor: last !== undefined ? anchorOf(read.items[last] as T) : state.anchor },
+      );
+      const startItem = first !== undefined ? read.items[first] : read.items[0];
+      prev.push({ pos: read.at, hint, total, pin, anchor: startItem ? anchorOf(startItem) : null });
+    }
+  }
+
+  const items = page.map((p) => p.item);
+  const hasNext = backward ? true : next.some((s, i) => s !== null && !lanes[i]?.empty);
+  const hasPrev = backward ? reads.some((r) => r?.more) || candidates.length > limit : payload !== null;
   const snapshot = payload?.s ?? c.get("cache").fetchedAt() ?? now;
-  const base = { v: 1 as const, r: req.route, b: binding, f: filters, l: limit, h: [read.hint], s: snapshot };
-  const last = read.items.at(-1);
-  const first = read.items[0];
-  const next = read.hasMore
-    ? await sealCursor(
-        { ...base, d: "n", o: [start + read.items.length], a: last ? [last.id, last.created_at] : null },
-        keys,
-      )
-    : null;
-  const prev =
-    start > 0
-      ? await sealCursor({ ...base, d: "p", o: [start], a: first ? [first.id, first.created_at] : null }, keys)
-      : null;
+  const base = { v: 1 as const, r: req.route, b: binding, f: filters, l: limit, s: snapshot };
+  const seal = (d: "n" | "p", lanesState: (LaneState | null)[]) =>
+    sealCursor({ ...base, d, p: lanesState.map((s) => (s ? toTuple(s) : null)) }, keys);
 
-  const page: PageInfo = { limit, has_more: next !== null, next_cursor: next, prev_cursor: prev, total: read.total };
-  return { body: { data: read.items, page }, headers: linkHeader(c, page) };
+  const totals = reads.map((r, i) => (lanes[i]?.empty ? 0 : (r?.total ?? null)));
+  const info: PageInfo = {
+    limit,
+    has_more: hasNext && items.length > 0 ? true : hasNext && !backward,
+    next_cursor: hasNext ? await seal("n", next) : null,
+    prev_cursor: hasPrev ? await seal("p", prev) : null,
+    total: totals.every((t) => t !== null) ? totals.reduce<number>((sum, t) => sum + (t ?? 0), 0) : null,
+    ...(errors.length > 0 ? { errors } : {}),
+  };
+  info.has_more = info.next_cursor !== null;
+  return { body: { data: items, page: info }, headers: linkHeader(c, info) };
 }
 
 /** RFC 8288 `Link` header with absolute next/prev URLs; the cursor carries filters and limit. */

@@ -30,6 +30,8 @@ export async function walkForward(
   limit: LimitPlan,
   init: RequestInit = {},
   maxPages = 10_000,
+  /** Runs between pages, e.g. to insert items upstream while the walk is under way. */
+  between?: (pageIndex: number) => Promise<void>,
 ): Promise<Walk> {
   const walk: Walk = { pages: [], ids: [], cursors: [] };
   let cursor: string | null = null;
@@ -49,9 +51,10 @@ export async function walkForward(
     walk.cursors.push(cursor);
     walk.ids.push(...body.data.map((item) => item.id));
     cursor = body.page.next_cursor;
-    if (!cursor) return walk;
+    if (!cursor || walk.pages.length === maxPages) return walk;
+    await between?.(i);
   }
-  throw new Error(`walk of ${path} did not end within ${maxPages} pages`);
+  return walk;
 }
 
 /** Walks backward from a cursor by following `prev_cursor` until the first page; returns pages in walk order. */

@@ -26,7 +26,8 @@ function upstreamQuery(filters: Filters): Record<string, string> {
   const version = one("version");
   const status = one("status") as EightByEightStatusFilter | undefined;
   const from = one("started_from");
-  const to = one("started_to");
+  // The walk's pin (its head when it began) bounds the start time too, so head inserts cannot shift offsets.
+  const to = [one("started_to"), one("pin")].filter((t): t is string => t !== undefined).sort()[0];
   if (version) query.version = version;
   if (status) query.status = eightByEightStatusFilter[status];
   if (from) query.startTimeFrom = from;

@@ -16,7 +16,15 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
     limit,
     cursor,
     credential,
-    source: (filters) => eightByEightSource({ env: c.env, cache: c.get("cache") }, filters, credential),
+    lanes: (filters) => [
+      {
+        name: `8x8:${filters.account_id}/${filters.definition_id}`,
+        open: (pin) =>
+          eightByEightSource({ env: c.env, cache: c.get("cache") }, pin ? { ...filters, pin } : filters, credential),
+        pinnable: true,
+      },
+    ],
+    anchored: () => true,
   });
   return c.json(body, 200, headers);
 };

@@ -30,7 +30,14 @@ function listInkit<I extends z.ZodType, T extends Walkable>(
     limit,
     cursor,
     credential,
-    source: (filters) => inkitSource({ env: c.env, cache: c.get("cache") }, listing, filters, credential),
+    lanes: (filters) => [
+      {
+        name: listing.resource,
+        open: () => inkitSource({ env: c.env, cache: c.get("cache") }, listing, filters, credential),
+      },
+    ],
+    // Only a creation-time walk can resynchronise on its anchor: other sort keys change under it.
+    anchored: (filters) => filters.sort === DEFAULT_INKIT_SORT,
   });
 }
 

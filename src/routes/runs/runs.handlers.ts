@@ -1,0 +1,87 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env";
+import type { Lane, Verdict } from "../../paging/lanes";
+import { type Filters, readListing } from "../../paging/listing";
+import type { Credential } from "../../providers/credentials";
+import { upstreamCredential } from "../../providers/credentials";
+import type { UpstreamDeps } from "../../providers/deps";
+import { eightByEightSource, eightByEightStatusFilter } from "../../providers/eightbyeight/source";
+import { canonicalFeedSources, type FeedSource, parseFeedSource } from "../../providers/feed-sources";
+import { inkitRuns, inkitSource } from "../../providers/inkit/source";
+import { DEFAULT_INKIT_SORT } from "../../schemas/filters";
+import type { Run } from "../../schemas/run";
+import { sentFilters } from "../filters";
+import type { ListRunsRoute } from "./runs.routes";
+
+const one = (f: Filters, k: string) => (typeof f[k] === "string" ? (f[k] as string) : undefined);
+
+/** The facade's share of the filters: what an upstream could not apply, checked item by item. */
+function facadeFilter(filters: Filters): ((run: Run) => Verdict) | undefined {
+  const status = one(filters, "status");
+  const after = one(filters, "created_after");
+  const before = one(filters, "created_before");
+  if (!status && !after && !before) return undefined;
+  return (run) => {
+    if (after && run.created_at <= after) return "stop"; // newest first: nothing later can match
+    if (before && run.created_at >= before) return "skip";
+    return status && run.status !== status ? "skip" : "keep";
+  };
+}
+
+/** One lane per feed source; each provider applies what it can of the filters itself. */
+function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" | "8x8", Credential>): Lane<Run>[] {
+  const filter = facadeFilter(filters);
+  const before = one(filters, "created_before");
+  const start = before ? (run: Run) => run.created_at < before : undefined;
+  const status = one(filters, "status");
+  return (filters.source as string[]).map((spec) => {
+    const src = parseFeedSource(spec) as FeedSource;
+    if (src.provider === "inkit") {
+      return {
+        name: spec,
+        open: () => inkitSource(deps, inkitRuns, { sort: DEFAULT_INKIT_SORT }, creds.inkit),
+        filter,
+        start,
+      };
+    }
+    const base: Filters = { account_id: src.accountId, definition_id: src.definitionId };
+    if (status && status in eightByEightStatusFilter) base.status = status;
+    const after = one(filters, "created_after");
+    if (after) base.started_from = after;
+    if (before) base.started_to = before;
+    return {
+      name: spec,
+      open: (pin: string | null) => eightByEightSource(deps, pin ? { ...base, pin } : base, creds["8x8"]),
+      pinnable: true,
+      filter,
+      // 8x8 never reports these statuses: the lane is empty and costs no call.
+      empty: status === "pending" || status === "failed",
+    };
+  });
+}
+
+export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
+  const { limit, cursor, partial, source, ...query } = c.req.valid("query");
+  const creds = { inkit: upstreamCredential(c, "inkit"), "8x8": upstreamCredential(c, "8x8") };
+  const sent = sentFilters(query);
+  if (source !== undefined) sent.source = canonicalFeedSources(Array.isArray(source) ? source : [source], "query");
+  const defaults = {
+    source: canonicalFeedSources((c.env.DEFAULT_SOURCES ?? "inkit").split(",").filter(Boolean), "config"),
+  };
+  const { body, headers } = await readListing<Run>(c, {
+    route: "runs",
+    sent,
+    defaults,
+    limit,
+    cursor,
+    // Bound to both upstream credentials in use.
+    credential: {
+      value: `${creds.inkit.value}|${creds["8x8"].value}`,
+      passThrough: creds.inkit.passThrough || creds["8x8"].passThrough,
+    },
+    lanes: (filters) => feedLanes({ env: c.env, cache: c.get("cache") }, filters, creds),
+    anchored: () => true,
+    partial: partial === "true",
+  });
+  return c.json(body, 200, headers);
+};
