@@ -56,17 +56,64 @@ export function listEnvelope<T extends z.ZodType>(item: T, name: string) {
   return z.object({ data: z.array(item), page: PageSchema }).openapi(name);
 }
 
+const header = (description: string, example: string) => ({
+  description,
+  schema: { type: "string" as const },
+  example,
+});
+
+/** Response headers of every cacheable GET (lists and single items). */
+export const cacheHeadersDoc = {
+  ETag: header(
+    "Strong validator of the body. Send it back as `If-None-Match` to get a 304 when nothing changed.",
+    '"5d41402abc4b2a76b9719d911017c592"',
+  ),
+  "Cache-Status": header(
+    "RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).",
+    "tributary; hit; ttl=12",
+  ),
+  Age: header("Seconds since the data was fetched from the upstream.", "3"),
+  "Cache-Control": header("`private, max-age=<seconds of freshness left>`.", "private, max-age=12"),
+};
+
+/** The 304 answer to a matching `If-None-Match`. */
+export const notModifiedResponse = {
+  description: "Not modified: the body would equal the one with this `ETag`.",
+  headers: cacheHeadersDoc,
+};
+
+/** Request headers every cacheable GET accepts. */
+export const cacheRequestHeaderShape = {
+  "if-none-match": z
+    .string()
+    .max(1024)
+    .optional()
+    .openapi({
+      param: { name: "if-none-match", in: "header" },
+      description: "An `ETag` from an earlier answer: 304 when the body would be identical.",
+    }),
+  "cache-control": z
+    .string()
+    .max(256)
+    .optional()
+    .openapi({
+      param: { name: "cache-control", in: "header" },
+      description: "`no-cache` skips the listing cache: the upstream is asked, and the cached entry refreshed.",
+    }),
+};
+
+/** Response headers of a list page. */
 export const linkHeaderDoc = {
-  Link: {
-    description:
-      'RFC 8288 links to the neighbouring pages as absolute URLs: `rel="next"` and `rel="prev"`, when they exist.',
-    schema: { type: "string" as const },
-    example: '<https://tributary.example/v1/inkit/runs?cursor=k1.eyJ2Ijox...>; rel="next"',
-  },
+  Link: header(
+    'RFC 8288 links to the neighbouring pages as absolute URLs: `rel="next"` and `rel="prev"`, when they exist.',
+    '<https://tributary.example/v1/inkit/runs?cursor=k1.eyJ2Ijox...>; rel="next"',
+  ),
+  ...cacheHeadersDoc,
 };
 
 /** Error responses of every list route. */
 export const listErrorResponses = {
+  304: notModifiedResponse,
   ...authErrorResponses,
   400: problemResponseFor(
     "Invalid input (`validation-error`, naming every offending parameter in `errors`, unknown parameters included), or a cursor that is modified, foreign to this route, caller or filters (`invalid-cursor`), or too old (`cursor-expired`).",

@@ -1,6 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eightByEightFilterShape } from "../../schemas/filters";
-import { linkHeaderDoc, listEnvelope, listErrorResponses, listQueryShape } from "../../schemas/page";
+import {
+  cacheRequestHeaderShape,
+  linkHeaderDoc,
+  listEnvelope,
+  listErrorResponses,
+  listQueryShape,
+} from "../../schemas/page";
 import { problemResponseFor } from "../../schemas/problem";
 import { NormalizedEightByEightRunSchema } from "../../schemas/run";
 
@@ -24,6 +30,7 @@ export const listRuns = createRoute({
     }),
     query: z.strictObject({ ...listQueryShape, ...eightByEightFilterShape }),
     headers: z.object({
+      ...cacheRequestHeaderShape,
       "x-8x8-api-key": z
         .string()
         .min(1)

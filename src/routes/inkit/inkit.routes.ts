@@ -1,7 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BatchSchema } from "../../schemas/batch";
 import { dataIdShape, inkitFilterShape } from "../../schemas/filters";
-import { linkHeaderDoc, listEnvelope, listErrorResponses, listQueryShape } from "../../schemas/page";
+import {
+  cacheHeadersDoc,
+  cacheRequestHeaderShape,
+  linkHeaderDoc,
+  listEnvelope,
+  listErrorResponses,
+  listQueryShape,
+  notModifiedResponse,
+} from "../../schemas/page";
 import { authErrorResponses, problemResponseFor } from "../../schemas/problem";
 import { NormalizedInkitRunSchema } from "../../schemas/run";
 
@@ -15,7 +23,7 @@ const passThrough = z
     description: "Your own Inkit API token, used instead of the deployment's. If Inkit rejects it, the answer is 401.",
   });
 
-const headers = z.object({ "x-inkit-api-token": passThrough });
+const headers = z.object({ "x-inkit-api-token": passThrough, ...cacheRequestHeaderShape });
 
 const listOf = <T extends z.ZodType>(item: T, name: string, description: string) => ({
   200: { description, headers: linkHeaderDoc, content: { "application/json": { schema: listEnvelope(item, name) } } },
@@ -74,7 +82,12 @@ export const getBatch = createRoute({
     headers,
   },
   responses: {
-    200: { description: "The batch.", content: { "application/json": { schema: BatchSchema } } },
+    200: {
+      description: "The batch.",
+      headers: cacheHeadersDoc,
+      content: { "application/json": { schema: BatchSchema } },
+    },
+    304: notModifiedResponse,
     ...authErrorResponses,
     404: problemResponseFor("Inkit has no batch with this id (`not-found`)."),
     502: listErrorResponses[502],

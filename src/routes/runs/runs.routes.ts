@@ -1,6 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES } from "../../providers/feed-sources";
-import { linkHeaderDoc, listErrorResponses, listQueryShape, PageSchema } from "../../schemas/page";
+import {
+  cacheRequestHeaderShape,
+  linkHeaderDoc,
+  listErrorResponses,
+  listQueryShape,
+  PageSchema,
+} from "../../schemas/page";
 import { RUN_STATUSES, RunSchema } from "../../schemas/run";
 
 const q = (name: string) => ({ param: { name, in: "query" as const } });
@@ -37,13 +43,10 @@ export const RunFeedSchema = z
   .object({
     data: z.array(RunSchema),
     page: PageSchema.extend({
-      errors: z
-        .array(PartialErrorSchema)
-        .optional()
-        .openapi({
-          description:
-            "With `partial=true`: the sources that failed for this page; they keep their place for the next one.",
-        }),
+      errors: z.array(PartialErrorSchema).optional().openapi({
+        description:
+          "With `partial=true`: the sources that failed for this page; they keep their place for the next one.",
+      }),
     }),
   })
   .openapi("RunFeed");
@@ -76,20 +79,16 @@ export const listRuns = createRoute({
             "Only runs with this normalized status. 8x8 applies it itself where it can; otherwise the facade does, and pages stay full.",
           example: "completed",
         }),
-      created_after: rfc3339
-        .optional()
-        .openapi({
-          ...q("created_after"),
-          description: "Only runs created strictly after this time.",
-          example: "2026-10-01T00:00:00Z",
-        }),
-      created_before: rfc3339
-        .optional()
-        .openapi({
-          ...q("created_before"),
-          description: "Only runs created strictly before this time.",
-          example: "2026-11-01T00:00:00Z",
-        }),
+      created_after: rfc3339.optional().openapi({
+        ...q("created_after"),
+        description: "Only runs created strictly after this time.",
+        example: "2026-10-01T00:00:00Z",
+      }),
+      created_before: rfc3339.optional().openapi({
+        ...q("created_before"),
+        description: "Only runs created strictly before this time.",
+        example: "2026-11-01T00:00:00Z",
+      }),
       partial: z
         .enum(["true", "false"])
         .optional()
@@ -98,6 +97,27 @@ export const listRuns = createRoute({
           description:
             "`true`: when a source fails, serve the others and name it in `page.errors` instead of failing with 502.",
           example: "false",
+        }),
+    }),
+    headers: z.object({
+      ...cacheRequestHeaderShape,
+      "x-inkit-api-token": z
+        .string()
+        .min(1)
+        .max(512)
+        .optional()
+        .openapi({
+          param: { name: "x-inkit-api-token", in: "header" },
+          description: "Your own Inkit API token for the `inkit` source.",
+        }),
+      "x-8x8-api-key": z
+        .string()
+        .min(1)
+        .max(512)
+        .optional()
+        .openapi({
+          param: { name: "x-8x8-api-key", in: "header" },
+          description: "Your own 8x8 API key for the 8x8 sources.",
         }),
     }),
   },
