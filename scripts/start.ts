@@ -1,5 +1,5 @@
 // `npm start`: both upstream simulators plus the worker under `wrangler dev`, wired together, no hand edits.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { startSimulators } from "../simulator/server";
 
@@ -13,6 +13,16 @@ const sims = await startSimulators({
   inkitPort: Number(process.env.SIM_INKIT_PORT ?? 4010),
   eightByEightPort: Number(process.env.SIM_8X8_PORT ?? 4020),
 });
+
+// The webhook store: apply D1 migrations to the local database `wrangler dev` uses (idempotent, non-interactive).
+const migrated = spawnSync("node_modules/.bin/wrangler", ["d1", "migrations", "apply", "DB", "--local"], {
+  stdio: ["ignore", "ignore", "inherit"],
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+});
+if (migrated.status !== 0) {
+  await sims.close();
+  throw new Error("applying the local D1 migrations failed (see above)");
+}
 
 const worker: ChildProcess = spawn(
   "node_modules/.bin/wrangler",
@@ -51,6 +61,18 @@ async function waitForHealth(): Promise<void> {
 }
 
 await waitForHealth();
+
+// Cron Triggers do not fire under `wrangler dev`: drive change detection through its --test-scheduled route.
+const cronEveryMs = Number(process.env.CRON_EVERY_SECONDS ?? 10) * 1000;
+setInterval(async () => {
+  try {
+    const res = await fetch(`${origin}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
+    await res.body?.cancel();
+    if (!res.ok) console.error(`scheduled run answered ${res.status}`);
+  } catch (err) {
+    if (!stopping) console.error(`scheduled run failed: ${String(err)}`);
+  }
+}, cronEveryMs);
 console.log(`
   tributary is running
     API           ${origin}/v1
@@ -58,6 +80,7 @@ console.log(`
     OpenAPI       ${origin}/openapi.json
     Demo API key  ${demoKey}
     Simulators    Inkit ${sims.inkitUrl}   8x8 ${sims.eightByEightUrl}   (admin API under /__admin)
+    Cron          change detection every ${cronEveryMs / 1000} s (CRON_EVERY_SECONDS)
 
-  try: curl -H "Authorization: Bearer ${demoKey}" ${origin}/healthz
+  try: curl -H "Authorization: Bearer ${demoKey}" "${origin}/v1/inkit/runs?limit=2"
 `);
