@@ -34,9 +34,15 @@ interface Entry<T> {
   g: string;
 }
 
+/** A value from the upstream and when the call that fetched it started. */
+interface Fetched<T> {
+  value: T;
+  at: number;
+}
+
 // Per-isolate state: concurrent identical misses share one upstream call, and a key is written
 // at most once a second (KV's per-key write limit).
-const inflight = new Map<string, Promise<unknown>>();
+const inflight = new Map<string, Promise<Fetched<unknown>>>();
 const lastWrite = new Map<string, number>();
 const refreshing = new Set<string>();
 
@@ -109,8 +115,8 @@ export class RequestCache {
       console.warn(
         JSON.stringify({ level: "warn", msg: "cache read failed; serving from upstream", error: String(err) }),
       );
-      const value = await this.coalesced(keys.entry, load);
-      this.outcomes.push({ status: "error", age: 0, ttl: 0, stored: false, fetchedAt: Date.now() });
+      const { value, at } = await this.coalesced(keys.entry, load);
+      this.outcomes.push({ status: "error", age: 0, ttl: 0, stored: false, fetchedAt: at });
       return value;
     }
 
@@ -137,17 +143,20 @@ export class RequestCache {
     status: "miss" | "bypass",
     generation?: string,
   ): Promise<T> {
-    const fetchedAt = Date.now();
-    const value = await this.coalesced(keys.entry, load);
-    const stored = await this.store(keys, ttl, value, fetchedAt, generation);
-    this.outcomes.push({ status, age: 0, ttl, stored, fetchedAt });
+    const { value, at } = await this.coalesced(keys.entry, load);
+    const stored = await this.store(keys, ttl, value, at, generation);
+    this.outcomes.push({ status, age: 0, ttl, stored, fetchedAt: at });
     return value;
   }
 
-  private coalesced<T>(key: string, load: () => Promise<T>): Promise<T> {
-    const pending = inflight.get(key) as Promise<T> | undefined;
+  /** Concurrent identical loads share one upstream call, and so one fetch time (hence identical cursors). */
+  private coalesced<T>(key: string, load: () => Promise<T>): Promise<Fetched<T>> {
+    const pending = inflight.get(key) as Promise<Fetched<T>> | undefined;
     if (pending) return pending;
-    const promise = load().finally(() => inflight.delete(key));
+    const at = Date.now();
+    const promise = load()
+      .then((value) => ({ value, at }))
+      .finally(() => inflight.delete(key));
     inflight.set(key, promise);
     return promise;
   }
@@ -160,9 +169,8 @@ export class RequestCache {
   ) {
     if (refreshing.has(keys.entry)) return;
     refreshing.add(keys.entry);
-    const fetchedAt = Date.now();
     const refresh = this.coalesced(keys.entry, load)
-      .then((value) => this.store(keys, ttl, value, fetchedAt, generation))
+      .then(({ value, at }) => this.store(keys, ttl, value, at, generation))
       .catch((err) =>
         console.warn(JSON.stringify({ level: "warn", msg: "background refresh failed", error: String(err) })),
       )

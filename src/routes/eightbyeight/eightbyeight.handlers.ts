@@ -11,7 +11,11 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
   const credential = upstreamCredential(c, "8x8");
   const { body, headers } = await readListing(c, {
     route: "8x8.runs",
-    sent: sentFilters(query, c.req.valid("param")),
+    // UUIDs compare case-insensitively: one canonical form for cursors and cache keys.
+    sent: sentFilters(query, {
+      ...c.req.valid("param"),
+      definition_id: c.req.valid("param").definition_id.toLowerCase(),
+    }),
     defaults: {},
     limit,
     cursor,
