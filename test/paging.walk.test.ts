@@ -66,11 +66,14 @@ describe.each(routes)("walking $name end to end", ({ path, sim, truth, route }) 
     expect(walk.ids).toEqual(expected);
   });
 
-  it("prev_cursor walks back through exactly the same pages", async () => {
+  it("prev_cursor walks back through exactly the same pages, one upstream call each", async () => {
     const forward = await walkForward(path, 97);
     const lastPrev = forward.pages.at(-1)?.page.prev_cursor;
     expect(lastPrev).toBeTruthy();
-    const backward = await walkBackward(path, lastPrev as string);
+    await sim.clearCounters();
+    const backward = await walkBackward(path, lastPrev as string, noCache);
+    // One upstream call per page backward too: an unchanged total (Inkit) or the pin (8x8) shows no drift.
+    expect(await upstreamCalls(sim, route)).toBe(backward.length);
     const expectedPages = forward.pages.slice(0, -1).reverse();
     expect(backward.map((p) => p.data.map((d) => d.id))).toEqual(expectedPages.map((p) => p.data.map((d) => d.id)));
     expect(backward.at(-1)?.page.prev_cursor).toBeNull();

@@ -134,7 +134,15 @@ export async function readBackward<T extends Keyed>(
   const filter = lane.filter ?? keepAll;
   let end = state.pos;
   const anchor = state.anchor;
-  if (resync && anchor) end = await locate(source, end, want, state.hint, (item) => isAtOrAfter(item, anchor));
+  if (resync && anchor && state.pin === null) {
+    // A pinned lane cannot drift. Otherwise read the page itself first: an upstream total that has not
+    // changed means nothing arrived, so the page is where it was and the read is the answer (one call).
+    const from = Math.max(0, end - want);
+    const page = end > from ? await source.read(from, end - from, state.hint) : null;
+    if (page === null || page.total === null || page.total !== state.total) {
+      end = await locate(source, end, want, state.hint, (item) => isAtOrAfter(item, anchor));
+    }
+  }
   const out: LaneRead<T> = {
     items: [],
     positions: [],

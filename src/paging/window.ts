@@ -28,6 +28,8 @@ export function planPages(offset: number, count: number, maxPageSize: number): P
 export interface UpstreamPage<T> {
   items: T[];
   total: number;
+  /** The page size the upstream says it used: a capping upstream numbers its pages by that size, not ours. */
+  pageSize: number;
 }
 
 /**
@@ -46,21 +48,24 @@ export function pageModelSource<T>(
       let pos = offset;
       while (items.length < count && pos < total) {
         let progressed = false;
+        const capBefore = cap;
         for (const call of planPages(pos, count - items.length, cap)) {
-          const start = (call.page - 1) * call.pageSize;
           const res = await fetchPage(call);
           total = res.total;
-          const taken = res.items.slice(pos - start, pos - start + count - items.length);
+          // Place the served items where the upstream put them: by the page size it reports having used.
+          const size = Math.min(call.pageSize, Math.max(1, res.pageSize));
+          const start = (call.page - 1) * size;
+          const taken = pos >= start ? res.items.slice(pos - start, pos - start + count - items.length) : [];
           items.push(...taken);
           pos += taken.length;
           progressed ||= taken.length > 0;
           if (res.items.length < call.pageSize && start + res.items.length < total) {
             // Served fewer than asked before the end: the upstream caps its page size. Replan with the cap.
-            cap = Math.max(1, res.items.length);
+            cap = Math.max(1, Math.min(size, res.items.length));
             break;
           }
         }
-        if (!progressed) break;
+        if (!progressed && cap === capBefore) break;
       }
       const known = Number.isFinite(total) ? total : null;
       return { items, hasMore: known !== null && pos < known, total: known, hint: cap < maxPageSize ? cap : 0 };

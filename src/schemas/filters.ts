@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { isIso8601, toRfc3339 } from "../providers/time";
 
 const q = (name: string) => ({ param: { name, in: "query" as const } });
 
@@ -70,9 +71,19 @@ export const dataIdShape = {
     }),
 };
 
-const rfc3339 = z.iso.datetime({
+/** Whether a timestamp falls in 1970..9999 in UTC: what every upstream accepts and the cursor can canonicalize. */
+export const isFilterInstant = (s: string) => isIso8601(s) && toRfc3339(s) >= "1970-01-01T00:00:00.000000Z";
+
+/**
+ * An RFC 3339 filter timestamp within 1970-01-01..9999-12-31 UTC. Outside it, `toRfc3339` throws (a 500) or the
+ * upstream refuses the value (a 502): both are the client's 400 instead.
+ */
+const datetime = z.iso.datetime({
   offset: true,
   message: "Expected an RFC 3339 timestamp such as 2026-10-01T00:00:00Z.",
+});
+export const rfc3339 = datetime.refine((s) => !datetime.safeParse(s).success || isFilterInstant(s), {
+  message: "Expected a timestamp between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z.",
 });
 
 /** Filters of the 8x8 runs route; 8x8 applies each of them itself. */

@@ -65,6 +65,7 @@ export function inkitSource<I extends z.ZodType, T>(
       return {
         items: (body.items as z.infer<I>[]).map(listing.normalize),
         total: body.metadata.pagination.total_count,
+        pageSize: body.metadata.pagination.page_size,
       };
     });
   }, config.inkitMaxPageSize);

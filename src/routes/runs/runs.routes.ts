@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES } from "../../providers/feed-sources";
+import { rfc3339 } from "../../schemas/filters";
 import {
   cacheRequestHeaderShape,
   linkHeaderDoc,
@@ -10,10 +11,6 @@ import {
 import { RUN_STATUSES, RunSchema } from "../../schemas/run";
 
 const q = (name: string) => ({ param: { name, in: "query" as const } });
-const rfc3339 = z.iso.datetime({
-  offset: true,
-  message: "Expected an RFC 3339 timestamp such as 2026-10-01T00:00:00Z.",
-});
 const sourceSpec = z
   .string()
   .regex(new RegExp(FEED_SOURCE_PATTERN), "Expected `inkit` or `8x8:{account_id}/{definition_id}`.");
