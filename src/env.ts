@@ -30,7 +30,32 @@ export interface Config {
   cacheStaleSeconds: number;
   /** A KV read slower than this is abandoned and the request served from the upstream. */
   cacheReadTimeoutMs: number;
+  /** Upstream time one request may spend in all, attempts and back-off waits included. */
+  upstreamBudgetMs: number;
+  /** Attempts per upstream GET (1 = no retries). Only network errors, 5xx and 429 are retried. */
+  upstreamMaxAttempts: number;
+  /** Base of the full-jitter exponential back-off between attempts. */
+  upstreamRetryBaseMs: number;
+  /** Cap of one back-off wait (a longer Retry-After is honoured only within the budget). */
+  upstreamRetryMaxDelayMs: number;
+  /** Consecutive failed upstream GETs (after their retries) that open an upstream's circuit; 0 turns it off. */
+  breakerThreshold: number;
+  /** How long an open circuit answers 503 at once before one probe is let through. */
+  breakerCooldownMs: number;
+  /** Requests per API key and window: the `[[ratelimits]]` binding's `simple.limit`, for the headers. */
+  rateLimitRequests: number;
+  /** The window: the binding's `simple.period` (10 or 60), for the headers. */
+  rateLimitPeriodSeconds: number;
+  /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
+  corsOrigins: string[];
+  /** Largest request body accepted on /v1, in bytes. */
+  bodyLimitBytes: number;
+  /** `info` logs one line per request; `warn` and `error` keep only problems; `off` nothing. */
+  logLevel: LogLevel;
 }
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "off"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const optionalVars = (env: Env) => env as unknown as Partial<Record<string, string>>;
 
@@ -39,6 +64,18 @@ function intVar(env: Env, name: string, fallback: number, min: number, max: numb
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   return Number.isInteger(value) && value >= min && value <= max ? value : fallback;
+}
+
+function listVar(env: Env, name: string): string[] {
+  return (optionalVars(env)[name] ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+function enumVar<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = optionalVars(env)[name]?.trim().toLowerCase();
+  return values.find((v) => v === raw) ?? fallback;
 }
 
 /** Reads the tunables; a missing or out-of-range var falls back to its default. */
@@ -52,5 +89,16 @@ export function readConfig(env: Env): Config {
     cacheItemTtlSeconds: intVar(env, "CACHE_TTL_ITEM_SECONDS", 5, 0, 3_600),
     cacheStaleSeconds: intVar(env, "CACHE_STALE_SECONDS", 60, 0, 3_600),
     cacheReadTimeoutMs: intVar(env, "CACHE_READ_TIMEOUT_MS", 150, 1, 10_000),
+    upstreamBudgetMs: intVar(env, "UPSTREAM_BUDGET_MS", 20_000, 100, 120_000),
+    upstreamMaxAttempts: intVar(env, "UPSTREAM_MAX_ATTEMPTS", 3, 1, 10),
+    upstreamRetryBaseMs: intVar(env, "UPSTREAM_RETRY_BASE_MS", 200, 0, 10_000),
+    upstreamRetryMaxDelayMs: intVar(env, "UPSTREAM_RETRY_MAX_DELAY_MS", 2_000, 0, 60_000),
+    breakerThreshold: intVar(env, "CIRCUIT_BREAKER_THRESHOLD", 5, 0, 1_000),
+    breakerCooldownMs: intVar(env, "CIRCUIT_BREAKER_COOLDOWN_MS", 30_000, 100, 600_000),
+    rateLimitRequests: intVar(env, "RATE_LIMIT_REQUESTS", 100, 1, 1_000_000),
+    rateLimitPeriodSeconds: intVar(env, "RATE_LIMIT_PERIOD_SECONDS", 60, 10, 60) === 10 ? 10 : 60,
+    corsOrigins: listVar(env, "CORS_ORIGINS"),
+    bodyLimitBytes: intVar(env, "BODY_LIMIT_BYTES", 64 * 1024, 1_024, 10 * 1024 * 1024),
+    logLevel: enumVar(env, "LOG_LEVEL", LOG_LEVELS, "info"),
   };
 }

@@ -18,12 +18,14 @@ export const problemTypes = {
   "not-found": { status: 404, title: "Not found" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
   "payload-too-large": { status: 413, title: "Payload too large" },
+  "uri-too-long": { status: 414, title: "URI too long" },
   "rate-limited": { status: 429, title: "Too many requests" },
   "internal-error": { status: 500, title: "Internal error" },
   "upstream-error": { status: 502, title: "Upstream error" },
   "upstream-auth": { status: 502, title: "Upstream rejected our credentials" },
   "upstream-invalid-response": { status: 502, title: "Upstream sent an invalid response" },
   "service-unavailable": { status: 503, title: "Service unavailable" },
+  "upstream-unavailable": { status: 503, title: "Upstream temporarily unavailable" },
   "upstream-timeout": { status: 504, title: "Upstream timed out" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 

@@ -1,5 +1,8 @@
 import type { z } from "@hono/zod-openapi";
+import { type Admission, breakerFor } from "./circuit-breaker";
 import { ProblemError, type ProblemType } from "./problem";
+import { backoffDelay, parseRetryAfter, retryAfterSeconds, sleep } from "./retry";
+import type { UpstreamScope } from "./upstream-scope";
 
 export type Provider = "inkit" | "8x8";
 
@@ -14,40 +17,173 @@ export interface UpstreamInfo {
 }
 
 /** A problem caused by an upstream, naming the provider. */
-export function upstreamProblem(type: ProblemType, info: UpstreamInfo, detail: string): ProblemError {
-  return new ProblemError(type, { detail, extensions: { upstream: info } });
+export function upstreamProblem(
+  type: ProblemType,
+  info: UpstreamInfo,
+  detail: string,
+  headers?: Record<string, string>,
+): ProblemError {
+  return new ProblemError(type, { detail, extensions: { upstream: info }, ...(headers ? { headers } : {}) });
 }
 
-/** GETs an upstream URL with a timeout; network failures and timeouts become 502/504 problems naming the provider. */
-export async function upstreamGet(provider: Provider, url: string, headers: Record<string, string>, timeoutMs: number) {
-  const info: UpstreamInfo = { provider, status: null, code: null, error_id: null };
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** An upstream answer, read in full within the attempt's timeout. */
+export interface UpstreamResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+type Attempt =
+  | ({ kind: "response" } & UpstreamResponse)
+  | { kind: "network" }
+  | { kind: "timeout"; timeoutMs: number }
+  | { kind: "budget" };
+
+/** One GET with a timeout covering the body too. Redirects are not followed: they would carry our credential. */
+async function attemptGet(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Attempt> {
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    return await fetch(url, {
-      headers: { Accept: "application/json", ...headers },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const res = await fetch(url, { headers: { Accept: "application/json", ...headers }, signal, redirect: "manual" });
+    return { kind: "response", status: res.status, headers: res.headers, text: await res.text() };
   } catch (err) {
-    if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
-      throw upstreamProblem(
-        "upstream-timeout",
-        info,
-        `${providerNames[provider]} did not answer within ${timeoutMs} ms.`,
-      );
-    }
-    throw upstreamProblem("upstream-error", info, `${providerNames[provider]} could not be reached.`);
+    const timedOut =
+      signal.aborted || (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"));
+    return timedOut ? { kind: "timeout", timeoutMs } : { kind: "network" };
   }
 }
 
-/** Reads and validates an upstream JSON body; anything malformed is a 502 `upstream-invalid-response`. */
-export async function readUpstreamJson<S extends z.ZodType>(
+/** Network errors, 5xx and 429 are worth another attempt; anything else is the upstream's considered answer. */
+const retryable = (a: Attempt) =>
+  a.kind === "network" || (a.kind === "response" && (a.status >= 500 || a.status === 429));
+
+export interface UpstreamFetchOptions {
+  provider: Provider;
+  url: string;
+  headers: Record<string, string>;
+  /** Per attempt; the request's remaining budget shortens it. */
+  timeoutMs: number;
+  scope: UpstreamScope;
+  /**
+   * Whether a 429 says the upstream is overloaded for everyone (our configured credential), so it counts
+   * toward the circuit breaker, or only that a caller's own credential hit its quota (pass-through).
+   */
+  rateLimitIsShared: boolean;
+}
+
+/**
+ * GETs an upstream URL resiliently: per-attempt timeout, an overall budget per request, full-jitter
+ * exponential back-off retries on network errors, 5xx and 429 (waiting `Retry-After` when it fits the budget),
+ * and a per-upstream circuit breaker. A timed-out attempt is not retried: it has spent most of the budget
+ * and a slow upstream is not helped by more load.
+ *
+ * Returns any answer that is not retryable, and a 5xx that stayed one after the last attempt. Throws a
+ * problem naming the provider otherwise: 504 `upstream-timeout`, 502 `upstream-error` (unreachable) or
+ * 503 `upstream-unavailable` with `Retry-After` (circuit open, or a 429/`Retry-After` beyond the budget).
+ */
+export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<UpstreamResponse> {
+  const { provider, scope } = opts;
+  const { policy } = scope;
+  const name = providerNames[provider];
+  const breaker = breakerFor(`${provider} ${new URL(opts.url).origin}`);
+  const admission = breaker.admit(policy.breaker, Date.now());
+  if (admission.kind === "open") {
+    throw upstreamProblem(
+      "upstream-unavailable",
+      { provider, status: null, code: null, error_id: null },
+      `${name} has been failing, so calls to it are paused for a moment (circuit open). Retry after the time given.`,
+      { "Retry-After": retryAfterSeconds(admission.retryAfterMs) },
+    );
+  }
+  const maxAttempts = admission.kind === "probe" ? 1 : policy.retry.maxAttempts;
+  let last: Attempt = { kind: "budget" };
+  let retryAfterMs: number | null = null;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const remaining = scope.deadline - Date.now();
+    if (remaining <= 0) {
+      last = { kind: "budget" };
+      break;
+    }
+    scope.attempts += 1;
+    last = await attemptGet(opts.url, opts.headers, Math.min(opts.timeoutMs, remaining));
+    if (!retryable(last)) break;
+    retryAfterMs = last.kind === "response" ? parseRetryAfter(last.headers.get("Retry-After"), Date.now()) : null;
+    if (attempt === maxAttempts) break;
+    const wait = retryAfterMs ?? backoffDelay(attempt, policy.retry);
+    if (Date.now() + wait >= scope.deadline) break;
+    await sleep(wait);
+  }
+  return settle(opts, admission, last, retryAfterMs);
+}
+
+/** Tells the breaker how the call went and turns the last attempt into an answer or a problem. */
+function settle(
+  opts: UpstreamFetchOptions,
+  admission: Admission,
+  last: Attempt,
+  retryAfterMs: number | null,
+): UpstreamResponse {
+  const { provider, scope } = opts;
+  const breaker = breakerFor(`${provider} ${new URL(opts.url).origin}`);
+  const now = Date.now();
+  const name = providerNames[provider];
+  const info = (status: number | null): UpstreamInfo => ({ provider, status, code: null, error_id: null });
+
+  if (last.kind === "response" && !retryable(last)) {
+    breaker.success();
+    return last;
+  }
+  const sharedFailure = !(last.kind === "response" && last.status === 429) || opts.rateLimitIsShared;
+  if (sharedFailure) breaker.failure(scope.policy.breaker, now, admission);
+  else breaker.release(admission);
+
+  switch (last.kind) {
+    case "timeout":
+      return throwing(
+        upstreamProblem("upstream-timeout", info(null), `${name} did not answer within ${last.timeoutMs} ms.`),
+      );
+    case "budget":
+      return throwing(
+        upstreamProblem(
+          "upstream-timeout",
+          info(null),
+          `${name} could not be asked within this request's time budget.`,
+        ),
+      );
+    case "network":
+      return throwing(upstreamProblem("upstream-error", info(null), `${name} could not be reached.`));
+    case "response":
+      if (last.status === 429 || retryAfterMs !== null) {
+        // An upstream's Retry-After is passed on, within reason.
+        const wait = Math.min(retryAfterMs ?? scope.policy.retry.maxDelayMs, MAX_RETRY_AFTER_MS);
+        throw upstreamProblem(
+          "upstream-unavailable",
+          info(last.status),
+          last.status === 429
+            ? `${name} is rate limiting our calls. Retry after the time given.`
+            : `${name} is unavailable (HTTP ${last.status}) and asked to be called again later. Retry after the time given.`,
+          { "Retry-After": retryAfterSeconds(wait) },
+        );
+      }
+      return last;
+  }
+}
+
+const throwing = (error: ProblemError): never => {
+  throw error;
+};
+
+/** Parses and validates an upstream JSON body; anything malformed is a 502 `upstream-invalid-response`. */
+export function parseUpstreamJson<S extends z.ZodType>(
   provider: Provider,
-  res: Response,
+  res: UpstreamResponse,
   schema: S,
-): Promise<z.infer<S>> {
+): z.infer<S> {
   const info: UpstreamInfo = { provider, status: res.status, code: null, error_id: null };
   let body: unknown;
   try {
-    body = JSON.parse(await res.text());
+    body = JSON.parse(res.text);
   } catch {
     throw upstreamProblem(
       "upstream-invalid-response",

@@ -2,13 +2,15 @@ import type { z } from "@hono/zod-openapi";
 import { ProblemError } from "../http/problem";
 import {
   type Provider,
+  parseUpstreamJson,
   providerNames,
-  readUpstreamJson,
   type UpstreamInfo,
-  upstreamGet,
+  type UpstreamResponse,
+  upstreamFetch,
   upstreamProblem,
 } from "../http/upstream";
-import type { Credential } from "./credentials";
+import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "../http/upstream-scope";
+import { type Credential, passThroughHeaders } from "./credentials";
 
 export interface UpstreamErrorBody {
   code: string | number | null;
@@ -28,10 +30,10 @@ export interface UpstreamClientOptions {
 }
 
 /** Best-effort read of an upstream error body: its code, error id and message, when it has them. */
-async function readErrorBody(res: Response): Promise<UpstreamErrorBody> {
+function readErrorBody(res: UpstreamResponse): UpstreamErrorBody {
   let body: unknown = null;
   try {
-    body = JSON.parse(await res.text());
+    body = JSON.parse(res.text);
   } catch {}
   const obj = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
   const nested = (typeof obj.error === "object" && obj.error !== null ? obj.error : {}) as Record<string, unknown>;
@@ -63,17 +65,53 @@ function genericError(provider: Provider, credential: Credential, info: Upstream
   return upstreamProblem("upstream-error", info, `${name} answered with HTTP ${info.status}.`);
 }
 
-/** HTTP access to one upstream: authenticates, validates bodies, and maps errors to problems naming it. */
+/** A credential fit for an HTTP header: visible ASCII, no spaces. Anything else never leaves the worker. */
+const HEADER_TOKEN = /^[\x21-\x7e]{1,4096}$/;
+
+function checkCredential(provider: Provider, credential: Credential): void {
+  if (HEADER_TOKEN.test(credential.value)) return;
+  const info: UpstreamInfo = { provider, status: null, code: null, error_id: null };
+  if (credential.passThrough) {
+    throw new ProblemError("unauthorized", {
+      detail: `The credential sent in ${passThroughHeaders[provider]} is malformed: expected visible ASCII characters without spaces.`,
+      errors: [{ in: "header", name: passThroughHeaders[provider].toLowerCase(), message: "Malformed credential." }],
+      headers: { "WWW-Authenticate": 'Bearer realm="tributary"' },
+    });
+  }
+  throw upstreamProblem(
+    "upstream-auth",
+    info,
+    `This deployment's ${providerNames[provider]} credential is missing or malformed.`,
+  );
+}
+
+/**
+ * HTTP access to one upstream: authenticates, retries within the request's budget behind the upstream's
+ * circuit breaker (see `upstreamFetch`), validates bodies, and maps errors to problems naming the provider.
+ * The budget and policy come from the request's scope (`upstreamScope` middleware); outside a request the
+ * client starts its own budget, with the default policy, at its first call.
+ */
 export function upstreamClient(opts: UpstreamClientOptions) {
   const { provider, baseUrl, credential, timeoutMs } = opts;
+  let ownScope: UpstreamScope | undefined;
   return {
     /** GETs `path` with `query` and validates the body against `schema`. */
     async get<S extends z.ZodType>(path: string, query: Record<string, string>, schema: S): Promise<z.infer<S>> {
+      checkCredential(provider, credential);
       const url = new URL(path, baseUrl);
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-      const res = await upstreamGet(provider, url.toString(), opts.authHeaders(credential.value), timeoutMs);
-      if (res.ok) return readUpstreamJson(provider, res, schema);
-      const body = await readErrorBody(res);
+      if (!ownScope) ownScope = newUpstreamScope({} as Env);
+      const scope = currentUpstreamScope() ?? ownScope;
+      const res = await upstreamFetch({
+        provider,
+        url: url.toString(),
+        headers: opts.authHeaders(credential.value),
+        timeoutMs,
+        scope,
+        rateLimitIsShared: !credential.passThrough,
+      });
+      if (res.status >= 200 && res.status < 300) return parseUpstreamJson(provider, res, schema);
+      const body = readErrorBody(res);
       const info: UpstreamInfo = { provider, status: res.status, code: body.code, error_id: body.errorId };
       throw opts.mapError(res.status, body, info) ?? genericError(provider, credential, info);
     },

@@ -51,12 +51,46 @@ const describe = (types: ProblemType[]) => types.map((t) => `\`${t}\` (${problem
 /** A named error response for route definitions. */
 export const problemResponseFor = (description: string) => ({ description, content: problemContent });
 
+const retryAfterHeader = {
+  description: "Seconds to wait before trying again.",
+  schema: { type: "integer" as const, minimum: 1 },
+  example: 30,
+};
+
+/** Headers of a 429: when to come back and the quota (draft-ietf-httpapi-ratelimit-headers). */
+export const rateLimitHeadersDoc = {
+  "Retry-After": retryAfterHeader,
+  RateLimit: {
+    description:
+      "The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.",
+    schema: { type: "string" as const },
+    example: '"default";r=0;t=30',
+  },
+  "RateLimit-Policy": {
+    description:
+      "The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.",
+    schema: { type: "string" as const },
+    example: '"default";q=100;w=60',
+  },
+};
+
 /** Error responses shared by every authenticated route; spread into `responses`. */
 export const authErrorResponses = {
   400: problemResponseFor(
     `Invalid input: ${describe(["validation-error"])}. Every offending parameter is listed in \`errors\`.`,
   ),
   401: problemResponseFor("Missing or wrong API key. Carries `WWW-Authenticate: Bearer`."),
+  429: {
+    ...problemResponseFor(
+      `Too many requests from this API key: ${describe(["rate-limited"])}. Wait \`Retry-After\` seconds.`,
+    ),
+    headers: rateLimitHeadersDoc,
+  },
   500: problemResponseFor("Unexpected error. No internals are disclosed; quote `request_id` when reporting it."),
-  503: problemResponseFor("The service is not configured to accept keys (`API_KEYS` unset): it fails closed."),
+  503: {
+    ...problemResponseFor(
+      `${describe(["upstream-unavailable"])}: an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; \`upstream\` names it and \`Retry-After\` says when to come back. Or ${describe(["service-unavailable"])}: the deployment is not configured to accept keys (\`API_KEYS\` unset) and fails closed.`,
+    ),
+    headers: { "Retry-After": { ...retryAfterHeader, description: "Seconds to wait (`upstream-unavailable` only)." } },
+  },
 } as const;

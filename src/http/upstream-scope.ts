@@ -1,0 +1,61 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createMiddleware } from "hono/factory";
+import { type Config, readConfig } from "../env";
+import type { BreakerPolicy } from "./circuit-breaker";
+import type { RetryPolicy } from "./retry";
+
+/** How upstream GETs behave: timeouts, retries and the circuit breaker. */
+export interface UpstreamPolicy {
+  /** Per attempt. */
+  timeoutMs: number;
+  retry: RetryPolicy;
+  breaker: BreakerPolicy;
+}
+
+/** What the upstream client needs to know about the request (or cron run) it serves. */
+export interface UpstreamScope {
+  policy: UpstreamPolicy;
+  /** Unix ms by which every upstream call of the request must be over: the budget. */
+  deadline: number;
+  /** Upstream attempts made so far, retries included (for the request's log line). */
+  attempts: number;
+}
+
+export function upstreamPolicy(config: Config): UpstreamPolicy {
+  return {
+    timeoutMs: config.upstreamTimeoutMs,
+    retry: {
+      maxAttempts: config.upstreamMaxAttempts,
+      baseMs: config.upstreamRetryBaseMs,
+      maxDelayMs: config.upstreamRetryMaxDelayMs,
+    },
+    breaker: { threshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
+  };
+}
+
+/** A scope whose budget starts now. */
+export function newUpstreamScope(env: Env, now = Date.now()): UpstreamScope {
+  const config = readConfig(env);
+  return { policy: upstreamPolicy(config), deadline: now + config.upstreamBudgetMs, attempts: 0 };
+}
+
+const storage = new AsyncLocalStorage<UpstreamScope>();
+
+/** The scope of the request being served, if any. */
+export const currentUpstreamScope = (): UpstreamScope | undefined => storage.getStore();
+
+/**
+ * Runs `fn` with its own upstream budget, e.g. one cron run's work per source.
+ * @example await withUpstreamScope(env, () => detectChanges(env))
+ */
+export function withUpstreamScope<T>(env: Env, fn: () => T): T {
+  return storage.run(newUpstreamScope(env), fn);
+}
+
+/**
+ * Gives the request one upstream budget (`UPSTREAM_BUDGET_MS`) shared by every upstream call it makes, and
+ * the deployment's retry and breaker policy. Carried by AsyncLocalStorage, so sources need not pass it down.
+ */
+export const upstreamScope = createMiddleware(async (c, next) => {
+  await storage.run(newUpstreamScope(c.env as Env), next);
+});

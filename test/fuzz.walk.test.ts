@@ -1,0 +1,163 @@
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
+import { resetCircuitBreakers } from "../src/http/circuit-breaker";
+import { expectValidProblem, request } from "./support/hardening";
+import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
+import { type PageBody, walkForward } from "./support/walk";
+
+// Property: under random upstream faults injected between pages (5xx bursts, 429 storms, page-size caps,
+// latency), with retries on, a forward walk either succeeds page by page or a page fails cleanly with a 5xx
+// problem naming the upstream; the failed page, asked again with the same cursor once the fault is gone,
+// succeeds. Either way the ids walked equal the upstream's truth: nothing lost, nothing repeated.
+
+const defs = EIGHT_BY_EIGHT_DEFINITION_IDS.demo;
+type Sim = typeof inkitSim;
+interface Listing {
+  path: string;
+  sim: Sim;
+  /** The fault's route filter: only this listing's upstream route. */
+  route: string;
+  truth: () => Promise<string[]>;
+  truthIds?: string[];
+}
+
+const listings: Listing[] = [
+  {
+    path: "/v1/inkit/batches",
+    sim: inkitSim,
+    route: "/v1/batch",
+    truth: async () => (await inkitSim.items({ kind: "document_batch" })).items.map((b) => b.id),
+  },
+  {
+    path: "/v1/inkit/workflow-batches",
+    sim: inkitSim,
+    route: "/v1/invoke/batch",
+    truth: async () => (await inkitSim.items({ kind: "workflow_batch" })).items.map((b) => b.id),
+  },
+  {
+    path: `/v1/8x8/accounts/acme-ops/definitions/${defs.smsKeywordRouter}/runs`,
+    sim: eightByEightSim,
+    route: "/workflows",
+    truth: async () =>
+      (await eightByEightSim.items<{ workflowId: string }>({ definitionId: defs.smsKeywordRouter })).items.map(
+        (r) => r.workflowId,
+      ),
+  },
+  {
+    path: `/v1/8x8/accounts/acme-ops/definitions/${defs.appointmentReminders}/runs`,
+    sim: eightByEightSim,
+    route: "/workflows",
+    truth: async () =>
+      (
+        await eightByEightSim.items<{ workflowId: string }>({ definitionId: defs.appointmentReminders, version: "3" })
+      ).items.map((r) => r.workflowId),
+  },
+];
+
+const transientFault = fc.oneof(
+  fc.record({ status: fc.constantFrom(500, 502, 503, 504), times: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ retry_after: fc.constant(0), times: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ status: fc.constant(429), times: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ latency_ms: fc.integer({ min: 5, max: 40 }), times: fc.integer({ min: 1, max: 3 }) }),
+);
+
+/**
+ * A page-size cap is in place from the walk's first page. KNOWN GAP (reported to the owner of src/paging): a cap
+ * that appears in the middle of a walk loses items. Inkit serves page P at the capped size, but the page model
+ * places it at (P-1) × the size it asked for; 8x8's short answer to a request no larger than it was served before
+ * is read as the end. See the it.todo below.
+ */
+const capFromStart = fc.record({
+  atPage: fc.constant(0),
+  fault: fc.record({ page_size_cap: fc.integer({ min: 3, max: 60 }) }),
+});
+
+const scenarioArb = fc.record({
+  listing: fc.integer({ min: 0, max: listings.length - 1 }),
+  limit: fc.integer({ min: 8, max: 80 }),
+  faults: fc.array(
+    fc.oneof(fc.record({ atPage: fc.integer({ min: 0, max: 6 }), fault: transientFault }), capFromStart),
+    { maxLength: 3 },
+  ),
+});
+
+// No listing cache: every page reaches the upstream, so every injected fault is met.
+const uncached = { CACHE_TTL_LIST_SECONDS: "0", CACHE_TTL_ITEM_SECONDS: "0" };
+const stats = { walks: 0, pages: 0, faults: 0, failedPages: 0 };
+
+beforeAll(async () => {
+  await resetSimulators();
+  for (const l of listings) l.truthIds = await l.truth();
+});
+
+afterAll(async () => {
+  await Promise.all([inkitSim.clearFaults(), eightByEightSim.clearFaults()]);
+  console.log(
+    `[fuzz] walks: ${stats.walks} walks, ${stats.pages} pages, ${stats.faults} injected faults, ${stats.failedPages} pages failed cleanly and were resumed`,
+  );
+});
+
+describe("walks under injected faults", () => {
+  it("equal the truth, or fail a page cleanly with a 5xx problem and resume from the same cursor", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, async ({ listing: index, limit, faults }) => {
+        const listing = listings[index] as Listing;
+        await Promise.all([inkitSim.clearFaults(), eightByEightSim.clearFaults()]);
+        resetCircuitBreakers();
+        stats.walks += 1;
+        const ids: string[] = [];
+        let url: string | null = `${listing.path}?limit=${limit}`;
+        for (let page = 0; url && page < 200; page++) {
+          for (const f of faults.filter((f) => f.atPage === page)) {
+            await listing.sim.fault({ route: listing.route, ...f.fault });
+            stats.faults += 1;
+          }
+          let res = await request(url, { env: uncached });
+          stats.pages += 1;
+          if (res.status !== 200) {
+            expect([502, 503, 504], url).toContain(res.status);
+            const problem = await expectValidProblem(res);
+            expect(problem.type).toMatch(/^\/problems\/upstream-(error|unavailable|timeout)$/);
+            expect(problem.upstream?.provider).toBe(listing.sim === inkitSim ? "inkit" : "8x8");
+            stats.failedPages += 1;
+            await listing.sim.clearFaults();
+            res = await request(url, { env: uncached });
+            expect(res.status, url).toBe(200);
+          }
+          const body = (await res.json()) as PageBody;
+          ids.push(...body.data.map((r) => r.id));
+          if (body.page.has_more) expect(body.data).toHaveLength(limit);
+          url = body.page.next_cursor ? `${listing.path}?cursor=${encodeURIComponent(body.page.next_cursor)}` : null;
+        }
+        expect(ids).toEqual(listing.truthIds);
+      }),
+      { numRuns: 45, endOnFailure: true },
+    );
+  });
+
+  it.each([7, 18, 33])(
+    "Inkit: a page-size cap of %i appearing mid-walk loses nothing (pages placed at the served size)",
+    async (cap) => {
+      await resetSimulators();
+      for (const listing of listings.filter((l) => l.sim === inkitSim)) {
+        const truth = await listing.truth();
+        const walk = await walkForward(
+          listing.path,
+          51,
+          { headers: { "Cache-Control": "no-cache" } },
+          1000,
+          async (i) => {
+            if (i === 1) await inkitSim.fault({ route: listing.route, page_size_cap: cap });
+          },
+        );
+        expect(walk.ids).toEqual(truth);
+        await inkitSim.clearFaults();
+      }
+    },
+  );
+
+  // 8x8 has no total: after serving n items in one call, a later short answer to a request of at most n reads as
+  // the list's end. A cap that appears mid-walk can therefore end an 8x8 walk early (documented in the README).
+  it.todo("8x8: a page-size cap that appears mid-walk loses nothing");
+});
