@@ -1,0 +1,86 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../env";
+import { ProblemError } from "../../http/problem";
+import { type Filters, readListing } from "../../paging/listing";
+import { toRfc3339 } from "../../providers/time";
+import { d1Listing } from "../../webhooks/d1-source";
+import { type AttemptRow, type EventRow, findEvent, toAttempt, toEvent } from "../../webhooks/log";
+import { canonicalSourceKey } from "../../webhooks/sources";
+import { sentFilters } from "../filters";
+import type { AttemptsRoute, GetRoute, ListRoute } from "./events.routes";
+
+const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
+
+/** SQL conditions for the event filters of a walk (from the request, or from its cursor). */
+function eventConditions(key: string, filters: Filters) {
+  const where = ["tenant = ?"];
+  const params: string[] = [key];
+  const one = (name: string) => (typeof filters[name] === "string" ? (filters[name] as string) : undefined);
+  const add = (sql: string, value: string | undefined) => {
+    if (value === undefined) return;
+    where.push(sql);
+    params.push(value);
+  };
+  add("type = ?", one("type"));
+  add("source = ?", one("source"));
+  add("created_at >= ?", one("created_from"));
+  add("created_at <= ?", one("created_to"));
+  return { where, params };
+}
+
+export const list: RouteHandler<ListRoute, AppEnv> = async (c) => {
+  const { limit, cursor, source, created_from, created_to, ...rest } = c.req.valid("query");
+  const sent = sentFilters({
+    ...rest,
+    source: source === undefined ? undefined : (canonicalSourceKey(source) ?? source),
+    created_from: created_from === undefined ? undefined : toRfc3339(created_from),
+    created_to: created_to === undefined ? undefined : toRfc3339(created_to),
+  });
+  const { body, headers } = await readListing(c, {
+    route: "events",
+    sent,
+    defaults: {},
+    limit,
+    cursor,
+    credential: { value: "", passThrough: false },
+    ...d1Listing("events", (filters) => ({
+      db: c.env.DB,
+      table: "events",
+      ...eventConditions(tenant(c), filters),
+      map: (row: EventRow) => toEvent(row),
+    })),
+  });
+  return c.json(body, 200, headers);
+};
+
+async function ownedEvent(c: Context<AppEnv>, id: string): Promise<EventRow> {
+  const row = await findEvent(c.env.DB, tenant(c), id);
+  if (!row) throw new ProblemError("not-found", { detail: `No event ${id}.` });
+  return row;
+}
+
+export const get: RouteHandler<GetRoute, AppEnv> = async (c) => {
+  return c.json(toEvent(await ownedEvent(c, c.req.valid("param").id)), 200);
+};
+
+export const attempts: RouteHandler<AttemptsRoute, AppEnv> = async (c) => {
+  const event = await ownedEvent(c, c.req.valid("param").id);
+  const { limit, cursor } = c.req.valid("query");
+  const { body, headers } = await readListing(c, {
+    route: "events.attempts",
+    sent: { event_id: event.id },
+    defaults: {},
+    limit,
+    cursor,
+    credential: { value: "", passThrough: false },
+    ...d1Listing("attempts", (filters) => ({
+      db: c.env.DB,
+      table: "delivery_attempts",
+      where: ["event_id = ?"],
+      params: [String(filters.event_id)],
+      map: (row: AttemptRow) => toAttempt(row),
+    })),
+  });
+  return c.json(body, 200, headers);
+};

@@ -1,0 +1,21 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env";
+import { watchedSources } from "../../webhooks/endpoints";
+import { eightByEightSourcesFor, inkitSourcesFor, recheckSources } from "../../webhooks/inbound";
+import { sourceDeps } from "../../webhooks/sources";
+import type { EightByEightRoute, InkitRoute } from "./inbound.routes";
+
+export const inkit: RouteHandler<InkitRoute, AppEnv> = async (c) => {
+  const { resource_id } = c.req.valid("json");
+  const deps = sourceDeps(c.env, (p) => c.executionCtx.waitUntil(p));
+  const sources = await recheckSources(c.env, deps, inkitSourcesFor(resource_id));
+  return c.json({ accepted: true as const, sources }, 202);
+};
+
+export const eightByEight: RouteHandler<EightByEightRoute, AppEnv> = async (c) => {
+  const { definitionId, accountId } = c.req.valid("json");
+  const watched = eightByEightSourcesFor(await watchedSources(c.env.DB), definitionId, accountId);
+  const keys = accountId && watched.length === 0 ? [`8x8:${accountId}/${definitionId.toLowerCase()}`] : watched;
+  const deps = sourceDeps(c.env, (p) => c.executionCtx.waitUntil(p));
+  return c.json({ accepted: true as const, sources: await recheckSources(c.env, deps, keys) }, 202);
+};

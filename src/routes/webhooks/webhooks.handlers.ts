@@ -1,0 +1,142 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../env";
+import { ProblemError } from "../../http/problem";
+import { readListing } from "../../paging/listing";
+import { toRfc3339 } from "../../providers/time";
+import { encryptionSecret, readWebhookConfig } from "../../webhooks/config";
+import { d1Listing } from "../../webhooks/d1-source";
+import {
+  createEndpoint,
+  deleteEndpoint,
+  type EndpointRow,
+  findEndpoint,
+  rotateSecret as rotate,
+  toEndpoint,
+  updateEndpoint,
+} from "../../webhooks/endpoints";
+import { replayMissed, sendPing } from "../../webhooks/resend";
+import { canonicalSourceKey, defaultSourceKeys } from "../../webhooks/sources";
+import { checkWebhookUrl } from "../../webhooks/url-safety";
+import type * as R from "./webhooks.routes";
+
+const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
+
+function masterKey(env: Env): string {
+  const key = encryptionSecret(env);
+  if (!key) {
+    throw new ProblemError("service-unavailable", {
+      detail: "Webhooks are not configured on this deployment (WEBHOOK_ENCRYPTION_KEY is missing or too short).",
+    });
+  }
+  return key;
+}
+
+/** The URL as stored, or a 400 naming `url`. */
+function safeUrl(env: Env, url: string): string {
+  const verdict = checkWebhookUrl(url, readWebhookConfig(env).allowInsecureUrls);
+  if (verdict.ok) return verdict.url;
+  throw new ProblemError("validation-error", {
+    detail: `body parameter url: ${verdict.reason}`,
+    errors: [{ in: "body", name: "url", message: verdict.reason }],
+  });
+}
+
+const canonicalSources = (keys: readonly string[]) => [...new Set(keys.map((k) => canonicalSourceKey(k) ?? k))];
+
+async function owned(c: Context<AppEnv>, id: string): Promise<EndpointRow> {
+  const row = await findEndpoint(c.env.DB, tenant(c), id);
+  if (!row) throw new ProblemError("not-found", { detail: `No webhook endpoint ${id}.` });
+  return row;
+}
+
+function requireEnabled(row: EndpointRow): void {
+  if (row.enabled !== 1) {
+    throw new ProblemError("validation-error", {
+      detail: `Webhook endpoint ${row.id} is disabled (${row.disabled_reason}); PATCH it with {"enabled": true} first.`,
+      errors: [{ in: "path", name: "id", message: "The endpoint is disabled." }],
+    });
+  }
+}
+
+export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const master = masterKey(c.env);
+  const { row, secret } = await createEndpoint(c.env.DB, master, {
+    tenant: tenant(c),
+    url: safeUrl(c.env, body.url),
+    description: body.description ?? null,
+    eventTypes: body.event_types ?? null,
+    sources: body.sources ? canonicalSources(body.sources) : defaultSourceKeys(c.env),
+  });
+  return c.json({ ...toEndpoint(row), secret }, 201, { Location: `/v1/webhook-endpoints/${row.id}` });
+};
+
+export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const { body, headers } = await readListing(c, {
+    route: "webhooks.endpoints",
+    sent: {},
+    defaults: {},
+    limit,
+    cursor,
+    credential: { value: "", passThrough: false },
+    ...d1Listing("webhook-endpoints", () => ({
+      db: c.env.DB,
+      table: "webhook_endpoints",
+      where: ["tenant = ?"],
+      params: [tenant(c)],
+      map: toEndpoint,
+    })),
+  });
+  return c.json(body, 200, headers);
+};
+
+export const get: RouteHandler<R.GetRoute, AppEnv> = async (c) => {
+  return c.json(toEndpoint(await owned(c, c.req.valid("param").id)), 200);
+};
+
+export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
+  const row = await owned(c, c.req.valid("param").id);
+  const body = c.req.valid("json");
+  const next = await updateEndpoint(c.env.DB, row, {
+    url: body.url === undefined ? undefined : safeUrl(c.env, body.url),
+    description: body.description,
+    eventTypes: body.event_types,
+    sources: body.sources === undefined ? undefined : canonicalSources(body.sources),
+    enabled: body.enabled,
+  });
+  return c.json(toEndpoint(next), 200);
+};
+
+export const remove: RouteHandler<R.RemoveRoute, AppEnv> = async (c) => {
+  const row = await owned(c, c.req.valid("param").id);
+  await deleteEndpoint(c.env.DB, row.id);
+  return c.body(null, 204);
+};
+
+export const rotateSecret: RouteHandler<R.RotateSecretRoute, AppEnv> = async (c) => {
+  const row = await owned(c, c.req.valid("param").id);
+  const { secret, previousSecretExpiresAt } = await rotate(c.env.DB, masterKey(c.env), row.id);
+  return c.json({ id: row.id, secret, previous_secret_expires_at: previousSecretExpiresAt }, 200);
+};
+
+export const sendTest: RouteHandler<R.SendTestRoute, AppEnv> = async (c) => {
+  const row = await owned(c, c.req.valid("param").id);
+  requireEnabled(row);
+  return c.json({ event_id: await sendPing(c.env, row) }, 202);
+};
+
+export const replay: RouteHandler<R.ReplayRoute, AppEnv> = async (c) => {
+  const row = await owned(c, c.req.valid("param").id);
+  requireEnabled(row);
+  const { since, until } = c.req.valid("json");
+  if (until !== undefined && toRfc3339(until) < toRfc3339(since)) {
+    throw new ProblemError("validation-error", {
+      detail: "body parameter until: must not be before since.",
+      errors: [{ in: "body", name: "until", message: "Must not be before since." }],
+    });
+  }
+  const ids = await replayMissed(c.env, row, since, until);
+  return c.json({ replayed: ids.length, event_ids: ids }, 202);
+};

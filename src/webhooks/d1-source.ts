@@ -1,0 +1,45 @@
+import type { Filters, Walkable } from "../paging/listing";
+import type { Source } from "../paging/source";
+
+export interface D1ListingQuery<Row, T extends Walkable> {
+  db: D1Database;
+  /** A table with `id` and `created_at` columns. */
+  table: "webhook_endpoints" | "events" | "delivery_attempts";
+  /** SQL conditions joined with AND, with `?` placeholders. */
+  where: string[];
+  params: (string | number)[];
+  map: (row: Row) => T;
+}
+
+/**
+ * A Source over a D1 table in the order of every listing: newest first (`created_at DESC, id DESC`). `pin` (the
+ * walk's head, see the listing engine) excludes rows created after the walk began, so they cannot shift offsets.
+ */
+export function d1Source<Row, T extends Walkable>(query: D1ListingQuery<Row, T>, pin: string | null): Source<T> {
+  const { db, table, map } = query;
+  const where = pin === null ? query.where : [...query.where, "created_at <= ?"];
+  const params = pin === null ? query.params : [...query.params, pin];
+  const conditions = where.length > 0 ? where.join(" AND ") : "1 = 1";
+  return {
+    async read(offset, count, hint) {
+      const { results } = await db
+        .prepare(`SELECT * FROM ${table} WHERE ${conditions} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
+        .bind(...params, count + 1, offset)
+        .all<Row>();
+      return { items: results.slice(0, count).map(map), hasMore: results.length > count, total: null, hint };
+    },
+  };
+}
+
+/**
+ * The source part of a list request over one D1 table, for `readListing`: a single pinnable lane in creation
+ * order, so walks are anchored and rows added meanwhile neither shift nor repeat items.
+ */
+export function d1Listing<Row, T extends Walkable>(name: string, query: (filters: Filters) => D1ListingQuery<Row, T>) {
+  return {
+    lanes: (filters: Filters) => [
+      { name, open: (pin: string | null) => d1Source(query(filters), pin), pinnable: true },
+    ],
+    anchored: () => true,
+  };
+}

@@ -1,0 +1,213 @@
+import type { BatchEventType, EventType, PreviousStatus, RunEventType } from "../schemas/events";
+import { readWebhookConfig } from "./config";
+import { type EndpointRow, endpointsWatching, subscribes, watchedSources } from "./endpoints";
+import { isoMicros, newId } from "./ids";
+import {
+  DELIVERY_COLUMNS,
+  deliveryValues,
+  EVENT_COLUMNS,
+  type EventRow,
+  enqueue,
+  eventPayload,
+  eventValues,
+  insertMany,
+} from "./log";
+import type { DeliveryMessage } from "./schedule";
+import { type SourceDeps, type SourceSpec, sourceSpec, type WatchedItem } from "./sources";
+
+export interface CheckResult {
+  source: string;
+  /** `baseline`: first sight, recorded without events. `conflict`: a concurrent check of the source won. */
+  outcome: "baseline" | "checked" | "conflict" | "error";
+  items: number;
+  events: number;
+  error?: string;
+}
+
+interface SnapshotRow {
+  item_id: string;
+  status: string;
+  provider_status: string;
+  created_at: string;
+}
+
+interface Change {
+  item: WatchedItem;
+  previous: PreviousStatus | null;
+  types: EventType[];
+}
+
+/** The event types one observed change produces. */
+function changeTypes(kind: SourceSpec["kind"], item: WatchedItem, previous: PreviousStatus | null): EventType[] {
+  const run = kind === "run";
+  const types: (RunEventType | BatchEventType)[] = [];
+  types.push(
+    previous === null ? (run ? "run.created" : "batch.created") : run ? "run.status_changed" : "batch.status_changed",
+  );
+  const becameTerminal = previous === null || previous.status !== item.status;
+  if (becameTerminal && item.status === "completed") types.push(run ? "run.completed" : "batch.completed");
+  if (becameTerminal && run && item.status === "failed") types.push("run.failed");
+  return types;
+}
+
+/** Compares the newest items with the stored snapshot; the snapshot's oldest item bounds what counts as new. */
+function diff(
+  kind: SourceSpec["kind"],
+  items: WatchedItem[],
+  snapshot: SnapshotRow[],
+): { changes: Change[]; touched: WatchedItem[] } {
+  const previous = new Map(snapshot.map((row) => [row.item_id, row]));
+  const floor = snapshot.reduce<string | null>(
+    (min, row) => (min === null || row.created_at < min ? row.created_at : min),
+    null,
+  );
+  const changes: Change[] = [];
+  const touched: WatchedItem[] = [];
+  // Oldest first, so events are minted in the order the items appeared.
+  for (const item of [...items].reverse()) {
+    const seen = previous.get(item.id);
+    if (!seen) {
+      touched.push(item);
+      // An unseen item older than everything watched so far scrolled into view from below: not new.
+      if (floor === null || item.created_at >= floor)
+        changes.push({ item, previous: null, types: changeTypes(kind, item, null) });
+      continue;
+    }
+    if (seen.status !== item.status || seen.provider_status !== item.provider_status) {
+      touched.push(item);
+      const before = { status: seen.status, provider_status: seen.provider_status } as PreviousStatus;
+      changes.push({ item, previous: before, types: changeTypes(kind, item, before) });
+    }
+  }
+  return { changes, touched };
+}
+
+/** Events and deliveries for the changes: one event per change, type and tenant with a subscribed endpoint. */
+function fanOut(source: string, changes: Change[], endpoints: EndpointRow[], now: string) {
+  const events: EventRow[] = [];
+  const deliveries: (string | number | null)[][] = [];
+  const messages: DeliveryMessage[] = [];
+  const tenants = [...new Set(endpoints.map((e) => e.tenant))];
+  for (const { item, previous, types } of changes) {
+    for (const type of types) {
+      for (const tenant of tenants) {
+        const subscribers = endpoints.filter((e) => e.tenant === tenant && subscribes(e, type));
+        if (subscribers.length === 0) continue;
+        const id = newId("evt");
+        events.push({
+          id,
+          tenant,
+          type,
+          source,
+          object_id: item.id,
+          created_at: now,
+          payload: eventPayload(type, now, item, previous),
+        });
+        for (const endpoint of subscribers.filter((e) => e.enabled === 1)) {
+          deliveries.push(deliveryValues(id, endpoint.id, tenant, now));
+          messages.push({ event_id: id, endpoint_id: endpoint.id, attempt: 1, generation: 1 });
+        }
+      }
+    }
+  }
+  return { events, deliveries, messages };
+}
+
+const isConflict = (err: unknown) => String(err).includes("UNIQUE constraint failed: source_polls");
+
+/**
+ * Polls one source's newest items (the same Source code as the list routes), diffs them against the stored
+ * snapshot, and records events, deliveries and the new snapshot in one transaction, then queues the deliveries.
+ * The first check of a source records a baseline without events. Concurrent checks of one source cannot both
+ * commit: the loser reports `conflict` after one retry.
+ */
+export async function checkSource(env: Env, deps: SourceDeps, key: string, retries = 1): Promise<CheckResult> {
+  const spec = sourceSpec(key);
+  if (!spec) return { source: key, outcome: "error", items: 0, events: 0, error: "Unknown source key." };
+  const db = env.DB;
+  const { pollWindow } = readWebhookConfig(env);
+  const read = await spec.open(deps, env).read(0, pollWindow, 0);
+  const items = read.items;
+
+  const [snapshotResult, versionResult] = await db.batch([
+    db.prepare("SELECT item_id, status, provider_status, created_at FROM snapshots WHERE source = ?").bind(spec.key),
+    db.prepare("SELECT MAX(version) AS version FROM source_polls WHERE source = ?").bind(spec.key),
+  ]);
+  const snapshot = (snapshotResult?.results ?? []) as SnapshotRow[];
+  const version = ((versionResult?.results[0] as { version: number | null } | undefined)?.version ?? 0) as number;
+  const baseline = version === 0;
+  const now = isoMicros(Date.now());
+
+  const { changes, touched } = baseline ? { changes: [], touched: items } : diff(spec.kind, items, snapshot);
+  const { events, deliveries, messages } =
+    changes.length > 0
+      ? fanOut(spec.key, changes, await endpointsWatching(db, spec.key), now)
+      : { events: [], deliveries: [], messages: [] };
+
+  const statements = [
+    // The optimistic lock: a concurrent check that read the same version fails here and commits nothing.
+    db
+      .prepare("INSERT INTO source_polls (source, version, polled_at, items, events) VALUES (?, ?, ?, ?, ?)")
+      .bind(spec.key, version + 1, now, items.length, events.length),
+    db.prepare("DELETE FROM source_polls WHERE source = ? AND version < ?").bind(spec.key, version - 10),
+    ...insertMany(
+      db,
+      "snapshots",
+      ["source", "item_id", "status", "provider_status", "created_at"],
+      touched.map((item) => [spec.key, item.id, item.status, item.provider_status, item.created_at]),
+      "ON CONFLICT (source, item_id) DO UPDATE SET status = excluded.status, provider_status = excluded.provider_status, created_at = excluded.created_at",
+    ),
+    ...insertMany(db, "events", EVENT_COLUMNS, events.map(eventValues)),
+    ...insertMany(db, "deliveries", DELIVERY_COLUMNS, deliveries),
+  ];
+  const oldest = items.at(-1);
+  if (oldest && (items.length === pollWindow || !read.hasMore)) {
+    // Items that scrolled out of the window are no longer watched.
+    statements.push(
+      db.prepare("DELETE FROM snapshots WHERE source = ? AND created_at < ?").bind(spec.key, oldest.created_at),
+    );
+  }
+  try {
+    await db.batch(statements);
+  } catch (err) {
+    if (!isConflict(err)) throw err;
+    if (retries > 0) return checkSource(env, deps, key, retries - 1);
+    return { source: spec.key, outcome: "conflict", items: items.length, events: 0 };
+  }
+  await enqueue(env.WEBHOOK_QUEUE, messages);
+  return { source: spec.key, outcome: baseline ? "baseline" : "checked", items: items.length, events: events.length };
+}
+
+/** Forgets the snapshots of sources no enabled endpoint watches: watching one again starts from a fresh baseline. */
+async function forgetUnwatched(db: D1Database, watched: string[]): Promise<void> {
+  const { results } = await db.prepare("SELECT DISTINCT source FROM source_polls").all<{ source: string }>();
+  const stale = results.map((r) => r.source).filter((s) => !watched.includes(s));
+  if (stale.length === 0) return;
+  await db.batch(
+    stale.flatMap((source) => [
+      db.prepare("DELETE FROM snapshots WHERE source = ?").bind(source),
+      db.prepare("DELETE FROM source_polls WHERE source = ?").bind(source),
+    ]),
+  );
+}
+
+/** One cron tick of change detection: every watched source, a few at a time; one failing source spoils no other. */
+export async function detectChanges(env: Env, deps: SourceDeps, concurrency = 4): Promise<CheckResult[]> {
+  const watched = await watchedSources(env.DB);
+  await forgetUnwatched(env.DB, watched);
+  const results: CheckResult[] = [];
+  const queue = [...watched];
+  const worker = async () => {
+    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+      results.push(await checkSource(env, deps, key).catch((err) => failed(key as string, err)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+  return results;
+}
+
+function failed(source: string, err: unknown): CheckResult {
+  const error = err instanceof Error ? err.message : String(err);
+  console.error(JSON.stringify({ level: "error", msg: "change detection failed", source, error }));
+  return { source, outcome: "error", items: 0, events: 0, error };
+}

@@ -1,0 +1,277 @@
+import {
+  applyD1Migrations,
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  type D1Migration,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect, inject } from "vitest";
+import { createApp } from "../../src/app";
+import worker from "../../src/index";
+import { type EventType, eventPayloadSchemas } from "../../src/schemas/events";
+import type { DeliveryMessage } from "../../src/webhooks/schedule";
+import { TEST_API_KEY } from "../setup/bindings";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    consumerUrl: string;
+  }
+}
+
+const ORIGIN = "https://tributary.test";
+
+/** A message the worker put on a queue, with the options it was sent with. */
+export interface Queued<T = DeliveryMessage> {
+  body: T;
+  delaySeconds: number;
+}
+
+/**
+ * A Queue binding that records what is sent instead of delivering it, so a test decides when the consumer runs
+ * (createMessageBatch + getQueueResult) and can read every delay the worker asked for.
+ */
+export function recordingQueue<T = DeliveryMessage>() {
+  const pending: Queued<T>[] = [];
+  const sent: Queued<T>[] = [];
+  const record = (body: T, delaySeconds = 0) => {
+    // Queues serialize bodies: never hand the consumer the producer's object.
+    const message = { body: JSON.parse(JSON.stringify(body)) as T, delaySeconds };
+    pending.push(message);
+    sent.push(message);
+  };
+  const binding: Queue<T> = {
+    async send(body, options) {
+      record(body, options?.delaySeconds);
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendResponse;
+    },
+    async sendBatch(messages, options) {
+      for (const m of messages) record(m.body, m.delaySeconds ?? options?.delaySeconds);
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
+    },
+    async metrics() {
+      return { backlogCount: pending.length, backlogBytes: 0 };
+    },
+  };
+  return {
+    binding,
+    /** Everything ever sent, in order. */
+    sent,
+    /** Takes the messages not yet consumed. */
+    take: () => pending.splice(0, pending.length),
+    get size() {
+      return pending.length;
+    },
+  };
+}
+
+export type RecordingQueue = ReturnType<typeof recordingQueue>;
+
+/**
+ * The worker's bindings with recording queues: nothing is delivered unless a test drains the queue. The listing
+ * cache is off unless `cache: true` (its per-key write spacing would add a second to every tick).
+ */
+export function webhookEnv(overrides: Record<string, unknown> = {}, options: { cache?: boolean } = {}) {
+  const queue = recordingQueue();
+  const dlq = recordingQueue<DeliveryMessage & { reason: string }>();
+  const bindings = {
+    ...env,
+    ...(options.cache ? {} : { CACHE_TTL_LIST_SECONDS: "0", CACHE_TTL_ITEM_SECONDS: "0" }),
+    WEBHOOK_QUEUE: queue.binding,
+    WEBHOOK_DLQ: dlq.binding,
+    ...overrides,
+  } as Env;
+  return { env: bindings, queue, dlq };
+}
+
+export type WebhookEnv = ReturnType<typeof webhookEnv>;
+
+const app = createApp();
+
+/** Calls the real app with the given bindings (and the test API key unless `auth` says otherwise). */
+export async function callApp(
+  w: WebhookEnv,
+  path: string,
+  init: RequestInit & { auth?: string | false; json?: unknown } = {},
+): Promise<Response> {
+  const { auth = TEST_API_KEY, json, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (auth !== false && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${auth}`);
+  if (json !== undefined) headers.set("Content-Type", "application/json");
+  const ctx = createExecutionContext();
+  const res = await app.fetch(
+    new Request(new URL(path, ORIGIN), {
+      ...rest,
+      headers,
+      body: json === undefined ? rest.body : JSON.stringify(json),
+    }),
+    w.env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+export async function callAppJson<T = Record<string, unknown>>(
+  w: WebhookEnv,
+  path: string,
+  init: Parameters<typeof callApp>[2] = {},
+) {
+  const res = await callApp(w, path, init);
+  const text = await res.text();
+  return { res, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** Runs the worker's scheduled handler once (one cron tick of change detection). */
+export async function runCron(w: WebhookEnv): Promise<void> {
+  const controller = createScheduledController({ scheduledTime: new Date(), cron: "* * * * *" });
+  const ctx = createExecutionContext();
+  await worker.scheduled(controller, w.env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+interface QueueResult {
+  outcome: string;
+  ackAll: boolean;
+  retryBatch: { retry: boolean };
+  explicitAcks: string[];
+  retryMessages: { msgId: string; delaySeconds?: number }[];
+}
+
+let messageSeq = 0;
+
+/** Hands queued messages to the worker's queue consumer as one batch; asserts each was explicitly acked. */
+export async function consumeOnce(w: WebhookEnv, messages: Queued[] = w.queue.take()): Promise<QueueResult> {
+  const batch = createMessageBatch<DeliveryMessage>(
+    "tributary-webhooks",
+    messages.map((m) => ({ id: `msg-${++messageSeq}`, timestamp: new Date(), attempts: 1, body: m.body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, w.env, ctx);
+  const result = (await getQueueResult(batch, ctx)) as QueueResult;
+  expect(result.retryMessages).toEqual([]);
+  expect(result.explicitAcks.sort()).toEqual(batch.messages.map((m) => m.id).sort());
+  return result;
+}
+
+/** Consumes until the queue is empty, ignoring delays (as if they had all elapsed); returns the rounds run. */
+export async function drain(w: WebhookEnv, maxRounds = 20): Promise<number> {
+  let rounds = 0;
+  while (w.queue.size > 0) {
+    if (++rounds > maxRounds) throw new Error(`queue not drained after ${maxRounds} rounds`);
+    await consumeOnce(w);
+  }
+  return rounds;
+}
+
+const TABLES = [
+  "delivery_attempts",
+  "deliveries",
+  "events",
+  "webhook_secrets",
+  "webhook_endpoints",
+  "snapshots",
+  "source_polls",
+];
+
+/** Applies the D1 migrations (idempotent) and empties every webhook table: each file starts from nothing. */
+export async function resetWebhookStore(): Promise<void> {
+  await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: D1Migration[] }).TEST_MIGRATIONS);
+  await env.DB.batch(TABLES.map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
+}
+
+/** Rows of a webhook table, for assertions. */
+export async function rows<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]> {
+  return (
+    await env.DB.prepare(sql)
+      .bind(...params)
+      .all<T>()
+  ).results;
+}
+
+/** The test consumer started by globalSetup: hook URLs, behaviour and what each hook received. */
+export const consumer = {
+  url: (name: string) => `${inject("consumerUrl")}/hooks/${name}`,
+  async configure(
+    name: string,
+    config: {
+      secrets?: string[];
+      fail?: { status: number; times?: number; retry_after?: string } | null;
+      delay_ms?: number;
+    },
+  ) {
+    const res = await fetch(`${inject("consumerUrl")}/__admin/hooks/${name}`, {
+      method: "PUT",
+      body: JSON.stringify(config),
+    });
+    expect(res.status).toBe(200);
+  },
+  async received(name: string): Promise<ReceivedDelivery[]> {
+    const res = await fetch(`${inject("consumerUrl")}/__admin/hooks/${name}`);
+    return ((await res.json()) as { received: ReceivedDelivery[] }).received;
+  },
+};
+
+export interface ReceivedDelivery {
+  at: number;
+  headers: Record<string, string>;
+  body: string;
+  verifiedBy: number[] | null;
+  answered: number;
+}
+
+let hookSeq = 0;
+
+/** A hook name no other test uses. */
+export const uniqueHook = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++hookSeq}`;
+
+export interface CreatedEndpoint {
+  id: string;
+  secret: string;
+  url: string;
+  sources: string[];
+  event_types: string[] | null;
+  enabled: boolean;
+  disabled_reason: string | null;
+}
+
+/** Creates an endpoint delivering to a fresh consumer hook that verifies with the endpoint's secret. */
+export async function createHookEndpoint(
+  w: WebhookEnv,
+  body: { sources?: string[]; event_types?: string[]; description?: string } = {},
+  auth?: string,
+) {
+  const hook = uniqueHook("hook");
+  const { res, body: endpoint } = await callAppJson<CreatedEndpoint>(w, "/v1/webhook-endpoints", {
+    method: "POST",
+    json: { url: consumer.url(hook), ...body },
+    ...(auth ? { auth } : {}),
+  });
+  expect(res.status, JSON.stringify(endpoint)).toBe(201);
+  await consumer.configure(hook, { secrets: [endpoint.secret] });
+  return { hook, endpoint };
+}
+
+/**
+ * Asserts every delivery a hook received verified with the standardwebhooks package, and that its body matches
+ * the payload schema the OpenAPI document publishes for its event type.
+ */
+export function expectAllVerified(received: ReceivedDelivery[]): void {
+  expect(received.length).toBeGreaterThan(0);
+  for (const r of received) {
+    expect(r.verifiedBy, r.body.slice(0, 200)).not.toBeNull();
+    expect(r.verifiedBy, r.body.slice(0, 200)).not.toEqual([]);
+    const payload = payloadOf(r);
+    eventPayloadSchemas[payload.type as EventType].parse(payload);
+  }
+}
+
+/** The parsed payload of a received delivery. */
+export const payloadOf = (r: ReceivedDelivery) =>
+  JSON.parse(r.body) as {
+    type: string;
+    timestamp: string;
+    data: { object: { id: string; status: string }; previous: unknown };
+  };
