@@ -1,12 +1,19 @@
 // `npm start`: both upstream simulators plus the worker under `wrangler dev`, wired together, no hand edits.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync } from "node:fs";
 import { startSimulators } from "../simulator/server";
 
 const port = Number(process.env.PORT ?? 8787);
 const origin = `http://127.0.0.1:${port}`;
 
+// Local secrets: copy the example, or add the keys a newer version introduced to an existing .dev.vars.
 if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
+const names = (text: string) => new Set([...text.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
+const have = names(readFileSync(".dev.vars", "utf8"));
+const missing = readFileSync(".dev.vars.example", "utf8")
+  .split("\n")
+  .filter((line) => /^[A-Z0-9_]+=/.test(line) && !have.has(line.slice(0, line.indexOf("="))));
+if (missing.length > 0) appendFileSync(".dev.vars", `\n${missing.join("\n")}\n`);
 const demoKey = /^API_KEYS="?([^,"\n]+)/m.exec(readFileSync(".dev.vars", "utf8"))?.[1] ?? "(see API_KEYS in .dev.vars)";
 
 const sims = await startSimulators({

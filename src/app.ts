@@ -1,16 +1,28 @@
+import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cacheLayer } from "./cache/headers";
 import { bearerAuth } from "./http/auth";
+import { requestBodyLimit } from "./http/body-limit";
+import { inputGuard } from "./http/input-guard";
+import { requestLog } from "./http/logging";
+import { unmatchedRequest } from "./http/method-not-allowed";
 import { ProblemError, type ProblemType, problemResponse } from "./http/problem";
+import { rateLimit } from "./http/rate-limit";
 import { createRouter } from "./http/router";
+import { corsFromConfig, securityHeaders } from "./http/security";
+import { upstreamScope } from "./http/upstream-scope";
 import { registerOpenApi } from "./openapi/document";
 import { docsRouter } from "./routes/docs/docs.index";
 import { eightByEightRouter } from "./routes/eightbyeight/eightbyeight.index";
+import { eventsRouter } from "./routes/events/events.index";
+import { inboundRouter } from "./routes/inbound/inbound.index";
 import { inkitRouter } from "./routes/inkit/inkit.index";
 import { metaRouter } from "./routes/meta/meta.index";
+import { runsRouter } from "./routes/runs/runs.index";
+import { webhooksRouter } from "./routes/webhooks/webhooks.index";
+import { registerWebhooks } from "./webhooks/openapi";
 
 const statusToProblem: Partial<Record<number, ProblemType>> = {
   400: "validation-error",
@@ -28,22 +40,29 @@ export function createApp() {
   const app = createRouter();
 
   app.use(requestId({ headerName: "X-Request-Id" }));
-  app.use(secureHeaders());
-  app.use("/v1/*", bearerAuth);
+  app.use(upstreamScope);
+  app.use(requestLog);
+  app.use(securityHeaders);
+  app.use(corsFromConfig);
+  app.use(inputGuard);
+  // Inbound webhooks authenticate with their provider's signature or secret, not an API key.
+  app.use("/v1/*", except("/v1/inbound/*", bearerAuth));
+  app.use("/v1/*", rateLimit);
+  app.use("/v1/*", requestBodyLimit);
   app.use("/v1/*", cacheLayer);
 
   app.route("/", metaRouter);
   app.route("/", docsRouter);
   app.route("/v1", inkitRouter);
   app.route("/v1", eightByEightRouter);
+  app.route("/v1", runsRouter);
+  app.route("/v1", webhooksRouter);
+  app.route("/v1", eventsRouter);
+  app.route("/v1", inboundRouter);
+  registerWebhooks(app);
   registerOpenApi(app);
 
-  app.notFound((c) => {
-    return problemResponse(
-      c,
-      new ProblemError("not-found", { detail: `No route matches ${c.req.method} ${c.req.path}.` }),
-    );
-  });
+  app.notFound((c) => problemResponse(c, unmatchedRequest(app, c)));
 
   app.onError((err, c) => {
     if (err instanceof ProblemError) return problemResponse(c, err);

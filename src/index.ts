@@ -1,7 +1,10 @@
 import { createApp } from "./app";
+import { onQueue, onScheduled } from "./webhooks/handlers";
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
+  scheduled: (_controller, env, ctx) => onScheduled(env, ctx),
+  queue: (batch, env, _ctx) => onQueue(batch, env),
 } satisfies ExportedHandler<Env>;

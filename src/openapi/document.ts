@@ -14,8 +14,20 @@ const config = {
   security: [{ bearerAuth: [] }],
   servers: [{ url: "http://127.0.0.1:8787", description: "Local development (`npm start`)" }],
   tags: [
+    { name: "Runs", description: "One newest-first feed of runs across providers." },
     { name: "Inkit", description: "Inkit workflow runs and batches, normalized, behind one cursor scheme." },
     { name: "8x8", description: "8x8 Automation workflow instances, normalized, behind the same cursor scheme." },
+    {
+      name: "Webhooks",
+      description:
+        "Endpoints that receive signed events (Standard Webhooks) when watched runs and batches appear or change status. The event payloads are under `webhooks`.",
+    },
+    { name: "Events", description: "The event log of your API key, with every delivery attempt." },
+    {
+      name: "Inbound",
+      description:
+        "Pushes from the upstreams that make change detection immediate. Authenticated by their own secrets.",
+    },
     { name: "Meta", description: "Health and problem type descriptions. Public." },
   ],
 };
