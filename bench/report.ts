@@ -1,0 +1,291 @@
+// Targets (issue 8) evaluated on a run's results, and the printed tables.
+import type { WalkResult } from "./efficiency";
+import type { HotPathResult } from "./hotpath";
+import type { LoadResult } from "./load";
+import type { BundleResult, StartupProfile } from "./size";
+
+export interface TargetResult {
+  id: string;
+  what: string;
+  target: string;
+  value: string;
+  met: boolean;
+  /** Where the value comes from (the worst walk, for instance). */
+  note?: string;
+}
+
+export interface Ratios {
+  cachedOverHealthzRps: number;
+  /** At the throughput scenarios' connections. */
+  uncachedOverDirectP50: number;
+  /** At one connection: tributary's own latency, without queueing. */
+  uncachedOverDirectP50OneConnection: number;
+  /** Uncached p50 minus direct p50 at one connection: what tributary adds, wrangler dev's floor included. */
+  addedLatencyP50OneConnectionMs: number;
+  /** /healthz p50 at one connection: the floor of wrangler dev's request path on this machine. */
+  healthzP50OneConnectionMs: number;
+}
+
+const worst = <T>(items: T[], by: (t: T) => number): T | undefined =>
+  items.reduce<T | undefined>((w, t) => (w === undefined || by(t) > by(w) ? t : w), undefined);
+
+const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
+
+export function ratiosOf(load: LoadResult[]): Ratios {
+  const by = (prefix: string) => load.find((r) => r.scenario.startsWith(prefix));
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? Number.NaN : Math.round((a / b) * 1000) / 1000;
+  return {
+    cachedOverHealthzRps: ratio(by("b.")?.rps, by("a.")?.rps),
+    uncachedOverDirectP50: ratio(by("c.")?.latencyP50Ms, by("d.")?.latencyP50Ms),
+    uncachedOverDirectP50OneConnection: ratio(by("c1.")?.latencyP50Ms, by("d1.")?.latencyP50Ms),
+    addedLatencyP50OneConnectionMs: (by("c1.")?.latencyP50Ms ?? Number.NaN) - (by("d1.")?.latencyP50Ms ?? Number.NaN),
+    healthzP50OneConnectionMs: by("a1.")?.latencyP50Ms ?? Number.NaN,
+  };
+}
+
+export function evaluateTargets(results: {
+  walks: WalkResult[];
+  hotPath: HotPathResult | null;
+  load: LoadResult[];
+  bundle: BundleResult | null;
+}): TargetResult[] {
+  const out: TargetResult[] = [];
+  const { walks } = results;
+  const describe = (w: WalkResult | undefined) => (w ? `${w.route}, ${w.mode}` : "no walks");
+
+  const aligned = walks.filter((w) => !w.feed && w.mode === "constant");
+  const alignedWorst = worst(aligned, (w) => Math.max(w.callsPerPage, w.maxCallsPerPage));
+  out.push({
+    id: "calls/page, aligned provider walks",
+    what: "upstream calls per page, constant-limit walks of the 4 provider routes",
+    target: "1.0",
+    value: alignedWorst ? `${fmt(alignedWorst.callsPerPage)} (max ${alignedWorst.maxCallsPerPage} on a page)` : "n/a",
+    met: aligned.length > 0 && aligned.every((w) => w.calls === w.pages && w.maxCallsPerPage === 1),
+    note: `worst: ${describe(alignedWorst)}`,
+  });
+
+  const modes = ["constant", "varying", "backward", "head inserts"] as const;
+  for (const mode of modes) {
+    const set = walks.filter((w) => w.feed && w.mode === mode);
+    const w = worst(set, (x) => x.maxCallsPerSourcePerPage);
+    out.push({
+      id: `calls/source/page, merged feeds, ${mode}`,
+      what: `most upstream calls one source made for one page, merged feeds of 1, 2 and 4 sources, ${mode} walks`,
+      target: "≤ 1",
+      value: w ? String(w.maxCallsPerSourcePerPage) : "n/a",
+      met: set.length > 0 && set.every((x) => x.maxCallsPerSourcePerPage <= 1),
+      note: `worst: ${describe(w)}`,
+    });
+  }
+  for (const [group, feed] of [
+    ["provider routes", false],
+    ["merged feeds", true],
+  ] as const) {
+    for (const mode of modes) {
+      const set = walks.filter((w) => w.feed === feed && w.mode === mode);
+      const w = worst(set, (x) => x.fetchedPerReturned);
+      out.push({
+        id: `fetched/returned, ${group}, ${mode}`,
+        what: `items fetched upstream per item returned, ${group}, ${mode} walks`,
+        target: "≤ 2",
+        value: w ? fmt(w.fetchedPerReturned) : "n/a",
+        met: set.length > 0 && set.every((x) => x.fetchedPerReturned <= 2),
+        note: `worst: ${describe(w)}`,
+      });
+    }
+  }
+
+  const cachedWalks = walks.filter((w) => w.mode === "cached re-walk");
+  const cachedCalls = cachedWalks.reduce((a, w) => a + w.calls, 0);
+  out.push({
+    id: "cached re-walk",
+    what: "upstream calls of every route re-walked at once without no-cache",
+    target: "0",
+    value: String(cachedCalls),
+    met: cachedWalks.length > 0 && cachedCalls === 0,
+  });
+
+  for (const provider of ["inkit runs", "8x8 instances"]) {
+    const t = results.hotPath?.timings.find((x) => x.name.startsWith(`${provider}: parse + validate + normalize`));
+    for (const stat of ["median", "p99"] as const) {
+      const v = t ? (stat === "median" ? t.medianMs : t.p99Ms) : Number.NaN;
+      out.push({
+        id: `500-item page, ${provider}, ${stat}`,
+        what: `JSON.parse + validate + normalize of a 500-item upstream page in workerd, ${stat}`,
+        target: "< 2 ms",
+        value: `${fmt(v)} ms`,
+        met: v < 2,
+      });
+    }
+  }
+
+  const ratios = ratiosOf(results.load);
+  const clean = results.load.every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0);
+  out.push({
+    id: "cached page / healthz throughput",
+    what: "requests/s of a cached list page over requests/s of /healthz, same worker, same run",
+    target: "≥ 0.70",
+    value: fmt(ratios.cachedOverHealthzRps),
+    met: clean && ratios.cachedOverHealthzRps >= 0.7,
+    note: clean ? undefined : "some load requests failed: see the load table",
+  });
+  const connections = results.load.find((r) => r.scenario.startsWith("c."))?.connections ?? 0;
+  for (const [label, value] of [
+    [`${connections} connections`, ratios.uncachedOverDirectP50],
+    ["1 connection", ratios.uncachedOverDirectP50OneConnection],
+  ] as const) {
+    out.push({
+      id: `uncached page / direct p50 latency, ${label}`,
+      what: `p50 latency of an uncached page over a direct simulator call for the same page, same latency, ${label}`,
+      target: "≤ 1.2×",
+      value: `${fmt(value)}×`,
+      met: clean && value <= 1.2,
+    });
+  }
+
+  const gzipKiB = results.bundle ? (results.bundle.wranglerGzipKiB ?? results.bundle.gzipBytes / 1024) : Number.NaN;
+  out.push({
+    id: "bundle gzip",
+    what: "gzip size of the `wrangler deploy --dry-run` bundle (as wrangler reports it)",
+    target: "< 250 KiB",
+    value: `${fmt(gzipKiB, 1)} KiB`,
+    met: gzipKiB < 250,
+  });
+  return out;
+}
+
+function table(headers: string[], rows: (string | number)[][], right: boolean[] = []): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (right[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join("  ");
+  return [line(headers), widths.map((w) => "─".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
+}
+
+export function printTables(r: {
+  walks: WalkResult[];
+  crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null;
+  hotPath: HotPathResult | null;
+  load: LoadResult[];
+  bundle: BundleResult | null;
+  startup: { readyLineMs: number | null; firstHealthyMs: number; firstHealthzLatencyMs: number } | null;
+  profile: StartupProfile | { error: string } | null;
+  targets: TargetResult[];
+}): string {
+  const parts: string[] = [];
+  parts.push("1. Upstream efficiency (counted by the simulators; Cache-Control: no-cache except cached re-walks)");
+  parts.push(
+    table(
+      [
+        "route",
+        "walk",
+        "limit",
+        "pages",
+        "items",
+        "calls",
+        "calls/page",
+        "max/page",
+        "max/src/page",
+        "fetched",
+        "fetched/item",
+      ],
+      r.walks.map((w) => [
+        w.route,
+        w.mode + (w.complete ? "" : ` (first ${w.pages} pages)`),
+        w.limits,
+        w.pages,
+        w.returned,
+        w.calls,
+        fmt(w.callsPerPage),
+        w.maxCallsPerPage,
+        w.maxCallsPerSourcePerPage,
+        w.fetched,
+        fmt(w.fetchedPerReturned),
+      ]),
+      [false, false, false, true, true, true, true, true, true, true, true],
+    ),
+  );
+  if (r.crossCheck) {
+    const c = r.crossCheck;
+    parts.push(
+      `calls counted by the bench: ${c.benchCounted}; by the simulators' /__admin/counters: ${c.simulatorCounters} (${c.match ? "match" : "MISMATCH"})`,
+    );
+  }
+  if (r.hotPath) {
+    parts.push(
+      `\n2. Hot path inside workerd (${r.hotPath.clock.method}; per-iteration = batch time / k; zod compiled parsers: ${r.hotPath.runtime?.zodCompiledParsers ? "yes" : "no, as on Workers"})`,
+    );
+    parts.push(
+      table(
+        ["operation", "median ms", "p99 ms", "min ms", "k", "batches"],
+        r.hotPath.timings.map((t) => [
+          t.name,
+          fmt(t.medianMs, 3),
+          fmt(t.p99Ms, 3),
+          fmt(t.minMs, 3),
+          t.iterationsPerSample,
+          t.samples,
+        ]),
+        [false, true, true, true, true, true],
+      ),
+    );
+  }
+  if (r.load.length > 0) {
+    parts.push(
+      `\n3. End to end under load (autocannon on loopback, ${r.load[0]?.durationS.toFixed(0)} s per scenario after a warm-up)`,
+    );
+    parts.push(
+      table(
+        ["scenario", "conns", "req/s", "p50 ms", "p99 ms", "mean ms", "non-2xx", "errors", "upstream calls"],
+        r.load.map((l) => [
+          l.scenario,
+          l.connections,
+          fmt(l.rps, 1),
+          l.latencyP50Ms,
+          l.latencyP99Ms,
+          fmt(l.latencyMeanMs),
+          l.non2xx,
+          l.errors + l.timeouts,
+          l.upstreamCalls,
+        ]),
+        [false, true, true, true, true, true, true, true, true],
+      ),
+    );
+    const q = ratiosOf(r.load);
+    parts.push(
+      `cached/healthz req/s ${fmt(q.cachedOverHealthzRps)}; uncached/direct p50 ${fmt(q.uncachedOverDirectP50)}× (${r.load.find((l) => l.scenario.startsWith("c."))?.connections} conns), ${fmt(q.uncachedOverDirectP50OneConnection)}× (1 conn): tributary adds ${q.addedLatencyP50OneConnectionMs} ms at p50, of which wrangler dev's floor (/healthz p50, 1 conn) is ${q.healthzP50OneConnectionMs} ms`,
+    );
+  }
+  parts.push("\n4. Size and start");
+  const sizeRows: string[][] = [];
+  if (r.bundle) {
+    sizeRows.push([
+      "bundle (wrangler deploy --dry-run)",
+      `${fmt(r.bundle.bytes / 1024, 1)} KiB raw, ${fmt(r.bundle.gzipBytes / 1024, 1)} KiB gzip (zlib -6); wrangler: ${r.bundle.wranglerTotalKiB ?? "?"} KiB / gzip ${r.bundle.wranglerGzipKiB ?? "?"} KiB`,
+    ]);
+  }
+  if (r.startup) {
+    sizeRows.push([
+      "wrangler dev: spawn → first 200 /healthz",
+      `${fmt(r.startup.firstHealthyMs / 1000)} s (→ "Ready on": ${r.startup.readyLineMs === null ? "n/a" : `${fmt(r.startup.readyLineMs / 1000)} s`}; first /healthz ${fmt(r.startup.firstHealthzLatencyMs, 1)} ms)`,
+    ]);
+  }
+  if (r.profile) {
+    sizeRows.push([
+      "startup phase (wrangler check startup)",
+      "error" in r.profile
+        ? r.profile.error
+        : `${fmt(r.profile.profileSpanMs, 1)} ms profiled span, ${fmt(r.profile.busyMs, 1)} ms sampled busy`,
+    ]);
+  }
+  parts.push(table(["what", "value"], sizeRows));
+  parts.push("\nTargets");
+  parts.push(
+    table(
+      ["target", "goal", "measured", "met", "note"],
+      r.targets.map((t) => [t.id, t.target, t.value, t.met ? "met" : "NOT MET", t.note ?? ""]),
+    ),
+  );
+  return parts.join("\n");
+}

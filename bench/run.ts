@@ -1,0 +1,225 @@
+// `npm run bench`: measures tributary's upstream efficiency, hot-path cost, end-to-end overhead, size and startup
+// (issue 8), prints a table and writes the results as JSON. Loopback only; bounded in time (a hard deadline stops
+// everything); every child process is stopped on the way out. See bench/README.md.
+//
+//   npm run bench                       all four parts
+//   npm run bench -- --only=efficiency  some parts (size, hotpath, efficiency, load), comma-separated
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import {
+  CONSTANT_LIMIT,
+  type Context,
+  countedCalls,
+  runEfficiency,
+  simulatorCounterTotal,
+  VARYING_LIMITS,
+  type WalkResult,
+} from "./efficiency";
+import { type HotPathResult, runHotPath } from "./hotpath";
+import { installCleanup, runToEnd, stopAll } from "./lib/proc";
+import { demoApiKey, ROOT, startSimulators, startWorker, type Worker } from "./lib/stack";
+import { CONNECTIONS, DURATION_S, type LoadResult, PAGE_PATH, runLoad, UPSTREAM_LATENCY_MS, WARMUP_S } from "./load";
+import { evaluateTargets, printTables, ratiosOf } from "./report";
+import { type BundleResult, measureBundle, profileStartup, type StartupProfile } from "./size";
+
+const DEADLINE_MS = 290_000;
+const KEEP_RUNS = 3;
+const PARTS = ["size", "hotpath", "efficiency", "load"] as const;
+type Part = (typeof PARTS)[number];
+
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+const parts = new Set<Part>(only ? (only.split(",").filter((p) => PARTS.includes(p as Part)) as Part[]) : PARTS);
+
+const started = performance.now();
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+const resultsRoot = join(ROOT, "bench/results");
+const dir = join(resultsRoot, stamp);
+mkdirSync(dir, { recursive: true });
+
+const log = (line: string) => console.log(line);
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+
+installCleanup();
+const deadline = setTimeout(() => {
+  console.error(`bench: over the ${DEADLINE_MS / 1000} s deadline, stopping`);
+  void stopAll().finally(() => process.exit(2));
+}, DEADLINE_MS);
+deadline.unref();
+
+function git(args: string[]): string | null {
+  try {
+    return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+const version = (pkg: string) =>
+  (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+
+/** When each phase began (s since start) and the 1-minute load average then; the first is before the bench's own work. */
+const phases: { phase: string; atS: number; loadavg1m: number }[] = [];
+const noteLoad = (phase: string) =>
+  phases.push({
+    phase,
+    atS: Math.round((performance.now() - started) / 100) / 10,
+    loadavg1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  });
+noteLoad("before");
+
+let bundle: BundleResult | null = null;
+let profile: StartupProfile | { error: string } | null = null;
+let hotPath: HotPathResult | null = null;
+let walks: WalkResult[] = [];
+let crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null = null;
+let load: LoadResult[] = [];
+let startup: Worker["startup"] | null = null;
+let failure: unknown = null;
+
+try {
+  if (parts.has("size")) {
+    noteLoad("size");
+    log(`[${elapsed()}] 4. bundle: wrangler deploy --dry-run`);
+    bundle = await measureBundle(dir);
+    log(`[${elapsed()}] 4. startup profile: wrangler check startup`);
+    profile = await profileStartup(dir);
+  }
+  if (parts.has("hotpath")) {
+    noteLoad("hotpath");
+    log(`[${elapsed()}] 2. hot path inside workerd (vitest, bench/vitest.bench.config.ts)`);
+    hotPath = await runHotPath(dir);
+  }
+  if (parts.has("efficiency") || parts.has("load")) {
+    noteLoad("start");
+    log(`[${elapsed()}] starting the simulators and wrangler dev`);
+    const sims = await startSimulators();
+    const worker = await startWorker(sims, dir);
+    startup = worker.startup;
+    log(
+      `[${elapsed()}] worker healthy at ${worker.origin} (${(startup.firstHealthyMs / 1000).toFixed(1)} s after spawn)`,
+    );
+    const ctx: Context = {
+      origin: worker.origin,
+      apiKey: demoApiKey(),
+      sims: { inkit: sims.inkitUrl, "8x8": sims.eightByEightUrl },
+    };
+    if (parts.has("efficiency")) {
+      noteLoad("efficiency");
+      log(`[${elapsed()}] 1. upstream efficiency`);
+      walks = await runEfficiency(ctx, log);
+      const simulatorCounters = await simulatorCounterTotal(ctx);
+      crossCheck = { benchCounted: countedCalls, simulatorCounters, match: countedCalls === simulatorCounters };
+    }
+    if (parts.has("load")) {
+      noteLoad("load");
+      log(`[${elapsed()}] 3. end to end under load`);
+      load = await runLoad(
+        { origin: worker.origin, apiKey: ctx.apiKey, inkitUrl: sims.inkitUrl, eightByEightUrl: sims.eightByEightUrl },
+        log,
+      );
+    }
+    noteLoad("end");
+  }
+} catch (error) {
+  failure = error;
+} finally {
+  await stopAll();
+}
+
+const targets = evaluateTargets({ walks, hotPath, load, bundle });
+const complete = failure === null && parts.size === PARTS.length;
+const cores = cpus();
+const results = {
+  schema: 1,
+  generatedAt: new Date().toISOString(),
+  complete,
+  parts: [...parts],
+  error: failure === null ? null : String(failure instanceof Error ? (failure.stack ?? failure.message) : failure),
+  durationS: Math.round((performance.now() - started) / 100) / 10,
+  machine: {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: cores.length,
+    cpuModel: cores[0]?.model ?? null,
+    /**
+     * 1-minute load average as each phase began. "before" is other work on the machine: above the core count,
+     * it competed with the bench and the timing figures (parts 2 and 3) are pessimistic.
+     */
+    phases,
+  },
+  versions: {
+    tributary: (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version,
+    commit: git(["rev-parse", "--short", "HEAD"]),
+    uncommittedChanges: (git(["status", "--porcelain"]) ?? "").split("\n").filter(Boolean).length,
+    wrangler: version("wrangler"),
+    workerd: version("workerd"),
+    autocannon: version("autocannon"),
+  },
+  targets,
+  efficiency: {
+    method:
+      "Full walks through the worker under wrangler dev, Cache-Control: no-cache (except cached re-walks). Calls and items counted by the simulators per upstream listing (bench/sim-server.ts): items fetched = sum of items in upstream response bodies.",
+    constantLimit: CONSTANT_LIMIT,
+    varyingLimits: VARYING_LIMITS,
+    headInserts:
+      "before each page after the first, per source k of the route: ((i + k) * 7919 + 13) % (limit + 1) items; 12 pages",
+    crossCheck,
+    walks,
+  },
+  hotPath,
+  load: {
+    tool: "autocannon",
+    connections: CONNECTIONS,
+    warmupS: WARMUP_S,
+    durationS: DURATION_S,
+    upstreamLatencyMs: UPSTREAM_LATENCY_MS,
+    page: PAGE_PATH,
+    scenarios: load,
+    ratios: load.length > 0 ? ratiosOf(load) : null,
+  },
+  size: { bundle, startup, startupProfile: profile },
+};
+
+const before = phases[0]?.loadavg1m ?? 0;
+const contention =
+  before > cores.length
+    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2 and 3 are pessimistic. Parts 1 and 4 are unaffected.`
+    : "";
+const printed = `${printTables({ walks, crossCheck, hotPath, load, bundle, startup, profile, targets })}${contention}`;
+console.log(`\n${printed}`);
+const fullPath = join(dir, "results.json");
+writeFileSync(fullPath, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(dir, "table.txt"), `${printed}\n`);
+// The committed summary the README quotes: the same, without per-page arrays.
+const summary = {
+  ...results,
+  efficiency: { ...results.efficiency, walks: walks.map(({ perPageCalls: _, ...w }) => w) },
+};
+const latestPath = join(ROOT, "bench/latest.json");
+if (complete) {
+  writeFileSync(latestPath, `${JSON.stringify(summary, null, 2)}\n`);
+  // Committed, so formatted the way `npm run lint` (biome) expects.
+  await runToEnd(join(ROOT, "node_modules/.bin/biome"), ["format", "--write", latestPath], {
+    cwd: ROOT,
+    timeoutMs: 30_000,
+  });
+}
+
+for (const old of readdirSync(resultsRoot)
+  .filter((name) => /^\d{4}-\d\d-\d\dT/.test(name))
+  .sort()
+  .slice(0, -KEEP_RUNS)) {
+  rmSync(join(resultsRoot, old), { recursive: true, force: true });
+}
+
+console.log(
+  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : " (partial run: bench/latest.json left as it was)"}`,
+);
+console.log(`total: ${elapsed()}`);
+if (failure !== null) {
+  console.error("\nbench failed:", failure);
+  process.exit(1);
+}
+process.exit(0);
