@@ -1,3 +1,4 @@
+import { withUpstreamScope } from "../http/upstream-scope";
 import type { BatchEventType, EventType, PreviousStatus, RunEventType } from "../schemas/events";
 import { readWebhookConfig } from "./config";
 import { type EndpointRow, endpointsWatching, subscribes, watchedSources } from "./endpoints";
@@ -199,7 +200,11 @@ export async function detectChanges(env: Env, deps: SourceDeps, concurrency = 4)
   const queue = [...watched];
   const worker = async () => {
     for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
-      results.push(await checkSource(env, deps, key).catch((err) => failed(key as string, err)));
+      // Each source gets its own upstream budget, retry policy and breaker settings, as a request would.
+      const source = key;
+      results.push(
+        await withUpstreamScope(env, () => checkSource(env, deps, source)).catch((err) => failed(source, err)),
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
