@@ -1,6 +1,6 @@
 // `npm start`: both upstream simulators plus the worker under `wrangler dev`, wired together, no hand edits.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, copyFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { startSimulators } from "../simulator/server";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -20,6 +20,10 @@ const sims = await startSimulators({
   inkitPort: Number(process.env.SIM_INKIT_PORT ?? 4010),
   eightByEightPort: Number(process.env.SIM_8X8_PORT ?? 4020),
 });
+
+// The simulators regenerate the same seeded world on every start (new items even get the same ids), so the worker's
+// local state (webhook snapshots, events, cache) starts fresh too: otherwise it would remember a previous world.
+rmSync(".wrangler/state", { recursive: true, force: true });
 
 // The webhook store: apply D1 migrations to the local database `wrangler dev` uses (idempotent, non-interactive).
 const migrated = spawnSync("node_modules/.bin/wrangler", ["d1", "migrations", "apply", "DB", "--local"], {
