@@ -13,6 +13,7 @@ import {
   drain,
   expectAllVerified,
   payloadOf,
+  type ReceivedDelivery,
   resetWebhookStore,
   rows,
   runCron,
@@ -154,8 +155,15 @@ describe("change detection (scheduled handler)", () => {
     await runCron(w);
     await drain(w);
 
-    const receivedA = (await consumer.received(a.hook)).map(payloadOf).map((p) => p.type);
-    const receivedB = (await consumer.received(b.hook)).map(payloadOf).map((p) => p.type);
+    // Deliveries are concurrent and at-least-once, not ordered: consumers order by event id, which is time-ordered.
+    const inEventOrder = (received: ReceivedDelivery[]) =>
+      [...received].sort((x, y) => ((x.headers["webhook-id"] ?? "") < (y.headers["webhook-id"] ?? "") ? -1 : 1));
+    const receivedA = inEventOrder(await consumer.received(a.hook))
+      .map(payloadOf)
+      .map((p) => p.type);
+    const receivedB = inEventOrder(await consumer.received(b.hook))
+      .map(payloadOf)
+      .map((p) => p.type);
     expect(receivedA).toEqual(["run.completed"]);
     expect(receivedB).toEqual(["run.created", "run.status_changed", "run.completed"]);
     expectAllVerified(await consumer.received(a.hook));
