@@ -7,8 +7,10 @@ export function sentFilters(query: Record<string, unknown>, params: Record<strin
   for (const [name, value] of Object.entries(query)) {
     if (value === undefined || name === "limit" || name === "cursor") continue;
     if (name === "data_id") out[name] = [...new Set(String(value).split(","))].sort().join(",");
-    else if (name === "started_from" || name === "started_to") out[name] = toRfc3339(String(value));
-    else out[name] = String(value);
+    // Time bounds in the fixed-width form of every created_at, so string order is time order.
+    else if (["started_from", "started_to", "created_after", "created_before"].includes(name)) {
+      out[name] = toRfc3339(String(value));
+    } else out[name] = String(value);
   }
   return out;
 }
