@@ -1,7 +1,7 @@
 // The 8x8 Automation simulator, over real HTTP, against the vendor docs in /work/shared/seeds (003).
 // Shapes come from the docs' examples (test/fixtures/seeds.ts); behaviours from the docs' parameter list and
 // simulator/README.md where the docs are silent (marked "sim assumption" below).
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import {
   EIGHT_BY_EIGHT_ACCOUNT_IDS,
   EIGHT_BY_EIGHT_API_KEYS,
@@ -10,7 +10,7 @@ import {
 import type { EightByEightError, EightByEightInstance } from "../src/providers/eightbyeight/schemas";
 import { eightByEightErrors, eightByEightInstances } from "./fixtures/seeds";
 import { at, key, type ShapeRules, shapeOf } from "./support/shape";
-import { eightByEightSim } from "./support/simulator";
+import { eightByEightSim, mutationsOf } from "./support/simulator";
 
 const BASE = inject("eightByEightUrl");
 const DEMO_KEY = EIGHT_BY_EIGHT_API_KEYS.demo;
@@ -130,23 +130,7 @@ beforeAll(async () => {
 });
 
 // A reset regenerates the dataset, so only tests that change data pay for one. Faults are always cleared.
-let dirty = false;
-const mutate = {
-  insert<T = Instance>(body: Record<string, unknown>) {
-    dirty = true;
-    return eightByEightSim.insert<T>(body);
-  },
-  setStatus(body: Record<string, unknown>) {
-    dirty = true;
-    return eightByEightSim.setStatus(body);
-  },
-};
-afterEach(async () => {
-  await (dirty ? eightByEightSim.reset() : eightByEightSim.clearFaults());
-  dirty = false;
-});
-// Leave no fault, insert or counter behind for the next file.
-afterAll(() => eightByEightSim.reset());
+const mutate = mutationsOf<Instance>(eightByEightSim);
 
 // ---------------------------------------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 // The Inkit simulator, over real HTTP, against the vendor docs in /work/shared/seeds (000, 001, 002, 004).
 // Shapes come from the docs' examples (test/fixtures/seeds.ts); behaviours from the docs' request tables and
 // simulator/README.md where the docs are silent (marked "sim assumption" below).
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { INKIT_API_TOKENS } from "../simulator/credentials";
 import type { InkitBatch, InkitList, InkitRun } from "../src/providers/inkit/schemas";
 import {
@@ -11,7 +11,7 @@ import {
   inkitWorkflowBatchesPage,
 } from "./fixtures/seeds";
 import { at, key, type Shape, type ShapeRules, shapeOf } from "./support/shape";
-import { inkitSim } from "./support/simulator";
+import { inkitSim, mutationsOf } from "./support/simulator";
 
 const BASE = inject("inkitUrl");
 const DEMO = INKIT_API_TOKENS.demo;
@@ -109,23 +109,7 @@ beforeAll(async () => {
 });
 
 // A reset regenerates 3,000 runs (~100 ms), so only tests that change data pay for one. Faults are always cleared.
-let dirty = false;
-const mutate = {
-  insert<T>(body: Record<string, unknown>) {
-    dirty = true;
-    return inkitSim.insert<T>(body);
-  },
-  setStatus(body: Record<string, unknown>) {
-    dirty = true;
-    return inkitSim.setStatus(body);
-  },
-};
-afterEach(async () => {
-  await (dirty ? inkitSim.reset() : inkitSim.clearFaults());
-  dirty = false;
-});
-// Leave no fault, insert or counter behind for the next file.
-afterAll(() => inkitSim.reset());
+const mutate = mutationsOf(inkitSim);
 
 // ---------------------------------------------------------------------------------------------------------------
 

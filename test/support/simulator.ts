@@ -1,4 +1,4 @@
-import { inject } from "vitest";
+import { afterAll, afterEach, inject } from "vitest";
 
 export interface Counters {
   total: number;
@@ -37,4 +37,28 @@ export const eightByEightSim = adminClient(inject("eightByEightUrl"));
 /** Resets both simulators to their seeded data, with no faults and zeroed counters. */
 export async function resetSimulators() {
   await Promise.all([inkitSim.reset(), eightByEightSim.reset()]);
+}
+
+/**
+ * Data changes through the admin API, with cleanup after each test: a reset (which regenerates the seeded data)
+ * only after tests that changed data, otherwise just clearing faults; and a reset after the file.
+ */
+export function mutationsOf<Item = { id: string }>(sim: ReturnType<typeof adminClient>) {
+  let dirty = false;
+  afterEach(async () => {
+    await (dirty ? sim.reset() : sim.clearFaults());
+    dirty = false;
+  });
+  // Leave no fault, insert or counter behind for the next file.
+  afterAll(() => sim.reset());
+  return {
+    insert<T = Item>(body: Record<string, unknown>) {
+      dirty = true;
+      return sim.insert<T>(body);
+    },
+    setStatus(body: Record<string, unknown>) {
+      dirty = true;
+      return sim.setStatus(body);
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { eightByEightCredentialHeaderShape } from "../../schemas/credentials";
 import { eightByEightFilterShape } from "../../schemas/filters";
 import {
   cacheRequestHeaderShape,
@@ -31,15 +32,7 @@ export const listRuns = createRoute({
     query: z.strictObject({ ...listQueryShape, ...eightByEightFilterShape }),
     headers: z.object({
       ...cacheRequestHeaderShape,
-      "x-8x8-api-key": z
-        .string()
-        .min(1)
-        .max(512)
-        .optional()
-        .openapi({
-          param: { name: "x-8x8-api-key", in: "header" },
-          description: "Your own 8x8 API key, used instead of the deployment's. If 8x8 rejects it, the answer is 401.",
-        }),
+      ...eightByEightCredentialHeaderShape,
     }),
   },
   responses: {

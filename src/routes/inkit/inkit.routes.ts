@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BatchSchema } from "../../schemas/batch";
+import { inkitCredentialHeaderShape } from "../../schemas/credentials";
 import { dataIdShape, inkitFilterShape } from "../../schemas/filters";
 import {
   cacheHeadersDoc,
@@ -13,17 +14,7 @@ import {
 import { authErrorResponses, problemResponseFor } from "../../schemas/problem";
 import { NormalizedInkitRunSchema } from "../../schemas/run";
 
-const passThrough = z
-  .string()
-  .min(1)
-  .max(512)
-  .optional()
-  .openapi({
-    param: { name: "x-inkit-api-token", in: "header" },
-    description: "Your own Inkit API token, used instead of the deployment's. If Inkit rejects it, the answer is 401.",
-  });
-
-const headers = z.object({ "x-inkit-api-token": passThrough, ...cacheRequestHeaderShape });
+const headers = z.object({ ...inkitCredentialHeaderShape, ...cacheRequestHeaderShape });
 
 const listOf = <T extends z.ZodType>(item: T, name: string, description: string) => ({
   200: { description, headers: linkHeaderDoc, content: { "application/json": { schema: listEnvelope(item, name) } } },

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES } from "../../providers/feed-sources";
+import { eightByEightCredentialHeaderShape, inkitCredentialHeaderShape } from "../../schemas/credentials";
 import { rfc3339 } from "../../schemas/filters";
 import {
   cacheRequestHeaderShape,
@@ -98,24 +99,8 @@ export const listRuns = createRoute({
     }),
     headers: z.object({
       ...cacheRequestHeaderShape,
-      "x-inkit-api-token": z
-        .string()
-        .min(1)
-        .max(512)
-        .optional()
-        .openapi({
-          param: { name: "x-inkit-api-token", in: "header" },
-          description: "Your own Inkit API token for the `inkit` source.",
-        }),
-      "x-8x8-api-key": z
-        .string()
-        .min(1)
-        .max(512)
-        .optional()
-        .openapi({
-          param: { name: "x-8x8-api-key", in: "header" },
-          description: "Your own 8x8 API key for the 8x8 sources.",
-        }),
+      ...inkitCredentialHeaderShape,
+      ...eightByEightCredentialHeaderShape,
     }),
   },
   responses: {
