@@ -2,18 +2,11 @@
 // (the tests' workerd pool, never part of `npm test`) and reads the results it posts back.
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { HotPathTiming } from "./hotpath/timing";
 import { runToEnd } from "./lib/proc";
 import { ROOT } from "./lib/stack";
 
-export interface HotPathTiming {
-  name: string;
-  iterationsPerSample: number;
-  samples: number;
-  medianMs: number;
-  p99Ms: number;
-  minMs: number;
-  maxMs: number;
-}
+export type { HotPathTiming };
 
 export interface HotPathResult {
   clock: {

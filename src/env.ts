@@ -57,9 +57,19 @@ export interface Config {
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "off"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const optionalVars = (env: Env) => env as unknown as Partial<Record<string, string>>;
+/** The bindings as plain optional strings: a var may be unset on a deployment. */
+export const optionalVars = (env: Env) => env as unknown as Partial<Record<string, string>>;
 
-function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** The non-empty, trimmed items of a comma-separated setting. */
+export function commaList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** An integer var within [min, max]; missing or out of range falls back to the default. */
+export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = optionalVars(env)[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -67,10 +77,7 @@ function intVar(env: Env, name: string, fallback: number, min: number, max: numb
 }
 
 function listVar(env: Env, name: string): string[] {
-  return (optionalVars(env)[name] ?? "")
-    .split(",")
-    .map((v) => v.trim())
-    .filter(Boolean);
+  return commaList(optionalVars(env)[name]);
 }
 
 function enumVar<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {

@@ -13,20 +13,11 @@ import { EightByEightListSchema } from "../../src/providers/eightbyeight/schemas
 import { normalizeInkitRun } from "../../src/providers/inkit/normalize";
 import { InkitRunSchema, inkitListSchema } from "../../src/providers/inkit/schemas";
 import { toRfc3339 } from "../../src/providers/time";
+import type { HotPathTiming } from "./timing";
 
 const SAMPLE_MS = 20;
 const SAMPLES = 60;
 const BUDGET_MS = 4_000;
-
-interface Timing {
-  name: string;
-  iterationsPerSample: number;
-  samples: number;
-  medianMs: number;
-  p99Ms: number;
-  minMs: number;
-  maxMs: number;
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -47,7 +38,7 @@ async function batch(op: () => unknown, k: number): Promise<number> {
 
 let bracketCostMs = 0;
 
-async function measure(name: string, op: () => unknown): Promise<Timing> {
+async function measure(name: string, op: () => unknown): Promise<HotPathTiming> {
   let k = 1;
   // Calibrate (and warm up): double k until one batch takes SAMPLE_MS.
   while (k < 1_000_000 && (await batch(op, k)) - bracketCostMs < SAMPLE_MS) k *= 2;
@@ -165,7 +156,7 @@ it("hot path: 500-item pages and cursors", async () => {
   const maxAge = 86_400;
   const now = Date.now();
 
-  const timings: Timing[] = [];
+  const timings: HotPathTiming[] = [];
   timings.push(await measure("inkit runs: parse + validate + normalize (500)", inkitPage));
   timings.push(await measure("inkit runs: JSON.parse (500)", () => JSON.parse(inkitText)));
   timings.push(await measure("inkit runs: validate (500)", () => inkitSchema.parse(inkitParsed)));

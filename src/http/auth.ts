@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
+import { type AppEnv, commaList } from "../env";
 import { sha256Hex } from "./digest";
 import { ProblemError } from "./problem";
 
@@ -20,10 +20,7 @@ async function secretsEqual(a: string, b: string): Promise<boolean> {
  * Fails closed (503) when no keys are configured.
  */
 export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
-  const keys = (c.env.API_KEYS ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter(Boolean);
+  const keys = commaList(c.env.API_KEYS);
   if (keys.length === 0) {
     throw new ProblemError("service-unavailable", {
       detail: "No API keys are configured for this deployment, so every /v1 request is refused.",

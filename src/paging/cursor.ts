@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { commaList } from "../env";
 import { ProblemError } from "../http/problem";
 import { fromBase64Url, toBase64Url } from "./base64url";
 
@@ -58,10 +59,7 @@ const MAC_BYTES = 16;
  * the rest still verify, so a secret can be rotated without breaking live cursors.
  */
 export async function cursorKeys(secret: string | undefined): Promise<CursorKey[]> {
-  const entries = (secret ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const entries = commaList(secret);
   if (entries.length === 0) {
     throw new ProblemError("service-unavailable", {
       detail: "Paging is not configured for this deployment (CURSOR_SECRET is unset).",

@@ -1,11 +1,4 @@
-const optional = (env: Env) => env as unknown as Partial<Record<string, string>>;
-
-function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = optional(env)[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  return Number.isInteger(value) && value >= min && value <= max ? value : fallback;
-}
+import { intVar, optionalVars as optional } from "../env";
 
 /** Webhook tunables, read from vars with defaults. */
 export interface WebhookConfig {

@@ -2,22 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import type { TestProject } from "vitest/node";
+import type { ReceivedDelivery } from "./received-delivery";
 
 declare module "vitest" {
   export interface ProvidedContext {
     consumerUrl: string;
   }
-}
-
-/** One request a hook received, as the consumer saw it on the wire. */
-export interface ReceivedDelivery {
-  at: number;
-  headers: Record<string, string>;
-  body: string;
-  /** Indices of the configured secrets whose signature verified (standardwebhooks); null when none configured. */
-  verifiedBy: number[] | null;
-  /** The status the consumer answered with. */
-  answered: number;
 }
 
 /** How a hook behaves: the secrets it verifies with, and a failure to answer with for its next requests. */

@@ -14,6 +14,9 @@ import worker from "../../src/index";
 import { type EventType, eventPayloadSchemas } from "../../src/schemas/events";
 import type { DeliveryMessage } from "../../src/webhooks/schedule";
 import { TEST_API_KEY } from "../setup/bindings";
+import type { ReceivedDelivery } from "../setup/received-delivery";
+
+export type { ReceivedDelivery };
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -213,14 +216,6 @@ export const consumer = {
     return ((await res.json()) as { received: ReceivedDelivery[] }).received;
   },
 };
-
-export interface ReceivedDelivery {
-  at: number;
-  headers: Record<string, string>;
-  body: string;
-  verifiedBy: number[] | null;
-  answered: number;
-}
 
 let hookSeq = 0;
 
