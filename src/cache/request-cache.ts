@@ -95,12 +95,21 @@ export class RequestCache {
     return this.outcomes.length > 0 ? Math.min(...this.outcomes.map((o) => o.fetchedAt)) : null;
   }
 
-  /** The value of an upstream read: from KV when fresh (or stale within the window), else from `load`. */
-  async read<T>(scope: CacheScope, request: string, kind: CacheKind, load: () => Promise<T>): Promise<T> {
+  /**
+   * The value of an upstream read: from KV when fresh (or stale within the window), else from `load`.
+   * `fresh` goes to the upstream for this read alone (a caller found the cached value older than another).
+   */
+  async read<T>(
+    scope: CacheScope,
+    request: string,
+    kind: CacheKind,
+    load: () => Promise<T>,
+    fresh = false,
+  ): Promise<T> {
     const ttl = kind === "list" ? this.config.cacheListTtlSeconds : this.config.cacheItemTtlSeconds;
     if (ttl === 0) return load();
     const keys = await scopeKeys(scope, request);
-    if (this.options.bypass) return this.fetchAndStore(keys, ttl, load, "bypass");
+    if (this.options.bypass || fresh) return this.fetchAndStore(keys, ttl, load, "bypass");
 
     let entry: Entry<T> | null;
     let generation: string;

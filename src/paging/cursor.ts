@@ -2,14 +2,34 @@ import { z } from "@hono/zod-openapi";
 import { commaList } from "../env";
 import { ProblemError } from "../http/problem";
 import { fromBase64Url, toBase64Url } from "./base64url";
+import type { LaneState } from "./lanes";
+import type { Keyset } from "./order";
+
+const keyset = z.tuple([z.string(), z.string(), z.string()]);
+
+const laneFields = [
+  z.number().int().min(0),
+  z.number().int().min(0),
+  z.number().int().min(0).nullable(),
+  z.number().int().min(0),
+  z.string().nullable(),
+  z.string().nullable(),
+  z.union([z.literal(0), z.literal(1)]),
+] as const;
 
 /**
- * What a cursor carries. Positions are item offsets per source, never upstream page numbers,
- * so one scheme serves the page model (Inkit) and the offset model (8x8) alike.
+ * One lane's place: `[at, span, total, hint, head, version, done]`, plus its own keyset when it differs from
+ * the walk's (a lane that failed under `partial=true` keeps its place). See LaneState.
+ */
+const laneTuple = z.union([z.tuple(laneFields), z.tuple([...laneFields, keyset.nullable()])]);
+
+/**
+ * What a cursor carries. A position is a keyset in tributary's order (creation time, provider, id); upstream
+ * offsets ride along only as hints, so one scheme serves the page model (Inkit) and the offset model (8x8).
  */
 export const CursorPayloadSchema = z.object({
   /** Format version. */
-  v: z.literal(1),
+  v: z.literal(2),
   /** Route id the cursor was issued by. */
   r: z.string(),
   /** Digest binding the cursor to the caller, its upstream credential and the path parameters. */
@@ -18,24 +38,12 @@ export const CursorPayloadSchema = z.object({
   f: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
   /** Limit of the page that issued the cursor: the default for the next request. */
   l: z.number().int().min(1),
-  /** Direction: `n` reads forward from each lane's position, `p` reads the page that ends just before it. */
+  /** Direction: `n` reads the page after the position, `p` the page before it. */
   d: z.enum(["n", "p"]),
-  /**
-   * One entry per lane (source): `[position, hint, total, anchorId, anchorCreatedAt, pin]`, or null for a lane
-   * with nothing left. Positions are item offsets, never upstream page numbers.
-   */
-  p: z.array(
-    z
-      .tuple([
-        z.number().int().min(0),
-        z.number().int().min(0),
-        z.number().int().min(0).nullable(),
-        z.string().nullable(),
-        z.string().nullable(),
-        z.string().nullable(),
-      ])
-      .nullable(),
-  ),
+  /** The walk's position: the last item of the page (`n`) or its first (`p`); null in upstream order. */
+  k: keyset.nullable(),
+  /** One entry per lane (source), or null for a lane with nothing left in this direction. */
+  p: z.array(laneTuple.nullable()),
   /**
    * Snapshot time (unix ms): when the walk's first page was fetched upstream. Items created after it are
    * new arrivals, and the walk's cursors expire a fixed time after it. Derived from the data, not the
@@ -127,3 +135,19 @@ export async function openCursor(
   }
   return payload;
 }
+
+type LaneTuple = z.infer<typeof laneTuple>;
+
+/** A lane's place as the cursor stores it: the walk's keyset is written once, not per lane. */
+export function laneToTuple(s: LaneState, walkKey: Keyset | null): LaneTuple {
+  const base = [s.at, s.span, s.total, s.hint, s.head, s.version, s.done ? 1 : 0] as const;
+  return sameKey(s.key, walkKey) ? [...base] : [...base, s.key];
+}
+
+export function laneFromTuple(t: LaneTuple, walkKey: Keyset | null): LaneState {
+  const key = t.length === 8 ? t[7] : walkKey;
+  return { at: t[0], span: t[1], total: t[2], hint: t[3], head: t[4], version: t[5], done: t[6] === 1, key };
+}
+
+const sameKey = (a: Keyset | null, b: Keyset | null) =>
+  a === b || (a !== null && b !== null && a.every((v, i) => v === b[i]));

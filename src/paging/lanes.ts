@@ -1,173 +1,330 @@
-import { locate } from "./locate";
-import { memoize } from "./memo";
-import { type Anchor, isAfter, isAtOrAfter, type Keyed } from "./order";
+/**
+ * Reading lanes: the I/O half of a walk. A lane is one upstream listing inside a walk (a provider route has
+ * one, a merged feed one per source). Its position is a keyset in tributary's order; upstream offsets are
+ * only hints that make the next read cheap, and every read checks that it did not start past the position.
+ */
+import {
+  type Decision,
+  decide,
+  groupAt,
+  headOf,
+  type LaneBounds,
+  type LaneSummary,
+  type LaneView,
+  type Run,
+  summarizeBackward,
+  summarizeForward,
+  type Verdict,
+} from "./assemble";
+import { clampToHead, type Direction, type Keyed, type Keyset } from "./order";
 import type { Source, SourceRead } from "./source";
 
-/** What the facade does with an item for filters the upstream cannot apply itself. */
-export type Verdict = "keep" | "skip" | "stop";
+export type { Verdict };
 
-/** One upstream listing inside a walk: a provider route has one lane, a merged feed one per source. */
 export interface Lane<T extends Keyed> {
   /** Names the lane in errors and `page.errors`, e.g. `inkit` or `8x8:acme-ops/<definition>`. */
   name: string;
   /**
-   * The lane's source. `pin` is the created_at of the lane's newest item when the walk began: a source
-   * that can filter by creation time excludes anything newer, so head inserts cannot shift its offsets.
+   * The lane's source. `pin` is the creation time of the lane's first item when the walk began: a source that
+   * can filter by creation time excludes anything newer, so head inserts cannot shift its offsets. `version`
+   * binds the walk to the version of what it listed first (see `versionOf`).
    */
-  open: (pin: string | null) => Source<T>;
+  open: (pin: string | null, version: string | null) => Source<T>;
   /** Whether `open` honours `pin`. */
   pinnable?: boolean;
-  /** Applied by the facade to every item, in order; `stop` means no later item can match. */
+  /** The version an item belongs to, for upstreams whose default listing follows the latest version. */
+  versionOf?: (item: T) => string | null;
+  /** Applied by the facade to every item; `stop` means no later item can match. */
   filter?: (item: T) => Verdict;
-  /** Where the lane's matching items begin (e.g. skip everything newer than `created_before`). */
-  start?: (item: T) => boolean;
   /** The filters rule out every item of this lane: it is never called. */
   empty?: boolean;
 }
 
 /** A lane's place in a walk, as carried by the cursor. */
 export interface LaneState {
-  /** Raw item offset: where a forward page starts, or where a backward page ends. */
-  pos: number;
+  /** Forward: the lane's items strictly after it are next. Backward: the ones strictly before it. */
+  key: Keyset | null;
+  /** Upstream offset where the key's tie group began when last read, and how long it was: hints only. */
+  at: number;
+  span: number;
+  /** The upstream's total when `at` was measured, if it has one: its growth estimates head inserts. */
+  total: number | null;
   /** Upstream knowledge learned on the way (see Source). */
   hint: number;
-  /** The upstream's total when the cursor was issued, if it has one: its change estimates drift. */
-  total: number | null;
-  /** Forward: the item just before `pos`. Backward: the item at `pos`. */
-  anchor: Anchor | null;
-  pin: string | null;
+  /** Creation time of the lane's first item when the walk began (the pin); null before its first read. */
+  head: string | null;
+  version: string | null;
+  /** Nothing follows the key: forward pages skip the lane (backward ones still read it). */
+  done: boolean;
 }
 
-/** What one lane contributes to a page. */
-interface LaneRead<T> {
-  items: T[];
-  /** Raw offset of each item. */
-  positions: number[];
-  /** Whether matching items may follow the collected ones (forward) or precede them (backward). */
-  more: boolean;
-  /** Where the lane's window starts (forward) or ends (backward), after resynchronisation. */
-  at: number;
-  total: number | null;
+export const freshLane = (key: Keyset | null = null): LaneState => ({
+  key,
+  at: 0,
+  span: 0,
+  total: null,
+  hint: 0,
+  head: null,
+  version: null,
+  done: false,
+});
+
+/**
+ * How many items one upstream read asks for: aligned blocks, so consecutive pages (and other walks over the
+ * same listing) ask the same questions and share cached answers. Small pages use small blocks so an uncached
+ * page does not fetch much more than it serves; a silent upstream cap shrinks them further.
+ */
+export const blockFor = (limit: number) => (limit + 3 <= 100 ? 100 : 500);
+const MAX_ROUNDS = 200;
+
+/** One lane's reads during one request: a contiguous view of its upstream list that grows as needed. */
+class LaneReader<T extends Keyed> {
+  view: LaneView<T> = { start: 0, items: [], response: [], atEnd: false };
+  total: number | null = null;
   hint: number;
-  /** Backward only: the item just before `at` in raw order, when known. */
-  before: T | null;
+  private responses = 0;
+  private source: Source<T>;
+  private reread = new Set<string>();
+
+  constructor(
+    private readonly lane: Lane<T>,
+    private state: LaneState,
+    private readonly dir: Direction,
+    private readonly size: number,
+  ) {
+    this.hint = state.hint;
+    this.source = lane.open(state.head, state.version);
+  }
+
+  private get block() {
+    return this.hint > 0 ? Math.min(this.size, this.hint) : this.size;
+  }
+
+  /** Head inserts shift a newest-first list; an oldest-first one grows at its end. */
+  private get shifts() {
+    return this.dir === "desc";
+  }
+
+  /**
+   * Reads the aligned blocks covering [from, from + count), one upstream read each, so that any page over the
+   * same stretch asks the same questions (and the listing cache can answer them). Keeps the view's snapshot
+   * consistent: a block older than one already held is read again from the upstream.
+   */
+  private async fetch(from: number, count: number) {
+    const first = Math.floor(from / this.block) * this.block;
+    const items: T[] = [];
+    const ids: number[] = [];
+    let pos = first;
+    let more = true;
+    while (more && pos < from + count) {
+      const read = await this.block_(pos);
+      let id = this.responses++;
+      const cuts = new Set(read.cuts ?? []);
+      for (const [k, item] of read.items.entries()) {
+        if (cuts.has(k)) id = this.responses++;
+        items.push(item);
+        ids.push(id);
+      }
+      pos += read.items.length;
+      more = read.hasMore && read.items.length > 0;
+    }
+    return { offset: first, items, more, ids };
+  }
+
+  private async block_(offset: number, fresh = false): Promise<SourceRead<T>> {
+    const size = this.block - (offset % this.block);
+    const read = await this.source.read(offset, size, this.hint, { fresh, short: true });
+    this.hint = read.hint;
+    if (read.total !== null && this.total !== null && this.shifts && read.total !== this.total) {
+      if (read.total < this.total && !fresh) return this.block_(offset, true);
+      // Newer than what is held: head inserts moved everything held down by the difference.
+      if (read.total > this.total) this.view.start += read.total - this.total;
+    }
+    if (read.total !== null) this.total = Math.max(this.total ?? 0, read.total);
+    return read;
+  }
+
+  /**
+   * Starts the view around a position: `at` is the first offset to read. Items inserted since `at` was
+   * measured are newer than the lane's head, so they all landed before it: it moved down by as many.
+   */
+  async begin(at: number, count: number) {
+    let start = Math.max(0, at);
+    let got = await this.fetch(start, count);
+    const entered = this.state.key !== null || this.state.head !== null;
+    if (this.shifts && entered && this.state.total !== null && this.total !== null && this.total > this.state.total) {
+      // Items arrived at the head since the hint was measured: it moved down by as many.
+      const moved = start + (this.total - this.state.total);
+      if (moved >= got.offset + got.items.length) {
+        start = moved;
+        got = await this.fetch(start, count);
+      } else start = moved;
+    }
+    const skip = Math.max(0, start - got.offset);
+    this.view = {
+      start: got.offset + Math.min(skip, got.items.length),
+      items: got.items.slice(skip),
+      response: got.ids.slice(skip),
+      atEnd: !got.more,
+    };
+    if (start >= got.offset + got.items.length && got.more) await this.forward(count);
+  }
+
+  /** Reads further in list order. */
+  async forward(count = this.block) {
+    const end = this.view.start + this.view.items.length;
+    const got = await this.fetch(end, count);
+    const newEnd = this.view.start + this.view.items.length;
+    const skip = Math.max(0, newEnd - got.offset);
+    this.view.items.push(...got.items.slice(skip));
+    this.view.response.push(...got.ids.slice(skip));
+    this.view.atEnd = !got.more;
+  }
+
+  /** Reads back toward the list's start. */
+  async backward(count = this.block) {
+    const start = this.view.start;
+    if (start === 0) return;
+    const from = Math.max(0, start - count);
+    const got = await this.fetch(from, start - from);
+    const keep = Math.max(0, this.view.start - got.offset);
+    const before = got.items.slice(0, keep);
+    this.view.items.unshift(...before);
+    this.view.response.unshift(...got.ids.slice(0, keep));
+    this.view.start -= before.length;
+    if (before.length === 0 && this.view.start > 0) this.view.start = 0; // defensive: never loop forever
+  }
+
+  /** Reads tie groups seen across two responses again, as one response each. */
+  async settle(runs: Run[]): Promise<boolean> {
+    let changed = false;
+    for (const run of runs) {
+      if (this.reread.has(run.createdAt) || !this.source.ties) continue;
+      this.reread.add(run.createdAt);
+      const group = await this.source.ties(
+        run.createdAt,
+        this.view.start + run.from,
+        this.view.start + run.to,
+        this.hint,
+      );
+      if (!group) continue; // larger than any one response can hold: the limit the README states
+      const id = this.responses++;
+      const at = this.view.items.findIndex((item) => item.created_at === run.createdAt);
+      const len = this.view.items.filter((item) => item.created_at === run.createdAt).length;
+      this.view.items.splice(at, len, ...group);
+      this.view.response.splice(at, len, ...group.map(() => id));
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** The lane's state at a position, from what this request read. */
+  stateAt(key: Keyset | null): LaneState {
+    const head = this.state.head ?? headOf(this.view);
+    const from = clampToHead(key, head, this.dir);
+    const { at, span } = from ? groupAt(this.view, from[0], this.dir) : { at: this.view.start, span: 0 };
+    const first = this.view.start === 0 ? this.view.items[0] : undefined;
+    const version = this.state.version ?? (first && this.lane.versionOf ? this.lane.versionOf(first) : null);
+    return { key, at, span, total: this.total, hint: this.hint, head, version, done: false };
+  }
 }
 
-const keepAll = (): Verdict => "keep";
+/** What one lane contributed to reading a page. */
+export type LaneOutcome<T extends Keyed> =
+  | { kind: "read"; reader: LaneReader<T> }
+  | { kind: "skipped" }
+  | { kind: "failed"; error: unknown };
 
-/** Reads up to `want` matching items forward from the lane's position, resynchronised to its anchor. */
-export async function readForward<T extends Keyed>(
-  lane: Lane<T>,
-  state: LaneState,
-  want: number,
-  resync: boolean,
-): Promise<LaneRead<T>> {
-  const source = memoize(lane.open(state.pin));
-  const filter = lane.filter ?? keepAll;
-  let pos = state.pos;
-  const anchor = state.anchor;
-  if (resync && anchor) {
-    // The upstream's total grew by the number of items inserted since the cursor was issued.
-    const shiftOf = (read: SourceRead<T>) =>
-      read.total === null || state.total === null ? null : read.total - state.total;
-    pos = await locate(source, pos, want, state.hint, (item) => isAfter(item, anchor), shiftOf);
-  } else if (!anchor && pos === 0 && lane.start) {
-    pos = await locate(source, 0, want, state.hint, lane.start);
-  }
-  const out: LaneRead<T> = {
-    items: [],
-    positions: [],
-    more: true,
-    at: pos,
-    total: null,
-    hint: state.hint,
-    before: null,
+export interface PageRead<T extends Keyed> {
+  outcomes: LaneOutcome<T>[];
+  decision: Extract<Decision<T>, { ready: true }>;
+}
+
+/**
+ * Reads every live lane until the page is certain: the pure `decide` says which lanes must read further.
+ * A lane that fails either fails the page or, when `tolerate` says so, is left out and keeps its place.
+ */
+export async function readLanes<T extends Keyed>(
+  lanes: Lane<T>[],
+  states: (LaneState | null)[],
+  limit: number,
+  dir: Direction,
+  backward: boolean,
+  tolerate: (lane: number, error: unknown) => boolean,
+): Promise<PageRead<T>> {
+  const outcomes: LaneOutcome<T>[] = lanes.map(() => ({ kind: "skipped" }));
+  const bounds = (i: number): LaneBounds<T> => ({
+    key: backward
+      ? (states[i] as LaneState).key
+      : clampToHead((states[i] as LaneState).key, (states[i] as LaneState).head, dir),
+    head: (states[i] as LaneState).head,
+    filter: lanes[i]?.filter,
+  });
+  const guard = async (i: number, step: (reader: LaneReader<T>) => Promise<unknown>) => {
+    const outcome = outcomes[i];
+    if (outcome?.kind !== "read") return;
+    try {
+      await step(outcome.reader);
+    } catch (error) {
+      if (!tolerate(i, error)) throw error;
+      outcomes[i] = { kind: "failed", error };
+    }
   };
-  // A filtered lane collects one extra match, so `more` is exact without a total.
-  const target = lane.filter ? want + 1 : want;
-  let p = pos;
-  while (out.items.length < target) {
-    const read = await source.read(p, want, out.hint);
-    out.total = read.total;
-    out.hint = read.hint;
-    for (const [k, item] of read.items.entries()) {
-      const verdict = filter(item);
-      if (verdict === "stop") {
-        out.more = false;
-        return trimExtra(out, want);
+
+  // Open every live lane at its hint: a forward read starts one item before the key's group, a backward one
+  // ends one item after it. A first page reads from the start.
+  const live = lanes.filter((l, i) => states[i] && !l.empty).length;
+  const share = Math.max(1, Math.ceil(limit / Math.max(1, live))) + 2;
+  await Promise.all(
+    lanes.map(async (lane, i) => {
+      const state = states[i];
+      if (!state || lane.empty || (state.done && !backward)) return;
+      const reader = new LaneReader(lane, state, dir, blockFor(limit));
+      outcomes[i] = { kind: "read", reader };
+      await guard(i, async (r) => {
+        if (state.key === null) return r.begin(0, lanes.length === 1 ? limit + 1 : share);
+        if (!backward) return r.begin(state.at - 1, lanes.length === 1 ? limit + state.span + 2 : share);
+        const end = state.at + state.span + 1;
+        const from = Math.max(0, end - (lanes.length === 1 ? limit + 2 : share));
+        return r.begin(from, end - from);
+      });
+    }),
+  );
+
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const summarize = (i: number): LaneSummary<T> | null => {
+      const o = outcomes[i];
+      if (o?.kind !== "read") return null;
+      return (backward ? summarizeBackward : summarizeForward)(o.reader.view, bounds(i), dir);
+    };
+    let summaries = lanes.map((_, i) => summarize(i));
+    // First make sure each view contains its lane's position, and that no tie group mixes two responses.
+    const fixes = summaries.map(async (s, i) => {
+      if (!s) return false;
+      if (!s.anchored) {
+        await guard(i, (r) => (backward ? r.forward() : r.backward()));
+        return true;
       }
-      if (verdict === "keep") {
-        out.items.push(item);
-        out.positions.push(p + k);
-        if (out.items.length === target) {
-          out.more = k < read.items.length - 1 || read.hasMore;
-          return trimExtra(out, want);
-        }
-      }
-    }
-    p += read.items.length;
-    if (!read.hasMore || read.items.length === 0) {
-      out.more = false;
-      break;
-    }
+      let changed = false;
+      if (s.mixed.length > 0)
+        await guard(i, async (r) => {
+          changed = await r.settle(s.mixed);
+        });
+      return changed;
+    });
+    if ((await Promise.all(fixes)).some(Boolean)) continue;
+    summaries = lanes.map((_, i) => summarize(i));
+    const decision = decide(summaries, limit, dir, backward);
+    if (decision.ready) return { outcomes, decision };
+    await Promise.all(
+      decision.extend.map((i) =>
+        guard(i, (r) =>
+          backward ? r.backward(Math.max(limit, 1)) : r.forward(lanes.length === 1 ? limit + 1 : share),
+        ),
+      ),
+    );
   }
-  return trimExtra(out, want);
+  throw new Error("walk did not settle");
 }
 
-function trimExtra<T>(out: LaneRead<T>, want: number): LaneRead<T> {
-  if (out.items.length > want) {
-    out.items.length = want;
-    out.positions.length = want;
-    out.more = true;
-  }
-  return out;
-}
-
-/** Reads up to `want` matching items backward from the lane's position (the page just before it). */
-export async function readBackward<T extends Keyed>(
-  lane: Lane<T>,
-  state: LaneState,
-  want: number,
-  resync: boolean,
-): Promise<LaneRead<T>> {
-  const source = memoize(lane.open(state.pin));
-  const filter = lane.filter ?? keepAll;
-  let end = state.pos;
-  const anchor = state.anchor;
-  if (resync && anchor && state.pin === null) {
-    // A pinned lane cannot drift. Otherwise read the page itself first: an upstream total that has not
-    // changed means nothing arrived, so the page is where it was and the read is the answer (one call).
-    const from = Math.max(0, end - want);
-    const page = end > from ? await source.read(from, end - from, state.hint) : null;
-    if (page === null || page.total === null || page.total !== state.total) {
-      end = await locate(source, end, want, state.hint, (item) => isAtOrAfter(item, anchor));
-    }
-  }
-  const out: LaneRead<T> = {
-    items: [],
-    positions: [],
-    more: true,
-    at: end,
-    total: null,
-    hint: state.hint,
-    before: null,
-  };
-  let e = end;
-  while (out.items.length < want && e > 0) {
-    const from = Math.max(0, e - want);
-    const read = await source.read(from, e - from, out.hint);
-    out.total = read.total;
-    out.hint = read.hint;
-    if (out.before === null) out.before = read.items.at(-1) ?? null;
-    for (let k = read.items.length - 1; k >= 0 && out.items.length < want; k--) {
-      const item = read.items[k] as T;
-      if (filter(item) === "keep" && !(lane.start && !lane.start(item))) {
-        out.items.unshift(item);
-        out.positions.unshift(from + k);
-      }
-    }
-    e = from;
-  }
-  out.more = e > 0 || (out.positions[0] ?? 0) > 0;
-  return out;
-}
+export type { LaneReader };

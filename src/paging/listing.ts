@@ -3,9 +3,18 @@ import { type AppEnv, readConfig } from "../env";
 import { sha256Hex } from "../http/digest";
 import { type FieldError, ProblemError } from "../http/problem";
 import type { Credential } from "../providers/credentials";
-import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "./cursor";
-import { type Lane, type LaneState, readBackward, readForward } from "./lanes";
-import { anchorOf, compareNewestFirst, type Keyed } from "./order";
+import { summarizeForward } from "./assemble";
+import {
+  type CursorKey,
+  type CursorPayload,
+  cursorKeys,
+  laneFromTuple,
+  laneToTuple,
+  openCursor,
+  sealCursor,
+} from "./cursor";
+import { freshLane, type Lane, type LaneReader, type LaneState, readLanes } from "./lanes";
+import { type Direction, type Keyed, type Keyset, keysetOf } from "./order";
 
 /** Every listed item can be walked: it has an id and a creation time. */
 export type Walkable = Keyed;
@@ -26,8 +35,13 @@ export interface ListRequest<T extends Walkable> {
   credential: Credential;
   /** The walk's lanes for its filters, in a fixed order. */
   lanes: (filters: Filters) => Lane<T>[];
-  /** Whether the walk is in creation order, so anchors can resynchronise it under inserts. */
-  anchored: (filters: Filters) => boolean;
+  /**
+   * The walk's direction in tributary's order, or null for a sort by a field that changes while one walks
+   * (then the upstream's order is served and positions are plain offsets).
+   */
+  order: (filters: Filters) => Direction | null;
+  /** Where a first page starts, when the filters skip the newest items (e.g. `created_before`). */
+  start?: (filters: Filters) => Keyset | null;
   /** With several lanes: serve the others when one fails, naming it in `page.errors`. */
   partial?: boolean;
 }
@@ -82,152 +96,175 @@ function checkCursor<T extends Walkable>(payload: CursorPayload, req: ListReques
   return payload.f;
 }
 
-type Tuple = NonNullable<CursorPayload["p"][number]>;
-const toState = (t: Tuple): LaneState => ({
-  pos: t[0],
-  hint: t[1],
-  total: t[2],
-  anchor: t[3] !== null && t[4] !== null ? [t[3], t[4]] : null,
-  pin: t[5],
-});
-const toTuple = (s: LaneState): Tuple => [s.pos, s.hint, s.total, s.anchor?.[0] ?? null, s.anchor?.[1] ?? null, s.pin];
-const fresh: LaneState = { pos: 0, hint: 0, total: null, anchor: null, pin: null };
-
-/** Merged order of a feed: newest first, ties by provider, then id (newest-first within a provider). */
-function mergeOrder(a: Keyed, b: Keyed): number {
-  if (a.created_at !== b.created_at) return compareNewestFirst(a, b);
-  const pa = (a as { provider?: string }).provider ?? "";
-  const pb = (b as { provider?: string }).provider ?? "";
-  return pa === pb ? compareNewestFirst(a, b) : pa < pb ? -1 : 1;
+/** A walk opened from a request: its filters, lanes and where each lane stands. */
+interface Walk<T extends Walkable> {
+  keys: CursorKey[];
+  payload: CursorPayload | null;
+  base: Omit<CursorPayload, "d" | "k" | "p">;
+  lanes: Lane<T>[];
+  states: (LaneState | null)[];
+  limit: number;
+  dir: Direction | null;
+  backward: boolean;
 }
 
-/** The created_at just above `created_at`, so an inclusive upper bound keeps the item itself. */
-function justAfter(createdAt: string): string {
-  const micros = Number(createdAt.slice(20, 26)) + 1;
-  if (micros < 1_000_000) return `${createdAt.slice(0, 20)}${String(micros).padStart(6, "0")}Z`;
-  const next = new Date(Date.parse(`${createdAt.slice(0, 19)}Z`) + 1000).toISOString();
-  return `${next.slice(0, 20)}000000Z`;
+/** What a page turned out to be, before sealing. */
+export interface Page<T> {
+  items: T[];
+  next: { key: Keyset | null; lanes: (LaneState | null)[] } | null;
+  prev: { key: Keyset | null; lanes: (LaneState | null)[] } | null;
+  totals: (number | null)[];
+  errors: LaneError[];
 }
 
-/**
- * Serves one page of a listing of one or more lanes (a merged feed): opens the cursor, resynchronises
- * each lane to its anchor, merges newest first, and seals the next and previous cursors.
- */
-export async function readListing<T extends Walkable>(c: Context<AppEnv>, req: ListRequest<T>) {
+async function openWalk<T extends Walkable>(c: Context<AppEnv>, req: ListRequest<T>): Promise<Walk<T>> {
   const config = readConfig(c.env);
   const keys = await cursorKeys(c.env.CURSOR_SECRET);
-  const now = Date.now();
   const binding = await bindingDigest(c, req.credential);
-
-  const payload = req.cursor ? await openCursor(req.cursor, keys, config.cursorTtlSeconds, now) : null;
+  const payload = req.cursor ? await openCursor(req.cursor, keys, config.cursorTtlSeconds, Date.now()) : null;
   const filters = payload ? checkCursor(payload, req, binding) : { ...req.defaults, ...req.sent };
   const limit = req.limit ?? payload?.l ?? DEFAULT_LIMIT;
   const lanes = req.lanes(filters);
-  const anchored = req.anchored(filters);
-  const backward = payload?.d === "p";
-  const states: (LaneState | null)[] = payload ? payload.p.map((t) => (t ? toState(t) : null)) : lanes.map(() => fresh);
+  const first = freshLane(req.start?.(filters) ?? null);
+  const states = payload
+    ? payload.p.map((t) => (t ? laneFromTuple(t, payload.k) : null))
+    : lanes.map(() => ({ ...first }));
   if (states.length !== lanes.length)
     throw new ProblemError("invalid-cursor", {
       detail: "The cursor does not fit this listing. Restart without a cursor.",
     });
-
-  // Read every lane that may still have items, in parallel: at most one call per lane on an undisturbed page.
-  const errors: LaneError[] = [];
-  const reads = await Promise.all(
-    lanes.map(async (lane, i) => {
-      const state = states[i];
-      if (!state || lane.empty) return null;
-      try {
-        return await (backward ? readBackward : readForward)(lane, state, limit, anchored);
-      } catch (err) {
-        if (!(err instanceof ProblemError) || !req.partial || lanes.length === 1) {
-          if (err instanceof ProblemError && lanes.length > 1)
-            err.init.extensions = { ...err.init.extensions, source: lane.name };
-          throw err;
-        }
-        errors.push({ source: lane.name, status: err.status, type: err.type, detail: err.init.detail });
-        return undefined; // failed: the lane keeps its place for the next page
-      }
-    }),
-  );
-
-  // Merge: forward pages take the first `limit` items, backward pages the last `limit`.
-  const candidates = reads.flatMap((r, lane) => (r ? r.items.map((item, k) => ({ item, lane, k })) : []));
-  if (lanes.length > 1) candidates.sort((a, b) => mergeOrder(a.item, b.item));
-  const page = backward ? candidates.slice(Math.max(0, candidates.length - limit)) : candidates.slice(0, limit);
-  const taken = lanes.map((_, lane) => page.filter((p) => p.lane === lane).map((p) => p.k));
-
-  const next: (LaneState | null)[] = [];
-  const prev: (LaneState | null)[] = [];
-  for (const [i, lane] of lanes.entries()) {
-    const state = states[i] ?? null;
-    const read = reads[i];
-    if (read === undefined) {
-      next.push(state);
-      prev.push(state);
-      continue;
-    }
-    if (!state || !read) {
-      next.push(null);
-      prev.push(state && lane.empty ? state : null);
-      continue;
-    }
-    const ks = taken[i] ?? [];
-    const first = ks[0];
-    const last = ks.at(-1);
-    const hint = read.hint;
-    const total = read.total;
-    // On the first page, a lane that can filter by creation time pins the walk's head (see Lane.open).
-    const head = read.items[0];
-    const pin = state.pin ?? (lane.pinnable && !payload && head ? justAfter(head.created_at) : null);
-    if (backward) {
-      const start = first === undefined ? read.at : (read.positions[first] as number);
-      next.push({
-        pos: read.at,
-        hint,
-        total,
-        pin,
-        anchor: last !== undefined ? anchorOf(read.items[last] as T) : read.before ? anchorOf(read.before) : null,
-      });
-      prev.push({
-        pos: start,
-        hint,
-        total,
-        pin,
-        anchor: first !== undefined ? anchorOf(read.items[first] as T) : state.anchor,
-      });
-    } else {
-      const exhausted = !read.more && (last === undefined ? read.items.length === 0 : last === read.items.length - 1);
-      const end = last === undefined ? read.at : (read.positions[last] as number) + 1;
-      next.push(
-        exhausted
-          ? null
-          : { pos: end, hint, total, pin, anchor: last !== undefined ? anchorOf(read.items[last] as T) : state.anchor },
-      );
-      const startItem = first !== undefined ? read.items[first] : read.items[0];
-      prev.push({ pos: read.at, hint, total, pin, anchor: startItem ? anchorOf(startItem) : null });
-    }
-  }
-
-  const items = page.map((p) => p.item);
-  const hasNext = backward ? true : next.some((s, i) => s !== null && !lanes[i]?.empty);
-  const hasPrev = backward ? reads.some((r) => r?.more) || candidates.length > limit : payload !== null;
-  const snapshot = payload?.s ?? c.get("cache").fetchedAt() ?? now;
-  const base = { v: 1 as const, r: req.route, b: binding, f: filters, l: limit, s: snapshot };
-  const seal = (d: "n" | "p", lanesState: (LaneState | null)[]) =>
-    sealCursor({ ...base, d, p: lanesState.map((s) => (s ? toTuple(s) : null)) }, keys);
-
-  const totals = reads.map((r, i) => (lanes[i]?.empty ? 0 : (r?.total ?? null)));
-  const info: PageInfo = {
+  return {
+    keys,
+    payload,
+    base: { v: 2, r: req.route, b: binding, f: filters, l: limit, s: payload?.s ?? 0 },
+    lanes,
+    states,
     limit,
-    has_more: hasNext && items.length > 0 ? true : hasNext && !backward,
-    next_cursor: hasNext ? await seal("n", next) : null,
-    prev_cursor: hasPrev ? await seal("p", prev) : null,
-    total: totals.every((t) => t !== null) ? totals.reduce<number>((sum, t) => sum + (t ?? 0), 0) : null,
-    ...(errors.length > 0 ? { errors } : {}),
+    dir: req.order(filters),
+    backward: payload?.d === "p",
+  };
+}
+
+/** One page request of a creation-ordered walk, in plain values. */
+export interface PageRequest<T extends Walkable> {
+  lanes: Lane<T>[];
+  states: (LaneState | null)[];
+  limit: number;
+  dir: Direction;
+  backward: boolean;
+  /** The position the request's cursor carried; null on a walk's first page. */
+  from: { key: Keyset | null } | null;
+  partial: boolean;
+}
+
+/** Reads a creation-ordered page: every lane until the page is certain, then the page in tributary's order. */
+export async function readPage<T extends Walkable>(req: PageRequest<T>): Promise<Page<T>> {
+  const { lanes, states, limit, dir, backward, from, partial } = req;
+  const several = lanes.length > 1;
+  const tolerate = (i: number, err: unknown) => {
+    if (!(err instanceof ProblemError)) return false;
+    if (partial && several) return true;
+    if (several) err.init.extensions = { ...err.init.extensions, source: lanes[i]?.name };
+    return false;
+  };
+  const { outcomes, decision } = await readLanes(lanes, states, limit, dir, backward, tolerate);
+  const items = decision.items.map((x) => x.item);
+  const firstKey = items[0] ? keysetOf(items[0]) : null;
+  const lastKey = items.at(-1) ? keysetOf(items.at(-1) as T) : null;
+
+  // A lane's next state is where it stands at the page's edge in tributary's order. A lane that failed keeps
+  // its place; one that was not read (nothing left after its key) moves with the walk; one with nothing left
+  // after the edge is marked done, and one that had no item at all when the walk began drops out.
+  const at = (key: Keyset | null, forwardNext: boolean) =>
+    outcomes.map((o, i): LaneState | null => {
+      const state = states[i] ?? null;
+      if (state === null || key === null || o.kind === "failed") return state;
+      if (o.kind === "skipped") return { ...state, key };
+      const { view } = o.reader;
+      const next = (o.reader as LaneReader<T>).stateAt(key);
+      if (!forwardNext) return next;
+      const rest = summarizeForward(view, { key, head: next.head, filter: lanes[i]?.filter }, dir);
+      if (rest.frontier !== "none" || rest.candidates.length > 0) return next;
+      return view.start === 0 && view.items.length === 0 ? null : { ...next, done: true };
+    });
+  const errors = outcomes.flatMap((o, i): LaneError[] =>
+    o.kind === "failed" && o.error instanceof ProblemError
+      ? [{ source: lanes[i]?.name ?? "", status: o.error.status, type: o.error.type, detail: o.error.init.detail }]
+      : [],
+  );
+  const totals = outcomes.map((o, i) =>
+    lanes[i]?.empty ? 0 : o.kind === "read" ? (o.reader as LaneReader<T>).total : null,
+  );
+  if (backward) {
+    return {
+      items,
+      next: { key: lastKey ?? from?.key ?? null, lanes: at(lastKey ?? from?.key ?? null, false) },
+      prev: decision.more ? { key: firstKey, lanes: at(firstKey, false) } : null,
+      totals,
+      errors,
+    };
+  }
+  const nextLanes = at(lastKey, true);
+  return {
+    items,
+    next: decision.more ? { key: lastKey, lanes: nextLanes } : null,
+    prev: from ? { key: firstKey ?? from.key, lanes: at(firstKey ?? from.key, false) } : null,
+    totals,
+    errors,
+  };
+}
+
+/** Reads a page in the upstream's own order (sorts by fields that change): positions are plain offsets. */
+async function readUnordered<T extends Walkable>(walk: Walk<T>): Promise<Page<T>> {
+  const { lanes, states, limit, backward, payload } = walk;
+  const lane = lanes[0] as Lane<T>;
+  const state = states[0] ?? freshLane();
+  const source = lane.open(null, null);
+  const from = backward ? Math.max(0, state.at - limit) : state.at;
+  const read = await source.read(from, backward ? state.at - from : limit, state.hint);
+  const place = (at: number): LaneState => ({ ...freshLane(), at, total: read.total, hint: read.hint });
+  const end = from + read.items.length;
+  return {
+    items: read.items,
+    next: backward || read.hasMore ? { key: null, lanes: [place(end)] } : null,
+    prev: (backward ? from > 0 : payload !== null) ? { key: null, lanes: [place(from)] } : null,
+    totals: [read.total],
+    errors: [],
+  };
+}
+
+/**
+ * Serves one page of a listing of one or more lanes (a merged feed): open the walk, read the lanes, assemble
+ * the page in tributary's order, seal the next and previous cursors.
+ */
+export async function readListing<T extends Walkable>(c: Context<AppEnv>, req: ListRequest<T>) {
+  const walk = await openWalk(c, req);
+  const page =
+    walk.dir === null
+      ? await readUnordered(walk)
+      : await readPage({
+          ...walk,
+          dir: walk.dir,
+          from: walk.payload && { key: walk.payload.k },
+          partial: req.partial === true,
+        });
+  const snapshot = walk.payload?.s ?? c.get("cache").fetchedAt() ?? Date.now();
+  const seal = (d: "n" | "p", at: NonNullable<Page<T>["next"]>) =>
+    sealCursor(
+      { ...walk.base, s: snapshot, d, k: at.key, p: at.lanes.map((s) => (s ? laneToTuple(s, at.key) : null)) },
+      walk.keys,
+    );
+  const hasNext = page.next?.lanes.some((s, i) => s !== null && !walk.lanes[i]?.empty) === true;
+  const info: PageInfo = {
+    limit: walk.limit,
+    has_more: false,
+    next_cursor: hasNext && page.next ? await seal("n", page.next) : null,
+    prev_cursor: page.prev ? await seal("p", page.prev) : null,
+    total: page.totals.every((t) => t !== null) ? page.totals.reduce<number>((sum, t) => sum + (t ?? 0), 0) : null,
+    ...(page.errors.length > 0 ? { errors: page.errors } : {}),
   };
   info.has_more = info.next_cursor !== null;
-  return { body: { data: items, page: info }, headers: linkHeader(c, info) };
+  return { body: { data: page.items, page: info }, headers: linkHeader(c, info) };
 }
 
 /** RFC 8288 `Link` header with absolute next/prev URLs; the cursor carries filters and limit. */

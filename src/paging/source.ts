@@ -8,6 +8,15 @@ export interface SourceRead<T> {
   total: number | null;
   /** Updated upstream knowledge to carry in the cursor (see each model). */
   hint: number;
+  /** Indices in `items` where another upstream response begins, when one read took several. */
+  cuts?: number[];
+}
+
+export interface ReadOptions {
+  /** Skip the listing cache: the caller saw that a cached window is older than another it holds. */
+  fresh?: boolean;
+  /** Stop at the first upstream response that serves less than asked (a cap), rather than reading on. */
+  short?: boolean;
 }
 
 /**
@@ -15,5 +24,11 @@ export interface SourceRead<T> {
  * "give me items [offset, offset + count)". Everything above works on item offsets.
  */
 export interface Source<T> {
-  read(offset: number, count: number, hint: number): Promise<SourceRead<T>>;
+  read(offset: number, count: number, hint: number, options?: ReadOptions): Promise<SourceRead<T>>;
+  /**
+   * Every item created at exactly `createdAt`, from a single upstream response, or null when no single response
+   * can hold them. `[from, to)` is where the tie group was seen. Upstreams may order tied items differently for
+   * different windows, so a group seen across two responses is read again as one.
+   */
+  ties?(createdAt: string, from: number, to: number, hint: number): Promise<T[] | null>;
 }

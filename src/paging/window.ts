@@ -36,13 +36,14 @@ export interface UpstreamPage<T> {
  * A page-model source (Inkit). Its hint is the page-size cap learned from an upstream that serves fewer
  * items than asked (0 = none seen). The total makes a short page unambiguous: a cap, or the end.
  */
-export function pageModelSource<T>(
-  fetchPage: (call: PageCall) => Promise<UpstreamPage<T>>,
+export function pageModelSource<T extends { created_at: string }>(
+  fetchPage: (call: PageCall, fresh?: boolean) => Promise<UpstreamPage<T>>,
   maxPageSize: number,
 ): Source<T> {
   return {
-    async read(offset, count, hint): Promise<SourceRead<T>> {
+    async read(offset, count, hint, { fresh = false, short = false } = {}): Promise<SourceRead<T>> {
       const items: T[] = [];
+      const cuts: number[] = [];
       let cap = hint > 0 ? Math.min(hint, maxPageSize) : maxPageSize;
       let total = Number.POSITIVE_INFINITY;
       let pos = offset;
@@ -50,12 +51,13 @@ export function pageModelSource<T>(
         let progressed = false;
         const capBefore = cap;
         for (const call of planPages(pos, count - items.length, cap)) {
-          const res = await fetchPage(call);
+          const res = await fetchPage(call, fresh);
           total = res.total;
           // Place the served items where the upstream put them: by the page size it reports having used.
           const size = Math.min(call.pageSize, Math.max(1, res.pageSize));
           const start = (call.page - 1) * size;
           const taken = pos >= start ? res.items.slice(pos - start, pos - start + count - items.length) : [];
+          if (items.length > 0 && taken.length > 0) cuts.push(items.length);
           items.push(...taken);
           pos += taken.length;
           progressed ||= taken.length > 0;
@@ -65,10 +67,26 @@ export function pageModelSource<T>(
             break;
           }
         }
-        if (!progressed && cap === capBefore) break;
+        if ((!progressed && cap === capBefore) || (short && cap !== capBefore && items.length > 0)) break;
       }
       const known = Number.isFinite(total) ? total : null;
-      return { items, hasMore: known !== null && pos < known, total: known, hint: cap < maxPageSize ? cap : 0 };
+      const more = known !== null && pos < known;
+      return { items, hasMore: more, total: known, hint: cap < maxPageSize ? cap : 0, cuts };
+    },
+
+    // Positions are the same in every response of one snapshot; only the order inside the group may differ.
+    // So one page that spans the group's positions holds all of it.
+    async ties(createdAt, from, to, hint) {
+      const cap = hint > 0 ? Math.min(hint, maxPageSize) : maxPageSize;
+      const calls = planPages(from, to - from, cap);
+      if (calls.length !== 1) return null;
+      const call = calls[0] as PageCall;
+      const res = await fetchPage(call);
+      const size = Math.max(1, Math.min(call.pageSize, res.pageSize));
+      const start = (call.page - 1) * size;
+      const slice = res.items.slice(from - start, to - start);
+      const whole = size === call.pageSize && slice.length === to - from;
+      return whole && slice.every((item) => item.created_at === createdAt) ? slice : null;
     },
   };
 }
@@ -82,15 +100,25 @@ export function pageModelSource<T>(
 export function offsetModelSource<T>(
   fetchRange: (offset: number, limit: number) => Promise<T[]>,
   maxLimit: number,
+  ties?: Source<T>["ties"],
 ): Source<T> {
   return {
-    async read(offset, count, hint): Promise<SourceRead<T>> {
+    // A group read by time is whole only if it is at least as long as the stretch it was seen in.
+    ties:
+      ties &&
+      (async (createdAt, from, to, hint) => {
+        const group = await ties(createdAt, from, to, hint);
+        return group && group.length >= to - from ? group : null;
+      }),
+    async read(offset, count, hint, { short = false } = {}): Promise<SourceRead<T>> {
       const items: T[] = [];
+      const cuts: number[] = [];
       let servedMax = hint;
       let ended = false;
       while (items.length < count + 1) {
         const asked = Math.min(count + 1 - items.length, maxLimit);
         const got = await fetchRange(offset + items.length, asked);
+        if (items.length > 0 && got.length > 0) cuts.push(items.length);
         items.push(...got);
         const trusted = asked <= servedMax;
         servedMax = Math.max(servedMax, got.length);
@@ -98,8 +126,9 @@ export function offsetModelSource<T>(
           ended = true;
           break;
         }
+        if (short && got.length < asked) break;
       }
-      return { items: items.slice(0, count), hasMore: !ended, total: null, hint: servedMax };
+      return { items: items.slice(0, count), hasMore: !ended, total: null, hint: servedMax, cuts };
     },
   };
 }

@@ -40,6 +40,6 @@ export function d1Listing<Row, T extends Walkable>(name: string, query: (filters
     lanes: (filters: Filters) => [
       { name, open: (pin: string | null) => d1Source(query(filters), pin), pinnable: true },
     ],
-    anchored: () => true,
+    order: () => "desc" as const,
   };
 }

@@ -23,7 +23,7 @@ export type EightByEightStatusFilter = keyof typeof eightByEightStatusFilter;
 function upstreamQuery(filters: Filters): Record<string, string> {
   const query: Record<string, string> = {};
   const one = (k: string) => (typeof filters[k] === "string" ? (filters[k] as string) : undefined);
-  const version = one("version");
+  const version = one("version") ?? one("bound_version");
   const status = one("status") as EightByEightStatusFilter | undefined;
   const from = one("started_from");
   // The walk's pin (its head when it began) bounds the start time too, so head inserts cannot shift offsets.
@@ -34,6 +34,17 @@ function upstreamQuery(filters: Filters): Record<string, string> {
   if (to) query.startTimeTo = to;
   return query;
 }
+
+/**
+ * The filters of one lane of a walk: its pin (the walk's head) and the version it started on. 8x8's default
+ * listing follows a definition's latest version, so a walk is bound to the version it listed first.
+ */
+export function bind(filters: Filters, pin: string | null, version: string | null): Filters {
+  return { ...filters, ...(pin ? { pin } : {}), ...(version ? { bound_version: version } : {}) };
+}
+
+export const versionOf = (run: EightByEightRunNormalized): string | null =>
+  run.workflow.version === null ? null : String(run.workflow.version);
 
 /** An offset-model Source over one 8x8 definition's workflow instances, with its filters bound. */
 export function eightByEightSource(
@@ -50,10 +61,23 @@ export function eightByEightSource(
     credential,
     resource: `8x8:${String(filters.account_id)}/${String(filters.definition_id)}`,
   };
-  return offsetModelSource((offset, limit) => {
-    const rangeQuery = { ...query, offset: String(offset), limit: String(limit) };
-    return cache.read(scope, canonicalRequest(path, rangeQuery), "list", async () =>
+  const fetchRange = (rangeQuery: Record<string, string>) =>
+    cache.read(scope, canonicalRequest(path, rangeQuery), "list", async () =>
       (await client.get(path, rangeQuery, EightByEightListSchema)).map(normalizeEightByEightInstance),
     );
-  }, config.eightByEightMaxLimit);
+  return offsetModelSource(
+    (offset, limit) => fetchRange({ ...query, offset: String(offset), limit: String(limit) }),
+    config.eightByEightMaxLimit,
+    // A tie group is one start time: both time bounds at it select exactly the group, whatever the offsets.
+    async (createdAt) => {
+      const items = await fetchRange({
+        ...query,
+        startTimeFrom: createdAt,
+        startTimeTo: createdAt,
+        offset: "0",
+        limit: String(config.eightByEightMaxLimit),
+      });
+      return items.length < config.eightByEightMaxLimit ? items.filter((i) => i.created_at === createdAt) : null;
+    },
+  );
 }

@@ -12,7 +12,7 @@ import { normalizeInkitBatch, normalizeInkitRun } from "./normalize";
 import { InkitBatchSchema, InkitRunSchema, inkitListSchema } from "./schemas";
 
 /** One of Inkit's list endpoints: where it is and how its items become ours. */
-export interface InkitListing<I extends z.ZodType, T> {
+export interface InkitListing<I extends z.ZodType, T extends { created_at: string }> {
   /** Cache resource name, the unit of invalidation. */
   resource: string;
   path: string;
@@ -47,7 +47,7 @@ function upstreamQuery(filters: Filters): Record<string, string> {
 }
 
 /** A page-model Source over one Inkit listing with its filters bound. */
-export function inkitSource<I extends z.ZodType, T>(
+export function inkitSource<I extends z.ZodType, T extends { created_at: string }>(
   { env, cache }: UpstreamDeps,
   listing: InkitListing<I, T>,
   filters: Filters,
@@ -58,16 +58,22 @@ export function inkitSource<I extends z.ZodType, T>(
   const scope = { provider: "inkit" as const, credential, resource: listing.resource };
   const schema = inkitListSchema(listing.item);
   const query = upstreamQuery(filters);
-  return pageModelSource(({ page, pageSize }) => {
+  return pageModelSource(({ page, pageSize }, fresh) => {
     const pageQuery = { ...query, page: String(page), page_size: String(pageSize) };
-    return cache.read(scope, canonicalRequest(listing.path, pageQuery), "list", async () => {
-      const body = await client.get(listing.path, pageQuery, schema);
-      return {
-        items: (body.items as z.infer<I>[]).map(listing.normalize),
-        total: body.metadata.pagination.total_count,
-        pageSize: body.metadata.pagination.page_size,
-      };
-    });
+    return cache.read(
+      scope,
+      canonicalRequest(listing.path, pageQuery),
+      "list",
+      async () => {
+        const body = await client.get(listing.path, pageQuery, schema);
+        return {
+          items: (body.items as z.infer<I>[]).map(listing.normalize),
+          total: body.metadata.pagination.total_count,
+          pageSize: body.metadata.pagination.page_size,
+        };
+      },
+      fresh,
+    );
   }, config.inkitMaxPageSize);
 }
 

@@ -2,7 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env";
 import { readListing } from "../../paging/listing";
 import { upstreamCredential } from "../../providers/credentials";
-import { eightByEightSource } from "../../providers/eightbyeight/source";
+import { bind, eightByEightSource, versionOf } from "../../providers/eightbyeight/source";
 import { sentFilters } from "../filters";
 import type { ListRunsRoute } from "./eightbyeight.routes";
 
@@ -23,12 +23,13 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
     lanes: (filters) => [
       {
         name: `8x8:${filters.account_id}/${filters.definition_id}`,
-        open: (pin) =>
-          eightByEightSource({ env: c.env, cache: c.get("cache") }, pin ? { ...filters, pin } : filters, credential),
+        open: (pin, version) =>
+          eightByEightSource({ env: c.env, cache: c.get("cache") }, bind(filters, pin, version), credential),
         pinnable: true,
+        versionOf,
       },
     ],
-    anchored: () => true,
+    order: () => "desc",
   });
   return c.json(body, 200, headers);
 };

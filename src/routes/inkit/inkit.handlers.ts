@@ -2,6 +2,7 @@ import type { RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { readListing, type Walkable } from "../../paging/listing";
+import type { Direction } from "../../paging/order";
 import { upstreamCredential } from "../../providers/credentials";
 import {
   type InkitListing,
@@ -14,6 +15,8 @@ import {
 import { DEFAULT_INKIT_SORT } from "../../schemas/filters";
 import { sentFilters } from "../filters";
 import type { GetBatchRoute, ListBatchesRoute, ListRunsRoute, ListWorkflowBatchesRoute } from "./inkit.routes";
+
+const creationOrder: Record<string, Direction> = { [DEFAULT_INKIT_SORT]: "desc", created_at: "asc" };
 
 /** One page of an Inkit listing; every Inkit list route differs only in which listing it reads. */
 function listInkit<I extends z.ZodType, T extends Walkable>(
@@ -36,8 +39,9 @@ function listInkit<I extends z.ZodType, T extends Walkable>(
         open: () => inkitSource({ env: c.env, cache: c.get("cache") }, listing, filters, credential),
       },
     ],
-    // Only a creation-time walk can resynchronise on its anchor: other sort keys change under it.
-    anchored: (filters) => filters.sort === DEFAULT_INKIT_SORT,
+    // Creation-time sorts get tributary's total order; other sort keys change under a walk, so the
+    // upstream's order is served as it is.
+    order: (filters) => creationOrder[String(filters.sort)] ?? null,
   });
 }
 

@@ -2,10 +2,12 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env";
 import type { Lane, Verdict } from "../../paging/lanes";
 import { type Filters, readListing } from "../../paging/listing";
+import { beforeTime } from "../../paging/order";
+import type { Source } from "../../paging/source";
 import type { Credential } from "../../providers/credentials";
 import { upstreamCredential } from "../../providers/credentials";
 import type { UpstreamDeps } from "../../providers/deps";
-import { eightByEightSource, eightByEightStatusFilter } from "../../providers/eightbyeight/source";
+import { bind, eightByEightSource, eightByEightStatusFilter, versionOf } from "../../providers/eightbyeight/source";
 import { canonicalFeedSources, type FeedSource, parseFeedSource } from "../../providers/feed-sources";
 import { inkitRuns, inkitSource } from "../../providers/inkit/source";
 import { DEFAULT_INKIT_SORT } from "../../schemas/filters";
@@ -32,7 +34,6 @@ function facadeFilter(filters: Filters): ((run: Run) => Verdict) | undefined {
 function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" | "8x8", Credential>): Lane<Run>[] {
   const filter = facadeFilter(filters);
   const before = one(filters, "created_before");
-  const start = before ? (run: Run) => run.created_at < before : undefined;
   const status = one(filters, "status");
   return (filters.source as string[]).map((spec) => {
     const src = parseFeedSource(spec) as FeedSource;
@@ -41,7 +42,6 @@ function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" |
         name: spec,
         open: () => inkitSource(deps, inkitRuns, { sort: DEFAULT_INKIT_SORT }, creds.inkit),
         filter,
-        start,
       };
     }
     const base: Filters = { account_id: src.accountId, definition_id: src.definitionId };
@@ -51,8 +51,9 @@ function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" |
     if (before) base.started_to = before;
     return {
       name: spec,
-      open: (pin: string | null) => eightByEightSource(deps, pin ? { ...base, pin } : base, creds["8x8"]),
+      open: (pin, version) => eightByEightSource(deps, bind(base, pin, version), creds["8x8"]) as Source<Run>,
       pinnable: true,
+      versionOf: versionOf as (run: Run) => string | null,
       filter,
       // 8x8 never reports these statuses: the lane is empty and costs no call.
       empty: status === "pending" || status === "failed",
@@ -80,7 +81,9 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
       passThrough: creds.inkit.passThrough || creds["8x8"].passThrough,
     },
     lanes: (filters) => feedLanes({ env: c.env, cache: c.get("cache") }, filters, creds),
-    anchored: () => true,
+    // Newest first: created_at descending, then provider ascending, then id descending.
+    order: () => "desc",
+    start: (filters) => (typeof filters.created_before === "string" ? beforeTime(filters.created_before) : null),
     partial: partial === "true",
   });
   return c.json(body, 200, headers);
