@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { startSimulators } from "../simulator/server";
+import { inkitPageSizeCapFromEnv } from "../simulator/shared/settings";
 
 const port = Number(process.env.PORT ?? 8787);
 const origin = `http://127.0.0.1:${port}`;
@@ -19,6 +20,7 @@ const demoKey = /^API_KEYS="?([^,"\n]+)/m.exec(readFileSync(".dev.vars", "utf8")
 const sims = await startSimulators({
   inkitPort: Number(process.env.SIM_INKIT_PORT ?? 4010),
   eightByEightPort: Number(process.env.SIM_8X8_PORT ?? 4020),
+  inkitPageSizeCap: inkitPageSizeCapFromEnv(process.env.SIM_INKIT_PAGE_SIZE_CAP),
 });
 
 // The simulators regenerate the same seeded world on every start (new items even get the same ids), so the worker's

@@ -2,7 +2,8 @@
  * Runs both simulators until SIGINT/SIGTERM:
  *   npx tsx simulator/main.ts
  * Ports come from SIM_INKIT_PORT (default 4010) and SIM_8X8_PORT (default 4020);
- * SIM_LOG=1 logs every request.
+ * SIM_LOG=1 logs every request; SIM_INKIT_PAGE_SIZE_CAP sets Inkit's silent
+ * page-size cap (default 100, "none" for no cap).
  */
 import {
   EIGHT_BY_EIGHT_ACCOUNT_IDS,
@@ -11,6 +12,7 @@ import {
   INKIT_API_TOKENS,
 } from "./credentials";
 import { startSimulators } from "./server";
+import { inkitPageSizeCapFromEnv } from "./shared/settings";
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -26,6 +28,7 @@ const simulators = await startSimulators({
   inkitPort: port("SIM_INKIT_PORT", 4010),
   eightByEightPort: port("SIM_8X8_PORT", 4020),
   log: process.env.SIM_LOG === "1",
+  inkitPageSizeCap: inkitPageSizeCapFromEnv(process.env.SIM_INKIT_PAGE_SIZE_CAP),
 });
 const demoDefinitions = EIGHT_BY_EIGHT_DEFINITION_IDS.demo;
 
@@ -38,6 +41,7 @@ ${Object.entries(demoDefinitions)
   .join("\n")}
   e.g. curl -H 'X-Inkit-API-Token: ${INKIT_API_TOKENS.demo}' '${simulators.inkitUrl}/v1/invoke?page_size=2'
        curl -H 'Authorization: Bearer ${EIGHT_BY_EIGHT_API_KEYS.demo}' '${simulators.eightByEightUrl}/api/v1/accounts/${EIGHT_BY_EIGHT_ACCOUNT_IDS.demo}/definitions/${demoDefinitions.orderNotifications}/workflows?limit=2'
+  Inkit page-size cap: ${simulators.inkit.settings.page_size_cap ?? "none"} (SIM_INKIT_PAGE_SIZE_CAP). Tied timestamps are common and served in a hidden order.
   Admin API: <base>/__admin/... (see simulator/README.md). Ctrl-C to stop.`);
 
 let stopping = false;

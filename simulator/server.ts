@@ -13,6 +13,8 @@ export interface StartSimulatorsOptions {
   host?: string;
   /** Log every request to stdout. */
   log?: boolean;
+  /** Inkit's silent page-size cap at start and after reset (null: none). Default 100. */
+  inkitPageSizeCap?: number | null;
 }
 
 export interface RunningSimulators {
@@ -35,7 +37,7 @@ export interface RunningSimulators {
  */
 export async function startSimulators(options: StartSimulatorsOptions = {}): Promise<RunningSimulators> {
   const host = options.host ?? "127.0.0.1";
-  const inkit = createInkitState();
+  const inkit = createInkitState({ pageSizeCap: options.inkitPageSizeCap });
   const eightByEight = createEightByEightState();
   const inkitServer = await listen(createInkitApp(inkit), host, options.inkitPort ?? 0, options.log === true);
   let eightByEightServer: Listening;

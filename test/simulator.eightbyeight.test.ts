@@ -11,6 +11,7 @@ import type { EightByEightError, EightByEightInstance } from "../src/providers/e
 import { eightByEightErrors, eightByEightInstances } from "./fixtures/seeds";
 import { at, key, type ShapeRules, shapeOf } from "./support/shape";
 import { eightByEightSim, mutationsOf } from "./support/simulator";
+import { tieGroups } from "./support/truth";
 
 const BASE = inject("eightByEightUrl");
 const DEMO_KEY = EIGHT_BY_EIGHT_API_KEYS.demo;
@@ -92,6 +93,16 @@ async function listAll(definitionId: string, query: Query = {}, key: string = DE
   }
 }
 
+/** Every instance of the default listing, `limit` at a time. */
+async function pagedBy(definitionId: string, limit: number): Promise<Instance[]> {
+  const all: Instance[] = [];
+  for (let offset = 0; ; offset += limit) {
+    const page = await list(definitionId, { offset, limit });
+    all.push(...page);
+    if (page.length < limit) return all;
+  }
+}
+
 async function error(res: Response, status: number, code: number): Promise<EightByEightError> {
   expect(res.status).toBe(status);
   const body = (await res.json()) as EightByEightError;
@@ -107,6 +118,16 @@ const overlap = (a: readonly Instance[], b: readonly Instance[]) => {
 };
 const startedMs = (item: Instance) => Date.parse(item.startedAt);
 const iso = (ms: number) => new Date(ms).toISOString();
+const startedAts = (items: readonly Instance[]) => items.map(startedMs);
+/** Instances sharing startedAt (compared as instants: `…:39.5Z` and `…:39.500Z` are one instant). */
+const ties = (items: readonly Instance[]) => tieGroups(items, (item) => String(startedMs(item)));
+const smallTied = (items: readonly Instance[]) =>
+  ties(items)
+    .filter((group) => group.length <= 5)
+    .reduce((sum, group) => sum + group.length, 0);
+const isSorted = (values: readonly string[]) => values.every((v, i) => i === 0 || (values[i - 1] ?? "") <= v);
+/** Neither ascending nor descending. */
+const unordered = (values: readonly string[]) => !isSorted(values) && !isSorted([...values].reverse());
 
 // The seeded data, read once through the emulated route (reset first: earlier files may have changed it).
 let orderV2: Instance[]; // orderNotifications, latest version (the default listing), newest first
@@ -254,34 +275,41 @@ describe("documented list behaviours", () => {
     expect((await request(listPath(orderNotifications), { status: "complete" })).status).toBe(400);
   });
 
-  it("startTimeFrom / startTimeTo are inclusive bounds on startedAt", async () => {
-    const newer = at(orderV2, 10);
-    const older = at(orderV2, 20);
-    const between = { startTimeFrom: older.startedAt, startTimeTo: newer.startedAt };
-    expect(await list(orderNotifications, between)).toEqual(orderV2.slice(10, 21));
-    expect(await list(orderNotifications, { startTimeFrom: newer.startedAt, startTimeTo: newer.startedAt })).toEqual([
-      newer,
-    ]);
-    // One millisecond inside either bound drops that end.
-    expect(
-      await list(orderNotifications, { startTimeFrom: iso(startedMs(older) + 1), startTimeTo: newer.startedAt }),
-    ).toEqual(orderV2.slice(10, 20));
-    expect(
-      await list(orderNotifications, { startTimeFrom: older.startedAt, startTimeTo: iso(startedMs(newer) - 1) }),
-    ).toEqual(orderV2.slice(11, 21));
+  it("startTimeFrom / startTimeTo are inclusive bounds on startedAt (a tie group is in or out whole)", async () => {
+    // Bounds on tied instants: the filter keeps or drops each whole group.
+    const tied = ties(orderV2).filter((group) => group.length < 10);
+    const newer = at(at(tied, 1), 0);
+    const older = at(at(tied, 2), 0);
+    const within = (from: number, to: number) =>
+      orderV2.filter((instance) => startedMs(instance) >= from && startedMs(instance) <= to);
+    const between = { startTimeFrom: older.startedAt, startTimeTo: newer.startedAt, limit: 500 };
+    const expected = within(startedMs(older), startedMs(newer));
+    expect(expected.length).toBeGreaterThan(at(tied, 1).length + at(tied, 2).length);
+    expect(await list(orderNotifications, between)).toEqual(expected);
+    expect(await list(orderNotifications, { startTimeFrom: newer.startedAt, startTimeTo: newer.startedAt })).toEqual(
+      at(tied, 1),
+    );
+    // One millisecond inside either bound drops that end's whole group.
+    expect(await list(orderNotifications, { ...between, startTimeFrom: iso(startedMs(older) + 1) })).toEqual(
+      within(startedMs(older) + 1, startedMs(newer)),
+    );
+    expect(await list(orderNotifications, { ...between, startTimeTo: iso(startedMs(newer) - 1) })).toEqual(
+      within(startedMs(older), startedMs(newer) - 1),
+    );
     // Open-ended: everything from a point on.
     expect(await list(orderNotifications, { startTimeFrom: newer.startedAt, limit: 500 })).toEqual(
-      orderV2.slice(0, 11),
+      within(startedMs(newer), Number.POSITIVE_INFINITY),
     );
     expect((await request(listPath(orderNotifications), { startTimeFrom: "yesterday" })).status).toBe(400);
   });
 
+  // Was "strictly newest first" (no ties): ties are now common, so equal neighbours are allowed.
   it("results are ordered newest started first", () => {
     const sms = demoAll.filter((instance) => instance.definitionId === smsKeywordRouter);
     for (const instances of [orderV2, sms, triage]) {
-      const times = instances.map(startedMs);
+      const times = startedAts(instances);
       expect(times.length).toBeGreaterThan(1);
-      for (let i = 1; i < times.length; i++) expect(at(times, i - 1)).toBeGreaterThan(at(times, i));
+      expect(times.filter((time, i) => i > 0 && time > at(times, i - 1))).toEqual([]);
     }
   });
 
@@ -363,7 +391,8 @@ describe("data volume and realism", () => {
     expect(seen.get("Complete")).toBeGreaterThan(demoAll.length / 2);
   });
 
-  it("timestamps: .NET style like the docs; startedAt distinct per definition; triggered before started", () => {
+  // Was "startedAt distinct per definition": the tie tests below replace that.
+  it("timestamps: .NET style like the docs; triggered before started", () => {
     for (const doc of eightByEightInstances) {
       expect(doc.startedAt).toMatch(DOTNET_MS);
       expect(doc.data.triggeredAt).toMatch(DOTNET_TICKS);
@@ -376,10 +405,6 @@ describe("data volume and realism", () => {
         !(Date.parse(data.triggeredAt ?? "") <= Date.parse(startedAt)),
     );
     expect(workflowIds(offenders)).toEqual([]);
-    for (const definition of [orderNotifications, smsKeywordRouter, appointmentReminders]) {
-      const started = demoAll.filter((i) => i.definitionId === definition).map((i) => i.startedAt);
-      expect(new Set(started).size).toBe(started.length);
-    }
   });
 
   it("determinism: after POST /__admin/reset the same request returns byte-identical JSON", async () => {
@@ -402,7 +427,7 @@ describe("data volume and realism", () => {
 
 describe("admin API", () => {
   it("insert puts new instances at the head: first in the default listing and newer than everything", async () => {
-    const inserted = (await mutate.insert({ definitionId: orderNotifications, count: 2 })).items;
+    const inserted = (await mutate.insert({ definitionId: orderNotifications, count: 2, tie_head: false })).items;
     expect(inserted).toHaveLength(2);
     expect(shapeOf(inserted, INSTANCE_RULES)).toEqual(shapeOf(eightByEightInstances, INSTANCE_RULES));
     const page = await list(orderNotifications);
@@ -501,5 +526,114 @@ describe("faults", () => {
     expect(await list(orderNotifications)).toEqual(orderV2.slice(0, 30));
     expect(await list(orderNotifications, { limit: 500, offset: 30 })).toEqual(orderV2.slice(30, 60));
     expect(await list(orderNotifications, { limit: 10 })).toEqual(orderV2.slice(0, 10));
+  });
+});
+
+describe("ties (the docs say nothing about instances started in the same millisecond)", () => {
+  it("every demo definition version has exact startedAt ties (>= 5% in groups of 2-5); orderNotifications v2 has one of 51-99", async () => {
+    const versions: [string, number][] = [
+      [orderNotifications, 1],
+      [orderNotifications, 2],
+      [smsKeywordRouter, 1],
+      [appointmentReminders, 1],
+      [appointmentReminders, 2],
+      [appointmentReminders, 3],
+    ];
+    for (const [definition, version] of versions) {
+      const instances = demoAll.filter((i) => i.definitionId === definition && i.version === version);
+      expect(instances.length).toBeGreaterThan(0);
+      expect(smallTied(instances) / instances.length, `${definition} v${version}`).toBeGreaterThanOrEqual(0.05);
+    }
+    const big = ties(orderV2).filter((group) => group.length > 50);
+    expect(big).toHaveLength(1);
+    expect(at(big, 0).length).toBeLessThan(100);
+    expect(ties(triage).length).toBeGreaterThan(0);
+    // Tied instances embed the same start second in their ids and differ by counter.
+    for (const group of ties(demoAll)) expect(new Set(group.map((i) => i.workflowId.slice(0, 8))).size).toBe(1);
+  });
+
+  it("hidden (default): ties come in a fixed order unrelated to workflowId, the same in every window", async () => {
+    const groups = ties(orderV2).map(workflowIds);
+    const big = groups.find((group) => group.length > 50) ?? [];
+    expect(unordered(big)).toBe(true);
+    expect(groups.filter((group) => group.length >= 3 && unordered(group)).length).toBeGreaterThan(1);
+    const start = orderV2.findIndex((instance) => instance.workflowId === big[0]);
+    expect(await list(orderNotifications, { offset: start, limit: big.length })).toEqual(
+      orderV2.slice(start, start + big.length),
+    );
+    expect(workflowIds(await pagedBy(orderNotifications, 73))).toEqual(workflowIds(orderV2));
+  });
+
+  it("window: a tie group's order depends on (offset, limit), but it keeps its offset span", async () => {
+    const big = ties(orderV2).find((group) => group.length > 50) ?? [];
+    const start = orderV2.findIndex((instance) => instance.workflowId === big[0]?.workflowId);
+    expect(startedAts(orderV2.slice(start, start + big.length))).toEqual(startedAts(big));
+
+    await mutate.settings({ tie_order: "window" });
+    const [a, b] = await Promise.all([
+      list(orderNotifications, { offset: start, limit: big.length }),
+      list(orderNotifications, { offset: start, limit: big.length + 1 }),
+    ]);
+    expect(workflowIds(a).sort()).toEqual(workflowIds(big).sort());
+    expect(workflowIds(b.slice(0, big.length)).sort()).toEqual(workflowIds(big).sort());
+    expect(workflowIds(a)).not.toEqual(workflowIds(b.slice(0, big.length)));
+    // Only the order within tie groups varies: every offset keeps its startedAt in any window.
+    const paged = await pagedBy(orderNotifications, 50);
+    expect(startedAts(paged)).toEqual(startedAts(orderV2));
+    // Which is why walking offset by offset can skip some tied instances and repeat others.
+    expect(new Set(workflowIds(paged)).size).toBeLessThan(paged.length);
+  });
+
+  it("insert: some inserted instances tie with each other; tie_head makes the first tie with the version's newest", async () => {
+    const newest = startedMs(at(orderV2, 0));
+    const burst = (await mutate.insert({ definitionId: orderNotifications, count: 20, tie_head: true })).items;
+    expect(startedMs(at(burst, burst.length - 1))).toBe(newest);
+    expect(ties(burst).length).toBeGreaterThan(0);
+    const head = await list(orderNotifications, { limit: 40 });
+    expect(head.filter((instance) => startedMs(instance) === newest).map((i) => i.workflowId)).toContain(
+      at(burst, burst.length - 1).workflowId,
+    );
+  });
+});
+
+describe("versions and settings", () => {
+  it("publish: latestVersion + 1 with no instances; the default listing switches to it, inserts go into it", async () => {
+    const published = await mutate.publish({ definitionId: orderNotifications });
+    expect(published).toMatchObject({
+      id: orderNotifications,
+      latestVersion: 3,
+      instancesByVersion: { "1": 300, "2": 1300, "3": 0 },
+      total: 1600,
+    });
+    expect(await list(orderNotifications)).toEqual([]);
+    expect(await listAll(orderNotifications, { version: 2 })).toEqual(orderV2);
+    const inserted = (await mutate.insert({ definitionId: orderNotifications, count: 3 })).items;
+    expect(inserted.every((instance) => instance.version === 3)).toBe(true);
+    expect(await list(orderNotifications)).toEqual(inserted);
+    const unknown = await fetch(`${BASE}/__admin/publish`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ definitionId: UNKNOWN_DEFINITION }),
+    });
+    expect(unknown.status).toBe(404);
+  });
+
+  it("settings: no hidden cap on 8x8 by default; strict bodies; reset restores the defaults", async () => {
+    expect(await eightByEightSim.getSettings()).toEqual({ tie_order: "hidden", page_size_cap: null });
+    expect(await list(orderNotifications, { limit: 500 })).toHaveLength(500);
+    await mutate.settings({ page_size_cap: 120 });
+    expect(await list(orderNotifications, { limit: 500 })).toEqual(orderV2.slice(0, 120));
+    for (const body of [{ colour: 1 }, { tie_order: "by_id" }, { page_size_cap: -1 }]) {
+      const res = await fetch(`${BASE}/__admin/settings`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    await mutate.settings({ tie_order: "window" });
+    expect(await eightByEightSim.getSettings()).toEqual({ tie_order: "window", page_size_cap: 120 });
+    await eightByEightSim.reset();
+    expect(await eightByEightSim.getSettings()).toEqual({ tie_order: "hidden", page_size_cap: null });
   });
 });

@@ -12,6 +12,7 @@ import {
 } from "./fixtures/seeds";
 import { at, key, type Shape, type ShapeRules, shapeOf } from "./support/shape";
 import { inkitSim, mutationsOf } from "./support/simulator";
+import { tieGroups } from "./support/truth";
 
 const BASE = inject("inkitUrl");
 const DEMO = INKIT_API_TOKENS.demo;
@@ -93,6 +94,39 @@ const workflowBatches = (query: Query = {}, token?: string) => list<InkitBatch>(
 const documentBatches = (query: Query = {}, token?: string) => list<InkitBatch>("/v1/batch", query, token);
 
 const ids = (items: readonly { id: string }[]) => items.map((item) => item.id);
+const createdAts = (items: readonly { created_at: string }[]) => items.map((item) => item.created_at);
+
+/** Inkit serves at most this many items per page by default (simulator/README.md). */
+const CAP = 100;
+
+/** Every page of a listing at the largest page size the cap allows, concatenated. */
+async function listAll<T = InkitRun>(path: string, query: Query = {}, token: string = DEMO): Promise<T[]> {
+  const all: T[] = [];
+  for (let page = 1; ; page++) {
+    const body = await list<T>(path, { page_size: CAP, ...query, page }, token);
+    all.push(...body.items);
+    if (body.metadata.pagination.next_page === null) return all;
+    if (page > 100) throw new Error(`${path}: more than 100 pages; is page ignored?`);
+  }
+}
+
+/** The raw bodies of every page, for byte-level comparisons. */
+async function allPagesText(path: string, query: Query = {}): Promise<string[]> {
+  const first = await list(path, { page_size: CAP, ...query });
+  const pages = Array.from({ length: first.metadata.pagination.page_count }, (_, i) => i + 1);
+  return Promise.all(pages.map(async (page) => (await request(path, { page_size: CAP, ...query, page })).text()));
+}
+
+/** The tie groups of a list (items sharing created_at), and how many items sit in groups of 2 to 5. */
+function tieStats(items: readonly { id: string; created_at: string }[]) {
+  const groups = tieGroups(items, (item) => item.created_at);
+  const small = groups.filter((group) => group.length <= 5).reduce((sum, group) => sum + group.length, 0);
+  return { groups, small, largest: Math.max(0, ...groups.map((group) => group.length)) };
+}
+
+const isSorted = (values: readonly string[]) => values.every((v, i) => i === 0 || (values[i - 1] ?? "") <= v);
+/** Neither ascending nor descending. */
+const unordered = (values: readonly string[]) => !isSorted(values) && !isSorted([...values].reverse());
 
 // The seeded data, read once through the emulated routes (reset first: earlier files may have changed it).
 let allRuns: InkitRun[];
@@ -102,9 +136,9 @@ let allDocumentBatches: InkitBatch[];
 beforeAll(async () => {
   await inkitSim.reset();
   [allRuns, allWorkflowBatches, allDocumentBatches] = await Promise.all([
-    runs({ page_size: 5000 }).then((page) => page.items),
-    workflowBatches({ page_size: 5000 }).then((page) => page.items),
-    documentBatches({ page_size: 5000 }).then((page) => page.items),
+    listAll<InkitRun>("/v1/invoke"),
+    listAll<InkitBatch>("/v1/invoke/batch"),
+    listAll<InkitBatch>("/v1/batch"),
   ]);
 });
 
@@ -168,7 +202,7 @@ describe("shapes match every Inkit example in the seed docs", () => {
   it("seed 001: GET /v1/invoke/batch has the docs' shape; destinations are {completed,count,failed,in_progress,status}", async () => {
     const expected = shapeOf(inkitWorkflowBatchesPage, BATCH_RULES);
     expect(shapeOf(await workflowBatches(), BATCH_RULES)).toEqual(expected);
-    const page = await workflowBatches({ page_size: 200 });
+    const page = await workflowBatches({ page_size: CAP });
     expect(shapeOf(page, BATCH_RULES)).toEqual(expected);
     const docDestination = shapeOf(inkitWorkflowBatchesPage.items[0]?.destinations.inkit_storage);
     for (const batch of allWorkflowBatches) {
@@ -183,7 +217,7 @@ describe("shapes match every Inkit example in the seed docs", () => {
   it("seed 004: GET /v1/batch has the docs' shape, including stuck batches with destinations {}", async () => {
     const expected = shapeOf(inkitDocumentBatchesPage, BATCH_RULES);
     expect(shapeOf(await documentBatches(), BATCH_RULES)).toEqual(expected);
-    expect(shapeOf(await documentBatches({ page_size: 200 }), BATCH_RULES)).toEqual(expected);
+    expect(shapeOf(await documentBatches({ page_size: CAP }), BATCH_RULES)).toEqual(expected);
     const docDestination = shapeOf(inkitDocumentBatchesPage.items[0]?.destinations.inkit_storage);
     for (const batch of allDocumentBatches) {
       expect(Object.keys(batch)).toEqual(Object.keys(at(inkitDocumentBatchesPage.items, 0)));
@@ -248,25 +282,31 @@ describe("documented list behaviours", () => {
     }
   });
 
-  it("sort: `key` ascending, `-key` descending (the exact reverse)", async () => {
-    const ascending = await runs({ sort: "created_at", page_size: 3000 });
-    const descending = await runs({ sort: "-created_at", page_size: 3000 });
-    const created = ascending.items.map((run) => run.created_at);
-    expect(created).toEqual([...created].sort());
-    expect(ids(descending.items)).toEqual(ids(ascending.items).reverse());
+  // Replaces the old "descending is the exact reverse of ascending": ties now keep their hidden order both ways.
+  it("sort: `key` ascending, `-key` descending; ties keep one hidden order in both directions", async () => {
+    const ascending = await listAll("/v1/invoke", { sort: "created_at" });
+    const descending = await listAll("/v1/invoke", { sort: "-created_at" });
+    expect(isSorted(createdAts(ascending))).toBe(true);
+    expect(createdAts(descending)).toEqual(createdAts(ascending).reverse());
+    expect(ids(descending).sort()).toEqual(ids(allRuns).sort());
+    // Each tie group is served in the same order whichever way the list is sorted, so -key is not the reverse.
+    const groupOrder = (items: InkitRun[]) => tieGroups(items, (run) => run.created_at).map(ids);
+    expect(groupOrder(descending)).toEqual(groupOrder(ascending).reverse());
+    expect(ids(descending)).not.toEqual(ids(ascending).reverse());
     // sim assumption: order -1 means ascending (the docs only show 1, on newest-first lists).
-    expect(ascending.metadata.sort).toEqual({ key: "created_at", order: -1 });
-    expect(descending.metadata.sort).toEqual({ key: "created_at", order: 1 });
+    const [asc, desc] = await Promise.all([runs({ sort: "created_at" }), runs({ sort: "-created_at" })]);
+    expect(asc.metadata.sort).toEqual({ key: "created_at", order: -1 });
+    expect(desc.metadata.sort).toEqual({ key: "created_at", order: 1 });
 
-    const byName = await documentBatches({ sort: "name", page_size: 200 });
-    const byNameDesc = await documentBatches({ sort: "-name", page_size: 200 });
-    const names = byName.items.flatMap((batch) => (batch.name === null ? [] : [batch.name]));
+    const byName = await listAll<InkitBatch>("/v1/batch", { sort: "name" });
+    const byNameDesc = await listAll<InkitBatch>("/v1/batch", { sort: "-name" });
+    const names = byName.flatMap((batch) => (batch.name === null ? [] : [batch.name]));
     expect(names.length).toBeGreaterThan(1);
     expect(names).toEqual([...names].sort());
-    expect(ids(byNameDesc.items)).toEqual(ids(byName.items).reverse());
-    // Paging through a sort gives the same order as one big page.
-    const paged = [1, 2, 3].map((p) => runs({ sort: "-created_at", page: p, page_size: 1000 }));
-    expect((await Promise.all(paged)).flatMap((page) => ids(page.items))).toEqual(ids(descending.items));
+    // sim assumption: null names last ascending (NULLS LAST), so first descending.
+    expect(byName.map((batch) => batch.name)).toEqual(byNameDesc.map((batch) => batch.name).reverse());
+    // Paging through a sort at any page size gives the same order (hidden ties do not depend on the window).
+    expect(ids(await listAll("/v1/invoke", { sort: "-created_at", page_size: 37 }))).toEqual(ids(descending));
   });
 
   it("sort with an unknown key is a 400 (sim assumption)", async () => {
@@ -279,9 +319,9 @@ describe("documented list behaviours", () => {
     const expected = allRuns.filter((r) => matches([r.id, r.name, r.description, r.flow_name]));
     expect(expected.length).toBeGreaterThan(0);
     expect(expected.length).toBeLessThan(allRuns.length);
-    const found = await runs({ search: needle, page_size: 3000 });
+    const found = await runs({ search: needle, page_size: CAP });
     expect(found.metadata.pagination.total_count).toBe(expected.length);
-    expect(ids(found.items).sort()).toEqual(ids(expected).sort());
+    expect(ids(await listAll("/v1/invoke", { search: needle })).sort()).toEqual(ids(expected).sort());
 
     const target = at(allRuns, 1234);
     expect(ids((await runs({ search: target.id.toUpperCase() })).items)).toEqual([target.id]);
@@ -292,27 +332,27 @@ describe("documented list behaviours", () => {
   it("destination_name: only items with that destination", async () => {
     const expected = allRuns.filter((run) => "magic_link" in run.destinations);
     expect(expected.length).toBeGreaterThan(0);
-    const found = await runs({ destination_name: "magic_link", page_size: 3000 });
-    expect(ids(found.items).sort()).toEqual(ids(expected).sort());
+    const found = await listAll("/v1/invoke", { destination_name: "magic_link" });
+    expect(ids(found).sort()).toEqual(ids(expected).sort());
 
     const expectedBatches = allDocumentBatches.filter((batch) => "sepire" in batch.destinations);
     expect(expectedBatches.length).toBeGreaterThan(0);
-    const batches = await documentBatches({ destination_name: "sepire", page_size: 200 });
-    expect(ids(batches.items).sort()).toEqual(ids(expectedBatches).sort());
+    const batches = await listAll<InkitBatch>("/v1/batch", { destination_name: "sepire" });
+    expect(ids(batches).sort()).toEqual(ids(expectedBatches).sort());
   });
 
   it("destination_status: runs by destination_status, batches by any destination's status (case-insensitive)", async () => {
     const expected = allRuns.filter((run) => run.destination_status === "Failed");
     expect(expected.length).toBeGreaterThan(0);
-    const found = await runs({ destination_status: "failed", page_size: 3000 });
-    expect(ids(found.items).sort()).toEqual(ids(expected).sort());
+    const found = await listAll("/v1/invoke", { destination_status: "failed" });
+    expect(ids(found).sort()).toEqual(ids(expected).sort());
 
     const expectedBatches = allWorkflowBatches.filter((batch) =>
       Object.values(batch.destinations).some((d) => d.status === "in_progress"),
     );
     expect(expectedBatches.length).toBeGreaterThan(0);
-    const batches = await workflowBatches({ destination_status: "IN_PROGRESS", page_size: 200 });
-    expect(ids(batches.items).sort()).toEqual(ids(expectedBatches).sort());
+    const batches = await listAll<InkitBatch>("/v1/invoke/batch", { destination_status: "IN_PROGRESS" });
+    expect(ids(batches).sort()).toEqual(ids(expectedBatches).sort());
   });
 
   it("data_id: a comma-delimited list of run ids", async () => {
@@ -361,14 +401,14 @@ describe("documented list behaviours", () => {
       total_count: 3000,
     });
     // Page 1 of 1 reports prev_page null, as seeds 001 and 004 do.
-    const single = await workflowBatches({ page_size: 200 });
+    const single = await workflowBatches({ page_size: 50 }, OTHER);
     expect(single.metadata.pagination).toEqual({
       current_page: 1,
       next_page: null,
       page_count: 1,
-      page_size: 200,
+      page_size: 50,
       prev_page: null,
-      total_count: 200,
+      total_count: 10,
     });
   });
 
@@ -464,17 +504,15 @@ describe("data volume and realism", () => {
     expect(batchStatuses.size).toBeGreaterThanOrEqual(3);
   });
 
-  it("created_at values are all distinct and formatted like the docs (six fractional digits)", () => {
+  it("created_at values are formatted like the docs (six fractional digits)", () => {
     for (const list of [allRuns, allWorkflowBatches, allDocumentBatches]) {
-      const created = list.map((item) => item.created_at);
-      expect(new Set(created).size).toBe(created.length);
-      expect(created.filter((value) => !INKIT_TIMESTAMP.test(value))).toEqual([]);
+      expect(createdAts(list).filter((value) => !INKIT_TIMESTAMP.test(value))).toEqual([]);
     }
     expect(at(inkitRunsPage.items, 0).created_at).toMatch(INKIT_TIMESTAMP);
   });
 
   it("determinism: after POST /__admin/reset the same request returns byte-identical JSON", async () => {
-    const read = async (path: string) => (await request(path, { page_size: 3000, sort: "-created_at" })).text();
+    const read = async (path: string) => (await allPagesText(path, { sort: "-created_at" })).join("\n");
     const before = await Promise.all(["/v1/invoke", "/v1/invoke/batch", "/v1/batch"].map(read));
     await mutate.insert({ kind: "run", count: 2 });
     await mutate.insert({ kind: "document_batch", count: 1 });
@@ -490,10 +528,11 @@ describe("data volume and realism", () => {
 describe("admin API", () => {
   it("insert puts new runs at the head: first in the default and creation orders, newer than everything", async () => {
     const newest = [...allRuns.map((run) => run.created_at)].sort().at(-1) ?? "";
-    const inserted = (await mutate.insert<InkitRun>({ kind: "run", count: 2 })).items;
+    const inserted = (await mutate.insert<InkitRun>({ kind: "run", count: 2, tie_head: false })).items;
     expect(inserted).toHaveLength(2);
     const [second, first] = [at(inserted, 1), at(inserted, 0)];
-    expect(first.created_at > second.created_at && second.created_at > newest).toBe(true);
+    // The two may tie with each other (inserted ties), but without tie_head both are newer than everything.
+    expect(first.created_at >= second.created_at && second.created_at > newest).toBe(true);
     expect(first.status).toBe("In Progress");
     expect(shapeOf({ ...inkitRunsPage, items: inserted }, RUN_RULES)).toEqual(shapeOf(inkitRunsPage, RUN_RULES));
     const byDefault = await runs();
@@ -503,7 +542,9 @@ describe("admin API", () => {
   });
 
   it("insert puts new batches first in their own listing only", async () => {
-    const inserted = (await mutate.insert<InkitBatch>({ kind: "workflow_batch", count: 1, status: "Completed" })).items;
+    const inserted = (
+      await mutate.insert<InkitBatch>({ kind: "workflow_batch", count: 1, status: "Completed", tie_head: false })
+    ).items;
     const batch = at(inserted, 0);
     expect(batch.id).toMatch(ID("fb"));
     expect(Object.keys(batch.destinations).length).toBeGreaterThan(0);
@@ -620,5 +661,138 @@ describe("faults", () => {
     expect((await runs({ page_size: 5 })).items).toHaveLength(5);
     expect((await workflowBatches({ page_size: 50 })).items).toHaveLength(10); // "/v1/invoke" matches /v1/invoke/batch
     expect((await documentBatches({ page_size: 50 })).items).toHaveLength(50);
+  });
+});
+
+describe("ties (the least convenient order the docs allow: they say nothing about ties)", () => {
+  it("every list has exact created_at ties: >= 5% of items in groups of 2-5; runs have one group of 51-99", async () => {
+    for (const [name, list] of Object.entries({ allRuns, allWorkflowBatches, allDocumentBatches })) {
+      const { small } = tieStats(list);
+      expect(small / list.length, name).toBeGreaterThanOrEqual(0.05);
+    }
+    // More than a page of 50 and less than the cap of 100: no single default-sized page holds it.
+    const big = tieStats(allRuns).groups.filter((group) => group.length > 50);
+    expect(big.map((group) => group.length)).toHaveLength(1);
+    expect(at(big, 0).length).toBeLessThan(CAP);
+    // The other tenant's small lists have ties too.
+    for (const path of ["/v1/invoke", "/v1/invoke/batch", "/v1/batch"]) {
+      expect(tieStats(await listAll(path, {}, OTHER)).groups.length, path).toBeGreaterThan(0);
+    }
+  });
+
+  it("hidden (default): ties come in a fixed order unrelated to ids, for every sort key", async () => {
+    const creation = await listAll("/v1/invoke", { sort: "-created_at" });
+    const groups = tieStats(creation).groups.map(ids);
+    // Not id order in either direction: neither for the big group nor for every small one.
+    const big = groups.find((group) => group.length > 50) ?? [];
+    expect(unordered(big)).toBe(true);
+    expect(groups.filter((group) => group.length >= 3 && unordered(group)).length).toBeGreaterThan(1);
+    // Also among items tied on status and name (big groups), in either direction.
+    for (const sort of ["status", "-status", "name", "-name"]) {
+      const sorted = await listAll<InkitBatch>("/v1/invoke/batch", { sort });
+      const key = sort.replace("-", "") as "status" | "name";
+      const tied = tieGroups(sorted, (batch) => String(batch[key])).filter((group) => group.length > 2);
+      expect(tied.length, sort).toBeGreaterThan(0);
+      expect(
+        tied.some((group) => unordered(ids(group))),
+        sort,
+      ).toBe(true);
+    }
+    // Fixed: the same order at another page size.
+    expect(ids(await listAll("/v1/invoke", { sort: "-created_at", page_size: 60 }))).toEqual(ids(creation));
+  });
+
+  it("window: a tie group's order depends on (page, page_size), but it keeps its offset span", async () => {
+    const hidden = await listAll("/v1/invoke", { sort: "-created_at" });
+    const big = tieStats(hidden).groups.find((group) => group.length > 50) ?? [];
+    const start = hidden.findIndex((run) => run.id === big[0]?.id);
+    const end = start + big.length;
+    expect(createdAts(hidden.slice(start, end))).toEqual(createdAts(big));
+
+    await mutate.settings({ tie_order: "window", page_size_cap: null });
+    // Two windows that both hold the whole group: the same items at the same offsets, in different orders.
+    const [a, b] = await Promise.all([
+      runs({ sort: "-created_at", page_size: end }),
+      runs({ sort: "-created_at", page_size: end + 1 }),
+    ]);
+    const inA = ids(a.items.slice(start, end));
+    const inB = ids(b.items.slice(start, end));
+    expect([...inA].sort()).toEqual(ids(big).sort());
+    expect([...inB].sort()).toEqual(ids(big).sort());
+    expect(inA).not.toEqual(inB);
+    // Only the order within tie groups varies: every offset keeps its created_at in any window.
+    const paged = await listAll("/v1/invoke", { sort: "-created_at", page_size: 50 });
+    expect(createdAts(paged)).toEqual(createdAts(hidden));
+    expect(createdAts(a.items)).toEqual(createdAts(hidden.slice(0, end)));
+    // Which is why walking page by page can skip some tied items and repeat others.
+    expect(ids(paged).sort()).not.toEqual(ids(hidden).sort());
+    expect(new Set(ids(paged)).size).toBeLessThan(paged.length);
+  });
+
+  it("cross-provider instants: some runs sit on whole milliseconds that 8x8 instances share (see the truth tests)", () => {
+    const wholeMs = allRuns.filter((run) => run.created_at.endsWith("000Z"));
+    expect(wholeMs.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("insert: some inserted items tie with each other; tie_head makes the first tie with the newest item", async () => {
+    const newest = [...createdAts(allRuns)].sort().at(-1) ?? "";
+    const burst = (await mutate.insert<InkitRun>({ kind: "run", count: 20, tie_head: true })).items;
+    expect(at(burst, burst.length - 1).created_at).toBe(newest);
+    expect(createdAts(burst)).toEqual([...createdAts(burst)].sort().reverse());
+    expect(tieStats(burst).groups.length).toBeGreaterThan(0);
+    // The listing serves the head tie group whole, in its hidden order, at the same place in every listing.
+    const head = (await runs({ sort: "-created_at", page_size: 40 })).items;
+    const tiedWithNewest = head.filter((run) => run.created_at === newest);
+    expect(tiedWithNewest.length).toBeGreaterThanOrEqual(2);
+    expect(ids(tiedWithNewest)).toContain(at(burst, burst.length - 1).id);
+  });
+});
+
+describe("page-size cap and settings", () => {
+  it("Inkit serves at most 100 items per page by default and reports the size it served", async () => {
+    const capped = await runs({ page_size: 500, sort: "-created_at" });
+    expect(capped.items).toHaveLength(CAP);
+    expect(capped.metadata.pagination).toMatchObject({
+      page_size: CAP,
+      page_count: 30,
+      next_page: 2,
+      total_count: 3000,
+    });
+    const second = await runs({ page: 2, page_size: 500, sort: "-created_at" });
+    expect(second.metadata.pagination).toMatchObject({ current_page: 2, page_size: CAP, next_page: 3 });
+    expect(createdAts(second.items)[0] ?? "").not.toBe("");
+    expect((await runs({ page_size: CAP })).items).toHaveLength(CAP);
+    expect((await runs({ page_size: 99 })).metadata.pagination.page_size).toBe(99);
+  });
+
+  it("settings: GET shows the defaults, POST changes them, the cap combines with the fault (lowest wins)", async () => {
+    expect(await inkitSim.getSettings()).toEqual({ tie_order: "hidden", page_size_cap: CAP });
+    expect(await mutate.settings({ page_size_cap: null })).toEqual({ tie_order: "hidden", page_size_cap: null });
+    expect((await runs({ page_size: 500 })).items).toHaveLength(500);
+    await mutate.settings({ page_size_cap: 40 });
+    expect(await inkitSim.getSettings()).toEqual({ tie_order: "hidden", page_size_cap: 40 });
+    await inkitSim.fault({ route: "/v1/invoke", page_size_cap: 60 });
+    expect((await runs({ page_size: 500 })).metadata.pagination.page_size).toBe(40);
+    await inkitSim.fault({ route: "/v1/invoke", page_size_cap: 15 });
+    expect((await runs({ page_size: 500 })).metadata.pagination.page_size).toBe(15);
+  });
+
+  it("settings are strict (unknown key or value: 400) and reset restores the defaults", async () => {
+    const post = (body: unknown) =>
+      fetch(`${BASE}/__admin/settings`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    for (const body of [{ colour: 1 }, { tie_order: "random" }, { page_size_cap: 0 }, { tieOrder: "window" }]) {
+      const res = await post(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: "invalid_body" } });
+    }
+    expect(await inkitSim.getSettings()).toEqual({ tie_order: "hidden", page_size_cap: CAP });
+    await mutate.settings({ tie_order: "window", page_size_cap: 7 });
+    await inkitSim.reset();
+    expect(await inkitSim.getSettings()).toEqual({ tie_order: "hidden", page_size_cap: CAP });
+    expect((await runs({ page_size: 500 })).items).toHaveLength(CAP);
   });
 });

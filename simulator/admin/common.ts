@@ -3,6 +3,7 @@ import { z } from "zod";
 import { isTenant, type Tenant } from "../credentials";
 import { faultSpecSchema } from "../faults";
 import { jsonResponse } from "../shared/env";
+import { settingsUpdateSchema } from "../shared/settings";
 import type { SimulatorState } from "../shared/state";
 
 /** Admin errors are the simulator's own, not a vendor's: `{"error": {"code", "message"}}`. */
@@ -36,13 +37,21 @@ export function readTenant(c: Context): Tenant | Response {
 
 export const tenantSchema = z.enum(["demo", "other"]);
 
-/** Routes both simulators share: reset, request counters and fault injection. */
+/** Routes both simulators share: reset, settings, request counters and fault injection. */
 export function createAdminApp<Data>(state: SimulatorState<Data>): Hono {
   const admin = new Hono();
 
   admin.post("/reset", () => {
     state.reset();
     return jsonResponse(200, { reset: true });
+  });
+
+  admin.get("/settings", () => jsonResponse(200, state.settings));
+  admin.post("/settings", async (c) => {
+    const update = await readBody(c, settingsUpdateSchema);
+    if (update instanceof Response) return update;
+    state.settings = { ...state.settings, ...update };
+    return jsonResponse(200, state.settings);
   });
 
   admin.get("/counters", () => jsonResponse(200, state.counters.snapshot()));

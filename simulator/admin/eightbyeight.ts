@@ -4,10 +4,12 @@ import { TENANTS, type Tenant } from "../credentials";
 import {
   buildInstance,
   type EightByEightDefinition,
-  type EightByEightInstance,
   type EightByEightTenantData,
   findDefinition,
+  newestFirst,
 } from "../data/eightbyeight";
+import { chance } from "../data/random";
+import { HEAD_TIE_CHANCE, INSERT_TIE_CHANCE, MAX_SMALL_TIE } from "../data/ties";
 import { formatDotNet } from "../data/time";
 import type { EightByEightState } from "../eightbyeight/app";
 import { filterInstances } from "../eightbyeight/listing";
@@ -22,6 +24,13 @@ const insertSchema = z.strictObject({
   status: z.string().min(1).default("Runnable"),
   /** Defaults to the latest version; a higher one publishes that version (it becomes the latest). */
   version: z.number().int().min(1).optional(),
+  tenant: tenantSchema.optional(),
+  /** true: the first instance ties with the version's newest; false: it does not; absent: a 1 in 4 chance. */
+  tie_head: z.boolean().optional(),
+});
+
+const publishSchema = z.strictObject({
+  definitionId: z.string().min(1),
   tenant: tenantSchema.optional(),
 });
 
@@ -48,12 +57,25 @@ export function createEightByEightAdmin(state: EightByEightState): Hono {
     if (body instanceof Response) return body;
     const found = locate(body.definitionId, body.tenant);
     if (found === undefined) return adminError(404, "unknown_definition", `No definition ${body.definitionId}.`);
-    const version = body.version ?? found.definition.latestVersion;
-    found.definition.latestVersion = Math.max(found.definition.latestVersion, version);
-    const created = Array.from({ length: body.count }, () =>
-      insertOne(found.data, found.definition, version, body.status),
+    const { data, definition } = found;
+    const version = body.version ?? definition.latestVersion;
+    definition.latestVersion = Math.max(definition.latestVersion, version);
+    const created = insertTimes(data, definition, version, body.count, body.tie_head).map((startedMs) =>
+      buildInstance(data.rng, data.workflowIds, definition, version, startedMs, body.status),
     );
-    return jsonResponse(200, { items: created.reverse() });
+    definition.instances.push(...created);
+    definition.instances.sort(newestFirst);
+    return jsonResponse(200, { items: created.sort(newestFirst).map((record) => record.item) });
+  });
+
+  /** A new, empty version becomes the latest, so the default listing switches to it (as publishing does). */
+  admin.post("/publish", async (c) => {
+    const body = await readBody(c, publishSchema);
+    if (body instanceof Response) return body;
+    const found = locate(body.definitionId, body.tenant);
+    if (found === undefined) return adminError(404, "unknown_definition", `No definition ${body.definitionId}.`);
+    found.definition.latestVersion += 1;
+    return jsonResponse(200, describe(found.definition));
   });
 
   admin.post("/status", async (c) => {
@@ -94,19 +116,38 @@ export function createEightByEightAdmin(state: EightByEightState): Hono {
   return admin;
 }
 
-function insertOne(
+/**
+ * startedAt of each inserted instance, from the tenant's insert rng: the first may tie with the newest instance of
+ * the version (tie_head), and each later one may share the previous one's millisecond (groups of at most 5).
+ */
+function insertTimes(
   data: EightByEightTenantData,
   definition: EightByEightDefinition,
   version: number,
-  status: string,
-): EightByEightInstance {
-  const record = buildInstance(data.rng, data.workflowIds, definition, version, data.clock.next(), status);
-  definition.instances.unshift(record);
-  return record.item;
+  count: number,
+  tieHead: boolean | undefined,
+): number[] {
+  const head = definition.instances.find((record) => record.item.version === version)?.startedMs;
+  const times: number[] = [];
+  let groupSize = 0;
+  for (let i = 0; i < count; i++) {
+    const previous = times[i - 1];
+    if (i === 0 && head !== undefined && (tieHead ?? chance(data.rng, HEAD_TIE_CHANCE))) times.push(head);
+    else if (previous !== undefined && groupSize < MAX_SMALL_TIE && chance(data.rng, INSERT_TIE_CHANCE))
+      times.push(previous);
+    else {
+      times.push(data.clock.next());
+      groupSize = 0;
+    }
+    groupSize += 1;
+  }
+  return times;
 }
 
+/** Instance counts of every version up to the latest, 0 for a version without instances. */
 function describe(definition: EightByEightDefinition) {
   const versions: Record<string, number> = {};
+  for (let version = 1; version <= definition.latestVersion; version++) versions[version] = 0;
   for (const { item } of definition.instances) versions[item.version] = (versions[item.version] ?? 0) + 1;
   return {
     id: definition.id,

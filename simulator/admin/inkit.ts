@@ -1,10 +1,11 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { TENANTS } from "../credentials";
-import type { InkitBatch, InkitRun, InkitTenantData, Stored } from "../data/inkit";
+import { type InkitBatch, type InkitRun, type InkitTenantData, newestFirst, type Stored } from "../data/inkit";
 import { batchDestinationStatus, buildBatch } from "../data/inkit-batches";
 import { buildRun } from "../data/inkit-runs";
 import { chance, pick } from "../data/random";
+import { HEAD_TIE_CHANCE, INSERT_TIE_CHANCE, MAX_SMALL_TIE } from "../data/ties";
 import type { InkitState } from "../inkit/app";
 import { filterBatches, filterRuns, sortRecords } from "../inkit/listing";
 import { type InkitSort, parseSortAndFilters } from "../inkit/query";
@@ -19,6 +20,8 @@ const insertSchema = z.strictObject({
   tenant: tenantSchema.default("demo"),
   /** Defaults to "In Progress": new work has not finished yet. */
   status: z.string().min(1).default("In Progress"),
+  /** true: the first item ties with the list's newest item; false: it does not; absent: a 1 in 4 chance. */
+  tie_head: z.boolean().optional(),
 });
 
 const statusSchema = z.strictObject({
@@ -39,8 +42,12 @@ export function createInkitAdmin(state: InkitState): Hono {
     const body = await readBody(c, insertSchema);
     if (body instanceof Response) return body;
     const data = state.data[body.tenant];
-    const created = Array.from({ length: body.count }, () => insertOne(data, body.kind, body.status));
-    return jsonResponse(200, { items: created.reverse().map((record) => record.item) });
+    const list = listOf(data, body.kind);
+    const times = insertTimes(data, list, body.count, body.tie_head);
+    const created = times.map((time) => insertOne(data, body.kind, body.status, time));
+    list.push(...created);
+    newestFirst(list);
+    return jsonResponse(200, { items: newestFirst(created).map((record) => record.item) });
   });
 
   admin.post("/status", async (c) => {
@@ -78,30 +85,73 @@ export function createInkitAdmin(state: InkitState): Hono {
   return admin;
 }
 
-/** Creates one item strictly newer than everything in the tenant and puts it at the head (batches always get destinations). */
+type Kind = z.infer<typeof kindSchema>;
+
+function listOf(data: InkitTenantData, kind: Kind): Stored<InkitRun | InkitBatch>[] {
+  return kind === "run" ? data.runs : kind === "workflow_batch" ? data.workflowBatches : data.documentBatches;
+}
+
+interface InsertTime {
+  createdUs: number;
+  updatedUs: number;
+}
+
+/**
+ * The times of each inserted item, from the tenant's insert rng: the first may tie with the list's newest item
+ * (tie_head), and each later one may share the previous one's instant (groups of at most 5); otherwise newer.
+ * An item is last updated when inserted, so a head tie still goes to the top of the default (updated_at) sort.
+ */
+function insertTimes(
+  data: InkitTenantData,
+  list: readonly Stored<unknown>[],
+  count: number,
+  tieHead: boolean | undefined,
+): InsertTime[] {
+  const times: InsertTime[] = [];
+  const head = list.reduce((newest, record) => Math.max(newest, record.createdUs), Number.NEGATIVE_INFINITY);
+  let groupSize = 0;
+  for (let i = 0; i < count; i++) {
+    const previous = times[i - 1];
+    if (i === 0 && list.length > 0 && (tieHead ?? chance(data.rng, HEAD_TIE_CHANCE))) {
+      times.push({ createdUs: head, updatedUs: Math.max(head, data.clock.now) });
+    } else if (previous !== undefined && groupSize < MAX_SMALL_TIE && chance(data.rng, INSERT_TIE_CHANCE)) {
+      times.push(previous);
+    } else {
+      const now = data.clock.next();
+      times.push({ createdUs: now, updatedUs: now });
+      groupSize = 0;
+    }
+    groupSize += 1;
+  }
+  return times;
+}
+
+/** Creates one item (batches always get destinations). */
 function insertOne(
   data: InkitTenantData,
-  kind: z.infer<typeof kindSchema>,
+  kind: Kind,
   status: string,
+  { createdUs, updatedUs }: InsertTime,
 ): Stored<InkitRun | InkitBatch> {
-  const createdUs = data.clock.next();
-  if (kind === "run") {
-    const source = chance(data.rng, 0.7) ? pick(data.rng, data.flows) : pick(data.rng, data.templates);
-    const run = buildRun(data.rng, data.ids, createdUs, source, { status });
-    data.runs.unshift(run);
-    return run;
-  }
-  if (kind === "workflow_batch") {
-    const batch = buildBatch(data.rng, data.ids, kind, createdUs, pick(data.rng, data.flows).destinations, {
-      status,
-      allowEmpty: false,
-    });
-    data.workflowBatches.unshift(batch);
-    return batch;
-  }
-  const batch = buildBatch(data.rng, data.ids, kind, createdUs, ["inkit_storage"], { status, allowEmpty: false });
-  data.documentBatches.unshift(batch);
-  return batch;
+  const record =
+    kind === "run"
+      ? buildRun(
+          data.rng,
+          data.ids,
+          createdUs,
+          chance(data.rng, 0.7) ? pick(data.rng, data.flows) : pick(data.rng, data.templates),
+          { status },
+        )
+      : buildBatch(
+          data.rng,
+          data.ids,
+          kind,
+          createdUs,
+          kind === "workflow_batch" ? pick(data.rng, data.flows).destinations : ["inkit_storage"],
+          { status, allowEmpty: false },
+        );
+  record.updatedUs = updatedUs;
+  return record;
 }
 
 /** A destination_status is applied to every piece too, so the run stays self-consistent. */

@@ -1,5 +1,6 @@
 import { EIGHT_BY_EIGHT_DEFINITION_IDS, type Tenant } from "../credentials";
 import { chance, int, pick, type Rng, uuid, weighted } from "./random";
+import { BIG_TIE_GROUP } from "./ties";
 import { CHAT_TEXTS, FIRST_NAMES, LAST_NAMES, SMS_TEXTS } from "./vocabulary";
 
 /** 8x8's documented workflow statuses. */
@@ -15,6 +16,8 @@ export interface VersionSpec {
   /** The version was live between these many days before the dataset's "now". */
   liveFromDaysAgo: number;
   liveUntilDaysAgo: number;
+  /** One exact tie of this many instances (a burst of triggers in one millisecond). */
+  bigTieGroup?: number;
 }
 
 export interface DefinitionSpec {
@@ -75,7 +78,7 @@ export const DEFINITIONS: Record<Tenant, readonly DefinitionSpec[]> = {
       name: "Order status notifications",
       versions: [
         { version: 1, instances: 300, liveFromDaysAgo: 120, liveUntilDaysAgo: 60 },
-        { version: 2, instances: 1300, liveFromDaysAgo: 60, liveUntilDaysAgo: 0 },
+        { version: 2, instances: 1300, liveFromDaysAgo: 60, liveUntilDaysAgo: 0, bigTieGroup: BIG_TIE_GROUP },
       ],
       subAccountIds: ["acmeops_us_sms", "acmeops_eu_sms"],
       payload: orderPayload,

@@ -1,6 +1,7 @@
-import { EIGHT_BY_EIGHT_ACCOUNT_IDS, TENANTS, type Tenant } from "../credentials";
+import { EIGHT_BY_EIGHT_ACCOUNT_IDS, EIGHT_BY_EIGHT_DEFINITION_IDS, TENANTS, type Tenant } from "../credentials";
 import { DEFINITIONS, type DefinitionSpec, type EightByEightStatus, type Payload } from "./eightbyeight-catalog";
-import { chance, DistinctInstants, hex, int, mulberry32, pick, type Rng, weighted } from "./random";
+import { chance, DistinctInstants, hex, int, mulberry32, pick, type Rng, tieKey, weighted } from "./random";
+import { CROSS_PROVIDER_TIES, planTieGroups } from "./ties";
 import { DATASET_NOW_MS, DAY_MS, formatDotNet, HeadClock, MINUTE_MS, SECOND_MS } from "./time";
 
 /** One workflow instance, keys in the order of the docs' example. */
@@ -22,6 +23,8 @@ export interface EightByEightInstance {
 export interface StoredInstance {
   readonly item: EightByEightInstance;
   readonly startedMs: number;
+  /** Orders this instance among instances started in the same millisecond; unrelated to the id, never served. */
+  readonly tieKey: number;
 }
 
 export interface EightByEightDefinition {
@@ -32,7 +35,7 @@ export interface EightByEightDefinition {
   latestVersion: number;
   subAccountIds: readonly string[];
   payload: DefinitionSpec["payload"];
-  /** Newest started first, across all versions. */
+  /** Newest started first, ties by tieKey (the hidden tie order), across all versions. */
   instances: StoredInstance[];
 }
 
@@ -72,16 +75,29 @@ function generateTenant(tenant: Tenant): EightByEightTenantData {
       payload: spec.payload,
       instances: [],
     };
-    // startedAt is distinct within a definition, across its versions.
+    // Instances come in tie groups that share startedAt to the millisecond; groups never share an instant.
     const instants = new DistinctInstants(rng);
+    const latest = spec.versions.find((version) => version.version === definition.latestVersion);
+    const add = (version: number, startedMs: number, count: number) => {
+      for (let i = 0; i < count; i++)
+        definition.instances.push(buildInstance(rng, workflowIds, definition, version, startedMs));
+    };
+    // Fixed instants shared with Inkit runs, all in the latest version.
+    const crossTies = tenant === "demo" ? CROSS_PROVIDER_TIES : [];
+    for (const tie of crossTies) {
+      const count = tie.eightByEight.filter((name) => EIGHT_BY_EIGHT_DEFINITION_IDS.demo[name] === spec.id).length;
+      if (count > 0 && latest !== undefined) add(latest.version, instants.reserve(Date.parse(tie.at)), count);
+    }
     for (const version of spec.versions) {
-      for (let i = 0; i < version.instances; i++) {
-        const startedMs = instants.draw(
-          DATASET_NOW_MS - version.liveFromDaysAgo * DAY_MS,
-          DATASET_NOW_MS - version.liveUntilDaysAgo * DAY_MS - 1,
-        );
-        definition.instances.push(buildInstance(rng, workflowIds, definition, version.version, startedMs));
+      const from = DATASET_NOW_MS - version.liveFromDaysAgo * DAY_MS;
+      const until = DATASET_NOW_MS - version.liveUntilDaysAgo * DAY_MS - 1;
+      const planned = definition.instances.filter((instance) => instance.item.version === version.version).length;
+      let remaining = version.instances - planned;
+      if (version.bigTieGroup !== undefined) {
+        add(version.version, instants.draw(from, until), version.bigTieGroup);
+        remaining -= version.bigTieGroup;
       }
+      for (const size of planTieGroups(rng, remaining)) add(version.version, instants.draw(from, until), size);
     }
     definition.instances.sort(newestFirst);
     definitions.set(spec.id.toLowerCase(), definition);
@@ -97,10 +113,11 @@ function generateTenant(tenant: Tenant): EightByEightTenantData {
   };
 }
 
-/** Newest started first, then workflowId descending: a total order. */
+/** Newest started first, ties by the hidden tieKey (then workflowId, should two keys collide): the stored order. */
 export function newestFirst(a: StoredInstance, b: StoredInstance): number {
   if (a.startedMs !== b.startedMs) return b.startedMs - a.startedMs;
-  return a.item.workflowId < b.item.workflowId ? 1 : a.item.workflowId > b.item.workflowId ? -1 : 0;
+  if (a.tieKey !== b.tieKey) return a.tieKey - b.tieKey;
+  return a.item.workflowId < b.item.workflowId ? -1 : a.item.workflowId > b.item.workflowId ? 1 : 0;
 }
 
 /** Recent workflows are often still running; old ones have mostly settled. */
@@ -148,7 +165,7 @@ export function buildInstance(
     startedAt: formatDotNet(startedMs),
     completedAt: status === "Complete" ? formatDotNet(completionTime(rng, startedMs)) : null,
   };
-  return { item, startedMs };
+  return { item, startedMs, tieKey: tieKey(rng) };
 }
 
 function completionTime(rng: Rng, startedMs: number): number {

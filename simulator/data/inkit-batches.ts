@@ -1,6 +1,6 @@
 import type { InkitBatch, InkitBatchDestination, Stored } from "./inkit";
 import type { InkitDestinationName } from "./inkit-catalog";
-import { chance, type IdMinter, int, pick, type Rng, weighted } from "./random";
+import { chance, type IdMinter, int, pick, type Rng, tieKey, weighted } from "./random";
 import { formatMicros, isRecent, NOW_US, SECOND_US } from "./time";
 import { BATCH_NAMES } from "./vocabulary";
 
@@ -89,5 +89,5 @@ export function buildBatch(
     createdUs >= NOW_US
       ? createdUs
       : Math.min(createdUs + busySeconds * SECOND_US + int(rng, 0, SECOND_US), NOW_US - 1);
-  return { item, createdUs, updatedUs: Math.max(createdUs, updatedUs) };
+  return { item, createdUs, updatedUs: Math.max(createdUs, updatedUs), tieKey: tieKey(rng) };
 }

@@ -1,6 +1,6 @@
 import type { FlowRecord, InkitRun, InkitRunDestination, Stored, TemplateRecord } from "./inkit";
 import { type InkitDestinationName, mergeParameters, type PIECE_ID_FIELDS, PIECE_ID_PREFIXES } from "./inkit-catalog";
-import { chance, type IdMinter, int, pick, type Rng, weighted } from "./random";
+import { chance, type IdMinter, int, pick, type Rng, tieKey, weighted } from "./random";
 import { formatMicros, isRecent, NOW_US, SECOND_US } from "./time";
 import { RUN_DESCRIPTIONS, RUN_NAMES } from "./vocabulary";
 
@@ -84,7 +84,7 @@ export function buildRun(
     template_id: source.kind === "template" ? source.id : null,
     template_version: source.kind === "template" ? templateVersion(rng, source.latestVersion) : null,
   };
-  return { item, createdUs, updatedUs: settledAt(rng, createdUs, status) };
+  return { item, createdUs, updatedUs: settledAt(rng, createdUs, status), tieKey: tieKey(rng) };
 }
 
 /**

@@ -11,6 +11,7 @@ import {
 } from "./inkit-catalog";
 import { buildRun } from "./inkit-runs";
 import { chance, DistinctInstants, IdMinter, int, mulberry32, pick, type Rng } from "./random";
+import { BIG_TIE_GROUP, CROSS_PROVIDER_TIES, planTieGroups } from "./ties";
 import { DAY_US, formatMicros, HeadClock, NOW_US, SECOND_US } from "./time";
 
 /** Run statuses the simulator generates. Inkit documents no list; the examples only show "Completed". */
@@ -61,11 +62,13 @@ export interface InkitBatch {
   total: number;
 }
 
-/** An item as served, plus the times the simulator keeps for sorting (updated_at is never exposed). */
+/** An item as served, plus what the simulator keeps for sorting (updated_at and tieKey are never exposed). */
 export interface Stored<T> {
   readonly item: T;
   readonly createdUs: number;
   updatedUs: number;
+  /** Orders this item among items with an equal sort key; unrelated to the id. */
+  readonly tieKey: number;
 }
 
 export interface FlowRecord extends FlowSpec {
@@ -78,7 +81,7 @@ export interface TemplateRecord extends TemplateSpec {
 }
 
 export interface InkitTenantData {
-  /** Each collection is kept newest created first. */
+  /** Each collection is kept newest created first, ties by tieKey (the hidden tie order). */
   runs: Stored<InkitRun>[];
   workflowBatches: Stored<InkitBatch>[];
   documentBatches: Stored<InkitBatch>[];
@@ -99,6 +102,10 @@ interface InkitProfile {
   documentBatches: number;
   flows: readonly FlowSpec[];
   templates: readonly TemplateSpec[];
+  /** Runs created in one transaction: one exact tie bigger than a page of 50 (0 = none). */
+  bigTieGroup: number;
+  /** Runs at the instants of CROSS_PROVIDER_TIES, which 8x8 instances share. */
+  crossProviderTies: boolean;
 }
 
 const PROFILES: Record<Tenant, InkitProfile> = {
@@ -109,6 +116,8 @@ const PROFILES: Record<Tenant, InkitProfile> = {
     documentBatches: 200,
     flows: DEMO_FLOWS,
     templates: DEMO_TEMPLATES,
+    bigTieGroup: BIG_TIE_GROUP,
+    crossProviderTies: true,
   },
   other: {
     seed: 0x07e4_0001,
@@ -117,6 +126,8 @@ const PROFILES: Record<Tenant, InkitProfile> = {
     documentBatches: 10,
     flows: OTHER_FLOWS,
     templates: OTHER_TEMPLATES,
+    bigTieGroup: 0,
+    crossProviderTies: false,
   },
 };
 
@@ -140,36 +151,52 @@ function generateTenant(profile: InkitProfile): InkitTenantData {
   }));
   const templates = profile.templates.map((spec) => ({ ...spec, id: ids.next("tmpl") }));
 
+  // Every list is built in tie groups: items of one group share their created_at to the microsecond.
   const batchFlows = new Map<string, FlowRecord>();
-  const workflowBatches = Array.from({ length: profile.workflowBatches }, () => {
-    const source = pick(rng, flows);
-    const batch = buildBatch(
-      rng,
-      ids,
-      "workflow_batch",
-      instants.draw(WINDOW_START_US, NOW_US - 1),
-      source.destinations,
+  const workflowBatches = planTieGroups(rng, profile.workflowBatches).flatMap((size) => {
+    const createdUs = instants.draw(WINDOW_START_US, NOW_US - 1);
+    return Array.from({ length: size }, () => {
+      const source = pick(rng, flows);
+      const batch = buildBatch(rng, ids, "workflow_batch", createdUs, source.destinations);
+      batchFlows.set(batch.item.id, source);
+      return batch;
+    });
+  });
+  const documentBatches = planTieGroups(rng, profile.documentBatches).flatMap((size) => {
+    const createdUs = instants.draw(WINDOW_START_US, NOW_US - 1);
+    return Array.from({ length: size }, () =>
+      buildBatch(rng, ids, "document_batch", createdUs, documentBatchDestinations(rng)),
     );
-    batchFlows.set(batch.item.id, source);
-    return batch;
   });
-  const documentBatches = Array.from({ length: profile.documentBatches }, () =>
-    buildBatch(rng, ids, "document_batch", instants.draw(WINDOW_START_US, NOW_US - 1), documentBatchDestinations(rng)),
-  );
 
-  // Some runs belong to a workflow batch: same flow, created minutes after the batch.
+  const anySource = () => (chance(rng, 0.7) ? pick(rng, flows) : pick(rng, templates));
+  // Some runs belong to a workflow batch: same flow, created minutes after the batch, together.
   const linkable = workflowBatches.filter((batch) => batch.createdUs < NOW_US - 3600 * SECOND_US);
-  const runs = Array.from({ length: profile.runs }, () => {
-    const batch = linkable.length > 0 && chance(rng, 0.12) ? pick(rng, linkable) : undefined;
-    if (batch !== undefined) {
-      const createdUs = instants.draw(batch.createdUs + SECOND_US, batch.createdUs + 900 * SECOND_US);
-      return buildRun(rng, ids, createdUs, batchFlows.get(batch.item.id) ?? pick(rng, flows), {
-        batchId: batch.item.id,
-      });
+  const batchRuns = (batch: Stored<InkitBatch>, size: number) => {
+    const createdUs = instants.draw(batch.createdUs + SECOND_US, batch.createdUs + 900 * SECOND_US);
+    const flow = batchFlows.get(batch.item.id) ?? pick(rng, flows);
+    return Array.from({ length: size }, () => buildRun(rng, ids, createdUs, flow, { batchId: batch.item.id }));
+  };
+
+  const runs: Stored<InkitRun>[] = [];
+  if (profile.crossProviderTies) {
+    for (const tie of CROSS_PROVIDER_TIES) {
+      const createdUs = instants.reserve(Date.parse(tie.at) * 1000);
+      for (let i = 0; i < tie.inkitRuns; i++) runs.push(buildRun(rng, ids, createdUs, anySource()));
     }
-    const source = chance(rng, 0.7) ? pick(rng, flows) : pick(rng, templates);
-    return buildRun(rng, ids, instants.draw(WINDOW_START_US, NOW_US - 1), source);
-  });
+  }
+  if (profile.bigTieGroup > 0) {
+    // A big batch whose runs were inserted in one transaction, so they share the transaction's timestamp.
+    const big = linkable.filter((batch) => batch.item.total >= profile.bigTieGroup);
+    runs.push(...batchRuns(pick(rng, big.length > 0 ? big : linkable), profile.bigTieGroup));
+  }
+  for (const size of planTieGroups(rng, profile.runs - runs.length)) {
+    if (linkable.length > 0 && chance(rng, 0.12)) runs.push(...batchRuns(pick(rng, linkable), size));
+    else {
+      const createdUs = instants.draw(WINDOW_START_US, NOW_US - 1);
+      for (let i = 0; i < size; i++) runs.push(buildRun(rng, ids, createdUs, anySource()));
+    }
+  }
 
   const insertRng = mulberry32(profile.seed ^ 0x5eed);
   return {
@@ -185,8 +212,12 @@ function generateTenant(profile: InkitProfile): InkitTenantData {
   };
 }
 
-function newestFirst<T>(records: Stored<T>[]): Stored<T>[] {
-  return records.sort((a, b) => b.createdUs - a.createdUs);
+/** Newest created first, ties by the hidden tieKey (then id, should two keys collide). */
+export function newestFirst<T extends { id: string }>(records: Stored<T>[]): Stored<T>[] {
+  return records.sort(
+    (a, b) =>
+      b.createdUs - a.createdUs || a.tieKey - b.tieKey || (a.item.id < b.item.id ? -1 : a.item.id > b.item.id ? 1 : 0),
+  );
 }
 
 function documentBatchDestinations(rng: Rng): InkitDestinationName[] {

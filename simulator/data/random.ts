@@ -106,6 +106,12 @@ export class DistinctInstants {
 
   constructor(private readonly rng: Rng) {}
 
+  /** Marks an instant as used, so no later draw returns it (planned ties keep exactly their members). */
+  reserve(value: number): number {
+    this.#seen.add(value);
+    return value;
+  }
+
   /** An unused integer in [min, max]. */
   draw(min: number, max: number): number {
     for (;;) {
@@ -116,4 +122,18 @@ export class DistinctInstants {
       }
     }
   }
+}
+
+/** A hidden 32-bit key per item: it orders tied items and is never served. */
+export function tieKey(rng: Rng): number {
+  return Math.floor(rng() * 2 ** 32);
+}
+
+/** Shuffles a list in place (Fisher-Yates). */
+export function shuffle<T>(rng: Rng, items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
 }

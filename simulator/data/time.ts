@@ -107,4 +107,9 @@ export class HeadClock {
     this.#now += int(this.rng, this.minStep, this.maxStep);
     return this.#now;
   }
+
+  /** The last time handed out (or the start). */
+  get now(): number {
+    return this.#now;
+  }
 }

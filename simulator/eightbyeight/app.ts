@@ -7,17 +7,19 @@ import {
   findDefinition,
   generateEightByEightDataset,
 } from "../data/eightbyeight";
+import { tieRanker } from "../data/ties";
 import { emulatedGet } from "../shared/emulated";
 import { jsonResponse, type SimulatorEnv } from "../shared/env";
 import { SimulatorState } from "../shared/state";
 import { ERROR_CODES, eightByEightError, eightByEightStatusError } from "./errors";
-import { filterInstances } from "./listing";
+import { filterInstances, orderTiesForWindow } from "./listing";
 import { parseListQuery } from "./query";
 
 export type EightByEightState = SimulatorState<EightByEightDataset>;
 
+/** 8x8 documents limit 1..500 and is held to it: no hidden cap by default. */
 export function createEightByEightState(): EightByEightState {
-  return new SimulatorState(generateEightByEightDataset);
+  return new SimulatorState(generateEightByEightDataset, { tie_order: "hidden", page_size_cap: null });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -43,12 +45,16 @@ export function createEightByEightApp(state: EightByEightState): Hono<SimulatorE
     const query = parseListQuery(c.req.query());
     if (!query.ok) return eightByEightError(400, ERROR_CODES.invalidParameter, query.message);
     const { limit, offset, version = definition.latestVersion } = query.value;
+    const caps = [state.settings.page_size_cap, c.get("pageSizeCap")].filter((cap) => cap != null);
+    const served = Math.min(limit, ...caps);
     const matching = filterInstances(definition.instances, { ...query.value, version });
-    const cap = c.get("pageSizeCap");
-    const served = Math.min(limit, cap ?? limit);
+    const ordered =
+      state.settings.tie_order === "window"
+        ? orderTiesForWindow(matching, tieRanker("window", `${offset}:${served}`))
+        : matching;
     return jsonResponse(
       200,
-      matching.slice(offset, offset + served).map((record) => record.item),
+      ordered.slice(offset, offset + served).map((record) => record.item),
     );
   });
 

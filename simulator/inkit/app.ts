@@ -2,8 +2,10 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { createInkitAdmin } from "../admin/inkit";
 import { INKIT_API_TOKENS, tenantForCredential } from "../credentials";
 import { generateInkitDataset, type InkitBatch, type InkitDataset, type Stored } from "../data/inkit";
+import { tieRanker } from "../data/ties";
 import { emulatedGet } from "../shared/emulated";
 import { jsonResponse, type SimulatorEnv } from "../shared/env";
+import { INKIT_DEFAULT_PAGE_SIZE_CAP } from "../shared/settings";
 import { SimulatorState } from "../shared/state";
 import { inkitError, inkitStatusError } from "./errors";
 import { filterBatches, filterRuns, paginate, sortRecords } from "./listing";
@@ -11,8 +13,16 @@ import { type InkitListQuery, type InkitSort, parseListQuery } from "./query";
 
 export type InkitState = SimulatorState<InkitDataset>;
 
-export function createInkitState(): InkitState {
-  return new SimulatorState(generateInkitDataset);
+export interface InkitOptions {
+  /** The default (and after reset) silent page-size cap; null for none. Default 100. */
+  pageSizeCap?: number | null;
+}
+
+export function createInkitState(options: InkitOptions = {}): InkitState {
+  return new SimulatorState(generateInkitDataset, {
+    tie_order: "hidden",
+    page_size_cap: options.pageSizeCap === undefined ? INKIT_DEFAULT_PAGE_SIZE_CAP : options.pageSizeCap,
+  });
 }
 
 /** Runs default to updated_at (seed 000's metadata); batch listings to created_at (seeds 001 and 004). */
@@ -40,14 +50,13 @@ export function createInkitApp(state: InkitState): Hono<SimulatorEnv> {
   emulatedGet(app, "/v1/invoke", deps, (c) => {
     const query = readListQuery(c, RUNS_DEFAULT_SORT, true);
     if (query instanceof Response) return query;
-    const runs = filterRuns(state.data[c.get("tenant")].runs, query.filters);
-    return page(c, sortRecords(runs, query.sort), query);
+    return page(c, state, filterRuns(state.data[c.get("tenant")].runs, query.filters), query);
   });
 
   const listBatches = (kind: BatchKind) => (c: Context<SimulatorEnv>) => {
     const query = readListQuery(c, BATCHES_DEFAULT_SORT, false);
     if (query instanceof Response) return query;
-    return page(c, sortRecords(filterBatches(batches(c, kind), query.filters), query.sort), query);
+    return page(c, state, filterBatches(batches(c, kind), query.filters), query);
   };
   emulatedGet(app, "/v1/invoke/batch", deps, listBatches("workflow_batch"));
   emulatedGet(app, "/v1/batch", deps, listBatches("document_batch"));
@@ -88,10 +97,19 @@ function readListQuery(
   return parsed.ok ? parsed.value : inkitError(400, "invalid_parameter", parsed.message);
 }
 
-/** A page_size_cap fault clamps page_size, and the metadata reports the clamped value, as a capping API would. */
-function page<T>(c: Context<SimulatorEnv>, sorted: readonly Stored<T>[], query: InkitListQuery): Response {
-  const cap = c.get("pageSizeCap");
-  const pageSize = cap === undefined ? query.pageSize : Math.min(query.pageSize, cap);
+/**
+ * The silent cap (settings) and any page_size_cap fault clamp page_size (the lowest wins), and the metadata reports
+ * the clamped value, as a capping API would. In "window" tie order, ties are ordered for this (page, page_size).
+ */
+function page<T extends { id: string; name: string | null; status: string }>(
+  c: Context<SimulatorEnv>,
+  state: InkitState,
+  records: Stored<T>[],
+  query: InkitListQuery,
+): Response {
+  const caps = [state.settings.page_size_cap, c.get("pageSizeCap")].filter((cap) => cap != null);
+  const pageSize = Math.min(query.pageSize, ...caps);
+  const sorted = sortRecords(records, query.sort, tieRanker(state.settings.tie_order, `${query.page}:${pageSize}`));
   const result = paginate(sorted, query.page, pageSize, query.sort);
   return jsonResponse(200, { items: result.items.map((record) => record.item), metadata: result.metadata });
 }

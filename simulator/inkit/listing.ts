@@ -41,14 +41,24 @@ interface Sortable {
 }
 
 /**
- * A total, stable order: the key, then id, both in the requested direction (so
- * a descending sort is exactly the reverse of the ascending one). Strings
- * compare by code unit; a null name sorts after every string ascending, like
- * PostgreSQL's default NULLS LAST.
+ * The key in the requested direction, then the tie rank ascending in both
+ * directions (so a descending sort is not the reverse of the ascending one
+ * among ties), then id should two ranks collide. By default the rank is the
+ * hidden tieKey; see tieRanker for the "window" order. Strings compare by code
+ * unit; a null name sorts after every string ascending, like PostgreSQL's
+ * default NULLS LAST.
  */
-export function sortRecords<T extends Sortable>(records: Stored<T>[], sort: InkitSort): Stored<T>[] {
+export function sortRecords<T extends Sortable>(
+  records: Stored<T>[],
+  sort: InkitSort,
+  rank: (tieKey: number) => number = (tieKey) => tieKey,
+): Stored<T>[] {
   const direction = sort.descending ? -1 : 1;
-  return records.sort((a, b) => direction * (compareKey(a, b, sort.key) || compareText(a.item.id, b.item.id)));
+  const ranks = new Map(records.map((record) => [record, rank(record.tieKey)]));
+  const rankOf = (record: Stored<T>) => ranks.get(record) ?? 0;
+  return records.sort(
+    (a, b) => direction * compareKey(a, b, sort.key) || rankOf(a) - rankOf(b) || compareText(a.item.id, b.item.id),
+  );
 }
 
 function compareKey<T extends Sortable>(a: Stored<T>, b: Stored<T>, key: InkitSort["key"]): number {

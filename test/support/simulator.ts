@@ -28,7 +28,29 @@ function adminClient(baseUrl: string) {
     setStatus: (body: Record<string, unknown>) => admin("POST", "/status", body),
     fault: (spec: Record<string, unknown>) => admin<{ id: string }>("POST", "/faults", spec),
     clearFaults: () => admin("DELETE", "/faults"),
+    /** Changes some run-time settings (tie_order, page_size_cap); answers the full settings. Reset restores them. */
+    settings: (body: Partial<SimulatorSettings>) => admin<SimulatorSettings>("POST", "/settings", body),
+    getSettings: () => admin<SimulatorSettings>("GET", "/settings"),
+    /** 8x8 only: makes `latestVersion + 1` the latest version, with no instances; answers the definition summary. */
+    publish: (body: { definitionId: string; tenant?: "demo" | "other" }) =>
+      admin<DefinitionSummary>("POST", "/publish", body),
   };
+}
+
+/** The simulators' run-time settings (simulator/shared/settings.ts). */
+export interface SimulatorSettings {
+  tie_order: "hidden" | "window";
+  page_size_cap: number | null;
+}
+
+/** An 8x8 definition as `GET /__admin/definitions` and `POST /__admin/publish` describe it. */
+export interface DefinitionSummary {
+  id: string;
+  name: string;
+  accountId: string;
+  latestVersion: number;
+  instancesByVersion: Record<string, number>;
+  total: number;
 }
 
 export const inkitSim = adminClient(inject("inkitUrl"));
@@ -59,6 +81,14 @@ export function mutationsOf<Item = { id: string }>(sim: ReturnType<typeof adminC
     setStatus(body: Record<string, unknown>) {
       dirty = true;
       return sim.setStatus(body);
+    },
+    settings(body: Partial<SimulatorSettings>) {
+      dirty = true;
+      return sim.settings(body);
+    },
+    publish(body: { definitionId: string; tenant?: "demo" | "other" }) {
+      dirty = true;
+      return sim.publish(body);
     },
   };
 }
