@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import type { paths } from "./generated/api";
 import { TEST_API_KEY } from "./setup/bindings";
-import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
+import { resetSimulators } from "./support/simulator";
+import { eightByEightTruth, inkitTruth } from "./support/truth";
 
 // The client is generated from the committed openapi/openapi.json (npm run client:generate) on every run:
 // if the document and the worker disagree, this test or the type check fails.
@@ -18,7 +19,7 @@ beforeEach(resetSimulators);
 
 describe("a client generated from openapi/openapi.json", () => {
   it("walks the Inkit workflow batches listing to the end", async () => {
-    const truth = (await inkitSim.items({ kind: "workflow_batch" })).items.map((b) => b.id);
+    const truth = (await inkitTruth("workflow_batch")).map((b) => b.id);
     const ids: string[] = [];
     let cursor: string | undefined;
     do {
@@ -38,9 +39,7 @@ describe("a client generated from openapi/openapi.json", () => {
 
   it("walks 8x8 runs and reads typed 8x8 fields", async () => {
     const def = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.smsKeywordRouter;
-    const truth = (await eightByEightSim.items<{ workflowId: string }>({ definitionId: def })).items.map(
-      (r) => r.workflowId,
-    );
+    const truth = (await eightByEightTruth(def, 1)).map((r) => r.id);
     const ids: string[] = [];
     let cursor: string | undefined;
     do {

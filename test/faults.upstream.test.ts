@@ -4,6 +4,7 @@ import { resetCircuitBreakers } from "../src/http/circuit-breaker";
 import { request, sleep } from "./support/hardening";
 import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
+import { eightByEightTruth, inkitTruth } from "./support/truth";
 import type { PageBody } from "./support/walk";
 
 const def = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.orderNotifications;
@@ -154,15 +155,15 @@ describe("page-size caps", () => {
   it("an Inkit cap still gives full pages", async () => {
     await inkitSim.fault({ route: "/v1/invoke", page_size_cap: 7 });
     const { data } = (await (await get("/v1/inkit/runs?limit=20")).json()) as PageBody;
-    const truth = (await inkitSim.items({ kind: "run" })).items.slice(0, 20).map((r) => r.id);
+    const truth = (await inkitTruth("run")).slice(0, 20).map((r) => r.id);
     expect(data.map((r) => r.id)).toEqual(truth);
   });
 
   it("an 8x8 cap still gives full pages", async () => {
     await eightByEightSim.fault({ page_size_cap: 9 });
     const { data } = (await (await get(`${runs8x8}?limit=25`)).json()) as PageBody;
-    const truth = (await eightByEightSim.items<{ workflowId: string }>({ definitionId: def, version: "2" })).items;
-    expect(data.map((r) => r.id)).toEqual(truth.slice(0, 25).map((r) => r.workflowId));
+    const truth = await eightByEightTruth(def, 2);
+    expect(data.map((r) => r.id)).toEqual(truth.slice(0, 25).map((r) => r.id));
   });
 });
 
@@ -183,7 +184,7 @@ async function walkWithFault(path: string, limit: number, faultAt: number, fault
 
 describe("a retried page in a walk", () => {
   it("Inkit: a 503 mid-walk is retried and the walk equals the truth, no item lost or repeated", async () => {
-    const truth = (await inkitSim.items({ kind: "document_batch" })).items.map((b) => b.id);
+    const truth = (await inkitTruth("document_batch")).map((b) => b.id);
     const ids = await walkWithFault("/v1/inkit/batches", 30, 3, () => inkitSim.fault({ status: 503, times: 1 }));
     expect(ids).toEqual(truth);
   });
@@ -191,12 +192,12 @@ describe("a retried page in a walk", () => {
   it("8x8: a 503 and a 429 mid-walk are retried and the walk equals the truth", async () => {
     const defId = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.smsKeywordRouter;
     const path = `/v1/8x8/accounts/acme-ops/definitions/${defId}/runs`;
-    const truth = (await eightByEightSim.items<{ workflowId: string }>({ definitionId: defId })).items;
+    const truth = await eightByEightTruth(defId, 1);
     const ids = await walkWithFault(path, 45, 2, async () => {
       await eightByEightSim.fault({ status: 503, times: 1 });
       await eightByEightSim.fault({ retry_after: 0, times: 2 });
     });
-    expect(ids).toEqual(truth.map((r) => r.workflowId));
+    expect(ids).toEqual(truth.map((r) => r.id));
   });
 });
 

@@ -4,6 +4,7 @@ import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import { resetCircuitBreakers } from "../src/http/circuit-breaker";
 import { expectValidProblem, request } from "./support/hardening";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
+import { eightByEightTruth, inkitTruth } from "./support/truth";
 import { type PageBody, walkForward } from "./support/walk";
 
 // Property: under random upstream faults injected between pages (5xx bursts, 429 storms, page-size caps,
@@ -27,31 +28,25 @@ const listings: Listing[] = [
     path: "/v1/inkit/batches",
     sim: inkitSim,
     route: "/v1/batch",
-    truth: async () => (await inkitSim.items({ kind: "document_batch" })).items.map((b) => b.id),
+    truth: async () => (await inkitTruth("document_batch")).map((b) => b.id),
   },
   {
     path: "/v1/inkit/workflow-batches",
     sim: inkitSim,
     route: "/v1/invoke/batch",
-    truth: async () => (await inkitSim.items({ kind: "workflow_batch" })).items.map((b) => b.id),
+    truth: async () => (await inkitTruth("workflow_batch")).map((b) => b.id),
   },
   {
     path: `/v1/8x8/accounts/acme-ops/definitions/${defs.smsKeywordRouter}/runs`,
     sim: eightByEightSim,
     route: "/workflows",
-    truth: async () =>
-      (await eightByEightSim.items<{ workflowId: string }>({ definitionId: defs.smsKeywordRouter })).items.map(
-        (r) => r.workflowId,
-      ),
+    truth: async () => (await eightByEightTruth(defs.smsKeywordRouter, 1)).map((r) => r.id),
   },
   {
     path: `/v1/8x8/accounts/acme-ops/definitions/${defs.appointmentReminders}/runs`,
     sim: eightByEightSim,
     route: "/workflows",
-    truth: async () =>
-      (
-        await eightByEightSim.items<{ workflowId: string }>({ definitionId: defs.appointmentReminders, version: "3" })
-      ).items.map((r) => r.workflowId),
+    truth: async () => (await eightByEightTruth(defs.appointmentReminders, 3)).map((r) => r.id),
   },
 ];
 

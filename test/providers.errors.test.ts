@@ -6,6 +6,7 @@ import { eightByEightClient } from "../src/providers/eightbyeight/client";
 import { EightByEightListSchema } from "../src/providers/eightbyeight/schemas";
 import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
+import { inkitTruth } from "./support/truth";
 import type { PageBody } from "./support/walk";
 import { call, callJson, callWithEnv } from "./support/worker";
 
@@ -55,7 +56,7 @@ describe("8x8 documented errors", () => {
 
 describe("upstream credentials", () => {
   it("a caller's own Inkit token is used instead of the configured one", async () => {
-    const other = (await inkitSim.items({ kind: "run", tenant: "other" })).items.map((r) => r.id);
+    const other = (await inkitTruth("run", { tenant: "other" })).map((r) => r.id);
     const { res, body } = await callJson<PageBody>("/v1/inkit/runs?limit=500", {
       headers: { "X-Inkit-API-Token": "sim_inkit_other_token" },
     });

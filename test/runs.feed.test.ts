@@ -1,11 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { eightByEightStatus } from "../src/providers/eightbyeight/normalize";
-import { inkitRunStatus } from "../src/providers/inkit/normalize";
-import { toRfc3339 } from "../src/providers/time";
 import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
-import { mergeTruth, type TruthItem } from "./support/truth";
+import { mergeTruth, normalizeTimestamp, type TruthItem } from "./support/truth";
 import { type PageBody, walkForward } from "./support/walk";
 import { call, callJson } from "./support/worker";
 
@@ -15,14 +12,25 @@ const noCache = { headers: { "Cache-Control": "no-cache" } };
 
 type Truth = TruthItem & { status: string };
 
+// The documented status mappings, written out here rather than imported, so a wrong table fails a test.
+const inkitRunStatus = (s: string) =>
+  ({ Completed: "completed", "In Progress": "running", Failed: "failed", Pending: "pending" })[s] ?? "unknown";
+const eightByEightStatus = (s: string) =>
+  ({ Complete: "completed", Runnable: "running", Suspended: "suspended", Terminated: "terminated" })[s] ?? "unknown";
+
+/** A provider's items in the feed's documented order (one provider: created_at, then id, newest first). */
+const sorted = (items: Truth[]) => mergeTruth([items]) as Truth[];
+
 async function inkitTruth(): Promise<Truth[]> {
   const { items } = await inkitSim.items<{ id: string; created_at: string; status: string }>({ kind: "run" });
-  return items.map((i) => ({
-    id: i.id,
-    created_at: toRfc3339(i.created_at),
-    provider: "inkit",
-    status: inkitRunStatus(i.status),
-  }));
+  return sorted(
+    items.map((i) => ({
+      id: i.id,
+      created_at: normalizeTimestamp(i.created_at),
+      provider: "inkit",
+      status: inkitRunStatus(i.status),
+    })),
+  );
 }
 
 async function ordersTruth(): Promise<Truth[]> {
@@ -30,12 +38,14 @@ async function ordersTruth(): Promise<Truth[]> {
     definitionId: defs.orderNotifications,
     version: "2",
   });
-  return items.map((i) => ({
-    id: i.workflowId,
-    created_at: toRfc3339(i.startedAt),
-    provider: "8x8",
-    status: eightByEightStatus(i.status),
-  }));
+  return sorted(
+    items.map((i) => ({
+      id: i.workflowId,
+      created_at: normalizeTimestamp(i.startedAt),
+      provider: "8x8",
+      status: eightByEightStatus(i.status),
+    })),
+  );
 }
 
 beforeEach(resetSimulators);

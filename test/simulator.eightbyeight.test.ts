@@ -465,12 +465,17 @@ describe("admin API", () => {
     await request(listPath("not-a-uuid"));
     await request(`${listPath(orderNotifications)}/${at(orderV2, 0).workflowId}`);
     await error(await request("/api/v1/nope"), 404, 1404);
-    expect(await eightByEightSim.counters()).toEqual({ total: 4, routes: { [route]: 3, [`${route}/:workflowId`]: 1 } });
-    expect(await eightByEightSim.clearCounters()).toEqual({ total: 0, routes: {} });
+    // Only the one successful list request served items: the default limit of 100.
+    expect(await eightByEightSim.counters()).toEqual({
+      total: 4,
+      items: 100,
+      routes: { [route]: 3, [`${route}/:workflowId`]: 1 },
+    });
+    expect(await eightByEightSim.clearCounters()).toEqual({ total: 0, items: 0, routes: {} });
     await request(listPath(smsKeywordRouter));
     expect((await eightByEightSim.counters()).routes).toEqual({ [route]: 1 });
     await eightByEightSim.reset();
-    expect(await eightByEightSim.counters()).toEqual({ total: 0, routes: {} });
+    expect(await eightByEightSim.counters()).toEqual({ total: 0, items: 0, routes: {} });
   });
 });
 

@@ -587,15 +587,17 @@ describe("admin API", () => {
     await request("/v1/invoke", {}, { token: null });
     await request("/v1/batch/rb_doesNotExist00000000000");
     await request("/v1/nope");
+    // Only the one successful list request served items: the default page_size of 25.
     expect(await inkitSim.counters()).toEqual({
       total: 3,
+      items: 25,
       routes: { "GET /v1/invoke": 2, "GET /v1/batch/:batchId": 1 },
     });
-    expect(await inkitSim.clearCounters()).toEqual({ total: 0, routes: {} });
+    expect(await inkitSim.clearCounters()).toEqual({ total: 0, items: 0, routes: {} });
     await request("/v1/invoke/batch");
     expect((await inkitSim.counters()).routes).toEqual({ "GET /v1/invoke/batch": 1 });
     await inkitSim.reset();
-    expect(await inkitSim.counters()).toEqual({ total: 0, routes: {} });
+    expect(await inkitSim.counters()).toEqual({ total: 0, items: 0, routes: {} });
   });
 });
 

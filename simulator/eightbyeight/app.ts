@@ -52,10 +52,9 @@ export function createEightByEightApp(state: EightByEightState): Hono<SimulatorE
       state.settings.tie_order === "window"
         ? orderTiesForWindow(matching, tieRanker("window", `${offset}:${served}`))
         : matching;
-    return jsonResponse(
-      200,
-      ordered.slice(offset, offset + served).map((record) => record.item),
-    );
+    const items = ordered.slice(offset, offset + served).map((record) => record.item);
+    state.counters.served(items.length);
+    return jsonResponse(200, items);
   });
 
   emulatedGet(app, `${LIST_ROUTE}/:workflowId`, deps, (c) => {

@@ -111,6 +111,7 @@ function page<T extends { id: string; name: string | null; status: string }>(
   const pageSize = Math.min(query.pageSize, ...caps);
   const sorted = sortRecords(records, query.sort, tieRanker(state.settings.tie_order, `${query.page}:${pageSize}`));
   const result = paginate(sorted, query.page, pageSize, query.sort);
+  state.counters.served(result.items.length);
   return jsonResponse(200, { items: result.items.map((record) => record.item), metadata: result.metadata });
 }
 

@@ -2,6 +2,8 @@ import { afterAll, afterEach, inject } from "vitest";
 
 export interface Counters {
   total: number;
+  /** List items served. */
+  items: number;
   routes: Record<string, number>;
 }
 
