@@ -30,6 +30,18 @@ export const listQueryShape = {
     .openapi({ param: { name: "cursor", in: "query" }, description: CURSOR_DOC }),
 };
 
+/**
+ * Declares a list operation's cursor walk to SDK generators (Speakeasy's `x-speakeasy-pagination`): send `cursor`,
+ * follow `page.next_cursor` until it is null, the items are `data`. Spread into every list route's `createRoute`.
+ */
+export const cursorPagination = {
+  "x-speakeasy-pagination": {
+    type: "cursor",
+    inputs: [{ name: "cursor", in: "parameters", type: "cursor" }],
+    outputs: { nextCursor: "$.page.next_cursor", results: "$.data" },
+  },
+};
+
 export const PageSchema = z
   .object({
     limit: z.number().int().openapi({ example: 50 }),
