@@ -1,5 +1,5 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { TEST_RATE_LIMITS, testBindings } from "./test/setup/bindings.ts";
 
 // The webhook store's schema, applied by the webhook tests with applyD1Migrations.
@@ -23,6 +23,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // Node-side tests against `wrangler dev` (vitest.node.config.ts).
+    exclude: [...configDefaults.exclude, "test/node/**"],
     globalSetup: ["./test/setup/simulators.ts", "./test/setup/webhook-consumer.ts"],
     // One simulator serves every file and tests read its request counters: run files one at a time.
     fileParallelism: false,

@@ -1,23 +1,35 @@
-// Writes openapi/openapi.json from the route schemas; with --check, fails when the committed file is stale.
+// Writes openapi/openapi.json from the route schemas, and the TypeScript client's types from it;
+// with --check, fails when either committed file is stale.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import openapiTS, { astToString, COMMENT_HEADER } from "openapi-typescript";
 import { createApp } from "../src/app";
 import { buildOpenApiDocument } from "../src/openapi/document";
 
-const file = join(import.meta.dirname, "..", "openapi", "openapi.json");
-const generated = `${JSON.stringify(buildOpenApiDocument(createApp()), null, 2)}\n`;
+const root = join(import.meta.dirname, "..");
+const document = buildOpenApiDocument(createApp());
+const files = [
+  { path: join(root, "openapi", "openapi.json"), text: `${JSON.stringify(document, null, 2)}\n` },
+  {
+    path: join(root, "clients", "typescript", "src", "schema.ts"),
+    text: `${COMMENT_HEADER}${astToString(await openapiTS(JSON.parse(JSON.stringify(document))))}`,
+  },
+];
 
 if (process.argv.includes("--check")) {
-  let committed = "";
-  try {
-    committed = readFileSync(file, "utf8");
-  } catch {}
-  if (committed !== generated) {
-    console.error("openapi/openapi.json is stale: run `npm run openapi` and commit the result.");
-    process.exit(1);
-  }
-  console.log("openapi/openapi.json is up to date.");
+  const stale = files.filter(({ path, text }) => {
+    try {
+      return readFileSync(path, "utf8") !== text;
+    } catch {
+      return true;
+    }
+  });
+  for (const { path } of stale) console.error(`${path} is stale: run \`npm run openapi\` and commit the result.`);
+  if (stale.length > 0) process.exit(1);
+  console.log("openapi/openapi.json and the client's types are up to date.");
 } else {
-  writeFileSync(file, generated);
-  console.log(`wrote ${file}`);
+  for (const { path, text } of files) {
+    writeFileSync(path, text);
+    console.log(`wrote ${path}`);
+  }
 }

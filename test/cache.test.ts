@@ -10,7 +10,13 @@ const calls = async () => (await inkitSim.counters()).total;
 /** A request against the real app and the real KV namespace, with its waitUntil work awaited. */
 async function get(path: string, headers: Record<string, string> = {}, overrides: Record<string, unknown> = {}) {
   const res = await callWithEnv(path, overrides as Record<string, string>, { headers });
-  return { res, body: res.status === 200 ? ((await res.json()) as { data: { id: string }[] }) : null };
+  return {
+    res,
+    body:
+      res.status === 200
+        ? ((await res.json()) as { data: { id: string }[]; page: { next_cursor: string | null } })
+        : null,
+  };
 }
 
 /** The real KV binding with its reads or writes made to fail: a fault injected around real storage. */
@@ -112,13 +118,64 @@ describe("listing cache", () => {
   it("If-None-Match with the ETag is a 304 without a body", async () => {
     const first = await get(path);
     const etag = first.res.headers.get("ETag");
-    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    // Weak: the tag stands for the page's content, not its bytes (see the revalidation tests below).
+    expect(etag).toMatch(/^W\/"[0-9a-f]{32}"$/);
     const again = await callWithEnv(path, {}, { headers: { "If-None-Match": etag as string } });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
     expect(again.headers.get("ETag")).toBe(etag);
     const other = await callWithEnv(path, {}, { headers: { "If-None-Match": '"0000"' } });
     expect(other.status).toBe(200);
+  });
+
+  it("a revalidation as the Fetch standard sends it (no-cache) that finds the same data is a 304 with the same ETag", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const first = await get(path);
+    const etag = first.res.headers.get("ETag") as string;
+    vi.setSystemTime(Date.now() + 5_000);
+    // A fetch with If-None-Match adds Cache-Control: no-cache and Pragma: no-cache (Fetch standard, HTTP-network-or-cache fetch).
+    const revalidation = { "If-None-Match": etag, "Cache-Control": "no-cache", Pragma: "no-cache" };
+    const again = await callWithEnv(path, {}, { headers: revalidation });
+    expect(again.status).toBe(304);
+    expect(again.headers.get("ETag")).toBe(etag);
+    expect(again.headers.get("Cache-Status")).toMatch(/^tributary; fwd=request/);
+    expect(await calls()).toBe(2);
+    // The refetched body differs in bytes (its cursors carry the new fetch time) but not in content, and keeps the tag.
+    vi.setSystemTime(Date.now() + 5_000);
+    const refetched = await get(path, { "Cache-Control": "no-cache" });
+    expect(refetched.res.headers.get("ETag")).toBe(etag);
+    expect(refetched.body?.data).toEqual(first.body?.data);
+    expect(JSON.stringify(refetched.body)).not.toBe(JSON.stringify(first.body));
+  });
+
+  it("a revalidation after the upstream changed is a 200 with a new ETag", async () => {
+    const first = await get(path);
+    const etag = first.res.headers.get("ETag") as string;
+    await inkitSim.insert({ kind: "run", count: 1 });
+    const again = await get(path, { "If-None-Match": etag, "Cache-Control": "no-cache", Pragma: "no-cache" });
+    expect(again.res.status).toBe(200);
+    expect(again.res.headers.get("ETag")).not.toBe(etag);
+    expect(again.body?.data[1]?.id).toBe(first.body?.data[0]?.id);
+  });
+
+  it("the ETag of a page changes with its cursors' positions and with the half-lifetime epoch of its snapshot", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const halfLife = 43_200_000; // CURSOR_TTL_SECONDS defaults to 24 h
+    vi.setSystemTime((Math.floor(Date.now() / halfLife) + 1) * halfLife + 60_000);
+    const first = await get(path);
+    const etag = first.res.headers.get("ETag") as string;
+    const second = await get(`/v1/inkit/runs?cursor=${encodeURIComponent(first.body?.page.next_cursor as string)}`);
+    expect(second.res.headers.get("ETag")).not.toBe(etag);
+    // Same data, fetched again later in the same epoch: same tag; in the next epoch: a new one, so a client's kept
+    // copy never holds cursors with less than half their lifetime left.
+    vi.setSystemTime(Date.now() + halfLife / 2);
+    const sameEpoch = await get(path, { "If-None-Match": etag, "Cache-Control": "no-cache" });
+    expect(sameEpoch.res.status).toBe(304);
+    vi.setSystemTime(Date.now() + halfLife / 2);
+    const nextEpoch = await get(path, { "If-None-Match": etag, "Cache-Control": "no-cache" });
+    expect(nextEpoch.res.status).toBe(200);
+    expect(nextEpoch.body?.data).toEqual(first.body?.data);
+    expect(nextEpoch.res.headers.get("ETag")).not.toBe(etag);
   });
 
   it("Cache-Control: no-cache reaches the upstream and refreshes the entry", async () => {

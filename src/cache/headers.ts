@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
-import { sha256Hex } from "../http/digest";
+import { type AppEnv, readConfig } from "../env";
+import { entityTag, ifNoneMatchMatches } from "./etag";
 import { type CacheOutcome, RequestCache } from "./request-cache";
 
 const CACHE_NAME = "tributary";
@@ -16,18 +16,11 @@ export function cacheStatus(outcomes: CacheOutcome[]): string {
   return `${CACHE_NAME}; hit; ttl=${ttl}`;
 }
 
-const etagOf = async (body: string) => `"${(await sha256Hex(body)).slice(0, 32)}"`;
-
-/** Whether an If-None-Match header matches an ETag (weak comparison, as RFC 9110 requires for it). */
-function matches(ifNoneMatch: string, etag: string): boolean {
-  if (ifNoneMatch.trim() === "*") return true;
-  return ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
-}
-
 /**
  * Gives each request its own view of the listing cache, then describes how the answer was served:
- * `Cache-Status`, `Age` and `Cache-Control`, a strong `ETag` on every successful GET, and 304 for a
- * matching `If-None-Match`. `Cache-Control: no-cache` on the request refreshes from the upstream.
+ * `Cache-Status`, `Age` and `Cache-Control`, an `ETag` on every successful GET (weak on list pages, see
+ * entityTag), and 304 for a matching `If-None-Match`. `Cache-Control: no-cache` on the request refreshes from
+ * the upstream; a refresh that finds the same data keeps the ETag, so a client's revalidation still gets a 304.
  */
 export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
   const bypass = /(^|,)\s*no-cache\s*(,|$)/i.test(c.req.header("Cache-Control") ?? "");
@@ -37,7 +30,7 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.method !== "GET" || c.res.status !== 200) return;
 
   const body = await c.res.clone().text();
-  const etag = await etagOf(body);
+  const etag = await entityTag(body, readConfig(c.env).cursorTtlSeconds);
   const headers = new Headers(c.res.headers);
   headers.set("ETag", etag);
   headers.append("Vary", "Authorization, X-Inkit-API-Token, X-8x8-Api-Key");
@@ -50,7 +43,7 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
     headers.set("Cache-Control", "private, no-cache");
   }
   const ifNoneMatch = c.req.header("If-None-Match");
-  if (ifNoneMatch && matches(ifNoneMatch, etag)) {
+  if (ifNoneMatch && ifNoneMatchMatches(ifNoneMatch, etag)) {
     headers.delete("Content-Type");
     c.res = new Response(null, { status: 304, headers });
     return;

@@ -30,6 +30,18 @@ export const listQueryShape = {
     .openapi({ param: { name: "cursor", in: "query" }, description: CURSOR_DOC }),
 };
 
+/**
+ * Declares a list operation's cursor walk to SDK generators (Speakeasy's `x-speakeasy-pagination`): send `cursor`,
+ * follow `page.next_cursor` until it is null, the items are `data`. Spread into every list route's `createRoute`.
+ */
+export const cursorPagination = {
+  "x-speakeasy-pagination": {
+    type: "cursor",
+    inputs: [{ name: "cursor", in: "parameters", type: "cursor" }],
+    outputs: { nextCursor: "$.page.next_cursor", results: "$.data" },
+  },
+};
+
 export const PageSchema = z
   .object({
     limit: z.number().int().openapi({ example: 50 }),
@@ -65,8 +77,8 @@ const header = (description: string, example: string) => ({
 /** Response headers of every cacheable GET (lists and single items). */
 export const cacheHeadersDoc = {
   ETag: header(
-    "Strong validator of the body. Send it back as `If-None-Match` to get a 304 when nothing changed.",
-    '"5d41402abc4b2a76b9719d911017c592"',
+    "Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/\"…\"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.",
+    'W/"5d41402abc4b2a76b9719d911017c592"',
   ),
   "Cache-Status": header(
     "RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).",
@@ -78,7 +90,7 @@ export const cacheHeadersDoc = {
 
 /** The 304 answer to a matching `If-None-Match`. */
 export const notModifiedResponse = {
-  description: "Not modified: the body would equal the one with this `ETag`.",
+  description: "Not modified: the content equals that of the answer with this `ETag`; the body you kept stays usable.",
   headers: cacheHeadersDoc,
 };
 
@@ -90,7 +102,8 @@ export const cacheRequestHeaderShape = {
     .optional()
     .openapi({
       param: { name: "if-none-match", in: "header" },
-      description: "An `ETag` from an earlier answer: 304 when the body would be identical.",
+      description:
+        "An `ETag` from an earlier answer: 304 when the content is unchanged (weak comparison, RFC 9110). Also with `Cache-Control: no-cache`, which fetch clients add to every conditional request: the upstream is asked, and the answer is a 304 when its data did not change.",
     }),
   "cache-control": z
     .string()

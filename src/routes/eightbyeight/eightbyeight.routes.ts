@@ -3,6 +3,7 @@ import { eightByEightCredentialHeaderShape } from "../../schemas/credentials";
 import { eightByEightFilterShape } from "../../schemas/filters";
 import {
   cacheRequestHeaderShape,
+  cursorPagination,
   linkHeaderDoc,
   listEnvelope,
   listErrorResponses,
@@ -15,6 +16,7 @@ export const listRuns = createRoute({
   method: "get",
   path: "/8x8/accounts/{account_id}/definitions/{definition_id}/runs",
   operationId: "listEightByEightRuns",
+  ...cursorPagination,
   tags: ["8x8"],
   summary: "List 8x8 workflow runs of a definition",
   description:

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { DeliveryAttemptSchema, EVENT_TYPES, EventSchema } from "../../schemas/events";
 import {
   cacheRequestHeaderShape,
+  cursorPagination,
   linkHeaderDoc,
   listEnvelope,
   listQueryShape,
@@ -49,6 +50,7 @@ export const list = createRoute({
   method: "get",
   path: "/events",
   operationId: "listEvents",
+  ...cursorPagination,
   tags,
   summary: "List events",
   description:
@@ -84,6 +86,7 @@ export const attempts = createRoute({
   method: "get",
   path: "/events/{id}/attempts",
   operationId: "listEventAttempts",
+  ...cursorPagination,
   tags,
   summary: "List an event's delivery attempts",
   description: "Every HTTP attempt to deliver this event, to any of your endpoints, newest first.",

@@ -5,6 +5,7 @@ import { dataIdShape, inkitFilterShape } from "../../schemas/filters";
 import {
   cacheHeadersDoc,
   cacheRequestHeaderShape,
+  cursorPagination,
   linkHeaderDoc,
   listEnvelope,
   listErrorResponses,
@@ -25,6 +26,7 @@ export const listRuns = createRoute({
   method: "get",
   path: "/inkit/runs",
   operationId: "listInkitRuns",
+  ...cursorPagination,
   tags: ["Inkit"],
   summary: "List Inkit workflow runs",
   description:
@@ -37,6 +39,7 @@ export const listWorkflowBatches = createRoute({
   method: "get",
   path: "/inkit/workflow-batches",
   operationId: "listInkitWorkflowBatches",
+  ...cursorPagination,
   tags: ["Inkit"],
   summary: "List Inkit workflow batches",
   description: "Inkit `GET /v1/invoke/batch`, normalized and cursor-paged (`kind: workflow_batch`).",
@@ -48,6 +51,7 @@ export const listBatches = createRoute({
   method: "get",
   path: "/inkit/batches",
   operationId: "listInkitBatches",
+  ...cursorPagination,
   tags: ["Inkit"],
   summary: "List Inkit document batches",
   description: "Inkit `GET /v1/batch`, normalized and cursor-paged (`kind: document_batch`).",

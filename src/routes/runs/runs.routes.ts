@@ -4,6 +4,7 @@ import { eightByEightCredentialHeaderShape, inkitCredentialHeaderShape } from ".
 import { rfc3339 } from "../../schemas/filters";
 import {
   cacheRequestHeaderShape,
+  cursorPagination,
   linkHeaderDoc,
   listErrorResponses,
   listQueryShape,
@@ -53,6 +54,7 @@ export const listRuns = createRoute({
   method: "get",
   path: "/runs",
   operationId: "listRuns",
+  ...cursorPagination,
   tags: ["Runs"],
   summary: "Merged feed of runs across providers",
   description: FEED_DOC,

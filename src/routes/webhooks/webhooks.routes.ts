@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   cacheRequestHeaderShape,
+  cursorPagination,
   linkHeaderDoc,
   listEnvelope,
   listQueryShape,
@@ -66,6 +67,7 @@ export const list = createRoute({
   method: "get",
   path: "/webhook-endpoints",
   operationId: "listWebhookEndpoints",
+  ...cursorPagination,
   tags,
   summary: "List webhook endpoints",
   description: "Your API key's endpoints, newest first, cursor-paged like every list.",
