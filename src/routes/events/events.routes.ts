@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { requireStorage } from "../../http/readiness";
 import { DeliveryAttemptSchema, EVENT_TYPES, EventSchema } from "../../schemas/events";
 import {
   cacheRequestHeaderShape,
@@ -7,7 +8,7 @@ import {
   listQueryShape,
   notModifiedResponse,
 } from "../../schemas/page";
-import { authErrorResponses, problemResponseFor } from "../../schemas/problem";
+import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import { instantSchema } from "../../schemas/webhook-endpoint";
 
 /** GETs answer 304 to a matching `If-None-Match` (every /v1 GET carries an ETag). */
@@ -45,9 +46,14 @@ export const eventFilterShape = {
 
 const notFound = { 404: problemResponseFor("No event with this id belongs to your API key (`not-found`).") };
 
+/** The event log is in D1. */
+const store = requireStorage("DB");
+const storage = storageErrorResponses("Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed.");
+
 export const list = createRoute({
   method: "get",
   path: "/events",
+  middleware: store,
   operationId: "listEvents",
   tags,
   summary: "List events",
@@ -62,12 +68,14 @@ export const list = createRoute({
     },
     304: notModifiedResponse,
     ...authErrorResponses,
+    ...storage,
   },
 });
 
 export const get = createRoute({
   method: "get",
   path: "/events/{id}",
+  middleware: store,
   operationId: "getEvent",
   tags,
   summary: "Get an event",
@@ -76,6 +84,7 @@ export const get = createRoute({
     200: { description: "The event.", content: { "application/json": { schema: EventSchema } } },
     304: notModifiedResponse,
     ...authErrorResponses,
+    ...storage,
     ...notFound,
   },
 });
@@ -83,6 +92,7 @@ export const get = createRoute({
 export const attempts = createRoute({
   method: "get",
   path: "/events/{id}/attempts",
+  middleware: store,
   operationId: "listEventAttempts",
   tags,
   summary: "List an event's delivery attempts",
@@ -96,6 +106,7 @@ export const attempts = createRoute({
     },
     304: notModifiedResponse,
     ...authErrorResponses,
+    ...storage,
     ...notFound,
   },
 });

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { problemResponseFor } from "../../schemas/problem";
+import { requireStorage } from "../../http/readiness";
+import { problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import { eightByEightBearer, inboundBodyLimit, inkitSignature } from "./inbound.auth";
 
 const tags = ["Inbound"];
@@ -25,7 +26,7 @@ const responses = (auth: string) => ({
   400: problemResponseFor("The body is not the expected JSON (`validation-error`)."),
   401: problemResponseFor(`${auth} Nothing was processed (\`unauthorized\`).`),
   413: problemResponseFor("The body is larger than 64 KiB (`payload-too-large`)."),
-  503: problemResponseFor("The inbound secret is not configured on this deployment (`service-unavailable`)."),
+  ...storageErrorResponses("Or `service-unavailable`: the inbound secret is not configured on this deployment."),
 });
 
 export const inkit = createRoute({
@@ -37,7 +38,8 @@ export const inkit = createRoute({
   summary: "Receive an Inkit webhook",
   description:
     "Point an Inkit webhook here. Not authenticated with an API key: `Inkit-Signature` must be the hex HMAC-SHA256 of the raw body keyed with `INKIT_WEBHOOK_SECRET`. The cached Inkit listings the resource may concern are invalidated and the watched ones re-checked at once, so events go out without waiting for the next poll. Inkit signs no timestamp, so a replayed push is possible; it only causes a harmless re-check.",
-  middleware: [inboundBodyLimit, inkitSignature] as const,
+  // Storage is checked after the signature: an unauthenticated caller learns nothing about the deployment.
+  middleware: [inboundBodyLimit, inkitSignature, requireStorage("DB", "WEBHOOK_QUEUE")] as const,
   request: {
     headers: z.object({
       "inkit-signature": z.string().openapi({
@@ -72,7 +74,7 @@ export const eightByEight = createRoute({
   summary: "Receive an 8x8 workflow notification",
   description:
     "Call this from an 8x8 workflow's `HttpRequest` step with `Authorization: Bearer <EIGHTBYEIGHT_INBOUND_SECRET>` (not an API key). The definition's cached listings are invalidated and its watched sources re-checked at once.",
-  middleware: [inboundBodyLimit, eightByEightBearer] as const,
+  middleware: [inboundBodyLimit, eightByEightBearer, requireStorage("DB", "WEBHOOK_QUEUE")] as const,
   request: {
     body: {
       required: true,

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { requireStorage } from "../../http/readiness";
 import {
   cacheRequestHeaderShape,
   linkHeaderDoc,
@@ -6,7 +7,7 @@ import {
   listQueryShape,
   notModifiedResponse,
 } from "../../schemas/page";
-import { authErrorResponses, problemResponseFor } from "../../schemas/problem";
+import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import {
   CreateWebhookEndpointSchema,
   ReplayResultSchema,
@@ -37,15 +38,20 @@ const ok = <T extends z.ZodType>(description: string, schema: T) => ({
 });
 
 const notFound = { 404: problemResponseFor("No endpoint with this id belongs to your API key (`not-found`).") };
-const unavailable = {
-  503: problemResponseFor(
-    "The deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets (`service-unavailable`).",
-  ),
-};
+const noKeys = "Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed.";
+const storage = storageErrorResponses(noKeys);
+const unavailable = storageErrorResponses(
+  "Or `service-unavailable`: the deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets.",
+);
+
+/** Every endpoint route reads D1; the ones that queue a delivery need the queue too. */
+const store = requireStorage("DB");
+const storeAndQueue = requireStorage("DB", "WEBHOOK_QUEUE");
 
 export const create = createRoute({
   method: "post",
   path: "/webhook-endpoints",
+  middleware: store,
   operationId: "createWebhookEndpoint",
   tags,
   summary: "Create a webhook endpoint",
@@ -65,6 +71,7 @@ export const create = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/webhook-endpoints",
+  middleware: store,
   operationId: "listWebhookEndpoints",
   tags,
   summary: "List webhook endpoints",
@@ -78,12 +85,14 @@ export const list = createRoute({
     },
     304: notModifiedResponse,
     ...authErrorResponses,
+    ...storage,
   },
 });
 
 export const get = createRoute({
   method: "get",
   path: "/webhook-endpoints/{id}",
+  middleware: store,
   operationId: "getWebhookEndpoint",
   tags,
   summary: "Get a webhook endpoint",
@@ -92,6 +101,7 @@ export const get = createRoute({
     200: ok("The endpoint.", WebhookEndpointSchema),
     304: notModifiedResponse,
     ...authErrorResponses,
+    ...storage,
     ...notFound,
   },
 });
@@ -99,30 +109,38 @@ export const get = createRoute({
 export const update = createRoute({
   method: "patch",
   path: "/webhook-endpoints/{id}",
+  middleware: store,
   operationId: "updateWebhookEndpoint",
   tags,
   summary: "Update a webhook endpoint",
   description:
     "Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed.",
   request: { params, body: json(UpdateWebhookEndpointSchema) },
-  responses: { 200: ok("The updated endpoint.", WebhookEndpointSchema), ...authErrorResponses, ...notFound },
+  responses: {
+    200: ok("The updated endpoint.", WebhookEndpointSchema),
+    ...authErrorResponses,
+    ...notFound,
+    ...storage,
+  },
 });
 
 export const remove = createRoute({
   method: "delete",
   path: "/webhook-endpoints/{id}",
+  middleware: store,
   operationId: "deleteWebhookEndpoint",
   tags,
   summary: "Delete a webhook endpoint",
   description:
     "Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log.",
   request: { params },
-  responses: { 204: { description: "Deleted." }, ...authErrorResponses, ...notFound },
+  responses: { 204: { description: "Deleted." }, ...authErrorResponses, ...notFound, ...storage },
 });
 
 export const rotateSecret = createRoute({
   method: "post",
   path: "/webhook-endpoints/{id}/rotate-secret",
+  middleware: store,
   operationId: "rotateWebhookSecret",
   tags,
   summary: "Rotate an endpoint's signing secret",
@@ -140,6 +158,7 @@ export const rotateSecret = createRoute({
 export const sendTest = createRoute({
   method: "post",
   path: "/webhook-endpoints/{id}/test",
+  middleware: storeAndQueue,
   operationId: "sendWebhookTest",
   tags,
   summary: "Send a ping event",
@@ -149,6 +168,7 @@ export const sendTest = createRoute({
   responses: {
     202: ok("The ping is queued.", TestEventResultSchema),
     ...authErrorResponses,
+    ...storage,
     400: problemResponseFor("The endpoint is disabled (`validation-error`): enable it first."),
     ...notFound,
   },
@@ -157,6 +177,7 @@ export const sendTest = createRoute({
 export const replay = createRoute({
   method: "post",
   path: "/webhook-endpoints/{id}/replay",
+  middleware: storeAndQueue,
   operationId: "replayWebhookEvents",
   tags,
   summary: "Re-send missed events",
@@ -165,6 +186,7 @@ export const replay = createRoute({
   responses: {
     202: ok("The replayed events are queued.", ReplayResultSchema),
     ...authErrorResponses,
+    ...storage,
     400: problemResponseFor("Invalid window, or the endpoint is disabled (`validation-error`)."),
     ...notFound,
   },
