@@ -22,6 +22,8 @@ export default defineConfig({
           }),
           TEST_MIGRATIONS: migrations,
           TEST_DECLARED: { ratelimits: declared.ratelimits, vars: declared.vars },
+          // Fuzzers' seed and replay path (test/support/fuzz.ts); the workers runtime has no process.env.
+          TEST_FUZZ: { seed: process.env.FUZZ_SEED ?? null, path: process.env.FUZZ_PATH ?? null },
         },
         ratelimits: TEST_RATE_LIMITS,
         // Databases for deployments that missed a step: one never migrated, one migrated by a test step by step.

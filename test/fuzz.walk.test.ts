@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import { resetCircuitBreakers } from "../src/http/circuit-breaker";
+import { FUZZ_SEED, fuzz } from "./support/fuzz";
 import { expectValidProblem, request } from "./support/hardening";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
 import { type PageBody, walkForward } from "./support/walk";
@@ -94,13 +95,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([inkitSim.clearFaults(), eightByEightSim.clearFaults()]);
   console.log(
-    `[fuzz] walks: ${stats.walks} walks, ${stats.pages} pages, ${stats.faults} injected faults, ${stats.failedPages} pages failed cleanly and were resumed`,
+    `[fuzz] walks: ${stats.walks} walks, ${stats.pages} pages, ${stats.faults} injected faults, ${stats.failedPages} pages failed cleanly and were resumed (FUZZ_SEED=${FUZZ_SEED})`,
   );
 });
 
 describe("walks under injected faults", () => {
   it("equal the truth, or fail a page cleanly with a 5xx problem and resume from the same cursor", async () => {
-    await fc.assert(
+    await fuzz(
+      "walks.faults",
       fc.asyncProperty(scenarioArb, async ({ listing: index, limit, faults }) => {
         const listing = listings[index] as Listing;
         await Promise.all([inkitSim.clearFaults(), eightByEightSim.clearFaults()]);
@@ -132,7 +134,7 @@ describe("walks under injected faults", () => {
         }
         expect(ids).toEqual(listing.truthIds);
       }),
-      { numRuns: 45, endOnFailure: true },
+      45,
     );
   });
 
