@@ -15,7 +15,7 @@ interface RouteDefinition {
   route: { method: string; path: string; responses: Declared["responses"] };
 }
 
-const escape = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
 
 const declared: Declared[] = (createApp().openAPIRegistry.definitions as unknown as RouteDefinition[])
   .filter((d) => d.type === "route")
@@ -25,7 +25,7 @@ const declared: Declared[] = (createApp().openAPIRegistry.definitions as unknown
     pattern: new RegExp(
       `^${route.path
         .split(/\{[^}]+\}/)
-        .map(escape)
+        .map(escapeRegExp)
         .join("[^/]+")}$`,
     ),
     responses: route.responses,
