@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import { resetCircuitBreakers } from "../src/http/circuit-breaker";
+import { expectDeclaredSuccess } from "./support/contract";
 import { FUZZ_SEED, fuzz } from "./support/fuzz";
 import { expectValidProblem, request } from "./support/hardening";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
@@ -127,6 +128,7 @@ describe("walks under injected faults", () => {
             res = await request(url, { env: uncached });
             expect(res.status, url).toBe(200);
           }
+          await expectDeclaredSuccess("GET", url, res.clone());
           const body = (await res.json()) as PageBody;
           ids.push(...body.data.map((r) => r.id));
           if (body.page.has_more) expect(body.data).toHaveLength(limit);
