@@ -62,7 +62,12 @@ async function inbound(w: WebhookEnv): Promise<Response[]> {
     await callApp(w, "/v1/inbound/8x8", {
       method: "POST",
       auth: false,
-      json: { definitionId: "3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14", accountId: "acme-ops" },
+      json: {
+        workflowId: "60dbe307fe55d99fc083db61",
+        definitionId: "3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14",
+        status: "Complete",
+        accountId: "acme-ops",
+      },
       headers: { Authorization: `Bearer ${TEST_EIGHTBYEIGHT_INBOUND_SECRET}` },
     }),
   ];
@@ -109,7 +114,7 @@ describe("D1 migrations not applied", () => {
     expect([...MIGRATIONS]).toEqual(extra.TEST_MIGRATIONS.map((m) => m.name));
   });
 
-  it("every D1 route answers 503 deployment-incomplete naming the step, after authentication", async () => {
+  it("every D1 route answers 503 deployment-incomplete naming the step, after authentication and validation", async () => {
     const w = webhookEnv({ DB: extra.TEST_BARE_DB });
     for (const route of D1_ROUTES) {
       const problem = await expectProblem(await send(w, route), 503, "deployment-incomplete");
@@ -120,6 +125,13 @@ describe("D1 migrations not applied", () => {
       const problem = await expectProblem(res, 503, "deployment-incomplete");
       expect(problem.detail).toContain("has no migrations applied");
     }
+    // Input is validated first: a bad request is still a 400 the caller can fix.
+    const malformed = await callApp(w, "/v1/webhook-endpoints", {
+      method: "POST",
+      body: "{not json",
+      headers: { "Content-Type": "application/json" },
+    });
+    await expectProblem(malformed, 400, "validation-error");
     // Unauthenticated callers learn nothing about the deployment.
     await expectProblem(await callApp(w, "/v1/events", { auth: false }), 401, "unauthorized");
     await expectProblem(await postInkit(w, INKIT_PUSH, "00".repeat(32)), 401, "unauthorized");

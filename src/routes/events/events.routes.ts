@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireStorage } from "../../http/readiness";
 import { DeliveryAttemptSchema, EVENT_TYPES, EventSchema } from "../../schemas/events";
 import {
   cacheRequestHeaderShape,
@@ -46,14 +45,11 @@ export const eventFilterShape = {
 
 const notFound = { 404: problemResponseFor("No event with this id belongs to your API key (`not-found`).") };
 
-/** The event log is in D1. */
-const store = requireStorage("DB");
 const storage = storageErrorResponses("Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed.");
 
 export const list = createRoute({
   method: "get",
   path: "/events",
-  middleware: store,
   operationId: "listEvents",
   tags,
   summary: "List events",
@@ -75,7 +71,6 @@ export const list = createRoute({
 export const get = createRoute({
   method: "get",
   path: "/events/{id}",
-  middleware: store,
   operationId: "getEvent",
   tags,
   summary: "Get an event",
@@ -92,7 +87,6 @@ export const get = createRoute({
 export const attempts = createRoute({
   method: "get",
   path: "/events/{id}/attempts",
-  middleware: store,
   operationId: "listEventAttempts",
   tags,
   summary: "List an event's delivery attempts",

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireStorage } from "../../http/readiness";
 import { problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import { eightByEightBearer, inboundBodyLimit, inkitSignature } from "./inbound.auth";
 
@@ -38,8 +37,7 @@ export const inkit = createRoute({
   summary: "Receive an Inkit webhook",
   description:
     "Point an Inkit webhook here. Not authenticated with an API key: `Inkit-Signature` must be the hex HMAC-SHA256 of the raw body keyed with `INKIT_WEBHOOK_SECRET`. The cached Inkit listings the resource may concern are invalidated and the watched ones re-checked at once, so events go out without waiting for the next poll. Inkit signs no timestamp, so a replayed push is possible; it only causes a harmless re-check.",
-  // Storage is checked after the signature: an unauthenticated caller learns nothing about the deployment.
-  middleware: [inboundBodyLimit, inkitSignature, requireStorage("DB", "WEBHOOK_QUEUE")] as const,
+  middleware: [inboundBodyLimit, inkitSignature] as const,
   request: {
     headers: z.object({
       "inkit-signature": z.string().openapi({
@@ -74,7 +72,7 @@ export const eightByEight = createRoute({
   summary: "Receive an 8x8 workflow notification",
   description:
     "Call this from an 8x8 workflow's `HttpRequest` step with `Authorization: Bearer <EIGHTBYEIGHT_INBOUND_SECRET>` (not an API key). The definition's cached listings are invalidated and its watched sources re-checked at once.",
-  middleware: [inboundBodyLimit, eightByEightBearer, requireStorage("DB", "WEBHOOK_QUEUE")] as const,
+  middleware: [inboundBodyLimit, eightByEightBearer] as const,
   request: {
     body: {
       required: true,

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireStorage } from "../../http/readiness";
 import {
   cacheRequestHeaderShape,
   linkHeaderDoc,
@@ -44,14 +43,9 @@ const unavailable = storageErrorResponses(
   "Or `service-unavailable`: the deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets.",
 );
 
-/** Every endpoint route reads D1; the ones that queue a delivery need the queue too. */
-const store = requireStorage("DB");
-const storeAndQueue = requireStorage("DB", "WEBHOOK_QUEUE");
-
 export const create = createRoute({
   method: "post",
   path: "/webhook-endpoints",
-  middleware: store,
   operationId: "createWebhookEndpoint",
   tags,
   summary: "Create a webhook endpoint",
@@ -71,7 +65,6 @@ export const create = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/webhook-endpoints",
-  middleware: store,
   operationId: "listWebhookEndpoints",
   tags,
   summary: "List webhook endpoints",
@@ -92,7 +85,6 @@ export const list = createRoute({
 export const get = createRoute({
   method: "get",
   path: "/webhook-endpoints/{id}",
-  middleware: store,
   operationId: "getWebhookEndpoint",
   tags,
   summary: "Get a webhook endpoint",
@@ -109,7 +101,6 @@ export const get = createRoute({
 export const update = createRoute({
   method: "patch",
   path: "/webhook-endpoints/{id}",
-  middleware: store,
   operationId: "updateWebhookEndpoint",
   tags,
   summary: "Update a webhook endpoint",
@@ -127,7 +118,6 @@ export const update = createRoute({
 export const remove = createRoute({
   method: "delete",
   path: "/webhook-endpoints/{id}",
-  middleware: store,
   operationId: "deleteWebhookEndpoint",
   tags,
   summary: "Delete a webhook endpoint",
@@ -140,7 +130,6 @@ export const remove = createRoute({
 export const rotateSecret = createRoute({
   method: "post",
   path: "/webhook-endpoints/{id}/rotate-secret",
-  middleware: store,
   operationId: "rotateWebhookSecret",
   tags,
   summary: "Rotate an endpoint's signing secret",
@@ -158,7 +147,6 @@ export const rotateSecret = createRoute({
 export const sendTest = createRoute({
   method: "post",
   path: "/webhook-endpoints/{id}/test",
-  middleware: storeAndQueue,
   operationId: "sendWebhookTest",
   tags,
   summary: "Send a ping event",
@@ -177,7 +165,6 @@ export const sendTest = createRoute({
 export const replay = createRoute({
   method: "post",
   path: "/webhook-endpoints/{id}/replay",
-  middleware: storeAndQueue,
   operationId: "replayWebhookEvents",
   tags,
   summary: "Re-send missed events",
