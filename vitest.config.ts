@@ -1,9 +1,14 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { configDefaults, defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
 import { TEST_RATE_LIMITS, testBindings } from "./test/setup/bindings.ts";
 
 // The webhook store's schema, applied by the webhook tests with applyD1Migrations.
 const migrations = await readD1Migrations("./migrations");
+
+// wrangler.toml as wrangler itself reads it, for tests that check it is consistent with itself (the rate limiter's
+// `simple` limit against the vars that announce it): the test runtime overrides some of these bindings.
+const declared = unstable_readConfig({ config: "./wrangler.toml" });
 
 export default defineConfig({
   plugins: [
@@ -16,8 +21,13 @@ export default defineConfig({
             eightByEightUrl: inject<string>("eightByEightUrl"),
           }),
           TEST_MIGRATIONS: migrations,
+          TEST_DECLARED: { ratelimits: declared.ratelimits, vars: declared.vars },
+          // Fuzzers' seed and replay path (test/support/fuzz.ts); the workers runtime has no process.env.
+          TEST_FUZZ: { seed: process.env.FUZZ_SEED ?? null, path: process.env.FUZZ_PATH ?? null },
         },
         ratelimits: TEST_RATE_LIMITS,
+        // Databases for deployments that missed a step: one never migrated, one migrated by a test step by step.
+        d1Databases: { TEST_BARE_DB: "tributary-test-bare", TEST_UPGRADE_DB: "tributary-test-upgrade" },
       },
     })),
   ],

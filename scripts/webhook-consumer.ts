@@ -11,7 +11,9 @@
 //      curl -s -X POST http://127.0.0.1:4010/__admin/status -H 'content-type: application/json' \
 //        -d '{"id":"<the rend_… id the insert printed>","status":"Completed"}'
 //   Within one detection tick (10 s under `npm start`) the consumer prints run.created, then run.status_changed and
-//   run.completed, each marked "verified", with the time from detection to delivery. POSTing {"event_type","resource_id"} to
+//   run.completed, each marked "verified", with the time from detection to delivery. Deliveries can arrive out of
+//   order (retries, replays, concurrency): an event whose `sequence` is not above the highest applied for its object
+//   is acknowledged but printed as "stale, dropped" and not applied (see scripts/event-order.ts). POSTing {"event_type","resource_id"} to
 //   /v1/inbound/inkit with Inkit-Signature (hex HMAC-SHA256 with INKIT_WEBHOOK_SECRET) skips the wait for the tick.
 //
 // Options: CONSUMER_PORT (4030), TRIBUTARY_URL (http://127.0.0.1:8787), TRIBUTARY_API_KEY (first of API_KEYS in
@@ -19,6 +21,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
+import { EventOrder, type OrderedEvent } from "./event-order";
 
 const port = Number(process.env.CONSUMER_PORT ?? 4030);
 const tributary = process.env.TRIBUTARY_URL ?? "http://127.0.0.1:8787";
@@ -51,6 +54,7 @@ async function register(): Promise<string> {
 }
 
 const webhook = new Webhook(await register());
+const order = new EventOrder();
 let received = 0;
 
 const server = createServer((req, res) => {
@@ -60,18 +64,20 @@ const server = createServer((req, res) => {
     const body = Buffer.concat(chunks).toString("utf8");
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v ?? "")]));
     try {
-      const event = webhook.verify(body, headers) as {
-        type: string;
+      const event = webhook.verify(body, headers) as OrderedEvent & {
         timestamp: string;
-        data: { object: { id?: string; endpoint_id?: string; status?: string; provider_status?: string } };
+        data: { object: { endpoint_id?: string; status?: string; provider_status?: string } };
       };
       const lagMs = Date.now() - Date.parse(event.timestamp);
       const object = event.data.object;
       received += 1;
+      // Acknowledged either way: a stale event was received fine, it just must not overwrite a newer state.
+      const verdict = order.accept(event);
+      const seq = event.sequence === undefined ? "" : ` seq ${event.sequence}`;
       console.log(
-        `#${received} verified ${headers["webhook-id"]} ${event.type} ${object.id ?? object.endpoint_id ?? ""} ` +
+        `#${received} verified ${headers["webhook-id"]} ${event.type}${seq} ${object.id ?? object.endpoint_id ?? ""} ` +
           `${object.status ?? ""}${object.provider_status ? ` (${object.provider_status})` : ""} ` +
-          `detected→delivered ${lagMs} ms`,
+          (verdict === "stale" ? "stale, dropped" : `detected→delivered ${lagMs} ms`),
       );
       res.writeHead(204).end();
     } catch (err) {

@@ -10,6 +10,7 @@ import { requestLog } from "./http/logging";
 import { unmatchedRequest } from "./http/method-not-allowed";
 import { ProblemError, type ProblemType, problemResponse } from "./http/problem";
 import { rateLimit } from "./http/rate-limit";
+import { warnWithoutCache } from "./http/readiness";
 import { createRouter } from "./http/router";
 import { corsFromConfig, securityHeaders } from "./http/security";
 import { upstreamScope } from "./http/upstream-scope";
@@ -49,6 +50,7 @@ export function createApp() {
   app.use("/v1/*", except("/v1/inbound/*", bearerAuth));
   app.use("/v1/*", rateLimit);
   app.use("/v1/*", requestBodyLimit);
+  app.use("/v1/*", warnWithoutCache);
   app.use("/v1/*", cacheLayer);
 
   app.route("/", metaRouter);

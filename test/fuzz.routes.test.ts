@@ -4,15 +4,26 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import { resetCircuitBreakers } from "../src/http/circuit-breaker";
-import { TEST_API_KEY, TEST_API_KEY_2 } from "./setup/bindings";
+import { EVENT_TYPES } from "../src/schemas/events";
+import {
+  TEST_API_KEY,
+  TEST_API_KEY_2,
+  TEST_EIGHTBYEIGHT_INBOUND_SECRET,
+  TEST_INKIT_WEBHOOK_SECRET,
+} from "./setup/bindings";
+import { expectDeclaredSuccess, validatedBodies } from "./support/contract";
+import { FUZZ_SEED, fuzz, fuzzRuns } from "./support/fuzz";
 import { type AppRequest, expectValidProblem, request } from "./support/hardening";
 import { resetSimulators } from "./support/simulator";
 import type { PageBody } from "./support/walk";
+import { hmacHex, recordingQueue, resetWebhookStore } from "./support/webhooks";
 import { call } from "./support/worker";
 
-// Property-based fuzzing of every GET operation in the live OpenAPI document: random path segments, query
+// Property-based fuzzing of every operation in the live OpenAPI document: for GETs, random path segments, query
 // parameters (known and unknown, repeated, unicode, huge and negative numbers, real and mutated cursors) and
-// headers. Invariants: never a 5xx; every non-2xx is a valid problem document; every 2xx is well-formed JSON.
+// headers; for POSTs and PATCHes, bodies built from the declared request schemas, mixed with junk. Invariants:
+// never a 5xx; every non-2xx is a valid problem document; every 2xx is declared by its operation and its body
+// parses with the declared response schema. Seeds: test/support/fuzz.ts (FUZZ_SEED, FUZZ_PATH).
 
 interface Parameter {
   in: "path" | "query" | "header";
@@ -24,6 +35,28 @@ interface Operation {
   path: string;
   parameters: Parameter[];
 }
+interface SchemaObject {
+  $ref?: string;
+  enum?: unknown[];
+  example?: unknown;
+  items?: SchemaObject;
+  properties?: Record<string, SchemaObject>;
+  required?: string[];
+}
+interface OpenApiDoc {
+  paths: Record<
+    string,
+    Record<string, { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: SchemaObject }> } }>
+  >;
+  components: { schemas: Record<string, SchemaObject> };
+}
+interface BodyOperation {
+  method: "POST" | "PATCH";
+  path: string;
+  /** The declared JSON body's properties, `$ref`s resolved one level; null when the operation takes no body. */
+  properties: Record<string, SchemaObject> | null;
+  required: string[];
+}
 
 /**
  * Sends through a fresh app with the listing cache off: cached writes of one key are spaced a second apart in
@@ -33,9 +66,9 @@ const send = (path: string, init: AppRequest = {}) =>
   request(path, { ...init, env: { CACHE_TTL_LIST_SECONDS: "0", CACHE_TTL_ITEM_SECONDS: "0" } });
 
 let operations: Operation[] = [];
+let bodyOperations: BodyOperation[] = [];
 const cursors: string[] = [];
 let cases = 0;
-const seed = Date.now();
 
 const defs = EIGHT_BY_EIGHT_DEFINITION_IDS.demo;
 const VALID: Record<string, string[]> = {
@@ -174,27 +207,42 @@ const requestFor = (op: Operation) => {
     });
 };
 
-async function checkResponse(url: string, res: Response) {
+async function checkResponse(url: string, res: Response, method = "GET") {
   cases += 1;
-  expect(res.status, url).toBeLessThan(500);
+  expect(res.status, `${method} ${url}`).toBeLessThan(500);
   if (res.status === 304) return;
   if (res.status >= 400) {
-    await expectValidProblem(res);
+    if (method !== "HEAD") await expectValidProblem(res);
     return;
   }
-  expect(res.headers.get("Content-Type"), url).toMatch(/json/);
-  await res.json();
+  expect(res.status, `${method} ${url}`).toBeLessThan(300);
+  await expectDeclaredSuccess(method, url, res);
 }
 
 beforeAll(async () => {
   await resetSimulators();
   resetCircuitBreakers();
   await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: D1Migration[] }).TEST_MIGRATIONS);
-  const doc = (await (await call("/openapi.json", { auth: false })).json()) as {
-    paths: Record<string, Record<string, { parameters?: Parameter[] }>>;
-  };
+  const doc = (await (await call("/openapi.json", { auth: false })).json()) as OpenApiDoc;
   operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
     ops.get ? [{ path, parameters: ops.get.parameters ?? [] }] : [],
+  );
+  bodyOperations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    (["post", "patch"] as const).flatMap((m) => {
+      const op = ops[m];
+      if (!op) return [];
+      const ref = op.requestBody?.content?.["application/json"]?.schema?.$ref;
+      const schema = ref ? doc.components.schemas[ref.replace("#/components/schemas/", "")] : undefined;
+      const properties = schema?.properties ?? null;
+      if (properties) {
+        for (const [name, prop] of Object.entries(properties)) {
+          const itemRef = prop.items?.$ref;
+          if (itemRef) prop.items = doc.components.schemas[itemRef.replace("#/components/schemas/", "")];
+          properties[name] = prop;
+        }
+      }
+      return [{ method: m.toUpperCase() as "POST" | "PATCH", path, properties, required: schema?.required ?? [] }];
+    }),
   );
   for (const path of [
     "/v1/inkit/runs?limit=3",
@@ -209,8 +257,18 @@ beforeAll(async () => {
   }
 });
 
-afterAll(() => {
-  console.log(`[fuzz] routes: ${cases} generated requests over ${operations.length} GET operations (seed ${seed})`);
+afterAll(async () => {
+  await resetWebhookStore();
+  const runs = Object.entries(fuzzRuns)
+    .map(([id, n]) => `${id} ${n}`)
+    .join(", ");
+  const bodies = Object.values(validatedBodies).reduce((a, b) => a + b, 0);
+  const perOperation = Object.entries(validatedBodies)
+    .map(([op, n]) => `${op} ${n}`)
+    .join(", ");
+  console.log(
+    `[fuzz] routes: ${cases} generated requests (${runs}) over ${operations.length} GET and ${bodyOperations.length} POST/PATCH operations; ${bodies} 2xx bodies validated against their response schemas (${perOperation}) (FUZZ_SEED=${FUZZ_SEED})`,
+  );
 });
 
 describe("fuzzing every GET route", () => {
@@ -224,18 +282,20 @@ describe("fuzzing every GET route", () => {
       const op = operations[i] as Operation;
       return requestFor(op);
     });
-    await fc.assert(
+    await fuzz(
+      "routes.get",
       fc.asyncProperty(arbitrary, async ({ url, headers }) => {
         await checkResponse(url, await send(url, { headers: Object.fromEntries(headers), auth: false }));
       }),
-      { numRuns: 900, seed, endOnFailure: true },
+      900,
     );
   });
 
   it("cursors, real, mutated or random, never get a 5xx on any list route", async () => {
     const lists = () => operations.filter((op) => op.parameters.some((p) => p.name === "cursor"));
     const arbitrary = fc.tuple(fc.nat(), valueFor("cursor"), fc.constantFrom(TEST_API_KEY, TEST_API_KEY_2));
-    await fc.assert(
+    await fuzz(
+      "routes.cursors",
       fc.asyncProperty(arbitrary, async ([i, cursor, key]) => {
         const op = lists()[i % lists().length] as Operation;
         const path = op.path
@@ -245,7 +305,7 @@ describe("fuzzing every GET route", () => {
         const url = `${path}?cursor=${encodeSegment(cursor)}`;
         await checkResponse(url, await send(url, { auth: key }));
       }),
-      { numRuns: 250, seed: seed + 1, endOnFailure: true },
+      250,
     );
   });
 
@@ -272,14 +332,183 @@ describe("fuzzing every GET route", () => {
         // A leading "//" would make the test's own URL parser read a host: not a path a client can send.
         .map((s) => `/${s.join("/")}`.replace(/^\/\/+/, "/x/")),
     );
-    await fc.assert(
+    await fuzz(
+      "routes.methods",
       fc.asyncProperty(methods, rawPath, async (method, path) => {
-        const res = await send(path, { method });
-        cases += 1;
-        expect(res.status, `${method} ${path}`).toBeLessThan(500);
-        if (res.status >= 400 && method !== "HEAD") await expectValidProblem(res);
+        await checkResponse(path, await send(path, { method }), method);
       }),
-      { numRuns: 250, seed: seed + 2, endOnFailure: true },
+      250,
+    );
+  });
+});
+
+// Bodies: what each declared field may plausibly hold, then anything at all.
+const BODY_VALID: Record<string, unknown[]> = {
+  url: ["http://127.0.0.1:9/hooks/fuzz", "https://hooks.example.com/tributary"],
+  sources: [
+    ["inkit:runs"],
+    [`8x8:acme-ops/${defs.appointmentReminders.toUpperCase()}`],
+    ["inkit:batches", "inkit:runs"],
+  ],
+  event_types: [["run.completed"], ["batch.created", "run.failed"]],
+  description: ["fuzzed", null],
+  enabled: [true, false],
+  since: ["2026-01-01T00:00:00Z", "2026-10-01T00:00:00.123456+02:00"],
+  until: ["2026-12-31T23:59:59Z", "2025-01-01T00:00:00Z"],
+  event_type: ["render.completed", "mail.delivered"],
+  resource_id: ["rend_2DhtpDQ5ErIaNJQRtCpKfN", "fb_doesNotExist", "rb_doesNotExist"],
+  definitionId: [defs.appointmentReminders, defs.orderNotifications.toUpperCase()],
+  accountId: ["acme-ops", "globex-support"],
+};
+
+const BODY_NASTY: unknown[] = [
+  "",
+  "http://169.254.169.254/latest/meta-data",
+  "https://0x7f000001/",
+  "https://[::ffff:127.0.0.1]/",
+  "javascript:alert(1)",
+  "a".repeat(3_000),
+  ["inkit:nope"],
+  [...EVENT_TYPES],
+  Array.from({ length: 40 }, () => "inkit:runs"),
+  "2026-02-30T00:00:00Z",
+  "9999-12-31T23:59:59-23:59",
+  -1,
+  1e308,
+  {},
+  [],
+  { nested: { deeper: [null] } },
+];
+
+/** One field's value: plausible (its examples, enums, known values) or junk of any JSON type. */
+const fieldValue = (name: string, schema: SchemaObject) => {
+  const plausible = [
+    ...(BODY_VALID[name] ?? []),
+    ...(schema.enum ?? []),
+    ...(schema.items?.enum ? [schema.items.enum.slice(0, 2)] : []),
+    ...(schema.example === undefined ? [] : [schema.example]),
+  ];
+  const junk = fc.oneof(fc.constantFrom(...BODY_NASTY), fc.jsonValue({ maxDepth: 2 }), anyString);
+  return plausible.length > 0 ? fc.oneof(fc.constantFrom(...plausible), fc.constantFrom(...plausible), junk) : junk;
+};
+
+/** A JSON body for an operation: its fields (required ones usually present), sometimes extra keys or no object. */
+const bodyValue = (op: BodyOperation) => {
+  const properties = op.properties ?? {};
+  const names = Object.keys(properties);
+  const fields = fc
+    .tuple(
+      ...names.map((name) =>
+        fc.option(fieldValue(name, properties[name] as SchemaObject), {
+          freq: op.required.includes(name) ? 8 : 2,
+          nil: undefined,
+        }),
+      ),
+    )
+    .map((values) => Object.fromEntries(names.flatMap((n, i) => (values[i] === undefined ? [] : [[n, values[i]]]))));
+  const extra = fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 });
+  return fc.oneof(
+    { weight: 6, arbitrary: fields },
+    { weight: 1, arbitrary: fc.tuple(fields, extra).map(([f, e]) => ({ ...e, ...f })) },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  );
+};
+
+/** The raw bytes sent: the JSON text mostly, sometimes broken, empty or over the 64 KiB body limit. */
+const rawBody = (op: BodyOperation) =>
+  fc.oneof(
+    { weight: 10, arbitrary: bodyValue(op).map((v) => JSON.stringify(v) ?? "null") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom("", "{", '{"url":', "\ufeff{}", "null", "[]", '{"a":1}garbage', "\u0000"),
+    },
+    { weight: 1, arbitrary: fc.constant(JSON.stringify({ description: "x".repeat(70 * 1024) })) },
+  );
+
+describe("fuzzing every POST and PATCH body", () => {
+  /** Real endpoints of both keys, so path ids reach the handlers, plus ids that do not exist. */
+  const endpointIds: string[] = [];
+  // Deliveries are recorded, never sent: a fuzzed endpoint URL must not receive requests.
+  const queues = { WEBHOOK_QUEUE: recordingQueue().binding, WEBHOOK_DLQ: recordingQueue().binding };
+  const bodyEnv = { CACHE_TTL_LIST_SECONDS: "0", CACHE_TTL_ITEM_SECONDS: "0", WEBHOOK_POLL_WINDOW: "20", ...queues };
+
+  beforeAll(async () => {
+    await resetWebhookStore();
+    for (const key of [TEST_API_KEY, TEST_API_KEY_2]) {
+      const res = await request("/v1/webhook-endpoints", {
+        method: "POST",
+        auth: key,
+        env: bodyEnv,
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ url: "http://127.0.0.1:9/hooks/fuzz", sources: ["inkit:runs"] }),
+      });
+      expect(res.status).toBe(201);
+      endpointIds.push(((await res.json()) as { id: string }).id);
+    }
+  });
+
+  it("knows every operation that takes a body", () => {
+    expect(bodyOperations.map((o) => `${o.method} ${o.path}`).sort()).toEqual(
+      [
+        "PATCH /v1/webhook-endpoints/{id}",
+        "POST /v1/inbound/8x8",
+        "POST /v1/inbound/inkit",
+        "POST /v1/webhook-endpoints",
+        "POST /v1/webhook-endpoints/{id}/replay",
+        "POST /v1/webhook-endpoints/{id}/rotate-secret",
+        "POST /v1/webhook-endpoints/{id}/test",
+      ].sort(),
+    );
+    for (const op of bodyOperations.filter((o) => o.path !== "/v1/webhook-endpoints/{id}/rotate-secret")) {
+      if (op.path.endsWith("/test")) continue;
+      expect(Object.keys(op.properties ?? {}).length, `${op.method} ${op.path}`).toBeGreaterThan(0);
+    }
+  });
+
+  it("no generated body gets a 5xx; every error is a problem document; every 2xx matches its schema", async () => {
+    const id = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...endpointIds) },
+      { weight: 1, arbitrary: fc.oneof(fc.constantFrom("we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V", "x", "%2e%2e"), anyString) },
+    );
+    const contentType = fc.constantFrom(
+      "application/json",
+      "application/json",
+      "application/json",
+      "application/json; charset=utf-8",
+      "text/plain",
+      null,
+    );
+    const arbitrary = fc.integer({ min: 0, max: bodyOperations.length - 1 }).chain((i) => {
+      const op = bodyOperations[i] as BodyOperation;
+      return fc.record({
+        // Named, not embedded: a counterexample prints the operation, not its whole schema.
+        operation: fc.constant(`${op.method} ${op.path}`),
+        id,
+        body: rawBody(op),
+        contentType,
+        key: fc.constantFrom(TEST_API_KEY, TEST_API_KEY, TEST_API_KEY_2),
+        // Inbound pushes: correctly authenticated most of the time, so bodies reach validation.
+        signed: fc.integer({ min: 0, max: 9 }).map((n) => n < 8),
+      });
+    });
+    await fuzz(
+      "routes.bodies",
+      fc.asyncProperty(arbitrary, async ({ operation, id: rawId, body, contentType: type, key, signed }) => {
+        const op = bodyOperations.find((o) => `${o.method} ${o.path}` === operation) as BodyOperation;
+        const url = op.path.replace("{id}", encodeSegment(rawId));
+        const headers: Record<string, string> = type === null ? {} : { "Content-Type": type };
+        let auth: string | false = key;
+        if (op.path === "/v1/inbound/inkit") {
+          auth = false;
+          headers["Inkit-Signature"] = signed ? await hmacHex(TEST_INKIT_WEBHOOK_SECRET, body) : "00".repeat(32);
+        } else if (op.path === "/v1/inbound/8x8") {
+          auth = false;
+          headers.Authorization = `Bearer ${signed ? TEST_EIGHTBYEIGHT_INBOUND_SECRET : "wrong"}`;
+        }
+        const res = await request(url, { method: op.method, auth, headers, body, env: bodyEnv });
+        await checkResponse(url, res, op.method);
+      }),
+      400,
     );
   });
 });

@@ -2,6 +2,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import { resetCircuitBreakers } from "../src/http/circuit-breaker";
+import { expectDeclaredSuccess } from "./support/contract";
+import { FUZZ_SEED, fuzz } from "./support/fuzz";
 import { expectValidProblem, request } from "./support/hardening";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
 import { eightByEightTruth, inkitTruth } from "./support/truth";
@@ -89,13 +91,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([inkitSim.clearFaults(), eightByEightSim.clearFaults()]);
   console.log(
-    `[fuzz] walks: ${stats.walks} walks, ${stats.pages} pages, ${stats.faults} injected faults, ${stats.failedPages} pages failed cleanly and were resumed`,
+    `[fuzz] walks: ${stats.walks} walks, ${stats.pages} pages, ${stats.faults} injected faults, ${stats.failedPages} pages failed cleanly and were resumed (FUZZ_SEED=${FUZZ_SEED})`,
   );
 });
 
 describe("walks under injected faults", () => {
   it("equal the truth, or fail a page cleanly with a 5xx problem and resume from the same cursor", async () => {
-    await fc.assert(
+    await fuzz(
+      "walks.faults",
       fc.asyncProperty(scenarioArb, async ({ listing: index, limit, faults }) => {
         const listing = listings[index] as Listing;
         await Promise.all([inkitSim.clearFaults(), eightByEightSim.clearFaults()]);
@@ -120,6 +123,7 @@ describe("walks under injected faults", () => {
             res = await request(url, { env: uncached });
             expect(res.status, url).toBe(200);
           }
+          await expectDeclaredSuccess("GET", url, res.clone());
           const body = (await res.json()) as PageBody;
           ids.push(...body.data.map((r) => r.id));
           if (body.page.has_more) expect(body.data).toHaveLength(limit);
@@ -127,7 +131,7 @@ describe("walks under injected faults", () => {
         }
         expect(ids).toEqual(listing.truthIds);
       }),
-      { numRuns: 45, endOnFailure: true },
+      45,
     );
   });
 

@@ -115,3 +115,29 @@ describe("OpenAPI", () => {
     }
   });
 });
+
+describe("configuration", () => {
+  // wrangler.toml as wrangler parsed it when the test run started (vitest.config.ts).
+  const declared = (env as unknown as { TEST_DECLARED: DeclaredConfig }).TEST_DECLARED;
+
+  it("wrangler.toml's [[ratelimits]] simple limit is what RATE_LIMIT_REQUESTS and RATE_LIMIT_PERIOD_SECONDS announce", async () => {
+    const limiters = declared.ratelimits.filter((r) => r.name === "RATE_LIMITER");
+    expect(limiters).toHaveLength(1);
+    const { limit, period } = limiters[0]?.simple ?? {};
+    expect(limit).toEqual(expect.any(Number));
+    expect(period).toEqual(expect.any(Number));
+    // The test runtime runs with wrangler.toml's vars for these two (only the limiter binding itself is replaced).
+    expect(declared.vars.RATE_LIMIT_REQUESTS).toBe((env as unknown as Record<string, unknown>).RATE_LIMIT_REQUESTS);
+    expect(declared.vars.RATE_LIMIT_PERIOD_SECONDS).toBe(
+      (env as unknown as Record<string, unknown>).RATE_LIMIT_PERIOD_SECONDS,
+    );
+    // What a deployment of this wrangler.toml announces, against what its limiter enforces.
+    const res = await request("/v1/problems-that-do-not-exist");
+    expect(res.headers.get("RateLimit-Policy")).toBe(`"default";q=${limit};w=${period}`);
+  });
+});
+
+interface DeclaredConfig {
+  ratelimits: { name: string; simple?: { limit: number; period: number } }[];
+  vars: Record<string, unknown>;
+}

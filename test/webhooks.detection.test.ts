@@ -67,7 +67,7 @@ describe("change detection (scheduled handler)", () => {
     );
     const statusChange = events.find((e) => e.type === "run.status_changed");
     const payload = JSON.parse(statusChange?.payload ?? "{}");
-    expect(Object.keys(payload)).toEqual(["type", "timestamp", "data"]);
+    expect(Object.keys(payload)).toEqual(["type", "timestamp", "sequence", "data"]);
     expect(payload.data.previous).toEqual({ status: "running", provider_status: "In Progress" });
     expect(RunSchema.parse(payload.data.object)).toMatchObject({ id: changed?.id, status: "completed" });
     expect(payload.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);

@@ -9,6 +9,8 @@ import {
   callApp,
   callAppJson,
   createHookEndpoint,
+  hmacHex,
+  postInkit,
   resetWebhookStore,
   rows,
   runCron,
@@ -73,23 +75,6 @@ async function generations() {
   const { keys } = await env.CACHE.list({ prefix: "g1:" });
   return Object.fromEntries(await Promise.all(keys.map(async (k) => [k.name, await env.CACHE.get(k.name)] as const)));
 }
-
-async function hmacHex(secret: string, body: string): Promise<string> {
-  const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(body)));
-  return [...sig].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-const postInkit = (w: WebhookEnv, body: string, signature: string | null) =>
-  callApp(w, "/v1/inbound/inkit", {
-    method: "POST",
-    auth: false,
-    body,
-    headers: { "Content-Type": "application/json", ...(signature === null ? {} : { "Inkit-Signature": signature }) },
-  });
 
 const post8x8 = (w: WebhookEnv, json: unknown, secret: string | null) =>
   callApp(w, "/v1/inbound/8x8", {

@@ -25,6 +25,7 @@ export const problemTypes = {
   "upstream-auth": { status: 502, title: "Upstream rejected our credentials" },
   "upstream-invalid-response": { status: 502, title: "Upstream sent an invalid response" },
   "service-unavailable": { status: 503, title: "Service unavailable" },
+  "deployment-incomplete": { status: 503, title: "Deployment incomplete" },
   "upstream-unavailable": { status: 503, title: "Upstream temporarily unavailable" },
   "upstream-timeout": { status: 504, title: "Upstream timed out" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;

@@ -57,6 +57,16 @@ const eventTimestamp = timestamp("When tributary detected the change (UTC, six f
   example: "2026-11-01T00:05:12.345000Z",
 });
 
+const SEQUENCE_DOC = [
+  "Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number",
+  "of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back.",
+  "Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order:",
+  "keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose",
+  "sequence is not above it; it is a duplicate or an older state.",
+].join(" ");
+
+const sequence = z.number().int().min(1).openapi({ description: SEQUENCE_DOC, example: 1042 });
+
 // A union rather than `.nullable()`: zod-to-openapi drops the null of a nullable registered schema.
 const previousField = z.union([PreviousStatusSchema, z.null()]);
 
@@ -67,13 +77,12 @@ function payloadSchema<T extends EventType, O extends z.ZodType>(
   name: string,
   description: string,
 ) {
-  return z
-    .object({
-      type: z.literal(type),
-      timestamp: eventTimestamp,
-      data: z.object({ object, previous: type === "ping" ? z.null() : previousField }),
-    })
-    .openapi(name, { description });
+  const data = z.object({ object, previous: type === "ping" ? z.null() : previousField });
+  const shape =
+    type === "ping"
+      ? { type: z.literal(type), timestamp: eventTimestamp, data }
+      : { type: z.literal(type), timestamp: eventTimestamp, sequence, data };
+  return z.object(shape).openapi(name, { description });
 }
 
 const pascal = (type: string) =>
@@ -127,6 +136,7 @@ export const EventSchema = z
       example: "inkit:runs",
     }),
     created_at: eventTimestamp,
+    sequence: sequence.nullable().openapi({ description: `${SEQUENCE_DOC} Null for \`ping\`.`, example: 1042 }),
     data: z.object({
       object: z.union([RunSchema, BatchSchema, PingObjectSchema]).openapi({
         description: "The normalized Run or Batch as detected (a `PingObject` for `ping`).",
@@ -135,7 +145,8 @@ export const EventSchema = z
     }),
   })
   .openapi("Event", {
-    description: "A recorded event. Its delivered payload is `{type, timestamp: created_at, data}`.",
+    description:
+      "A recorded event. Its delivered payload is `{type, timestamp: created_at, sequence, data}` (no `sequence` for `ping`).",
   });
 
 export type EventRecord = z.infer<typeof EventSchema>;

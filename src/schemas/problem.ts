@@ -94,3 +94,13 @@ export const authErrorResponses = {
     headers: { "Retry-After": { ...retryAfterHeader, description: "Seconds to wait (`upstream-unavailable` only)." } },
   },
 } as const;
+
+/**
+ * The 503 of a route that needs the webhook store or its queues: `deployment-incomplete` naming the missed step,
+ * plus the route's other causes of a 503. Spread after `authErrorResponses`.
+ */
+export const storageErrorResponses = (otherCauses: string) => ({
+  503: problemResponseFor(
+    `${describe(["deployment-incomplete"])}: the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (\`DB\`, \`WEBHOOK_QUEUE\`) is missing. \`detail\` names the step; retrying does not help until an operator completes it. ${otherCauses}`,
+  ),
+});

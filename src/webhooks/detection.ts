@@ -38,6 +38,18 @@ interface Change {
   types: EventType[];
 }
 
+/** A change's event types, each with its sequence. */
+type Numbered = Change & { sequences: number[] };
+
+/**
+ * Numbers every (change, type) from the source's last sequence on, oldest change first. The numbers do not depend
+ * on who subscribes: every tenant's copy of one event carries the same sequence.
+ */
+function numbered(changes: Change[], last: number): Numbered[] {
+  let next = last;
+  return changes.map((change) => ({ ...change, sequences: change.types.map(() => ++next) }));
+}
+
 /** The event types one observed change produces. */
 function changeTypes(kind: SourceSpec["kind"], item: WatchedItem, previous: PreviousStatus | null): EventType[] {
   const run = kind === "run";
@@ -84,13 +96,14 @@ function diff(
 }
 
 /** Events and deliveries for the changes: one event per change, type and tenant with a subscribed endpoint. */
-function fanOut(source: string, changes: Change[], endpoints: EndpointRow[], now: string) {
+function fanOut(source: string, changes: Numbered[], endpoints: EndpointRow[], now: string) {
   const events: EventRow[] = [];
   const deliveries: (string | number | null)[][] = [];
   const messages: DeliveryMessage[] = [];
   const tenants = [...new Set(endpoints.map((e) => e.tenant))];
-  for (const { item, previous, types } of changes) {
-    for (const type of types) {
+  for (const { item, previous, types, sequences } of changes) {
+    for (const [i, type] of types.entries()) {
+      const sequence = sequences[i] as number;
       for (const tenant of tenants) {
         const subscribers = endpoints.filter((e) => e.tenant === tenant && subscribes(e, type));
         if (subscribers.length === 0) continue;
@@ -102,7 +115,8 @@ function fanOut(source: string, changes: Change[], endpoints: EndpointRow[], now
           source,
           object_id: item.id,
           created_at: now,
-          payload: eventPayload(type, now, item, previous),
+          sequence,
+          payload: eventPayload(type, now, item, previous, sequence),
         });
         for (const endpoint of subscribers.filter((e) => e.enabled === 1)) {
           deliveries.push(deliveryValues(id, endpoint.id, tenant, now));
@@ -130,16 +144,21 @@ export async function checkSource(env: Env, deps: SourceDeps, key: string, retri
   const read = await spec.open(deps, env).read(0, pollWindow, 0);
   const items = read.items;
 
-  const [snapshotResult, versionResult] = await db.batch([
+  const [snapshotResult, versionResult, sequenceResult] = await db.batch([
     db.prepare("SELECT item_id, status, provider_status, created_at FROM snapshots WHERE source = ?").bind(spec.key),
     db.prepare("SELECT MAX(version) AS version FROM source_polls WHERE source = ?").bind(spec.key),
+    db.prepare("SELECT sequence FROM event_sequences WHERE source = ?").bind(spec.key),
   ]);
   const snapshot = (snapshotResult?.results ?? []) as SnapshotRow[];
   const version = ((versionResult?.results[0] as { version: number | null } | undefined)?.version ?? 0) as number;
+  const lastSequence = (sequenceResult?.results[0] as { sequence: number } | undefined)?.sequence ?? 0;
   const baseline = version === 0;
   const now = isoMicros(Date.now());
 
-  const { changes, touched } = baseline ? { changes: [], touched: items } : diff(spec.kind, items, snapshot);
+  const found = baseline ? { changes: [], touched: items } : diff(spec.kind, items, snapshot);
+  const { touched } = found;
+  const changes = numbered(found.changes, lastSequence);
+  const sequence = changes.at(-1)?.sequences.at(-1) ?? lastSequence;
   const { events, deliveries, messages } =
     changes.length > 0
       ? fanOut(spec.key, changes, await endpointsWatching(db, spec.key), now)
@@ -159,6 +178,16 @@ export async function checkSource(env: Env, deps: SourceDeps, key: string, retri
       "ON CONFLICT (source, item_id) DO UPDATE SET status = excluded.status, provider_status = excluded.provider_status, created_at = excluded.created_at",
     ),
     ...insertMany(db, "events", EVENT_COLUMNS, events.map(eventValues)),
+    // Committed with the poll's version (the lock above), so two checks can never hand out the same numbers.
+    ...(sequence > lastSequence
+      ? [
+          db
+            .prepare(
+              "INSERT INTO event_sequences (source, sequence) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET sequence = MAX(sequence, excluded.sequence)",
+            )
+            .bind(spec.key, sequence),
+        ]
+      : []),
     ...insertMany(db, "deliveries", DELIVERY_COLUMNS, deliveries),
   ];
   const oldest = items.at(-1);

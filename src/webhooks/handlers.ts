@@ -1,3 +1,4 @@
+import { logNotReady, missingStep } from "../http/readiness";
 import { handleDeliveryBatch } from "./delivery";
 import { detectChanges } from "./detection";
 import { sourceDeps } from "./sources";
@@ -8,6 +9,9 @@ import { pruneExpired, resendOverdue } from "./sweep";
  * then retention.
  */
 export async function onScheduled(env: Env, ctx: ExecutionContext): Promise<void> {
+  // Nothing is lost by skipping a tick: snapshots are not advanced, so the next tick after the fix sees every change.
+  const step = await missingStep(env, ["DB", "WEBHOOK_QUEUE"]);
+  if (step !== null) return logNotReady("scheduled", step);
   const results = await detectChanges(
     env,
     sourceDeps(env, (p) => ctx.waitUntil(p)),
@@ -23,7 +27,19 @@ export async function onScheduled(env: Env, ctx: ExecutionContext): Promise<void
   }
 }
 
-/** The queue consumer of webhook deliveries. */
+/** How long a batch waits before it is retried when the deployment is not ready for it. */
+export const NOT_READY_RETRY_SECONDS = 60;
+
+/**
+ * The queue consumer of webhook deliveries. When its storage is not ready, no message is acknowledged: the whole
+ * batch is retried later, with one log line for it.
+ */
 export async function onQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const step = await missingStep(env, ["DB", "WEBHOOK_QUEUE", "WEBHOOK_DLQ"]);
+  if (step !== null) {
+    logNotReady("queue", step, { messages: batch.messages.length, retry_in_seconds: NOT_READY_RETRY_SECONDS });
+    batch.retryAll({ delaySeconds: NOT_READY_RETRY_SECONDS });
+    return;
+  }
   await handleDeliveryBatch(batch, env);
 }

@@ -1,6 +1,14 @@
+import { cacheBound } from "../http/readiness";
 import { type CheckResult, checkSource } from "./detection";
 import { watchedSources } from "./endpoints";
-import { eightByEightDefinition, INKIT_SOURCE_KEYS, invalidateSource, type SourceDeps, sourceSpec } from "./sources";
+import {
+  eightByEightDefinition,
+  INKIT_SOURCE_KEYS,
+  invalidateSource,
+  type SourceDeps,
+  type SourceSpec,
+  sourceSpec,
+} from "./sources";
 
 /** What an inbound push did to one source. */
 export interface RecheckResult {
@@ -32,6 +40,21 @@ export function eightByEightSourcesFor(watched: string[], definitionId: string, 
 }
 
 /**
+ * Drops the source's cached listings, failing open like the listing cache: without the `CACHE` binding nothing is
+ * cached, and when KV fails the entries still expire within their TTL, so the re-check goes ahead either way.
+ */
+async function invalidate(env: Env, spec: SourceSpec): Promise<void> {
+  if (!cacheBound(env)) return;
+  try {
+    await invalidateSource(env, spec);
+  } catch (err) {
+    console.warn(
+      JSON.stringify({ level: "warn", msg: "cache invalidation failed", source: spec.key, error: String(err) }),
+    );
+  }
+}
+
+/**
  * Invalidates the cached listings of the given sources (configured credential), then re-checks at once those that
  * an enabled endpoint watches. A failing check is reported, not thrown: the next cron tick catches up.
  */
@@ -41,7 +64,7 @@ export async function recheckSources(env: Env, deps: SourceDeps, keys: string[])
   for (const key of keys) {
     const spec = sourceSpec(key);
     if (!spec) continue;
-    await invalidateSource(env, spec);
+    await invalidate(env, spec);
     if (!watched.has(spec.key)) {
       results.push({ source: spec.key, outcome: "not_watched", events: 0 });
       continue;

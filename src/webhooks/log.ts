@@ -33,11 +33,22 @@ export interface EventRow {
   source: string | null;
   object_id: string;
   created_at: string;
+  /** Per source, strictly increasing (see migrations/0002); null for ping. */
+  sequence: number | null;
   payload: string;
 }
 
-export const EVENT_COLUMNS = ["id", "tenant", "type", "source", "object_id", "created_at", "payload"];
-export const eventValues = (e: EventRow) => [e.id, e.tenant, e.type, e.source, e.object_id, e.created_at, e.payload];
+export const EVENT_COLUMNS = ["id", "tenant", "type", "source", "object_id", "created_at", "sequence", "payload"];
+export const eventValues = (e: EventRow) => [
+  e.id,
+  e.tenant,
+  e.type,
+  e.source,
+  e.object_id,
+  e.created_at,
+  e.sequence,
+  e.payload,
+];
 
 export const DELIVERY_COLUMNS = [
   "event_id",
@@ -58,15 +69,31 @@ export const deliveryValues = (eventId: string, endpointId: string, tenant: stri
   now,
 ];
 
-/** The delivered body of an event: exactly `{type, timestamp, data: {object, previous}}`. */
-export function eventPayload(type: EventType, timestamp: string, object: unknown, previous: unknown): string {
-  return JSON.stringify({ type, timestamp, data: { object, previous } });
+/**
+ * The delivered body of an event: exactly `{type, timestamp, sequence, data: {object, previous}}`, without
+ * `sequence` for ping. Stored once, so every retry and replay sends the same bytes and the same sequence.
+ */
+export function eventPayload(
+  type: EventType,
+  timestamp: string,
+  object: unknown,
+  previous: unknown,
+  sequence: number | null,
+): string {
+  return JSON.stringify({ type, timestamp, ...(sequence === null ? {} : { sequence }), data: { object, previous } });
 }
 
 /** The API shape of an event row. */
 export function toEvent(row: EventRow): EventRecord {
   const payload = JSON.parse(row.payload) as { data: EventRecord["data"] };
-  return { id: row.id, type: row.type, source: row.source, created_at: row.created_at, data: payload.data };
+  return {
+    id: row.id,
+    type: row.type,
+    source: row.source,
+    created_at: row.created_at,
+    sequence: row.sequence,
+    data: payload.data,
+  };
 }
 
 export async function findEvent(db: D1Database, tenant: string, id: string): Promise<EventRow | null> {

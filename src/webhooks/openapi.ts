@@ -19,7 +19,7 @@ const headers = z.object({
 });
 
 const DELIVERY_DOC =
-  "Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.";
+  "Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.";
 
 /** Registers one OpenAPI 3.1 `webhooks` entry per event type, on the root app so names are not prefixed. */
 export function registerWebhooks(app: OpenAPIHono<AppEnv>) {

@@ -27,10 +27,12 @@ export async function sendPing(env: Env, endpoint: EndpointRow): Promise<string>
     source: null,
     object_id: endpoint.id,
     created_at: now,
+    sequence: null,
     payload: eventPayload(
       "ping",
       now,
       { endpoint_id: endpoint.id, url: endpoint.url, message: "Test event from tributary." },
+      null,
       null,
     ),
   };

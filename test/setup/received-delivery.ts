@@ -7,4 +7,9 @@ export interface ReceivedDelivery {
   verifiedBy: number[] | null;
   /** The status the consumer answered with. */
   answered: number;
+  /**
+   * For an acknowledged delivery, what the consumer's ordering did with it (scripts/event-order.ts): `apply`, or
+   * `stale` when its `sequence` was not above the highest applied for its object. Null when not acknowledged.
+   */
+  verdict: "apply" | "stale" | null;
 }

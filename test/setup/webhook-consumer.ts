@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import type { TestProject } from "vitest/node";
+import { EventOrder, type OrderedEvent } from "../../scripts/event-order";
 import type { ReceivedDelivery } from "./received-delivery";
 
 declare module "vitest" {
@@ -18,12 +19,13 @@ interface HookConfig {
   delayMs: number;
 }
 
-const hooks = new Map<string, { config: HookConfig; received: ReceivedDelivery[] }>();
+/** A hook: its behaviour, what it received, and the ordering a real consumer keeps (highest sequence per object). */
+const hooks = new Map<string, { config: HookConfig; received: ReceivedDelivery[]; order: EventOrder }>();
 
 function hook(name: string) {
   let entry = hooks.get(name);
   if (!entry) {
-    entry = { config: { secrets: [], fail: null, delayMs: 0 }, received: [] };
+    entry = { config: { secrets: [], fail: null, delayMs: 0 }, received: [], order: new EventOrder() };
     hooks.set(name, entry);
   }
   return entry;
@@ -94,7 +96,8 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
     } else if (verifiedBy !== null && verifiedBy.length === 0) {
       answered = 401;
     }
-    entry.received.push({ at: Date.now(), headers, body, verifiedBy, answered });
+    const verdict = answered < 300 ? entry.order.accept(JSON.parse(body) as OrderedEvent) : null;
+    entry.received.push({ at: Date.now(), headers, body, verifiedBy, answered, verdict });
     if (entry.config.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, entry.config.delayMs));
     const extra: Record<string, string> =
       fail?.retryAfter && answered === fail.status ? { "Retry-After": fail.retryAfter } : {};

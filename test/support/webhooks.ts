@@ -177,6 +177,7 @@ const TABLES = [
   "webhook_endpoints",
   "snapshots",
   "source_polls",
+  "event_sequences",
 ];
 
 /** Applies the D1 migrations (idempotent) and empties every webhook table: each file starts from nothing. */
@@ -268,5 +269,25 @@ export const payloadOf = (r: ReceivedDelivery) =>
   JSON.parse(r.body) as {
     type: string;
     timestamp: string;
-    data: { object: { id: string; status: string }; previous: unknown };
+    sequence?: number;
+    data: { object: { id: string; provider?: string; status: string }; previous: unknown };
   };
+
+/** Hex HMAC-SHA256 of a body: the `Inkit-Signature` of an inbound Inkit webhook. */
+export async function hmacHex(secret: string, body: string): Promise<string> {
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(body)));
+  return [...sig].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** POSTs an inbound Inkit webhook with the given signature (none when null). */
+export const postInkit = (w: WebhookEnv, body: string, signature: string | null) =>
+  callApp(w, "/v1/inbound/inkit", {
+    method: "POST",
+    auth: false,
+    body,
+    headers: { "Content-Type": "application/json", ...(signature === null ? {} : { "Inkit-Signature": signature }) },
+  });

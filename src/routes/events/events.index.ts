@@ -1,8 +1,9 @@
+import { withStorage } from "../../http/readiness";
 import { createRouter } from "../../http/router";
 import * as handlers from "./events.handlers";
 import * as routes from "./events.routes";
 
 export const eventsRouter = createRouter()
-  .openapi(routes.list, handlers.list)
-  .openapi(routes.get, handlers.get)
-  .openapi(routes.attempts, handlers.attempts);
+  .openapi(routes.list, withStorage(["DB"], handlers.list))
+  .openapi(routes.get, withStorage(["DB"], handlers.get))
+  .openapi(routes.attempts, withStorage(["DB"], handlers.attempts));

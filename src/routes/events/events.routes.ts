@@ -8,7 +8,7 @@ import {
   listQueryShape,
   notModifiedResponse,
 } from "../../schemas/page";
-import { authErrorResponses, problemResponseFor } from "../../schemas/problem";
+import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import { instantSchema } from "../../schemas/webhook-endpoint";
 
 /** GETs answer 304 to a matching `If-None-Match` (every /v1 GET carries an ETag). */
@@ -46,6 +46,8 @@ export const eventFilterShape = {
 
 const notFound = { 404: problemResponseFor("No event with this id belongs to your API key (`not-found`).") };
 
+const storage = storageErrorResponses("Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed.");
+
 export const list = createRoute({
   method: "get",
   path: "/events",
@@ -64,6 +66,7 @@ export const list = createRoute({
     },
     304: notModifiedResponse,
     ...authErrorResponses,
+    ...storage,
   },
 });
 
@@ -78,6 +81,7 @@ export const get = createRoute({
     200: { description: "The event.", content: { "application/json": { schema: EventSchema } } },
     304: notModifiedResponse,
     ...authErrorResponses,
+    ...storage,
     ...notFound,
   },
 });
@@ -99,6 +103,7 @@ export const attempts = createRoute({
     },
     304: notModifiedResponse,
     ...authErrorResponses,
+    ...storage,
     ...notFound,
   },
 });

@@ -1,10 +1,11 @@
+import { withStorage } from "../../http/readiness";
 import { createRouter } from "../../http/router";
 import * as handlers from "./inbound.handlers";
 import * as routes from "./inbound.routes";
 
 export const inboundRouter = createRouter()
-  .openapi(routes.inkit, handlers.inkit)
-  .openapi(routes.eightByEight, handlers.eightByEight);
+  .openapi(routes.inkit, withStorage(["DB", "WEBHOOK_QUEUE"], handlers.inkit))
+  .openapi(routes.eightByEight, withStorage(["DB", "WEBHOOK_QUEUE"], handlers.eightByEight));
 
 inboundRouter.openAPIRegistry.registerComponent("securitySchemes", "inboundBearer", {
   type: "http",

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { problemResponseFor } from "../../schemas/problem";
+import { problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import { eightByEightBearer, inboundBodyLimit, inkitSignature } from "./inbound.auth";
 
 const tags = ["Inbound"];
@@ -25,7 +25,7 @@ const responses = (auth: string) => ({
   400: problemResponseFor("The body is not the expected JSON (`validation-error`)."),
   401: problemResponseFor(`${auth} Nothing was processed (\`unauthorized\`).`),
   413: problemResponseFor("The body is larger than 64 KiB (`payload-too-large`)."),
-  503: problemResponseFor("The inbound secret is not configured on this deployment (`service-unavailable`)."),
+  ...storageErrorResponses("Or `service-unavailable`: the inbound secret is not configured on this deployment."),
 });
 
 export const inkit = createRoute({

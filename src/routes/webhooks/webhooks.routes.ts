@@ -7,7 +7,7 @@ import {
   listQueryShape,
   notModifiedResponse,
 } from "../../schemas/page";
-import { authErrorResponses, problemResponseFor } from "../../schemas/problem";
+import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import {
   CreateWebhookEndpointSchema,
   ReplayResultSchema,
@@ -38,11 +38,11 @@ const ok = <T extends z.ZodType>(description: string, schema: T) => ({
 });
 
 const notFound = { 404: problemResponseFor("No endpoint with this id belongs to your API key (`not-found`).") };
-const unavailable = {
-  503: problemResponseFor(
-    "The deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets (`service-unavailable`).",
-  ),
-};
+const noKeys = "Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed.";
+const storage = storageErrorResponses(noKeys);
+const unavailable = storageErrorResponses(
+  "Or `service-unavailable`: the deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets.",
+);
 
 export const create = createRoute({
   method: "post",
@@ -80,6 +80,7 @@ export const list = createRoute({
     },
     304: notModifiedResponse,
     ...authErrorResponses,
+    ...storage,
   },
 });
 
@@ -94,6 +95,7 @@ export const get = createRoute({
     200: ok("The endpoint.", WebhookEndpointSchema),
     304: notModifiedResponse,
     ...authErrorResponses,
+    ...storage,
     ...notFound,
   },
 });
@@ -107,7 +109,12 @@ export const update = createRoute({
   description:
     "Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed.",
   request: { params, body: json(UpdateWebhookEndpointSchema) },
-  responses: { 200: ok("The updated endpoint.", WebhookEndpointSchema), ...authErrorResponses, ...notFound },
+  responses: {
+    200: ok("The updated endpoint.", WebhookEndpointSchema),
+    ...authErrorResponses,
+    ...notFound,
+    ...storage,
+  },
 });
 
 export const remove = createRoute({
@@ -119,7 +126,7 @@ export const remove = createRoute({
   description:
     "Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log.",
   request: { params },
-  responses: { 204: { description: "Deleted." }, ...authErrorResponses, ...notFound },
+  responses: { 204: { description: "Deleted." }, ...authErrorResponses, ...notFound, ...storage },
 });
 
 export const rotateSecret = createRoute({
@@ -151,6 +158,7 @@ export const sendTest = createRoute({
   responses: {
     202: ok("The ping is queued.", TestEventResultSchema),
     ...authErrorResponses,
+    ...storage,
     400: problemResponseFor("The endpoint is disabled (`validation-error`): enable it first."),
     ...notFound,
   },
@@ -167,6 +175,7 @@ export const replay = createRoute({
   responses: {
     202: ok("The replayed events are queued.", ReplayResultSchema),
     ...authErrorResponses,
+    ...storage,
     400: problemResponseFor("Invalid window, or the endpoint is disabled (`validation-error`)."),
     ...notFound,
   },
