@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { invalidateListings } from "../src/cache/request-cache";
 import { inkitSim, resetSimulators } from "./support/simulator";
+import { inkitTruth, tieGroups } from "./support/truth";
 import { walkForward } from "./support/walk";
 import { callWithEnv } from "./support/worker";
 
@@ -35,10 +36,17 @@ function failingKv(kv: KVNamespace, fail: "get" | "put" | "both"): KVNamespace {
 let path: string;
 let n = 0;
 
+// Filters every run matches (every run id contains them), so each test reads the same data through upstream
+// requests no other test in this file made: lanes read aligned blocks, so the limit alone no longer tells them apart.
+const everyRun = ["rend_", "rend", "end_", "ren", "end", "nd_", "re", "en", "nd", "d_"].flatMap((s) => [
+  `search=${s}`,
+  `search=${s}&destination_name=inkit_storage`,
+]);
+
 beforeEach(async () => {
   await resetSimulators();
   // A listing nobody else in this file has cached yet: every test starts from a cold entry.
-  path = `/v1/inkit/runs?limit=${10 + n++}`;
+  path = `/v1/inkit/runs?limit=${10 + n}&${everyRun[n++]}`;
   await inkitSim.clearCounters();
 });
 
@@ -220,14 +228,21 @@ describe("listing cache", () => {
     expect(await calls()).toBe(1);
   });
 
-  it("a full walk done twice costs nothing the second time; without the cache it costs the same again", async () => {
+  it("a full walk reads each block once, costs nothing the second time, and goes upstream for every page without the cache", async () => {
+    const truth = await inkitTruth("workflow_batch");
+    // Lanes read aligned blocks of 100; a tie group that two blocks share is read once more, as one response.
+    const straddling = tieGroups(truth, (b) => b.created_at).filter((group) => {
+      const first = truth.indexOf(group[0] as (typeof truth)[number]);
+      return Math.floor(first / 100) !== Math.floor((first + group.length - 1) / 100);
+    }).length;
     const first = await walkForward("/v1/inkit/workflow-batches", 25);
+    expect(first.ids).toEqual(truth.map((b) => b.id));
     const afterFirst = await calls();
-    expect(afterFirst).toBe(first.pages.length);
+    expect(afterFirst).toBe(Math.ceil(truth.length / 100) + straddling);
     const second = await walkForward("/v1/inkit/workflow-batches", 25);
     expect(second.ids).toEqual(first.ids);
     expect(await calls()).toBe(afterFirst);
-    await walkForward("/v1/inkit/workflow-batches", 25, { headers: { "Cache-Control": "no-cache" } });
-    expect(await calls()).toBe(afterFirst * 2);
+    const uncached = await walkForward("/v1/inkit/workflow-batches", 25, { headers: { "Cache-Control": "no-cache" } });
+    expect(await calls()).toBeGreaterThanOrEqual(afterFirst + uncached.pages.length);
   });
 });

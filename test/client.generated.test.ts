@@ -1,4 +1,3 @@
-import { exports } from "cloudflare:workers";
 import createClient from "openapi-fetch";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
@@ -6,13 +5,14 @@ import type { paths } from "./generated/api";
 import { TEST_API_KEY } from "./setup/bindings";
 import { resetSimulators } from "./support/simulator";
 import { eightByEightTruth, inkitTruth } from "./support/truth";
+import { workerFetch } from "./support/worker";
 
 // The client is generated from the committed openapi/openapi.json (npm run client:generate) on every run:
 // if the document and the worker disagree, this test or the type check fails.
 const client = createClient<paths>({
   baseUrl: "https://tributary.test",
   headers: { Authorization: `Bearer ${TEST_API_KEY}` },
-  fetch: (request) => exports.default.fetch(request),
+  fetch: (request) => workerFetch(request),
 });
 
 beforeEach(resetSimulators);

@@ -1,5 +1,5 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   createTributaryClient,
@@ -18,6 +18,7 @@ import { inkitRunStatus } from "../src/providers/inkit/normalize";
 import { TEST_API_KEY } from "./setup/bindings";
 import { inkitSim, resetSimulators } from "./support/simulator";
 import { eightByEightCollection, inkitCollection, mergeTruth } from "./support/truth";
+import { workerFetch } from "./support/worker";
 
 const ORIGIN = "https://tributary.test";
 const orders = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.orderNotifications;
@@ -31,7 +32,7 @@ function clientFor(options: { headers?: Record<string, string>; env?: Record<str
     ...(options.headers ? { headers: options.headers } : {}),
     fetch: async (request) => {
       sent.push(request.clone());
-      if (!options.env) return exports.default.fetch(request);
+      if (!options.env) return workerFetch(request);
       // A fresh app with some bindings overridden (a stub rate limiter), as test/support/worker.ts callWithEnv does.
       const ctx = createExecutionContext();
       const res = await createApp().fetch(request, { ...env, ...options.env } as Env, ctx);
@@ -247,7 +248,7 @@ describe("problems as typed errors", () => {
     const unauthorized = createTributaryClient({
       baseUrl: ORIGIN,
       apiKey: "trib_wrong_key_0000000000000000",
-      fetch: (r) => exports.default.fetch(r),
+      fetch: (r) => workerFetch(r),
     });
     const refused = await unwrap(unauthorized.GET("/v1/inkit/runs")).catch((e) => e);
     expect((refused as ProblemError).status).toBe(401);

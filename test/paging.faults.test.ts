@@ -25,7 +25,9 @@ describe("an upstream that silently caps its page size", () => {
     const groups = tieGroups(truth, (r) => r.created_at).length;
     expect(calls).toBeGreaterThanOrEqual(Math.ceil(truth.length / 20));
     expect(calls).toBeLessThanOrEqual(Math.ceil(truth.length / 20) + groups);
-    console.log(`Inkit capped at 20, limit 50, cached: ${calls} calls for ${walk.pages.length} pages; ${items} items fetched for ${truth.length} returned`);
+    console.log(
+      `Inkit capped at 20, limit 50, cached: ${calls} calls for ${walk.pages.length} pages; ${items} items fetched for ${truth.length} returned`,
+    );
   });
 
   it("Inkit capped at 20 without the cache: every page reads only the blocks it spans", async () => {

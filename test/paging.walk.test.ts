@@ -31,11 +31,13 @@ const reminders = eightByEightCollection(defs.appointmentReminders, 3);
 const runs = inkitCollection("run");
 const merged = (cs: Collection[]) => async () => mergeTruth(await Promise.all(cs.map((c) => c.truth())));
 
-const feed = (name: string, specs: string[], cs: Collection[]): Listing => ({
+const feed = (name: string, specs: string[], cs: Collection[], cut = true): Listing => ({
   name,
   path: feedPath(specs),
   truth: merged(cs),
-  small: { path: feedPath(specs, `&created_after=${RECENT}`), truth: async () => recent(await merged(cs)()) },
+  small: cut
+    ? { path: feedPath(specs, `&created_after=${RECENT}`), truth: async () => recent(await merged(cs)()) }
+    : { path: feedPath(specs), truth: merged(cs) },
 });
 
 const listings: Listing[] = [
@@ -56,7 +58,7 @@ const listings: Listing[] = [
     truth: orders.truth,
     small: { path: runsOf(defs.appointmentReminders), truth: reminders.truth },
   },
-  feed("feed of 1 source", [`8x8:acme-ops/${defs.smsKeywordRouter}`], [sms]),
+  feed("feed of 1 source", [`8x8:acme-ops/${defs.smsKeywordRouter}`], [sms], false),
   feed("feed of 2 sources", ["inkit", `8x8:acme-ops/${defs.orderNotifications}`], [runs, orders]),
   feed(
     "feed of 4 sources",

@@ -21,10 +21,17 @@ export function cacheStatus(outcomes: CacheOutcome[]): string {
  * `Cache-Status`, `Age` and `Cache-Control`, an `ETag` on every successful GET (weak on list pages, see
  * entityTag), and 304 for a matching `If-None-Match`. `Cache-Control: no-cache` on the request refreshes from
  * the upstream; a refresh that finds the same data keeps the ETag, so a client's revalidation still gets a 304.
+ * `no-store` reads from the upstream and writes nothing to the cache.
  */
 export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
-  const bypass = /(^|,)\s*no-cache\s*(,|$)/i.test(c.req.header("Cache-Control") ?? "");
-  const cache = new RequestCache(c.env, (p) => c.executionCtx.waitUntil(p), { bypass });
+  const directives = c.req.header("Cache-Control") ?? "";
+  const has = (name: string) => new RegExp(`(^|,)\\s*${name}\\s*(,|$)`, "i").test(directives);
+  // no-store (RFC 9111 5.2.1.5): straight to the upstream, and nothing of the answer is kept.
+  const store = !has("no-store");
+  const cache = new RequestCache(c.env, (p) => c.executionCtx.waitUntil(p), {
+    bypass: !store || has("no-cache"),
+    store,
+  });
   c.set("cache", cache);
   await next();
   if (c.req.method !== "GET" || c.res.status !== 200) return;

@@ -44,6 +44,8 @@ interface Fetched<T> {
 // at most once a second (KV's per-key write limit).
 const inflight = new Map<string, Promise<Fetched<unknown>>>();
 const lastWrite = new Map<string, number>();
+/** The newest value waiting for its key's second to end: one pending write per key, whatever arrives meanwhile. */
+const pendingWrites = new Map<string, { value: unknown; fetchedAt: number; generation?: string }>();
 const refreshing = new Set<string>();
 
 const KV_MIN_EXPIRATION = 60;
@@ -85,7 +87,7 @@ export class RequestCache {
   constructor(
     private readonly env: Env,
     private readonly waitUntil: (promise: Promise<unknown>) => void,
-    private readonly options: { bypass: boolean },
+    private readonly options: { bypass: boolean; store?: boolean },
   ) {
     this.config = readConfig(env);
   }
@@ -197,12 +199,24 @@ export class RequestCache {
     value: T,
     fetchedAt: number,
     generation?: string,
+    deferred = false,
   ): Promise<boolean> {
+    if (this.options.store === false) return false;
     const now = Date.now();
     const wait = 1000 - (now - (lastWrite.get(keys.entry) ?? 0));
-    if (wait > 0) {
+    if (wait > 0 && !deferred) {
+      // Written once the second is over, newest value only; the timer is what waited, so it does not check again.
+      const queued = pendingWrites.has(keys.entry);
+      pendingWrites.set(keys.entry, { value, fetchedAt, generation });
+      if (queued) return false;
       const later = new Promise((resolve) => setTimeout(resolve, wait));
-      this.waitUntil(later.then(() => this.store(keys, ttl, value, fetchedAt, generation)));
+      this.waitUntil(
+        later.then(() => {
+          const latest = pendingWrites.get(keys.entry);
+          pendingWrites.delete(keys.entry);
+          return latest && this.store(keys, ttl, latest.value, latest.fetchedAt, latest.generation, true);
+        }),
+      );
       return false;
     }
     if (lastWrite.size > 10_000) lastWrite.clear();

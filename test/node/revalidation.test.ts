@@ -42,7 +42,11 @@ describe("Node's fetch against the worker under wrangler dev", () => {
   });
 
   it("the TypeScript client walks a listing with Node's fetch", async () => {
-    const truth = (await admin("/items?kind=document_batch")).items.map((b) => b.id);
+    // tributary's documented order: created_at, then id, both newest first (Inkit timestamps are fixed-width).
+    const { items } = (await admin("/items?kind=document_batch")) as { items: { id: string; created_at: string }[] };
+    const truth = items
+      .sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1))
+      .map((b) => b.id);
     const client = createTributaryClient({ baseUrl: origin, apiKey: inject("apiKey") });
     const ids: string[] = [];
     for await (const batch of paginate(client, "/v1/inkit/batches", { params: { query: { limit: 100 } } })) {

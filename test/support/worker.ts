@@ -1,16 +1,28 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { createApp } from "../../src/app";
+import worker from "../../src/index";
 import { TEST_API_KEY } from "../setup/bindings";
 
 const ORIGIN = "https://tributary.test";
 
-/** Calls the worker through its real fetch entry point. `auth: false` sends no Authorization header. */
+/**
+ * Calls the worker through its real fetch entry point (src/index.ts), in this isolate with the test bindings.
+ * Background work (waitUntil) is left running, as it is for a real request. `auth: false` sends no
+ * Authorization header. (Not through `exports.default`: the test pool's self-binding slows down with every
+ * request it has served, by tens of milliseconds after a few hundred, which long walks cannot afford.)
+ */
 export async function call(path: string, init: RequestInit & { auth?: string | false } = {}): Promise<Response> {
   const { auth = TEST_API_KEY, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (auth !== false && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${auth}`);
-  return exports.default.fetch(new Request(new URL(path, ORIGIN), { ...rest, headers }));
+  return workerFetch(new Request(new URL(path, ORIGIN), { ...rest, headers }));
+}
+
+/** The worker's fetch entry point for a ready-made request (e.g. from a generated client). */
+export function workerFetch(request: Request): Promise<Response> {
+  const fetch = worker.fetch as (request: Request, env: Env, ctx: ExecutionContext) => Promise<Response>;
+  return fetch(request, env as Env, createExecutionContext());
 }
 
 /** Calls the worker and parses a JSON body. */
