@@ -127,10 +127,10 @@ it("hot path: 500-item pages and cursors", async () => {
   const keys = await cursorKeys("k1:bench-cursor-secret-0123456789abcdef");
   const lane = (i: number): NonNullable<CursorPayload["p"][number]> => {
     const item = inkitItems[i * 7] ?? inkitItems[0];
-    return [1234 + i, 0, 3000, item?.id ?? null, item?.created_at ?? null, "2026-11-01T00:00:00.000001Z"];
+    return [1234 + i, 1, 3000, 100, item?.created_at ?? null, i > 0 ? "2" : null, 0];
   };
   const payload = (lanes: number): CursorPayload => ({
-    v: 1,
+    v: 2,
     r: lanes === 1 ? "inkit.runs" : "runs",
     b: "Zq3x9TtYp0LmN4vB8cD2aE",
     f:
@@ -146,6 +146,7 @@ it("hot path: 500-item pages and cursors", async () => {
           },
     l: 50,
     d: "n",
+    k: [inkitItems[49]?.created_at ?? "", "inkit", inkitItems[49]?.id ?? ""],
     p: Array.from({ length: lanes }, (_, i) => lane(i)),
     s: Date.now(),
   });
