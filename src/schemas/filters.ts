@@ -19,7 +19,8 @@ export const DEFAULT_INKIT_SORT = "-created_at";
 
 const SORT_DOC = [
   "Sort key; a `-` prefix sorts descending. Default `-created_at`: newest first by creation time",
-  "(we ask Inkit for it explicitly: its own default sorts by `updated_at`).",
+  "(we ask Inkit for it explicitly: its own default sorts by `updated_at`). Creation-time sorts are served in tributary's",
+  "order: `created_at`, then `id`, both in the sort's direction, whatever order Inkit gives tied timestamps.",
   "Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk",
   "(`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all.",
 ].join(" ");

@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * List Inkit workflow runs
-         * @description Inkit `GET /v1/invoke`, normalized and cursor-paged. Newest first by creation time unless `sort` says otherwise.
+         * @description Inkit `GET /v1/invoke`, normalized and cursor-paged. Newest first by creation time unless `sort` says otherwise; creation-time sorts are in tributary's order (`created_at`, then `id`, both in the sort's direction), whatever order Inkit gives tied timestamps.
          */
         get: operations["listInkitRuns"];
         put?: never;
@@ -133,7 +133,7 @@ export interface paths {
         };
         /**
          * List 8x8 workflow runs of a definition
-         * @description 8x8 Automation's workflow instances of one definition, normalized and cursor-paged, newest first by start time. 8x8 has no total, so `page.total` is null.
+         * @description 8x8 Automation's workflow instances of one definition, normalized and cursor-paged, newest first: `created_at` (8x8 `startedAt`) descending, then `id` descending, whatever order 8x8 gives tied start times. Without `version`, a walk stays on the definition version its first page listed, even when 8x8 publishes a new one meanwhile. 8x8 has no total, so `page.total` is null.
          */
         get: operations["listEightByEightRuns"];
         put?: never;
@@ -153,9 +153,9 @@ export interface paths {
         };
         /**
          * Merged feed of runs across providers
-         * @description One newest-first feed of workflow runs across Inkit and any number of 8x8 definitions, behind one cursor. Order: `created_at` descending, ties by `provider`, then `id` (descending). A page costs at most one upstream call per source that still has items (none when cached); an exhausted source costs nothing.
+         * @description One newest-first feed of workflow runs across Inkit and any number of 8x8 definitions, behind one cursor. Order (tributary's own, never the upstreams' order among tied timestamps): `created_at` descending, then `provider` ascending (`8x8` before `inkit`), then `id` descending; ids compare as plain strings. It is the same for one source. Sources read aligned blocks that later pages share through the cache; an exhausted source costs nothing.
          *
-         *     **Exactly-once walks.** A forward walk started at time T returns every run that existed at T exactly once, in order, even while upstreams insert new runs at their heads between your requests (tested with up to 10 × `limit` per page). Each cursor carries, per source, an anchor (the last run you saw from it) and the upstream's total; the facade finds the anchor again after insertions, and 8x8 sources are additionally pinned with `startTimeTo` to the walk's head. Runs created after T appear at most once (a forward walk does not return them). Limits: deletions upstream and changes to a run's `created_at` are not covered; a backward walk (`prev_cursor`) re-finds its anchor the same way.
+         *     **Exactly-once walks.** A forward walk started at time T returns every run that existed at T exactly once, in that order, whatever order the upstreams give tied runs, even while they insert new runs at their heads between your requests (tested with up to 10 × `limit` per page), and backward with `prev_cursor`. A cursor's position is a keyset (`created_at`, `provider`, `id`); upstream offsets are only hints. Runs created after T appear at most once. 8x8 sources are pinned to the walk's head with `startTimeTo` and stay on the definition version they listed first. Limits: deletions upstream and changes to a run's `created_at` are not covered; a tie group larger than any one upstream response, served in an order that changes per request window, may lose an item (Inkit has no time filter).
          */
         get: operations["listRuns"];
         put?: never;
@@ -387,7 +387,7 @@ export interface webhooks {
          * Event `run.created`
          * @description A workflow run appeared in a watched source.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["runCreatedWebhook"];
         delete?: never;
@@ -409,7 +409,7 @@ export interface webhooks {
          * Event `run.status_changed`
          * @description A run's `status` or `provider_status` changed. `previous` has the old values.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["runStatusChangedWebhook"];
         delete?: never;
@@ -431,7 +431,7 @@ export interface webhooks {
          * Event `run.completed`
          * @description A run's normalized status became `completed`.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["runCompletedWebhook"];
         delete?: never;
@@ -453,7 +453,7 @@ export interface webhooks {
          * Event `run.failed`
          * @description A run's normalized status became `failed`.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["runFailedWebhook"];
         delete?: never;
@@ -475,7 +475,7 @@ export interface webhooks {
          * Event `batch.created`
          * @description An Inkit batch appeared in a watched source.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["batchCreatedWebhook"];
         delete?: never;
@@ -497,7 +497,7 @@ export interface webhooks {
          * Event `batch.status_changed`
          * @description A batch's `status` or `provider_status` changed. `previous` has the old values.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["batchStatusChangedWebhook"];
         delete?: never;
@@ -519,7 +519,7 @@ export interface webhooks {
          * Event `batch.completed`
          * @description A batch's normalized status became `completed`.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["batchCompletedWebhook"];
         delete?: never;
@@ -541,7 +541,7 @@ export interface webhooks {
          * Event `ping`
          * @description A test event sent on request to one endpoint.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["pingWebhook"];
         delete?: never;
@@ -563,6 +563,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Run"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -849,6 +854,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Run"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -864,6 +874,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Run"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -879,6 +894,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Run"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -894,6 +914,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Batch"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -1005,6 +1030,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Batch"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -1020,6 +1050,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Batch"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -1293,7 +1328,7 @@ export interface components {
             data: components["schemas"]["Event"][];
             page: components["schemas"]["Page"];
         };
-        /** @description A recorded event. Its delivered payload is `{type, timestamp: created_at, data}`. */
+        /** @description A recorded event. Its delivered payload is `{type, timestamp: created_at, sequence, data}` (no `sequence` for `ping`). */
         Event: {
             /**
              * @description Event id, time-ordered. Also the `webhook-id` header of every delivery, retries and replays included.
@@ -1312,6 +1347,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             created_at: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. Null for `ping`.
+             * @example 1042
+             */
+            sequence: number | null;
             data: {
                 /** @description The normalized Run or Batch as detected (a `PingObject` for `ping`). */
                 object: components["schemas"]["InkitRun"] | components["schemas"]["EightByEightRun"] | components["schemas"]["Batch"] | components["schemas"]["PingObject"];
@@ -1451,7 +1491,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "payload-too-large" | "uri-too-long" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "upstream-unavailable" | "upstream-timeout";
+                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "payload-too-large" | "uri-too-long" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
             };
             cookie?: never;
         };
@@ -1490,7 +1530,7 @@ export interface operations {
                 destination_name?: string;
                 /** @description Only records with this destination status (Inkit's text). */
                 destination_status?: string;
-                /** @description Sort key; a `-` prefix sorts descending. Default `-created_at`: newest first by creation time (we ask Inkit for it explicitly: its own default sorts by `updated_at`). Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk (`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all. */
+                /** @description Sort key; a `-` prefix sorts descending. Default `-created_at`: newest first by creation time (we ask Inkit for it explicitly: its own default sorts by `updated_at`). Creation-time sorts are served in tributary's order: `created_at`, then `id`, both in the sort's direction, whatever order Inkit gives tied timestamps. Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk (`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all. */
                 sort?: "-created_at" | "created_at" | "-updated_at" | "updated_at" | "-name" | "name" | "-status" | "status";
                 /** @description Only these runs: a comma-separated list of run ids. */
                 data_id?: string;
@@ -1667,7 +1707,7 @@ export interface operations {
                 destination_name?: string;
                 /** @description Only records with this destination status (Inkit's text). */
                 destination_status?: string;
-                /** @description Sort key; a `-` prefix sorts descending. Default `-created_at`: newest first by creation time (we ask Inkit for it explicitly: its own default sorts by `updated_at`). Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk (`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all. */
+                /** @description Sort key; a `-` prefix sorts descending. Default `-created_at`: newest first by creation time (we ask Inkit for it explicitly: its own default sorts by `updated_at`). Creation-time sorts are served in tributary's order: `created_at`, then `id`, both in the sort's direction, whatever order Inkit gives tied timestamps. Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk (`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all. */
                 sort?: "-created_at" | "created_at" | "-updated_at" | "updated_at" | "-name" | "name" | "-status" | "status";
             };
             header?: {
@@ -1842,7 +1882,7 @@ export interface operations {
                 destination_name?: string;
                 /** @description Only records with this destination status (Inkit's text). */
                 destination_status?: string;
-                /** @description Sort key; a `-` prefix sorts descending. Default `-created_at`: newest first by creation time (we ask Inkit for it explicitly: its own default sorts by `updated_at`). Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk (`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all. */
+                /** @description Sort key; a `-` prefix sorts descending. Default `-created_at`: newest first by creation time (we ask Inkit for it explicitly: its own default sorts by `updated_at`). Creation-time sorts are served in tributary's order: `created_at`, then `id`, both in the sort's direction, whatever order Inkit gives tied timestamps. Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk (`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all. */
                 sort?: "-created_at" | "created_at" | "-updated_at" | "updated_at" | "-name" | "name" | "-status" | "status";
             };
             header?: {
@@ -2667,14 +2707,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2756,7 +2791,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets (`service-unavailable`). */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2877,14 +2912,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2971,14 +3001,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3071,14 +3096,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3167,7 +3187,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets (`service-unavailable`). */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3258,14 +3278,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3358,14 +3373,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3511,14 +3521,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3637,14 +3642,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3793,14 +3793,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3861,7 +3856,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The inbound secret is not configured on this deployment (`service-unavailable`). */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the inbound secret is not configured on this deployment. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3921,7 +3916,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The inbound secret is not configured on this deployment (`service-unavailable`). */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the inbound secret is not configured on this deployment. */
             503: {
                 headers: {
                     [name: string]: unknown;

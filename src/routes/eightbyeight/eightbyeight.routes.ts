@@ -20,7 +20,7 @@ export const listRuns = createRoute({
   tags: ["8x8"],
   summary: "List 8x8 workflow runs of a definition",
   description:
-    "8x8 Automation's workflow instances of one definition, normalized and cursor-paged, newest first by start time. 8x8 has no total, so `page.total` is null.",
+    "8x8 Automation's workflow instances of one definition, normalized and cursor-paged, newest first: `created_at` (8x8 `startedAt`) descending, then `id` descending, whatever order 8x8 gives tied start times. Without `version`, a walk stays on the definition version its first page listed, even when 8x8 publishes a new one meanwhile. 8x8 has no total, so `page.total` is null.",
   request: {
     params: z.object({
       account_id: z

@@ -30,7 +30,7 @@ export const listRuns = createRoute({
   tags: ["Inkit"],
   summary: "List Inkit workflow runs",
   description:
-    "Inkit `GET /v1/invoke`, normalized and cursor-paged. Newest first by creation time unless `sort` says otherwise.",
+    "Inkit `GET /v1/invoke`, normalized and cursor-paged. Newest first by creation time unless `sort` says otherwise; creation-time sorts are in tributary's order (`created_at`, then `id`, both in the sort's direction), whatever order Inkit gives tied timestamps.",
   request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape, ...dataIdShape }), headers },
   responses: listOf(NormalizedInkitRunSchema, "InkitRunList", "A page of runs."),
 });

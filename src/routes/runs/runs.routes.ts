@@ -19,14 +19,16 @@ const sourceSpec = z
 
 const FEED_DOC = [
   "One newest-first feed of workflow runs across Inkit and any number of 8x8 definitions, behind one cursor.",
-  "Order: `created_at` descending, ties by `provider`, then `id` (descending).",
-  "A page costs at most one upstream call per source that still has items (none when cached); an exhausted source costs nothing.",
+  "Order (tributary's own, never the upstreams' order among tied timestamps): `created_at` descending, then `provider`",
+  "ascending (`8x8` before `inkit`), then `id` descending; ids compare as plain strings. It is the same for one source.",
+  "Sources read aligned blocks that later pages share through the cache; an exhausted source costs nothing.",
   "\n\n**Exactly-once walks.** A forward walk started at time T returns every run that existed at T exactly once,",
-  "in order, even while upstreams insert new runs at their heads between your requests (tested with up to 10 × `limit` per page).",
-  "Each cursor carries, per source, an anchor (the last run you saw from it) and the upstream's total; the facade finds the anchor",
-  "again after insertions, and 8x8 sources are additionally pinned with `startTimeTo` to the walk's head.",
-  "Runs created after T appear at most once (a forward walk does not return them). Limits: deletions upstream and",
-  "changes to a run's `created_at` are not covered; a backward walk (`prev_cursor`) re-finds its anchor the same way.",
+  "in that order, whatever order the upstreams give tied runs, even while they insert new runs at their heads between",
+  "your requests (tested with up to 10 × `limit` per page), and backward with `prev_cursor`. A cursor's position is a",
+  "keyset (`created_at`, `provider`, `id`); upstream offsets are only hints. Runs created after T appear at most once.",
+  "8x8 sources are pinned to the walk's head with `startTimeTo` and stay on the definition version they listed first.",
+  "Limits: deletions upstream and changes to a run's `created_at` are not covered; a tie group larger than any one",
+  "upstream response, served in an order that changes per request window, may lose an item (Inkit has no time filter).",
 ].join(" ");
 
 export const PartialErrorSchema = z
