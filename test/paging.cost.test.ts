@@ -1,0 +1,90 @@
+import { env } from "cloudflare:workers";
+import { afterAll, describe, expect, it } from "vitest";
+import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
+import { invalidateListings } from "../src/cache/request-cache";
+import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
+import { walkForward } from "./support/walk";
+
+// What walks cost upstream, per route and tie order: calls per page and items fetched per item returned, through
+// the listing cache (consecutive pages share the aligned blocks their sources read) and without it (no-store).
+// Upstream call counts are deterministic, so they are asserted; the figures are printed for the README.
+
+const defs = EIGHT_BY_EIGHT_DEFINITION_IDS.demo;
+const feed = (sources: string[]) => `/v1/runs?${sources.map((s) => `source=${encodeURIComponent(s)}`).join("&")}`;
+const routes = [
+  { name: "inkit runs", path: "/v1/inkit/runs", resources: ["inkit:runs"] },
+  { name: "inkit workflow batches", path: "/v1/inkit/workflow-batches", resources: ["inkit:workflow-batches"] },
+  { name: "inkit batches", path: "/v1/inkit/batches", resources: ["inkit:batches"] },
+  {
+    name: "8x8 runs",
+    path: `/v1/8x8/accounts/acme-ops/definitions/${defs.orderNotifications}/runs`,
+    resources: [`8x8:acme-ops/${defs.orderNotifications}`],
+  },
+  {
+    name: "feed of 4 sources",
+    path: feed([
+      "inkit",
+      `8x8:acme-ops/${defs.orderNotifications}`,
+      `8x8:acme-ops/${defs.smsKeywordRouter}`,
+      `8x8:acme-ops/${defs.appointmentReminders}`,
+    ]),
+    resources: [
+      "inkit:runs",
+      `8x8:acme-ops/${defs.orderNotifications}`,
+      `8x8:acme-ops/${defs.smsKeywordRouter}`,
+      `8x8:acme-ops/${defs.appointmentReminders}`,
+    ],
+  },
+];
+
+const counted = async () => {
+  const [a, b] = await Promise.all([inkitSim.counters(), eightByEightSim.counters()]);
+  return { calls: a.total + b.total, items: a.items + b.items };
+};
+
+/** Every cached entry of these resources stops counting, and the KV write limit's second has passed. */
+async function coldCache(resources: string[]) {
+  for (const resource of resources) {
+    const inkit = resource.startsWith("inkit");
+    const value = (inkit ? env.INKIT_API_TOKEN : env.EIGHTBYEIGHT_API_KEY) as string;
+    await invalidateListings(env as Env, {
+      provider: inkit ? "inkit" : "8x8",
+      credential: { value, passThrough: false },
+      resource,
+    });
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+}
+
+const report: string[] = [];
+afterAll(() => console.log(`walk cost, limit 50:\n${report.join("\n")}`));
+
+describe.each(["hidden", "window"] as const)("walk cost with ties in the %s order", (mode) => {
+  it.each(routes)("$name", async ({ name, path, resources }) => {
+    await resetSimulators();
+    await Promise.all([inkitSim.settings({ tie_order: mode }), eightByEightSim.settings({ tie_order: mode })]);
+    await coldCache(resources);
+
+    const cost = async (init: RequestInit) => {
+      const before = await counted();
+      const walk = await walkForward(path, 50, init);
+      const after = await counted();
+      return { walk, calls: after.calls - before.calls, items: after.items - before.items };
+    };
+    const cached = await cost({});
+    const uncached = await cost({ headers: { "Cache-Control": "no-store" } });
+    const pages = cached.walk.pages.length;
+    const returned = cached.walk.ids.length;
+    expect(uncached.walk.ids).toEqual(cached.walk.ids);
+
+    // Through the cache a walk fetches about what it returns, and at most one call per page and source.
+    expect(cached.calls).toBeLessThanOrEqual(pages * resources.length);
+    expect(cached.items / returned).toBeLessThanOrEqual(1.2);
+    // Without it every page goes upstream, reading the one or two blocks per source it spans.
+    expect(uncached.calls).toBeGreaterThanOrEqual(pages);
+    expect(uncached.calls).toBeLessThanOrEqual(pages * resources.length * 3);
+    report.push(
+      `${mode.padEnd(6)} ${name.padEnd(22)} pages ${String(pages).padStart(3)} | cached: ${(cached.calls / pages).toFixed(2)} calls/page, ${(cached.items / returned).toFixed(2)} fetched/returned | no-store: ${(uncached.calls / pages).toFixed(2)} calls/page, ${(uncached.items / returned).toFixed(2)} fetched/returned`,
+    );
+  });
+});
