@@ -105,6 +105,27 @@ describe("listing cache", () => {
     expect(await calls()).toBe(2);
   });
 
+  it("a hot entry is served from isolate memory: a repeated hit reads nothing from KV", async () => {
+    const reads: string[] = [];
+    const counting = new Proxy(env.CACHE, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (prop === "get")
+          return (key: string, ...rest: unknown[]) => (reads.push(key), value.call(target, key, ...rest));
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const first = await get(path, {}, { CACHE: counting });
+    expect(first.res.headers.get("Cache-Status")).toMatch(/fwd=miss; stored/);
+    const readsAfterMiss = reads.length;
+    expect(readsAfterMiss).toBeGreaterThan(0);
+    const second = await get(path, {}, { CACHE: counting });
+    expect(second.res.headers.get("Cache-Status")).toMatch(/^tributary; hit; ttl=1[0-5]$/);
+    expect(second.body).toEqual(first.body);
+    expect(reads.length).toBe(readsAfterMiss);
+    expect(await calls()).toBe(1);
+  });
+
   it("a wrong pass-through credential never reads a cached entry", async () => {
     await get(path);
     const wrong = await callWithEnv(path, {}, { headers: { "X-Inkit-API-Token": "not-a-token" } });

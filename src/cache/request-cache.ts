@@ -50,6 +50,51 @@ const refreshing = new Set<string>();
 
 const KV_MIN_EXPIRATION = 60;
 
+/**
+ * Hot entries in isolate memory, in front of one KV namespace: a hit costs no KV read. Bounded (least recently
+ * used out first); freshness is decided from the entry's fetch time exactly as for KV. Generations read from KV
+ * are reused for a couple of seconds (KV itself may be up to 60 s stale in other locations); an invalidation in
+ * this isolate updates them at once.
+ */
+class HotEntries {
+  readonly entries = new Map<string, Entry<unknown>>();
+  private readonly generations = new Map<string, { g: string; until: number }>();
+
+  get<T>(key: string): Entry<T> | undefined {
+    const entry = this.entries.get(key) as Entry<T> | undefined;
+    if (entry) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  put(key: string, entry: Entry<unknown>) {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    if (this.entries.size > HOT_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  generation(key: string, now: number): string | undefined {
+    const known = this.generations.get(key);
+    return known && known.until > now ? known.g : undefined;
+  }
+
+  setGeneration(key: string, g: string, now: number) {
+    if (this.generations.size > 1000) this.generations.clear();
+    this.generations.set(key, { g, until: now + GENERATION_REUSE_MS });
+  }
+}
+
+const HOT_ENTRIES = 64;
+const GENERATION_REUSE_MS = 2000;
+const hot = new WeakMap<KVNamespace, HotEntries>();
+function hotEntries(kv: KVNamespace): HotEntries {
+  let entries = hot.get(kv);
+  if (!entries) hot.set(kv, (entries = new HotEntries()));
+  return entries;
+}
+
 async function fingerprint(credential: Credential): Promise<string> {
   return (await sha256Hex(`cred|${credential.value}`)).slice(0, 24);
 }
@@ -65,7 +110,9 @@ async function scopeKeys(scope: CacheScope, request: string) {
  */
 export async function invalidateListings(env: Env, scope: CacheScope): Promise<void> {
   const { generation } = await scopeKeys(scope, "");
-  await env.CACHE.put(generation, crypto.randomUUID());
+  const g = crypto.randomUUID();
+  await env.CACHE.put(generation, g);
+  hotEntries(env.CACHE).setGeneration(generation, g, Date.now());
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -113,6 +160,14 @@ export class RequestCache {
     const keys = await scopeKeys(scope, request);
     if (this.options.bypass || fresh) return this.fetchAndStore(keys, ttl, load, "bypass");
 
+    const memory = hotEntries(this.env.CACHE);
+    const known = memory.generation(keys.generation, Date.now());
+    const held = known === undefined ? undefined : memory.get<T>(keys.entry);
+    if (held && held.g === known) {
+      const served = this.serve(keys, ttl, held, known, load);
+      if (served) return served.value;
+    }
+
     let entry: Entry<T> | null;
     let generation: string;
     try {
@@ -131,20 +186,34 @@ export class RequestCache {
       return value;
     }
 
-    const now = Date.now();
+    memory.setGeneration(keys.generation, generation, Date.now());
     if (entry && entry.g === generation) {
-      const age = Math.max(0, Math.floor((now - entry.at) / 1000));
-      if (age < ttl) {
-        this.outcomes.push({ status: "hit", age, ttl: ttl - age, stored: false, fetchedAt: entry.at });
-        return entry.v;
-      }
-      if (age < ttl + this.config.cacheStaleSeconds) {
-        this.outcomes.push({ status: "stale", age, ttl: ttl - age, stored: false, fetchedAt: entry.at });
-        this.refreshInBackground(keys, ttl, generation, load);
-        return entry.v;
-      }
+      memory.put(keys.entry, entry);
+      const served = this.serve(keys, ttl, entry, generation, load);
+      if (served) return served.value;
     }
     return this.fetchAndStore(keys, ttl, load, "miss", generation);
+  }
+
+  /** A held entry as a hit or, within the stale window, a stale answer plus one background refresh. */
+  private serve<T>(
+    keys: { entry: string; generation: string },
+    ttl: number,
+    entry: Entry<T>,
+    generation: string,
+    load: () => Promise<T>,
+  ): { value: T } | null {
+    const age = Math.max(0, Math.floor((Date.now() - entry.at) / 1000));
+    if (age < ttl) {
+      this.outcomes.push({ status: "hit", age, ttl: ttl - age, stored: false, fetchedAt: entry.at });
+      return { value: entry.v };
+    }
+    if (age < ttl + this.config.cacheStaleSeconds) {
+      this.outcomes.push({ status: "stale", age, ttl: ttl - age, stored: false, fetchedAt: entry.at });
+      this.refreshInBackground(keys, ttl, generation, load);
+      return { value: entry.v };
+    }
+    return null;
   }
 
   private async fetchAndStore<T>(
@@ -203,6 +272,9 @@ export class RequestCache {
   ): Promise<boolean> {
     if (this.options.store === false) return false;
     const now = Date.now();
+    // Memory takes every new value at once; KV, at most one write a second per key.
+    const known = generation ?? hotEntries(this.env.CACHE).generation(keys.generation, now);
+    if (known !== undefined) hotEntries(this.env.CACHE).put(keys.entry, { v: value, at: fetchedAt, g: known });
     const wait = 1000 - (now - (lastWrite.get(keys.entry) ?? 0));
     if (wait > 0 && !deferred) {
       // Written once the second is over, newest value only; the timer is what waited, so it does not check again.
