@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { type AppEnv, readConfig } from "../env";
 import { entityTag, ifNoneMatchMatches } from "./etag";
 import { type CacheOutcome, RequestCache } from "./request-cache";
+import { dropReadyPage, findReadyPage, keepReadyPage, readyPageKey } from "./response-cache";
 
 const CACHE_NAME = "tributary";
 
@@ -28,11 +29,35 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
   const has = (name: string) => new RegExp(`(^|,)\\s*${name}\\s*(,|$)`, "i").test(directives);
   // no-store (RFC 9111 5.2.1.5): straight to the upstream, and nothing of the answer is kept.
   const store = !has("no-store");
-  const cache = new RequestCache(c.env, (p) => c.executionCtx.waitUntil(p), {
-    bypass: !store || has("no-cache"),
-    store,
-  });
+  const bypass = !store || has("no-cache");
+  const cache = new RequestCache(c.env, (p) => c.executionCtx.waitUntil(p), { bypass, store });
   c.set("cache", cache);
+
+  // A page served from cache a moment ago is sent again as it was, if every read it came from still holds.
+  const kv = c.env.CACHE as KVNamespace | undefined;
+  const readyKey =
+    c.req.method === "GET" && store && kv
+      ? await readyPageKey(
+          c.get("caller")?.keyId ?? "",
+          [c.req.header("X-Inkit-API-Token"), c.req.header("X-8x8-Api-Key")],
+          new URL(c.req.url),
+        )
+      : null;
+  const now = Date.now();
+  const ready =
+    readyKey && kv && !bypass ? findReadyPage(kv, readyKey, now, (k) => cache.currentGeneration(k)) : undefined;
+  if (ready) {
+    const ttl = Math.max(0, Math.floor((ready.freshUntil - now) / 1000));
+    const headers = new Headers({ "Content-Type": "application/json", ETag: ready.etag });
+    if (ready.link) headers.set("Link", ready.link);
+    headers.append("Vary", VARY);
+    headers.set("Cache-Status", `${CACHE_NAME}; hit; ttl=${ttl}`);
+    headers.set("Age", String(Math.max(0, Math.floor((now - ready.fetchedAt) / 1000))));
+    headers.set("Cache-Control", `private, max-age=${ttl}`);
+    c.res = notModified(c.req.header("If-None-Match"), ready.etag, headers) ?? new Response(ready.body, { headers });
+    return;
+  }
+
   await next();
   if (c.req.method !== "GET" || c.res.status !== 200) return;
 
@@ -40,20 +65,36 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
   const etag = await entityTag(body, readConfig(c.env).cursorTtlSeconds);
   const headers = new Headers(c.res.headers);
   headers.set("ETag", etag);
-  headers.append("Vary", "Authorization, X-Inkit-API-Token, X-8x8-Api-Key");
-  if (cache.outcomes.length > 0) {
-    const ttl = Math.max(0, Math.min(...cache.outcomes.map((o) => o.ttl)));
-    headers.set("Cache-Status", cacheStatus(cache.outcomes));
-    headers.set("Age", String(Math.max(...cache.outcomes.map((o) => o.age))));
+  headers.append("Vary", VARY);
+  const { outcomes } = cache;
+  if (outcomes.length > 0) {
+    const ttl = Math.max(0, Math.min(...outcomes.map((o) => o.ttl)));
+    headers.set("Cache-Status", cacheStatus(outcomes));
+    headers.set("Age", String(Math.max(...outcomes.map((o) => o.age))));
     headers.set("Cache-Control", `private, max-age=${ttl}`);
+    if (readyKey && kv && bypass) dropReadyPage(kv, readyKey);
+    else if (readyKey && kv && ttl > 0 && outcomes.every((o) => o.status === "hit" || o.status === "miss")) {
+      keepReadyPage(kv, readyKey, {
+        body,
+        etag,
+        link: c.res.headers.get("Link"),
+        fetchedAt: Math.min(...outcomes.map((o) => o.fetchedAt)),
+        freshUntil: now + ttl * 1000,
+        generations: [...cache.generations],
+      });
+    }
   } else {
     headers.set("Cache-Control", "private, no-cache");
   }
-  const ifNoneMatch = c.req.header("If-None-Match");
-  if (ifNoneMatch && ifNoneMatchMatches(ifNoneMatch, etag)) {
-    headers.delete("Content-Type");
-    c.res = new Response(null, { status: 304, headers });
-    return;
-  }
-  c.res = new Response(body, { status: 200, headers });
+  c.res = notModified(c.req.header("If-None-Match"), etag, headers) ?? new Response(body, { status: 200, headers });
 });
+
+const VARY = "Authorization, X-Inkit-API-Token, X-8x8-Api-Key";
+
+/** 304 for an If-None-Match that matches (weak comparison), without a body. */
+function notModified(ifNoneMatch: string | undefined, etag: string, headers: Headers): Response | null {
+  if (!ifNoneMatch || !ifNoneMatchMatches(ifNoneMatch, etag)) return null;
+  const h = new Headers(headers);
+  h.delete("Content-Type");
+  return new Response(null, { status: 304, headers: h });
+}

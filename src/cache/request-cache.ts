@@ -89,7 +89,9 @@ class HotEntries {
 const HOT_ENTRIES = 64;
 const GENERATION_REUSE_MS = 2000;
 const hot = new WeakMap<KVNamespace, HotEntries>();
-function hotEntries(kv: KVNamespace): HotEntries {
+/** The hot entries of a namespace; a missing binding has none (reads then fail open as KV errors do). */
+function hotEntries(kv: KVNamespace | undefined): HotEntries {
+  if (!kv) return new HotEntries();
   let entries = hot.get(kv);
   if (!entries) hot.set(kv, (entries = new HotEntries()));
   return entries;
@@ -129,6 +131,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export class RequestCache {
   readonly outcomes: CacheOutcome[] = [];
+  /** The cache generations this request's reads were valid under, by generation key. */
+  readonly generations = new Map<string, string>();
   private readonly config;
 
   constructor(
@@ -195,6 +199,11 @@ export class RequestCache {
     return this.fetchAndStore(keys, ttl, load, "miss", generation);
   }
 
+  /** The generation of a listing as this isolate currently knows it (undefined: ask KV again). */
+  currentGeneration(key: string): string | undefined {
+    return hotEntries(this.env.CACHE).generation(key, Date.now());
+  }
+
   /** A held entry as a hit or, within the stale window, a stale answer plus one background refresh. */
   private serve<T>(
     keys: { entry: string; generation: string },
@@ -204,6 +213,7 @@ export class RequestCache {
     load: () => Promise<T>,
   ): { value: T } | null {
     const age = Math.max(0, Math.floor((Date.now() - entry.at) / 1000));
+    this.generations.set(keys.generation, generation);
     if (age < ttl) {
       this.outcomes.push({ status: "hit", age, ttl: ttl - age, stored: false, fetchedAt: entry.at });
       return { value: entry.v };
@@ -224,6 +234,7 @@ export class RequestCache {
     generation?: string,
   ): Promise<T> {
     const { value, at } = await this.coalesced(keys.entry, load);
+    if (generation !== undefined) this.generations.set(keys.generation, generation);
     const stored = await this.store(keys, ttl, value, at, generation);
     this.outcomes.push({ status, age: 0, ttl, stored, fetchedAt: at });
     return value;

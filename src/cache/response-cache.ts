@@ -1,0 +1,80 @@
+import { sha256Hex } from "../http/digest";
+
+/**
+ * Finished list pages in isolate memory, ready to send: a repeated cached page is a lookup plus headers, not a
+ * walk, a seal and a serialization. An entry is only as fresh as the oldest upstream read it was built from, and
+ * only as valid as the cache generations of the listings it read (an invalidation drops it), exactly as the
+ * listing cache decides for each read. Bounded by bytes, least recently used out first.
+ */
+export interface ReadyPage {
+  body: string;
+  etag: string;
+  link: string | null;
+  /** The oldest upstream fetch the page was built from (unix ms): its Age. */
+  fetchedAt: number;
+  /** Until when every read it was built from is fresh (unix ms). */
+  freshUntil: number;
+  /** The cache generations of the listings it read, as [generation key, value]. */
+  generations: [string, string][];
+}
+
+const MAX_BYTES = 8 * 1024 * 1024;
+const pages = new WeakMap<KVNamespace, Map<string, ReadyPage>>();
+let bytes = 0;
+
+function pagesOf(kv: KVNamespace): Map<string, ReadyPage> {
+  let map = pages.get(kv);
+  if (!map) pages.set(kv, (map = new Map()));
+  return map;
+}
+
+/**
+ * Who asks for what: the caller's key id, any pass-through upstream credential (hashed), and the URL. Two callers
+ * never share a page, since cursors are bound to the caller.
+ */
+export async function readyPageKey(keyId: string, credentials: (string | undefined)[], url: URL): Promise<string> {
+  const own = credentials.some((c) => c !== undefined) ? await sha256Hex(credentials.join("\u0000")) : "";
+  return `${keyId}|${own}|${url.pathname}${url.search}`;
+}
+
+/** A ready page still fresh and valid at `now`, given the generations this isolate currently knows. */
+export function findReadyPage(
+  kv: KVNamespace,
+  key: string,
+  now: number,
+  generation: (key: string) => string | undefined,
+): ReadyPage | undefined {
+  const map = pagesOf(kv);
+  const page = map.get(key);
+  if (!page) return undefined;
+  if (page.freshUntil <= now || page.generations.some(([k, g]) => generation(k) !== g)) {
+    map.delete(key);
+    bytes -= page.body.length;
+    return undefined;
+  }
+  map.delete(key);
+  map.set(key, page);
+  return page;
+}
+
+/** Forgets a page, e.g. once a `no-cache` request refreshed what it was built from. */
+export function dropReadyPage(kv: KVNamespace, key: string) {
+  const map = pagesOf(kv);
+  const page = map.get(key);
+  if (page) bytes -= page.body.length;
+  map.delete(key);
+}
+
+export function keepReadyPage(kv: KVNamespace, key: string, page: ReadyPage) {
+  const map = pagesOf(kv);
+  const old = map.get(key);
+  if (old) bytes -= old.body.length;
+  map.delete(key);
+  map.set(key, page);
+  bytes += page.body.length;
+  for (const [k, p] of map) {
+    if (bytes <= MAX_BYTES) break;
+    map.delete(k);
+    bytes -= p.body.length;
+  }
+}
