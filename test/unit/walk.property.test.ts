@@ -1,19 +1,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readPage } from "../../src/paging/listing";
+import { fuzz } from "../support/fuzz";
 import { documented, type Item, ids, roundTrip, scenario, walk } from "./support/upstream-model";
 
 // The walk engine against in-memory upstreams that do everything their docs allow (see support/upstream-model):
 // ties in an order unrelated to ids, stable or changing with the request's window; a silent page-size cap from
 // the first request; head inserts between pages that tie with each other and with the head.
 
-// Fixed seeds: fast-check prints the seed and path of any failure, and the same seed replays it.
-const seed = (fixed: number) => fixed;
 
 describe("walk engine property (no simulator)", () => {
   it("every forward walk returns every item that existed at T exactly once, in the documented order", async () => {
     let cases = 0;
-    await fc.assert(
+    await fuzz(
+      "walks.unit.forward",
       fc.asyncProperty(scenario, fc.boolean(), async (s, withInserts) => {
         cases++;
         const { atT, pages, short } = await walk(s, withInserts);
@@ -25,13 +25,14 @@ describe("walk engine property (no simulator)", () => {
         // Items inserted meanwhile may appear, but only in their place in the order.
         for (let k = 1; k < all.length; k++) expect(documented(all[k - 1] as Item, all[k] as Item)).toBeLessThan(0);
       }),
-      { numRuns: 250, seed: seed(20261127) },
+      250,
     );
     expect(cases).toBe(250);
   });
 
   it("walking back with prev cursors returns exactly the forward pages, in reverse", async () => {
-    await fc.assert(
+    await fuzz(
+      "walks.unit.backward",
       fc.asyncProperty(scenario, fc.boolean(), async (s, withInserts) => {
         const constant = { ...s, limits: [s.limits[0] as number] };
         const { pages, last, lanes, atT, insert } = await walk(constant, false);
@@ -63,7 +64,7 @@ describe("walk engine property (no simulator)", () => {
         if (!withInserts) expect(back.map(ids)).toEqual(pages.slice(0, -1).reverse().map(ids));
         else expect(atTOnly(back.reverse())).toEqual(atTOnly(pages.slice(0, -1)));
       }),
-      { numRuns: 100, seed: seed(20261128) },
+      100,
     );
   });
 });
