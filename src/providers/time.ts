@@ -1,8 +1,5 @@
 import { z } from "@hono/zod-openapi";
 
-// Indexed groups: named groups allocate an object per match, and this runs several times per upstream item.
-const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:[Zz]|([+-])(\d{2}):?(\d{2}))$/;
-
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
 
 const daysInMonth = (y: number, mo: number) =>
@@ -20,28 +17,86 @@ enum Verdict {
   OutsideYears,
 }
 
+/** The digit at `i` as a number, or -1. */
+const digit = (s: string, i: number) => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+};
+
+/** The two-digit number at `i`, or -1. */
+const two = (s: string, i: number) => {
+  const a = digit(s, i);
+  const b = digit(s, i + 1);
+  return a < 0 || b < 0 ? -1 : a * 10 + b;
+};
+
+const isSeparator = (s: string, i: number, a: string, b = a) => s[i] === a || s[i] === b;
+
 /**
- * The timestamp's UTC form, or why there is none. The fields are checked by arithmetic (proleptic Gregorian, as
- * `Date` counts), so the common case, a UTC timestamp, needs no `Date` at all: its digits are already the answer.
+ * The timestamp's UTC form, or why there is none. It reads
+ * `^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:[Zz]|[+-]\d{2}:?\d{2})$` by hand and checks the fields by
+ * arithmetic (proleptic Gregorian, as `Date` counts), because it runs several times per upstream item: the common
+ * case, a UTC timestamp, needs no regex match, no `Date`, and when already canonical, not even a new string.
  */
 function convert(s: string): string | Verdict {
-  const m = ISO_8601.exec(s);
-  if (!m) return Verdict.Malformed;
-  const [y, mo, d, h, mi, sec] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])];
-  const oh = m[9] === undefined ? 0 : Number(m[9]);
-  const om = m[10] === undefined ? 0 : Number(m[10]);
+  const n = s.length;
+  const y1 = two(s, 0);
+  const y2 = two(s, 2);
+  const mo = two(s, 5);
+  const d = two(s, 8);
+  const h = two(s, 11);
+  const mi = two(s, 14);
+  const sec = two(s, 17);
+  if (
+    n < 20 ||
+    (y1 | y2 | mo | d | h | mi | sec) < 0 ||
+    s[4] !== "-" ||
+    s[7] !== "-" ||
+    !isSeparator(s, 10, "T", "t") ||
+    s[13] !== ":" ||
+    s[16] !== ":"
+  ) {
+    return Verdict.Malformed;
+  }
+  let i = 19;
+  let fracEnd = i;
+  if (isSeparator(s, i, ".", ",")) {
+    fracEnd = i + 1;
+    while (digit(s, fracEnd) >= 0) fracEnd++;
+    if (fracEnd === i + 1) return Verdict.Malformed;
+    i = fracEnd;
+  }
+  let sign = 0;
+  let oh = 0;
+  let om = 0;
+  if (isSeparator(s, i, "Z", "z")) {
+    if (n !== i + 1) return Verdict.Malformed;
+  } else if (isSeparator(s, i, "+", "-")) {
+    sign = s[i] === "-" ? -1 : 1;
+    oh = two(s, i + 1);
+    const colon = s[i + 3] === ":" ? 1 : 0;
+    om = two(s, i + 3 + colon);
+    if (oh < 0 || om < 0 || n !== i + 5 + colon) return Verdict.Malformed;
+  } else {
+    return Verdict.Malformed;
+  }
+  const y = y1 * 100 + y2;
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59 || oh > 23 || om > 59) {
     return Verdict.OutOfRange;
   }
-  const micros = (m[7] ?? "").slice(0, 6).padEnd(6, "0");
-  if (oh === 0 && om === 0) return `${s.slice(0, 10)}T${s.slice(11, 19)}.${micros}Z`;
+  const frac = fracEnd - 20;
+  if (oh === 0 && om === 0) {
+    if (n === 27 && frac === 6 && s[10] === "T" && s[19] === "." && s[26] === "Z") return s;
+    const micros = frac <= 0 ? "000000" : frac >= 6 ? s.slice(20, 26) : s.slice(20, fracEnd).padEnd(6, "0");
+    return `${s.slice(0, 10)}T${s.slice(11, 19)}.${micros}Z`;
+  }
+  const micros = frac <= 0 ? "000000" : s.slice(20, Math.min(fracEnd, 26)).padEnd(6, "0");
 
   // setUTCFullYear, unlike Date.UTC, does not map years 0..99 to 1900..1999.
   const local = new Date(0);
   local.setUTCFullYear(y, mo - 1, d);
   local.setUTCHours(h, mi, sec, 0);
-  const offsetMinutes = (m[8] === "-" ? -1 : 1) * (oh * 60 + om);
-  const utc = new Date(local.getTime() - offsetMinutes * 60_000);
+  const utc = new Date(local.getTime() - sign * (oh * 60 + om) * 60_000);
   const year = utc.getUTCFullYear();
   if (year < 0 || year > 9999) return Verdict.OutsideYears;
   const date = `${pad(year, 4)}-${pad(utc.getUTCMonth() + 1)}-${pad(utc.getUTCDate())}`;
