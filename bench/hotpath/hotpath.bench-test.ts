@@ -14,8 +14,8 @@ import { normalizeInkitRun } from "../../src/providers/inkit/normalize";
 import { InkitRunSchema, inkitListSchema } from "../../src/providers/inkit/schemas";
 import { toRfc3339 } from "../../src/providers/time";
 import { precompiled } from "../../src/providers/validate";
-import * as ajvStandalone from "../../src/providers/validate/upstream.gen.js";
-import * as schemasafe from "./candidates/schemasafe.gen.js";
+import * as schemasafe from "../../src/providers/validate/upstream.gen.js";
+import * as ajvStandalone from "./candidates/ajv.gen.js";
 import type { HotPathTiming } from "./timing";
 
 const SAMPLE_MS = 20;

@@ -1,12 +1,12 @@
 import type { z } from "@hono/zod-openapi";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import * as schemasafe from "../../bench/hotpath/candidates/schemasafe.gen.js";
+import * as ajvStandalone from "../../bench/hotpath/candidates/ajv.gen.js";
 import { generateEightByEightDataset } from "../../simulator/data/eightbyeight";
 import { generateInkitDataset } from "../../simulator/data/inkit";
 import { precompiled } from "../../src/providers/validate";
 import { type UpstreamBodyName, upstreamBodySchemas } from "../../src/providers/validate/targets";
-import * as ajvStandalone from "../../src/providers/validate/upstream.gen.js";
+import * as schemasafe from "../../src/providers/validate/upstream.gen.js";
 import * as seeds from "../fixtures/seeds";
 import { timestampLike } from "./support/timestamps";
 
