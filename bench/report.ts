@@ -106,16 +106,20 @@ export function evaluateTargets(results: {
     met: cachedWalks.length > 0 && cachedCalls === 0,
   });
 
-  for (const provider of ["inkit runs", "8x8 instances"]) {
-    const t = results.hotPath?.timings.find((x) => x.name.startsWith(`${provider}: parse + validate + normalize`));
+  // The medians' goals are the performance issue's; p99 keeps the earlier < 2 ms.
+  const pageGoals = { "inkit runs": 1.5, "8x8 instances": 1.2 };
+  for (const [provider, goal] of Object.entries(pageGoals)) {
+    const name = `${provider}: parse + validate + normalize (500)`;
+    const t = results.hotPath?.timings.find((x) => x.name === name);
     for (const stat of ["median", "p99"] as const) {
       const v = t ? (stat === "median" ? t.medianMs : t.p99Ms) : Number.NaN;
+      const target = stat === "median" ? goal : 2;
       out.push({
         id: `500-item page, ${provider}, ${stat}`,
         what: `JSON.parse + validate + normalize of a 500-item upstream page in workerd, ${stat}`,
-        target: "< 2 ms",
+        target: stat === "median" ? `≤ ${target} ms` : `< ${target} ms`,
         value: `${fmt(v)} ms`,
-        met: v < 2,
+        met: stat === "median" ? v <= target : v < target,
       });
     }
   }

@@ -8,7 +8,8 @@ import { startSimulators } from "../../simulator/server";
 
 export default async function setup(project: TestProject) {
   const out = process.env.BENCH_HOTPATH_OUT;
-  const sims = await startSimulators({ inkitPort: 0, eightByEightPort: 0 });
+  // No silent page-size cap: the bench reads whole 500-item pages.
+  const sims = await startSimulators({ inkitPort: 0, eightByEightPort: 0, inkitPageSizeCap: null });
   const collector = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -11,6 +11,7 @@ import {
 } from "../http/upstream";
 import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "../http/upstream-scope";
 import { type Credential, passThroughHeaders } from "./credentials";
+import { precompiled } from "./validate";
 
 export interface UpstreamErrorBody {
   code: string | number | null;
@@ -110,7 +111,7 @@ export function upstreamClient(opts: UpstreamClientOptions) {
         scope,
         rateLimitIsShared: !credential.passThrough,
       });
-      if (res.status >= 200 && res.status < 300) return parseUpstreamJson(provider, res, schema);
+      if (res.status >= 200 && res.status < 300) return parseUpstreamJson(provider, res, precompiled(schema));
       const body = readErrorBody(res);
       const info: UpstreamInfo = { provider, status: res.status, code: body.code, error_id: body.errorId };
       throw opts.mapError(res.status, body, info) ?? genericError(provider, credential, info);

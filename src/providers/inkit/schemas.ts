@@ -78,13 +78,23 @@ export const InkitSortSchema = z.looseObject({ key: z.string(), order: z.number(
 
 export const InkitListMetadataSchema = z.looseObject({ pagination: InkitPaginationSchema, sort: InkitSortSchema });
 
+const listSchemas = new WeakMap<z.ZodType, z.ZodType>();
+const listOf = <T extends z.ZodType>(item: T) =>
+  z.looseObject({ items: z.array(item), metadata: InkitListMetadataSchema });
+
 /**
- * The envelope of an Inkit list endpoint around `item`.
+ * The envelope of an Inkit list endpoint around `item`; one instance per item schema, so the ahead-of-time
+ * validator generated from it (`src/providers/validate`) is found by identity.
  *
  * @example inkitListSchema(InkitRunSchema).parse(await res.json())
  */
-export const inkitListSchema = <T extends z.ZodType>(item: T) =>
-  z.looseObject({ items: z.array(item), metadata: InkitListMetadataSchema });
+export const inkitListSchema = <T extends z.ZodType>(item: T): ReturnType<typeof listOf<T>> => {
+  const known = listSchemas.get(item) as ReturnType<typeof listOf<T>> | undefined;
+  if (known) return known;
+  const schema = listOf(item);
+  listSchemas.set(item, schema);
+  return schema;
+};
 
 export type InkitRun = z.infer<typeof InkitRunSchema>;
 export type InkitRunDestinations = z.infer<typeof InkitRunDestinationsSchema>;
