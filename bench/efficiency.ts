@@ -1,8 +1,9 @@
 // 1. Upstream efficiency: full walks of every list route through the worker, counting what each page cost upstream.
 // Calls and items are counted by the simulators (bench/sim-server.ts): calls per listing, and items = the sum of
-// items in the upstream responses (exact, from the bodies served, not estimated). Requests send
-// `Cache-Control: no-cache` so the listing cache does not hide upstream calls, except the cached re-walks.
-import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
+// items in the upstream responses (exact, from the bodies served, not estimated). Each walk goes through the
+// listing cache from a cold start (a credential of its own), so a cache hit counts 0 and pages share the blocks
+// they read; the "uncached" walks send `Cache-Control: no-cache` and show what a page costs without the cache.
+import { EIGHT_BY_EIGHT_DEFINITION_IDS, SIM_8X8_DEMO_KEY, SIM_INKIT_DEMO_TOKEN } from "../simulator/credentials";
 import { admin, simStats } from "./lib/stack";
 
 const defs = EIGHT_BY_EIGHT_DEFINITION_IDS.demo;
@@ -70,7 +71,7 @@ export const burst = (i: number, k: number, limit: number) => ((i + k) * 7919 + 
 const MAX_PAGES = 400;
 const INSERT_WALK_PAGES = 12;
 
-export type Mode = "constant" | "cached re-walk" | "varying" | "backward" | "head inserts";
+export type Mode = "constant" | "cached re-walk" | "varying" | "backward" | "head inserts" | "uncached";
 
 export interface WalkResult {
   route: string;
@@ -125,9 +126,17 @@ async function takeCounts(ctx: Context) {
   };
 }
 
-async function getPage(ctx: Context, url: string, noCache: boolean): Promise<PageRecord> {
+/**
+ * One page. `cold` names a credential of its own (the simulators' `~tag` form, passed through), so the walk starts
+ * from a cold listing cache that no other walk of the run has filled; pages of that walk share what they cached.
+ */
+async function getPage(ctx: Context, url: string, noCache: boolean, cold?: string): Promise<PageRecord> {
   const headers: Record<string, string> = { Authorization: `Bearer ${ctx.apiKey}` };
   if (noCache) headers["Cache-Control"] = "no-cache";
+  if (cold) {
+    headers["X-Inkit-API-Token"] = `${SIM_INKIT_DEMO_TOKEN}~${cold}`;
+    headers["X-8x8-Api-Key"] = `${SIM_8X8_DEMO_KEY}~${cold}`;
+  }
   const res = await fetch(`${ctx.origin}${url}`, { headers, signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`GET ${url} -> ${res.status} ${text.slice(0, 300)}`);
@@ -177,6 +186,8 @@ function summarize(
 interface ForwardOptions {
   limit: (i: number) => number;
   noCache: boolean;
+  /** The walk's own credential tag: a cold cache (see getPage). */
+  cold?: string;
   maxPages: number;
   /** Runs after page i, before page i+1 (not counted: admin requests are not upstream calls). */
   between?: (i: number) => Promise<void>;
@@ -194,7 +205,7 @@ async function walkForward(ctx: Context, route: RouteSpec, opts: ForwardOptions)
     const url: string = cursor
       ? `${base}?cursor=${encodeURIComponent(cursor)}&limit=${n}`
       : `${route.path}${sep}limit=${n}`;
-    const record = await getPage(ctx, url, opts.noCache);
+    const record = await getPage(ctx, url, opts.noCache, opts.cold);
     records.push(record);
     cursor = record.body.page.next_cursor;
     if (!cursor) break;
@@ -203,14 +214,14 @@ async function walkForward(ctx: Context, route: RouteSpec, opts: ForwardOptions)
   return { records, complete: cursor === null, ms: performance.now() - started };
 }
 
-async function walkBackward(ctx: Context, route: RouteSpec, from: string) {
+async function walkBackward(ctx: Context, route: RouteSpec, from: string, cold?: string) {
   await takeCounts(ctx);
   const base = route.path.split("?")[0];
   const records: PageRecord[] = [];
   let cursor: string | null = from;
   const started = performance.now();
   while (cursor && records.length < MAX_PAGES) {
-    const record = await getPage(ctx, `${base}?cursor=${encodeURIComponent(cursor)}`, true);
+    const record = await getPage(ctx, `${base}?cursor=${encodeURIComponent(cursor)}`, false, cold);
     records.push(record);
     cursor = record.body.page.prev_cursor;
   }
@@ -243,37 +254,51 @@ export async function runEfficiency(ctx: Context, log: (line: string) => void): 
   countedCalls = 0;
   await Promise.all([admin(ctx.sims.inkit, "DELETE", "/counters"), admin(ctx.sims["8x8"], "DELETE", "/counters")]);
 
-  for (const route of ROUTES) {
+  for (const [r, route] of ROUTES.entries()) {
+    const tag = (mode: string) => `${mode}-${r}`;
     const constant = await walkForward(ctx, route, {
       limit: () => CONSTANT_LIMIT,
-      noCache: true,
+      noCache: false,
+      cold: tag("constant"),
       maxPages: MAX_PAGES,
     });
     record(summarize(route, "constant", String(CONSTANT_LIMIT), constant.records, constant.complete, 0, constant.ms));
 
-    // The same walk again without no-cache, at once (list TTL 15 s): every page should come from the cache.
-    const cached = await walkForward(ctx, route, { limit: () => CONSTANT_LIMIT, noCache: false, maxPages: MAX_PAGES });
+    // The same walk again at once (list TTL 15 s): every page should come from the cache.
+    const cached = await walkForward(ctx, route, {
+      limit: () => CONSTANT_LIMIT,
+      noCache: false,
+      cold: tag("constant"),
+      maxPages: MAX_PAGES,
+    });
     record(summarize(route, "cached re-walk", String(CONSTANT_LIMIT), cached.records, cached.complete, 0, cached.ms));
 
+    // Back from the last page, with the same credential (a cursor is bound to it): what going back over pages
+    // just seen costs, the blocks they read still cached.
     const last = constant.records.at(-1)?.body.page.prev_cursor;
     if (last) {
-      const backward = await walkBackward(ctx, route, last);
+      const backward = await walkBackward(ctx, route, last, tag("constant"));
       record(summarize(route, "backward", String(CONSTANT_LIMIT), backward.records, backward.complete, 0, backward.ms));
     }
 
     const varying = await walkForward(ctx, route, {
       limit: (i) => VARYING_LIMITS[i % VARYING_LIMITS.length] ?? 50,
-      noCache: true,
+      noCache: false,
+      cold: tag("varying"),
       maxPages: MAX_PAGES,
     });
     record(summarize(route, "varying", VARYING_LIMITS.join("/"), varying.records, varying.complete, 0, varying.ms));
+
+    const uncached = await walkForward(ctx, route, { limit: () => CONSTANT_LIMIT, noCache: true, maxPages: MAX_PAGES });
+    record(summarize(route, "uncached", String(CONSTANT_LIMIT), uncached.records, uncached.complete, 0, uncached.ms));
   }
 
-  for (const route of ROUTES) {
+  for (const [r, route] of ROUTES.entries()) {
     let inserted = 0;
     const walk = await walkForward(ctx, route, {
       limit: () => CONSTANT_LIMIT,
-      noCache: true,
+      noCache: false,
+      cold: `inserts-${r}`,
       maxPages: INSERT_WALK_PAGES,
       between: async (i) => {
         inserted += await insertAtHeads(ctx, route, i, CONSTANT_LIMIT);

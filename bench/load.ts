@@ -101,6 +101,11 @@ export async function runLoad(t: Target, log: (line: string) => void): Promise<L
       await fetch(page, { headers: { ...auth, "Cache-Control": "no-cache" } });
     }),
   );
+  results.push(
+    await scenario(t, "b1. cached list page, 1 conn", page, auth, 1, log, async () => {
+      await fetch(page, { headers: { ...auth, "Cache-Control": "no-cache" } });
+    }),
+  );
   await admin(t.inkitUrl, "POST", "/faults", { route: PAGE_LISTING, latency_ms: UPSTREAM_LATENCY_MS });
   try {
     const uncached = { ...auth, "Cache-Control": "no-cache" };

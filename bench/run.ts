@@ -128,7 +128,16 @@ try {
   await stopAll();
 }
 
-const targets = evaluateTargets({ walks, hotPath, load, bundle });
+// Before: the same targets in the previous committed run.
+const previous = (() => {
+  try {
+    const prior = JSON.parse(readFileSync(join(ROOT, "bench/latest.json"), "utf8")) as { targets?: { id: string; value: string }[] };
+    return new Map((prior.targets ?? []).map((t) => [t.id, t.value]));
+  } catch {
+    return new Map<string, string>();
+  }
+})();
+const targets = evaluateTargets({ walks, hotPath, load, bundle }).map((t) => ({ ...t, before: previous.get(t.id) }));
 const complete = failure === null && parts.size === PARTS.length;
 const cores = cpus();
 const results = {

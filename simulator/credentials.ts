@@ -50,12 +50,17 @@ export const SIM_8X8_DEMO_KEY = EIGHT_BY_EIGHT_API_KEYS.demo;
 export const SIM_8X8_OTHER_KEY = EIGHT_BY_EIGHT_API_KEYS.other;
 export const SIM_8X8_DEMO_ACCOUNT_ID = EIGHT_BY_EIGHT_ACCOUNT_IDS.demo;
 
-/** The tenant a credential belongs to, or undefined for an unknown one. */
+/**
+ * The tenant a credential belongs to, or undefined for an unknown one. A credential may carry a `~tag` suffix:
+ * the same tenant under a credential of its own, so a client can keep separate caches (the bench walks each walk
+ * against a cold listing cache this way).
+ */
 export function tenantForCredential(
   credentials: Record<Tenant, string>,
   value: string | undefined,
 ): Tenant | undefined {
-  return TENANTS.find((tenant) => credentials[tenant] === value);
+  const base = value?.split("~")[0];
+  return TENANTS.find((tenant) => credentials[tenant] === base);
 }
 
 export function isTenant(value: unknown): value is Tenant {
