@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cacheLayer } from "./cache/headers";
 import { bearerAuth } from "./http/auth";
 import { requestBodyLimit } from "./http/body-limit";
+import { init } from "./http/init";
 import { inputGuard } from "./http/input-guard";
 import { requestLog } from "./http/logging";
 import { unmatchedRequest } from "./http/method-not-allowed";
@@ -14,6 +15,7 @@ import { warnWithoutCache } from "./http/readiness";
 import { createRouter } from "./http/router";
 import { corsFromConfig, securityHeaders } from "./http/security";
 import { upstreamScope } from "./http/upstream-scope";
+import { loggerOf } from "./logger";
 import { registerOpenApi } from "./openapi/document";
 import { docsRouter } from "./routes/docs/docs.index";
 import { eightByEightRouter } from "./routes/eightbyeight/eightbyeight.index";
@@ -40,6 +42,7 @@ const statusToProblem: Partial<Record<number, ProblemType>> = {
 export function createApp() {
   const app = createRouter();
 
+  app.use(init);
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.use(upstreamScope);
   app.use(requestLog);
@@ -78,9 +81,7 @@ export function createApp() {
         }),
       );
     }
-    console.error(
-      JSON.stringify({ level: "error", msg: "unhandled error", request_id: c.get("requestId"), error: String(err) }),
-    );
+    loggerOf(c.env).error("unhandled error", { request_id: c.get("requestId"), error: String(err) });
     return problemResponse(
       c,
       new ProblemError("internal-error", {

@@ -265,7 +265,7 @@ describe("cron and queue handlers", () => {
     const { items } = await inkitSim.insert<{ id: string }>({ kind: "run", count: 2 });
 
     for (const broken of [{ DB: extra.TEST_BARE_DB }, { DB: undefined }, { WEBHOOK_QUEUE: undefined }]) {
-      const w = webhookEnv(broken);
+      const w = webhookEnv({ ...broken, LOG_LEVEL: "error" }); // the suite logs nothing by default
       const { lines } = await captureLogs(() => runCron(w));
       const logged = notReadyLines(lines);
       expect(logged, JSON.stringify(broken)).toHaveLength(1);
@@ -295,7 +295,7 @@ describe("cron and queue handlers", () => {
       { WEBHOOK_QUEUE: undefined },
       { WEBHOOK_DLQ: undefined },
     ]) {
-      const w = webhookEnv(broken);
+      const w = webhookEnv({ ...broken, LOG_LEVEL: "error" }); // the suite logs nothing by default
       const { result, lines } = await captureLogs(() =>
         runQueue(
           w,

@@ -1,4 +1,4 @@
-import { readConfig } from "../env";
+import { configOf } from "../config";
 import { sha256Hex } from "../http/digest";
 import type { Provider } from "../http/upstream";
 import type { Credential } from "../providers/credentials";
@@ -89,7 +89,7 @@ export class RequestCache {
     private readonly waitUntil: (promise: Promise<unknown>) => void,
     private readonly options: { bypass: boolean; store?: boolean },
   ) {
-    this.config = readConfig(env);
+    this.config = configOf(env);
   }
 
   /** When the oldest data this request served was fetched upstream (unix ms); null before any read. */

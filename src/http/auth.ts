@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import { type AppEnv, commaList } from "../env";
+import { commaList } from "../config";
+import type { AppEnv } from "../env";
 import { sha256Hex } from "./digest";
 import { ProblemError } from "./problem";
 

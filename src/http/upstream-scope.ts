@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createMiddleware } from "hono/factory";
-import { type Config, readConfig } from "../env";
+import { type Config, configOf } from "../config";
 import type { BreakerPolicy } from "./circuit-breaker";
 import type { RetryPolicy } from "./retry";
 
@@ -35,7 +35,7 @@ export function upstreamPolicy(config: Config): UpstreamPolicy {
 
 /** A scope whose budget starts now. */
 export function newUpstreamScope(env: Env, now = Date.now()): UpstreamScope {
-  const config = readConfig(env);
+  const config = configOf(env);
   return { policy: upstreamPolicy(config), deadline: now + config.upstreamBudgetMs, attempts: 0 };
 }
 

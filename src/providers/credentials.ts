@@ -1,5 +1,3 @@
-import type { Context } from "hono";
-import type { AppEnv } from "../env";
 import type { Provider } from "../http/upstream";
 
 /** An upstream credential and whether the caller supplied it (pass-through) or it is the configured secret. */
@@ -15,7 +13,10 @@ export const passThroughHeaders: Record<Provider, string> = {
 };
 
 /** The credential to call `provider` with: the caller's own if sent, else the configured secret. */
-export function upstreamCredential(c: Context<AppEnv>, provider: Provider): Credential {
+export function upstreamCredential(
+  c: { env: Env; req: { header(name: string): string | undefined } },
+  provider: Provider,
+): Credential {
   const sent = c.req.header(passThroughHeaders[provider])?.trim();
   if (sent) return { value: sent, passThrough: true };
   const configured = provider === "inkit" ? c.env.INKIT_API_TOKEN : c.env.EIGHTBYEIGHT_API_KEY;

@@ -1,5 +1,6 @@
 import { version } from "../../package.json";
-import { encryptionSecret, readWebhookConfig } from "./config";
+import { configOf } from "../config";
+import { loggerOf } from "../logger";
 import { signatureHeader } from "./crypto";
 import { disableStatement, type EndpointRow, endpointById, signingSecrets } from "./endpoints";
 import { isoMicros, newId } from "./ids";
@@ -102,8 +103,8 @@ export async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
   const endpoint = await endpointById(db, m.endpoint_id);
   if (!endpoint) return abandon(db, m, "endpoint deleted");
   if (endpoint.enabled !== 1) return abandon(db, m, "endpoint disabled");
-  const config = readWebhookConfig(env);
-  const verdict = checkWebhookUrl(endpoint.url, config.allowInsecureUrls);
+  const config = configOf(env);
+  const verdict = checkWebhookUrl(endpoint.url, config.allowInsecureWebhookUrls);
   if (!verdict.ok) return abandon(db, m, `url refused: ${verdict.reason}`);
   const event = await db
     .prepare("SELECT payload FROM events WHERE id = ?")
@@ -111,7 +112,7 @@ export async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
     .first<{ payload: string }>();
   if (!event) return abandon(db, m, "event not found");
 
-  const master = encryptionSecret(env);
+  const master = config.webhookEncryptionKey;
   if (!master) throw new Error("WEBHOOK_ENCRYPTION_KEY is not configured");
   const secrets = await signingSecrets(db, master, endpoint.id);
   if (secrets.length === 0) throw new Error(`endpoint ${endpoint.id} has no signing secret`);
@@ -125,7 +126,7 @@ export async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
     "webhook-signature": await signatureHeader(m.event_id, timestamp, event.payload, secrets),
   };
   const sentAt = Date.now();
-  const res = await post(verdict.url, headers, event.payload, config.deliveryTimeoutMs);
+  const res = await post(verdict.url, headers, event.payload, config.webhookTimeoutMs);
   await settle(env, endpoint, m, res, sentAt);
 }
 
@@ -202,7 +203,7 @@ export async function handleDeliveryBatch(batch: MessageBatch<unknown>, env: Env
   await Promise.all(
     batch.messages.map(async (message) => {
       if (!isMessage(message.body)) {
-        console.error(JSON.stringify({ level: "error", msg: "malformed delivery message dropped", id: message.id }));
+        loggerOf(env).error("malformed delivery message dropped", { id: message.id });
         message.ack();
         return;
       }
@@ -210,9 +211,7 @@ export async function handleDeliveryBatch(batch: MessageBatch<unknown>, env: Env
         await deliver(env, message.body);
         message.ack();
       } catch (err) {
-        console.error(
-          JSON.stringify({ level: "error", msg: "delivery failed internally", id: message.id, error: String(err) }),
-        );
+        loggerOf(env).error("delivery failed internally", { id: message.id, error: String(err) });
         message.retry({ delaySeconds: 30 });
       }
     }),

@@ -1,6 +1,7 @@
+import { configOf } from "../config";
 import { withUpstreamScope } from "../http/upstream-scope";
+import { loggerOf } from "../logger";
 import type { BatchEventType, EventType, PreviousStatus, RunEventType } from "../schemas/events";
-import { readWebhookConfig } from "./config";
 import { type EndpointRow, endpointsWatching, subscribes, watchedSources } from "./endpoints";
 import { isoMicros, newId } from "./ids";
 import {
@@ -140,7 +141,7 @@ export async function checkSource(env: Env, deps: SourceDeps, key: string, retri
   const spec = sourceSpec(key);
   if (!spec) return { source: key, outcome: "error", items: 0, events: 0, error: "Unknown source key." };
   const db = env.DB;
-  const { pollWindow } = readWebhookConfig(env);
+  const pollWindow = configOf(env).webhookPollWindow;
   const read = await spec.open(deps, env).read(0, pollWindow, 0);
   const items = read.items;
 
@@ -232,7 +233,7 @@ export async function detectChanges(env: Env, deps: SourceDeps, concurrency = 4)
       // Each source gets its own upstream budget, retry policy and breaker settings, as a request would.
       const source = key;
       results.push(
-        await withUpstreamScope(env, () => checkSource(env, deps, source)).catch((err) => failed(source, err)),
+        await withUpstreamScope(env, () => checkSource(env, deps, source)).catch((err) => failed(env, source, err)),
       );
     }
   };
@@ -240,8 +241,8 @@ export async function detectChanges(env: Env, deps: SourceDeps, concurrency = 4)
   return results;
 }
 
-function failed(source: string, err: unknown): CheckResult {
+function failed(env: Env, source: string, err: unknown): CheckResult {
   const error = err instanceof Error ? err.message : String(err);
-  console.error(JSON.stringify({ level: "error", msg: "change detection failed", source, error }));
+  loggerOf(env).error("change detection failed", { source, error });
   return { source, outcome: "error", items: 0, events: 0, error };
 }

@@ -1,4 +1,5 @@
 import { cacheBound } from "../http/readiness";
+import { loggerOf } from "../logger";
 import { type CheckResult, checkSource } from "./detection";
 import { watchedSources } from "./endpoints";
 import {
@@ -48,9 +49,7 @@ async function invalidate(env: Env, spec: SourceSpec): Promise<void> {
   try {
     await invalidateSource(env, spec);
   } catch (err) {
-    console.warn(
-      JSON.stringify({ level: "warn", msg: "cache invalidation failed", source: spec.key, error: String(err) }),
-    );
+    loggerOf(env).warn("cache invalidation failed", { source: spec.key, error: String(err) });
   }
 }
 
@@ -73,9 +72,7 @@ export async function recheckSources(env: Env, deps: SourceDeps, keys: string[])
       const result = await checkSource(env, deps, spec.key);
       results.push({ source: spec.key, outcome: result.outcome, events: result.events });
     } catch (err) {
-      console.error(
-        JSON.stringify({ level: "error", msg: "inbound re-check failed", source: key, error: String(err) }),
-      );
+      loggerOf(env).error("inbound re-check failed", { source: key, error: String(err) });
       results.push({ source: spec.key, outcome: "error", events: 0 });
     }
   }

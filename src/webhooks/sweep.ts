@@ -1,3 +1,4 @@
+import { configOf } from "../config";
 import { isoMicros } from "./ids";
 import { type DeliveryRow, enqueue } from "./log";
 import type { DeliveryMessage } from "./schedule";
@@ -37,16 +38,10 @@ export async function resendOverdue(env: Env, limit = 100): Promise<number> {
   return results.length;
 }
 
-/** How long events, their deliveries and attempts are kept (`WEBHOOK_RETENTION_DAYS`, default 30). */
-export function retentionDays(env: Env): number {
-  const raw = Number((env as unknown as Partial<Record<string, string>>).WEBHOOK_RETENTION_DAYS ?? "30");
-  return Number.isInteger(raw) && raw >= 1 && raw <= 3650 ? raw : 30;
-}
-
 /** Deletes up to `limit` expired events per tick, with their deliveries and attempts (replay cannot reach them). */
 export async function pruneExpired(env: Env, limit = 1000): Promise<void> {
   const db = env.DB;
-  const cutoff = isoMicros(Date.now() - retentionDays(env) * 86_400_000);
+  const cutoff = isoMicros(Date.now() - configOf(env).webhookRetentionDays * 86_400_000);
   const expired = "SELECT id FROM events WHERE created_at < ? ORDER BY created_at LIMIT ?";
   await db.batch([
     db.prepare(`DELETE FROM delivery_attempts WHERE event_id IN (${expired})`).bind(cutoff, limit),

@@ -1,4 +1,4 @@
-import { readConfig } from "../../env";
+import { configOf } from "../../config";
 import type { Filters } from "../../paging/listing";
 import type { Source } from "../../paging/source";
 import { offsetModelSource } from "../../paging/window";
@@ -52,7 +52,7 @@ export function eightByEightSource(
   filters: Filters,
   credential: Credential,
 ): Source<EightByEightRunNormalized> {
-  const config = readConfig(env);
+  const config = configOf(env);
   const client = eightByEightClient(env.EIGHTBYEIGHT_BASE_URL, credential, config.upstreamTimeoutMs);
   const path = `/api/v1/accounts/${encodeURIComponent(String(filters.account_id))}/definitions/${encodeURIComponent(String(filters.definition_id))}/workflows`;
   const query = upstreamQuery(filters);

@@ -1,5 +1,5 @@
 import type { z } from "@hono/zod-openapi";
-import { readConfig } from "../../env";
+import { configOf } from "../../config";
 import type { Filters } from "../../paging/listing";
 import type { Source } from "../../paging/source";
 import { pageModelSource } from "../../paging/window";
@@ -53,7 +53,7 @@ export function inkitSource<I extends z.ZodType, T extends { created_at: string 
   filters: Filters,
   credential: Credential,
 ): Source<T> {
-  const config = readConfig(env);
+  const config = configOf(env);
   const client = inkitClient(env.INKIT_BASE_URL, credential, config.upstreamTimeoutMs);
   const scope = { provider: "inkit" as const, credential, resource: listing.resource };
   const schema = inkitListSchema(listing.item);
@@ -83,7 +83,7 @@ export async function inkitDocumentBatch(
   id: string,
   credential: Credential,
 ): Promise<Batch> {
-  const client = inkitClient(env.INKIT_BASE_URL, credential, readConfig(env).upstreamTimeoutMs);
+  const client = inkitClient(env.INKIT_BASE_URL, credential, configOf(env).upstreamTimeoutMs);
   const path = `/v1/batch/${encodeURIComponent(id)}`;
   return cache.read(
     { provider: "inkit", credential, resource: "inkit:batches" },
