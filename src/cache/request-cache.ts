@@ -1,7 +1,6 @@
 import { configOf } from "../config";
 import { sha256Hex } from "../http/digest";
-import type { Provider } from "../http/upstream";
-import type { Credential } from "../providers/credentials";
+import type { Credential, Provider } from "../providers/catalog";
 
 /** Whose entries, for which resource: entries are never shared between upstream credentials. */
 export interface CacheScope {

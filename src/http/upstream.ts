@@ -1,12 +1,9 @@
 import type { z } from "@hono/zod-openapi";
+import { type Provider, providerNames } from "../providers/catalog";
 import { type Admission, breakerFor } from "./circuit-breaker";
 import { ProblemError, type ProblemType } from "./problem";
 import { backoffDelay, parseRetryAfter, retryAfterSeconds, sleep } from "./retry";
 import type { UpstreamScope } from "./upstream-scope";
-
-export type Provider = "inkit" | "8x8";
-
-export const providerNames: Record<Provider, string> = { inkit: "Inkit", "8x8": "8x8" };
 
 /** The `upstream` member of a problem document. */
 export interface UpstreamInfo {

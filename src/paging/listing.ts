@@ -3,7 +3,7 @@ import { configOf } from "../config";
 import type { AppEnv } from "../env";
 import { sha256Hex } from "../http/digest";
 import { type FieldError, ProblemError } from "../http/problem";
-import type { Credential } from "../providers/credentials";
+import type { Credential } from "../providers/catalog";
 import { summarizeForward } from "./assemble";
 import {
   type CursorKey,

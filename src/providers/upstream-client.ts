@@ -1,16 +1,14 @@
 import type { z } from "@hono/zod-openapi";
 import { ProblemError } from "../http/problem";
 import {
-  type Provider,
   parseUpstreamJson,
-  providerNames,
   type UpstreamInfo,
   type UpstreamResponse,
   upstreamFetch,
   upstreamProblem,
 } from "../http/upstream";
 import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "../http/upstream-scope";
-import { type Credential, passThroughHeaders } from "./credentials";
+import { type Credential, type Provider, passThroughHeaders, providerNames } from "./catalog";
 
 export interface UpstreamErrorBody {
   code: string | number | null;

@@ -1,15 +1,9 @@
 import { cacheBound } from "../http/readiness";
 import { loggerOf } from "../logger";
+import { INKIT_SOURCE_KEYS, parseSourceKey } from "../providers/catalog";
 import { type CheckResult, checkSource } from "./detection";
 import { watchedSources } from "./endpoints";
-import {
-  eightByEightDefinition,
-  INKIT_SOURCE_KEYS,
-  invalidateSource,
-  type SourceDeps,
-  type SourceSpec,
-  sourceSpec,
-} from "./sources";
+import { invalidateSource, type SourceDeps, type SourceSpec, sourceSpec } from "./sources";
 
 /** What an inbound push did to one source. */
 export interface RecheckResult {
@@ -35,8 +29,10 @@ export function inkitSourcesFor(resourceId: string): string[] {
 export function eightByEightSourcesFor(watched: string[], definitionId: string, accountId?: string): string[] {
   const definition = definitionId.toLowerCase();
   return watched.filter((key) => {
-    const d = eightByEightDefinition(key);
-    return d !== null && d.definitionId === definition && (accountId === undefined || d.accountId === accountId);
+    const d = parseSourceKey(key);
+    return (
+      d?.provider === "8x8" && d.definitionId === definition && (accountId === undefined || d.accountId === accountId)
+    );
   });
 }
 

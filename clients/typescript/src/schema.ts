@@ -387,7 +387,7 @@ export interface webhooks {
          * Event `run.created`
          * @description A workflow run appeared in a watched source.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["runCreatedWebhook"];
         delete?: never;
@@ -409,7 +409,7 @@ export interface webhooks {
          * Event `run.status_changed`
          * @description A run's `status` or `provider_status` changed. `previous` has the old values.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["runStatusChangedWebhook"];
         delete?: never;
@@ -431,7 +431,7 @@ export interface webhooks {
          * Event `run.completed`
          * @description A run's normalized status became `completed`.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["runCompletedWebhook"];
         delete?: never;
@@ -453,7 +453,7 @@ export interface webhooks {
          * Event `run.failed`
          * @description A run's normalized status became `failed`.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["runFailedWebhook"];
         delete?: never;
@@ -475,7 +475,7 @@ export interface webhooks {
          * Event `batch.created`
          * @description An Inkit batch appeared in a watched source.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["batchCreatedWebhook"];
         delete?: never;
@@ -497,7 +497,7 @@ export interface webhooks {
          * Event `batch.status_changed`
          * @description A batch's `status` or `provider_status` changed. `previous` has the old values.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["batchStatusChangedWebhook"];
         delete?: never;
@@ -519,7 +519,7 @@ export interface webhooks {
          * Event `batch.completed`
          * @description A batch's normalized status became `completed`.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["batchCompletedWebhook"];
         delete?: never;
@@ -541,7 +541,7 @@ export interface webhooks {
          * Event `ping`
          * @description A test event sent on request to one endpoint.
          *
-         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once: deduplicate on `webhook-id`.
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["pingWebhook"];
         delete?: never;
@@ -563,6 +563,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Run"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -849,6 +854,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Run"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -864,6 +874,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Run"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -879,6 +894,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Run"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -894,6 +914,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Batch"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -1005,6 +1030,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Batch"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -1020,6 +1050,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
             data: {
                 object: components["schemas"]["Batch"];
                 previous: components["schemas"]["PreviousStatus"] | null;
@@ -1224,7 +1259,7 @@ export interface components {
             /** @description Event types to deliver. Default: every type. */
             event_types?: components["schemas"]["SubscribableEventType"][];
             /** @description Listings to watch. Default: `inkit:runs`, `inkit:workflow-batches` and `inkit:batches`, plus the 8x8 definitions in the deployment's `DEFAULT_SOURCES` setting. */
-            sources?: components["schemas"]["SourceKey"][];
+            sources?: string[];
             description?: string;
         };
         WebhookEndpointList: {
@@ -1239,7 +1274,7 @@ export interface components {
             url?: string;
             /** @description null: every type. */
             event_types?: components["schemas"]["SubscribableEventType"][] | null;
-            sources?: components["schemas"]["SourceKey"][];
+            sources?: string[];
             description?: string | null;
             /** @description `false` disables the endpoint (`disabled_reason: manual`); `true` enables it again. */
             enabled?: boolean;
@@ -1293,7 +1328,7 @@ export interface components {
             data: components["schemas"]["Event"][];
             page: components["schemas"]["Page"];
         };
-        /** @description A recorded event. Its delivered payload is `{type, timestamp: created_at, data}`. */
+        /** @description A recorded event. Its delivered payload is `{type, timestamp: created_at, sequence, data}` (no `sequence` for `ping`). */
         Event: {
             /**
              * @description Event id, time-ordered. Also the `webhook-id` header of every delivery, retries and replays included.
@@ -1312,6 +1347,11 @@ export interface components {
              * @example 2026-11-01T00:05:12.345000Z
              */
             created_at: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. Null for `ping`.
+             * @example 1042
+             */
+            sequence: number | null;
             data: {
                 /** @description The normalized Run or Batch as detected (a `PingObject` for `ping`). */
                 object: components["schemas"]["InkitRun"] | components["schemas"]["EightByEightRun"] | components["schemas"]["Batch"] | components["schemas"]["PingObject"];
@@ -1451,7 +1491,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "payload-too-large" | "uri-too-long" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "upstream-unavailable" | "upstream-timeout";
+                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "payload-too-large" | "uri-too-long" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
             };
             cookie?: never;
         };
@@ -2667,14 +2707,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2756,7 +2791,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets (`service-unavailable`). */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2877,14 +2912,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2971,14 +3001,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3071,14 +3096,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3167,7 +3187,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets (`service-unavailable`). */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3258,14 +3278,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3358,14 +3373,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3511,14 +3521,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3637,14 +3642,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3793,14 +3793,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
                 headers: {
-                    /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
-                     * @example 30
-                     */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3861,7 +3856,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The inbound secret is not configured on this deployment (`service-unavailable`). */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the inbound secret is not configured on this deployment. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3921,7 +3916,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The inbound secret is not configured on this deployment (`service-unavailable`). */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the inbound secret is not configured on this deployment. */
             503: {
                 headers: {
                     [name: string]: unknown;

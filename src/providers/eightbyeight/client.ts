@@ -1,5 +1,5 @@
 import { ProblemError } from "../../http/problem";
-import type { Credential } from "../credentials";
+import type { Credential } from "../catalog";
 import { upstreamClient } from "../upstream-client";
 
 /** 8x8 Automation: bearer auth; its documented codes 1000 (bad definition id) and 1300 (no such definition). */

@@ -3,7 +3,7 @@ import type { Filters } from "../../paging/listing";
 import type { Source } from "../../paging/source";
 import { offsetModelSource } from "../../paging/window";
 import type { EightByEightRunNormalized, RunStatus } from "../../schemas/run";
-import type { Credential } from "../credentials";
+import { type Credential, resourceName } from "../catalog";
 import { canonicalRequest, type UpstreamDeps } from "../deps";
 import { eightByEightClient } from "./client";
 import { normalizeEightByEightInstance } from "./normalize";
@@ -59,7 +59,11 @@ export function eightByEightSource(
   const scope = {
     provider: "8x8" as const,
     credential,
-    resource: `8x8:${String(filters.account_id)}/${String(filters.definition_id)}`,
+    resource: resourceName({
+      provider: "8x8",
+      accountId: String(filters.account_id),
+      definitionId: String(filters.definition_id),
+    }),
   };
   const fetchRange = (rangeQuery: Record<string, string>) =>
     cache.read(scope, canonicalRequest(path, rangeQuery), "list", async () =>

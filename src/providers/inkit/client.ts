@@ -1,5 +1,5 @@
 import { ProblemError } from "../../http/problem";
-import type { Credential } from "../credentials";
+import type { Credential } from "../catalog";
 import { upstreamClient } from "../upstream-client";
 
 /** Inkit: `X-Inkit-API-Token` auth; a 404 means the requested batch does not exist. */

@@ -5,7 +5,7 @@ import type { Source } from "../../paging/source";
 import { pageModelSource } from "../../paging/window";
 import type { Batch } from "../../schemas/batch";
 import type { InkitRunNormalized } from "../../schemas/run";
-import type { Credential } from "../credentials";
+import { type Credential, resourceName } from "../catalog";
 import { canonicalRequest, type UpstreamDeps } from "../deps";
 import { inkitClient } from "./client";
 import { normalizeInkitBatch, normalizeInkitRun } from "./normalize";
@@ -21,21 +21,21 @@ export interface InkitListing<I extends z.ZodType, T extends { created_at: strin
 }
 
 export const inkitRuns: InkitListing<typeof InkitRunSchema, InkitRunNormalized> = {
-  resource: "inkit:runs",
+  resource: resourceName({ provider: "inkit", listing: "runs" }),
   path: "/v1/invoke",
   item: InkitRunSchema,
   normalize: normalizeInkitRun,
 };
 
 export const inkitWorkflowBatches: InkitListing<typeof InkitBatchSchema, Batch> = {
-  resource: "inkit:workflow-batches",
+  resource: resourceName({ provider: "inkit", listing: "workflow-batches" }),
   path: "/v1/invoke/batch",
   item: InkitBatchSchema,
   normalize: (b) => normalizeInkitBatch(b, "workflow_batch"),
 };
 
 export const inkitDocumentBatches: InkitListing<typeof InkitBatchSchema, Batch> = {
-  resource: "inkit:batches",
+  resource: resourceName({ provider: "inkit", listing: "batches" }),
   path: "/v1/batch",
   item: InkitBatchSchema,
   normalize: (b) => normalizeInkitBatch(b, "document_batch"),
@@ -86,7 +86,7 @@ export async function inkitDocumentBatch(
   const client = inkitClient(env.INKIT_BASE_URL, credential, configOf(env).upstreamTimeoutMs);
   const path = `/v1/batch/${encodeURIComponent(id)}`;
   return cache.read(
-    { provider: "inkit", credential, resource: "inkit:batches" },
+    { provider: "inkit", credential, resource: inkitDocumentBatches.resource },
     canonicalRequest(path, {}),
     "item",
     async () => normalizeInkitBatch(await client.get(path, {}, InkitBatchSchema), "document_batch"),

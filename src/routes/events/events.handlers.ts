@@ -3,10 +3,10 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { ProblemError } from "../../http/problem";
 import { type Filters, readListing } from "../../paging/listing";
+import { canonicalSourceKey } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
 import { d1Listing } from "../../webhooks/d1-source";
 import { type AttemptRow, type EventRow, findEvent, toAttempt, toEvent } from "../../webhooks/log";
-import { canonicalSourceKey } from "../../webhooks/sources";
 import { sentFilters } from "../filters";
 import type { AttemptsRoute, GetRoute, ListRoute } from "./events.routes";
 

@@ -4,11 +4,16 @@ import type { Lane, Verdict } from "../../paging/lanes";
 import { type Filters, readListing } from "../../paging/listing";
 import { beforeTime } from "../../paging/order";
 import type { Source } from "../../paging/source";
-import type { Credential } from "../../providers/credentials";
-import { upstreamCredential } from "../../providers/credentials";
+import {
+  type Credential,
+  canonicalFeedSources,
+  defaultFeedSources,
+  parseFeedSource,
+  type SourceKey,
+  upstreamCredential,
+} from "../../providers/catalog";
 import type { UpstreamDeps } from "../../providers/deps";
 import { bind, eightByEightSource, eightByEightStatusFilter, versionOf } from "../../providers/eightbyeight/source";
-import { canonicalFeedSources, type FeedSource, parseFeedSource } from "../../providers/feed-sources";
 import { inkitRuns, inkitSource } from "../../providers/inkit/source";
 import { DEFAULT_INKIT_SORT } from "../../schemas/filters";
 import type { Run } from "../../schemas/run";
@@ -36,7 +41,7 @@ function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" |
   const before = one(filters, "created_before");
   const status = one(filters, "status");
   return (filters.source as string[]).map((spec) => {
-    const src = parseFeedSource(spec) as FeedSource;
+    const src = parseFeedSource(spec) as SourceKey;
     if (src.provider === "inkit") {
       return {
         name: spec,
@@ -66,9 +71,7 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
   const creds = { inkit: upstreamCredential(c, "inkit"), "8x8": upstreamCredential(c, "8x8") };
   const sent = sentFilters(query);
   if (source !== undefined) sent.source = canonicalFeedSources(Array.isArray(source) ? source : [source], "query");
-  const defaults = {
-    source: canonicalFeedSources((c.env.DEFAULT_SOURCES ?? "inkit").split(",").filter(Boolean), "config"),
-  };
+  const defaults = { source: defaultFeedSources(c.env) };
   const { body, headers } = await readListing<Run>(c, {
     route: "runs",
     sent,

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES } from "../../providers/feed-sources";
+import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES } from "../../providers/catalog";
 import { eightByEightCredentialHeaderShape, inkitCredentialHeaderShape } from "../../schemas/credentials";
 import { rfc3339 } from "../../schemas/filters";
 import {

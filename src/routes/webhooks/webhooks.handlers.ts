@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { ProblemError } from "../../http/problem";
 import { readListing } from "../../paging/listing";
+import { canonicalSourceKey, defaultWatchedSources } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
 import { d1Listing } from "../../webhooks/d1-source";
 import {
@@ -15,7 +16,6 @@ import {
   updateEndpoint,
 } from "../../webhooks/endpoints";
 import { replayMissed, sendPing } from "../../webhooks/resend";
-import { canonicalSourceKey, defaultSourceKeys } from "../../webhooks/sources";
 import { checkWebhookUrl } from "../../webhooks/url-safety";
 import type * as R from "./webhooks.routes";
 
@@ -66,7 +66,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
     url: safeUrl(c, body.url),
     description: body.description ?? null,
     eventTypes: body.event_types ?? null,
-    sources: body.sources ? canonicalSources(body.sources) : defaultSourceKeys(c.env),
+    sources: body.sources ? canonicalSources(body.sources) : defaultWatchedSources(c.env),
   });
   return c.json({ ...toEndpoint(row), secret }, 201, { Location: `/v1/webhook-endpoints/${row.id}` });
 };
