@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cacheLayer } from "./cache/headers";
-import { bearerAuth } from "./http/auth";
+import { apiKeyAuth } from "./http/auth";
 import { requestBodyLimit } from "./http/body-limit";
 import { init } from "./http/init";
 import { inputGuard } from "./http/input-guard";
@@ -14,7 +14,6 @@ import { rateLimit } from "./http/rate-limit";
 import { warnWithoutCache } from "./http/readiness";
 import { createRouter } from "./http/router";
 import { corsFromConfig, securityHeaders } from "./http/security";
-import { upstreamScope } from "./http/upstream-scope";
 import { loggerOf } from "./logger";
 import { registerOpenApi } from "./openapi/document";
 import { docsRouter } from "./routes/docs/docs.index";
@@ -25,6 +24,7 @@ import { inkitRouter } from "./routes/inkit/inkit.index";
 import { metaRouter } from "./routes/meta/meta.index";
 import { runsRouter } from "./routes/runs/runs.index";
 import { webhooksRouter } from "./routes/webhooks/webhooks.index";
+import { upstreamScope } from "./upstream/scope";
 import { registerWebhooks } from "./webhooks/openapi";
 
 const statusToProblem: Partial<Record<number, ProblemType>> = {
@@ -50,7 +50,7 @@ export function createApp() {
   app.use(corsFromConfig);
   app.use(inputGuard);
   // Inbound webhooks authenticate with their provider's signature or secret, not an API key.
-  app.use("/v1/*", except("/v1/inbound/*", bearerAuth));
+  app.use("/v1/*", except("/v1/inbound/*", apiKeyAuth));
   app.use("/v1/*", rateLimit);
   app.use("/v1/*", requestBodyLimit);
   app.use("/v1/*", warnWithoutCache);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { resetCircuitBreakers } from "../src/http/circuit-breaker";
+import { resetCircuitBreakers } from "../src/upstream/circuit-breaker";
 import { request, sleep } from "./support/hardening";
 import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";

@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { resetCircuitBreakers } from "../src/http/circuit-breaker";
 import { EVENT_TYPES } from "../src/schemas/events";
+import { resetCircuitBreakers } from "../src/upstream/circuit-breaker";
 import {
   TEST_API_KEY,
   TEST_API_KEY_2,

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { resetCircuitBreakers } from "../src/http/circuit-breaker";
+import { resetCircuitBreakers } from "../src/upstream/circuit-breaker";
 import { expectDeclaredSuccess } from "./support/contract";
 import { FUZZ_SEED, fuzz } from "./support/fuzz";
 import { expectValidProblem, request } from "./support/hardening";

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { currentUpstreamScope } from "./upstream-scope";
+import { currentUpstreamScope } from "../upstream/scope";
 
 /**
  * One structured JSON line per request: method, path (never the query string: it carries cursors and may

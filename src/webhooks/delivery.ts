@@ -1,11 +1,12 @@
 import { version } from "../../package.json";
 import { configOf } from "../config";
 import { loggerOf } from "../logger";
+import { timedOut } from "../upstream/timeout";
 import { signatureHeader } from "./crypto";
 import { disableStatement, type EndpointRow, endpointById, signingSecrets } from "./endpoints";
 import { isoMicros, newId } from "./ids";
 import type { DeliveryRow } from "./log";
-import { type DeliveryMessage, queueDelay, remainingHop, retryAfterSeconds, scheduledDelay } from "./schedule";
+import { type DeliveryMessage, queueDelay, remainingHop, retryAfterDelay, scheduledDelay } from "./schedule";
 import { checkWebhookUrl } from "./url-safety";
 
 /** What the endpoint answered, or why it did not. */
@@ -51,8 +52,7 @@ async function post(
     return { status: res.status, retryAfter: res.headers.get("Retry-After"), error: redirect, durationMs };
   } catch (err) {
     const durationMs = Date.now() - started;
-    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    const error = timedOut
+    const error = timedOut(err)
       ? `no response within ${timeoutMs} ms`
       : `network error: ${err instanceof Error ? err.message : String(err)}`;
     return { status: null, retryAfter: null, error, durationMs };
@@ -73,7 +73,7 @@ async function abandon(db: D1Database, m: DeliveryMessage, reason: string): Prom
 function nextDelay(m: DeliveryMessage, res: EndpointAnswer, now: number): number | null {
   const next = scheduledDelay(m.attempt + 1);
   if (next === null) return null;
-  if (res.status === 429 || res.status === 503) return retryAfterSeconds(res.retryAfter, now) ?? next;
+  if (res.status === 429 || res.status === 503) return retryAfterDelay(res.retryAfter, now) ?? next;
   return next;
 }
 

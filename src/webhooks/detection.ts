@@ -1,7 +1,7 @@
 import { configOf } from "../config";
-import { withUpstreamScope } from "../http/upstream-scope";
 import { loggerOf } from "../logger";
 import type { BatchEventType, EventType, PreviousStatus, RunEventType } from "../schemas/events";
+import { withUpstreamScope } from "../upstream/scope";
 import { type EndpointRow, endpointsWatching, subscribes, watchedSources } from "./endpoints";
 import { isoMicros, newId } from "./ids";
 import {

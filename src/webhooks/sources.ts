@@ -8,12 +8,12 @@ import {
   resourceName,
   type SourceKey,
 } from "../providers/catalog";
-import type { UpstreamDeps } from "../providers/deps";
 import { eightByEightSource } from "../providers/eightbyeight/source";
 import { inkitDocumentBatches, inkitRuns, inkitSource, inkitWorkflowBatches } from "../providers/inkit/source";
 import type { Batch } from "../schemas/batch";
 import { DEFAULT_INKIT_SORT } from "../schemas/filters";
 import type { Run } from "../schemas/run";
+import type { UpstreamDeps } from "../upstream/deps";
 
 /** An item change detection watches: a normalized run or batch. */
 export type WatchedItem = Run | Batch;

@@ -12,11 +12,11 @@ import {
   type SourceKey,
   upstreamCredential,
 } from "../../providers/catalog";
-import type { UpstreamDeps } from "../../providers/deps";
 import { bind, eightByEightSource, eightByEightStatusFilter, versionOf } from "../../providers/eightbyeight/source";
 import { inkitRuns, inkitSource } from "../../providers/inkit/source";
 import { DEFAULT_INKIT_SORT } from "../../schemas/filters";
 import type { Run } from "../../schemas/run";
+import type { UpstreamDeps } from "../../upstream/deps";
 import { sentFilters } from "../filters";
 import type { ListRunsRoute } from "./runs.routes";
 

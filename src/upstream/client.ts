@@ -1,14 +1,8 @@
 import type { z } from "@hono/zod-openapi";
 import { ProblemError } from "../http/problem";
-import {
-  parseUpstreamJson,
-  type UpstreamInfo,
-  type UpstreamResponse,
-  upstreamFetch,
-  upstreamProblem,
-} from "../http/upstream";
-import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "../http/upstream-scope";
-import { type Credential, type Provider, passThroughHeaders, providerNames } from "./catalog";
+import { type Credential, type Provider, passThroughHeaders, providerNames } from "../providers/catalog";
+import { parseUpstreamJson, type UpstreamInfo, type UpstreamResponse, upstreamFetch, upstreamProblem } from "./fetch";
+import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "./scope";
 
 export interface UpstreamErrorBody {
   code: string | number | null;
