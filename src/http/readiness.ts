@@ -2,6 +2,7 @@ import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { loggerOf } from "../logger";
+import { appliedMigrations } from "../webhooks/store";
 import { ProblemError } from "./problem";
 
 /**
@@ -31,8 +32,7 @@ async function migrationsMissing(db: D1Database): Promise<string | null> {
   if (migrated.has(db)) return null;
   let applied: string[];
   try {
-    const { results } = await db.prepare("SELECT name FROM d1_migrations").all<{ name: string }>();
-    applied = results.map((r) => r.name);
+    applied = await appliedMigrations(db);
   } catch (err) {
     // Any other failure (D1 unavailable) is not a missed step: the caller's own storage calls meet it and handle it.
     if (!/no such table/i.test(String(err))) return null;

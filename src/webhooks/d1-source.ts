@@ -1,10 +1,11 @@
 import type { Filters, Walkable } from "../paging/listing";
 import type { Source } from "../paging/source";
+import { type ListedTable, newestFirst } from "./store";
 
 export interface D1ListingQuery<Row, T extends Walkable> {
   db: D1Database;
   /** A table with `id` and `created_at` columns. */
-  table: "webhook_endpoints" | "events" | "delivery_attempts";
+  table: ListedTable;
   /** SQL conditions joined with AND, with `?` placeholders. */
   where: string[];
   params: (string | number)[];
@@ -19,13 +20,9 @@ export function d1Source<Row, T extends Walkable>(query: D1ListingQuery<Row, T>,
   const { db, table, map } = query;
   const where = pin === null ? query.where : [...query.where, "created_at <= ?"];
   const params = pin === null ? query.params : [...query.params, pin];
-  const conditions = where.length > 0 ? where.join(" AND ") : "1 = 1";
   return {
     async read(offset, count, hint) {
-      const { results } = await db
-        .prepare(`SELECT * FROM ${table} WHERE ${conditions} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
-        .bind(...params, count + 1, offset)
-        .all<Row>();
+      const results = await newestFirst<Row>(db, table, where, params, count + 1, offset);
       return { items: results.slice(0, count).map(map), hasMore: results.length > count, total: null, hint };
     },
   };

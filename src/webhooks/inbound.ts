@@ -2,8 +2,8 @@ import { cacheBound } from "../http/readiness";
 import { loggerOf } from "../logger";
 import { INKIT_SOURCE_KEYS, parseSourceKey } from "../providers/catalog";
 import { type CheckResult, checkSource } from "./detection";
-import { watchedSources } from "./endpoints";
 import { invalidateSource, type SourceDeps, type SourceSpec, sourceSpec } from "./sources";
+import { watchedSources } from "./store";
 
 /** What an inbound push did to one source. */
 export interface RecheckResult {

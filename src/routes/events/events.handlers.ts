@@ -6,7 +6,8 @@ import { type Filters, readListing } from "../../paging/listing";
 import { canonicalSourceKey } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
 import { d1Listing } from "../../webhooks/d1-source";
-import { type AttemptRow, type EventRow, findEvent, toAttempt, toEvent } from "../../webhooks/log";
+import { toAttempt, toEvent } from "../../webhooks/log";
+import { type AttemptRow, type EventRow, findEvent } from "../../webhooks/store";
 import { sentFilters } from "../filters";
 import type { AttemptsRoute, GetRoute, ListRoute } from "./events.routes";
 

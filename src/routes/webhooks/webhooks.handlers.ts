@@ -6,16 +6,10 @@ import { readListing } from "../../paging/listing";
 import { canonicalSourceKey, defaultWatchedSources } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
 import { d1Listing } from "../../webhooks/d1-source";
-import {
-  createEndpoint,
-  deleteEndpoint,
-  type EndpointRow,
-  findEndpoint,
-  rotateSecret as rotate,
-  toEndpoint,
-  updateEndpoint,
-} from "../../webhooks/endpoints";
+import { createEndpoint, rotateSecret as rotate, toEndpoint, updateEndpoint } from "../../webhooks/endpoints";
+import { isoMicros } from "../../webhooks/ids";
 import { replayMissed, sendPing } from "../../webhooks/resend";
+import { deleteEndpoint, type EndpointRow, findEndpoint } from "../../webhooks/store";
 import { checkWebhookUrl } from "../../webhooks/url-safety";
 import type * as R from "./webhooks.routes";
 
@@ -110,7 +104,7 @@ export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
 
 export const remove: RouteHandler<R.RemoveRoute, AppEnv> = async (c) => {
   const row = await owned(c, c.req.valid("param").id);
-  await deleteEndpoint(c.env.DB, row.id);
+  await deleteEndpoint(c.env.DB, row.id, isoMicros(Date.now()));
   return c.body(null, 204);
 };
 
