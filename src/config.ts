@@ -130,6 +130,9 @@ const VarsSchema = z
     }),
   );
 
+/** Every tunable at its default: for code that runs with no deployment's vars at hand. */
+export const DEFAULT_CONFIG: Config = VarsSchema.parse({});
+
 // Parsed once per isolate and env object: the env of a deployment does not change while an isolate lives.
 const parsed = new WeakMap<object, Config>();
 

@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import { DEFAULT_CONFIG } from "../config";
 import { ProblemError } from "../http/problem";
 import { type Credential, type Provider, passThroughHeaders, providerNames } from "../providers/catalog";
 import { parseUpstreamJson, type UpstreamInfo, type UpstreamResponse, upstreamFetch, upstreamProblem } from "./fetch";
@@ -92,7 +93,7 @@ export function upstreamClient(opts: UpstreamClientOptions) {
       checkCredential(provider, credential);
       const url = new URL(path, baseUrl);
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-      if (!ownScope) ownScope = newUpstreamScope({} as Env);
+      if (!ownScope) ownScope = newUpstreamScope(DEFAULT_CONFIG);
       const scope = currentUpstreamScope() ?? ownScope;
       const res = await upstreamFetch({
         provider,
