@@ -28,12 +28,16 @@ export function d1Source<Row, T extends Walkable>(query: D1ListingQuery<Row, T>,
   };
 }
 
+/** D1 listings call no upstream: their cursors are bound to the caller alone. */
+const NO_UPSTREAM = { value: "", passThrough: false };
+
 /**
  * The source part of a list request over one D1 table, for `readListing`: a single pinnable lane in creation
  * order, so walks are anchored and rows added meanwhile neither shift nor repeat items.
  */
 export function d1Listing<Row, T extends Walkable>(name: string, query: (filters: Filters) => D1ListingQuery<Row, T>) {
   return {
+    credential: NO_UPSTREAM,
     lanes: (filters: Filters) => [
       { name, open: (pin: string | null) => d1Source(query(filters), pin), pinnable: true },
     ],

@@ -44,7 +44,6 @@ export const list: RouteHandler<ListRoute, AppEnv> = async (c) => {
     defaults: {},
     limit,
     cursor,
-    credential: { value: "", passThrough: false },
     ...d1Listing("events", (filters) => ({
       db: c.env.DB,
       table: "events",
@@ -74,7 +73,6 @@ export const attempts: RouteHandler<AttemptsRoute, AppEnv> = async (c) => {
     defaults: {},
     limit,
     cursor,
-    credential: { value: "", passThrough: false },
     ...d1Listing("attempts", (filters) => ({
       db: c.env.DB,
       table: "delivery_attempts",

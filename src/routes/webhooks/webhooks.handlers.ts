@@ -73,7 +73,6 @@ export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
     defaults: {},
     limit,
     cursor,
-    credential: { value: "", passThrough: false },
     ...d1Listing("webhook-endpoints", () => ({
       db: c.env.DB,
       table: "webhook_endpoints",
