@@ -2,6 +2,7 @@ import { configOf } from "../../config";
 import type { Filters } from "../../paging/listing";
 import type { Source } from "../../paging/source";
 import { offsetModelSource } from "../../paging/window";
+import { oneFilter } from "../../schemas/filters";
 import type { EightByEightRunNormalized, RunStatus } from "../../schemas/run";
 import { canonicalRequest, type UpstreamDeps } from "../../upstream/deps";
 import { type Credential, resourceName } from "../catalog";
@@ -22,7 +23,7 @@ export type EightByEightStatusFilter = keyof typeof eightByEightStatusFilter;
 /** Maps our filters to 8x8's query: it applies version, status and start-time bounds itself. */
 function upstreamQuery(filters: Filters): Record<string, string> {
   const query: Record<string, string> = {};
-  const one = (k: string) => (typeof filters[k] === "string" ? (filters[k] as string) : undefined);
+  const one = (name: string) => oneFilter(filters, name);
   const version = one("version") ?? one("bound_version");
   const status = one("status") as EightByEightStatusFilter | undefined;
   const from = one("started_from");

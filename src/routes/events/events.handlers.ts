@@ -5,6 +5,7 @@ import { ProblemError } from "../../http/problem";
 import { type Filters, readListing } from "../../paging/listing";
 import { canonicalSourceKey } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
+import { oneFilter } from "../../schemas/filters";
 import { d1Listing } from "../../webhooks/d1-source";
 import { toAttempt, toEvent } from "../../webhooks/log";
 import { type AttemptRow, type EventRow, findEvent } from "../../webhooks/store";
@@ -17,7 +18,7 @@ const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
 function eventConditions(key: string, filters: Filters) {
   const where = ["tenant = ?"];
   const params: string[] = [key];
-  const one = (name: string) => (typeof filters[name] === "string" ? (filters[name] as string) : undefined);
+  const one = (name: string) => oneFilter(filters, name);
   const add = (sql: string, value: string | undefined) => {
     if (value === undefined) return;
     where.push(sql);
