@@ -48,7 +48,8 @@ export function ratiosOf(load: LoadResult[]): Ratios {
     uncachedOverDirectP50OneConnection: ratio(by("c1.")?.latencyP50Ms, by("d1.")?.latencyP50Ms),
     addedLatencyP50OneConnectionMs: (by("c1.")?.latencyP50Ms ?? Number.NaN) - (by("d1.")?.latencyP50Ms ?? Number.NaN),
     healthzP50OneConnectionMs: by("a1.")?.latencyP50Ms ?? Number.NaN,
-    cachedOverHealthzP50OneConnectionMs: (by("b1.")?.latencyP50Ms ?? Number.NaN) - (by("a1.")?.latencyP50Ms ?? Number.NaN),
+    cachedOverHealthzP50OneConnectionMs:
+      (by("b1.")?.latencyP50Ms ?? Number.NaN) - (by("a1.")?.latencyP50Ms ?? Number.NaN),
     uncachedAddedOverFloorMs:
       (by("c1.")?.latencyP50Ms ?? Number.NaN) -
       (by("d1.")?.latencyP50Ms ?? Number.NaN) -

@@ -131,7 +131,9 @@ try {
 // Before: the same targets in the previous committed run.
 const previous = (() => {
   try {
-    const prior = JSON.parse(readFileSync(join(ROOT, "bench/latest.json"), "utf8")) as { targets?: { id: string; value: string }[] };
+    const prior = JSON.parse(readFileSync(join(ROOT, "bench/latest.json"), "utf8")) as {
+      targets?: { id: string; value: string }[];
+    };
     return new Map((prior.targets ?? []).map((t) => [t.id, t.value]));
   } catch {
     return new Map<string, string>();

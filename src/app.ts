@@ -3,8 +3,9 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { cacheLayer } from "./cache/headers";
-import { bearerAuth } from "./http/auth";
+import { apiKeyAuth } from "./http/auth";
 import { requestBodyLimit } from "./http/body-limit";
+import { init } from "./http/init";
 import { inputGuard } from "./http/input-guard";
 import { requestLog } from "./http/logging";
 import { unmatchedRequest } from "./http/method-not-allowed";
@@ -13,7 +14,7 @@ import { rateLimit } from "./http/rate-limit";
 import { warnWithoutCache } from "./http/readiness";
 import { createRouter } from "./http/router";
 import { corsFromConfig, securityHeaders } from "./http/security";
-import { upstreamScope } from "./http/upstream-scope";
+import { loggerOf } from "./logger";
 import { registerOpenApi } from "./openapi/document";
 import { docsRouter } from "./routes/docs/docs.index";
 import { eightByEightRouter } from "./routes/eightbyeight/eightbyeight.index";
@@ -23,6 +24,7 @@ import { inkitRouter } from "./routes/inkit/inkit.index";
 import { metaRouter } from "./routes/meta/meta.index";
 import { runsRouter } from "./routes/runs/runs.index";
 import { webhooksRouter } from "./routes/webhooks/webhooks.index";
+import { upstreamScope } from "./upstream/scope";
 import { registerWebhooks } from "./webhooks/openapi";
 
 const statusToProblem: Partial<Record<number, ProblemType>> = {
@@ -40,6 +42,7 @@ const statusToProblem: Partial<Record<number, ProblemType>> = {
 export function createApp() {
   const app = createRouter();
 
+  app.use(init);
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.use(upstreamScope);
   app.use(requestLog);
@@ -47,7 +50,7 @@ export function createApp() {
   app.use(corsFromConfig);
   app.use(inputGuard);
   // Inbound webhooks authenticate with their provider's signature or secret, not an API key.
-  app.use("/v1/*", except("/v1/inbound/*", bearerAuth));
+  app.use("/v1/*", except("/v1/inbound/*", apiKeyAuth));
   app.use("/v1/*", rateLimit);
   app.use("/v1/*", requestBodyLimit);
   app.use("/v1/*", warnWithoutCache);
@@ -78,9 +81,7 @@ export function createApp() {
         }),
       );
     }
-    console.error(
-      JSON.stringify({ level: "error", msg: "unhandled error", request_id: c.get("requestId"), error: String(err) }),
-    );
+    loggerOf(c.env).error("unhandled error", { request_id: c.get("requestId"), error: String(err) });
     return problemResponse(
       c,
       new ProblemError("internal-error", {

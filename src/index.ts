@@ -1,5 +1,5 @@
 import { createApp } from "./app";
-import { onQueue, onScheduled } from "./webhooks/handlers";
+import { onQueue, onScheduled } from "./webhooks/cron-and-queue";
 
 const app = createApp();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TEST_API_KEY_2 } from "./setup/bindings";
 import { expectProblem } from "./support/problem";
-import { call, callWithEnv } from "./support/worker";
+import { call, request } from "./support/worker";
 
 describe("bearer auth on /v1", () => {
   it("401 with WWW-Authenticate when the header is missing", async () => {
@@ -29,7 +29,7 @@ describe("bearer auth on /v1", () => {
   });
 
   it("fails closed with 503 when API_KEYS is not configured", async () => {
-    const res = await callWithEnv("/v1/anything", { API_KEYS: "" });
+    const res = await request("/v1/anything", { env: { API_KEYS: "" } });
     await expectProblem(res, 503, "service-unavailable");
   });
 

@@ -4,13 +4,13 @@ import { invalidateListings } from "../src/cache/request-cache";
 import { inkitSim, resetSimulators } from "./support/simulator";
 import { inkitTruth, tieGroups } from "./support/truth";
 import { walkForward } from "./support/walk";
-import { callWithEnv } from "./support/worker";
+import { request } from "./support/worker";
 
 const calls = async () => (await inkitSim.counters()).total;
 
 /** A request against the real app and the real KV namespace, with its waitUntil work awaited. */
 async function get(path: string, headers: Record<string, string> = {}, overrides: Record<string, unknown> = {}) {
-  const res = await callWithEnv(path, overrides as Record<string, string>, { headers });
+  const res = await request(path, { env: overrides, headers });
   return {
     res,
     body:
@@ -85,7 +85,7 @@ describe("listing cache", () => {
     expect(stale.res.headers.get("Cache-Status")).toMatch(/^tributary; hit; ttl=-\d+; detail=stale$/);
     expect(Number(stale.res.headers.get("Age"))).toBeGreaterThanOrEqual(20);
     expect(stale.body).toEqual(first.body);
-    // callWithEnv awaited the background refresh: exactly one more upstream call, and the entry is fresh.
+    // request awaited the background refresh: exactly one more upstream call, and the entry is fresh.
     expect(await calls()).toBe(2);
     const fresh = await get(path);
     expect(fresh.res.headers.get("Cache-Status")).toMatch(/^tributary; hit; ttl=1[0-5]$/);
@@ -111,7 +111,10 @@ describe("listing cache", () => {
       get(target, prop) {
         const value = Reflect.get(target, prop);
         if (prop === "get")
-          return (key: string, ...rest: unknown[]) => (reads.push(key), value.call(target, key, ...rest));
+          return (key: string, ...rest: unknown[]) => {
+            reads.push(key);
+            return value.call(target, key, ...rest);
+          };
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
@@ -128,7 +131,7 @@ describe("listing cache", () => {
 
   it("a wrong pass-through credential never reads a cached entry", async () => {
     await get(path);
-    const wrong = await callWithEnv(path, {}, { headers: { "X-Inkit-API-Token": "not-a-token" } });
+    const wrong = await request(path, { headers: { "X-Inkit-API-Token": "not-a-token" } });
     expect(wrong.status).toBe(401);
   });
 
@@ -149,11 +152,11 @@ describe("listing cache", () => {
     const etag = first.res.headers.get("ETag");
     // Weak: the tag stands for the page's content, not its bytes (see the revalidation tests below).
     expect(etag).toMatch(/^W\/"[0-9a-f]{32}"$/);
-    const again = await callWithEnv(path, {}, { headers: { "If-None-Match": etag as string } });
+    const again = await request(path, { headers: { "If-None-Match": etag as string } });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
     expect(again.headers.get("ETag")).toBe(etag);
-    const other = await callWithEnv(path, {}, { headers: { "If-None-Match": '"0000"' } });
+    const other = await request(path, { headers: { "If-None-Match": '"0000"' } });
     expect(other.status).toBe(200);
   });
 
@@ -164,7 +167,7 @@ describe("listing cache", () => {
     vi.setSystemTime(Date.now() + 5_000);
     // A fetch with If-None-Match adds Cache-Control: no-cache and Pragma: no-cache (Fetch standard, HTTP-network-or-cache fetch).
     const revalidation = { "If-None-Match": etag, "Cache-Control": "no-cache", Pragma: "no-cache" };
-    const again = await callWithEnv(path, {}, { headers: revalidation });
+    const again = await request(path, { headers: revalidation });
     expect(again.status).toBe(304);
     expect(again.headers.get("ETag")).toBe(etag);
     expect(again.headers.get("Cache-Status")).toMatch(/^tributary; fwd=request/);

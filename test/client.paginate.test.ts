@@ -33,7 +33,7 @@ function clientFor(options: { headers?: Record<string, string>; env?: Record<str
     fetch: async (request) => {
       sent.push(request.clone());
       if (!options.env) return workerFetch(request);
-      // A fresh app with some bindings overridden (a stub rate limiter), as test/support/worker.ts callWithEnv does.
+      // A fresh app with some bindings overridden (a stub rate limiter), as test/support/worker.ts request does.
       const ctx = createExecutionContext();
       const res = await createApp().fetch(request, { ...env, ...options.env } as Env, ctx);
       await waitOnExecutionContext(ctx);

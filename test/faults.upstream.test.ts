@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { resetCircuitBreakers } from "../src/http/circuit-breaker";
-import { request, sleep } from "./support/hardening";
+import { resetCircuitBreakers } from "../src/upstream/circuit-breaker";
+import { sleep } from "./support/hardening";
 import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
 import { eightByEightTruth, inkitTruth } from "./support/truth";
 import type { PageBody } from "./support/walk";
+import { request } from "./support/worker";
 
 const def = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.orderNotifications;
 const runs8x8 = `/v1/8x8/accounts/acme-ops/definitions/${def}/runs`;

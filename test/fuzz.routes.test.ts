@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { resetCircuitBreakers } from "../src/http/circuit-breaker";
 import { EVENT_TYPES } from "../src/schemas/events";
+import { resetCircuitBreakers } from "../src/upstream/circuit-breaker";
 import {
   TEST_API_KEY,
   TEST_API_KEY_2,
@@ -13,11 +13,11 @@ import {
 } from "./setup/bindings";
 import { expectDeclaredSuccess, validatedBodies } from "./support/contract";
 import { FUZZ_SEED, fuzz, fuzzRuns } from "./support/fuzz";
-import { type AppRequest, expectValidProblem, request } from "./support/hardening";
+import { expectProblem } from "./support/problem";
 import { resetSimulators } from "./support/simulator";
 import type { PageBody } from "./support/walk";
 import { hmacHex, recordingQueue, resetWebhookStore } from "./support/webhooks";
-import { call } from "./support/worker";
+import { type AppRequest, call, request } from "./support/worker";
 
 // Property-based fuzzing of every operation in the live OpenAPI document: for GETs, random path segments, query
 // parameters (known and unknown, repeated, unicode, huge and negative numbers, real and mutated cursors) and
@@ -212,7 +212,7 @@ async function checkResponse(url: string, res: Response, method = "GET") {
   expect(res.status, `${method} ${url}`).toBeLessThan(500);
   if (res.status === 304) return;
   if (res.status >= 400) {
-    if (method !== "HEAD") await expectValidProblem(res);
+    if (method !== "HEAD") await expectProblem(res);
     return;
   }
   expect(res.status, `${method} ${url}`).toBeLessThan(300);
@@ -314,7 +314,7 @@ describe("fuzzing every GET route", () => {
       for (const name of ["created_after", "created_before"]) {
         const res = await request(`/v1/runs?${name}=${encodeURIComponent(bad)}`);
         expect(res.status, `${name}=${bad}`).toBe(400);
-        await expectValidProblem(res);
+        await expectProblem(res);
       }
     }
     const fine = await request(`/v1/runs?created_before=${encodeURIComponent("2026-10-31T00:00:00.1234567Z")}&limit=3`);

@@ -1,13 +1,14 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { resetCircuitBreakers } from "../src/http/circuit-breaker";
+import { resetCircuitBreakers } from "../src/upstream/circuit-breaker";
 import { expectDeclaredSuccess } from "./support/contract";
 import { FUZZ_SEED, fuzz } from "./support/fuzz";
-import { expectValidProblem, request } from "./support/hardening";
+import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
 import { eightByEightTruth, inkitTruth } from "./support/truth";
 import { type PageBody, walkForward } from "./support/walk";
+import { request } from "./support/worker";
 
 // Property: under random upstream faults injected between pages (5xx bursts, 429 storms, page-size caps,
 // latency), with retries on, a forward walk either succeeds page by page or a page fails cleanly with a 5xx
@@ -115,7 +116,7 @@ describe("walks under injected faults", () => {
           stats.pages += 1;
           if (res.status !== 200) {
             expect([502, 503, 504], url).toContain(res.status);
-            const problem = await expectValidProblem(res);
+            const problem = await expectProblem(res);
             expect(problem.type).toMatch(/^\/problems\/upstream-(error|unavailable|timeout)$/);
             expect(problem.upstream?.provider).toBe(listing.sim === inkitSim ? "inkit" : "8x8");
             stats.failedPages += 1;

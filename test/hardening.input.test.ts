@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import { MAX_URL_LENGTH } from "../src/http/input-guard";
-import { expectValidProblem, request } from "./support/hardening";
 import { expectProblem } from "./support/problem";
 import type { PageBody } from "./support/walk";
+import { request } from "./support/worker";
 
 const def = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.orderNotifications;
 const runs8x8 = `/v1/8x8/accounts/acme-ops/definitions/${def}/runs`;
@@ -40,7 +40,7 @@ describe("request bodies", () => {
   it("a malformed JSON body is a 400 problem, not a 5xx", async () => {
     const res = await request("/v1/webhook-endpoints", { method: "POST", headers: json, body: "{not json" });
     expect(res.status).toBe(400);
-    await expectValidProblem(res);
+    await expectProblem(res);
   });
 });
 
@@ -70,7 +70,7 @@ describe("URLs and query strings", () => {
     for (const limit of ["1e309", "99999999999999999999", "-1", "1.5", "NaN", "Infinity", "", "5abc"]) {
       const res = await request(`/v1/inkit/runs?limit=${encodeURIComponent(limit)}`);
       expect(res.status, limit).toBe(400);
-      await expectValidProblem(res);
+      await expectProblem(res);
     }
     const version = await request(`${runs8x8}?version=${"9".repeat(400)}`);
     await expectProblem(version, 400, "validation-error");
@@ -123,7 +123,7 @@ describe("paths", () => {
     ]) {
       const res = await request(path);
       expect([400, 404], path).toContain(res.status);
-      await expectValidProblem(res);
+      await expectProblem(res);
     }
   });
 });
@@ -160,7 +160,7 @@ describe("headers", () => {
     const res = await request("/v1/inkit/runs", { headers: { "X-Inkit-API-Token": long, "X-Request-Id": long } });
     expect(res.status).toBe(400);
     expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
-    await expectValidProblem(res);
+    await expectProblem(res);
     const auth = await request("/v1/inkit/runs", { auth: long });
     await expectProblem(auth, 401, "unauthorized");
   });
@@ -176,7 +176,7 @@ describe("headers", () => {
       const res = await request("/v1/inkit/runs?limit=1", { headers });
       expect([200, 304, 400]).toContain(res.status);
       if (res.status === 200) expect(((await res.json()) as PageBody).data).toHaveLength(1);
-      if (res.status === 400) await expectValidProblem(res);
+      if (res.status === 400) await expectProblem(res);
     }
   });
 });

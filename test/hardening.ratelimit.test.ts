@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { windowResetSeconds } from "../src/http/rate-limit";
-import { request, sleep } from "./support/hardening";
+import { sleep } from "./support/hardening";
 import { expectProblem } from "./support/problem";
-import { callJson } from "./support/worker";
+import { callJson, request } from "./support/worker";
 
 // The tight limiter of the test runtime: 5 requests per 60 s window (see TEST_RATE_LIMITS).
 const tight = (env as unknown as Record<string, unknown>).TEST_TIGHT_RATE_LIMITER;

@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { TEST_API_KEY, TEST_API_KEY_2, testBindings } from "./setup/bindings";
-import { captureLogs, expectValidProblem, request } from "./support/hardening";
+import { captureLogs } from "./support/hardening";
 import { expectProblem } from "./support/problem";
 import { inkitSim, resetSimulators } from "./support/simulator";
 import type { PageBody } from "./support/walk";
+import { request } from "./support/worker";
 
 beforeEach(resetSimulators);
 
@@ -71,7 +72,7 @@ describe("CORS", () => {
       headers: { Origin: origin, "Access-Control-Request-Method": "GET" },
     });
     expect(preflight.headers.get("Access-Control-Allow-Origin")).toBeNull();
-    await expectValidProblem(preflight);
+    await expectProblem(preflight);
   });
 
   it("CORS_ORIGINS allows exactly the listed origins, without credentials", async () => {
@@ -112,7 +113,7 @@ describe("X-Request-Id", () => {
     for (const id of ["a".repeat(256), "a b", "id;drop", "<script>", "é", '"quoted"', "a/b"]) {
       const res = await request("/v1/nope", { headers: { "X-Request-Id": id } });
       expect(res.headers.get("X-Request-Id"), id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(JSON.stringify(await expectValidProblem(res))).not.toContain(id);
+      expect(JSON.stringify(await expectProblem(res))).not.toContain(id);
     }
   });
 
@@ -124,7 +125,7 @@ describe("X-Request-Id", () => {
       await request("/v1/nope"),
       await request("/v1/inkit/runs", { env: { API_KEYS: "" } }),
     ];
-    for (const res of problems) expect((await expectValidProblem(res)).request_id).toMatch(/^[0-9a-f-]{36}$/);
+    for (const res of problems) expect((await expectProblem(res)).request_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 
@@ -192,7 +193,7 @@ describe("credentials are never echoed", () => {
     for (const bad of ["tok en", "tok\u00e9n", "x".repeat(600)]) {
       const res = await request("/v1/inkit/runs", { headers: { "X-Inkit-API-Token": bad } });
       expect(res.status, bad).toBeOneOf([400, 401]);
-      expect(JSON.stringify(await expectValidProblem(res))).not.toContain(bad);
+      expect(JSON.stringify(await expectProblem(res))).not.toContain(bad);
     }
     expect((await inkitSim.counters()).total).toBe(0);
   });
@@ -207,7 +208,7 @@ describe("credentials are never echoed", () => {
       [await request("/v1/inkit/runs", { env: { INKIT_API_TOKEN: "revoked_token_xyz" } }), "revoked_token_xyz"],
     ];
     for (const [res, secret] of checks) {
-      const text = JSON.stringify(await expectValidProblem(res)) + [...res.headers].join();
+      const text = JSON.stringify(await expectProblem(res)) + [...res.headers].join();
       expect(text).not.toContain(secret);
     }
   });

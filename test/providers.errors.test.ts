@@ -8,7 +8,7 @@ import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
 import { inkitTruth } from "./support/truth";
 import type { PageBody } from "./support/walk";
-import { call, callJson, callWithEnv } from "./support/worker";
+import { call, callJson, request } from "./support/worker";
 
 const def = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.orderNotifications;
 const runs8x8 = `/v1/8x8/accounts/acme-ops/definitions/${def}/runs`;
@@ -73,7 +73,7 @@ describe("upstream credentials", () => {
 
   it("the configured credential rejected upstream is a 502 upstream-auth naming the provider", async () => {
     const problem = await expectProblem(
-      await callWithEnv("/v1/inkit/runs", { INKIT_API_TOKEN: "revoked" }),
+      await request("/v1/inkit/runs", { env: { INKIT_API_TOKEN: "revoked" } }),
       502,
       "upstream-auth",
     );
@@ -98,7 +98,7 @@ describe("upstream failures", () => {
   it("a hang is a 504 upstream-timeout after the configured timeout", async () => {
     await inkitSim.fault({ hang: true, times: 1 });
     const problem = await expectProblem(
-      await callWithEnv("/v1/inkit/runs", { UPSTREAM_TIMEOUT_MS: "300" }),
+      await request("/v1/inkit/runs", { env: { UPSTREAM_TIMEOUT_MS: "300" } }),
       504,
       "upstream-timeout",
     );

@@ -11,7 +11,7 @@ import { MIGRATIONS } from "../src/http/readiness";
 import worker from "../src/index";
 import type { DeliveryMessage } from "../src/webhooks/schedule";
 import { TEST_EIGHTBYEIGHT_INBOUND_SECRET, TEST_INKIT_WEBHOOK_SECRET } from "./setup/bindings";
-import { captureLogs, request } from "./support/hardening";
+import { captureLogs } from "./support/hardening";
 import { expectProblem } from "./support/problem";
 import { inkitSim, resetSimulators } from "./support/simulator";
 import {
@@ -28,6 +28,7 @@ import {
   type WebhookEnv,
   webhookEnv,
 } from "./support/webhooks";
+import { request } from "./support/worker";
 
 // A deployment that missed a setup step (migrations not applied, a binding missing) answers a 503
 // `deployment-incomplete` naming the step, never a 500; its cron and queue handlers log it once and lose nothing.
@@ -265,7 +266,7 @@ describe("cron and queue handlers", () => {
     const { items } = await inkitSim.insert<{ id: string }>({ kind: "run", count: 2 });
 
     for (const broken of [{ DB: extra.TEST_BARE_DB }, { DB: undefined }, { WEBHOOK_QUEUE: undefined }]) {
-      const w = webhookEnv(broken);
+      const w = webhookEnv({ ...broken, LOG_LEVEL: "error" }); // the suite logs nothing by default
       const { lines } = await captureLogs(() => runCron(w));
       const logged = notReadyLines(lines);
       expect(logged, JSON.stringify(broken)).toHaveLength(1);
@@ -295,7 +296,7 @@ describe("cron and queue handlers", () => {
       { WEBHOOK_QUEUE: undefined },
       { WEBHOOK_DLQ: undefined },
     ]) {
-      const w = webhookEnv(broken);
+      const w = webhookEnv({ ...broken, LOG_LEVEL: "error" }); // the suite logs nothing by default
       const { result, lines } = await captureLogs(() =>
         runQueue(
           w,

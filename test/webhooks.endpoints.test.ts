@@ -91,6 +91,39 @@ describe("webhook endpoints: create", () => {
     expect(body.event_types).toEqual(["run.completed", "run.failed"]);
   });
 
+  it("accepts the feed's `inkit` as `inkit:runs` on create and PATCH, and answers and stores the canonical form", async () => {
+    const w = webhookEnv();
+    const created = await callAppJson<CreatedEndpoint>(w, "/v1/webhook-endpoints", {
+      method: "POST",
+      json: { url: consumer.url("alias"), sources: ["inkit", "inkit:batches"] },
+    });
+    expect(created.res.status).toBe(201);
+    expect(created.body.sources).toEqual(["inkit:runs", "inkit:batches"]);
+    const patched = await callAppJson<CreatedEndpoint>(w, `/v1/webhook-endpoints/${created.body.id}`, {
+      method: "PATCH",
+      json: { sources: [`8x8:acme-ops/${DEFINITION}`, "inkit"] },
+    });
+    expect(patched.res.status).toBe(200);
+    expect(patched.body.sources).toEqual([`8x8:acme-ops/${DEFINITION}`, "inkit:runs"]);
+    expect(await rows("SELECT sources FROM webhook_endpoints")).toEqual([
+      { sources: JSON.stringify([`8x8:acme-ops/${DEFINITION}`, "inkit:runs"]) },
+    ]);
+    const events = await callApp(w, "/v1/events?source=inkit");
+    expect(events.status).toBe(200);
+  });
+
+  it("400 when `inkit` and `inkit:runs` name the same source twice", async () => {
+    const problem = await expectProblem(
+      await callApp(webhookEnv(), "/v1/webhook-endpoints", {
+        method: "POST",
+        json: { url: consumer.url("twice"), sources: ["inkit", "inkit:runs"] },
+      }),
+      400,
+      "validation-error",
+    );
+    expect(problem.errors?.map((e) => e.name)).toContain("sources");
+  });
+
   it.each([
     [{ url: "https://hooks.example.com/x", sources: ["inkit:everything"] }, "sources.0"],
     [{ url: "https://hooks.example.com/x", sources: [] }, "sources"],

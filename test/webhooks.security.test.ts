@@ -51,15 +51,6 @@ const REFUSED = [
   "not a url",
 ];
 
-const ACCEPTED = [
-  "https://hooks.example.com/tributary",
-  "https://hooks.example.com:8443/x?y=1",
-  "https://8.8.8.8/x",
-  "https://172.32.0.1/x", // just outside 172.16/12
-  "https://100.128.0.1/x", // just outside 100.64/10
-  "https://[2606:4700:4700::1111]/x",
-];
-
 /** Counts of every webhook table: "nothing changed" means these are equal. */
 async function tableCounts() {
   const tables = ["events", "deliveries", "snapshots", "source_polls", "webhook_endpoints"];
@@ -101,10 +92,6 @@ describe("endpoint URL safety", () => {
     expect(checkWebhookUrl(url, false).ok).toBe(false);
   });
 
-  it.each(ACCEPTED)("accepts the public https URL %s", (url) => {
-    expect(checkWebhookUrl(url, false)).toMatchObject({ ok: true });
-  });
-
   it("refuses a private address on PATCH too, and nothing is stored", async () => {
     const w = webhookEnv({ ALLOW_INSECURE_WEBHOOK_URLS: "false" });
     const created = await callAppJson<{ id: string; url: string }>(w, "/v1/webhook-endpoints", {
@@ -119,12 +106,6 @@ describe("endpoint URL safety", () => {
     await expectProblem(res, 400, "validation-error");
     const [row] = await rows<{ url: string }>("SELECT url FROM webhook_endpoints WHERE id = ?", created.body.id);
     expect(row?.url).toBe("https://hooks.example.com/x");
-  });
-
-  it("only ALLOW_INSECURE_WEBHOOK_URLS=true admits http and loopback (local development and tests)", () => {
-    expect(checkWebhookUrl("http://127.0.0.1:4030/hooks", true)).toMatchObject({ ok: true });
-    expect(checkWebhookUrl("http://127.0.0.1:4030/hooks", false)).toMatchObject({ ok: false });
-    expect(checkWebhookUrl("ftp://127.0.0.1/", true)).toMatchObject({ ok: false });
   });
 
   it("a URL refused at delivery time (setting changed since) fails the delivery without a request", async () => {
@@ -142,12 +123,6 @@ describe("endpoint URL safety", () => {
     );
     expect(delivery?.status).toBe("failed");
     expect(delivery?.last_error).toMatch(/^url refused/);
-  });
-});
-
-describe("API routes still need an API key", () => {
-  it.each(["/v1/webhook-endpoints", "/v1/events"])("401 without one: %s", async (path) => {
-    await expectProblem(await callApp(webhookEnv(), path, { auth: false }), 401, "unauthorized");
   });
 });
 

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import { type AppEnv, readConfig } from "../env";
+import { configOf } from "../config";
+import type { AppEnv } from "../env";
 import { entityTag, ifNoneMatchMatches } from "./etag";
 import { type CacheOutcome, RequestCache } from "./request-cache";
 import { dropReadyPage, findReadyPage, keepReadyPage, readyPageKey } from "./response-cache";
@@ -62,7 +63,7 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.method !== "GET" || c.res.status !== 200) return;
 
   const body = await c.res.clone().text();
-  const etag = await entityTag(body, readConfig(c.env).cursorTtlSeconds);
+  const etag = await entityTag(body, configOf(c.env).cursorTtlSeconds);
   const headers = new Headers(c.res.headers);
   headers.set("ETag", etag);
   headers.append("Vary", VARY);

@@ -1,7 +1,7 @@
-import { readConfig } from "../env";
+import { configOf } from "../config";
 import { sha256Hex } from "../http/digest";
-import type { Provider } from "../http/upstream";
-import type { Credential } from "../providers/credentials";
+import { loggerOf } from "../logger";
+import type { Credential, Provider } from "../providers/catalog";
 
 /** Whose entries, for which resource: entries are never shared between upstream credentials. */
 export interface CacheScope {
@@ -93,7 +93,10 @@ const hot = new WeakMap<KVNamespace, HotEntries>();
 function hotEntries(kv: KVNamespace | undefined): HotEntries {
   if (!kv) return new HotEntries();
   let entries = hot.get(kv);
-  if (!entries) hot.set(kv, (entries = new HotEntries()));
+  if (!entries) {
+    entries = new HotEntries();
+    hot.set(kv, entries);
+  }
   return entries;
 }
 
@@ -140,7 +143,7 @@ export class RequestCache {
     private readonly waitUntil: (promise: Promise<unknown>) => void,
     private readonly options: { bypass: boolean; store?: boolean },
   ) {
-    this.config = readConfig(env);
+    this.config = configOf(env);
   }
 
   /** When the oldest data this request served was fetched upstream (unix ms); null before any read. */
@@ -182,9 +185,7 @@ export class RequestCache {
       entry = e;
       generation = g ?? "0";
     } catch (err) {
-      console.warn(
-        JSON.stringify({ level: "warn", msg: "cache read failed; serving from upstream", error: String(err) }),
-      );
+      loggerOf(this.env).warn("cache read failed; serving from upstream", { error: String(err) });
       const { value, at } = await this.coalesced(keys.entry, load);
       this.outcomes.push({ status: "error", age: 0, ttl: 0, stored: false, fetchedAt: at });
       return value;
@@ -262,9 +263,7 @@ export class RequestCache {
     refreshing.add(keys.entry);
     const refresh = this.coalesced(keys.entry, load)
       .then(({ value, at }) => this.store(keys, ttl, value, at, generation))
-      .catch((err) =>
-        console.warn(JSON.stringify({ level: "warn", msg: "background refresh failed", error: String(err) })),
-      )
+      .catch((err) => loggerOf(this.env).warn("background refresh failed", { error: String(err) }))
       .finally(() => refreshing.delete(keys.entry));
     this.waitUntil(refresh);
   }
@@ -312,7 +311,7 @@ export class RequestCache {
       });
       return true;
     } catch (err) {
-      console.warn(JSON.stringify({ level: "warn", msg: "cache write failed", error: String(err) }));
+      loggerOf(this.env).warn("cache write failed", { error: String(err) });
       return false;
     }
   }

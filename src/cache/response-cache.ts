@@ -24,7 +24,10 @@ let bytes = 0;
 
 function pagesOf(kv: KVNamespace): Map<string, ReadyPage> {
   let map = pages.get(kv);
-  if (!map) pages.set(kv, (map = new Map()));
+  if (!map) {
+    map = new Map();
+    pages.set(kv, map);
+  }
   return map;
 }
 

@@ -1,48 +1,56 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { type AppEnv, commaList } from "../env";
-import { sha256Hex } from "./digest";
+import { commaList } from "../config";
+import type { AppEnv } from "../env";
+import { secretsEqual, sha256Hex } from "./digest";
 import { ProblemError } from "./problem";
 
-const challenge = { "WWW-Authenticate": 'Bearer realm="tributary"' };
-
-/** Compares two secrets in constant time by comparing their SHA-256 digests. */
-async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(a)),
-    crypto.subtle.digest("SHA-256", enc.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(da, db);
+export interface BearerAuthOptions {
+  realm: string;
+  /** The tokens accepted; none means the check is not configured, and it fails closed with `unconfigured`. */
+  tokens: (env: Env) => string[];
+  unconfigured: string;
+  /** The 401's detail when the header is missing or malformed, and when the token is not accepted. */
+  missing: string;
+  invalid: string;
+  /** Adds `error="invalid_token"` to the challenge of a rejected token (RFC 6750 §3.1). */
+  invalidTokenError?: boolean;
+  /** Runs once the token is accepted, before the route. */
+  accepted?: (c: Context<AppEnv>, token: string) => Promise<void> | void;
 }
 
+const BEARER = /^Bearer +(\S+)\s*$/i;
+
 /**
- * Requires `Authorization: Bearer <key>` with a key listed in the `API_KEYS` secret.
- * Fails closed (503) when no keys are configured.
+ * Requires `Authorization: Bearer <token>` with one of the configured tokens, compared in constant time.
+ * @example app.use("/v1/*", bearerAuth({ realm: "tributary", tokens: (env) => commaList(env.API_KEYS), … }))
  */
-export const bearerAuth = createMiddleware<AppEnv>(async (c, next) => {
-  const keys = commaList(c.env.API_KEYS);
-  if (keys.length === 0) {
-    throw new ProblemError("service-unavailable", {
-      detail: "No API keys are configured for this deployment, so every /v1 request is refused.",
-    });
-  }
-  const match = /^Bearer +(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
-  if (!match?.[1]) {
-    throw new ProblemError("unauthorized", {
-      detail: "Send your API key as `Authorization: Bearer <key>`.",
-      headers: challenge,
-    });
-  }
-  const presented = match[1];
-  let accepted = false;
-  // Check every key (no early exit) so timing does not reveal which one matched.
-  for (const key of keys) accepted = (await secretsEqual(presented, key)) || accepted;
-  if (!accepted) {
-    throw new ProblemError("unauthorized", {
-      detail: "The API key is not valid.",
-      headers: { "WWW-Authenticate": 'Bearer realm="tributary", error="invalid_token"' },
-    });
-  }
-  c.set("caller", { keyId: (await sha256Hex(presented)).slice(0, 32) });
-  await next();
+export function bearerAuth(opts: BearerAuthOptions) {
+  const challenge = { "WWW-Authenticate": `Bearer realm="${opts.realm}"` };
+  const rejected = opts.invalidTokenError
+    ? { "WWW-Authenticate": `Bearer realm="${opts.realm}", error="invalid_token"` }
+    : challenge;
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const tokens = opts.tokens(c.env);
+    if (tokens.length === 0) throw new ProblemError("service-unavailable", { detail: opts.unconfigured });
+    const presented = BEARER.exec(c.req.header("Authorization") ?? "")?.[1];
+    if (!presented) throw new ProblemError("unauthorized", { detail: opts.missing, headers: challenge });
+    let accepted = false;
+    // Check every token (no early exit) so timing does not reveal which one matched.
+    for (const token of tokens) accepted = (await secretsEqual(presented, token)) || accepted;
+    if (!accepted) throw new ProblemError("unauthorized", { detail: opts.invalid, headers: rejected });
+    await opts.accepted?.(c, presented);
+    await next();
+  });
+}
+
+/** `/v1`: a key listed in the `API_KEYS` secret; fails closed (503) when no keys are configured. */
+export const apiKeyAuth = bearerAuth({
+  realm: "tributary",
+  tokens: (env) => commaList(env.API_KEYS),
+  unconfigured: "No API keys are configured for this deployment, so every /v1 request is refused.",
+  missing: "Send your API key as `Authorization: Bearer <key>`.",
+  invalid: "The API key is not valid.",
+  invalidTokenError: true,
+  accepted: async (c, key) => c.set("caller", { keyId: (await sha256Hex(key)).slice(0, 32) }),
 });

@@ -1,6 +1,6 @@
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import { type AppEnv, readConfig } from "../env";
+import type { AppEnv } from "../env";
 import { ProblemError } from "./problem";
 
 /**
@@ -8,7 +8,7 @@ import { ProblemError } from "./problem";
  * problem: at once from `Content-Length`, or as soon as a streamed body passes the limit.
  */
 export const requestBodyLimit = createMiddleware<AppEnv>((c, next) => {
-  const maxSize = readConfig(c.env).bodyLimitBytes;
+  const maxSize = c.get("config").bodyLimitBytes;
   return bodyLimit({
     maxSize,
     onError: () => {

@@ -1,11 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import { type AppEnv, type LogLevel, readConfig } from "../env";
-import { currentUpstreamScope } from "./upstream-scope";
-
-const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, off: 4 };
-
-/** Whether a line of `level` passes the configured `LOG_LEVEL`. */
-export const logs = (env: Env, level: Exclude<LogLevel, "off">) => rank[level] >= rank[readConfig(env).logLevel];
+import type { AppEnv } from "../env";
+import { currentUpstreamScope } from "../upstream/scope";
 
 /**
  * One structured JSON line per request: method, path (never the query string: it carries cursors and may
@@ -18,10 +13,9 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   const status = c.res.status;
   const level = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
-  if (!logs(c.env, level)) return;
-  const line = {
-    level,
-    msg: "request",
+  const log = c.get("log");
+  if (!log.enabled(level)) return;
+  log[level]("request", {
     method: c.req.method,
     path: c.req.path.slice(0, 256),
     status,
@@ -29,7 +23,5 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     request_id: c.get("requestId") ?? null,
     key_id: c.get("caller")?.keyId ?? null,
     upstream_attempts: currentUpstreamScope()?.attempts ?? 0,
-  };
-  const write = level === "error" ? console.error : level === "warn" ? console.warn : console.log;
-  write(JSON.stringify(line));
+  });
 });

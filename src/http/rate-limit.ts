@@ -1,6 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { type AppEnv, readConfig } from "../env";
-import { logs } from "./logging";
+import type { AppEnv } from "../env";
 import { ProblemError } from "./problem";
 
 /** Seconds until the current fixed window of `period` seconds ends (at least 1). */
@@ -22,18 +21,14 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const limiter = (c.env as Partial<Env>).RATE_LIMITER;
   const caller = c.get("caller");
   if (!limiter || !caller) return next();
-  const { rateLimitRequests: q, rateLimitPeriodSeconds: w } = readConfig(c.env);
+  const { rateLimitRequests: q, rateLimitPeriodSeconds: w } = c.get("config");
   const policy = `"default";q=${q};w=${w}`;
   c.header("RateLimit-Policy", policy);
   let allowed = true;
   try {
     allowed = (await limiter.limit({ key: caller.keyId })).success;
   } catch (err) {
-    if (logs(c.env, "warn")) {
-      console.warn(
-        JSON.stringify({ level: "warn", msg: "rate limiter failed; request let through", error: String(err) }),
-      );
-    }
+    c.get("log").warn("rate limiter failed; request let through", { error: String(err) });
   }
   if (!allowed) {
     const reset = windowResetSeconds(w, Date.now());

@@ -1,7 +1,8 @@
 import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { logs } from "./logging";
+import { loggerOf } from "../logger";
+import { appliedMigrations } from "../webhooks/store";
 import { ProblemError } from "./problem";
 
 /**
@@ -31,8 +32,7 @@ async function migrationsMissing(db: D1Database): Promise<string | null> {
   if (migrated.has(db)) return null;
   let applied: string[];
   try {
-    const { results } = await db.prepare("SELECT name FROM d1_migrations").all<{ name: string }>();
-    applied = results.map((r) => r.name);
+    applied = await appliedMigrations(db);
   } catch (err) {
     // Any other failure (D1 unavailable) is not a missed step: the caller's own storage calls meet it and handle it.
     if (!/no such table/i.test(String(err))) return null;
@@ -73,9 +73,7 @@ export function withStorage<H extends (c: Context<AppEnv>, next: Next) => unknow
   const wrapped = async (c: Context<AppEnv>, next: Next) => {
     const step = await missingStep(c.env, needs);
     if (step !== null) {
-      if (logs(c.env, "error")) {
-        console.error(JSON.stringify({ level: "error", msg: "deployment incomplete", path: c.req.path, detail: step }));
-      }
+      c.get("log").error("deployment incomplete", { path: c.req.path, detail: step });
       throw new ProblemError("deployment-incomplete", { detail: step });
     }
     return handler(c, next);
@@ -94,15 +92,16 @@ export const cacheBound = (env: Env) => Boolean((env as Partial<Env>).CACHE);
  * read and write failures are caught). Says why on every affected request, naming the binding.
  */
 export const warnWithoutCache = createMiddleware<AppEnv>(async (c, next) => {
-  if (!cacheBound(c.env) && logs(c.env, "warn")) {
-    console.warn(
-      JSON.stringify({ level: "warn", msg: "deployment incomplete", path: c.req.path, detail: MISSING_CACHE }),
-    );
-  }
+  if (!cacheBound(c.env)) c.get("log").warn("deployment incomplete", { path: c.req.path, detail: MISSING_CACHE });
   await next();
 });
 
 /** Logs a background handler's missing step: one line per invocation, however many messages or sources it had. */
-export function logNotReady(handler: "scheduled" | "queue", step: string, extra: Record<string, unknown> = {}) {
-  console.error(JSON.stringify({ level: "error", msg: "deployment incomplete", handler, detail: step, ...extra }));
+export function logNotReady(
+  env: Env,
+  handler: "scheduled" | "queue",
+  step: string,
+  extra: Record<string, unknown> = {},
+) {
+  loggerOf(env).error("deployment incomplete", { handler, detail: step, ...extra });
 }

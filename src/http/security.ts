@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
-import { type AppEnv, readConfig } from "../env";
+import type { AppEnv } from "../env";
 
 const none = ["'none'"];
 
@@ -64,7 +64,7 @@ const corsByOrigins = new Map<string, MiddlewareHandler>();
  * the API authenticates with a bearer key.
  */
 export const corsFromConfig = createMiddleware<AppEnv>(async (c, next) => {
-  const origins = readConfig(c.env).corsOrigins;
+  const origins = c.get("config").corsOrigins;
   if (origins.length === 0) return next();
   const key = origins.join(",");
   let handler = corsByOrigins.get(key);

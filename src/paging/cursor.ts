@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { commaList } from "../env";
+import { commaList } from "../config";
 import { ProblemError } from "../http/problem";
 import { fromBase64Url, toBase64Url } from "./base64url";
 import type { LaneState } from "./lanes";

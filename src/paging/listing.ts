@@ -1,8 +1,9 @@
 import type { Context } from "hono";
-import { type AppEnv, readConfig } from "../env";
+import { configOf } from "../config";
+import type { AppEnv } from "../env";
 import { sha256Hex } from "../http/digest";
 import { type FieldError, ProblemError } from "../http/problem";
-import type { Credential } from "../providers/credentials";
+import type { Credential } from "../providers/catalog";
 import { summarizeForward } from "./assemble";
 import {
   type CursorKey,
@@ -118,7 +119,7 @@ export interface Page<T> {
 }
 
 async function openWalk<T extends Walkable>(c: Context<AppEnv>, req: ListRequest<T>): Promise<Walk<T>> {
-  const config = readConfig(c.env);
+  const config = configOf(c.env);
   const keys = await cursorKeys(c.env.CURSOR_SECRET);
   const binding = await bindingDigest(c, req.credential);
   const payload = req.cursor ? await openCursor(req.cursor, keys, config.cursorTtlSeconds, Date.now()) : null;

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { SOURCE_KEY_INPUT_PATTERN, SOURCE_KEY_PATTERN } from "../providers/catalog";
 import { BATCH_STATUSES, BatchSchema } from "./batch";
 import { RUN_STATUSES, RunSchema, timestamp } from "./run";
 
@@ -114,12 +115,25 @@ export const eventDescriptions = EVENT_DESCRIPTIONS;
 export const SourceKeySchema = z
   .string()
   .regex(
-    /^(inkit:(runs|workflow-batches|batches)|8x8:[A-Za-z0-9._-]{1,128}\/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/,
+    new RegExp(SOURCE_KEY_PATTERN),
     "Expected inkit:runs, inkit:workflow-batches, inkit:batches or 8x8:<account_id>/<definition_id>.",
   )
   .openapi("SourceKey", {
     description:
       "A watched upstream listing: `inkit:runs`, `inkit:workflow-batches`, `inkit:batches`, or `8x8:<account_id>/<definition_id>` (the definition's latest version).",
+    example: "inkit:runs",
+  });
+
+/** A source key as a caller may write it: also the feed's `inkit`, which means `inkit:runs`. */
+export const SourceKeyInputSchema = z
+  .string()
+  .regex(
+    new RegExp(SOURCE_KEY_INPUT_PATTERN),
+    "Expected inkit, inkit:runs, inkit:workflow-batches, inkit:batches or 8x8:<account_id>/<definition_id>.",
+  )
+  .openapi({
+    description:
+      "A source key (see `SourceKey`). The feed's `inkit` is accepted as `inkit:runs`; answers always use the canonical form.",
     example: "inkit:runs",
   });
 

@@ -3,6 +3,12 @@ import { isIso8601, toRfc3339 } from "../providers/time";
 
 const q = (name: string) => ({ param: { name, in: "query" as const } });
 
+/** A single-valued filter of a walk (from the request or its cursor), or undefined when absent or a list. */
+export const oneFilter = (filters: Record<string, string | string[]>, name: string): string | undefined => {
+  const value = filters[name];
+  return typeof value === "string" ? value : undefined;
+};
+
 /** Inkit's documented sort keys, `-` for descending. */
 export const INKIT_SORTS = [
   "-created_at",

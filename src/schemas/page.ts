@@ -63,9 +63,24 @@ export const PageSchema = z
   })
   .openapi("Page");
 
-/** The listing envelope `{data, page}` around an item schema. */
-export function listEnvelope<T extends z.ZodType>(item: T, name: string) {
-  return z.object({ data: z.array(item), page: PageSchema }).openapi(name);
+/** The listing envelope `{data, page}` around an item schema; `page` may extend `Page` (the feed's errors). */
+export function listEnvelope<T extends z.ZodType>(item: T, name: string, page: z.ZodType = PageSchema) {
+  return z.object({ data: z.array(item), page }).openapi(name);
+}
+
+/**
+ * The 200 of every list route: a page in the listing envelope, with the `Link` header. Spread it beside the
+ * route's error responses.
+ * @example responses: { ...listOf(EventSchema, "EventList", "A page of events."), ...authErrorResponses }
+ */
+export function listOf<T extends z.ZodType>(item: T, name: string, description: string, page?: z.ZodType) {
+  return {
+    200: {
+      description,
+      headers: linkHeaderDoc,
+      content: { "application/json": { schema: listEnvelope(item, name, page) } },
+    },
+  };
 }
 
 const header = (description: string, example: string) => ({

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { canonicalSourceKey } from "../providers/catalog";
 import { isIso8601 } from "../providers/time";
-import { SourceKeySchema, SubscribableEventTypeSchema } from "./events";
+import { SourceKeyInputSchema, SourceKeySchema, SubscribableEventTypeSchema } from "./events";
 import { timestamp } from "./run";
 
 const URL_DOC =
@@ -19,10 +20,10 @@ const eventTypes = z
   .refine((types) => new Set(types).size === types.length, "Each event type may appear once.");
 
 const sources = z
-  .array(SourceKeySchema)
+  .array(SourceKeyInputSchema)
   .min(1)
   .max(50)
-  .refine((keys) => new Set(keys.map((k) => k.toLowerCase())).size === keys.length, "Each source may appear once.");
+  .refine((keys) => new Set(keys.map(canonicalSourceKey)).size === keys.length, "Each source may appear once.");
 
 const description = z.string().max(500);
 

@@ -93,12 +93,3 @@ export async function verifyHexHmac(secret: string, body: ArrayBuffer, hexSignat
   ]);
   return crypto.subtle.verify("HMAC", key, signature, body);
 }
-
-/** Compares two secrets in constant time by comparing their SHA-256 digests. */
-export async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(a)),
-    crypto.subtle.digest("SHA-256", encoder.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(da, db);
-}

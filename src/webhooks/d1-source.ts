@@ -1,10 +1,11 @@
 import type { Filters, Walkable } from "../paging/listing";
 import type { Source } from "../paging/source";
+import { type ListedTable, newestFirst } from "./store";
 
 export interface D1ListingQuery<Row, T extends Walkable> {
   db: D1Database;
   /** A table with `id` and `created_at` columns. */
-  table: "webhook_endpoints" | "events" | "delivery_attempts";
+  table: ListedTable;
   /** SQL conditions joined with AND, with `?` placeholders. */
   where: string[];
   params: (string | number)[];
@@ -19,17 +20,16 @@ export function d1Source<Row, T extends Walkable>(query: D1ListingQuery<Row, T>,
   const { db, table, map } = query;
   const where = pin === null ? query.where : [...query.where, "created_at <= ?"];
   const params = pin === null ? query.params : [...query.params, pin];
-  const conditions = where.length > 0 ? where.join(" AND ") : "1 = 1";
   return {
     async read(offset, count, hint) {
-      const { results } = await db
-        .prepare(`SELECT * FROM ${table} WHERE ${conditions} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
-        .bind(...params, count + 1, offset)
-        .all<Row>();
+      const results = await newestFirst<Row>(db, table, where, params, count + 1, offset);
       return { items: results.slice(0, count).map(map), hasMore: results.length > count, total: null, hint };
     },
   };
 }
+
+/** D1 listings call no upstream: their cursors are bound to the caller alone. */
+const NO_UPSTREAM = { value: "", passThrough: false };
 
 /**
  * The source part of a list request over one D1 table, for `readListing`: a single pinnable lane in creation
@@ -37,6 +37,7 @@ export function d1Source<Row, T extends Walkable>(query: D1ListingQuery<Row, T>,
  */
 export function d1Listing<Row, T extends Walkable>(name: string, query: (filters: Filters) => D1ListingQuery<Row, T>) {
   return {
+    credential: NO_UPSTREAM,
     lanes: (filters: Filters) => [
       { name, open: (pin: string | null) => d1Source(query(filters), pin), pinnable: true },
     ],

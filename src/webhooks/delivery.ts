@@ -1,10 +1,20 @@
 import { version } from "../../package.json";
-import { encryptionSecret, readWebhookConfig } from "./config";
+import { configOf } from "../config";
+import { loggerOf } from "../logger";
+import { timedOut } from "../upstream/timeout";
 import { signatureHeader } from "./crypto";
-import { disableStatement, type EndpointRow, endpointById, signingSecrets } from "./endpoints";
+import { signingSecrets } from "./endpoints";
 import { isoMicros, newId } from "./ids";
-import type { DeliveryRow } from "./log";
-import { type DeliveryMessage, queueDelay, remainingHop, retryAfterSeconds, scheduledDelay } from "./schedule";
+import { type DeliveryMessage, queueDelay, remainingHop, retryAfterDelay, scheduledDelay } from "./schedule";
+import {
+  abandonDelivery,
+  disableStatement,
+  type EndpointRow,
+  endpointById,
+  eventPayload,
+  findDelivery,
+  recordAttempt,
+} from "./store";
 import { checkWebhookUrl } from "./url-safety";
 
 /** What the endpoint answered, or why it did not. */
@@ -50,8 +60,7 @@ async function post(
     return { status: res.status, retryAfter: res.headers.get("Retry-After"), error: redirect, durationMs };
   } catch (err) {
     const durationMs = Date.now() - started;
-    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    const error = timedOut
+    const error = timedOut(err)
       ? `no response within ${timeoutMs} ms`
       : `network error: ${err instanceof Error ? err.message : String(err)}`;
     return { status: null, retryAfter: null, error, durationMs };
@@ -59,20 +68,14 @@ async function post(
 }
 
 /** Marks a delivery failed without an HTTP attempt (endpoint gone, disabled or unusable). */
-async function abandon(db: D1Database, m: DeliveryMessage, reason: string): Promise<void> {
-  await db
-    .prepare(
-      "UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ? WHERE event_id = ? AND endpoint_id = ? AND status = 'pending'",
-    )
-    .bind(reason, isoMicros(Date.now()), m.event_id, m.endpoint_id)
-    .run();
-}
+const abandon = (db: D1Database, m: DeliveryMessage, reason: string) =>
+  abandonDelivery(db, m, reason, isoMicros(Date.now()));
 
 /** The next step after a failed attempt: a delay in seconds, or null when retries are exhausted. */
 function nextDelay(m: DeliveryMessage, res: EndpointAnswer, now: number): number | null {
   const next = scheduledDelay(m.attempt + 1);
   if (next === null) return null;
-  if (res.status === 429 || res.status === 503) return retryAfterSeconds(res.retryAfter, now) ?? next;
+  if (res.status === 429 || res.status === 503) return retryAfterDelay(res.retryAfter, now) ?? next;
   return next;
 }
 
@@ -85,10 +88,7 @@ function nextDelay(m: DeliveryMessage, res: EndpointAnswer, now: number): number
  */
 export async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
   const db = env.DB;
-  const delivery = await db
-    .prepare("SELECT * FROM deliveries WHERE event_id = ? AND endpoint_id = ?")
-    .bind(m.event_id, m.endpoint_id)
-    .first<DeliveryRow>();
+  const delivery = await findDelivery(db, m.event_id, m.endpoint_id);
   const current = delivery?.status === "pending" && delivery.generation === m.generation;
   if (!current || delivery.next_attempt !== m.attempt) return;
 
@@ -102,16 +102,13 @@ export async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
   const endpoint = await endpointById(db, m.endpoint_id);
   if (!endpoint) return abandon(db, m, "endpoint deleted");
   if (endpoint.enabled !== 1) return abandon(db, m, "endpoint disabled");
-  const config = readWebhookConfig(env);
-  const verdict = checkWebhookUrl(endpoint.url, config.allowInsecureUrls);
+  const config = configOf(env);
+  const verdict = checkWebhookUrl(endpoint.url, config.allowInsecureWebhookUrls);
   if (!verdict.ok) return abandon(db, m, `url refused: ${verdict.reason}`);
-  const event = await db
-    .prepare("SELECT payload FROM events WHERE id = ?")
-    .bind(m.event_id)
-    .first<{ payload: string }>();
-  if (!event) return abandon(db, m, "event not found");
+  const payload = await eventPayload(db, m.event_id);
+  if (payload === null) return abandon(db, m, "event not found");
 
-  const master = encryptionSecret(env);
+  const master = config.webhookEncryptionKey;
   if (!master) throw new Error("WEBHOOK_ENCRYPTION_KEY is not configured");
   const secrets = await signingSecrets(db, master, endpoint.id);
   if (secrets.length === 0) throw new Error(`endpoint ${endpoint.id} has no signing secret`);
@@ -122,10 +119,10 @@ export async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
     "User-Agent": `tributary-webhooks/${version}`,
     "webhook-id": m.event_id,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": await signatureHeader(m.event_id, timestamp, event.payload, secrets),
+    "webhook-signature": await signatureHeader(m.event_id, timestamp, payload, secrets),
   };
   const sentAt = Date.now();
-  const res = await post(verdict.url, headers, event.payload, config.deliveryTimeoutMs);
+  const res = await post(verdict.url, headers, payload, config.webhookTimeoutMs);
   await settle(env, endpoint, m, res, sentAt);
 }
 
@@ -141,46 +138,27 @@ async function settle(env: Env, endpoint: EndpointRow, m: DeliveryMessage, res: 
   const error = ok ? null : (res.error ?? `HTTP ${res.status}`);
   const status = ok ? "delivered" : outcome === "retrying" ? "pending" : "failed";
 
-  const statements = [
-    db
-      .prepare(
-        `INSERT INTO delivery_attempts (id, event_id, endpoint_id, attempt, created_at, duration_ms, status_code, error, outcome, next_retry_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(
-        newId("att", sentAt),
-        m.event_id,
-        m.endpoint_id,
-        m.attempt,
-        isoMicros(sentAt),
-        res.durationMs,
-        res.status,
+  await recordAttempt(
+    db,
+    {
+      attempt: {
+        id: newId("att", sentAt),
+        event_id: m.event_id,
+        endpoint_id: m.endpoint_id,
+        attempt: m.attempt,
+        created_at: isoMicros(sentAt),
+        duration_ms: res.durationMs,
+        status_code: res.status,
         error,
         outcome,
-        nextAt,
-      ),
-    db
-      .prepare(
-        `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, next_attempt_at = ?, last_status_code = ?,
-           last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
-         WHERE event_id = ? AND endpoint_id = ? AND generation = ?`,
-      )
-      .bind(
-        status,
-        m.attempt + 1,
-        nextAt,
-        res.status,
-        error,
-        isoMicros(now),
-        status,
-        isoMicros(now),
-        m.event_id,
-        m.endpoint_id,
-        m.generation,
-      ),
-  ];
-  if (gone) statements.push(disableStatement(db, endpoint.id, "endpoint_gone"));
-  await db.batch(statements);
+        next_retry_at: nextAt,
+      },
+      status,
+      generation: m.generation,
+      now: isoMicros(now),
+    },
+    gone ? [disableStatement(db, endpoint.id, "endpoint_gone", isoMicros(Date.now()))] : [],
+  );
 
   if (delay !== null) {
     const hop = queueDelay(delay, now);
@@ -202,7 +180,7 @@ export async function handleDeliveryBatch(batch: MessageBatch<unknown>, env: Env
   await Promise.all(
     batch.messages.map(async (message) => {
       if (!isMessage(message.body)) {
-        console.error(JSON.stringify({ level: "error", msg: "malformed delivery message dropped", id: message.id }));
+        loggerOf(env).error("malformed delivery message dropped", { id: message.id });
         message.ack();
         return;
       }
@@ -210,9 +188,7 @@ export async function handleDeliveryBatch(batch: MessageBatch<unknown>, env: Env
         await deliver(env, message.body);
         message.ack();
       } catch (err) {
-        console.error(
-          JSON.stringify({ level: "error", msg: "delivery failed internally", id: message.id, error: String(err) }),
-        );
+        loggerOf(env).error("delivery failed internally", { id: message.id, error: String(err) });
         message.retry({ delaySeconds: 30 });
       }
     }),

@@ -1,20 +1,24 @@
-import { withUpstreamScope } from "../http/upstream-scope";
+import { configOf } from "../config";
+import { loggerOf } from "../logger";
 import type { BatchEventType, EventType, PreviousStatus, RunEventType } from "../schemas/events";
-import { readWebhookConfig } from "./config";
-import { type EndpointRow, endpointsWatching, subscribes, watchedSources } from "./endpoints";
+import { withUpstreamScope } from "../upstream/scope";
+import { subscribes } from "./endpoints";
 import { isoMicros, newId } from "./ids";
-import {
-  DELIVERY_COLUMNS,
-  deliveryValues,
-  EVENT_COLUMNS,
-  type EventRow,
-  enqueue,
-  eventPayload,
-  eventValues,
-  insertMany,
-} from "./log";
-import type { DeliveryMessage } from "./schedule";
+import { eventPayload } from "./log";
 import { type SourceDeps, type SourceSpec, sourceSpec, type WatchedItem } from "./sources";
+import {
+  type EndpointRow,
+  type EventRow,
+  endpointsWatching,
+  forgetSourcesExcept,
+  isPollConflict,
+  type NewDelivery,
+  pollStatements,
+  recordAndQueue,
+  type SnapshotRow,
+  sourceState,
+  watchedSources,
+} from "./store";
 
 export interface CheckResult {
   source: string;
@@ -23,13 +27,6 @@ export interface CheckResult {
   items: number;
   events: number;
   error?: string;
-}
-
-interface SnapshotRow {
-  item_id: string;
-  status: string;
-  provider_status: string;
-  created_at: string;
 }
 
 interface Change {
@@ -98,8 +95,7 @@ function diff(
 /** Events and deliveries for the changes: one event per change, type and tenant with a subscribed endpoint. */
 function fanOut(source: string, changes: Numbered[], endpoints: EndpointRow[], now: string) {
   const events: EventRow[] = [];
-  const deliveries: (string | number | null)[][] = [];
-  const messages: DeliveryMessage[] = [];
+  const deliveries: NewDelivery[] = [];
   const tenants = [...new Set(endpoints.map((e) => e.tenant))];
   for (const { item, previous, types, sequences } of changes) {
     for (const [i, type] of types.entries()) {
@@ -119,16 +115,13 @@ function fanOut(source: string, changes: Numbered[], endpoints: EndpointRow[], n
           payload: eventPayload(type, now, item, previous, sequence),
         });
         for (const endpoint of subscribers.filter((e) => e.enabled === 1)) {
-          deliveries.push(deliveryValues(id, endpoint.id, tenant, now));
-          messages.push({ event_id: id, endpoint_id: endpoint.id, attempt: 1, generation: 1 });
+          deliveries.push({ event_id: id, endpoint_id: endpoint.id, tenant });
         }
       }
     }
   }
-  return { events, deliveries, messages };
+  return { events, deliveries };
 }
-
-const isConflict = (err: unknown) => String(err).includes("UNIQUE constraint failed: source_polls");
 
 /**
  * Polls one source's newest items (the same Source code as the list routes), diffs them against the stored
@@ -140,91 +133,48 @@ export async function checkSource(env: Env, deps: SourceDeps, key: string, retri
   const spec = sourceSpec(key);
   if (!spec) return { source: key, outcome: "error", items: 0, events: 0, error: "Unknown source key." };
   const db = env.DB;
-  const { pollWindow } = readWebhookConfig(env);
+  const pollWindow = configOf(env).webhookPollWindow;
   const read = await spec.open(deps, env).read(0, pollWindow, 0);
   const items = read.items;
 
-  const [snapshotResult, versionResult, sequenceResult] = await db.batch([
-    db.prepare("SELECT item_id, status, provider_status, created_at FROM snapshots WHERE source = ?").bind(spec.key),
-    db.prepare("SELECT MAX(version) AS version FROM source_polls WHERE source = ?").bind(spec.key),
-    db.prepare("SELECT sequence FROM event_sequences WHERE source = ?").bind(spec.key),
-  ]);
-  const snapshot = (snapshotResult?.results ?? []) as SnapshotRow[];
-  const version = ((versionResult?.results[0] as { version: number | null } | undefined)?.version ?? 0) as number;
-  const lastSequence = (sequenceResult?.results[0] as { sequence: number } | undefined)?.sequence ?? 0;
+  const { snapshot, version, lastSequence } = await sourceState(db, spec.key);
   const baseline = version === 0;
   const now = isoMicros(Date.now());
 
   const found = baseline ? { changes: [], touched: items } : diff(spec.kind, items, snapshot);
-  const { touched } = found;
   const changes = numbered(found.changes, lastSequence);
   const sequence = changes.at(-1)?.sequences.at(-1) ?? lastSequence;
-  const { events, deliveries, messages } =
+  const { events, deliveries } =
     changes.length > 0
       ? fanOut(spec.key, changes, await endpointsWatching(db, spec.key), now)
-      : { events: [], deliveries: [], messages: [] };
-
-  const statements = [
-    // The optimistic lock: a concurrent check that read the same version fails here and commits nothing.
-    db
-      .prepare("INSERT INTO source_polls (source, version, polled_at, items, events) VALUES (?, ?, ?, ?, ?)")
-      .bind(spec.key, version + 1, now, items.length, events.length),
-    db.prepare("DELETE FROM source_polls WHERE source = ? AND version < ?").bind(spec.key, version - 10),
-    ...insertMany(
-      db,
-      "snapshots",
-      ["source", "item_id", "status", "provider_status", "created_at"],
-      touched.map((item) => [spec.key, item.id, item.status, item.provider_status, item.created_at]),
-      "ON CONFLICT (source, item_id) DO UPDATE SET status = excluded.status, provider_status = excluded.provider_status, created_at = excluded.created_at",
-    ),
-    ...insertMany(db, "events", EVENT_COLUMNS, events.map(eventValues)),
-    // Committed with the poll's version (the lock above), so two checks can never hand out the same numbers.
-    ...(sequence > lastSequence
-      ? [
-          db
-            .prepare(
-              "INSERT INTO event_sequences (source, sequence) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET sequence = MAX(sequence, excluded.sequence)",
-            )
-            .bind(spec.key, sequence),
-        ]
-      : []),
-    ...insertMany(db, "deliveries", DELIVERY_COLUMNS, deliveries),
-  ];
+      : { events: [], deliveries: [] };
   const oldest = items.at(-1);
-  if (oldest && (items.length === pollWindow || !read.hasMore)) {
+  const poll = pollStatements(db, {
+    source: spec.key,
+    version,
+    now,
+    items: items.length,
+    events: events.length,
+    touched: found.touched,
+    sequence: sequence > lastSequence ? sequence : null,
     // Items that scrolled out of the window are no longer watched.
-    statements.push(
-      db.prepare("DELETE FROM snapshots WHERE source = ? AND created_at < ?").bind(spec.key, oldest.created_at),
-    );
-  }
+    forgetBefore: oldest && (items.length === pollWindow || !read.hasMore) ? oldest.created_at : null,
+  });
   try {
-    await db.batch(statements);
+    await recordAndQueue(env, { alongside: poll, events, deliveries, now });
   } catch (err) {
-    if (!isConflict(err)) throw err;
+    if (!isPollConflict(err)) throw err;
     if (retries > 0) return checkSource(env, deps, key, retries - 1);
     return { source: spec.key, outcome: "conflict", items: items.length, events: 0 };
   }
-  await enqueue(env.WEBHOOK_QUEUE, messages);
   return { source: spec.key, outcome: baseline ? "baseline" : "checked", items: items.length, events: events.length };
-}
-
-/** Forgets the snapshots of sources no enabled endpoint watches: watching one again starts from a fresh baseline. */
-async function forgetUnwatched(db: D1Database, watched: string[]): Promise<void> {
-  const { results } = await db.prepare("SELECT DISTINCT source FROM source_polls").all<{ source: string }>();
-  const stale = results.map((r) => r.source).filter((s) => !watched.includes(s));
-  if (stale.length === 0) return;
-  await db.batch(
-    stale.flatMap((source) => [
-      db.prepare("DELETE FROM snapshots WHERE source = ?").bind(source),
-      db.prepare("DELETE FROM source_polls WHERE source = ?").bind(source),
-    ]),
-  );
 }
 
 /** One cron tick of change detection: every watched source, a few at a time; one failing source spoils no other. */
 export async function detectChanges(env: Env, deps: SourceDeps, concurrency = 4): Promise<CheckResult[]> {
   const watched = await watchedSources(env.DB);
-  await forgetUnwatched(env.DB, watched);
+  // Sources no enabled endpoint watches are forgotten: watching one again starts from a fresh baseline.
+  await forgetSourcesExcept(env.DB, watched);
   const results: CheckResult[] = [];
   const queue = [...watched];
   const worker = async () => {
@@ -232,7 +182,7 @@ export async function detectChanges(env: Env, deps: SourceDeps, concurrency = 4)
       // Each source gets its own upstream budget, retry policy and breaker settings, as a request would.
       const source = key;
       results.push(
-        await withUpstreamScope(env, () => checkSource(env, deps, source)).catch((err) => failed(source, err)),
+        await withUpstreamScope(env, () => checkSource(env, deps, source)).catch((err) => failed(env, source, err)),
       );
     }
   };
@@ -240,8 +190,8 @@ export async function detectChanges(env: Env, deps: SourceDeps, concurrency = 4)
   return results;
 }
 
-function failed(source: string, err: unknown): CheckResult {
+function failed(env: Env, source: string, err: unknown): CheckResult {
   const error = err instanceof Error ? err.message : String(err);
-  console.error(JSON.stringify({ level: "error", msg: "change detection failed", source, error }));
+  loggerOf(env).error("change detection failed", { source, error });
   return { source, outcome: "error", items: 0, events: 0, error };
 }

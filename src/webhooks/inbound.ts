@@ -1,14 +1,9 @@
 import { cacheBound } from "../http/readiness";
+import { loggerOf } from "../logger";
+import { INKIT_SOURCE_KEYS, parseSourceKey } from "../providers/catalog";
 import { type CheckResult, checkSource } from "./detection";
-import { watchedSources } from "./endpoints";
-import {
-  eightByEightDefinition,
-  INKIT_SOURCE_KEYS,
-  invalidateSource,
-  type SourceDeps,
-  type SourceSpec,
-  sourceSpec,
-} from "./sources";
+import { invalidateSource, type SourceDeps, type SourceSpec, sourceSpec } from "./sources";
+import { watchedSources } from "./store";
 
 /** What an inbound push did to one source. */
 export interface RecheckResult {
@@ -34,8 +29,10 @@ export function inkitSourcesFor(resourceId: string): string[] {
 export function eightByEightSourcesFor(watched: string[], definitionId: string, accountId?: string): string[] {
   const definition = definitionId.toLowerCase();
   return watched.filter((key) => {
-    const d = eightByEightDefinition(key);
-    return d !== null && d.definitionId === definition && (accountId === undefined || d.accountId === accountId);
+    const d = parseSourceKey(key);
+    return (
+      d?.provider === "8x8" && d.definitionId === definition && (accountId === undefined || d.accountId === accountId)
+    );
   });
 }
 
@@ -48,9 +45,7 @@ async function invalidate(env: Env, spec: SourceSpec): Promise<void> {
   try {
     await invalidateSource(env, spec);
   } catch (err) {
-    console.warn(
-      JSON.stringify({ level: "warn", msg: "cache invalidation failed", source: spec.key, error: String(err) }),
-    );
+    loggerOf(env).warn("cache invalidation failed", { source: spec.key, error: String(err) });
   }
 }
 
@@ -73,9 +68,7 @@ export async function recheckSources(env: Env, deps: SourceDeps, keys: string[])
       const result = await checkSource(env, deps, spec.key);
       results.push({ source: spec.key, outcome: result.outcome, events: result.events });
     } catch (err) {
-      console.error(
-        JSON.stringify({ level: "error", msg: "inbound re-check failed", source: key, error: String(err) }),
-      );
+      loggerOf(env).error("inbound re-check failed", { source: key, error: String(err) });
       results.push({ source: spec.key, outcome: "error", events: 0 });
     }
   }

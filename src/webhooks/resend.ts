@@ -1,24 +1,15 @@
 import { toRfc3339 } from "../providers/time";
-import { type EndpointRow, subscribes } from "./endpoints";
+import { subscribes } from "./endpoints";
 import { isoMicros, newId } from "./ids";
-import {
-  DELIVERY_COLUMNS,
-  deliveryValues,
-  EVENT_COLUMNS,
-  type EventRow,
-  enqueue,
-  eventPayload,
-  eventValues,
-  insertMany,
-} from "./log";
+import { eventPayload } from "./log";
 import type { DeliveryMessage } from "./schedule";
+import { type EndpointRow, type EventRow, recordAndQueue, replayCandidates, restartStatement } from "./store";
 
 /** Most events one replay request queues; replay again with a later `since` for more. */
 export const MAX_REPLAY = 1000;
 
 /** Records a `ping` event for one endpoint and queues its delivery; returns the event id. */
 export async function sendPing(env: Env, endpoint: EndpointRow): Promise<string> {
-  const db = env.DB;
   const now = isoMicros(Date.now());
   const event: EventRow = {
     id: newId("evt"),
@@ -36,21 +27,12 @@ export async function sendPing(env: Env, endpoint: EndpointRow): Promise<string>
       null,
     ),
   };
-  await db.batch([
-    ...insertMany(db, "events", EVENT_COLUMNS, [eventValues(event)]),
-    ...insertMany(db, "deliveries", DELIVERY_COLUMNS, [deliveryValues(event.id, endpoint.id, endpoint.tenant, now)]),
-  ]);
-  await enqueue(env.WEBHOOK_QUEUE, [{ event_id: event.id, endpoint_id: endpoint.id, attempt: 1, generation: 1 }]);
+  await recordAndQueue(env, {
+    events: [event],
+    deliveries: [{ event_id: event.id, endpoint_id: endpoint.id, tenant: endpoint.tenant }],
+    now,
+  });
   return event.id;
-}
-
-interface Candidate {
-  id: string;
-  type: string;
-  source: string | null;
-  object_id: string;
-  generation: number | null;
-  status: string | null;
 }
 
 /**
@@ -60,22 +42,10 @@ interface Candidate {
  * id. Returns the ids queued, newest first.
  */
 export async function replayMissed(env: Env, endpoint: EndpointRow, since: string, until: string | undefined) {
-  const db = env.DB;
   const from = toRfc3339(since);
   const to = until === undefined ? isoMicros(Date.now()) : toRfc3339(until);
-  const sources = JSON.parse(endpoint.sources) as string[];
-  const { results } = await db
-    .prepare(
-      `SELECT e.id, e.type, e.source, e.object_id, d.generation, d.status
-       FROM events e LEFT JOIN deliveries d ON d.event_id = e.id AND d.endpoint_id = ?
-       WHERE e.tenant = ? AND e.created_at >= ? AND e.created_at <= ? AND e.type != 'ping'
-         AND (d.status IS NULL OR d.status != 'delivered')
-         AND e.source IN (SELECT value FROM json_each(?))
-       ORDER BY e.created_at DESC, e.id DESC LIMIT ?`,
-    )
-    .bind(endpoint.id, endpoint.tenant, from, to, JSON.stringify(sources), MAX_REPLAY)
-    .all<Candidate>();
-  const chosen = results.filter((e) => subscribes(endpoint, e.type));
+  const candidates = await replayCandidates(env.DB, endpoint, from, to, MAX_REPLAY);
+  const chosen = candidates.filter((e) => subscribes(endpoint, e.type));
   const now = isoMicros(Date.now());
   const messages: DeliveryMessage[] = chosen.map((e) => ({
     event_id: e.id,
@@ -83,27 +53,14 @@ export async function replayMissed(env: Env, endpoint: EndpointRow, since: strin
     attempt: 1,
     generation: (e.generation ?? 0) + 1,
   }));
-  const fresh = chosen.filter((e) => e.generation === null);
-  const again = chosen.filter((e) => e.generation !== null);
-  const statements = [
-    ...insertMany(
-      db,
-      "deliveries",
-      DELIVERY_COLUMNS,
-      fresh.map((e) => deliveryValues(e.id, endpoint.id, endpoint.tenant, now)),
-    ),
-  ];
-  if (again.length > 0) {
-    statements.push(
-      db
-        .prepare(
-          `UPDATE deliveries SET status = 'pending', generation = generation + 1, next_attempt = 1, next_attempt_at = ?, updated_at = ?
-           WHERE endpoint_id = ? AND event_id IN (SELECT value FROM json_each(?))`,
-        )
-        .bind(now, now, endpoint.id, JSON.stringify(again.map((e) => e.id))),
-    );
-  }
-  if (statements.length > 0) await db.batch(statements);
-  await enqueue(env.WEBHOOK_QUEUE, messages);
+  const again = chosen.filter((e) => e.generation !== null).map((e) => e.id);
+  await recordAndQueue(env, {
+    alongside: again.length > 0 ? [restartStatement(env.DB, endpoint.id, again, now)] : [],
+    deliveries: chosen
+      .filter((e) => e.generation === null)
+      .map((e) => ({ event_id: e.id, endpoint_id: endpoint.id, tenant: endpoint.tenant })),
+    messages,
+    now,
+  });
   return chosen.map((e) => e.id);
 }

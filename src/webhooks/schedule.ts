@@ -1,3 +1,5 @@
+import { parseRetryAfter } from "../upstream/retry";
+
 /**
  * Delays before each attempt, in seconds: Standard Webhooks' schedule. Attempt 1 is immediate, attempt 2 comes
  * 5 s after the first failure, … attempt 10 comes 24 h after the ninth. After attempt 10 fails, the delivery is
@@ -29,16 +31,10 @@ export function scheduledDelay(attempt: number): number | null {
   return attempt >= 2 && attempt <= MAX_ATTEMPTS ? (RETRY_DELAYS_SECONDS[attempt - 1] ?? null) : null;
 }
 
-/**
- * Seconds from a `Retry-After` header (delta-seconds or an HTTP date), clamped to 1..24 h; null when absent or
- * unreadable.
- */
-export function retryAfterSeconds(header: string | null, now: number): number | null {
-  if (header === null || header.trim() === "") return null;
-  const text = header.trim();
-  const seconds = /^\d+$/.test(text) ? Number(text) : Math.ceil((Date.parse(text) - now) / 1000);
-  if (!Number.isFinite(seconds)) return null;
-  return Math.min(Math.max(seconds, 1), MAX_RETRY_AFTER_SECONDS);
+/** An endpoint's `Retry-After` (see `parseRetryAfter`) in seconds, clamped to 1..24 h; null when absent or unreadable. */
+export function retryAfterDelay(header: string | null, now: number): number | null {
+  const ms = parseRetryAfter(header, now);
+  return ms === null ? null : Math.min(Math.max(Math.ceil(ms / 1000), 1), MAX_RETRY_AFTER_SECONDS);
 }
 
 /**

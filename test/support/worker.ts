@@ -32,16 +32,25 @@ export async function callJson<T = unknown>(path: string, init?: RequestInit & {
   return { res, body: (text ? JSON.parse(text) : null) as T };
 }
 
+export interface AppRequest extends Omit<RequestInit, "headers"> {
+  headers?: Record<string, string>;
+  /** API key to send as a bearer token; false sends no Authorization header. */
+  auth?: string | false;
+  /** Bindings and vars to override, of any type (a rate limiter binding, say). */
+  env?: Record<string, unknown>;
+}
+
 /**
- * Calls a fresh app built by the real createApp() with some bindings overridden, for configurations the
- * test worker does not run with (a wrong upstream secret, a short timeout, no API keys).
+ * Calls a fresh app built by the real createApp() with some bindings overridden, for configurations the test
+ * worker does not run with (a wrong upstream secret, a short timeout, no API keys), waiting for its background work.
  */
-export async function callWithEnv(path: string, overrides: Partial<Record<string, string>>, init: RequestInit = {}) {
-  const headers = new Headers(init.headers);
-  if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${TEST_API_KEY}`);
+export async function request(path: string, init: AppRequest = {}): Promise<Response> {
+  const { auth = TEST_API_KEY, env: overrides = {}, headers = {}, ...rest } = init;
+  const h = new Headers(headers);
+  if (auth !== false && !h.has("Authorization")) h.set("Authorization", `Bearer ${auth}`);
   const ctx = createExecutionContext();
   const res = await createApp().fetch(
-    new Request(new URL(path, ORIGIN), { ...init, headers }),
+    new Request(new URL(path, ORIGIN), { ...rest, headers: h }),
     { ...env, ...overrides } as Env,
     ctx,
   );

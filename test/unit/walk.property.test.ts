@@ -8,7 +8,6 @@ import { documented, type Item, ids, roundTrip, scenario, walk } from "./support
 // ties in an order unrelated to ids, stable or changing with the request's window; a silent page-size cap from
 // the first request; head inserts between pages that tie with each other and with the head.
 
-
 describe("walk engine property (no simulator)", () => {
   it("every forward walk returns every item that existed at T exactly once, in the documented order", async () => {
     let cases = 0;

@@ -1259,7 +1259,7 @@ export interface components {
             /** @description Event types to deliver. Default: every type. */
             event_types?: components["schemas"]["SubscribableEventType"][];
             /** @description Listings to watch. Default: `inkit:runs`, `inkit:workflow-batches` and `inkit:batches`, plus the 8x8 definitions in the deployment's `DEFAULT_SOURCES` setting. */
-            sources?: components["schemas"]["SourceKey"][];
+            sources?: string[];
             description?: string;
         };
         WebhookEndpointList: {
@@ -1274,7 +1274,7 @@ export interface components {
             url?: string;
             /** @description null: every type. */
             event_types?: components["schemas"]["SubscribableEventType"][] | null;
-            sources?: components["schemas"]["SourceKey"][];
+            sources?: string[];
             description?: string | null;
             /** @description `false` disables the endpoint (`disabled_reason: manual`); `true` enables it again. */
             enabled?: boolean;

@@ -1,6 +1,6 @@
 import { ProblemError } from "../../http/problem";
-import type { Credential } from "../credentials";
-import { upstreamClient } from "../upstream-client";
+import { upstreamClient } from "../../upstream/client";
+import type { Credential } from "../catalog";
 
 /** 8x8 Automation: bearer auth; its documented codes 1000 (bad definition id) and 1300 (no such definition). */
 export function eightByEightClient(baseUrl: string, credential: Credential, timeoutMs: number) {

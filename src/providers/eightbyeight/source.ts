@@ -1,10 +1,11 @@
-import { readConfig } from "../../env";
+import { configOf } from "../../config";
 import type { Filters } from "../../paging/listing";
 import type { Source } from "../../paging/source";
 import { offsetModelSource } from "../../paging/window";
+import { oneFilter } from "../../schemas/filters";
 import type { EightByEightRunNormalized, RunStatus } from "../../schemas/run";
-import type { Credential } from "../credentials";
-import { canonicalRequest, type UpstreamDeps } from "../deps";
+import { canonicalRequest, type UpstreamDeps } from "../../upstream/deps";
+import { type Credential, resourceName } from "../catalog";
 import { eightByEightClient } from "./client";
 import { normalizeEightByEightInstance } from "./normalize";
 import { EightByEightListSchema } from "./schemas";
@@ -22,7 +23,7 @@ export type EightByEightStatusFilter = keyof typeof eightByEightStatusFilter;
 /** Maps our filters to 8x8's query: it applies version, status and start-time bounds itself. */
 function upstreamQuery(filters: Filters): Record<string, string> {
   const query: Record<string, string> = {};
-  const one = (k: string) => (typeof filters[k] === "string" ? (filters[k] as string) : undefined);
+  const one = (name: string) => oneFilter(filters, name);
   const version = one("version") ?? one("bound_version");
   const status = one("status") as EightByEightStatusFilter | undefined;
   const from = one("started_from");
@@ -52,14 +53,18 @@ export function eightByEightSource(
   filters: Filters,
   credential: Credential,
 ): Source<EightByEightRunNormalized> {
-  const config = readConfig(env);
+  const config = configOf(env);
   const client = eightByEightClient(env.EIGHTBYEIGHT_BASE_URL, credential, config.upstreamTimeoutMs);
   const path = `/api/v1/accounts/${encodeURIComponent(String(filters.account_id))}/definitions/${encodeURIComponent(String(filters.definition_id))}/workflows`;
   const query = upstreamQuery(filters);
   const scope = {
     provider: "8x8" as const,
     credential,
-    resource: `8x8:${String(filters.account_id)}/${String(filters.definition_id)}`,
+    resource: resourceName({
+      provider: "8x8",
+      accountId: String(filters.account_id),
+      definitionId: String(filters.definition_id),
+    }),
   };
   const fetchRange = (rangeQuery: Record<string, string>) =>
     cache.read(scope, canonicalRequest(path, rangeQuery), "list", async () =>

@@ -1,6 +1,6 @@
 import { ProblemError } from "../../http/problem";
-import type { Credential } from "../credentials";
-import { upstreamClient } from "../upstream-client";
+import { upstreamClient } from "../../upstream/client";
+import type { Credential } from "../catalog";
 
 /** Inkit: `X-Inkit-API-Token` auth; a 404 means the requested batch does not exist. */
 export function inkitClient(baseUrl: string, credential: Credential, timeoutMs: number) {

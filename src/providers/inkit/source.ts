@@ -1,12 +1,12 @@
 import type { z } from "@hono/zod-openapi";
-import { readConfig } from "../../env";
+import { configOf } from "../../config";
 import type { Filters } from "../../paging/listing";
 import type { Source } from "../../paging/source";
 import { pageModelSource } from "../../paging/window";
 import type { Batch } from "../../schemas/batch";
 import type { InkitRunNormalized } from "../../schemas/run";
-import type { Credential } from "../credentials";
-import { canonicalRequest, type UpstreamDeps } from "../deps";
+import { canonicalRequest, type UpstreamDeps } from "../../upstream/deps";
+import { type Credential, resourceName } from "../catalog";
 import { inkitClient } from "./client";
 import { normalizeInkitBatch, normalizeInkitRun } from "./normalize";
 import { InkitBatchSchema, InkitRunSchema, inkitListSchema } from "./schemas";
@@ -21,21 +21,21 @@ export interface InkitListing<I extends z.ZodType, T extends { created_at: strin
 }
 
 export const inkitRuns: InkitListing<typeof InkitRunSchema, InkitRunNormalized> = {
-  resource: "inkit:runs",
+  resource: resourceName({ provider: "inkit", listing: "runs" }),
   path: "/v1/invoke",
   item: InkitRunSchema,
   normalize: normalizeInkitRun,
 };
 
 export const inkitWorkflowBatches: InkitListing<typeof InkitBatchSchema, Batch> = {
-  resource: "inkit:workflow-batches",
+  resource: resourceName({ provider: "inkit", listing: "workflow-batches" }),
   path: "/v1/invoke/batch",
   item: InkitBatchSchema,
   normalize: (b) => normalizeInkitBatch(b, "workflow_batch"),
 };
 
 export const inkitDocumentBatches: InkitListing<typeof InkitBatchSchema, Batch> = {
-  resource: "inkit:batches",
+  resource: resourceName({ provider: "inkit", listing: "batches" }),
   path: "/v1/batch",
   item: InkitBatchSchema,
   normalize: (b) => normalizeInkitBatch(b, "document_batch"),
@@ -53,7 +53,7 @@ export function inkitSource<I extends z.ZodType, T extends { created_at: string 
   filters: Filters,
   credential: Credential,
 ): Source<T> {
-  const config = readConfig(env);
+  const config = configOf(env);
   const client = inkitClient(env.INKIT_BASE_URL, credential, config.upstreamTimeoutMs);
   const scope = { provider: "inkit" as const, credential, resource: listing.resource };
   const schema = inkitListSchema(listing.item);
@@ -83,10 +83,10 @@ export async function inkitDocumentBatch(
   id: string,
   credential: Credential,
 ): Promise<Batch> {
-  const client = inkitClient(env.INKIT_BASE_URL, credential, readConfig(env).upstreamTimeoutMs);
+  const client = inkitClient(env.INKIT_BASE_URL, credential, configOf(env).upstreamTimeoutMs);
   const path = `/v1/batch/${encodeURIComponent(id)}`;
   return cache.read(
-    { provider: "inkit", credential, resource: "inkit:batches" },
+    { provider: "inkit", credential, resource: inkitDocumentBatches.resource },
     canonicalRequest(path, {}),
     "item",
     async () => normalizeInkitBatch(await client.get(path, {}, InkitBatchSchema), "document_batch"),

@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env";
 import { readListing } from "../../paging/listing";
-import { upstreamCredential } from "../../providers/credentials";
+import { formatSourceKey, upstreamCredential } from "../../providers/catalog";
 import { bind, eightByEightSource, versionOf } from "../../providers/eightbyeight/source";
 import { sentFilters } from "../filters";
 import type { ListRunsRoute } from "./eightbyeight.routes";
@@ -22,7 +22,11 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
     credential,
     lanes: (filters) => [
       {
-        name: `8x8:${filters.account_id}/${filters.definition_id}`,
+        name: formatSourceKey({
+          provider: "8x8",
+          accountId: String(filters.account_id),
+          definitionId: String(filters.definition_id),
+        }),
         open: (pin, version) =>
           eightByEightSource({ env: c.env, cache: c.get("cache") }, bind(filters, pin, version), credential),
         pinnable: true,

@@ -4,9 +4,8 @@ import { eightByEightFilterShape } from "../../schemas/filters";
 import {
   cacheRequestHeaderShape,
   cursorPagination,
-  linkHeaderDoc,
-  listEnvelope,
   listErrorResponses,
+  listOf,
   listQueryShape,
 } from "../../schemas/page";
 import { problemResponseFor } from "../../schemas/problem";
@@ -38,11 +37,7 @@ export const listRuns = createRoute({
     }),
   },
   responses: {
-    200: {
-      description: "A page of runs.",
-      headers: linkHeaderDoc,
-      content: { "application/json": { schema: listEnvelope(NormalizedEightByEightRunSchema, "EightByEightRunList") } },
-    },
+    ...listOf(NormalizedEightByEightRunSchema, "EightByEightRunList", "A page of runs."),
     ...listErrorResponses,
     404: problemResponseFor("8x8 has no such definition in this account (`not-found`, 8x8 code 1300)."),
   },

@@ -3,10 +3,12 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { ProblemError } from "../../http/problem";
 import { type Filters, readListing } from "../../paging/listing";
+import { canonicalSourceKey } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
+import { oneFilter } from "../../schemas/filters";
 import { d1Listing } from "../../webhooks/d1-source";
-import { type AttemptRow, type EventRow, findEvent, toAttempt, toEvent } from "../../webhooks/log";
-import { canonicalSourceKey } from "../../webhooks/sources";
+import { toAttempt, toEvent } from "../../webhooks/log";
+import { type AttemptRow, type EventRow, findEvent } from "../../webhooks/store";
 import { sentFilters } from "../filters";
 import type { AttemptsRoute, GetRoute, ListRoute } from "./events.routes";
 
@@ -16,7 +18,7 @@ const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
 function eventConditions(key: string, filters: Filters) {
   const where = ["tenant = ?"];
   const params: string[] = [key];
-  const one = (name: string) => (typeof filters[name] === "string" ? (filters[name] as string) : undefined);
+  const one = (name: string) => oneFilter(filters, name);
   const add = (sql: string, value: string | undefined) => {
     if (value === undefined) return;
     where.push(sql);
@@ -43,7 +45,6 @@ export const list: RouteHandler<ListRoute, AppEnv> = async (c) => {
     defaults: {},
     limit,
     cursor,
-    credential: { value: "", passThrough: false },
     ...d1Listing("events", (filters) => ({
       db: c.env.DB,
       table: "events",
@@ -73,7 +74,6 @@ export const attempts: RouteHandler<AttemptsRoute, AppEnv> = async (c) => {
     defaults: {},
     limit,
     cursor,
-    credential: { value: "", passThrough: false },
     ...d1Listing("attempts", (filters) => ({
       db: c.env.DB,
       table: "delivery_attempts",

@@ -3,8 +3,7 @@ import { DeliveryAttemptSchema, EVENT_TYPES, EventSchema } from "../../schemas/e
 import {
   cacheRequestHeaderShape,
   cursorPagination,
-  linkHeaderDoc,
-  listEnvelope,
+  listOf,
   listQueryShape,
   notModifiedResponse,
 } from "../../schemas/page";
@@ -59,11 +58,7 @@ export const list = createRoute({
     "The event log of your API key: every event recorded for your endpoints' subscriptions (delivered or not) and your pings, newest first, cursor-paged like every list.",
   request: { query: z.strictObject({ ...listQueryShape, ...eventFilterShape }), headers: conditional },
   responses: {
-    200: {
-      description: "A page of events.",
-      headers: linkHeaderDoc,
-      content: { "application/json": { schema: listEnvelope(EventSchema, "EventList") } },
-    },
+    ...listOf(EventSchema, "EventList", "A page of events."),
     304: notModifiedResponse,
     ...authErrorResponses,
     ...storage,
@@ -96,11 +91,7 @@ export const attempts = createRoute({
   description: "Every HTTP attempt to deliver this event, to any of your endpoints, newest first.",
   request: { params, query: z.strictObject({ ...listQueryShape }), headers: conditional },
   responses: {
-    200: {
-      description: "A page of attempts.",
-      headers: linkHeaderDoc,
-      content: { "application/json": { schema: listEnvelope(DeliveryAttemptSchema, "DeliveryAttemptList") } },
-    },
+    ...listOf(DeliveryAttemptSchema, "DeliveryAttemptList", "A page of attempts."),
     304: notModifiedResponse,
     ...authErrorResponses,
     ...storage,

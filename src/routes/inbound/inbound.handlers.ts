@@ -1,8 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env";
-import { watchedSources } from "../../webhooks/endpoints";
+import { formatSourceKey } from "../../providers/catalog";
 import { eightByEightSourcesFor, inkitSourcesFor, recheckSources } from "../../webhooks/inbound";
 import { sourceDeps } from "../../webhooks/sources";
+import { watchedSources } from "../../webhooks/store";
 import type { EightByEightRoute, InkitRoute } from "./inbound.routes";
 
 export const inkit: RouteHandler<InkitRoute, AppEnv> = async (c) => {
@@ -15,7 +16,8 @@ export const inkit: RouteHandler<InkitRoute, AppEnv> = async (c) => {
 export const eightByEight: RouteHandler<EightByEightRoute, AppEnv> = async (c) => {
   const { definitionId, accountId } = c.req.valid("json");
   const watched = eightByEightSourcesFor(await watchedSources(c.env.DB), definitionId, accountId);
-  const keys = accountId && watched.length === 0 ? [`8x8:${accountId}/${definitionId.toLowerCase()}`] : watched;
+  const named = accountId && formatSourceKey({ provider: "8x8", accountId, definitionId: definitionId.toLowerCase() });
+  const keys = named && watched.length === 0 ? [named] : watched;
   const deps = sourceDeps(c.env, (p) => c.executionCtx.waitUntil(p));
   return c.json({ accepted: true as const, sources: await recheckSources(c.env, deps, keys) }, 202);
 };

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { readListing, type Walkable } from "../../paging/listing";
 import type { Direction } from "../../paging/order";
-import { upstreamCredential } from "../../providers/credentials";
+import { upstreamCredential } from "../../providers/catalog";
 import {
   type InkitListing,
   inkitDocumentBatch,

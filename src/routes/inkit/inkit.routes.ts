@@ -6,9 +6,8 @@ import {
   cacheHeadersDoc,
   cacheRequestHeaderShape,
   cursorPagination,
-  linkHeaderDoc,
-  listEnvelope,
   listErrorResponses,
+  listOf,
   listQueryShape,
   notModifiedResponse,
 } from "../../schemas/page";
@@ -16,11 +15,6 @@ import { authErrorResponses, problemResponseFor } from "../../schemas/problem";
 import { NormalizedInkitRunSchema } from "../../schemas/run";
 
 const headers = z.object({ ...inkitCredentialHeaderShape, ...cacheRequestHeaderShape });
-
-const listOf = <T extends z.ZodType>(item: T, name: string, description: string) => ({
-  200: { description, headers: linkHeaderDoc, content: { "application/json": { schema: listEnvelope(item, name) } } },
-  ...listErrorResponses,
-});
 
 export const listRuns = createRoute({
   method: "get",
@@ -32,7 +26,7 @@ export const listRuns = createRoute({
   description:
     "Inkit `GET /v1/invoke`, normalized and cursor-paged. Newest first by creation time unless `sort` says otherwise; creation-time sorts are in tributary's order (`created_at`, then `id`, both in the sort's direction), whatever order Inkit gives tied timestamps.",
   request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape, ...dataIdShape }), headers },
-  responses: listOf(NormalizedInkitRunSchema, "InkitRunList", "A page of runs."),
+  responses: { ...listOf(NormalizedInkitRunSchema, "InkitRunList", "A page of runs."), ...listErrorResponses },
 });
 
 export const listWorkflowBatches = createRoute({
@@ -44,7 +38,7 @@ export const listWorkflowBatches = createRoute({
   summary: "List Inkit workflow batches",
   description: "Inkit `GET /v1/invoke/batch`, normalized and cursor-paged (`kind: workflow_batch`).",
   request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape }), headers },
-  responses: listOf(BatchSchema, "BatchList", "A page of batches."),
+  responses: { ...listOf(BatchSchema, "BatchList", "A page of batches."), ...listErrorResponses },
 });
 
 export const listBatches = createRoute({
@@ -56,7 +50,7 @@ export const listBatches = createRoute({
   summary: "List Inkit document batches",
   description: "Inkit `GET /v1/batch`, normalized and cursor-paged (`kind: document_batch`).",
   request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape }), headers },
-  responses: listOf(BatchSchema, "BatchList", "A page of batches."),
+  responses: { ...listOf(BatchSchema, "BatchList", "A page of batches."), ...listErrorResponses },
 });
 
 export const getBatch = createRoute({

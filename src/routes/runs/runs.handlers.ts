@@ -4,24 +4,27 @@ import type { Lane, Verdict } from "../../paging/lanes";
 import { type Filters, readListing } from "../../paging/listing";
 import { beforeTime } from "../../paging/order";
 import type { Source } from "../../paging/source";
-import type { Credential } from "../../providers/credentials";
-import { upstreamCredential } from "../../providers/credentials";
-import type { UpstreamDeps } from "../../providers/deps";
+import {
+  type Credential,
+  canonicalFeedSources,
+  defaultFeedSources,
+  parseFeedSource,
+  type SourceKey,
+  upstreamCredential,
+} from "../../providers/catalog";
 import { bind, eightByEightSource, eightByEightStatusFilter, versionOf } from "../../providers/eightbyeight/source";
-import { canonicalFeedSources, type FeedSource, parseFeedSource } from "../../providers/feed-sources";
 import { inkitRuns, inkitSource } from "../../providers/inkit/source";
-import { DEFAULT_INKIT_SORT } from "../../schemas/filters";
+import { DEFAULT_INKIT_SORT, oneFilter } from "../../schemas/filters";
 import type { Run } from "../../schemas/run";
+import type { UpstreamDeps } from "../../upstream/deps";
 import { sentFilters } from "../filters";
 import type { ListRunsRoute } from "./runs.routes";
 
-const one = (f: Filters, k: string) => (typeof f[k] === "string" ? (f[k] as string) : undefined);
-
 /** The facade's share of the filters: what an upstream could not apply, checked item by item. */
 function facadeFilter(filters: Filters): ((run: Run) => Verdict) | undefined {
-  const status = one(filters, "status");
-  const after = one(filters, "created_after");
-  const before = one(filters, "created_before");
+  const status = oneFilter(filters, "status");
+  const after = oneFilter(filters, "created_after");
+  const before = oneFilter(filters, "created_before");
   if (!status && !after && !before) return undefined;
   return (run) => {
     if (after && run.created_at <= after) return "stop"; // newest first: nothing later can match
@@ -33,10 +36,10 @@ function facadeFilter(filters: Filters): ((run: Run) => Verdict) | undefined {
 /** One lane per feed source; each provider applies what it can of the filters itself. */
 function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" | "8x8", Credential>): Lane<Run>[] {
   const filter = facadeFilter(filters);
-  const before = one(filters, "created_before");
-  const status = one(filters, "status");
+  const before = oneFilter(filters, "created_before");
+  const status = oneFilter(filters, "status");
   return (filters.source as string[]).map((spec) => {
-    const src = parseFeedSource(spec) as FeedSource;
+    const src = parseFeedSource(spec) as SourceKey;
     if (src.provider === "inkit") {
       return {
         name: spec,
@@ -46,7 +49,7 @@ function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" |
     }
     const base: Filters = { account_id: src.accountId, definition_id: src.definitionId };
     if (status && status in eightByEightStatusFilter) base.status = status;
-    const after = one(filters, "created_after");
+    const after = oneFilter(filters, "created_after");
     if (after) base.started_from = after;
     if (before) base.started_to = before;
     return {
@@ -66,9 +69,7 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
   const creds = { inkit: upstreamCredential(c, "inkit"), "8x8": upstreamCredential(c, "8x8") };
   const sent = sentFilters(query);
   if (source !== undefined) sent.source = canonicalFeedSources(Array.isArray(source) ? source : [source], "query");
-  const defaults = {
-    source: canonicalFeedSources((c.env.DEFAULT_SOURCES ?? "inkit").split(",").filter(Boolean), "config"),
-  };
+  const defaults = { source: defaultFeedSources(c.env) };
   const { body, headers } = await readListing<Run>(c, {
     route: "runs",
     sent,

@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES } from "../../providers/feed-sources";
+import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES } from "../../providers/catalog";
 import { eightByEightCredentialHeaderShape, inkitCredentialHeaderShape } from "../../schemas/credentials";
 import { rfc3339 } from "../../schemas/filters";
 import {
   cacheRequestHeaderShape,
   cursorPagination,
-  linkHeaderDoc,
   listErrorResponses,
+  listOf,
   listQueryShape,
   PageSchema,
 } from "../../schemas/page";
@@ -40,17 +40,12 @@ export const PartialErrorSchema = z
   })
   .openapi("FeedSourceError");
 
-export const RunFeedSchema = z
-  .object({
-    data: z.array(RunSchema),
-    page: PageSchema.extend({
-      errors: z.array(PartialErrorSchema).optional().openapi({
-        description:
-          "With `partial=true`: the sources that failed for this page; they keep their place for the next one.",
-      }),
-    }),
-  })
-  .openapi("RunFeed");
+/** The feed's page: `Page`, plus the sources that failed when `partial=true`. */
+const FeedPageSchema = PageSchema.extend({
+  errors: z.array(PartialErrorSchema).optional().openapi({
+    description: "With `partial=true`: the sources that failed for this page; they keep their place for the next one.",
+  }),
+});
 
 export const listRuns = createRoute({
   method: "get",
@@ -108,11 +103,7 @@ export const listRuns = createRoute({
     }),
   },
   responses: {
-    200: {
-      description: "A page of the feed.",
-      headers: linkHeaderDoc,
-      content: { "application/json": { schema: RunFeedSchema } },
-    },
+    ...listOf(RunSchema, "RunFeed", "A page of the feed.", FeedPageSchema),
     ...listErrorResponses,
   },
 });

@@ -3,27 +3,20 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { ProblemError } from "../../http/problem";
 import { readListing } from "../../paging/listing";
+import { canonicalSourceKey, defaultWatchedSources } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
-import { encryptionSecret, readWebhookConfig } from "../../webhooks/config";
 import { d1Listing } from "../../webhooks/d1-source";
-import {
-  createEndpoint,
-  deleteEndpoint,
-  type EndpointRow,
-  findEndpoint,
-  rotateSecret as rotate,
-  toEndpoint,
-  updateEndpoint,
-} from "../../webhooks/endpoints";
+import { createEndpoint, rotateSecret as rotate, toEndpoint, updateEndpoint } from "../../webhooks/endpoints";
+import { isoMicros } from "../../webhooks/ids";
 import { replayMissed, sendPing } from "../../webhooks/resend";
-import { canonicalSourceKey, defaultSourceKeys } from "../../webhooks/sources";
+import { deleteEndpoint, type EndpointRow, findEndpoint } from "../../webhooks/store";
 import { checkWebhookUrl } from "../../webhooks/url-safety";
 import type * as R from "./webhooks.routes";
 
 const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
 
-function masterKey(env: Env): string {
-  const key = encryptionSecret(env);
+function masterKey(c: Context<AppEnv>): string {
+  const key = c.get("config").webhookEncryptionKey;
   if (!key) {
     throw new ProblemError("service-unavailable", {
       detail: "Webhooks are not configured on this deployment (WEBHOOK_ENCRYPTION_KEY is missing or too short).",
@@ -33,8 +26,8 @@ function masterKey(env: Env): string {
 }
 
 /** The URL as stored, or a 400 naming `url`. */
-function safeUrl(env: Env, url: string): string {
-  const verdict = checkWebhookUrl(url, readWebhookConfig(env).allowInsecureUrls);
+function safeUrl(c: Context<AppEnv>, url: string): string {
+  const verdict = checkWebhookUrl(url, c.get("config").allowInsecureWebhookUrls);
   if (verdict.ok) return verdict.url;
   throw new ProblemError("validation-error", {
     detail: `body parameter url: ${verdict.reason}`,
@@ -61,13 +54,13 @@ function requireEnabled(row: EndpointRow): void {
 
 export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  const master = masterKey(c.env);
+  const master = masterKey(c);
   const { row, secret } = await createEndpoint(c.env.DB, master, {
     tenant: tenant(c),
-    url: safeUrl(c.env, body.url),
+    url: safeUrl(c, body.url),
     description: body.description ?? null,
     eventTypes: body.event_types ?? null,
-    sources: body.sources ? canonicalSources(body.sources) : defaultSourceKeys(c.env),
+    sources: body.sources ? canonicalSources(body.sources) : defaultWatchedSources(c.env),
   });
   return c.json({ ...toEndpoint(row), secret }, 201, { Location: `/v1/webhook-endpoints/${row.id}` });
 };
@@ -80,7 +73,6 @@ export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
     defaults: {},
     limit,
     cursor,
-    credential: { value: "", passThrough: false },
     ...d1Listing("webhook-endpoints", () => ({
       db: c.env.DB,
       table: "webhook_endpoints",
@@ -100,7 +92,7 @@ export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
   const row = await owned(c, c.req.valid("param").id);
   const body = c.req.valid("json");
   const next = await updateEndpoint(c.env.DB, row, {
-    url: body.url === undefined ? undefined : safeUrl(c.env, body.url),
+    url: body.url === undefined ? undefined : safeUrl(c, body.url),
     description: body.description,
     eventTypes: body.event_types,
     sources: body.sources === undefined ? undefined : canonicalSources(body.sources),
@@ -111,13 +103,13 @@ export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
 
 export const remove: RouteHandler<R.RemoveRoute, AppEnv> = async (c) => {
   const row = await owned(c, c.req.valid("param").id);
-  await deleteEndpoint(c.env.DB, row.id);
+  await deleteEndpoint(c.env.DB, row.id, isoMicros(Date.now()));
   return c.body(null, 204);
 };
 
 export const rotateSecret: RouteHandler<R.RotateSecretRoute, AppEnv> = async (c) => {
   const row = await owned(c, c.req.valid("param").id);
-  const { secret, previousSecretExpiresAt } = await rotate(c.env.DB, masterKey(c.env), row.id);
+  const { secret, previousSecretExpiresAt } = await rotate(c.env.DB, masterKey(c), row.id);
   return c.json({ id: row.id, secret, previous_secret_expires_at: previousSecretExpiresAt }, 200);
 };
 

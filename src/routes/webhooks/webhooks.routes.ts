@@ -2,8 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   cacheRequestHeaderShape,
   cursorPagination,
-  linkHeaderDoc,
-  listEnvelope,
+  listOf,
   listQueryShape,
   notModifiedResponse,
 } from "../../schemas/page";
@@ -73,11 +72,7 @@ export const list = createRoute({
   description: "Your API key's endpoints, newest first, cursor-paged like every list.",
   request: { query: z.strictObject({ ...listQueryShape }), headers: conditional },
   responses: {
-    200: {
-      description: "A page of endpoints.",
-      headers: linkHeaderDoc,
-      content: { "application/json": { schema: listEnvelope(WebhookEndpointSchema, "WebhookEndpointList") } },
-    },
+    ...listOf(WebhookEndpointSchema, "WebhookEndpointList", "A page of endpoints."),
     304: notModifiedResponse,
     ...authErrorResponses,
     ...storage,

@@ -1,21 +1,21 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { eightByEightStatus, normalizeEightByEightInstance } from "../src/providers/eightbyeight/normalize";
+import { eightByEightStatus, normalizeEightByEightInstance } from "../../src/providers/eightbyeight/normalize";
 import {
   EightByEightErrorSchema,
   EightByEightInstanceSchema,
   EightByEightListSchema,
-} from "../src/providers/eightbyeight/schemas";
+} from "../../src/providers/eightbyeight/schemas";
 import {
   inkitBatchStatus,
   inkitRunStatus,
   normalizeInkitBatch,
   normalizeInkitRun,
-} from "../src/providers/inkit/normalize";
-import { InkitBatchSchema, InkitRunSchema, inkitListSchema } from "../src/providers/inkit/schemas";
-import { toRfc3339 } from "../src/providers/time";
-import { BatchSchema } from "../src/schemas/batch";
-import { RunSchema } from "../src/schemas/run";
+} from "../../src/providers/inkit/normalize";
+import { InkitBatchSchema, InkitRunSchema, inkitListSchema } from "../../src/providers/inkit/schemas";
+import { toRfc3339 } from "../../src/providers/time";
+import { BatchSchema } from "../../src/schemas/batch";
+import { RunSchema } from "../../src/schemas/run";
 import {
   eightByEightErrors,
   eightByEightInstances,
@@ -23,7 +23,7 @@ import {
   inkitDocumentBatchesPage,
   inkitRunsPage,
   inkitWorkflowBatchesPage,
-} from "./fixtures/seeds";
+} from "../fixtures/seeds";
 
 const [inkitRun1, inkitRun2] = inkitRunsPage.items;
 const [instance1] = eightByEightInstances;

@@ -1,17 +1,10 @@
 import type { z } from "@hono/zod-openapi";
+import { DEFAULT_CONFIG } from "../config";
 import { ProblemError } from "../http/problem";
-import {
-  type Provider,
-  parseUpstreamJson,
-  providerNames,
-  type UpstreamInfo,
-  type UpstreamResponse,
-  upstreamFetch,
-  upstreamProblem,
-} from "../http/upstream";
-import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "../http/upstream-scope";
-import { type Credential, passThroughHeaders } from "./credentials";
-import { precompiled } from "./validate";
+import { type Credential, type Provider, passThroughHeaders, providerNames } from "../providers/catalog";
+import { precompiled } from "../providers/validate";
+import { parseUpstreamJson, type UpstreamInfo, type UpstreamResponse, upstreamFetch, upstreamProblem } from "./fetch";
+import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "./scope";
 
 export interface UpstreamErrorBody {
   code: string | number | null;
@@ -101,7 +94,7 @@ export function upstreamClient(opts: UpstreamClientOptions) {
       checkCredential(provider, credential);
       const url = new URL(path, baseUrl);
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-      if (!ownScope) ownScope = newUpstreamScope({} as Env);
+      if (!ownScope) ownScope = newUpstreamScope(DEFAULT_CONFIG);
       const scope = currentUpstreamScope() ?? ownScope;
       const res = await upstreamFetch({
         provider,

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createMiddleware } from "hono/factory";
-import { type Config, readConfig } from "../env";
+import { type Config, configOf } from "../config";
 import type { BreakerPolicy } from "./circuit-breaker";
 import type { RetryPolicy } from "./retry";
 
@@ -34,8 +34,7 @@ export function upstreamPolicy(config: Config): UpstreamPolicy {
 }
 
 /** A scope whose budget starts now. */
-export function newUpstreamScope(env: Env, now = Date.now()): UpstreamScope {
-  const config = readConfig(env);
+export function newUpstreamScope(config: Config, now = Date.now()): UpstreamScope {
   return { policy: upstreamPolicy(config), deadline: now + config.upstreamBudgetMs, attempts: 0 };
 }
 
@@ -49,13 +48,13 @@ export const currentUpstreamScope = (): UpstreamScope | undefined => storage.get
  * @example await withUpstreamScope(env, () => detectChanges(env))
  */
 export function withUpstreamScope<T>(env: Env, fn: () => T): T {
-  return storage.run(newUpstreamScope(env), fn);
+  return storage.run(newUpstreamScope(configOf(env)), fn);
 }
 
 /**
  * Gives the request one upstream budget (`UPSTREAM_BUDGET_MS`) shared by every upstream call it makes, and
  * the deployment's retry and breaker policy. Carried by AsyncLocalStorage, so sources need not pass it down.
  */
-export const upstreamScope = createMiddleware(async (c, next) => {
-  await storage.run(newUpstreamScope(c.env as Env), next);
+export const upstreamScope = createMiddleware<{ Bindings: Env }>(async (c, next) => {
+  await storage.run(newUpstreamScope(configOf(c.env)), next);
 });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CircuitBreaker } from "../src/http/circuit-breaker";
-import { backoffDelay, parseRetryAfter, retryAfterSeconds } from "../src/http/retry";
+import { CircuitBreaker } from "../../src/upstream/circuit-breaker";
+import { backoffDelay, parseRetryAfter, retryAfterSeconds } from "../../src/upstream/retry";
 
 describe("full-jitter back-off", () => {
   it("waits a uniform amount in [0, min(cap, base·2^(attempt-1))]", () => {

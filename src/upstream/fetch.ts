@@ -1,12 +1,10 @@
 import type { z } from "@hono/zod-openapi";
+import { ProblemError, type ProblemType } from "../http/problem";
+import { type Provider, providerNames } from "../providers/catalog";
 import { type Admission, breakerFor } from "./circuit-breaker";
-import { ProblemError, type ProblemType } from "./problem";
 import { backoffDelay, parseRetryAfter, retryAfterSeconds, sleep } from "./retry";
-import type { UpstreamScope } from "./upstream-scope";
-
-export type Provider = "inkit" | "8x8";
-
-export const providerNames: Record<Provider, string> = { inkit: "Inkit", "8x8": "8x8" };
+import type { UpstreamScope } from "./scope";
+import { timedOut } from "./timeout";
 
 /** The `upstream` member of a problem document. */
 export interface UpstreamInfo {
@@ -48,9 +46,7 @@ async function attemptGet(url: string, headers: Record<string, string>, timeoutM
     const res = await fetch(url, { headers: { Accept: "application/json", ...headers }, signal, redirect: "manual" });
     return { kind: "response", status: res.status, headers: res.headers, text: await res.text() };
   } catch (err) {
-    const timedOut =
-      signal.aborted || (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError"));
-    return timedOut ? { kind: "timeout", timeoutMs } : { kind: "network" };
+    return timedOut(err, signal) ? { kind: "timeout", timeoutMs } : { kind: "network" };
   }
 }
 

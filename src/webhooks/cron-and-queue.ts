@@ -1,4 +1,5 @@
 import { logNotReady, missingStep } from "../http/readiness";
+import { loggerOf } from "../logger";
 import { handleDeliveryBatch } from "./delivery";
 import { detectChanges } from "./detection";
 import { sourceDeps } from "./sources";
@@ -11,7 +12,7 @@ import { pruneExpired, resendOverdue } from "./sweep";
 export async function onScheduled(env: Env, ctx: ExecutionContext): Promise<void> {
   // Nothing is lost by skipping a tick: snapshots are not advanced, so the next tick after the fix sees every change.
   const step = await missingStep(env, ["DB", "WEBHOOK_QUEUE"]);
-  if (step !== null) return logNotReady("scheduled", step);
+  if (step !== null) return logNotReady(env, "scheduled", step);
   const results = await detectChanges(
     env,
     sourceDeps(env, (p) => ctx.waitUntil(p)),
@@ -22,8 +23,7 @@ export async function onScheduled(env: Env, ctx: ExecutionContext): Promise<void
   // Quiet when nothing happened: one line per tick that found events, a baseline, a conflict or an error.
   const notable = results.filter((r) => r.outcome !== "checked" || r.events > 0);
   if (notable.length > 0 || resent > 0) {
-    const line = { level: "info", msg: "change detection", sources: results.length, events, resent, notable };
-    console.log(JSON.stringify(line));
+    loggerOf(env).info("change detection", { sources: results.length, events, resent, notable });
   }
 }
 
@@ -37,7 +37,7 @@ export const NOT_READY_RETRY_SECONDS = 60;
 export async function onQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const step = await missingStep(env, ["DB", "WEBHOOK_QUEUE", "WEBHOOK_DLQ"]);
   if (step !== null) {
-    logNotReady("queue", step, { messages: batch.messages.length, retry_in_seconds: NOT_READY_RETRY_SECONDS });
+    logNotReady(env, "queue", step, { messages: batch.messages.length, retry_in_seconds: NOT_READY_RETRY_SECONDS });
     batch.retryAll({ delaySeconds: NOT_READY_RETRY_SECONDS });
     return;
   }

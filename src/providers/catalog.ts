@@ -1,0 +1,138 @@
+import { configOf } from "../config";
+import { ProblemError } from "../http/problem";
+
+export type Provider = "inkit" | "8x8";
+
+export const providerNames: Record<Provider, string> = { inkit: "Inkit", "8x8": "8x8" };
+
+/**
+ * The one vocabulary of sources: a source is one upstream listing tributary can read and watch.
+ * Written `inkit:runs`, `inkit:workflow-batches`, `inkit:batches` or `8x8:{account_id}/{definition_id}`; the feed
+ * (`GET /v1/runs`) writes Inkit's runs as plain `inkit`, and every other place accepts that as `inkit:runs`.
+ * A source's canonical name is also the `resource` of its cache entries, so invalidation and reads always agree.
+ */
+export type SourceKey =
+  | { provider: "inkit"; listing: InkitListingName }
+  | { provider: "8x8"; accountId: string; definitionId: string };
+
+export const INKIT_LISTINGS = ["runs", "workflow-batches", "batches"] as const;
+export type InkitListingName = (typeof INKIT_LISTINGS)[number];
+
+const ACCOUNT = "[A-Za-z0-9._-]{1,128}";
+const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+
+/** The one parser: `inkit`, `inkit:<listing>` or `8x8:<account_id>/<definition_id>`. */
+const SOURCE = new RegExp(`^(?:inkit(?::(${INKIT_LISTINGS.join("|")}))?|8x8:(${ACCOUNT})\\/(${UUID}))$`);
+
+/** Patterns for the request schemas (OpenAPI), built from the same parts as the parser. */
+export const FEED_SOURCE_PATTERN = `^(?:inkit|8x8:(${ACCOUNT})\\/(${UUID}))$`;
+export const SOURCE_KEY_PATTERN = `^(inkit:(${INKIT_LISTINGS.join("|")})|8x8:${ACCOUNT}\\/${UUID})$`;
+export const SOURCE_KEY_INPUT_PATTERN = `^(inkit|inkit:(${INKIT_LISTINGS.join("|")})|8x8:${ACCOUNT}\\/${UUID})$`;
+
+/** Parses a source in any accepted spelling (no surrounding spaces); null when it names none. */
+export function parseSourceKey(text: string): SourceKey | null {
+  const m = SOURCE.exec(text);
+  if (!m) return null;
+  if (m[2] && m[3]) return { provider: "8x8", accountId: m[2], definitionId: m[3].toLowerCase() };
+  return { provider: "inkit", listing: (m[1] as InkitListingName | undefined) ?? "runs" };
+}
+
+/** The canonical name: `inkit:runs`, …, `8x8:<account_id>/<definition_id>` (definition ids lower-cased by parsing). */
+export const formatSourceKey = (key: SourceKey): string =>
+  key.provider === "inkit" ? `inkit:${key.listing}` : `8x8:${key.accountId}/${key.definitionId}`;
+
+/** The canonical name of a source written in any accepted spelling, or null. */
+export function canonicalSourceKey(text: string): string | null {
+  const key = parseSourceKey(text);
+  return key ? formatSourceKey(key) : null;
+}
+
+/** Cache resource names: the unit of invalidation, equal to the source's canonical name. */
+export const resourceName = formatSourceKey;
+
+export const INKIT_SOURCE_KEYS = INKIT_LISTINGS.map((listing) => formatSourceKey({ provider: "inkit", listing }));
+
+// ---- The merged feed: Inkit runs (written `inkit`) and 8x8 definitions.
+
+export const MAX_FEED_SOURCES = 8;
+
+/** A feed source as written in `?source=` and `DEFAULT_SOURCES`: exactly `inkit`, or an 8x8 definition. */
+export function parseFeedSource(text: string): SourceKey | null {
+  const trimmed = text.trim();
+  const key = parseSourceKey(trimmed);
+  return key?.provider === "8x8" || trimmed === "inkit" ? key : null;
+}
+
+/** The feed's spelling of a source: `inkit` for Inkit runs. */
+export const feedSourceName = (key: SourceKey) => (key.provider === "inkit" ? "inkit" : formatSourceKey(key));
+
+/** The canonical, de-duplicated source list of a feed; bad specs are a 400 naming them (a 503 from config). */
+export function canonicalFeedSources(specs: string[], where: "query" | "config"): string[] {
+  const bad = specs.filter((s) => parseFeedSource(s) === null);
+  if (bad.length > 0) {
+    const detail = `Each source must be \`inkit\` or \`8x8:{account_id}/{definition_id}\`; got ${bad.map((b) => JSON.stringify(b)).join(", ")}.`;
+    if (where === "config")
+      throw new ProblemError("service-unavailable", { detail: `DEFAULT_SOURCES is misconfigured. ${detail}` });
+    throw new ProblemError("validation-error", {
+      detail,
+      errors: bad.map(() => ({ in: "query", name: "source", message: detail })),
+    });
+  }
+  const names = [...new Set(specs.map((s) => feedSourceName(parseFeedSource(s) as SourceKey)))];
+  if (names.length > MAX_FEED_SOURCES) {
+    throw new ProblemError("validation-error", {
+      detail: `At most ${MAX_FEED_SOURCES} sources per feed.`,
+      errors: [{ in: "query", name: "source", message: `At most ${MAX_FEED_SOURCES} sources.` }],
+    });
+  }
+  return names;
+}
+
+// ---- DEFAULT_SOURCES: the feed's sources when a request names none, and the 8x8 part of new endpoints' sources.
+
+/** The `DEFAULT_SOURCES` entries as written (`inkit` when unset). */
+const defaultSourceEntries = (env: Env) => (configOf(env).defaultSources ?? "inkit").split(",").filter(Boolean);
+
+/** The feed's default sources, canonical; a misconfigured setting is a 503 naming it. */
+export const defaultFeedSources = (env: Env) => canonicalFeedSources(defaultSourceEntries(env), "config");
+
+/**
+ * The sources of an endpoint created without `sources`: every Inkit listing, plus the 8x8 definitions of
+ * `DEFAULT_SOURCES` (entries that are not 8x8 definitions are skipped).
+ */
+export function defaultWatchedSources(env: Env): string[] {
+  const eightByEight = defaultSourceEntries(env)
+    .map(parseFeedSource)
+    .filter((key): key is SourceKey => key?.provider === "8x8")
+    .map(formatSourceKey);
+  return [...new Set([...INKIT_SOURCE_KEYS, ...eightByEight])];
+}
+
+// ---- Credentials.
+
+/** An upstream credential and whether the caller supplied it (pass-through) or it is the configured secret. */
+export interface Credential {
+  value: string;
+  passThrough: boolean;
+}
+
+/** Request headers a caller may use to send its own upstream credential. */
+export const passThroughHeaders: Record<Provider, string> = {
+  inkit: "X-Inkit-API-Token",
+  "8x8": "X-8x8-Api-Key",
+};
+
+/** The deployment's own credential for a provider: what background work reads with and invalidates. */
+export const configuredCredential = (env: Env, provider: Provider): Credential => ({
+  value: (provider === "inkit" ? env.INKIT_API_TOKEN : env.EIGHTBYEIGHT_API_KEY) ?? "",
+  passThrough: false,
+});
+
+/** The credential to call `provider` with for a request: the caller's own if sent, else the configured one. */
+export function upstreamCredential(
+  c: { env: Env; req: { header(name: string): string | undefined } },
+  provider: Provider,
+): Credential {
+  const sent = c.req.header(passThroughHeaders[provider])?.trim();
+  return sent ? { value: sent, passThrough: true } : configuredCredential(c.env, provider);
+}

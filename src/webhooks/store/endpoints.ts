@@ -1,0 +1,151 @@
+/** Rows of `webhook_endpoints` and `webhook_secrets`, and every statement over them. */
+
+export interface EndpointRow {
+  id: string;
+  tenant: string;
+  url: string;
+  description: string | null;
+  event_types: string | null;
+  sources: string;
+  enabled: number;
+  disabled_reason: "manual" | "endpoint_gone" | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A signing secret, encrypted (see webhooks/crypto.ts). */
+export interface SecretRow {
+  id: string;
+  ciphertext: string;
+  created_at: string;
+}
+
+const insertSecret = (db: D1Database, endpointId: string, s: SecretRow) =>
+  db
+    .prepare(
+      "INSERT INTO webhook_secrets (id, endpoint_id, ciphertext, created_at, expires_at) VALUES (?, ?, ?, ?, NULL)",
+    )
+    .bind(s.id, endpointId, s.ciphertext, s.created_at);
+
+/** Inserts an enabled endpoint with its first secret, in one transaction. */
+export async function insertEndpoint(db: D1Database, row: EndpointRow, secret: SecretRow): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO webhook_endpoints (id, tenant, url, description, event_types, sources, enabled, disabled_reason, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 1, NULL, ?, ?)`,
+      )
+      .bind(row.id, row.tenant, row.url, row.description, row.event_types, row.sources, row.created_at, row.updated_at),
+    insertSecret(db, row.id, secret),
+  ]);
+}
+
+/** The tenant's endpoint, or null (another tenant's endpoint is reported as missing, never as forbidden). */
+export async function findEndpoint(db: D1Database, tenant: string, id: string): Promise<EndpointRow | null> {
+  return db
+    .prepare("SELECT * FROM webhook_endpoints WHERE id = ? AND tenant = ?")
+    .bind(id, tenant)
+    .first<EndpointRow>();
+}
+
+export async function endpointById(db: D1Database, id: string): Promise<EndpointRow | null> {
+  return db.prepare("SELECT * FROM webhook_endpoints WHERE id = ?").bind(id).first<EndpointRow>();
+}
+
+/** Writes an endpoint's changeable columns. */
+export async function saveEndpoint(db: D1Database, row: EndpointRow): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, sources = ?, enabled = ?, disabled_reason = ?, updated_at = ?
+       WHERE id = ?`,
+    )
+    .bind(
+      row.url,
+      row.description,
+      row.event_types,
+      row.sources,
+      row.enabled,
+      row.disabled_reason,
+      row.updated_at,
+      row.id,
+    )
+    .run();
+}
+
+/** The statement that disables an endpoint (`endpoint_gone`: it answered a delivery with 410 Gone). */
+export function disableStatement(
+  db: D1Database,
+  id: string,
+  reason: "manual" | "endpoint_gone",
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare("UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
+    .bind(reason, now, id);
+}
+
+/** Deletes an endpoint and its secrets; its pending deliveries are failed, so queued messages find nothing to do. */
+export async function deleteEndpoint(db: D1Database, id: string, now: string): Promise<void> {
+  await db.batch([
+    db.prepare("DELETE FROM webhook_secrets WHERE endpoint_id = ?").bind(id),
+    db.prepare("DELETE FROM webhook_endpoints WHERE id = ?").bind(id),
+    db
+      .prepare(
+        "UPDATE deliveries SET status = 'failed', last_error = 'endpoint deleted', updated_at = ? WHERE endpoint_id = ? AND status = 'pending'",
+      )
+      .bind(now, id),
+  ]);
+}
+
+/** Adds a secret; every other current one expires at `expiresAt`, and the already expired ones are dropped. */
+export async function rotateSecrets(
+  db: D1Database,
+  endpointId: string,
+  secret: SecretRow,
+  expiresAt: string,
+  now: string,
+): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        "UPDATE webhook_secrets SET expires_at = ? WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)",
+      )
+      .bind(expiresAt, endpointId, expiresAt),
+    insertSecret(db, endpointId, secret),
+    db
+      .prepare("DELETE FROM webhook_secrets WHERE endpoint_id = ? AND expires_at IS NOT NULL AND expires_at <= ?")
+      .bind(endpointId, now),
+  ]);
+}
+
+/** The ciphertexts of an endpoint's secrets current at `now`, newest first. */
+export async function currentSecrets(db: D1Database, endpointId: string, now: string): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT ciphertext FROM webhook_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, id DESC",
+    )
+    .bind(endpointId, now)
+    .all<{ ciphertext: string }>();
+  return results.map((r) => r.ciphertext);
+}
+
+/** Source keys some enabled endpoint watches: the only ones change detection polls. */
+export async function watchedSources(db: D1Database): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT DISTINCT s.value AS source FROM webhook_endpoints e, json_each(e.sources) s WHERE e.enabled = 1 ORDER BY 1",
+    )
+    .all<{ source: string }>();
+  return results.map((r) => r.source);
+}
+
+/** Every endpoint (any tenant, enabled or not) that watches a source. */
+export async function endpointsWatching(db: D1Database, source: string): Promise<EndpointRow[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT e.* FROM webhook_endpoints e WHERE EXISTS (SELECT 1 FROM json_each(e.sources) s WHERE s.value = ?) ORDER BY e.created_at, e.id",
+    )
+    .bind(source)
+    .all<EndpointRow>();
+  return results;
+}

@@ -1,0 +1,30 @@
+/** Reads for the list routes over webhook tables, and the deployment's migration record. */
+
+/** Tables listed newest first by the list routes; each has `id` and `created_at` columns. */
+export type ListedTable = "webhook_endpoints" | "events" | "delivery_attempts";
+
+/**
+ * Up to `limit` rows from `offset` in the order of every listing, `created_at DESC, id DESC`, where all of
+ * `where` hold (SQL conditions with `?` placeholders, bound to `params`).
+ */
+export async function newestFirst<Row>(
+  db: D1Database,
+  table: ListedTable,
+  where: string[],
+  params: (string | number)[],
+  limit: number,
+  offset: number,
+): Promise<Row[]> {
+  const conditions = where.length > 0 ? where.join(" AND ") : "1 = 1";
+  const { results } = await db
+    .prepare(`SELECT * FROM ${table} WHERE ${conditions} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
+    .bind(...params, limit, offset)
+    .all<Row>();
+  return results;
+}
+
+/** The migrations `wrangler d1 migrations apply` recorded; throws "no such table" on a database never migrated. */
+export async function appliedMigrations(db: D1Database): Promise<string[]> {
+  const { results } = await db.prepare("SELECT name FROM d1_migrations").all<{ name: string }>();
+  return results.map((r) => r.name);
+}

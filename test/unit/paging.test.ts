@@ -1,0 +1,76 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "../../src/paging/cursor";
+import { planPages } from "../../src/paging/window";
+
+describe("window planning (page model)", () => {
+  it("covers a window with one call whenever one page size within the cap can", () => {
+    expect(planPages(30, 40, 500)).toEqual([{ page: 1, pageSize: 70 }]);
+    expect(planPages(0, 50, 500)).toEqual([{ page: 1, pageSize: 50 }]);
+    expect(planPages(100, 50, 500)).toEqual([{ page: 3, pageSize: 50 }]);
+  });
+
+  it("takes two calls of min(count, cap) when no single size fits", () => {
+    expect(planPages(450, 100, 100)).toEqual([
+      { page: 5, pageSize: 100 },
+      { page: 6, pageSize: 100 },
+    ]);
+  });
+
+  it("always covers exactly the window's offsets, never with a page above the cap", () => {
+    fc.assert(
+      fc.property(fc.nat(5000), fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 500 }), (o, n, cap) => {
+        const calls = planPages(o, n, cap);
+        const [first] = calls;
+        const last = calls.at(-1);
+        if (!first || !last) throw new Error("no calls");
+        expect((first.page - 1) * first.pageSize).toBeLessThanOrEqual(o);
+        expect(last.page * last.pageSize).toBeGreaterThanOrEqual(o + n);
+        for (const [i, c] of calls.entries()) {
+          expect(c.pageSize).toBeLessThanOrEqual(Math.max(cap, n <= cap ? n : cap));
+          expect(c).toEqual({ page: first.page + i, pageSize: first.pageSize });
+        }
+        expect(calls.length).toBeLessThanOrEqual(n <= cap ? 2 : Math.ceil(n / cap) + 1);
+      }),
+      { seed: 13 },
+    );
+  });
+});
+
+describe("cursor codec", () => {
+  const payload: CursorPayload = {
+    v: 2,
+    r: "inkit.runs",
+    b: "bind",
+    f: { sort: "-created_at" },
+    l: 5,
+    d: "n",
+    k: null,
+    p: [],
+    s: 0,
+  };
+  const DAY = 86_400;
+
+  it("seals URL-safe and opens to the same payload", async () => {
+    const keys = await cursorKeys("k2:secret-two-0123456789abcdef");
+    const token = await sealCursor(payload, keys);
+    expect(token).toMatch(/^k2\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(await openCursor(token, keys, DAY, 1000)).toEqual(payload);
+  });
+
+  it("refuses a modified cursor, an unknown key and an expired one", async () => {
+    const keys = await cursorKeys("k2:secret-two-0123456789abcdef");
+    const token = await sealCursor(payload, keys);
+    const [kid, body, tag] = token.split(".") as [string, string, string];
+    const flipped = `${kid}.${body}.${tag.startsWith("A") ? "B" : "A"}${tag.slice(1)}`;
+    await expect(openCursor(flipped, keys, DAY, 1000)).rejects.toMatchObject({ type: "invalid-cursor" });
+    await expect(openCursor(`k9.${body}.${tag}`, keys, DAY, 1000)).rejects.toMatchObject({ type: "invalid-cursor" });
+    await expect(openCursor(token, keys, DAY, DAY * 1000 + 1001)).rejects.toMatchObject({ type: "cursor-expired" });
+  });
+
+  it("keeps verifying cursors of a rotated-out key listed after the new one", async () => {
+    const old = await sealCursor(payload, await cursorKeys("k1:secret-one-0123456789abcdef"));
+    const rotated = await cursorKeys("k2:secret-two-0123456789abcdef,k1:secret-one-0123456789abcdef");
+    expect(await openCursor(old, rotated, DAY, 1000)).toEqual(payload);
+  });
+});
