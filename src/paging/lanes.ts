@@ -16,8 +16,8 @@ import {
   summarizeForward,
   type Verdict,
 } from "./assemble";
+import type { OffsetReader, ReaderWindow } from "./offset-reader";
 import { clampToHead, type Direction, type Keyed, type Keyset } from "./order";
-import type { Source, SourceRead } from "./source";
 
 export type { Verdict };
 
@@ -29,7 +29,7 @@ export interface Lane<T extends Keyed> {
    * can filter by creation time excludes anything newer, so head inserts cannot shift its offsets. `version`
    * binds the walk to the version of what it listed first (see `versionOf`).
    */
-  open: (pin: string | null, version: string | null) => Source<T>;
+  open: (pin: string | null, version: string | null) => OffsetReader<T>;
   /** Whether `open` honours `pin`. */
   pinnable?: boolean;
   /** The version an item belongs to, for upstreams whose default listing follows the latest version. */
@@ -49,7 +49,7 @@ export interface LaneState {
   span: number;
   /** The upstream's total when `at` was measured, if it has one: its growth estimates head inserts. */
   total: number | null;
-  /** Upstream knowledge learned on the way (see Source). */
+  /** Upstream knowledge learned on the way (see OffsetReader). */
   hint: number;
   /** Creation time of the lane's first item when the walk began (the pin); null before its first read. */
   head: string | null;
@@ -83,7 +83,7 @@ class LaneReader<T extends Keyed> {
   total: number | null = null;
   hint: number;
   private responses = 0;
-  private source: Source<T>;
+  private source: OffsetReader<T>;
   private reread = new Set<string>();
 
   constructor(
@@ -131,7 +131,7 @@ class LaneReader<T extends Keyed> {
     return { offset: first, items, more, ids };
   }
 
-  private async block_(offset: number, fresh = false): Promise<SourceRead<T>> {
+  private async block_(offset: number, fresh = false): Promise<ReaderWindow<T>> {
     const size = this.block - (offset % this.block);
     const read = await this.source.read(offset, size, this.hint, { fresh, short: true });
     this.hint = read.hint;

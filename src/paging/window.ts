@@ -1,4 +1,4 @@
-import type { Source, SourceRead } from "./source";
+import type { OffsetReader, ReaderWindow } from "./offset-reader";
 
 /** One upstream call of the page model. */
 export interface PageCall {
@@ -39,9 +39,9 @@ export interface UpstreamPage<T> {
 export function pageModelSource<T extends { created_at: string }>(
   fetchPage: (call: PageCall, fresh?: boolean) => Promise<UpstreamPage<T>>,
   maxPageSize: number,
-): Source<T> {
+): OffsetReader<T> {
   return {
-    async read(offset, count, hint, { fresh = false, short = false } = {}): Promise<SourceRead<T>> {
+    async read(offset, count, hint, { fresh = false, short = false } = {}): Promise<ReaderWindow<T>> {
       const items: T[] = [];
       const cuts: number[] = [];
       let cap = hint > 0 ? Math.min(hint, maxPageSize) : maxPageSize;
@@ -100,8 +100,8 @@ export function pageModelSource<T extends { created_at: string }>(
 export function offsetModelSource<T>(
   fetchRange: (offset: number, limit: number) => Promise<T[]>,
   maxLimit: number,
-  ties?: Source<T>["ties"],
-): Source<T> {
+  ties?: OffsetReader<T>["ties"],
+): OffsetReader<T> {
   return {
     // A group read by time is whole only if it is at least as long as the stretch it was seen in.
     ties:
@@ -110,7 +110,7 @@ export function offsetModelSource<T>(
         const group = await ties(createdAt, from, to, hint);
         return group && group.length >= to - from ? group : null;
       }),
-    async read(offset, count, hint, { short = false } = {}): Promise<SourceRead<T>> {
+    async read(offset, count, hint, { short = false } = {}): Promise<ReaderWindow<T>> {
       const items: T[] = [];
       const cuts: number[] = [];
       let servedMax = hint;

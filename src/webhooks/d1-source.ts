@@ -1,5 +1,5 @@
 import type { Filters, Walkable } from "../paging/listing";
-import type { Source } from "../paging/source";
+import type { OffsetReader } from "../paging/offset-reader";
 import { type ListedTable, newestFirst } from "./store";
 
 export interface D1ListingQuery<Row, T extends Walkable> {
@@ -13,10 +13,10 @@ export interface D1ListingQuery<Row, T extends Walkable> {
 }
 
 /**
- * A Source over a D1 table in the order of every listing: newest first (`created_at DESC, id DESC`). `pin` (the
+ * An OffsetReader over a D1 table in the order of every listing: newest first (`created_at DESC, id DESC`). `pin` (the
  * walk's head, see the listing engine) excludes rows created after the walk began, so they cannot shift offsets.
  */
-export function d1Source<Row, T extends Walkable>(query: D1ListingQuery<Row, T>, pin: string | null): Source<T> {
+export function d1Source<Row, T extends Walkable>(query: D1ListingQuery<Row, T>, pin: string | null): OffsetReader<T> {
   const { db, table, map } = query;
   const where = pin === null ? query.where : [...query.where, "created_at <= ?"];
   const params = pin === null ? query.params : [...query.params, pin];

@@ -124,7 +124,7 @@ function fanOut(source: string, changes: Numbered[], endpoints: EndpointRow[], n
 }
 
 /**
- * Polls one source's newest items (the same Source code as the list routes), diffs them against the stored
+ * Polls one source's newest items (the same OffsetReader code as the list routes), diffs them against the stored
  * snapshot, and records events, deliveries and the new snapshot in one transaction, then queues the deliveries.
  * The first check of a source records a baseline without events. Concurrent checks of one source cannot both
  * commit: the loser reports `conflict` after one retry.

@@ -1,5 +1,5 @@
 import { invalidateListings, RequestCache } from "../cache/request-cache";
-import type { Source } from "../paging/source";
+import type { OffsetReader } from "../paging/offset-reader";
 import {
   configuredCredential,
   formatSourceKey,
@@ -37,7 +37,7 @@ export interface SourceSpec {
   source: SourceKey;
   kind: "run" | "batch";
   /** The newest-first Source over this listing, with the deployment's configured credential. */
-  open(deps: SourceDeps, env: Env): Source<WatchedItem>;
+  open(deps: SourceDeps, env: Env): OffsetReader<WatchedItem>;
 }
 
 /** Drops the cached listings of a source read with the deployment's configured credential. */
@@ -52,7 +52,7 @@ export async function invalidateSource(env: Env, spec: SourceSpec): Promise<void
 
 const byCreation = { sort: DEFAULT_INKIT_SORT };
 
-const openInkit: Record<InkitListingName, (deps: SourceDeps, env: Env) => Source<WatchedItem>> = {
+const openInkit: Record<InkitListingName, (deps: SourceDeps, env: Env) => OffsetReader<WatchedItem>> = {
   runs: (deps, env) => inkitSource(deps, inkitRuns, byCreation, configuredCredential(env, "inkit")),
   "workflow-batches": (deps, env) =>
     inkitSource(deps, inkitWorkflowBatches, byCreation, configuredCredential(env, "inkit")),

@@ -1,6 +1,6 @@
 import { configOf } from "../../config";
 import type { Filters } from "../../paging/listing";
-import type { Source } from "../../paging/source";
+import type { OffsetReader } from "../../paging/offset-reader";
 import { offsetModelSource } from "../../paging/window";
 import { oneFilter } from "../../schemas/filters";
 import type { EightByEightRunNormalized, RunStatus } from "../../schemas/run";
@@ -47,12 +47,12 @@ export function bind(filters: Filters, pin: string | null, version: string | nul
 export const versionOf = (run: EightByEightRunNormalized): string | null =>
   run.workflow.version === null ? null : String(run.workflow.version);
 
-/** An offset-model Source over one 8x8 definition's workflow instances, with its filters bound. */
+/** An offset-model OffsetReader over one 8x8 definition's workflow instances, with its filters bound. */
 export function eightByEightSource(
   { env, cache }: UpstreamDeps,
   filters: Filters,
   credential: Credential,
-): Source<EightByEightRunNormalized> {
+): OffsetReader<EightByEightRunNormalized> {
   const config = configOf(env);
   const client = eightByEightClient(env.EIGHTBYEIGHT_BASE_URL, credential, config.upstreamTimeoutMs);
   const path = `/api/v1/accounts/${encodeURIComponent(String(filters.account_id))}/definitions/${encodeURIComponent(String(filters.definition_id))}/workflows`;

@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { configOf } from "../../config";
 import type { Filters } from "../../paging/listing";
-import type { Source } from "../../paging/source";
+import type { OffsetReader } from "../../paging/offset-reader";
 import { pageModelSource } from "../../paging/window";
 import type { Batch } from "../../schemas/batch";
 import type { InkitRunNormalized } from "../../schemas/run";
@@ -46,13 +46,13 @@ function upstreamQuery(filters: Filters): Record<string, string> {
   return Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
 }
 
-/** A page-model Source over one Inkit listing with its filters bound. */
+/** A page-model OffsetReader over one Inkit listing with its filters bound. */
 export function inkitSource<I extends z.ZodType, T extends { created_at: string }>(
   { env, cache }: UpstreamDeps,
   listing: InkitListing<I, T>,
   filters: Filters,
   credential: Credential,
-): Source<T> {
+): OffsetReader<T> {
   const config = configOf(env);
   const client = inkitClient(env.INKIT_BASE_URL, credential, config.upstreamTimeoutMs);
   const scope = { provider: "inkit" as const, credential, resource: listing.resource };

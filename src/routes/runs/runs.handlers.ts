@@ -2,8 +2,8 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env";
 import type { Lane, Verdict } from "../../paging/lanes";
 import { type Filters, readListing } from "../../paging/listing";
+import type { OffsetReader } from "../../paging/offset-reader";
 import { beforeTime } from "../../paging/order";
-import type { Source } from "../../paging/source";
 import {
   type Credential,
   canonicalFeedSources,
@@ -54,7 +54,7 @@ function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" |
     if (before) base.started_to = before;
     return {
       name: spec,
-      open: (pin, version) => eightByEightSource(deps, bind(base, pin, version), creds["8x8"]) as Source<Run>,
+      open: (pin, version) => eightByEightSource(deps, bind(base, pin, version), creds["8x8"]) as OffsetReader<Run>,
       pinnable: true,
       versionOf: versionOf as (run: Run) => string | null,
       filter,

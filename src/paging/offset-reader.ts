@@ -1,5 +1,5 @@
-/** What a source served for one window. */
-export interface SourceRead<T> {
+/** What an offset reader served for one window. */
+export interface ReaderWindow<T> {
   /** The items at [offset, offset + items.length), in the upstream's order. */
   items: T[];
   /** Whether an item exists at offset + items.length. */
@@ -23,8 +23,8 @@ export interface ReadOptions {
  * One upstream listing with its filters bound. It answers a single question:
  * "give me items [offset, offset + count)". Everything above works on item offsets.
  */
-export interface Source<T> {
-  read(offset: number, count: number, hint: number, options?: ReadOptions): Promise<SourceRead<T>>;
+export interface OffsetReader<T> {
+  read(offset: number, count: number, hint: number, options?: ReadOptions): Promise<ReaderWindow<T>>;
   /**
    * Every item created at exactly `createdAt`, from a single upstream response, or null when no single response
    * can hold them. `[from, to)` is where the tie group was seen. Upstreams may order tied items differently for
