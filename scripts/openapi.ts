@@ -1,10 +1,10 @@
 // Writes openapi/openapi.json from the route schemas, and the TypeScript client's types from it;
 // with --check, fails when either committed file is stale.
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import openapiTS, { astToString, COMMENT_HEADER } from "openapi-typescript";
 import { createApp } from "../src/app";
 import { buildOpenApiDocument } from "../src/openapi/document";
+import { writeOrCheck } from "./generated-files";
 
 const root = join(import.meta.dirname, "..");
 const document = buildOpenApiDocument(createApp());
@@ -16,20 +16,4 @@ const files = [
   },
 ];
 
-if (process.argv.includes("--check")) {
-  const stale = files.filter(({ path, text }) => {
-    try {
-      return readFileSync(path, "utf8") !== text;
-    } catch {
-      return true;
-    }
-  });
-  for (const { path } of stale) console.error(`${path} is stale: run \`npm run openapi\` and commit the result.`);
-  if (stale.length > 0) process.exit(1);
-  console.log("openapi/openapi.json and the client's types are up to date.");
-} else {
-  for (const { path, text } of files) {
-    writeFileSync(path, text);
-    console.log(`wrote ${path}`);
-  }
-}
+writeOrCheck(files, "npm run openapi", "openapi/openapi.json and the client's types are up to date.");

@@ -5,7 +5,6 @@
 //
 //   src/providers/validate/upstream.gen.js   @exodus/schemasafe: what the worker uses (README, Performance)
 //   bench/hotpath/candidates/ajv.gen.js      ajv standalone: the alternative the hot-path bench compares
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { validator as schemasafe } from "@exodus/schemasafe";
 import { z } from "@hono/zod-openapi";
@@ -13,6 +12,7 @@ import { _, Ajv } from "ajv";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import { isIso8601, UpstreamTimestampSchema } from "../src/providers/time";
 import { upstreamBodySchemas } from "../src/providers/validate/targets";
+import { writeOrCheck } from "./generated-files";
 
 const root = join(import.meta.dirname, "..");
 const TIMESTAMP_FORMAT = "upstream-timestamp";
@@ -134,20 +134,4 @@ const files = [
   { path: join(root, "bench/hotpath/candidates/ajv.gen.d.ts"), text: declarations(names) },
 ];
 
-if (process.argv.includes("--check")) {
-  const stale = files.filter(({ path, text }) => {
-    try {
-      return readFileSync(path, "utf8") !== text;
-    } catch {
-      return true;
-    }
-  });
-  for (const { path } of stale) console.error(`${path} is stale: run \`npm run validators\` and commit the result.`);
-  if (stale.length > 0) process.exit(1);
-  console.log("The generated upstream validators are up to date.");
-} else {
-  for (const { path, text } of files) {
-    writeFileSync(path, text);
-    console.log(`wrote ${path}`);
-  }
-}
+writeOrCheck(files, "npm run validators", "The generated upstream validators are up to date.");

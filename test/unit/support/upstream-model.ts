@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { mulberry32 } from "../../../simulator/data/random";
 import { laneFromTuple, laneToTuple } from "../../../src/paging/cursor";
 import { freshLane, type Lane, type LaneState } from "../../../src/paging/lanes";
 import { type Page, readPage } from "../../../src/paging/listing";
@@ -126,16 +127,8 @@ function mint(rng: () => number, provider: string, at: number, next: { id: numbe
   return { id, created_at: ts(at), provider, tieKey: Math.floor(rng() * 2 ** 31), keep: rng() < 0.7 };
 }
 
-export function rngOf(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulators' own seeded generator: the same seed, the same scenario. */
+export const rngOf = mulberry32;
 
 /** Carries lane states through the cursor's tuple codec, as a real walk does. */
 export const roundTrip = (page: NonNullable<Page<Item>["next"]>) => ({
