@@ -32,12 +32,22 @@ export default defineConfig({
     })),
   ],
   test: {
-    include: ["test/**/*.test.ts"],
-    // Node-side tests against `wrangler dev` (vitest.node.config.ts).
-    exclude: [...configDefaults.exclude, "test/node/**"],
     globalSetup: ["./test/setup/simulators.ts", "./test/setup/webhook-consumer.ts"],
-    // One simulator serves every file and tests read its request counters: run files one at a time.
-    fileParallelism: false,
     testTimeout: 30_000,
+    // Two layers. Unit: pure modules, no simulator, files in parallel. Integration: the worker against the
+    // simulators over HTTP; one simulator serves every file and tests read its request counters, so files run
+    // one at a time. Node-side tests against `wrangler dev` have their own config (vitest.node.config.ts).
+    projects: [
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, "test/node/**", "test/unit/**"],
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });
