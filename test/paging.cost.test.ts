@@ -1,7 +1,6 @@
-import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { invalidateListings } from "../src/cache/request-cache";
+import { coldCache } from "./support/cold-cache";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
 import { walkForward } from "./support/walk";
 
@@ -41,20 +40,6 @@ const counted = async () => {
   const [a, b] = await Promise.all([inkitSim.counters(), eightByEightSim.counters()]);
   return { calls: a.total + b.total, items: a.items + b.items };
 };
-
-/** Every cached entry of these resources stops counting, and the KV write limit's second has passed. */
-async function coldCache(resources: string[]) {
-  for (const resource of resources) {
-    const inkit = resource.startsWith("inkit");
-    const value = (inkit ? env.INKIT_API_TOKEN : env.EIGHTBYEIGHT_API_KEY) as string;
-    await invalidateListings(env as Env, {
-      provider: inkit ? "inkit" : "8x8",
-      credential: { value, passThrough: false },
-      resource,
-    });
-  }
-  await new Promise((resolve) => setTimeout(resolve, 1100));
-}
 
 const report: string[] = [];
 afterAll(() => console.log(`walk cost, limit 50:\n${report.join("\n")}`));

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
+import { coldCache } from "./support/cold-cache";
 import { fuzz } from "./support/fuzz";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
 import { type Collection, eightByEightCollection, inkitCollection, mergeTruth } from "./support/truth";
@@ -177,15 +178,20 @@ describe("8x8 publishes a new version of a definition during a walk", () => {
   });
 });
 
+/** The cache resources of a feed's sources (`inkit` reads Inkit runs). */
+const resourcesOf = (path: string) =>
+  new URL(path, "https://t.test").searchParams.getAll("source").map((s) => (s === "inkit" ? "inkit:runs" : s));
+
 describe("upstream calls per page", () => {
   const counted = async () => {
     const [a, b] = await Promise.all([inkitSim.counters(), eightByEightSim.counters()]);
     return { calls: a.total + b.total, items: a.items + b.items };
   };
 
-  /** Walks a feed at limit 50 through the listing cache and reports its upstream cost. */
+  /** Walks a feed at limit 50 through the listing cache, from a cold start, and reports its upstream cost. */
   async function cost(path: string, collections: Collection[], inserts: boolean) {
     await resetSimulators();
+    await coldCache(resourcesOf(path));
     const perPage: number[] = [];
     let before = await counted();
     const start = before;

@@ -200,6 +200,18 @@ export class RequestCache {
     return this.fetchAndStore(keys, ttl, load, "miss", generation);
   }
 
+  /**
+   * Stores a value under another request that is known to answer the same (e.g. the pinned form of the walk's
+   * first read), as if fetched when this request's oldest read was: later pages then find it cached.
+   */
+  async seed<T>(scope: CacheScope, request: string, kind: CacheKind, value: T): Promise<void> {
+    const ttl = kind === "list" ? this.config.cacheListTtlSeconds : this.config.cacheItemTtlSeconds;
+    if (ttl === 0 || this.options.store === false) return;
+    const keys = await scopeKeys(scope, request);
+    const at = this.fetchedAt() ?? Date.now();
+    await this.store(keys, ttl, value, at, hotEntries(this.env.CACHE).generation(keys.generation, Date.now()));
+  }
+
   /** The generation of a listing as this isolate currently knows it (undefined: ask KV again). */
   currentGeneration(key: string): string | undefined {
     return hotEntries(this.env.CACHE).generation(key, Date.now());
