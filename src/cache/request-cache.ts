@@ -315,16 +315,20 @@ export class RequestCache {
     }
     if (lastWrite.size > 10_000) lastWrite.clear();
     lastWrite.set(keys.entry, now);
-    try {
-      const g = generation ?? (await this.env.CACHE.get(keys.generation)) ?? "0";
-      const entry: Entry<T> = { v: value, at: fetchedAt, g };
-      await this.env.CACHE.put(keys.entry, JSON.stringify(entry), {
-        expirationTtl: Math.max(KV_MIN_EXPIRATION, ttl + this.config.cacheStaleSeconds),
-      });
-      return true;
-    } catch (err) {
-      loggerOf(this.env).warn("cache write failed", { error: String(err) });
-      return false;
-    }
+    // Off the response's path: this isolate already holds the value (hot entries), and KV takes it meanwhile.
+    const write = async () => {
+      try {
+        const g = generation ?? (await this.env.CACHE.get(keys.generation)) ?? "0";
+        const entry: Entry<T> = { v: value, at: fetchedAt, g };
+        await this.env.CACHE.put(keys.entry, JSON.stringify(entry), {
+          expirationTtl: Math.max(KV_MIN_EXPIRATION, ttl + this.config.cacheStaleSeconds),
+        });
+      } catch (err) {
+        loggerOf(this.env).warn("cache write failed", { error: String(err) });
+      }
+    };
+    if (deferred) await write();
+    else this.waitUntil(write());
+    return true;
   }
 }
