@@ -3,16 +3,7 @@
  * served, and if so assemble it in tributary's order with each lane's next and previous positions.
  * No I/O and no Hono here: lanes.ts reads, listing.ts opens and seals cursors.
  */
-import {
-  compareItems,
-  type Direction,
-  isAfter,
-  isBefore,
-  type Keyed,
-  type Keyset,
-  keysetOf,
-  timeBefore,
-} from "./order";
+import { compareItems, type Direction, isAfter, isBefore, type Keyed, type Keyset, timeBefore } from "./order";
 
 /** What the facade does with an item for filters the upstream cannot apply itself. */
 export type Verdict = "keep" | "skip" | "stop";
@@ -212,5 +203,3 @@ export function groupAt<T extends Keyed>(
 export function headOf<T extends Keyed>(view: LaneView<T>): string | null {
   return view.start === 0 ? (view.items[0]?.created_at ?? null) : null;
 }
-
-export { keysetOf };

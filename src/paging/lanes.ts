@@ -297,7 +297,7 @@ export async function readLanes<T extends Keyed>(
       if (o?.kind !== "read") return null;
       return (backward ? summarizeBackward : summarizeForward)(o.reader.view, bounds(i), dir);
     };
-    let summaries = lanes.map((_, i) => summarize(i));
+    const summaries = lanes.map((_, i) => summarize(i));
     // First make sure each view contains its lane's position, and that no tie group mixes two responses.
     const fixes = summaries.map(async (s, i) => {
       if (!s) return false;
@@ -310,10 +310,10 @@ export async function readLanes<T extends Keyed>(
         await guard(i, async (r) => {
           changed = await r.settle(s.mixed);
         });
-      return changed;
+      // A lane that failed meanwhile (tolerated) drops out of the summaries too.
+      return changed || outcomes[i]?.kind !== "read";
     });
     if ((await Promise.all(fixes)).some(Boolean)) continue;
-    summaries = lanes.map((_, i) => summarize(i));
     const decision = decide(summaries, limit, dir, backward);
     if (decision.ready) return { outcomes, decision };
     await Promise.all(
@@ -326,5 +326,3 @@ export async function readLanes<T extends Keyed>(
   }
   throw new Error("walk did not settle");
 }
-
-export type { LaneReader };

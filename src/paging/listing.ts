@@ -14,7 +14,7 @@ import {
   openCursor,
   sealCursor,
 } from "./cursor";
-import { freshLane, type Lane, type LaneReader, type LaneState, readLanes } from "./lanes";
+import { freshLane, type Lane, type LaneState, readLanes } from "./lanes";
 import { type Direction, type Keyed, type Keyset, keysetOf } from "./order";
 
 /** Every listed item can be walked: it has an id and a creation time. */
@@ -182,7 +182,7 @@ export async function readPage<T extends Walkable>(req: PageRequest<T>): Promise
       if (state === null || key === null || o.kind === "failed") return state;
       if (o.kind === "skipped") return { ...state, key };
       const { view } = o.reader;
-      const next = (o.reader as LaneReader<T>).stateAt(key);
+      const next = o.reader.stateAt(key);
       if (!forwardNext) return next;
       const rest = summarizeForward(view, { key, head: next.head, filter: lanes[i]?.filter }, dir);
       if (rest.frontier !== "none" || rest.candidates.length > 0) return next;
@@ -193,9 +193,7 @@ export async function readPage<T extends Walkable>(req: PageRequest<T>): Promise
       ? [{ source: lanes[i]?.name ?? "", status: o.error.status, type: o.error.type, detail: o.error.init.detail }]
       : [],
   );
-  const totals = outcomes.map((o, i) =>
-    lanes[i]?.empty ? 0 : o.kind === "read" ? (o.reader as LaneReader<T>).total : null,
-  );
+  const totals = outcomes.map((o, i) => (lanes[i]?.empty ? 0 : o.kind === "read" ? o.reader.total : null));
   if (backward) {
     return {
       items,
