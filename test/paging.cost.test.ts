@@ -73,3 +73,41 @@ describe.each(["hidden", "window"] as const)("walk cost with ties in the %s orde
     );
   });
 });
+
+// A walk whose limit changes every page (as the bench's "varying" walk): a page costs the blocks it spans plus at
+// most a tie group read again, never a stream of ever-smaller reads. The offset model's hint (the most items 8x8
+// ever served at once) is not a cap, and aligning blocks to it once shrank a 500-item page into 12 calls.
+describe("walk cost with a limit that changes every page", () => {
+  const limits = [7, 50, 1, 233, 19, 500, 64, 3, 128];
+  it.each([
+    // 8x8 serves up to 500 per call: a page needs one block of 100 or 500, or two when it crosses one.
+    { ...(routes[3] as (typeof routes)[number]), most: 2, total: 10 },
+    // Inkit serves 100 per call (its silent cap): a 500-item page needs 5 or 6 of them, plus the call that
+    // reveals the cap (asked at 500 on the first page over 97 items).
+    { ...(routes[0] as (typeof routes)[number]), most: 7, total: 36 },
+  ])("$name", async ({ path, resources, most, total }) => {
+    await resetSimulators();
+    await coldCache(resources);
+    const perPage: number[] = [];
+    let before = await counted();
+    const walk = await walkForward(
+      path,
+      (i) => limits[i % limits.length] as number,
+      {},
+      10_000,
+      async () => {
+        const now = await counted();
+        perPage.push(now.calls - before.calls);
+        before = now;
+      },
+    );
+    perPage.push((await counted()).calls - before.calls);
+    expect(new Set(walk.ids).size).toBe(walk.ids.length);
+    expect(Math.max(...perPage), `calls per page: ${perPage.join(",")}`).toBeLessThanOrEqual(most);
+    expect(
+      perPage.reduce((a, b) => a + b, 0),
+      `calls per page: ${perPage.join(",")}`,
+    ).toBeLessThanOrEqual(total);
+    report.push(`varying limits  ${path.slice(0, 40).padEnd(40)} calls per page ${perPage.join(",")}`);
+  });
+});

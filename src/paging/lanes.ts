@@ -97,7 +97,8 @@ class LaneReader<T extends Keyed> {
   }
 
   private get block() {
-    return this.hint > 0 ? Math.min(this.size, this.hint) : this.size;
+    const cap = this.source.capOf?.(this.hint) ?? 0;
+    return cap > 0 ? Math.min(this.size, cap) : this.size;
   }
 
   /** Head inserts shift a newest-first list; an oldest-first one grows at its end. */

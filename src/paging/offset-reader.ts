@@ -31,4 +31,10 @@ export interface OffsetReader<T> {
    * different windows, so a group seen across two responses is read again as one.
    */
   ties?(createdAt: string, from: number, to: number, hint: number): Promise<T[] | null>;
+  /**
+   * The page-size cap a hint stands for (0: none known). Only a model whose hint is a cap says so: the offset
+   * model's hint is the most items ever served, a lower bound on any cap, and aligning blocks to it would shrink
+   * them call after call.
+   */
+  capOf?(hint: number): number;
 }

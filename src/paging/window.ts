@@ -41,6 +41,7 @@ export function pageModelSource<T extends { created_at: string }>(
   maxPageSize: number,
 ): OffsetReader<T> {
   return {
+    capOf: (hint) => hint,
     async read(offset, count, hint, { fresh = false, short = false } = {}): Promise<ReaderWindow<T>> {
       const items: T[] = [];
       const cuts: number[] = [];
@@ -116,6 +117,9 @@ export function offsetModelSource<T>(
       let servedMax = hint;
       let ended = false;
       while (items.length < count + 1) {
+        // The window is whole and only the item after it is missing: that one item says whether more follow,
+        // which the next read finds out anyway. Not worth a call of its own (a 500-item block asks 500, not 500 + 1).
+        if (items.length === count && count > 0) break;
         const asked = Math.min(count + 1 - items.length, maxLimit);
         const got = await fetchRange(offset + items.length, asked);
         if (items.length > 0 && got.length > 0) cuts.push(items.length);
