@@ -71,7 +71,19 @@ export const burst = (i: number, k: number, limit: number) => ((i + k) * 7919 + 
 const MAX_PAGES = 400;
 const INSERT_WALK_PAGES = 12;
 
-export type Mode = "constant" | "cached re-walk" | "varying" | "backward" | "head inserts" | "uncached";
+export type Mode =
+  | "constant"
+  | "cached re-walk"
+  | "varying"
+  | "backward"
+  | "head inserts"
+  | "uncached"
+  | "capped first page"
+  | "capped first page, cap known";
+
+/** The silent page-size cap the "capped first page" walks run against, and their limits. */
+export const FIRST_PAGE_CAP = 20;
+export const FIRST_PAGE_LIMITS = [50, 500];
 
 export interface WalkResult {
   route: string;
@@ -305,6 +317,27 @@ export async function runEfficiency(ctx: Context, log: (line: string) => void): 
       },
     });
     record(summarize(route, "head inserts", String(CONSTANT_LIMIT), walk.records, walk.complete, inserted, walk.ms));
+  }
+
+  // The first page of a walk against an Inkit that caps silently at 20: by a credential never seen before (the cap
+  // unknown), then again by the same credential with `no-cache` (the listing cache bypassed, the cap remembered).
+  const settings = await admin<{ page_size_cap: number | null }>(ctx.sims.inkit, "GET", "/settings");
+  await admin(ctx.sims.inkit, "POST", "/settings", { page_size_cap: FIRST_PAGE_CAP });
+  try {
+    const route = ROUTES[0] as RouteSpec;
+    for (const limit of FIRST_PAGE_LIMITS) {
+      for (const mode of ["capped first page", "capped first page, cap known"] as const) {
+        const first = await walkForward(ctx, route, {
+          limit: () => limit,
+          noCache: mode !== "capped first page",
+          cold: `capped-${limit}`,
+          maxPages: 1,
+        });
+        record(summarize(route, mode, String(limit), first.records, first.complete, 0, first.ms));
+      }
+    }
+  } finally {
+    await admin(ctx.sims.inkit, "POST", "/settings", { page_size_cap: settings.page_size_cap });
   }
   return results;
 }

@@ -104,8 +104,13 @@ async function fingerprint(credential: Credential): Promise<string> {
   return (await sha256Hex(`cred|${credential.value}`)).slice(0, 24);
 }
 
+/** A scope as a key prefix: provider, credential fingerprint (never the credential) and resource. */
+export async function scopeBase(scope: CacheScope): Promise<string> {
+  return `${scope.provider}:${await fingerprint(scope.credential)}:${scope.resource}`;
+}
+
 async function scopeKeys(scope: CacheScope, request: string) {
-  const base = `${scope.provider}:${await fingerprint(scope.credential)}:${scope.resource}`;
+  const base = await scopeBase(scope);
   return { entry: `e1:${base}:${(await sha256Hex(request)).slice(0, 32)}`, generation: `g1:${base}` };
 }
 
@@ -140,7 +145,8 @@ export class RequestCache {
 
   constructor(
     private readonly env: Env,
-    private readonly waitUntil: (promise: Promise<unknown>) => void,
+    /** Work that outlives the response (KV writes, refreshes). */
+    readonly waitUntil: (promise: Promise<unknown>) => void,
     private readonly options: { bypass: boolean; store?: boolean },
   ) {
     this.config = configOf(env);

@@ -32,6 +32,12 @@ export interface UpstreamPage<T> {
   pageSize: number;
 }
 
+/** Caps learned by earlier walks over the same listing and credential (see cache/caps.ts). */
+export interface RememberedCaps {
+  recall(): Promise<number>;
+  learn(cap: number): void;
+}
+
 /**
  * A page-model source (Inkit). Its hint is the page-size cap learned from an upstream that serves fewer
  * items than asked (0 = none seen). The total makes a short page unambiguous: a cap, or the end.
@@ -39,6 +45,7 @@ export interface UpstreamPage<T> {
 export function pageModelSource<T extends { created_at: string }>(
   fetchPage: (call: PageCall, fresh?: boolean) => Promise<UpstreamPage<T>>,
   maxPageSize: number,
+  caps?: RememberedCaps,
 ): OffsetReader<T> {
   return {
     capOf: (hint) => hint,
@@ -47,6 +54,7 @@ export function pageModelSource<T extends { created_at: string }>(
       const cuts: number[] = [];
       let cap = hint > 0 ? Math.min(hint, maxPageSize) : maxPageSize;
       let total = Number.POSITIVE_INFINITY;
+      let largest = 0;
       let pos = offset;
       while (items.length < count && pos < total) {
         let progressed = false;
@@ -54,6 +62,7 @@ export function pageModelSource<T extends { created_at: string }>(
         for (const call of planPages(pos, count - items.length, cap)) {
           const res = await fetchPage(call, fresh);
           total = res.total;
+          largest = Math.max(largest, res.items.length);
           // Place the served items where the upstream put them: by the page size it reports having used.
           const size = Math.min(call.pageSize, Math.max(1, res.pageSize));
           const start = (call.page - 1) * size;
@@ -72,7 +81,16 @@ export function pageModelSource<T extends { created_at: string }>(
       }
       const known = Number.isFinite(total) ? total : null;
       const more = known !== null && pos < known;
-      return { items, hasMore: more, total: known, hint: cap < maxPageSize ? cap : 0, cuts };
+      let learned = cap < maxPageSize ? cap : 0;
+      if (caps && learned > 0 && learned !== hint) caps.learn(learned);
+      else if (caps && learned === 0) {
+        // Nothing capped this read: a cap another walk learned aligns the next ones, unless this read was served
+        // more than it at once (the upstream raised its cap).
+        const remembered = await caps.recall();
+        if (remembered > 0 && largest > remembered) caps.learn(0);
+        else learned = Math.min(remembered, maxPageSize);
+      }
+      return { items, hasMore: more, total: known, hint: learned < maxPageSize ? learned : 0, cuts };
     },
 
     // Positions are the same in every response of one snapshot; only the order inside the group may differ.

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "../../src/paging/cursor";
-import { planPages } from "../../src/paging/window";
+import { offsetModelSource, pageModelSource, planPages, type RememberedCaps } from "../../src/paging/window";
 
 describe("window planning (page model)", () => {
   it("covers a window with one call whenever one page size within the cap can", () => {
@@ -34,6 +34,60 @@ describe("window planning (page model)", () => {
       }),
       { seed: 13 },
     );
+  });
+});
+
+describe("learned caps", () => {
+  const list = Array.from({ length: 1000 }, (_, i) => ({ created_at: String(1000 - i), n: i }));
+  /** A page-model upstream over `list` that serves at most `cap` per page and reports the size it used. */
+  const upstream = (cap: number | null, calls: number[][]) => async (call: { page: number; pageSize: number }) => {
+    const size = cap === null ? call.pageSize : Math.min(call.pageSize, cap);
+    calls.push([call.page, call.pageSize]);
+    return { items: list.slice((call.page - 1) * size, call.page * size), total: list.length, pageSize: size };
+  };
+  const memory = (cap: number) => {
+    const learned: number[] = [];
+    const caps: RememberedCaps = { recall: async () => cap, learn: (c) => learned.push(c) };
+    return { caps, learned };
+  };
+
+  it("a read that reveals a cap reports it and remembers it", async () => {
+    const calls: number[][] = [];
+    const { caps, learned } = memory(0);
+    const read = await pageModelSource(upstream(20, calls), 500, caps).read(0, 500, 0, { short: true });
+    expect([read.items.length, read.hint, learned]).toEqual([20, 20, [20]]);
+  });
+
+  it("a read that reveals nothing adopts a remembered cap, unless it was served more than it", async () => {
+    const calls: number[][] = [];
+    const adopted = memory(100);
+    const read = await pageModelSource(upstream(100, calls), 500, adopted.caps).read(0, 100, 0);
+    expect([read.hint, adopted.learned]).toEqual([100, []]);
+
+    const raised = memory(100);
+    const whole = await pageModelSource(upstream(null, calls), 500, raised.caps).read(0, 500, 0);
+    expect([whole.items.length, whole.hint, raised.learned]).toEqual([500, 0, [0]]);
+  });
+
+  it("a hint from the cursor is used as it is, and a smaller cap replaces it", async () => {
+    const calls: number[][] = [];
+    const { caps, learned } = memory(100);
+    const read = await pageModelSource(upstream(50, calls), 500, caps).read(100, 100, 100);
+    expect(calls[0]).toEqual([2, 100]);
+    expect([read.items.map((i) => i.n)[0], read.items.length, read.hint, learned]).toEqual([100, 100, 50, [50]]);
+  });
+});
+
+describe("the offset model", () => {
+  it("does not spend a call on the one item after a whole window", async () => {
+    const asked: number[][] = [];
+    const source = offsetModelSource(async (offset, limit) => {
+      asked.push([offset, limit]);
+      return Array.from({ length: Math.min(limit, 500) }, (_, i) => offset + i);
+    }, 500);
+    const read = await source.read(0, 500, 0);
+    expect([asked, read.items.length, read.hasMore]).toEqual([[[0, 500]], 500, true]);
+    expect(source.capOf).toBeUndefined();
   });
 });
 

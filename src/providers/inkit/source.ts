@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import { capMemory } from "../../cache/caps";
 import { configOf } from "../../config";
 import type { Filters } from "../../paging/listing";
 import type { OffsetReader } from "../../paging/offset-reader";
@@ -58,23 +59,27 @@ export function inkitSource<I extends z.ZodType, T extends { created_at: string 
   const scope = { provider: "inkit" as const, credential, resource: listing.resource };
   const schema = inkitListSchema(listing.item);
   const query = upstreamQuery(filters);
-  return pageModelSource(({ page, pageSize }, fresh) => {
-    const pageQuery = { ...query, page: String(page), page_size: String(pageSize) };
-    return cache.read(
-      scope,
-      canonicalRequest(listing.path, pageQuery),
-      "list",
-      async () => {
-        const body = await client.get(listing.path, pageQuery, schema);
-        return {
-          items: (body.items as z.infer<I>[]).map(listing.normalize),
-          total: body.metadata.pagination.total_count,
-          pageSize: body.metadata.pagination.page_size,
-        };
-      },
-      fresh,
-    );
-  }, config.inkitMaxPageSize);
+  return pageModelSource(
+    ({ page, pageSize }, fresh) => {
+      const pageQuery = { ...query, page: String(page), page_size: String(pageSize) };
+      return cache.read(
+        scope,
+        canonicalRequest(listing.path, pageQuery),
+        "list",
+        async () => {
+          const body = await client.get(listing.path, pageQuery, schema);
+          return {
+            items: (body.items as z.infer<I>[]).map(listing.normalize),
+            total: body.metadata.pagination.total_count,
+            pageSize: body.metadata.pagination.page_size,
+          };
+        },
+        fresh,
+      );
+    },
+    config.inkitMaxPageSize,
+    capMemory(env, cache.waitUntil, scope),
+  );
 }
 
 /** Fetches one document batch by id. */
