@@ -100,6 +100,8 @@ export interface WalkResult {
   maxCallsPerPage: number;
   /** The most calls one source (lane) made for one page. */
   maxCallsPerSourcePerPage: number;
+  /** Pages on which some source made a second call (or more). */
+  pagesWithSecondCall: number;
   /** Mean number of sources called per page. */
   sourcesCalledPerPage: number;
   fetched: number;
@@ -107,6 +109,8 @@ export interface WalkResult {
   inserted: number;
   ms: number;
   perPageCalls: number[];
+  /** Per page, the most calls one source made for it. */
+  perPageMostBySource: number[];
 }
 
 export interface Context {
@@ -170,6 +174,7 @@ function summarize(
   const calls = perPageCalls.reduce((a, b) => a + b, 0);
   const fetched = records.reduce((a, r) => a + sum(r.items), 0);
   const pages = records.length;
+  const perPageMostBySource = records.map((r) => Math.max(0, ...Object.values(r.calls)));
   const round = (v: number) => Math.round(v * 1000) / 1000;
   return {
     route: route.id,
@@ -183,7 +188,8 @@ function summarize(
     calls,
     callsPerPage: round(calls / Math.max(1, pages)),
     maxCallsPerPage: Math.max(0, ...perPageCalls),
-    maxCallsPerSourcePerPage: Math.max(0, ...records.flatMap((r) => Object.values(r.calls))),
+    maxCallsPerSourcePerPage: Math.max(0, ...perPageMostBySource),
+    pagesWithSecondCall: perPageMostBySource.filter((n) => n > 1).length,
     sourcesCalledPerPage: round(
       records.reduce((a, r) => a + Object.values(r.calls).filter((n) => n > 0).length, 0) / Math.max(1, pages),
     ),
@@ -192,6 +198,7 @@ function summarize(
     inserted,
     ms: Math.round(ms),
     perPageCalls,
+    perPageMostBySource,
   };
 }
 

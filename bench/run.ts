@@ -206,7 +206,7 @@ writeFileSync(join(dir, "table.txt"), `${printed}\n`);
 // The committed summary the README quotes: the same, without per-page arrays.
 const summary = {
   ...results,
-  efficiency: { ...results.efficiency, walks: walks.map(({ perPageCalls: _, ...w }) => w) },
+  efficiency: { ...results.efficiency, walks: walks.map(({ perPageCalls: _, perPageMostBySource: __, ...w }) => w) },
 };
 const latestPath = join(ROOT, "bench/latest.json");
 if (complete) {
