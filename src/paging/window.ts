@@ -112,9 +112,9 @@ export function pageModelSource<T extends { created_at: string }>(
 
 /**
  * An offset-model source (8x8): one call for `count + 1` items, the extra one telling whether more follow.
- * Without a total, a short answer is either the end or a silent cap. The hint is the largest number of items
- * the upstream has served in one call: a short answer to a request no larger than that is the end;
- * otherwise the source keeps reading until it has the window or the upstream serves nothing.
+ * Without a total, a short answer is either the end or a silent cap, and a cap may appear in the middle of a walk:
+ * so only an empty answer is the end. That costs one call at a list's end (cached like any other) and loses
+ * nothing when the upstream starts capping. The hint is the most items the upstream has served in one call.
  */
 export function offsetModelSource<T>(
   fetchRange: (offset: number, limit: number) => Promise<T[]>,
@@ -142,9 +142,8 @@ export function offsetModelSource<T>(
         const got = await fetchRange(offset + items.length, asked);
         if (items.length > 0 && got.length > 0) cuts.push(items.length);
         items.push(...got);
-        const trusted = asked <= servedMax;
         servedMax = Math.max(servedMax, got.length);
-        if (got.length === 0 || (got.length < asked && trusted)) {
+        if (got.length === 0) {
           ended = true;
           break;
         }
