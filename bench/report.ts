@@ -2,7 +2,7 @@
 // its value in the previous committed run (bench/latest.json), when that run measured it: before and after.
 import { FIRST_PAGE_CAP, type WalkResult } from "./efficiency";
 import type { HotPathResult } from "./hotpath";
-import type { LoadResult } from "./load";
+import type { LoadResult, SequentialRun } from "./load";
 import type { BundleResult, StartupProfile } from "./size";
 
 export interface TargetResult {
@@ -21,6 +21,11 @@ export interface Ratios {
   cachedOverHealthzRps: number;
   /** At the throughput scenarios' connections. */
   uncachedOverDirectP50: number;
+  /**
+   * The one-connection figures below come from the sequential loop (0.01 ms) when the run has it, else from
+   * autocannon's a1–d1 scenarios (whole ms) as runs before it measured them.
+   */
+  oneConnectionSource: "sequential" | "autocannon";
   /** At one connection: tributary's own latency, without queueing. */
   uncachedOverDirectP50OneConnection: number;
   /** Uncached p50 minus direct p50 at one connection: what tributary adds, wrangler dev's floor included. */
@@ -37,30 +42,59 @@ const worst = <T>(items: T[], by: (t: T) => number): T | undefined =>
   items.reduce<T | undefined>((w, t) => (w === undefined || by(t) > by(w) ? t : w), undefined);
 
 const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
+const signed = (v: number) => `${v >= 0 ? "+" : ""}${fmt(v)}`;
 
-export function ratiosOf(load: LoadResult[]): Ratios {
+export function ratiosOf(load: LoadResult[], sequential: SequentialRun | null = null): Ratios {
   const by = (prefix: string) => load.find((r) => r.scenario.startsWith(prefix));
   const ratio = (a: number | undefined, b: number | undefined) =>
     a === undefined || b === undefined ? Number.NaN : Math.round((a / b) * 1000) / 1000;
+  const ms = (v: number) => Math.round(v * 100) / 100;
+  const oneConnection = (prefix: string) =>
+    sequential ? sequential.scenarios.find((r) => r.scenario.startsWith(prefix))?.p50Ms : by(prefix)?.latencyP50Ms;
+  const [a1, b1, c1, d1] = ["a1.", "b1.", "c1.", "d1."].map((p) => oneConnection(p) ?? Number.NaN) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   return {
     cachedOverHealthzRps: ratio(by("b.")?.rps, by("a.")?.rps),
     uncachedOverDirectP50: ratio(by("c.")?.latencyP50Ms, by("d.")?.latencyP50Ms),
-    uncachedOverDirectP50OneConnection: ratio(by("c1.")?.latencyP50Ms, by("d1.")?.latencyP50Ms),
-    addedLatencyP50OneConnectionMs: (by("c1.")?.latencyP50Ms ?? Number.NaN) - (by("d1.")?.latencyP50Ms ?? Number.NaN),
-    healthzP50OneConnectionMs: by("a1.")?.latencyP50Ms ?? Number.NaN,
-    cachedOverHealthzP50OneConnectionMs:
-      (by("b1.")?.latencyP50Ms ?? Number.NaN) - (by("a1.")?.latencyP50Ms ?? Number.NaN),
-    uncachedAddedOverFloorMs:
-      (by("c1.")?.latencyP50Ms ?? Number.NaN) -
-      (by("d1.")?.latencyP50Ms ?? Number.NaN) -
-      (by("a1.")?.latencyP50Ms ?? Number.NaN),
+    oneConnectionSource: sequential ? "sequential" : "autocannon",
+    uncachedOverDirectP50OneConnection: ratio(c1, d1),
+    addedLatencyP50OneConnectionMs: ms(c1 - d1),
+    healthzP50OneConnectionMs: a1,
+    cachedOverHealthzP50OneConnectionMs: ms(b1 - a1),
+    uncachedAddedOverFloorMs: ms(c1 - d1 - a1),
   };
+}
+
+/** Target ids whose value the sequential loop measures; autocannon measured them (whole ms) in earlier runs. */
+const ONE_CONNECTION_TARGETS = new Set([
+  "cached page p50 above /healthz p50, 1 connection",
+  "uncached page p50 above direct upstream + /healthz, 1 connection",
+]);
+
+/**
+ * The targets' values in a previous run's results (bench/latest.json), by id, for the before column. A run from
+ * before the sequential loop measured the one-connection targets with autocannon, in whole ms: said so.
+ */
+export function previousTargets(prior: unknown): Map<string, string> {
+  const p = prior as { targets?: { id: string; value: string }[]; load?: { sequential?: unknown } } | null;
+  const autocannon = !p?.load?.sequential;
+  return new Map(
+    (p?.targets ?? []).map((t) => [
+      t.id,
+      autocannon && ONE_CONNECTION_TARGETS.has(t.id) ? `${t.value} (autocannon, whole ms)` : t.value,
+    ]),
+  );
 }
 
 export function evaluateTargets(results: {
   walks: WalkResult[];
   hotPath: HotPathResult | null;
   load: LoadResult[];
+  sequential?: SequentialRun | null;
   bundle: BundleResult | null;
 }): TargetResult[] {
   const out: TargetResult[] = [];
@@ -155,8 +189,14 @@ export function evaluateTargets(results: {
     }
   }
 
-  const ratios = ratiosOf(results.load);
-  const clean = results.load.every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0);
+  const ratios = ratiosOf(results.load, results.sequential ?? null);
+  const clean =
+    results.load.every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0) &&
+    (results.sequential?.scenarios ?? []).every((r) => r.non200 === 0);
+  const oneConnection =
+    ratios.oneConnectionSource === "sequential"
+      ? `sequential loop, ${results.sequential?.rounds} interleaved rounds; paired median`
+      : "autocannon, whole ms";
   out.push({
     id: "cached page / healthz throughput",
     what: "requests/s of a cached list page (limit 50) over requests/s of /healthz, 10 connections, same run",
@@ -171,6 +211,9 @@ export function evaluateTargets(results: {
     target: "≤ +0.5 ms",
     value: `${ratios.cachedOverHealthzP50OneConnectionMs >= 0 ? "+" : ""}${fmt(ratios.cachedOverHealthzP50OneConnectionMs)} ms`,
     met: clean && ratios.cachedOverHealthzP50OneConnectionMs <= 0.5,
+    note: results.sequential
+      ? `${oneConnection} ${signed(results.sequential.pairedMedianMs.cachedOverHealthz)} ms`
+      : oneConnection,
   });
   out.push({
     id: "uncached page p50 above direct upstream + /healthz, 1 connection",
@@ -178,6 +221,9 @@ export function evaluateTargets(results: {
     target: "≤ +1 ms",
     value: `${ratios.uncachedAddedOverFloorMs >= 0 ? "+" : ""}${fmt(ratios.uncachedAddedOverFloorMs)} ms`,
     met: clean && ratios.uncachedAddedOverFloorMs <= 1,
+    note: results.sequential
+      ? `${oneConnection} ${signed(results.sequential.pairedMedianMs.uncachedOverDirectAndHealthz)} ms`
+      : oneConnection,
   });
   const feed4 = walks.find((w) => w.feed && w.mode === "constant" && w.route.includes("4"));
   out.push({
@@ -213,6 +259,7 @@ export function printTables(r: {
   crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null;
   hotPath: HotPathResult | null;
   load: LoadResult[];
+  sequential?: SequentialRun | null;
   bundle: BundleResult | null;
   startup: { readyLineMs: number | null; firstHealthyMs: number; firstHealthzLatencyMs: number } | null;
   profile: StartupProfile | { error: string } | null;
@@ -297,9 +344,35 @@ export function printTables(r: {
         [false, true, true, true, true, true, true, true, true],
       ),
     );
-    const q = ratiosOf(r.load);
+    const seq = r.sequential;
+    if (seq) {
+      parts.push(
+        `\nOne connection, sequential (${seq.rounds} rounds in ${fmt(seq.durationS, 1)} s after ${seq.warmupRounds} warm-up rounds; one request at a time, scenarios interleaved, 0.01 ms)`,
+      );
+      parts.push(
+        table(
+          ["scenario", "samples", "p50 ms", "p90 ms", "p99 ms", "mean ms", "min ms", "non-200", "new conns"],
+          seq.scenarios.map((s) => [
+            s.scenario,
+            s.samples,
+            fmt(s.p50Ms),
+            fmt(s.p90Ms),
+            fmt(s.p99Ms),
+            fmt(s.meanMs),
+            fmt(s.minMs),
+            s.non200,
+            s.newConnections,
+          ]),
+          [false, true, true, true, true, true, true, true, true],
+        ),
+      );
+      parts.push(
+        `paired medians (per round): cached − /healthz ${signed(seq.pairedMedianMs.cachedOverHealthz)} ms; uncached − direct − /healthz ${signed(seq.pairedMedianMs.uncachedOverDirectAndHealthz)} ms`,
+      );
+    }
+    const q = ratiosOf(r.load, seq ?? null);
     parts.push(
-      `cached/healthz req/s ${fmt(q.cachedOverHealthzRps)}; uncached/direct p50 ${fmt(q.uncachedOverDirectP50)}× (${r.load.find((l) => l.scenario.startsWith("c."))?.connections} conns), ${fmt(q.uncachedOverDirectP50OneConnection)}× (1 conn): tributary adds ${q.addedLatencyP50OneConnectionMs} ms at p50, of which wrangler dev's floor (/healthz p50, 1 conn) is ${q.healthzP50OneConnectionMs} ms`,
+      `cached/healthz req/s ${fmt(q.cachedOverHealthzRps)}; uncached/direct p50 ${fmt(q.uncachedOverDirectP50)}× (${r.load.find((l) => l.scenario.startsWith("c."))?.connections} conns), ${fmt(q.uncachedOverDirectP50OneConnection)}× (1 conn, ${q.oneConnectionSource}): tributary adds ${fmt(q.addedLatencyP50OneConnectionMs)} ms at p50, of which wrangler dev's floor (/healthz p50, 1 conn) is ${fmt(q.healthzP50OneConnectionMs)} ms`,
     );
   }
   parts.push("\n4. Size and start");

@@ -20,8 +20,17 @@ import {
 import { type HotPathResult, runHotPath } from "./hotpath";
 import { installCleanup, runToEnd, stopAll } from "./lib/proc";
 import { demoApiKey, ROOT, startSimulators, startWorker, type Worker } from "./lib/stack";
-import { CONNECTIONS, DURATION_S, type LoadResult, PAGE_PATH, runLoad, UPSTREAM_LATENCY_MS, WARMUP_S } from "./load";
-import { evaluateTargets, printTables, ratiosOf } from "./report";
+import {
+  CONNECTIONS,
+  DURATION_S,
+  type LoadResult,
+  PAGE_PATH,
+  runLoad,
+  type SequentialRun,
+  UPSTREAM_LATENCY_MS,
+  WARMUP_S,
+} from "./load";
+import { evaluateTargets, previousTargets, printTables, ratiosOf } from "./report";
 import { type BundleResult, measureBundle, profileStartup, type StartupProfile } from "./size";
 
 const DEADLINE_MS = 290_000;
@@ -75,6 +84,7 @@ let hotPath: HotPathResult | null = null;
 let walks: WalkResult[] = [];
 let crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null = null;
 let load: LoadResult[] = [];
+let sequential: SequentialRun | null = null;
 let startup: Worker["startup"] | null = null;
 let failure: unknown = null;
 
@@ -115,10 +125,10 @@ try {
     if (parts.has("load")) {
       noteLoad("load");
       log(`[${elapsed()}] 3. end to end under load`);
-      load = await runLoad(
+      ({ scenarios: load, sequential } = await runLoad(
         { origin: worker.origin, apiKey: ctx.apiKey, inkitUrl: sims.inkitUrl, eightByEightUrl: sims.eightByEightUrl },
         log,
-      );
+      ));
     }
     noteLoad("end");
   }
@@ -131,15 +141,15 @@ try {
 // Before: the same targets in the previous committed run.
 const previous = (() => {
   try {
-    const prior = JSON.parse(readFileSync(join(ROOT, "bench/latest.json"), "utf8")) as {
-      targets?: { id: string; value: string }[];
-    };
-    return new Map((prior.targets ?? []).map((t) => [t.id, t.value]));
+    return previousTargets(JSON.parse(readFileSync(join(ROOT, "bench/latest.json"), "utf8")));
   } catch {
     return new Map<string, string>();
   }
 })();
-const targets = evaluateTargets({ walks, hotPath, load, bundle }).map((t) => ({ ...t, before: previous.get(t.id) }));
+const targets = evaluateTargets({ walks, hotPath, load, sequential, bundle }).map((t) => ({
+  ...t,
+  before: previous.get(t.id),
+}));
 const complete = failure === null && parts.size === PARTS.length;
 const cores = cpus();
 const results = {
@@ -188,7 +198,9 @@ const results = {
     upstreamLatencyMs: UPSTREAM_LATENCY_MS,
     page: PAGE_PATH,
     scenarios: load,
-    ratios: load.length > 0 ? ratiosOf(load) : null,
+    /** Latency at one connection (a1–d1), 0.01 ms: the sequential loop of bench/load.ts. */
+    sequential,
+    ratios: load.length > 0 ? ratiosOf(load, sequential) : null,
   },
   size: { bundle, startup, startupProfile: profile },
 };
@@ -198,7 +210,7 @@ const contention =
   before > cores.length
     ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2 and 3 are pessimistic. Parts 1 and 4 are unaffected.`
     : "";
-const printed = `${printTables({ walks, crossCheck, hotPath, load, bundle, startup, profile, targets })}${contention}`;
+const printed = `${printTables({ walks, crossCheck, hotPath, load, sequential, bundle, startup, profile, targets })}${contention}`;
 console.log(`\n${printed}`);
 const fullPath = join(dir, "results.json");
 writeFileSync(fullPath, `${JSON.stringify(results, null, 2)}\n`);
