@@ -37,8 +37,40 @@ export async function entityTag(body: string, cursorTtlSeconds: number): Promise
     return `"${await tagOf(body)}"`;
   }
   const page = (parsed as { page?: unknown } | null)?.page;
-  if (typeof page !== "object" || page === null || !("next_cursor" in page)) return `"${await tagOf(body)}"`;
+  if (!isListPage(page)) return `"${await tagOf(body)}"`;
+  return listPageTag(page, cursorTtlSeconds, (reduced) => JSON.stringify({ ...(parsed as object), page: reduced }));
+}
 
+/**
+ * `entityTag(body)` for a body that JSON.stringify wrote, given its last member `page` as serialized (see
+ * `src/http/list-response.ts`): only `page` is parsed, and the rest of the body is hashed as it is. The tag is the
+ * same, because JSON that JSON.stringify wrote serializes back to itself once parsed. A body that does not end with
+ * that member is tagged by `entityTag`.
+ * @example await pageEntityTag('{"data":[…],"page":{…,"next_cursor":"k1.…"}}', '{…,"next_cursor":"k1.…"}', 86_400)
+ */
+export async function pageEntityTag(body: string, pageJson: string, cursorTtlSeconds: number): Promise<string> {
+  const member = `"page":${pageJson}}`;
+  // Preceded by `{` or `,`, the quote opens a key of the top-level object (one inside a string would be escaped).
+  const before = body.length - member.length;
+  if (!body.endsWith(member) || (body[before - 1] !== "," && body[before - 1] !== "{")) {
+    return entityTag(body, cursorTtlSeconds);
+  }
+  const page: unknown = JSON.parse(pageJson);
+  if (!isListPage(page)) return `"${await tagOf(body)}"`;
+  const head = body.slice(0, before + '"page":'.length);
+  return listPageTag(page, cursorTtlSeconds, (reduced) => `${head}${JSON.stringify(reduced)}}`);
+}
+
+function isListPage(page: unknown): page is { next_cursor?: unknown; prev_cursor?: unknown } {
+  return typeof page === "object" && page !== null && "next_cursor" in page;
+}
+
+/** The weak tag of a list page whose `page` member is `page`; `normalized` serializes it with `page` replaced. */
+async function listPageTag(
+  page: { next_cursor?: unknown; prev_cursor?: unknown },
+  cursorTtlSeconds: number,
+  normalized: (reducedPage: object) => string,
+): Promise<string> {
   const halfLife = Math.max(1, cursorTtlSeconds) * 500;
   let epoch: number | null = null;
   const reduce = (value: unknown) => {
@@ -47,12 +79,9 @@ export async function entityTag(body: string, cursorTtlSeconds: number): Promise
     epoch = Math.floor(cursor.snapshot / halfLife);
     return cursor.content;
   };
-  const { next_cursor, prev_cursor } = page as { next_cursor?: unknown; prev_cursor?: unknown };
-  const normalized = JSON.stringify({
-    ...(parsed as object),
-    page: { ...page, next_cursor: reduce(next_cursor), prev_cursor: reduce(prev_cursor) },
-  });
-  return `W/"${await tagOf(`${epoch ?? "-"}|${normalized}`)}"`;
+  const { next_cursor, prev_cursor } = page;
+  const text = normalized({ ...page, next_cursor: reduce(next_cursor), prev_cursor: reduce(prev_cursor) });
+  return `W/"${await tagOf(`${epoch ?? "-"}|${text}`)}"`;
 }
 
 /** Whether an If-None-Match header matches an ETag by weak comparison (RFC 9110 §13.1.2). */

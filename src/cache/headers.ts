@@ -1,7 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import { configOf } from "../config";
 import type { AppEnv } from "../env";
-import { entityTag, ifNoneMatchMatches } from "./etag";
+import { serializedPage } from "../http/list-response";
+import { entityTag, ifNoneMatchMatches, pageEntityTag } from "./etag";
 import { type CacheOutcome, RequestCache } from "./request-cache";
 import { dropReadyPage, findReadyPage, keepReadyPage, readyPageKey } from "./response-cache";
 
@@ -62,8 +63,11 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   if (c.req.method !== "GET" || c.res.status !== 200) return;
 
-  const body = await c.res.clone().text();
-  const etag = await entityTag(body, configOf(c.env).cursorTtlSeconds);
+  // A list page hands over its body as serialized (src/http/list-response.ts): no second read, no second parse.
+  const page = serializedPage(c, c.res);
+  const ttlSeconds = configOf(c.env).cursorTtlSeconds;
+  const body = page ? page.body : await c.res.clone().text();
+  const etag = page ? await pageEntityTag(body, page.page, ttlSeconds) : await entityTag(body, ttlSeconds);
   const headers = new Headers(c.res.headers);
   headers.set("ETag", etag);
   headers.append("Vary", VARY);

@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env";
+import { listResponse } from "../../http/list-response";
 import { readListing } from "../../paging/listing";
 import { formatSourceKey, upstreamCredential } from "../../providers/catalog";
 import { bind, eightByEightSource, versionOf } from "../../providers/eightbyeight/source";
@@ -35,5 +36,5 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
     ],
     order: () => "desc",
   });
-  return c.json(body, 200, headers);
+  return listResponse(c, { body, headers });
 };

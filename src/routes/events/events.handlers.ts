@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
+import { listResponse } from "../../http/list-response";
 import { ProblemError } from "../../http/problem";
 import { type Filters, readListing } from "../../paging/listing";
 import { canonicalSourceKey } from "../../providers/catalog";
@@ -52,7 +53,7 @@ export const list: RouteHandler<ListRoute, AppEnv> = async (c) => {
       map: (row: EventRow) => toEvent(row),
     })),
   });
-  return c.json(body, 200, headers);
+  return listResponse(c, { body, headers });
 };
 
 async function ownedEvent(c: Context<AppEnv>, id: string): Promise<EventRow> {
@@ -82,5 +83,5 @@ export const attempts: RouteHandler<AttemptsRoute, AppEnv> = async (c) => {
       map: (row: AttemptRow) => toAttempt(row),
     })),
   });
-  return c.json(body, 200, headers);
+  return listResponse(c, { body, headers });
 };

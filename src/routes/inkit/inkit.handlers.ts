@@ -1,6 +1,7 @@
 import type { RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
+import { listResponse } from "../../http/list-response";
 import { readListing, type Walkable } from "../../paging/listing";
 import type { Direction } from "../../paging/order";
 import { upstreamCredential } from "../../providers/catalog";
@@ -47,17 +48,17 @@ function listInkit<I extends z.ZodType, T extends Walkable>(
 
 export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
   const { body, headers } = await listInkit(c, "inkit.runs", inkitRuns, c.req.valid("query"));
-  return c.json(body, 200, headers);
+  return listResponse(c, { body, headers });
 };
 
 export const listWorkflowBatches: RouteHandler<ListWorkflowBatchesRoute, AppEnv> = async (c) => {
   const { body, headers } = await listInkit(c, "inkit.workflow-batches", inkitWorkflowBatches, c.req.valid("query"));
-  return c.json(body, 200, headers);
+  return listResponse(c, { body, headers });
 };
 
 export const listBatches: RouteHandler<ListBatchesRoute, AppEnv> = async (c) => {
   const { body, headers } = await listInkit(c, "inkit.batches", inkitDocumentBatches, c.req.valid("query"));
-  return c.json(body, 200, headers);
+  return listResponse(c, { body, headers });
 };
 
 export const getBatch: RouteHandler<GetBatchRoute, AppEnv> = async (c) => {

@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env";
+import { listResponse } from "../../http/list-response";
 import type { Lane, Verdict } from "../../paging/lanes";
 import { type Filters, readListing } from "../../paging/listing";
 import type { OffsetReader } from "../../paging/offset-reader";
@@ -87,5 +88,5 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
     start: (filters) => (typeof filters.created_before === "string" ? beforeTime(filters.created_before) : null),
     partial: partial === "true",
   });
-  return c.json(body, 200, headers);
+  return listResponse(c, { body, headers });
 };

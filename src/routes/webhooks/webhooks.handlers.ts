@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
+import { listResponse } from "../../http/list-response";
 import { ProblemError } from "../../http/problem";
 import { readListing } from "../../paging/listing";
 import { canonicalSourceKey, defaultWatchedSources } from "../../providers/catalog";
@@ -81,7 +82,7 @@ export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
       map: toEndpoint,
     })),
   });
-  return c.json(body, 200, headers);
+  return listResponse(c, { body, headers });
 };
 
 export const get: RouteHandler<R.GetRoute, AppEnv> = async (c) => {
