@@ -147,6 +147,26 @@ describe("listing cache", () => {
     }
   });
 
+  it("a page sent again from the isolate's ready copy has the headers of any response, this request's own included", async () => {
+    const first = await get(path, { "X-Request-Id": "first-request" });
+    expect(first.res.headers.get("Cache-Status")).toBe("tributary; fwd=miss; stored; ttl=15");
+    const again = await get(path, { "X-Request-Id": "second-request" });
+    expect(again.res.headers.get("Cache-Status")).toMatch(/^tributary; hit; ttl=1[45]$/);
+    expect(again.body).toEqual(first.body);
+    expect([...again.res.headers.keys()]).toEqual([...first.res.headers.keys()]);
+    expect(again.res.headers.get("X-Request-Id")).toBe("second-request");
+    expect(again.res.headers.get("RateLimit-Policy")).toBe(first.res.headers.get("RateLimit-Policy"));
+    expect(again.res.headers.get("RateLimit-Policy")).not.toBeNull();
+
+    const etag = first.res.headers.get("ETag") as string;
+    const unmodified = await request(path, { headers: { "If-None-Match": etag, "X-Request-Id": "third-request" } });
+    expect(unmodified.status).toBe(304);
+    expect(unmodified.headers.get("X-Request-Id")).toBe("third-request");
+    expect(unmodified.headers.get("RateLimit-Policy")).not.toBeNull();
+    expect(unmodified.headers.get("Content-Type")).toBeNull();
+    expect(await calls()).toBe(1);
+  });
+
   it("If-None-Match with the ETag is a 304 without a body", async () => {
     const first = await get(path);
     const etag = first.res.headers.get("ETag");

@@ -50,13 +50,19 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
     readyKey && kv && !bypass ? findReadyPage(kv, readyKey, now, (k) => cache.currentGeneration(k)) : undefined;
   if (ready) {
     const ttl = Math.max(0, Math.floor((ready.freshUntil - now) / 1000));
-    const headers = new Headers({ "Content-Type": "application/json", ETag: ready.etag });
-    if (ready.link) headers.set("Link", ready.link);
-    headers.append("Vary", VARY);
-    headers.set("Cache-Status", `${CACHE_NAME}; hit; ttl=${ttl}`);
-    headers.set("Age", String(Math.max(0, Math.floor((now - ready.fetchedAt) / 1000))));
-    headers.set("Cache-Control", `private, max-age=${ttl}`);
-    c.res = notModified(c.req.header("If-None-Match"), ready.etag, headers) ?? new Response(ready.body, { headers });
+    const headers: Record<string, string> = { ETag: ready.etag };
+    if (ready.link) headers.Link = ready.link;
+    headers.Vary = VARY;
+    headers["Cache-Status"] = `${CACHE_NAME}; hit; ttl=${ttl}`;
+    headers.Age = String(Math.max(0, Math.floor((now - ready.fetchedAt) / 1000)));
+    headers["Cache-Control"] = `private, max-age=${ttl}`;
+    // Through the context, like a route's response: it also carries the headers earlier middleware set for this
+    // request (X-Request-Id, RateLimit-Policy).
+    const match = c.req.header("If-None-Match");
+    c.res =
+      match && ifNoneMatchMatches(match, ready.etag)
+        ? c.body(null, 304, headers)
+        : c.body(ready.body, 200, { "Content-Type": "application/json", ...headers });
     return;
   }
 
