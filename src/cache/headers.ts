@@ -74,7 +74,9 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
   const ttlSeconds = configOf(c.env).cursorTtlSeconds;
   const body = page ? page.body : await c.res.clone().text();
   const etag = page ? await pageEntityTag(body, page.page, ttlSeconds) : await entityTag(body, ttlSeconds);
-  const headers = new Headers(c.res.headers);
+  // The route's own response takes the headers where it can (a list page's always): no copy of it and its body.
+  const own = page !== undefined;
+  const headers = own ? c.res.headers : new Headers(c.res.headers);
   headers.set("ETag", etag);
   headers.append("Vary", VARY);
   const { outcomes } = cache;
@@ -97,7 +99,9 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
   } else {
     headers.set("Cache-Control", "private, no-cache");
   }
-  c.res = notModified(c.req.header("If-None-Match"), etag, headers) ?? new Response(body, { status: 200, headers });
+  const unmodified = notModified(c.req.header("If-None-Match"), etag, headers);
+  if (unmodified) c.res = unmodified;
+  else if (!own) c.res = new Response(body, { status: 200, headers });
 });
 
 const VARY = "Authorization, X-Inkit-API-Token, X-8x8-Api-Key";
