@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { commaList } from "../config";
 import type { AppEnv } from "../env";
-import { secretsEqual, sha256Hex } from "./digest";
+import { sha256, toHex } from "./digest";
 import { ProblemError } from "./problem";
 
 export interface BearerAuthOptions {
@@ -15,11 +15,28 @@ export interface BearerAuthOptions {
   invalid: string;
   /** Adds `error="invalid_token"` to the challenge of a rejected token (RFC 6750 §3.1). */
   invalidTokenError?: boolean;
-  /** Runs once the token is accepted, before the route. */
-  accepted?: (c: Context<AppEnv>, token: string) => Promise<void> | void;
+  /** Runs once the token is accepted, before the route; `digest` is the token's SHA-256. */
+  accepted?: (c: Context<AppEnv>, token: string, digest: ArrayBuffer) => Promise<void> | void;
 }
 
 const BEARER = /^Bearer +(\S+)\s*$/i;
+
+// SHA-256 of each configured token, computed once per isolate and set of tokens (secrets do not change while an
+// isolate lives; a new set, e.g. in tests, gets its own entry). Each request then hashes only what it presents.
+const configuredDigests = new Map<string, Promise<ArrayBuffer[]>>();
+
+function digestsOf(tokens: string[]): Promise<ArrayBuffer[]> {
+  const key = tokens.join("\u0000");
+  let digests = configuredDigests.get(key);
+  if (!digests) {
+    if (configuredDigests.size >= 16) configuredDigests.clear();
+    digests = Promise.all(tokens.map(sha256));
+    // A failure is not remembered: the next request tries again.
+    digests.catch(() => configuredDigests.delete(key));
+    configuredDigests.set(key, digests);
+  }
+  return digests;
+}
 
 /**
  * Requires `Authorization: Bearer <token>` with one of the configured tokens, compared in constant time.
@@ -35,11 +52,13 @@ export function bearerAuth(opts: BearerAuthOptions) {
     if (tokens.length === 0) throw new ProblemError("service-unavailable", { detail: opts.unconfigured });
     const presented = BEARER.exec(c.req.header("Authorization") ?? "")?.[1];
     if (!presented) throw new ProblemError("unauthorized", { detail: opts.missing, headers: challenge });
+    // Digests compared in constant time (equal lengths whatever the tokens), every one of them (no early exit), so
+    // timing reveals neither how much of a token matched nor which one did.
+    const [digest, configured] = await Promise.all([sha256(presented), digestsOf(tokens)]);
     let accepted = false;
-    // Check every token (no early exit) so timing does not reveal which one matched.
-    for (const token of tokens) accepted = (await secretsEqual(presented, token)) || accepted;
+    for (const d of configured) accepted = crypto.subtle.timingSafeEqual(digest, d) || accepted;
     if (!accepted) throw new ProblemError("unauthorized", { detail: opts.invalid, headers: rejected });
-    await opts.accepted?.(c, presented);
+    await opts.accepted?.(c, presented, digest);
     await next();
   });
 }
@@ -52,5 +71,6 @@ export const apiKeyAuth = bearerAuth({
   missing: "Send your API key as `Authorization: Bearer <key>`.",
   invalid: "The API key is not valid.",
   invalidTokenError: true,
-  accepted: async (c, key) => c.set("caller", { keyId: (await sha256Hex(key)).slice(0, 32) }),
+  // The key's hex SHA-256, truncated: the digest authentication computed already.
+  accepted: (c, _key, digest) => c.set("caller", { keyId: toHex(digest).slice(0, 32) }),
 });

@@ -1,16 +1,16 @@
 const encoder = new TextEncoder();
 
-/** Hex SHA-256 of a string. */
-export async function sha256Hex(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(value));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+/** SHA-256 of a string. */
+export function sha256(value: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest("SHA-256", encoder.encode(value));
 }
 
-/** Compares two secrets in constant time by comparing their SHA-256 digests (equal lengths, whatever the inputs). */
-export async function secretsEqual(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(a)),
-    crypto.subtle.digest("SHA-256", encoder.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(da, db);
+/** Lower-case hex of bytes, e.g. of a digest. */
+export function toHex(bytes: ArrayBuffer): string {
+  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Hex SHA-256 of a string. */
+export async function sha256Hex(value: string): Promise<string> {
+  return toHex(await sha256(value));
 }
