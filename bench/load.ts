@@ -4,7 +4,8 @@
 //
 // Latency at one connection is measured by a loop of our own instead (autocannon reports whole milliseconds, too
 // coarse for a +0.5 ms target): one request at a time, each scenario on its own keep-alive connection, the
-// scenarios interleaved in rounds so that whatever else the machine does hits all of them alike.
+// scenarios interleaved so that each follows each other equally often and whatever else the machine does hits all
+// of them alike.
 
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -88,10 +89,10 @@ async function scenario(
   return result;
 }
 
-/** Bounds of the sequential loop: rounds stop at whichever comes first. */
-export const SEQUENTIAL_WARMUP_ROUNDS = 30;
+/** Bounds of the sequential loop: cycles stop at whichever comes first (see runSequential). */
+export const SEQUENTIAL_WARMUP_CYCLES = 3;
 export const SEQUENTIAL_DURATION_S = 30;
-export const SEQUENTIAL_MAX_ROUNDS = 1_500;
+export const SEQUENTIAL_MAX_CYCLES = 400;
 
 export interface SequentialResult {
   scenario: string;
@@ -110,13 +111,16 @@ export interface SequentialResult {
 
 export interface SequentialRun {
   method: string;
-  rounds: number;
-  warmupRounds: number;
+  /** Recorded cycles; in each, every scenario ran `requestsPerCycle / scenarios.length` times. */
+  cycles: number;
+  requestsPerCycle: number;
+  warmupCycles: number;
   durationS: number;
   scenarios: SequentialResult[];
   /**
-   * Per round, the cached page minus /healthz, and the uncached page minus (direct + /healthz): the median of
-   * those paired differences, ms. Each difference is taken within one round, so slow spells of the machine cancel.
+   * Per cycle, the cached page minus /healthz, and the uncached page minus (direct + /healthz), from each
+   * scenario's mean in the cycle: the median of those paired differences, ms. Each difference is taken within one
+   * cycle (under a second), so slow spells of the machine cancel.
    */
   pairedMedianMs: { cachedOverHealthz: number; uncachedOverDirectAndHealthz: number };
 }
@@ -178,38 +182,63 @@ interface SequentialScenario {
 }
 
 /**
- * Latency at one connection, 0.01 ms resolution: rounds of one request per scenario, one at a time, each scenario
- * on its own kept-alive connection. The order within a round rotates, so each scenario follows each other one
- * equally often (a request right after a 20 ms wait on the upstream may meet a colder CPU than one right after
- * another request). Bounded by SEQUENTIAL_DURATION_S and SEQUENTIAL_MAX_ROUNDS after SEQUENTIAL_WARMUP_ROUNDS.
+ * The order of one cycle of n scenarios: every ordered pair of different scenarios follows each other exactly
+ * once, the step from the cycle's end to the next cycle's start included (an Eulerian circuit of the complete
+ * directed graph, by Hierholzer's algorithm). A request right after one that waited 20 ms on the upstream may meet
+ * a colder CPU than one right after a quick request; with this order every scenario has the same predecessors.
+ * A plain rotation (a, b, c, d; b, c, d, a; …) does not: b always follows a, and a always follows d.
+ */
+export function balancedOrder(n: number): number[] {
+  if (n < 2) return n === 1 ? [0] : [];
+  const out = Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => n - 1 - j).filter((j) => j !== i),
+  );
+  const stack = [0];
+  const circuit: number[] = [];
+  while (stack.length > 0) {
+    const v = stack[stack.length - 1] as number;
+    const next = out[v]?.pop();
+    if (next === undefined) circuit.push(stack.pop() as number);
+    else stack.push(next);
+  }
+  // The circuit ends where it began: the next cycle's first request is that end.
+  return circuit.reverse().slice(0, -1);
+}
+
+/**
+ * Latency at one connection, 0.01 ms resolution: one request at a time, each scenario on its own kept-alive
+ * connection, interleaved in cycles of balancedOrder, so each scenario follows each other equally often and a slow
+ * spell of the machine hits all of them alike. Bounded by SEQUENTIAL_DURATION_S and SEQUENTIAL_MAX_CYCLES after
+ * SEQUENTIAL_WARMUP_CYCLES.
  */
 async function runSequential(scenarios: SequentialScenario[], log: (line: string) => void): Promise<SequentialRun> {
+  const order = balancedOrder(scenarios.length);
   const agents = scenarios.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
   const urls = scenarios.map((s) => new URL(s.url));
   const samples = scenarios.map(() => [] as number[]);
   const non200 = scenarios.map(() => 0);
   const fresh = scenarios.map(() => 0);
-  const perRound: number[][] = [];
+  /** Per recorded cycle, each scenario's mean. */
+  const perCycle: number[][] = [];
   const started = performance.now();
-  let rounds = 0;
+  let cycles = 0;
   try {
     for (let r = 0; ; r++) {
-      const recorded = r >= SEQUENTIAL_WARMUP_ROUNDS;
-      if (recorded && (rounds >= SEQUENTIAL_MAX_ROUNDS || performance.now() - started > SEQUENTIAL_DURATION_S * 1000))
+      const recorded = r >= SEQUENTIAL_WARMUP_CYCLES;
+      if (recorded && (cycles >= SEQUENTIAL_MAX_CYCLES || performance.now() - started > SEQUENTIAL_DURATION_S * 1000))
         break;
-      const times: number[] = scenarios.map(() => Number.NaN);
-      for (let j = 0; j < scenarios.length; j++) {
-        const i = (r + j) % scenarios.length;
+      const times = scenarios.map(() => [] as number[]);
+      for (const i of order) {
         const res = await timedGet(agents[i] as Agent, urls[i] as URL, (scenarios[i] as SequentialScenario).headers);
         if (!recorded) continue;
         if (!res.reused) fresh[i] = (fresh[i] ?? 0) + 1;
         if (res.status !== 200) non200[i] = (non200[i] ?? 0) + 1;
-        else times[i] = res.ms;
+        else times[i]?.push(res.ms);
       }
       if (!recorded) continue;
-      rounds++;
-      for (const [i, ms] of times.entries()) if (Number.isFinite(ms)) samples[i]?.push(ms);
-      perRound.push(times);
+      cycles++;
+      for (const [i, ms] of times.entries()) samples[i]?.push(...ms);
+      perCycle.push(times.map((ms) => (ms.length > 0 ? ms.reduce((a, b) => a + b, 0) / ms.length : Number.NaN)));
     }
   } finally {
     for (const agent of agents) agent.destroy();
@@ -233,7 +262,7 @@ async function runSequential(scenarios: SequentialScenario[], log: (line: string
   const paired = (f: (t: number[]) => number) =>
     ms2(
       quantile(
-        perRound
+        perCycle
           .map(f)
           .filter(Number.isFinite)
           .sort((a, b) => a - b),
@@ -243,9 +272,10 @@ async function runSequential(scenarios: SequentialScenario[], log: (line: string
   const [h, b, c, d] = [0, 1, 2, 3];
   const run: SequentialRun = {
     method:
-      "node:http, one keep-alive connection per scenario, one request at a time, scenarios interleaved in rounds (order rotating), process.hrtime from request to the body's last byte",
-    rounds,
-    warmupRounds: SEQUENTIAL_WARMUP_ROUNDS,
+      "node:http, one keep-alive connection per scenario, one request at a time, scenarios interleaved in cycles where each follows each other once (balancedOrder), process.hrtime from request to the body's last byte",
+    cycles,
+    requestsPerCycle: order.length,
+    warmupCycles: SEQUENTIAL_WARMUP_CYCLES,
     durationS,
     scenarios: results,
     pairedMedianMs: {

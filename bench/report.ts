@@ -195,7 +195,7 @@ export function evaluateTargets(results: {
     (results.sequential?.scenarios ?? []).every((r) => r.non200 === 0);
   const oneConnection =
     ratios.oneConnectionSource === "sequential"
-      ? `sequential loop, ${results.sequential?.rounds} interleaved rounds; paired median`
+      ? `sequential loop, ${results.sequential?.cycles} balanced cycles; paired median`
       : "autocannon, whole ms";
   out.push({
     id: "cached page / healthz throughput",
@@ -347,7 +347,7 @@ export function printTables(r: {
     const seq = r.sequential;
     if (seq) {
       parts.push(
-        `\nOne connection, sequential (${seq.rounds} rounds in ${fmt(seq.durationS, 1)} s after ${seq.warmupRounds} warm-up rounds; one request at a time, scenarios interleaved, 0.01 ms)`,
+        `\nOne connection, sequential (${seq.cycles} cycles of ${seq.requestsPerCycle} requests in ${fmt(seq.durationS, 1)} s after ${seq.warmupCycles} warm-up cycles; one request at a time, each scenario after each other equally often, 0.01 ms)`,
       );
       parts.push(
         table(
@@ -367,7 +367,7 @@ export function printTables(r: {
         ),
       );
       parts.push(
-        `paired medians (per round): cached − /healthz ${signed(seq.pairedMedianMs.cachedOverHealthz)} ms; uncached − direct − /healthz ${signed(seq.pairedMedianMs.uncachedOverDirectAndHealthz)} ms`,
+        `paired medians (per cycle): cached − /healthz ${signed(seq.pairedMedianMs.cachedOverHealthz)} ms; uncached − direct − /healthz ${signed(seq.pairedMedianMs.uncachedOverDirectAndHealthz)} ms`,
       );
     }
     const q = ratiosOf(r.load, seq ?? null);
