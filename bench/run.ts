@@ -191,7 +191,7 @@ const results = {
   },
   hotPath,
   load: {
-    tool: "autocannon",
+    tool: "autocannon (throughput, 10 connections); bench/load.ts sequential loop (latency, 1 connection)",
     connections: CONNECTIONS,
     warmupS: WARMUP_S,
     durationS: DURATION_S,
