@@ -1,4 +1,5 @@
 import { loggerOf } from "../logger";
+import { perNamespace } from "./per-namespace";
 import { type CacheScope, scopeBase } from "./request-cache";
 
 /**
@@ -24,17 +25,8 @@ interface Known {
   until: number;
 }
 
-const memory = new WeakMap<KVNamespace, Map<string, Known>>();
+const memoryOf = perNamespace(() => new Map<string, Known>());
 const reading = new Set<string>();
-
-function memoryOf(kv: KVNamespace): Map<string, Known> {
-  let map = memory.get(kv);
-  if (!map) {
-    map = new Map();
-    memory.set(kv, map);
-  }
-  return map;
-}
 
 /** The cap memory of one upstream listing and credential. Without a `CACHE` binding it remembers nothing. */
 export function capMemory(env: Env, waitUntil: (p: Promise<unknown>) => void, scope: CacheScope): CapMemory {

@@ -2,6 +2,7 @@ import { configOf } from "../config";
 import { sha256Hex } from "../http/digest";
 import { loggerOf } from "../logger";
 import type { Credential, Provider } from "../providers/catalog";
+import { perNamespace } from "./per-namespace";
 
 /** Whose entries, for which resource: entries are never shared between upstream credentials. */
 export interface CacheScope {
@@ -88,17 +89,9 @@ class HotEntries {
 
 const HOT_ENTRIES = 64;
 const GENERATION_REUSE_MS = 2000;
-const hot = new WeakMap<KVNamespace, HotEntries>();
+const hot = perNamespace(() => new HotEntries());
 /** The hot entries of a namespace; a missing binding has none (reads then fail open as KV errors do). */
-function hotEntries(kv: KVNamespace | undefined): HotEntries {
-  if (!kv) return new HotEntries();
-  let entries = hot.get(kv);
-  if (!entries) {
-    entries = new HotEntries();
-    hot.set(kv, entries);
-  }
-  return entries;
-}
+const hotEntries = (kv: KVNamespace | undefined): HotEntries => (kv ? hot(kv) : new HotEntries());
 
 async function fingerprint(credential: Credential): Promise<string> {
   return (await sha256Hex(`cred|${credential.value}`)).slice(0, 24);

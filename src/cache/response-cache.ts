@@ -1,4 +1,5 @@
 import { sha256Hex } from "../http/digest";
+import { perNamespace } from "./per-namespace";
 
 /**
  * Finished list pages in isolate memory, ready to send: a repeated cached page is a lookup plus headers, not a
@@ -19,17 +20,8 @@ export interface ReadyPage {
 }
 
 const MAX_BYTES = 8 * 1024 * 1024;
-const pages = new WeakMap<KVNamespace, Map<string, ReadyPage>>();
+const pagesOf = perNamespace(() => new Map<string, ReadyPage>());
 let bytes = 0;
-
-function pagesOf(kv: KVNamespace): Map<string, ReadyPage> {
-  let map = pages.get(kv);
-  if (!map) {
-    map = new Map();
-    pages.set(kv, map);
-  }
-  return map;
-}
 
 /**
  * Who asks for what: the caller's key id, any pass-through upstream credential (hashed), and the URL. Two callers
