@@ -75,8 +75,8 @@ describe.each(["hidden", "window"] as const)("walk cost with ties in the %s orde
 });
 
 // A walk whose limit changes every page (as the bench's "varying" walk): a page costs the blocks it spans plus at
-// most a tie group read again, never a stream of ever-smaller reads. The offset model's hint (the most items 8x8
-// ever served at once) is not a cap, and aligning blocks to it once shrank a 500-item page into 12 calls.
+// most a tie group read again, never a stream of ever-smaller reads. The offset model once carried the most items
+// 8x8 ever served as its hint, which reads took for a cap: a 500-item page shrank into 12 calls.
 describe("walk cost with a limit that changes every page", () => {
   const limits = [7, 50, 1, 233, 19, 500, 64, 3, 128];
   it.each([

@@ -97,8 +97,7 @@ class LaneReader<T extends Keyed> {
   }
 
   private get block() {
-    const cap = this.source.capOf?.(this.hint) ?? 0;
-    return cap > 0 ? Math.min(this.size, cap) : this.size;
+    return this.hint > 0 ? Math.min(this.size, this.hint) : this.size;
   }
 
   /** Head inserts shift a newest-first list; an oldest-first one grows at its end. */

@@ -6,7 +6,7 @@ export interface ReaderWindow<T> {
   hasMore: boolean;
   /** The upstream's count of all items, or null where it has none. */
   total: number | null;
-  /** Updated upstream knowledge to carry in the cursor (see each model). */
+  /** A page-size cap learned from the upstream (0: none known), carried in the cursor: reads are aligned to it. */
   hint: number;
   /** Indices in `items` where another upstream response begins, when one read took several. */
   cuts?: number[];
@@ -31,10 +31,4 @@ export interface OffsetReader<T> {
    * different windows, so a group seen across two responses is read again as one.
    */
   ties?(createdAt: string, from: number, to: number, hint: number): Promise<T[] | null>;
-  /**
-   * The page-size cap a hint stands for (0: none known). Only a model whose hint is a cap says so: the offset
-   * model's hint is the most items ever served, a lower bound on any cap, and aligning blocks to it would shrink
-   * them call after call.
-   */
-  capOf?(hint: number): number;
 }

@@ -48,7 +48,6 @@ export function pageModelSource<T extends { created_at: string }>(
   caps?: RememberedCaps,
 ): OffsetReader<T> {
   return {
-    capOf: (hint) => hint,
     async read(offset, count, hint, { fresh = false, short = false } = {}): Promise<ReaderWindow<T>> {
       const items: T[] = [];
       const cuts: number[] = [];
@@ -114,7 +113,8 @@ export function pageModelSource<T extends { created_at: string }>(
  * An offset-model source (8x8): one call for `count + 1` items, the extra one telling whether more follow.
  * Without a total, a short answer is either the end or a silent cap, and a cap may appear in the middle of a walk:
  * so only an empty answer is the end. That costs one call at a list's end (cached like any other) and loses
- * nothing when the upstream starts capping. The hint is the most items the upstream has served in one call.
+ * nothing when the upstream starts capping. It learns no cap (its hint stays 0): without a total, a short answer
+ * cannot tell one from the end.
  */
 export function offsetModelSource<T>(
   fetchRange: (offset: number, limit: number) => Promise<T[]>,
@@ -129,10 +129,9 @@ export function offsetModelSource<T>(
         const group = await ties(createdAt, from, to, hint);
         return group && group.length >= to - from ? group : null;
       }),
-    async read(offset, count, hint, { short = false } = {}): Promise<ReaderWindow<T>> {
+    async read(offset, count, _hint, { short = false } = {}): Promise<ReaderWindow<T>> {
       const items: T[] = [];
       const cuts: number[] = [];
-      let servedMax = hint;
       let ended = false;
       while (items.length < count + 1) {
         // The window is whole and only the item after it is missing: that one item says whether more follow,
@@ -142,14 +141,13 @@ export function offsetModelSource<T>(
         const got = await fetchRange(offset + items.length, asked);
         if (items.length > 0 && got.length > 0) cuts.push(items.length);
         items.push(...got);
-        servedMax = Math.max(servedMax, got.length);
         if (got.length === 0) {
           ended = true;
           break;
         }
         if (short && got.length < asked) break;
       }
-      return { items: items.slice(0, count), hasMore: !ended, total: null, hint: servedMax, cuts };
+      return { items: items.slice(0, count), hasMore: !ended, total: null, hint: 0, cuts };
     },
   };
 }
