@@ -93,8 +93,16 @@ const hot = perNamespace(() => new HotEntries());
 /** The hot entries of a namespace; a missing binding has none (reads then fail open as KV errors do). */
 const hotEntries = (kv: KVNamespace | undefined): HotEntries => (kv ? hot(kv) : new HotEntries());
 
-async function fingerprint(credential: Credential): Promise<string> {
-  return (await sha256Hex(`cred|${credential.value}`)).slice(0, 24);
+// Per credential object (one per request and provider), so a request's many reads hash it once.
+const fingerprints = new WeakMap<Credential, Promise<string>>();
+
+function fingerprint(credential: Credential): Promise<string> {
+  let known = fingerprints.get(credential);
+  if (!known) {
+    known = sha256Hex(`cred|${credential.value}`).then((hex) => hex.slice(0, 24));
+    fingerprints.set(credential, known);
+  }
+  return known;
 }
 
 /** A scope as a key prefix: provider, credential fingerprint (never the credential) and resource. */
