@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { configOf } from "../config";
 import type { AppEnv } from "../env";
@@ -58,11 +59,9 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
     headers["Cache-Control"] = `private, max-age=${ttl}`;
     // Through the context, like a route's response: it also carries the headers earlier middleware set for this
     // request (X-Request-Id, RateLimit-Policy).
-    const match = c.req.header("If-None-Match");
-    c.res =
-      match && ifNoneMatchMatches(match, ready.etag)
-        ? c.body(null, 304, headers)
-        : c.body(ready.body, 200, { "Content-Type": "application/json", ...headers });
+    c.res = revalidated(c, ready.etag)
+      ? c.body(null, 304, headers)
+      : c.body(ready.body, 200, { "Content-Type": "application/json", ...headers });
     return;
   }
 
@@ -99,16 +98,20 @@ export const cacheLayer = createMiddleware<AppEnv>(async (c, next) => {
   } else {
     headers.set("Cache-Control", "private, no-cache");
   }
-  const unmodified = notModified(c.req.header("If-None-Match"), etag, headers);
-  if (unmodified) c.res = unmodified;
+  if (revalidated(c, etag)) c.res = notModified(headers);
   else if (!own) c.res = new Response(body, { status: 200, headers });
 });
 
 const VARY = "Authorization, X-Inkit-API-Token, X-8x8-Api-Key";
 
-/** 304 for an If-None-Match that matches (weak comparison), without a body. */
-function notModified(ifNoneMatch: string | undefined, etag: string, headers: Headers): Response | null {
-  if (!ifNoneMatch || !ifNoneMatchMatches(ifNoneMatch, etag)) return null;
+/** Whether the request's If-None-Match matches `etag` (weak comparison): the answer is then a 304. */
+function revalidated(c: Context<AppEnv>, etag: string): boolean {
+  const ifNoneMatch = c.req.header("If-None-Match");
+  return ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, etag);
+}
+
+/** The 304 for a response with these headers, without a body. */
+function notModified(headers: Headers): Response {
   const h = new Headers(headers);
   h.delete("Content-Type");
   return new Response(null, { status: 304, headers: h });
