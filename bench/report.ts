@@ -209,7 +209,7 @@ export function evaluateTargets(results: {
     id: "cached page p50 above /healthz p50, 1 connection",
     what: "p50 of a cached list page minus p50 of /healthz, one connection, same run",
     target: "≤ +0.5 ms",
-    value: `${ratios.cachedOverHealthzP50OneConnectionMs >= 0 ? "+" : ""}${fmt(ratios.cachedOverHealthzP50OneConnectionMs)} ms`,
+    value: `${signed(ratios.cachedOverHealthzP50OneConnectionMs)} ms`,
     met: clean && ratios.cachedOverHealthzP50OneConnectionMs <= 0.5,
     note: results.sequential
       ? `${oneConnection} ${signed(results.sequential.pairedMedianMs.cachedOverHealthz)} ms`
@@ -219,7 +219,7 @@ export function evaluateTargets(results: {
     id: "uncached page p50 above direct upstream + /healthz, 1 connection",
     what: "p50 of an uncached page (no-cache) minus the p50s of the direct upstream call and of /healthz",
     target: "≤ +1 ms",
-    value: `${ratios.uncachedAddedOverFloorMs >= 0 ? "+" : ""}${fmt(ratios.uncachedAddedOverFloorMs)} ms`,
+    value: `${signed(ratios.uncachedAddedOverFloorMs)} ms`,
     met: clean && ratios.uncachedAddedOverFloorMs <= 1,
     note: results.sequential
       ? `${oneConnection} ${signed(results.sequential.pairedMedianMs.uncachedOverDirectAndHealthz)} ms`
