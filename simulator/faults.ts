@@ -19,6 +19,8 @@ export const faultSpecSchema = z
     page_size_cap: z.number().int().min(1).optional(),
     /** Apply to the next N matching requests only. */
     times: z.number().int().min(1).optional(),
+    /** Let the first N matching requests through untouched (a fault halfway through a long read). */
+    after: z.number().int().min(1).optional(),
   })
   .refine(
     (spec) =>
@@ -37,6 +39,8 @@ export interface Fault extends FaultSpec {
   id: string;
   /** Uses left, or null for unlimited. */
   remaining: number | null;
+  /** Matching requests still to let through before it applies. */
+  waiting: number;
   /** Requests this fault has applied to. */
   hits: number;
 }
@@ -57,7 +61,13 @@ export class FaultStore {
   #release = new AbortController();
 
   add(spec: FaultSpec): Fault {
-    const fault: Fault = { id: `fault_${this.#nextId++}`, ...spec, remaining: spec.times ?? null, hits: 0 };
+    const fault: Fault = {
+      id: `fault_${this.#nextId++}`,
+      ...spec,
+      remaining: spec.times ?? null,
+      waiting: spec.after ?? 0,
+      hits: 0,
+    };
     this.#faults.push(fault);
     return fault;
   }
@@ -90,9 +100,12 @@ export class FaultStore {
 
   /** The faults that apply to a request for `path`, using up one of each one's `times`. */
   take(path: string): AppliedFaults | undefined {
-    const matching = this.#faults.filter(
-      (fault) => (fault.route === undefined || path.includes(fault.route)) && fault.remaining !== 0,
-    );
+    const matching = this.#faults.filter((fault) => {
+      if ((fault.route !== undefined && !path.includes(fault.route)) || fault.remaining === 0) return false;
+      if (fault.waiting === 0) return true;
+      fault.waiting -= 1;
+      return false;
+    });
     if (matching.length === 0) return undefined;
     for (const fault of matching) {
       fault.hits += 1;

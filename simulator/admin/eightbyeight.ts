@@ -19,7 +19,7 @@ import { adminError, createAdminApp, readBody, readTenant, tenantSchema } from "
 
 const insertSchema = z.strictObject({
   definitionId: z.string().min(1),
-  count: z.number().int().min(1).max(1000),
+  count: z.number().int().min(1).max(10_000),
   /** Defaults to "Runnable": a workflow that just started. */
   status: z.string().min(1).default("Runnable"),
   /** Defaults to the latest version; a higher one publishes that version (it becomes the latest). */
@@ -29,16 +29,28 @@ const insertSchema = z.strictObject({
   tie_head: z.boolean().optional(),
 });
 
+const definitionsSchema = z.strictObject({
+  /** How many new, empty definitions (version 1) to add: organisations watch dozens of them. */
+  count: z.number().int().min(1).max(500),
+  tenant: tenantSchema.default("demo"),
+});
+
 const publishSchema = z.strictObject({
   definitionId: z.string().min(1),
   tenant: tenantSchema.optional(),
 });
 
-const statusSchema = z.strictObject({
-  workflowId: z.string().min(1),
-  status: z.string().min(1),
-  tenant: tenantSchema.optional(),
-});
+const statusSchema = z
+  .strictObject({
+    workflowId: z.string().min(1).optional(),
+    /** Many instances at once (the same change for each): one call instead of thousands. */
+    workflowIds: z.array(z.string().min(1)).min(1).max(10_000).optional(),
+    status: z.string().min(1),
+    tenant: tenantSchema.optional(),
+  })
+  .refine((body) => (body.workflowId === undefined) !== (body.workflowIds === undefined), {
+    message: "give exactly one of workflowId, workflowIds",
+  });
 
 /** The 8x8 admin API: the shared routes plus insert, status, items and definitions. */
 export function createEightByEightAdmin(state: EightByEightState): Hono {
@@ -81,17 +93,19 @@ export function createEightByEightAdmin(state: EightByEightState): Hono {
   admin.post("/status", async (c) => {
     const body = await readBody(c, statusSchema);
     if (body instanceof Response) return body;
-    for (const tenant of body.tenant === undefined ? TENANTS : [body.tenant]) {
-      const data = state.data[tenant];
-      for (const definition of data.definitions.values()) {
-        const found = definition.instances.find(({ item }) => item.workflowId === body.workflowId.toLowerCase());
-        if (found === undefined) continue;
-        found.item.status = body.status;
-        found.item.completedAt = body.status === "Complete" ? formatDotNet(data.clock.next()) : null;
-        return jsonResponse(200, found.item);
-      }
-    }
-    return adminError(404, "unknown_workflow", `No workflow ${body.workflowId}.`);
+    const tenants = body.tenant === undefined ? TENANTS : [body.tenant];
+    const ids = (body.workflowIds ?? [body.workflowId as string]).map((id) => id.toLowerCase());
+    // All or nothing: every id must name an instance before any changes.
+    const found = ids.map((id) => locateInstance(state, tenants, id));
+    const missing = ids.find((_, i) => found[i] === undefined);
+    if (missing !== undefined) return adminError(404, "unknown_workflow", `No workflow ${missing}.`);
+    const updated = found.map((hit) => {
+      const { data, record } = hit as NonNullable<(typeof found)[number]>;
+      record.item.status = body.status;
+      record.item.completedAt = body.status === "Complete" ? formatDotNet(data.clock.next()) : null;
+      return record.item;
+    });
+    return jsonResponse(200, body.workflowIds === undefined ? updated[0] : { items: updated });
   });
 
   /** Every instance of a definition (all versions unless ?version=), newest started first. */
@@ -105,6 +119,27 @@ export function createEightByEightAdmin(state: EightByEightState): Hono {
     return jsonResponse(200, {
       items: filterInstances(found.definition.instances, filters.value).map(({ item }) => item),
     });
+  });
+
+  /** Adds empty definitions shaped like the tenant's first one; ids come from the tenant's insert rng. */
+  admin.post("/definitions", async (c) => {
+    const body = await readBody(c, definitionsSchema);
+    if (body instanceof Response) return body;
+    const data = state.data[body.tenant];
+    const model = data.definitions.values().next().value as EightByEightDefinition;
+    const created = Array.from({ length: body.count }, () => {
+      const id = uuidFrom(data.rng);
+      const definition: EightByEightDefinition = {
+        ...model,
+        id,
+        name: `generated-${id.slice(0, 8)}`,
+        latestVersion: 1,
+        instances: [],
+      };
+      data.definitions.set(id, definition);
+      return describe(definition);
+    });
+    return jsonResponse(200, { definitions: created });
   });
 
   admin.get("/definitions", (c) => {
@@ -142,6 +177,27 @@ function insertTimes(
     groupSize += 1;
   }
   return times;
+}
+
+/** The instance with this workflow id (lower case), and the tenant data holding it. */
+function locateInstance(state: EightByEightState, tenants: readonly Tenant[], workflowId: string) {
+  for (const tenant of tenants) {
+    const data = state.data[tenant];
+    for (const definition of data.definitions.values()) {
+      const record = definition.instances.find(({ item }) => item.workflowId === workflowId);
+      if (record !== undefined) return { data, record };
+    }
+  }
+  return undefined;
+}
+
+/** A version 4 UUID drawn from `rng` (deterministic, like everything the simulator makes). */
+function uuidFrom(rng: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(rng() * 16).toString(16));
+  hex[12] = "4";
+  hex[16] = "89ab"[Math.floor(rng() * 4)] as string;
+  const h = hex.join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /** Instance counts of every version up to the latest, 0 for a version without instances. */

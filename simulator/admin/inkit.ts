@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import { z } from "zod";
-import { TENANTS } from "../credentials";
+import { TENANTS, type Tenant } from "../credentials";
 import { type InkitBatch, type InkitRun, type InkitTenantData, newestFirst, type Stored } from "../data/inkit";
 import { batchDestinationStatus, buildBatch } from "../data/inkit-batches";
 import { buildRun } from "../data/inkit-runs";
@@ -16,7 +16,7 @@ const kindSchema = z.enum(["run", "workflow_batch", "document_batch"]);
 
 const insertSchema = z.strictObject({
   kind: kindSchema,
-  count: z.number().int().min(1).max(1000),
+  count: z.number().int().min(1).max(10_000),
   tenant: tenantSchema.default("demo"),
   /** Defaults to "In Progress": new work has not finished yet. */
   status: z.string().min(1).default("In Progress"),
@@ -24,12 +24,16 @@ const insertSchema = z.strictObject({
   tie_head: z.boolean().optional(),
 });
 
-const statusSchema = z.strictObject({
-  id: z.string().min(1),
-  status: z.string().min(1),
-  destination_status: z.string().min(1).optional(),
-  tenant: tenantSchema.optional(),
-});
+const statusSchema = z
+  .strictObject({
+    id: z.string().min(1).optional(),
+    /** Many items at once (the same change for each): one call instead of thousands. */
+    ids: z.array(z.string().min(1)).min(1).max(10_000).optional(),
+    status: z.string().min(1),
+    destination_status: z.string().min(1).optional(),
+    tenant: tenantSchema.optional(),
+  })
+  .refine((body) => (body.id === undefined) !== (body.ids === undefined), { message: "give exactly one of id, ids" });
 
 /** The full dump is newest created first unless `sort` says otherwise. */
 const CREATION_ORDER: InkitSort = { key: "created_at", descending: true };
@@ -53,14 +57,19 @@ export function createInkitAdmin(state: InkitState): Hono {
   admin.post("/status", async (c) => {
     const body = await readBody(c, statusSchema);
     if (body instanceof Response) return body;
-    for (const tenant of body.tenant === undefined ? TENANTS : [body.tenant]) {
-      const data = state.data[tenant];
-      const run = data.runs.find(({ item }) => item.id === body.id);
-      if (run !== undefined) return jsonResponse(200, updateRun(data, run, body.status, body.destination_status));
-      const batch = [...data.workflowBatches, ...data.documentBatches].find(({ item }) => item.id === body.id);
-      if (batch !== undefined) return jsonResponse(200, updateBatch(data, batch, body.status, body.destination_status));
-    }
-    return adminError(404, "unknown_item", `No run or batch ${body.id}.`);
+    const tenants = body.tenant === undefined ? TENANTS : [body.tenant];
+    const ids = body.ids ?? [body.id as string];
+    // All or nothing: every id must name a run or batch before any changes.
+    const found = ids.map((id) => locateItem(state, tenants, id));
+    const missing = ids.find((_, i) => found[i] === undefined);
+    if (missing !== undefined) return adminError(404, "unknown_item", `No run or batch ${missing}.`);
+    const updated = found.map((hit) => {
+      const { data, run, batch } = hit as NonNullable<(typeof found)[number]>;
+      return run
+        ? updateRun(data, run, body.status, body.destination_status)
+        : updateBatch(data, batch as Stored<InkitBatch>, body.status, body.destination_status);
+    });
+    return jsonResponse(200, body.ids === undefined ? updated[0] : { items: updated });
   });
 
   admin.get("/items", (c) => {
@@ -86,6 +95,18 @@ export function createInkitAdmin(state: InkitState): Hono {
 }
 
 type Kind = z.infer<typeof kindSchema>;
+
+/** The run or batch with this id, and the tenant data holding it. */
+function locateItem(state: InkitState, tenants: readonly Tenant[], id: string) {
+  for (const tenant of tenants) {
+    const data = state.data[tenant];
+    const run = data.runs.find(({ item }) => item.id === id);
+    if (run !== undefined) return { data, run, batch: undefined };
+    const batch = [...data.workflowBatches, ...data.documentBatches].find(({ item }) => item.id === id);
+    if (batch !== undefined) return { data, run: undefined, batch };
+  }
+  return undefined;
+}
 
 function listOf(data: InkitTenantData, kind: Kind): Stored<InkitRun | InkitBatch>[] {
   return kind === "run" ? data.runs : kind === "workflow_batch" ? data.workflowBatches : data.documentBatches;
