@@ -41,8 +41,12 @@ export interface Config {
   logLevel: LogLevel;
   /** `DEFAULT_SOURCES` as set (parsed by the source catalog, which knows the vocabulary). */
   defaultSources: string | undefined;
-  /** How many of each watched source's newest items change detection compares (`WEBHOOK_POLL_WINDOW`). */
-  webhookPollWindow: number;
+  /** New items one check of a source announces at most; a larger backlog continues in the next check. */
+  webhookCheckItems: number;
+  /** Upstream calls one check of a source may make (retries included): within Workers' subrequest limit. */
+  webhookCheckCalls: number;
+  /** Days an open item is watched after its creation; one still open then is reported as `*.unwatched`. */
+  webhookWatchHorizonDays: number;
   /** Per-attempt delivery timeout (`WEBHOOK_TIMEOUT_MS`). */
   webhookTimeoutMs: number;
   /** How long events, their deliveries and attempts are kept (`WEBHOOK_RETENTION_DAYS`). */
@@ -94,7 +98,9 @@ const VarsSchema = z
       .pipe(z.enum(LOG_LEVELS))
       .catch("info"),
     DEFAULT_SOURCES: text,
-    WEBHOOK_POLL_WINDOW: int(200, 1, 1000),
+    WEBHOOK_CHECK_ITEMS: int(500, 1, 5_000),
+    WEBHOOK_CHECK_CALLS: int(40, 4, 1_000),
+    WEBHOOK_WATCH_HORIZON_DAYS: int(30, 1, 365),
     WEBHOOK_TIMEOUT_MS: int(15_000, 100, 30_000),
     WEBHOOK_RETENTION_DAYS: int(30, 1, 3650),
     ALLOW_INSECURE_WEBHOOK_URLS: text,
@@ -122,7 +128,9 @@ const VarsSchema = z
       bodyLimitBytes: v.BODY_LIMIT_BYTES,
       logLevel: v.LOG_LEVEL,
       defaultSources: v.DEFAULT_SOURCES,
-      webhookPollWindow: v.WEBHOOK_POLL_WINDOW,
+      webhookCheckItems: v.WEBHOOK_CHECK_ITEMS,
+      webhookCheckCalls: v.WEBHOOK_CHECK_CALLS,
+      webhookWatchHorizonDays: v.WEBHOOK_WATCH_HORIZON_DAYS,
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
       allowInsecureWebhookUrls: v.ALLOW_INSECURE_WEBHOOK_URLS === "true",

@@ -6,5 +6,5 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   scheduled: (_controller, env, ctx) => onScheduled(env, ctx),
-  queue: (batch, env, _ctx) => onQueue(batch, env),
+  queue: (batch, env, ctx) => onQueue(batch, env, ctx),
 } satisfies ExportedHandler<Env>;

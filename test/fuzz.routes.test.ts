@@ -429,8 +429,12 @@ describe("fuzzing every POST and PATCH body", () => {
   /** Real endpoints of both keys, so path ids reach the handlers, plus ids that do not exist. */
   const endpointIds: string[] = [];
   // Deliveries are recorded, never sent: a fuzzed endpoint URL must not receive requests.
-  const queues = { WEBHOOK_QUEUE: recordingQueue().binding, WEBHOOK_DLQ: recordingQueue().binding };
-  const bodyEnv = { CACHE_TTL_LIST_SECONDS: "0", CACHE_TTL_ITEM_SECONDS: "0", WEBHOOK_POLL_WINDOW: "20", ...queues };
+  const queues = {
+    WEBHOOK_QUEUE: recordingQueue().binding,
+    WEBHOOK_DLQ: recordingQueue().binding,
+    DETECTION_QUEUE: recordingQueue().binding,
+  };
+  const bodyEnv = { CACHE_TTL_LIST_SECONDS: "0", CACHE_TTL_ITEM_SECONDS: "0", WEBHOOK_CHECK_ITEMS: "20", ...queues };
 
   beforeAll(async () => {
     await resetWebhookStore();

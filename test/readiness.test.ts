@@ -141,10 +141,10 @@ describe("D1 migrations not applied", () => {
   it("a database that lacks the newest migration names it; once applied, the same routes work", async () => {
     const db = extra.TEST_UPGRADE_DB;
     await wipe(db);
-    await applyD1Migrations(db, extra.TEST_MIGRATIONS.slice(0, 1));
+    await applyD1Migrations(db, extra.TEST_MIGRATIONS.slice(0, -1));
     const w = webhookEnv({ DB: db });
     const problem = await expectProblem(await callApp(w, "/v1/events"), 503, "deployment-incomplete");
-    expect(problem.detail).toContain(`lacks migration ${MIGRATIONS[1]}`);
+    expect(problem.detail).toContain(`lacks migration ${MIGRATIONS.at(-1)}`);
 
     await applyD1Migrations(db, extra.TEST_MIGRATIONS);
     expect((await callApp(w, "/v1/events")).status).toBe(200);

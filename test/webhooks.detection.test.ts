@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import { BatchSchema } from "../src/schemas/batch";
 import { RunSchema } from "../src/schemas/run";
-import { checkSource } from "../src/webhooks/detection";
+import { checkSource } from "../src/webhooks/detection/check";
 import { sourceDeps } from "../src/webhooks/sources";
 import { TEST_API_KEY_2 } from "./setup/bindings";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
@@ -48,7 +48,14 @@ describe("change detection (scheduled handler)", () => {
     await runCron(w);
     expect(await eventsOf(w)).toEqual([]);
     expect(w.queue.sent).toEqual([]);
-    expect((await rows("SELECT COUNT(*) AS n FROM snapshots"))[0]).toEqual({ n: 200 });
+    // The baseline: the newest run's instant is the frontier; the open runs it read are watched.
+    const { items: newest } = await inkitSim.items<{ id: string; created_at: string; status: string }>({ kind: "run" });
+    const [state] = await rows<{ frontier_at: string; frontier_ids: string }>("SELECT * FROM detection_state");
+    expect(state?.frontier_at).toBe(newest[0]?.created_at.replace(/Z$/, "Z"));
+    const headGroup = newest.filter((r) => r.created_at === newest[0]?.created_at).map((r) => r.id);
+    expect(JSON.parse(state?.frontier_ids ?? "[]").sort()).toEqual(headGroup.sort());
+    const openAtHead = newest.slice(0, 100).filter((r) => r.status === "In Progress" || r.status === "Pending");
+    expect((await rows<{ n: number }>("SELECT COUNT(*) AS n FROM watched_items"))[0]?.n).toBe(openAtHead.length);
 
     const { items: added } = await inkitSim.insert<{ id: string }>({ kind: "run", count: 2, status: "Pending" });
     const { items: existing } = await inkitSim.items<{ id: string; status: string }>({ kind: "run" });
@@ -131,7 +138,7 @@ describe("change detection (scheduled handler)", () => {
     expect(last.data.previous).toEqual({ status: "running", provider_status: "Runnable" });
   });
 
-  it("polls only the sources an enabled endpoint watches, one read of its poll window each", async () => {
+  it("checks only the sources an enabled endpoint watches; a baseline reads one page of the newest items", async () => {
     const w = webhookEnv();
     await createHookEndpoint(w, { sources: ["inkit:workflow-batches"] });
     const { endpoint: disabled } = await createHookEndpoint(w, { sources: ["inkit:runs"] });
@@ -139,12 +146,11 @@ describe("change detection (scheduled handler)", () => {
     await inkitSim.clearCounters();
     await eightByEightSim.clearCounters();
     await runCron(w);
-    // The poll window (WEBHOOK_POLL_WINDOW, 200) of the one watched source, from an Inkit that serves at most
-    // 100 items a page: two calls, and none for the disabled endpoint's source or for 8x8.
-    const { page_size_cap: cap } = await inkitSim.getSettings();
-    expect((await inkitSim.counters()).routes).toEqual({ "GET /v1/invoke/batch": Math.ceil(200 / (cap ?? 200)) });
+    // The baseline of the one watched source: one page from its head (its newest instant becomes the frontier), and
+    // no call for the disabled endpoint's source or for 8x8.
+    expect((await inkitSim.counters()).routes).toEqual({ "GET /v1/invoke/batch": 1 });
     expect((await eightByEightSim.counters()).total).toBe(0);
-    expect(await rows("SELECT DISTINCT source FROM snapshots")).toEqual([{ source: "inkit:workflow-batches" }]);
+    expect(await rows("SELECT source FROM detection_state")).toEqual([{ source: "inkit:workflow-batches" }]);
   });
 
   it("filters by event type, fans out per tenant, and keeps each tenant's log to itself", async () => {
@@ -215,7 +221,8 @@ describe("change detection (scheduled handler)", () => {
     await runCron(w);
     await callAppJson(w, `/v1/webhook-endpoints/${endpoint.id}`, { method: "PATCH", json: { enabled: false } });
     await runCron(w);
-    expect(await rows("SELECT * FROM snapshots")).toEqual([]);
+    expect(await rows("SELECT * FROM detection_state")).toEqual([]);
+    expect(await rows("SELECT * FROM watched_items")).toEqual([]);
     await inkitSim.insert({ kind: "run", count: 2 });
     await callAppJson(w, `/v1/webhook-endpoints/${endpoint.id}`, { method: "PATCH", json: { enabled: true } });
     await runCron(w);

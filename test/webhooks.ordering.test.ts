@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { EventOrder } from "../scripts/event-order";
 import { EventSchema } from "../src/schemas/events";
-import { checkSource } from "../src/webhooks/detection";
+import { checkSource } from "../src/webhooks/detection/check";
 import { sourceDeps } from "../src/webhooks/sources";
 import { TEST_API_KEY_2, TEST_INKIT_WEBHOOK_SECRET } from "./setup/bindings";
 import { inkitSim, resetSimulators } from "./support/simulator";
@@ -261,7 +261,7 @@ describe("event sequence", () => {
     const before = Math.max(
       ...(await rows<{ sequence: number }>("SELECT sequence FROM events")).map((e) => e.sequence),
     );
-    // Unwatched: snapshots and poll versions are forgotten; watched again: a new baseline, then new events.
+    // Unwatched: its frontier, watched items and check versions are forgotten; watched again: a new baseline, then new events.
     await callAppJson(w, `/v1/webhook-endpoints/${endpoint.id}`, { method: "PATCH", json: { enabled: false } });
     await runCron(w);
     await callAppJson(w, `/v1/webhook-endpoints/${endpoint.id}`, { method: "PATCH", json: { enabled: true } });

@@ -53,7 +53,7 @@ const REFUSED = [
 
 /** Counts of every webhook table: "nothing changed" means these are equal. */
 async function tableCounts() {
-  const tables = ["events", "deliveries", "snapshots", "source_polls", "webhook_endpoints"];
+  const tables = ["events", "deliveries", "detection_state", "detection_checks", "watched_items", "webhook_endpoints"];
   return Object.fromEntries(
     await Promise.all(
       tables.map(async (t) => [t, (await rows<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`))[0]?.n] as const),

@@ -9,10 +9,10 @@ import { ProblemError } from "./problem";
  * Every file in `migrations/`, in order. A deployment that lacks one answers `deployment-incomplete` instead of
  * failing on a missing table or column (test/readiness.test.ts checks this list against the directory).
  */
-export const MIGRATIONS = ["0001_webhooks.sql", "0002_event_sequences.sql"] as const;
+export const MIGRATIONS = ["0001_webhooks.sql", "0002_event_sequences.sql", "0003_change_detection.sql"] as const;
 
 /** What a route or handler needs besides its code: the webhook store (D1, migrated) and the delivery queues. */
-export type StorageNeed = "DB" | "WEBHOOK_QUEUE" | "WEBHOOK_DLQ";
+export type StorageNeed = "DB" | "WEBHOOK_QUEUE" | "WEBHOOK_DLQ" | "DETECTION_QUEUE";
 
 const APPLY = "Run `wrangler d1 migrations apply DB` (`--local` for `wrangler dev`, `--remote` for the deployment).";
 
@@ -22,6 +22,8 @@ const MISSING_BINDING: Record<StorageNeed, string> = {
     'The Queue binding `WEBHOOK_QUEUE` is missing: add a `[[queues.producers]]` entry with `binding = "WEBHOOK_QUEUE"` (queue `tributary-webhooks`) to wrangler.toml.',
   WEBHOOK_DLQ:
     'The Queue binding `WEBHOOK_DLQ` is missing: add a `[[queues.producers]]` entry with `binding = "WEBHOOK_DLQ"` (queue `tributary-webhooks-dlq`) to wrangler.toml.',
+  DETECTION_QUEUE:
+    'The Queue binding `DETECTION_QUEUE` is missing: add a `[[queues.producers]]` entry with `binding = "DETECTION_QUEUE"` and a `[[queues.consumers]]` entry (queue `tributary-detection`, `max_batch_size = 1`) to wrangler.toml.',
 };
 
 // Databases seen fully migrated by this isolate: migrations are never rolled back, so they are asked once.

@@ -17,7 +17,7 @@ import {
   type Verdict,
 } from "./assemble";
 import type { OffsetReader, ReaderWindow } from "./offset-reader";
-import { clampToHead, type Direction, type Keyed, type Keyset } from "./order";
+import { clampToHead, compareItems, type Direction, type Keyed, type Keyset } from "./order";
 
 export type { Verdict };
 
@@ -98,6 +98,11 @@ class LaneReader<T extends Keyed> {
 
   private get block() {
     return this.hint > 0 ? Math.min(this.size, this.hint) : this.size;
+  }
+
+  /** How many items one upstream read asks for. */
+  get blockSize() {
+    return this.block;
   }
 
   /** Head inserts shift a newest-first list; an oldest-first one grows at its end. */
@@ -325,4 +330,61 @@ export async function readLanes<T extends Keyed>(
     );
   }
   throw new Error("walk did not settle");
+}
+
+/** What one read of a lane's newer items found (see `readNewer`). */
+export interface NewerItems<T extends Keyed> {
+  /** The items just newer than the position, oldest first: at most `limit`, with no gap before them. */
+  items: T[];
+  /** The lane's state after the newest item served (or at its position when none was): hints measured now. */
+  state: LaneState;
+  /** No newer item is left unread: the read reached the list's head. */
+  caughtUp: boolean;
+}
+
+/**
+ * Change detection's walk: the items of a newest-first lane that are newer than `state.key`, oldest first, at
+ * most `limit` of them. It starts where the key's tie group sat (the state's hints) and reads only toward older
+ * items: head inserts during the read shift what comes next down, so items repeat (and are dropped) but none is
+ * skipped. Only items that no unread one can precede are served (everything between them and the key was read),
+ * so a read that stops early leaves no gap, and the next one continues from the newest item served.
+ */
+export async function readNewer<T extends Keyed>(
+  lane: Lane<T>,
+  state: LaneState,
+  limit: number,
+): Promise<NewerItems<T>> {
+  const dir: Direction = "desc";
+  const bounds: LaneBounds<T> = { key: state.key, head: null, filter: lane.filter };
+  let at: LaneState = { ...state, head: null, version: null };
+  let from = Math.max(0, at.at + at.span + 1 - (limit + 2));
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const reader = new LaneReader(lane, at, dir, blockFor(limit));
+    // The window of `limit + 2` items just above the key's group; head inserts counted by a total move both down.
+    await reader.begin(from, at.at + at.span + 1 - from);
+    if (reader.total !== null && at.total !== null && reader.total > at.total)
+      at = { ...at, at: at.at + (reader.total - at.total), total: reader.total };
+    let summary = summarizeBackward(reader.view, bounds, dir);
+    for (let fix = 0; fix < MAX_ROUNDS; fix++) {
+      if (!summary.anchored) await reader.forward();
+      else if (!(summary.mixed.length > 0 && (await reader.settle(summary.mixed)))) break;
+      summary = summarizeBackward(reader.view, bounds, dir);
+    }
+    const atHead = summary.frontier === "none";
+    // Not at the head and nothing certain: everything read is one tie group that may continue above. Start higher.
+    if (!atHead && summary.candidates.length === 0 && reader.view.start > 0) {
+      from = Math.max(0, reader.view.start - reader.blockSize);
+      continue;
+    }
+    const newestFirst = [...summary.candidates].sort((a, b) => compareItems(a, b, dir));
+    const items = newestFirst.slice(-limit).reverse();
+    const newest = items.at(-1);
+    const key: Keyset | null = newest ? [newest.created_at, "\uffff", ""] : state.key;
+    return {
+      items,
+      state: { ...reader.stateAt(key), head: null, version: null },
+      caughtUp: atHead && newestFirst.length <= limit,
+    };
+  }
+  throw new Error("change detection read did not settle");
 }

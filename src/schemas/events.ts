@@ -3,8 +3,19 @@ import { SOURCE_KEY_INPUT_PATTERN, SOURCE_KEY_PATTERN } from "../providers/catal
 import { BATCH_STATUSES, BatchSchema } from "./batch";
 import { RUN_STATUSES, RunSchema, timestamp } from "./run";
 
-export const RUN_EVENT_TYPES = ["run.created", "run.status_changed", "run.completed", "run.failed"] as const;
-export const BATCH_EVENT_TYPES = ["batch.created", "batch.status_changed", "batch.completed"] as const;
+export const RUN_EVENT_TYPES = [
+  "run.created",
+  "run.status_changed",
+  "run.completed",
+  "run.failed",
+  "run.unwatched",
+] as const;
+export const BATCH_EVENT_TYPES = [
+  "batch.created",
+  "batch.status_changed",
+  "batch.completed",
+  "batch.unwatched",
+] as const;
 /** The types an endpoint can subscribe to; `ping` is only ever sent by the test route. */
 export const SUBSCRIBABLE_EVENT_TYPES = [...RUN_EVENT_TYPES, ...BATCH_EVENT_TYPES] as const;
 export const EVENT_TYPES = [...SUBSCRIBABLE_EVENT_TYPES, "ping"] as const;
@@ -17,8 +28,10 @@ export type EventType = (typeof EVENT_TYPES)[number];
 const EVENT_TYPE_DOC = [
   "`run.created` / `batch.created`: an item appeared after the source's baseline (a terminal one also gets",
   "`run.completed`, `run.failed` or `batch.completed`). `*.status_changed`: `status` or `provider_status` changed.",
-  "`run.completed`, `run.failed`, `batch.completed`: the normalized status became that. `ping`: sent by",
-  "`POST /v1/webhook-endpoints/{id}/test` only.",
+  "`run.completed`, `run.failed`, `batch.completed`: the normalized status became that. `run.unwatched` /",
+  "`batch.unwatched`: detection stopped watching an item that was still open (`data.reason`: `horizon`, it passed",
+  "the watch horizon; `gone`, the upstream no longer lists it), so its final state will not be reported. `ping`: sent",
+  "by `POST /v1/webhook-endpoints/{id}/test` only.",
 ].join(" ");
 
 export const EventTypeSchema = z.enum(EVENT_TYPES).openapi("EventType", {
@@ -71,6 +84,17 @@ const sequence = z.number().int().min(1).openapi({ description: SEQUENCE_DOC, ex
 // A union rather than `.nullable()`: zod-to-openapi drops the null of a nullable registered schema.
 const previousField = z.union([PreviousStatusSchema, z.null()]);
 
+export const UNWATCH_REASONS = ["horizon", "gone"] as const;
+export type UnwatchReason = (typeof UNWATCH_REASONS)[number];
+
+const UnwatchReasonSchema = z.enum(UNWATCH_REASONS).openapi("UnwatchReason", {
+  description:
+    "Why detection stopped watching an open item: `horizon`, it was still open when it passed the watch horizon (`WEBHOOK_WATCH_HORIZON_DAYS` after its creation); `gone`, the upstream no longer lists it.",
+  example: "horizon",
+});
+
+const isUnwatched = (type: EventType) => type === "run.unwatched" || type === "batch.unwatched";
+
 /** The payload schema of one event type: the exact JSON body a delivery carries. */
 function payloadSchema<T extends EventType, O extends z.ZodType>(
   type: T,
@@ -78,7 +102,9 @@ function payloadSchema<T extends EventType, O extends z.ZodType>(
   name: string,
   description: string,
 ) {
-  const data = z.object({ object, previous: type === "ping" ? z.null() : previousField });
+  const data = isUnwatched(type)
+    ? z.object({ object, previous: z.null(), reason: UnwatchReasonSchema })
+    : z.object({ object, previous: type === "ping" ? z.null() : previousField });
   const shape =
     type === "ping"
       ? { type: z.literal(type), timestamp: eventTimestamp, data }
@@ -100,6 +126,10 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   "batch.created": "An Inkit batch appeared in a watched source.",
   "batch.status_changed": "A batch's `status` or `provider_status` changed. `previous` has the old values.",
   "batch.completed": "A batch's normalized status became `completed`.",
+  "run.unwatched":
+    "Detection stopped watching a run that was still open: it passed the watch horizon, or the upstream no longer lists it. `object` is the run as last seen; its final state will not be reported.",
+  "batch.unwatched":
+    "Detection stopped watching a batch that was still open: it passed the watch horizon, or the upstream no longer lists it. `object` is the batch as last seen; its final state will not be reported.",
   ping: "A test event sent on request to one endpoint.",
 };
 
@@ -156,6 +186,7 @@ export const EventSchema = z
         description: "The normalized Run or Batch as detected (a `PingObject` for `ping`).",
       }),
       previous: previousField,
+      reason: UnwatchReasonSchema.optional().openapi({ description: "Only on `run.unwatched` and `batch.unwatched`." }),
     }),
   })
   .openapi("Event", {

@@ -1,7 +1,7 @@
 import { cacheBound } from "../http/readiness";
 import { loggerOf } from "../logger";
 import { INKIT_SOURCE_KEYS, parseSourceKey } from "../providers/catalog";
-import { type CheckResult, checkSource } from "./detection";
+import { type CheckResult, checkSource } from "./detection/check";
 import { invalidateSource, type SourceDeps, type SourceSpec, sourceSpec } from "./sources";
 import { watchedSources } from "./store";
 
@@ -51,9 +51,15 @@ async function invalidate(env: Env, spec: SourceSpec): Promise<void> {
 
 /**
  * Invalidates the cached listings of the given sources (configured credential), then re-checks at once those that
- * an enabled endpoint watches. A failing check is reported, not thrown: the next cron tick catches up.
+ * an enabled endpoint watches, reading the `named` items again whatever their state (the push concerns them). A
+ * failing check is reported, not thrown: the next cron tick catches up.
  */
-export async function recheckSources(env: Env, deps: SourceDeps, keys: string[]): Promise<RecheckResult[]> {
+export async function recheckSources(
+  env: Env,
+  deps: SourceDeps,
+  keys: string[],
+  named: string[] = [],
+): Promise<RecheckResult[]> {
   const watched = new Set(await watchedSources(env.DB));
   const results: RecheckResult[] = [];
   for (const key of keys) {
@@ -65,7 +71,7 @@ export async function recheckSources(env: Env, deps: SourceDeps, keys: string[])
       continue;
     }
     try {
-      const result = await checkSource(env, deps, spec.key);
+      const result = await checkSource(env, deps, spec.key, { named });
       results.push({ source: spec.key, outcome: result.outcome, events: result.events });
     } catch (err) {
       loggerOf(env).error("inbound re-check failed", { source: key, error: String(err) });

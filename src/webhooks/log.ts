@@ -1,9 +1,10 @@
-import type { DeliveryAttempt, EventRecord, EventType } from "../schemas/events";
+import type { DeliveryAttempt, EventRecord, EventType, UnwatchReason } from "../schemas/events";
 import type { AttemptRow, EventRow } from "./store";
 
 /**
  * The delivered body of an event: exactly `{type, timestamp, sequence, data: {object, previous}}`, without
- * `sequence` for ping. Stored once, so every retry and replay sends the same bytes and the same sequence.
+ * `sequence` for ping, and with `data.reason` on `*.unwatched`. Stored once, so every retry and replay sends the same
+ * bytes and the same sequence.
  */
 export function eventPayload(
   type: EventType,
@@ -11,8 +12,10 @@ export function eventPayload(
   object: unknown,
   previous: unknown,
   sequence: number | null,
+  reason?: UnwatchReason,
 ): string {
-  return JSON.stringify({ type, timestamp, ...(sequence === null ? {} : { sequence }), data: { object, previous } });
+  const data = reason === undefined ? { object, previous } : { object, previous, reason };
+  return JSON.stringify({ type, timestamp, ...(sequence === null ? {} : { sequence }), data });
 }
 
 /** The API shape of an event row. */

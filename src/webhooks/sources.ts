@@ -8,26 +8,26 @@ import {
   resourceName,
   type SourceKey,
 } from "../providers/catalog";
-import { eightByEightSource } from "../providers/eightbyeight/source";
+import { eightByEightSource, versionOf } from "../providers/eightbyeight/source";
 import { inkitDocumentBatches, inkitRuns, inkitSource, inkitWorkflowBatches } from "../providers/inkit/source";
-import type { Batch } from "../schemas/batch";
 import { DEFAULT_INKIT_SORT } from "../schemas/filters";
-import type { Run } from "../schemas/run";
+import type { EightByEightRunNormalized } from "../schemas/run";
 import type { UpstreamDeps } from "../upstream/deps";
+import type { ItemKind, WatchedItem } from "./detection/changes";
+import { type LookupRequest, type LookupResult, lookupFor } from "./detection/lookups";
 
-/** An item change detection watches: a normalized run or batch. */
-export type WatchedItem = Run | Batch;
+export type { WatchedItem };
 
 /** The upstream dependencies a provider Source is built from: the same ones the list routes use. */
 export type SourceDeps = UpstreamDeps;
 
 /**
- * The provider sources' dependencies for background work (cron, inbound pushes). Reads bypass cached entries, so
- * a change is seen as soon as the upstream shows it, and store what they fetched, which refreshes the listings'
- * cache for the routes.
+ * The provider sources' dependencies for background work (cron, queue, inbound pushes). Reads go to the upstream
+ * (a change is seen as soon as the upstream shows it) and are not stored: detection reads far more than any route
+ * would reuse, and routes read the listings themselves.
  */
 export function sourceDeps(env: Env, waitUntil: (promise: Promise<unknown>) => void): SourceDeps {
-  return { env, cache: new RequestCache(env, waitUntil, { bypass: true }) };
+  return { env, cache: new RequestCache(env, waitUntil, { bypass: true, store: false }) };
 }
 
 /** A watched listing: what it holds and how to read it. */
@@ -35,9 +35,13 @@ export interface SourceSpec {
   /** The canonical source key (see the catalog), also the `resource` of its cached listings. */
   key: string;
   source: SourceKey;
-  kind: "run" | "batch";
-  /** The newest-first Source over this listing, with the deployment's configured credential. */
+  kind: ItemKind;
+  /** The newest-first listing (creation order), with the deployment's configured credential. */
   open(deps: SourceDeps, env: Env): OffsetReader<WatchedItem>;
+  /** Reads the watched open items again (see detection/lookups.ts). */
+  lookup(req: LookupRequest): Promise<LookupResult>;
+  /** The upstream version an item belongs to (8x8 definition versions), kept with its watch. */
+  versionOf(item: WatchedItem): string | null;
 }
 
 /** Drops the cached listings of a source read with the deployment's configured credential. */
@@ -64,8 +68,10 @@ export function sourceSpec(text: string): SourceSpec | null {
   const source = parseSourceKey(text);
   if (source === null) return null;
   const key = formatSourceKey(source);
+  const lookup = lookupFor(source);
   if (source.provider === "inkit") {
-    return { key, source, kind: source.listing === "runs" ? "run" : "batch", open: openInkit[source.listing] };
+    const kind = source.listing === "runs" ? "run" : "batch";
+    return { key, source, kind, open: openInkit[source.listing], lookup, versionOf: () => null };
   }
   const filters = { account_id: source.accountId, definition_id: source.definitionId };
   return {
@@ -73,5 +79,7 @@ export function sourceSpec(text: string): SourceSpec | null {
     source,
     kind: "run",
     open: (deps, env) => eightByEightSource(deps, filters, configuredCredential(env, "8x8")),
+    lookup,
+    versionOf: (item) => versionOf(item as EightByEightRunNormalized),
   };
 }

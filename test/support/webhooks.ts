@@ -12,6 +12,7 @@ import { expect, inject } from "vitest";
 import { createApp } from "../../src/app";
 import worker from "../../src/index";
 import { type EventType, eventPayloadSchemas } from "../../src/schemas/events";
+import type { CheckMessage } from "../../src/webhooks/detection/tick";
 import type { DeliveryMessage } from "../../src/webhooks/schedule";
 import { TEST_API_KEY } from "../setup/bindings";
 import type { ReceivedDelivery } from "../setup/received-delivery";
@@ -79,14 +80,16 @@ export type RecordingQueue = ReturnType<typeof recordingQueue>;
 export function webhookEnv(overrides: Record<string, unknown> = {}, options: { cache?: boolean } = {}) {
   const queue = recordingQueue();
   const dlq = recordingQueue<DeliveryMessage & { reason: string }>();
+  const detection = recordingQueue<CheckMessage>();
   const bindings = {
     ...env,
     ...(options.cache ? {} : { CACHE_TTL_LIST_SECONDS: "0", CACHE_TTL_ITEM_SECONDS: "0" }),
     WEBHOOK_QUEUE: queue.binding,
     WEBHOOK_DLQ: dlq.binding,
+    DETECTION_QUEUE: detection.binding,
     ...overrides,
   } as Env;
-  return { env: bindings, queue, dlq };
+  return { env: bindings, queue, dlq, detection };
 }
 
 export type WebhookEnv = ReturnType<typeof webhookEnv>;
@@ -127,12 +130,36 @@ export async function callAppJson<T = Record<string, unknown>>(
   return { res, body: (text ? JSON.parse(text) : null) as T };
 }
 
-/** Runs the worker's scheduled handler once (one cron tick of change detection). */
-export async function runCron(w: WebhookEnv): Promise<void> {
+/**
+ * One cron tick of change detection: the worker's scheduled handler, then every check it queued, each in an
+ * invocation of its own as the detection queue's consumer runs them, and (unless `follow` is false) the checks those
+ * send to continue a backlog, until none is left. Returns the checks run.
+ */
+export async function runCron(w: WebhookEnv, options: { follow?: boolean; maxChecks?: number } = {}): Promise<number> {
+  const { follow = true, maxChecks = 500 } = options;
   const controller = createScheduledController({ scheduledTime: new Date(), cron: "* * * * *" });
   const ctx = createExecutionContext();
   await worker.scheduled(controller, w.env, ctx);
   await waitOnExecutionContext(ctx);
+  let checks = 0;
+  for (let round = w.detection.take(); round.length > 0; round = follow ? w.detection.take() : []) {
+    for (const message of round) {
+      if (++checks > maxChecks) throw new Error(`detection still busy after ${maxChecks} checks`);
+      await consumeCheck(w, message.body);
+    }
+  }
+  return checks;
+}
+
+/** Hands one detection message to the worker's queue consumer, as the detection queue does; asserts it was acked. */
+export async function consumeCheck(w: WebhookEnv, body: CheckMessage): Promise<void> {
+  const batch = createMessageBatch<CheckMessage>("tributary-detection", [
+    { id: `chk-${++messageSeq}`, timestamp: new Date(), attempts: 1, body },
+  ]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch, w.env, ctx);
+  const result = (await getQueueResult(batch, ctx)) as QueueResult;
+  expect(result.explicitAcks).toEqual([batch.messages[0]?.id]);
 }
 
 interface QueueResult {
@@ -175,8 +202,9 @@ const TABLES = [
   "events",
   "webhook_secrets",
   "webhook_endpoints",
-  "snapshots",
-  "source_polls",
+  "detection_state",
+  "detection_checks",
+  "watched_items",
   "event_sequences",
 ];
 

@@ -462,6 +462,28 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "run.unwatched": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event `run.unwatched`
+         * @description Detection stopped watching a run that was still open: it passed the watch horizon, or the upstream no longer lists it. `object` is the run as last seen; its final state will not be reported.
+         *
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
+         */
+        post: operations["runUnwatchedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "batch.created": {
         parameters: {
             query?: never;
@@ -522,6 +544,28 @@ export interface webhooks {
          *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
          */
         post: operations["batchCompletedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "batch.unwatched": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event `batch.unwatched`
+         * @description Detection stopped watching a batch that was still open: it passed the watch horizon, or the upstream no longer lists it. `object` is the batch as last seen; its final state will not be reported.
+         *
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
+         */
+        post: operations["batchUnwatchedWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -904,6 +948,33 @@ export interface components {
                 previous: components["schemas"]["PreviousStatus"] | null;
             };
         };
+        /** @description Detection stopped watching a run that was still open: it passed the watch horizon, or the upstream no longer lists it. `object` is the run as last seen; its final state will not be reported. */
+        RunUnwatchedEvent: {
+            /** @enum {string} */
+            type: "run.unwatched";
+            /**
+             * Format: date-time
+             * @description When tributary detected the change (UTC, six fractional digits).
+             * @example 2026-11-01T00:05:12.345000Z
+             */
+            timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
+            data: {
+                object: components["schemas"]["Run"];
+                previous: null;
+                reason: components["schemas"]["UnwatchReason"];
+            };
+        };
+        /**
+         * @description Why detection stopped watching an open item: `horizon`, it was still open when it passed the watch horizon (`WEBHOOK_WATCH_HORIZON_DAYS` after its creation); `gone`, the upstream no longer lists it.
+         * @example horizon
+         * @enum {string}
+         */
+        UnwatchReason: "horizon" | "gone";
         /** @description An Inkit batch appeared in a watched source. */
         BatchCreatedEvent: {
             /** @enum {string} */
@@ -1060,6 +1131,27 @@ export interface components {
                 previous: components["schemas"]["PreviousStatus"] | null;
             };
         };
+        /** @description Detection stopped watching a batch that was still open: it passed the watch horizon, or the upstream no longer lists it. `object` is the batch as last seen; its final state will not be reported. */
+        BatchUnwatchedEvent: {
+            /** @enum {string} */
+            type: "batch.unwatched";
+            /**
+             * Format: date-time
+             * @description When tributary detected the change (UTC, six fractional digits).
+             * @example 2026-11-01T00:05:12.345000Z
+             */
+            timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @example 1042
+             */
+            sequence: number;
+            data: {
+                object: components["schemas"]["Batch"];
+                previous: null;
+                reason: components["schemas"]["UnwatchReason"];
+            };
+        };
         /** @description A test event sent on request to one endpoint. */
         PingEvent: {
             /** @enum {string} */
@@ -1193,7 +1285,7 @@ export interface components {
          * @example run.completed
          * @enum {string}
          */
-        SubscribableEventType: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "batch.created" | "batch.status_changed" | "batch.completed";
+        SubscribableEventType: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched";
         /**
          * @description A watched upstream listing: `inkit:runs`, `inkit:workflow-batches`, `inkit:batches`, or `8x8:<account_id>/<definition_id>` (the definition's latest version).
          * @example inkit:runs
@@ -1356,14 +1448,15 @@ export interface components {
                 /** @description The normalized Run or Batch as detected (a `PingObject` for `ping`). */
                 object: components["schemas"]["InkitRun"] | components["schemas"]["EightByEightRun"] | components["schemas"]["Batch"] | components["schemas"]["PingObject"];
                 previous: components["schemas"]["PreviousStatus"] | null;
+                reason?: components["schemas"]["UnwatchReason"] & unknown;
             };
         };
         /**
-         * @description `run.created` / `batch.created`: an item appeared after the source's baseline (a terminal one also gets `run.completed`, `run.failed` or `batch.completed`). `*.status_changed`: `status` or `provider_status` changed. `run.completed`, `run.failed`, `batch.completed`: the normalized status became that. `ping`: sent by `POST /v1/webhook-endpoints/{id}/test` only.
+         * @description `run.created` / `batch.created`: an item appeared after the source's baseline (a terminal one also gets `run.completed`, `run.failed` or `batch.completed`). `*.status_changed`: `status` or `provider_status` changed. `run.completed`, `run.failed`, `batch.completed`: the normalized status became that. `run.unwatched` / `batch.unwatched`: detection stopped watching an item that was still open (`data.reason`: `horizon`, it passed the watch horizon; `gone`, the upstream no longer lists it), so its final state will not be reported. `ping`: sent by `POST /v1/webhook-endpoints/{id}/test` only.
          * @example run.completed
          * @enum {string}
          */
-        EventType: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "batch.created" | "batch.status_changed" | "batch.completed" | "ping";
+        EventType: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched" | "ping";
         DeliveryAttemptList: {
             data: components["schemas"]["DeliveryAttempt"][];
             page: components["schemas"]["Page"];
@@ -1420,10 +1513,10 @@ export interface components {
                 /** @example inkit:runs */
                 source: string;
                 /**
-                 * @description `checked`: re-checked now. `baseline`: first sight, recorded. `conflict`: a concurrent check did it. `error`: the upstream failed (the cron catches up). `not_watched`: cache dropped, no endpoint watches it.
+                 * @description `checked`: re-checked now. `baseline`: first sight, recorded. `partial`: the upstream failed midway; what was read is recorded and the next check continues. `busy`: a check of the source is running now; it or the next one sees the change. `conflict`: a concurrent check committed first. `error`: the upstream failed (the cron catches up). `not_watched`: cache dropped, no endpoint watches it.
                  * @enum {string}
                  */
-                outcome: "baseline" | "checked" | "conflict" | "error" | "not_watched";
+                outcome: "baseline" | "checked" | "partial" | "busy" | "conflict" | "error" | "not_watched";
                 /**
                  * @description Events the re-check recorded.
                  * @example 1
@@ -3392,7 +3485,7 @@ export interface operations {
                 /** @description Opaque, URL-safe cursor from `page.next_cursor` or `page.prev_cursor` (or the `Link` header). It carries the walk's filters and limit, so they may be omitted; if sent, they must match. `limit` may change between pages. Cursors are signed, bound to the route, its path parameters, filters, sort, the API key and any pass-through upstream credential, and expire after 24 hours (`CURSOR_TTL_SECONDS`): anything else is a 400 `invalid-cursor` or `cursor-expired` problem telling you to restart. */
                 cursor?: string;
                 /** @description Only events of this type. */
-                type?: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "batch.created" | "batch.status_changed" | "batch.completed" | "ping";
+                type?: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched" | "ping";
                 /** @description Only events seen in this source (a source key). */
                 source?: string;
                 /** @description Only events created at or after this instant (RFC 3339). */
@@ -4071,6 +4164,42 @@ export interface operations {
             };
         };
     };
+    runUnwatchedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: identical on every retry and replay, so use it to deduplicate. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. Reject messages more than 5 minutes away from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}` keyed with the endpoint secret (base64-decoded after `whsec_`). Two during the 24 hours after a rotation; accept if any matches. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunUnwatchedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: tributary disables the endpoint and stops sending. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     batchCreatedWebhook: {
         parameters: {
             query?: never;
@@ -4160,6 +4289,42 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["BatchCompletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: tributary disables the endpoint and stops sending. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    batchUnwatchedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: identical on every retry and replay, so use it to deduplicate. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. Reject messages more than 5 minutes away from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}` keyed with the endpoint secret (base64-decoded after `whsec_`). Two during the 24 hours after a rotation; accept if any matches. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchUnwatchedEvent"];
             };
         };
         responses: {

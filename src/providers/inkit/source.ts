@@ -82,18 +82,40 @@ export function inkitSource<I extends z.ZodType, T extends { created_at: string 
   );
 }
 
-/** Fetches one document batch by id. */
-export async function inkitDocumentBatch(
+/** Fetches one batch by id from a batch listing's item route (`/v1/batch/{id}`, `/v1/invoke/batch/{id}`). */
+export async function inkitBatch(
   { env, cache }: UpstreamDeps,
+  listing: InkitListing<typeof InkitBatchSchema, Batch>,
   id: string,
   credential: Credential,
 ): Promise<Batch> {
   const client = inkitClient(env.INKIT_BASE_URL, credential, configOf(env).upstreamTimeoutMs);
-  const path = `/v1/batch/${encodeURIComponent(id)}`;
+  const path = `${listing.path}/${encodeURIComponent(id)}`;
   return cache.read(
-    { provider: "inkit", credential, resource: inkitDocumentBatches.resource },
+    { provider: "inkit", credential, resource: listing.resource },
     canonicalRequest(path, {}),
     "item",
-    async () => normalizeInkitBatch(await client.get(path, {}, InkitBatchSchema), "document_batch"),
+    async () => listing.normalize(await client.get(path, {}, InkitBatchSchema)),
   );
+}
+
+/** Fetches one document batch by id. */
+export const inkitDocumentBatch = (deps: UpstreamDeps, id: string, credential: Credential) =>
+  inkitBatch(deps, inkitDocumentBatches, id, credential);
+
+/** How many run ids one `data_id` lookup names: about 3 KB of URL, well inside what proxies accept. */
+export const RUN_IDS_PER_LOOKUP = 100;
+
+/**
+ * The runs with these ids, by Inkit's `data_id` filter: one lookup (and as many pages as a silent cap needs) per
+ * `RUN_IDS_PER_LOOKUP` ids, whatever their age. An id missing from the answer names no run Inkit lists.
+ */
+export async function inkitRunsById(deps: UpstreamDeps, ids: string[], credential: Credential) {
+  const found: InkitRunNormalized[] = [];
+  for (let i = 0; i < ids.length; i += RUN_IDS_PER_LOOKUP) {
+    const chunk = ids.slice(i, i + RUN_IDS_PER_LOOKUP);
+    const reader = inkitSource(deps, inkitRuns, { data_id: chunk.join(","), sort: "-created_at" }, credential);
+    found.push(...(await reader.read(0, chunk.length, 0)).items);
+  }
+  return found;
 }

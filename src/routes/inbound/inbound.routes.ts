@@ -10,9 +10,9 @@ export const RecheckSchema = z
     sources: z.array(
       z.object({
         source: z.string().openapi({ example: "inkit:runs" }),
-        outcome: z.enum(["baseline", "checked", "conflict", "error", "not_watched"]).openapi({
+        outcome: z.enum(["baseline", "checked", "partial", "busy", "conflict", "error", "not_watched"]).openapi({
           description:
-            "`checked`: re-checked now. `baseline`: first sight, recorded. `conflict`: a concurrent check did it. `error`: the upstream failed (the cron catches up). `not_watched`: cache dropped, no endpoint watches it.",
+            "`checked`: re-checked now. `baseline`: first sight, recorded. `partial`: the upstream failed midway; what was read is recorded and the next check continues. `busy`: a check of the source is running now; it or the next one sees the change. `conflict`: a concurrent check committed first. `error`: the upstream failed (the cron catches up). `not_watched`: cache dropped, no endpoint watches it.",
         }),
         events: z.number().int().openapi({ description: "Events the re-check recorded.", example: 1 }),
       }),

@@ -1,0 +1,175 @@
+/**
+ * Reading watched open items again, with what each upstream offers, so the cost follows the number of open items
+ * and never how deep they sit in their listing:
+ * - 8x8: its `status` filter lists every open instance (`Runnable`, `Suspended`) of a version in a few calls; a
+ *   watched instance missing from those lists has moved on, and its start-time window finds its new state.
+ * - Inkit runs: the `data_id` filter reads up to 100 named runs per call.
+ * - Inkit batches: one item read per batch, least recently checked first, within the check's budget.
+ */
+import { ProblemError } from "../../http/problem";
+import type { Credential, SourceKey } from "../../providers/catalog";
+import { eightByEightSource } from "../../providers/eightbyeight/source";
+import { inkitBatch, inkitDocumentBatches, inkitRunsById, inkitWorkflowBatches } from "../../providers/inkit/source";
+import type { Batch } from "../../schemas/batch";
+import type { EightByEightRunNormalized } from "../../schemas/run";
+import type { UpstreamDeps } from "../../upstream/deps";
+import { currentUpstreamScope } from "../../upstream/scope";
+import type { WatchedRow } from "../store";
+import type { Lookup, WatchedItem } from "./changes";
+
+/** Upstream calls one check may still make (retries included, as they are subrequests too). */
+export class CallBudget {
+  private readonly start: number;
+  constructor(readonly limit: number) {
+    this.start = currentUpstreamScope()?.attempts ?? 0;
+  }
+  get used(): number {
+    return (currentUpstreamScope()?.attempts ?? 0) - this.start;
+  }
+  left(): number {
+    return this.limit - this.used;
+  }
+}
+
+export interface LookupRequest {
+  deps: UpstreamDeps;
+  credential: Credential;
+  /** Least recently checked first. */
+  watched: WatchedRow[];
+  budget: CallBudget;
+  /** The first check of the source: see every open item it lists, not only watched ones. */
+  baseline: boolean;
+  /** A cap learned on the open-items listings (0: none). */
+  openCap: number;
+}
+
+export interface LookupResult extends Lookup {
+  /** Open items listed that detection does not watch yet (8x8: the status lists show them all). */
+  seenOpen: WatchedItem[];
+  /** Whether unchanged watched rows must record this check (lookups that take turns). */
+  touch: boolean;
+  /** A cap learned on the open-items listings. */
+  openCap: number;
+}
+
+/** The lookup of a source's watched items. */
+export function lookupFor(source: SourceKey): (req: LookupRequest) => Promise<LookupResult> {
+  if (source.provider === "8x8") return (req) => eightByEightLookup(source, req);
+  if (source.listing === "runs") return inkitRunsLookup;
+  const listing = source.listing === "batches" ? inkitDocumentBatches : inkitWorkflowBatches;
+  return (req) => inkitBatchesLookup(listing, req);
+}
+
+async function inkitRunsLookup(req: LookupRequest): Promise<LookupResult> {
+  const ids = req.watched.map((w) => w.item_id);
+  const found = ids.length > 0 ? await inkitRunsById(req.deps, ids, req.credential) : [];
+  const listed = new Set(found.map((r) => r.id));
+  return { found, gone: ids.filter((id) => !listed.has(id)), seenOpen: [], touch: false, openCap: req.openCap };
+}
+
+async function inkitBatchesLookup(listing: typeof inkitDocumentBatches, req: LookupRequest): Promise<LookupResult> {
+  const found: Batch[] = [];
+  const gone: string[] = [];
+  for (const row of req.watched) {
+    if (req.budget.left() <= 0) break;
+    try {
+      found.push(await inkitBatch(req.deps, listing, row.item_id, req.credential));
+    } catch (err) {
+      if (!(err instanceof ProblemError && err.type === "not-found")) throw err;
+      gone.push(row.item_id);
+    }
+  }
+  return { found, gone, seenOpen: [], touch: true, openCap: req.openCap };
+}
+
+/** 8x8's names for the open statuses, as our status filter spells them. */
+const OPEN_STATUSES = ["running", "suspended"] as const;
+const MAX_LIMIT = 500;
+
+async function eightByEightLookup(
+  source: Extract<SourceKey, { provider: "8x8" }>,
+  req: LookupRequest,
+): Promise<LookupResult> {
+  const definition = { account_id: source.accountId, definition_id: source.definitionId };
+  const reader = (filters: Record<string, string>) =>
+    eightByEightSource(req.deps, { ...definition, ...filters }, req.credential);
+  // The versions the watched instances run on; the first check reads the latest (the listing's default).
+  const versions: (string | null)[] = req.baseline
+    ? [null]
+    : [...new Set(req.watched.map((w) => w.version))].filter((v): v is string => v !== null);
+  if (req.watched.some((w) => w.version === null) && !versions.includes(null)) versions.push(null);
+  const window = req.openCap > 0 ? Math.min(req.openCap, MAX_LIMIT) : MAX_LIMIT;
+  const listed = new Map<string, EightByEightRunNormalized>();
+  const short: number[] = [];
+  for (const version of versions) {
+    for (const status of OPEN_STATUSES) {
+      const list = reader({ status, ...(version ? { version } : {}) });
+      // A short answer ends a list here; should it have been a silent cap, the missing instances' own windows
+      // below find them still open, and the cap is learned.
+      for (let offset = 0; ; ) {
+        const { items } = await list.read(offset, window, 0, { short: true });
+        for (const item of items) listed.set(item.id, item);
+        offset += items.length;
+        if (items.length < window) {
+          if (items.length > 0) short.push(items.length);
+          break;
+        }
+      }
+    }
+  }
+  const watchedIds = new Set(req.watched.map((w) => w.item_id));
+  const missing = req.watched.filter((w) => !listed.has(w.item_id));
+  const resolved = await resolveMissing(reader, missing, req.budget);
+  // A missing instance found still open means a list was cut short by a cap: read in windows of it from now on.
+  const stillOpen = resolved.found.some((item) => item.status === "running" || item.status === "suspended");
+  const openCap = stillOpen && short.length > 0 ? Math.min(...short) : req.openCap;
+  return {
+    found: [...[...listed.values()].filter((item) => watchedIds.has(item.id)), ...resolved.found],
+    gone: resolved.gone,
+    seenOpen: [...listed.values()].filter((item) => !watchedIds.has(item.id)),
+    touch: false,
+    openCap,
+  };
+}
+
+/**
+ * Finds instances that left the open lists, by start time: windows from the newest missing one down to the oldest,
+ * 500 a call, so instances close in time share calls. Everything strictly newer than a window's last item was in the
+ * window: a missing instance not there is gone. Stops (leaving the rest for the next check) when the budget is out.
+ */
+async function resolveMissing(
+  reader: (filters: Record<string, string>) => ReturnType<typeof eightByEightSource>,
+  missing: WatchedRow[],
+  budget: CallBudget,
+): Promise<{ found: EightByEightRunNormalized[]; gone: string[] }> {
+  const found: EightByEightRunNormalized[] = [];
+  const gone: string[] = [];
+  const byVersion = new Map<string | null, WatchedRow[]>();
+  for (const row of missing) byVersion.set(row.version, [...(byVersion.get(row.version) ?? []), row]);
+  for (const [version, rows] of byVersion) {
+    let left = [...rows].sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
+    while (left.length > 0 && budget.left() > 0) {
+      const newest = left[0] as WatchedRow;
+      const oldest = left.at(-1) as WatchedRow;
+      const { items } = await reader({
+        started_from: oldest.created_at,
+        started_to: newest.created_at,
+        ...(version ? { version } : {}),
+      }).read(0, MAX_LIMIT, 0, { short: true });
+      const byId = new Map(items.map((item) => [item.id, item]));
+      const last = items.at(-1);
+      const covered = (row: WatchedRow) =>
+        items.length === 0 || (last !== undefined && row.created_at > last.created_at);
+      const next: WatchedRow[] = [];
+      for (const row of left) {
+        const item = byId.get(row.item_id);
+        if (item) found.push(item);
+        else if (covered(row)) gone.push(row.item_id);
+        else next.push(row);
+      }
+      // No progress: one instant holds more instances than an answer. Its missing ones stay watched as they are.
+      left = next.length === left.length && last ? next.filter((r) => r.created_at < last.created_at) : next;
+    }
+  }
+  return { found, gone };
+}
