@@ -146,9 +146,10 @@ describe("change detection (scheduled handler)", () => {
     await inkitSim.clearCounters();
     await eightByEightSim.clearCounters();
     await runCron(w);
-    // The baseline of the one watched source: one page from its head (its newest instant becomes the frontier), and
-    // no call for the disabled endpoint's source or for 8x8.
-    expect((await inkitSim.counters()).routes).toEqual({ "GET /v1/invoke/batch": 1 });
+    // The baseline of the one watched source: one page from its head (its newest instant becomes the frontier) and
+    // the top of its updated_at order (where the next check's scan of changes stops); no call for the disabled
+    // endpoint's source or for 8x8.
+    expect((await inkitSim.counters()).routes).toEqual({ "GET /v1/invoke/batch": 2 });
     expect((await eightByEightSim.counters()).total).toBe(0);
     expect(await rows("SELECT source FROM detection_state")).toEqual([{ source: "inkit:workflow-batches" }]);
   });

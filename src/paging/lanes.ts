@@ -51,6 +51,11 @@ export interface LaneState {
   total: number | null;
   /** Upstream knowledge learned on the way (see OffsetReader). */
   hint: number;
+  /**
+   * Change detection only: how many items above the key's group its last read had to start (a tie group there was
+   * wider than its window), so the next read starts there at once.
+   */
+  reach?: number;
   /** Creation time of the lane's first item when the walk began (the pin); null before its first read. */
   head: string | null;
   version: string | null;
@@ -81,16 +86,23 @@ const MAX_ROUNDS = 200;
 class LaneReader<T extends Keyed> {
   view: LaneView<T> = { start: 0, items: [], response: [], atEnd: false };
   total: number | null = null;
+  /** The upstream's total at this request's first read: a later one that differs means items arrived meanwhile. */
+  firstTotal: number | null = null;
   hint: number;
   private responses = 0;
   private source: OffsetReader<T>;
-  private reread = new Set<string>();
+  /** A tie group read again was no longer where it was seen: items arrived during this request's reads. */
+  moved = false;
+  /** Instants of tie groups already read again as one (or found too large to be). */
+  readonly reread = new Set<string>();
 
   constructor(
     private readonly lane: Lane<T>,
     private state: LaneState,
     private readonly dir: Direction,
     private readonly size: number,
+    /** Reads start at multiples of the block, so walks ask the same questions and share the listing cache. */
+    private readonly aligned = true,
   ) {
     this.hint = state.hint;
     this.source = lane.open(state.head, state.version);
@@ -116,7 +128,7 @@ class LaneReader<T extends Keyed> {
    * consistent: a block older than one already held is read again from the upstream.
    */
   private async fetch(from: number, count: number) {
-    const first = Math.floor(from / this.block) * this.block;
+    const first = this.aligned ? Math.floor(from / this.block) * this.block : from;
     const items: T[] = [];
     const ids: number[] = [];
     let pos = first;
@@ -137,7 +149,7 @@ class LaneReader<T extends Keyed> {
   }
 
   private async block_(offset: number, fresh = false): Promise<ReaderWindow<T>> {
-    const size = this.block - (offset % this.block);
+    const size = this.aligned ? this.block - (offset % this.block) : this.block;
     const read = await this.source.read(offset, size, this.hint, { fresh, short: true });
     this.hint = read.hint;
     if (read.total !== null && this.total !== null && this.shifts && read.total !== this.total) {
@@ -146,6 +158,8 @@ class LaneReader<T extends Keyed> {
       if (read.total > this.total) this.view.start += read.total - this.total;
     }
     if (read.total !== null) this.total = Math.max(this.total ?? 0, read.total);
+    this.firstTotal ??= read.total;
+    if (read.moved) this.firstTotal = Number.NaN; // never equal: the read is not consistent with itself
     return read;
   }
 
@@ -212,10 +226,16 @@ class LaneReader<T extends Keyed> {
         this.view.start + run.to,
         this.hint,
       );
-      if (!group) continue; // larger than any one response can hold: the limit the README states
-      const id = this.responses++;
+      if (group === "moved") {
+        this.moved = true;
+        continue;
+      }
       const at = this.view.items.findIndex((item) => item.created_at === run.createdAt);
       const len = this.view.items.filter((item) => item.created_at === run.createdAt).length;
+      // Whole only if it holds every item seen in the group: one it lacks means the answer was cut short.
+      const ids = new Set(group?.map((item) => item.id));
+      if (!group || this.view.items.slice(at, at + len).some((item) => !ids.has(item.id))) continue; // the README's limit
+      const id = this.responses++;
       this.view.items.splice(at, len, ...group);
       this.view.response.splice(at, len, ...group.map(() => id));
       changed = true;
@@ -343,48 +363,111 @@ export interface NewerItems<T extends Keyed> {
 }
 
 /**
- * Change detection's walk: the items of a newest-first lane that are newer than `state.key`, oldest first, at
- * most `limit` of them. It starts where the key's tie group sat (the state's hints) and reads only toward older
- * items: head inserts during the read shift what comes next down, so items repeat (and are dropped) but none is
- * skipped. Only items that no unread one can precede are served (everything between them and the key was read),
- * so a read that stops early leaves no gap, and the next one continues from the newest item served.
+ * Change detection's walk: the items of a newest-first lane that are newer than `state.key`, oldest first, at most
+ * `limit` of them. It starts where the key's tie group sat (the state's hints; an upstream total says how far head
+ * inserts moved it) and reads only toward older items: head inserts during the read shift what comes next down, so
+ * items repeat (and are dropped) but none is skipped. Only items that no unread one can precede are served
+ * (everything between them and the key was read), so a read that stops early leaves no gap, and the next one
+ * continues from the newest item served. Reads are not aligned to blocks: nothing else asks these questions.
+ * `callsLeft` bounds the read: when it runs out before anything is certain, no item is served, and the state says
+ * where the key's group was seen (or how far down it must sit), so the next read starts there.
  */
 export async function readNewer<T extends Keyed>(
   lane: Lane<T>,
   state: LaneState,
   limit: number,
+  callsLeft: () => boolean = () => true,
 ): Promise<NewerItems<T>> {
   const dir: Direction = "desc";
   const bounds: LaneBounds<T> = { key: state.key, head: null, filter: lane.filter };
   let at: LaneState = { ...state, head: null, version: null };
-  let from = Math.max(0, at.at + at.span + 1 - (limit + 2));
+  // The key's group and the `limit + 1` items above it.
+  const windowStart = () => Math.max(0, at.at - Math.max(limit + 1, at.reach ?? 0));
+  let from = windowStart();
+  let measured = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const reader = new LaneReader(lane, at, dir, blockFor(limit));
-    // The window of `limit + 2` items just above the key's group; head inserts counted by a total move both down.
+    // The total is applied here, not by the reader: a first read measures how far the key moved, then the window is
+    // read where it now is.
+    const reader = new LaneReader(lane, { ...at, total: null }, dir, blockFor(limit), false);
     await reader.begin(from, at.at + at.span + 1 - from);
-    if (reader.total !== null && at.total !== null && reader.total > at.total)
-      at = { ...at, at: at.at + (reader.total - at.total), total: reader.total };
-    let summary = summarizeBackward(reader.view, bounds, dir);
-    for (let fix = 0; fix < MAX_ROUNDS; fix++) {
-      if (!summary.anchored) await reader.forward();
-      else if (!(summary.mixed.length > 0 && (await reader.settle(summary.mixed)))) break;
-      summary = summarizeBackward(reader.view, bounds, dir);
-    }
-    const atHead = summary.frontier === "none";
-    // Not at the head and nothing certain: everything read is one tie group that may continue above. Start higher.
-    if (!atHead && summary.candidates.length === 0 && reader.view.start > 0) {
-      from = Math.max(0, reader.view.start - reader.blockSize);
+    if (!measured && reader.total !== null && at.total !== null && reader.total !== at.total) {
+      measured = true;
+      at = { ...at, at: Math.max(0, at.at + reader.total - at.total), total: reader.total };
+      from = windowStart();
       continue;
     }
-    const newestFirst = [...summary.candidates].sort((a, b) => compareItems(a, b, dir));
-    const items = newestFirst.slice(-limit).reverse();
+    measured = true;
+    at = { ...at, total: reader.total ?? at.total };
+    let summary = summarizeBackward(reader.view, bounds, dir);
+    // Tie groups served by two responses, among what this read would serve, that are not read again as one yet.
+    let unsettled: string[] = [];
+    for (let fix = 0; fix < MAX_ROUNDS; fix++) {
+      if (!summary.anchored) {
+        if (!callsLeft()) return unserved(reader, state.key, at.reach);
+        await reader.forward();
+      } else {
+        const served = oldestFirst(summary.candidates, limit + 1).at(-1);
+        const mixed = summary.mixed.filter((run) => served === undefined || run.createdAt <= served.created_at);
+        unsettled = mixed.filter((run) => !reader.reread.has(run.createdAt)).map((run) => run.createdAt);
+        if (unsettled.length === 0 || !callsLeft()) break;
+        // A group no single response can hold is read as well as the responses allow (the README's limit).
+        if (!(await reader.settle(mixed))) {
+          unsettled = [];
+          break;
+        }
+      }
+      summary = summarizeBackward(reader.view, bounds, dir);
+    }
+    // Items arrived while this read went on: offsets of what it read may disagree, and a group read again by position
+    // may have been shifted. Read again where the key now is.
+    if ((reader.moved || reader.total !== reader.firstTotal) && callsLeft()) {
+      if (at.total !== null && reader.total !== null)
+        at = { ...at, at: Math.max(0, at.at + reader.total - at.total), total: reader.total };
+      measured = false;
+      from = windowStart();
+      continue;
+    }
+    // Out of calls with a group still to read as one (or moved): serve only what is older than it, never a gap.
+    if (reader.moved)
+      unsettled = summary.mixed.filter((run) => reader.reread.has(run.createdAt)).map((r) => r.createdAt);
+    const oldestUnsettled = unsettled.sort()[0];
+    if (oldestUnsettled !== undefined)
+      summary = { ...summary, candidates: summary.candidates.filter((c) => c.created_at < oldestUnsettled) };
+    const atHead = summary.frontier === "none";
+    if (oldestUnsettled !== undefined && summary.candidates.length === 0) return unserved(reader, state.key, at.reach);
+    // Not at the head and nothing certain: everything read is one tie group that may continue above. Start higher.
+    if (!atHead && summary.candidates.length === 0 && reader.view.start > 0) {
+      from = Math.max(0, reader.view.start - (limit + 2) * 2 ** round);
+      if (!callsLeft()) return unserved(reader, state.key, at.at - from);
+      continue;
+    }
+    const items = oldestFirst(summary.candidates, limit);
     const newest = items.at(-1);
     const key: Keyset | null = newest ? [newest.created_at, "\uffff", ""] : state.key;
     return {
       items,
       state: { ...reader.stateAt(key), head: null, version: null },
-      caughtUp: atHead && newestFirst.length <= limit,
+      caughtUp: atHead && oldestUnsettled === undefined && summary.candidates.length <= limit,
     };
   }
   throw new Error("change detection read did not settle");
+}
+
+/** The `limit` oldest of some items, oldest first, in tributary's order (newest first lists). */
+function oldestFirst<T extends Keyed>(items: T[], limit: number): T[] {
+  return [...items]
+    .sort((a, b) => compareItems(a, b, "desc"))
+    .slice(-limit)
+    .reverse();
+}
+
+/**
+ * Out of calls before anything was certain: nothing is served, and the state says where the key's group sits as far
+ * as this read saw (below everything read, when it was not reached), so the next read starts closer to it.
+ */
+function unserved<T extends Keyed>(reader: LaneReader<T>, key: Keyset | null, reach?: number): NewerItems<T> {
+  const seen = reader.stateAt(key);
+  // Without a key the lane's end is what must be reached: it lies below everything read.
+  const at = key === null ? { at: reader.view.start + reader.view.items.length, span: 0 } : {};
+  return { items: [], state: { ...seen, ...at, reach, head: null, version: null }, caughtUp: false };
 }

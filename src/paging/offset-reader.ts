@@ -10,6 +10,8 @@ export interface ReaderWindow<T> {
   hint: number;
   /** Indices in `items` where another upstream response begins, when one read took several. */
   cuts?: number[];
+  /** The upstream's total changed between the responses of this read: items arrived meanwhile, offsets moved. */
+  moved?: boolean;
 }
 
 export interface ReadOptions {
@@ -26,9 +28,9 @@ export interface ReadOptions {
 export interface OffsetReader<T> {
   read(offset: number, count: number, hint: number, options?: ReadOptions): Promise<ReaderWindow<T>>;
   /**
-   * Every item created at exactly `createdAt`, from a single upstream response, or null when no single response
-   * can hold them. `[from, to)` is where the tie group was seen. Upstreams may order tied items differently for
+   * Every item created at exactly `createdAt`, from a single upstream response; null when no single response can
+   * hold them; `"moved"` when they were no longer where they were seen (items arrived meanwhile). `[from, to)` is where the tie group was seen. Upstreams may order tied items differently for
    * different windows, so a group seen across two responses is read again as one.
    */
-  ties?(createdAt: string, from: number, to: number, hint: number): Promise<T[] | null>;
+  ties?(createdAt: string, from: number, to: number, hint: number): Promise<T[] | null | "moved">;
 }

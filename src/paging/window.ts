@@ -53,6 +53,7 @@ export function pageModelSource<T extends { created_at: string }>(
       const cuts: number[] = [];
       let cap = hint > 0 ? Math.min(hint, maxPageSize) : maxPageSize;
       let total = Number.POSITIVE_INFINITY;
+      let moved = false;
       let largest = 0;
       let pos = offset;
       while (items.length < count && pos < total) {
@@ -60,6 +61,7 @@ export function pageModelSource<T extends { created_at: string }>(
         const capBefore = cap;
         for (const call of planPages(pos, count - items.length, cap)) {
           const res = await fetchPage(call, fresh);
+          moved ||= Number.isFinite(total) && res.total !== total;
           total = res.total;
           largest = Math.max(largest, res.items.length);
           // Place the served items where the upstream put them: by the page size it reports having used.
@@ -89,7 +91,7 @@ export function pageModelSource<T extends { created_at: string }>(
         if (remembered > 0 && largest > remembered) caps.learn(0);
         else learned = Math.min(remembered, maxPageSize);
       }
-      return { items, hasMore: more, total: known, hint: learned < maxPageSize ? learned : 0, cuts };
+      return { items, hasMore: more, total: known, hint: learned < maxPageSize ? learned : 0, cuts, moved };
     },
 
     // Positions are the same in every response of one snapshot; only the order inside the group may differ.
@@ -103,8 +105,9 @@ export function pageModelSource<T extends { created_at: string }>(
       const size = Math.max(1, Math.min(call.pageSize, res.pageSize));
       const start = (call.page - 1) * size;
       const slice = res.items.slice(from - start, to - start);
-      const whole = size === call.pageSize && slice.length === to - from;
-      return whole && slice.every((item) => item.created_at === createdAt) ? slice : null;
+      // A page cut by a cap cannot hold the group; a whole page that does not hold it where it was seen moved.
+      if (size !== call.pageSize) return null;
+      return slice.length === to - from && slice.every((item) => item.created_at === createdAt) ? slice : "moved";
     },
   };
 }
@@ -122,13 +125,9 @@ export function offsetModelSource<T>(
   ties?: OffsetReader<T>["ties"],
 ): OffsetReader<T> {
   return {
-    // A group read by time is whole only if it is at least as long as the stretch it was seen in.
-    ties:
-      ties &&
-      (async (createdAt, from, to, hint) => {
-        const group = await ties(createdAt, from, to, hint);
-        return group && group.length >= to - from ? group : null;
-      }),
+    // A group read by time selects exactly the group, whatever the offsets (which head inserts during the read may
+    // have shifted, repeating items in the stretch it was seen in); the lane checks that it holds all it saw.
+    ties,
     async read(offset, count, _hint, { short = false } = {}): Promise<ReaderWindow<T>> {
       const items: T[] = [];
       const cuts: number[] = [];

@@ -5,9 +5,6 @@
  */
 import { configOf } from "../../config";
 import { loggerOf } from "../../logger";
-import { type Lane, type LaneState, readNewer } from "../../paging/lanes";
-import type { OffsetReader } from "../../paging/offset-reader";
-import type { Keyset } from "../../paging/order";
 import { configuredCredential } from "../../providers/catalog";
 import { isoMicros } from "../ids";
 import { type SourceDeps, type SourceSpec, sourceSpec } from "../sources";
@@ -15,8 +12,6 @@ import {
   type CheckCommit,
   claimSource,
   commitStatements,
-  type DetectionHints,
-  type DetectionState,
   detectionState,
   endpointsWatching,
   isCheckConflict,
@@ -33,11 +28,11 @@ import {
   fanOut,
   isTerminal,
   numbered,
-  type WatchedItem,
   type Watcher,
   type WatchOutcome,
   watchRow,
 } from "./changes";
+import { announced, type Frontier, readHead, readSinceFrontier } from "./frontier";
 import { CallBudget } from "./lookups";
 
 export interface CheckResult {
@@ -62,9 +57,6 @@ export interface CheckResult {
 
 /** The deployment's own credential: detection state is kept per credential so tenants' own can follow. */
 const CONFIGURED = "configured";
-
-/** Items one creation read asks for at most: one 8x8 answer, five of a capped Inkit. */
-const PAGE = 500;
 
 /**
  * Checks one source now: the lease makes a concurrent check of the same source answer `busy` at once. The first check
@@ -122,10 +114,12 @@ async function checkHeld(
 
   if (state.version === 0) {
     const head = await readHead(open(), config.webhookCheckItems);
-    const look = await spec.lookup({ deps, credential, watched: [], budget, baseline: true, openCap: 0 });
-    const seen = [...head.items, ...look.seenOpen].filter((item) => !isTerminal(item) && announced(head.state, item));
+    const look = await spec.lookup({ deps, credential, watched: [], budget, baseline: true, openCap: 0, marks: [] });
+    const seen = [...head.items, ...look.seenOpen].filter(
+      (item) => !isTerminal(item) && announced(head.frontier, item),
+    );
     const watch = [...new Map(seen.map((item) => [item.id, watchRow(item, now, spec.versionOf(item))])).values()];
-    const next = { ...head.state, hints: { ...head.state.hints, openCap: look.openCap } };
+    const next = { ...head.frontier, hints: { ...head.frontier.hints, openCap: look.openCap, marks: look.marks } };
     return commit(
       env,
       spec,
@@ -143,10 +137,10 @@ async function checkHeld(
 
   // New items since the frontier, oldest first, a page at a time, while the check's budget lasts. The open items'
   // lookup keeps half the budget when there are any.
-  const news = await readSinceFrontier(spec, open, state, {
+  const share = watched.length > 0 ? Math.ceil(budget.limit / 2) : budget.limit;
+  const news = await readSinceFrontier(open, state, {
     items: config.webhookCheckItems,
-    calls: watched.length > 0 ? Math.ceil(budget.limit / 2) : budget.limit,
-    budget,
+    callsLeft: () => share - budget.used,
   });
   const additions = news.items.map((item) => watchRow(item, now, spec.versionOf(item)));
 
@@ -154,10 +148,12 @@ async function checkHeld(
   let lookupError: unknown = null;
   let outcome: WatchOutcome = { changes: [], watch: [], unwatch: [] };
   let openCap = state.hints.openCap ?? 0;
+  let marks = state.hints.marks ?? [];
   try {
     if (watched.length > 0) {
-      const look = await spec.lookup({ deps, credential, watched, budget, baseline: false, openCap });
+      const look = await spec.lookup({ deps, credential, watched, budget, baseline: false, openCap, marks });
       openCap = look.openCap;
+      marks = look.marks.length > 0 ? look.marks : marks;
       outcome = compareWatched(spec.kind, watched, look, {
         horizonStart,
         now,
@@ -167,7 +163,7 @@ async function checkHeld(
       // Open items listed but not watched yet (announced before they were seen open, e.g. carried over): watch them.
       const known = new Set([...watched.map((w) => w.item_id), ...news.items.map((i) => i.id)]);
       for (const item of look.seenOpen) {
-        if (!known.has(item.id) && announced(news.state, item))
+        if (!known.has(item.id) && announced(news.frontier, item))
           outcome.watch.push(watchRow(item, now, spec.versionOf(item)));
       }
     }
@@ -178,7 +174,7 @@ async function checkHeld(
   }
   const error = news.error ?? lookupError;
   const changes = [...news.items.map((item) => created(spec.kind, item)), ...outcome.changes];
-  const next = { ...news.state, hints: { ...news.state.hints, openCap } };
+  const next = { ...news.frontier, hints: { ...news.frontier.hints, openCap, marks } };
   const rows = { watch: [...additions, ...outcome.watch], unwatch: outcome.unwatch };
   const gone = new Set(rows.unwatch);
   const status = new Map([...watched, ...rows.watch].map((w) => [w.item_id, w.open]));
@@ -193,115 +189,12 @@ async function checkHeld(
   });
 }
 
-/** Whether an item is at or behind the frontier, i.e. already announced (`*.created`) or older. */
-function announced(state: Omit<DetectionState, "version">, item: WatchedItem): boolean {
-  if (state.frontierAt === null) return false;
-  return (
-    item.created_at < state.frontierAt || (item.created_at === state.frontierAt && state.frontierIds.includes(item.id))
-  );
-}
-
-/** Where detection stands in its listing, as the walk engine's lane state. */
-function laneState(state: Omit<DetectionState, "version">): LaneState {
-  const { hints } = state;
-  // After every item created at the frontier's instant: the ones of them not announced yet are skipped by the filter.
-  const key: Keyset | null = state.frontierAt === null ? null : [state.frontierAt, "\uffff", ""];
-  return {
-    key,
-    at: hints.at,
-    span: hints.span,
-    total: hints.total,
-    hint: hints.cap,
-    head: null,
-    version: null,
-    done: false,
-  };
-}
-
-/**
- * Reads the items newer than the frontier, oldest first, up to `limits.items` and while the creation share of the
- * call budget lasts. A failure after some pages keeps what they read (it is committed; the next check continues).
- */
-async function readSinceFrontier(
-  spec: SourceSpec,
-  open: () => OffsetReader<WatchedItem>,
-  start: DetectionState,
-  limits: { items: number; calls: number; budget: CallBudget },
-) {
-  let state: Omit<DetectionState, "version"> = { ...start };
-  const lane: Lane<WatchedItem> = {
-    name: spec.key,
-    open,
-    // Items at the frontier's instant that were announced already (a tie group may arrive across checks).
-    filter: (item) => (item.created_at === state.frontierAt && state.frontierIds.includes(item.id) ? "skip" : "keep"),
-  };
-  const items: WatchedItem[] = [];
-  let error: unknown = null;
-  let backlog = true;
-  while (items.length < limits.items && limits.budget.used < limits.calls) {
-    try {
-      const page = await readNewer(lane, laneState(state), Math.min(PAGE, limits.items - items.length));
-      items.push(...page.items);
-      state = advance(state, page.items, page.state);
-      backlog = !page.caughtUp;
-      if (page.caughtUp) break;
-    } catch (err) {
-      error = err;
-      break;
-    }
-  }
-  return { items, state: { ...state, backlog }, error };
-}
-
-/** The frontier after serving `items` (oldest first): the newest one's instant, and the ids announced there. */
-function advance(
-  state: Omit<DetectionState, "version">,
-  items: WatchedItem[],
-  lane: LaneState,
-): Omit<DetectionState, "version"> {
-  const newest = items.at(-1);
-  const at = newest?.created_at ?? state.frontierAt;
-  const before = at === state.frontierAt ? state.frontierIds : [];
-  const ids = [...new Set([...before, ...items.filter((i) => i.created_at === at).map((i) => i.id)])];
-  const hints: DetectionHints = { ...state.hints, at: lane.at, span: lane.span, total: lane.total, cap: lane.hint };
-  return { ...state, frontierAt: at, frontierIds: ids, hints };
-}
-
-/**
- * The baseline: the listing's newest tie group becomes the frontier (nothing before it is announced), read whole from
- * the head, and every item read is seen.
- */
-async function readHead(reader: OffsetReader<WatchedItem>, count: number) {
-  const items: WatchedItem[] = [];
-  let hint = 0;
-  let total: number | null = null;
-  for (let more = true; more; ) {
-    const read = await reader.read(items.length, Math.min(count, PAGE), hint, { short: true });
-    items.push(...read.items);
-    ({ hint, total } = read);
-    // Read on only while everything read is one instant: the head's tie group may continue.
-    more = read.hasMore && read.items.length > 0 && items.every((i) => i.created_at === items[0]?.created_at);
-  }
-  const newest = items.reduce<string | null>(
-    (max, i) => (max === null || i.created_at > max ? i.created_at : max),
-    null,
-  );
-  const group = items.filter((i) => i.created_at === newest);
-  const state: Omit<DetectionState, "version"> = {
-    frontierAt: newest,
-    frontierIds: group.map((i) => i.id),
-    hints: { at: 0, span: group.length, total, cap: hint },
-    backlog: false,
-  };
-  return { items, state };
-}
-
 interface Committing {
   key: WatchKey;
   lease: string;
   now: string;
   version: number;
-  state: Omit<DetectionState, "version">;
+  state: Frontier;
   lastSequence: number;
 }
 

@@ -1,15 +1,30 @@
 /**
  * Reading watched open items again, with what each upstream offers, so the cost follows the number of open items
- * and never how deep they sit in their listing:
+ * and what changed, never how deep the items sit in their listing:
  * - 8x8: its `status` filter lists every open instance (`Runnable`, `Suspended`) of a version in a few calls; a
  *   watched instance missing from those lists has moved on, and its start-time window finds its new state.
- * - Inkit runs: the `data_id` filter reads up to 100 named runs per call.
- * - Inkit batches: one item read per batch, least recently checked first, within the check's budget.
+ * - Inkit: a listing sorted by `updated_at` (newest first) has every changed item at its top, so the first page (more
+ *   when a page holds only items that changed since the last check) shows most changes at once. Items carry no
+ *   `updated_at`, so the scan cannot prove it saw every change: each check also reads the least recently checked
+ *   watched items directly (runs: up to 100 by `data_id` in one call; batches: one item read), in turns, so every
+ *   watched item is read again within (open items / turn size) checks even when the scan missed its change.
  */
+
+import type { z } from "@hono/zod-openapi";
 import { ProblemError } from "../../http/problem";
 import type { Credential, SourceKey } from "../../providers/catalog";
 import { eightByEightSource } from "../../providers/eightbyeight/source";
-import { inkitBatch, inkitDocumentBatches, inkitRunsById, inkitWorkflowBatches } from "../../providers/inkit/source";
+import type { InkitBatchSchema } from "../../providers/inkit/schemas";
+import {
+  type InkitListing,
+  inkitBatch,
+  inkitDocumentBatches,
+  inkitRuns,
+  inkitRunsById,
+  inkitSource,
+  inkitWorkflowBatches,
+  RUN_IDS_PER_LOOKUP,
+} from "../../providers/inkit/source";
 import type { Batch } from "../../schemas/batch";
 import type { EightByEightRunNormalized } from "../../schemas/run";
 import type { UpstreamDeps } from "../../upstream/deps";
@@ -41,6 +56,8 @@ export interface LookupRequest {
   baseline: boolean;
   /** A cap learned on the open-items listings (0: none). */
   openCap: number;
+  /** Inkit: the first ids of the last `updated_at` scan. */
+  marks: string[];
 }
 
 export interface LookupResult extends Lookup {
@@ -50,27 +67,96 @@ export interface LookupResult extends Lookup {
   touch: boolean;
   /** A cap learned on the open-items listings. */
   openCap: number;
+  /** Inkit: the first ids of this scan, for the next one. */
+  marks: string[];
 }
 
 /** The lookup of a source's watched items. */
 export function lookupFor(source: SourceKey): (req: LookupRequest) => Promise<LookupResult> {
   if (source.provider === "8x8") return (req) => eightByEightLookup(source, req);
-  if (source.listing === "runs") return inkitRunsLookup;
+  if (source.listing === "runs") return (req) => inkitLookup(inkitRuns, verifyRuns, req);
   const listing = source.listing === "batches" ? inkitDocumentBatches : inkitWorkflowBatches;
-  return (req) => inkitBatchesLookup(listing, req);
+  return (req) => inkitLookup(listing, (rows, r, more) => verifyBatches(listing, rows, r, more), req);
 }
 
-async function inkitRunsLookup(req: LookupRequest): Promise<LookupResult> {
-  const ids = req.watched.map((w) => w.item_id);
-  const found = ids.length > 0 ? await inkitRunsById(req.deps, ids, req.credential) : [];
+/** Pages of the `updated_at` scan: items changed since the last check sit in the first ones. */
+const SCAN_PAGE = 100;
+/** Ids of the scan's first items, kept to tell next time whether a page holds only what changed since. */
+const SCAN_MARKS = 20;
+/** Pages one scan reads at most: past them (a burst of new items, many changes), the direct reads take over. */
+const MAX_SCAN_PAGES = 5;
+
+/** Reads watched items directly, least recently checked first; `more` when the scan may have missed changes. */
+type Verify = (
+  rows: WatchedRow[],
+  req: LookupRequest,
+  more: boolean,
+) => Promise<{ found: WatchedItem[]; gone: string[] }>;
+
+async function inkitLookup(
+  listing: InkitListing<z.ZodType, WatchedItem>,
+  verify: Verify,
+  req: LookupRequest,
+): Promise<LookupResult> {
+  const byUpdate = inkitSource(req.deps, listing, { sort: "-updated_at" }, req.credential);
+  const marks = new Set(req.marks);
+  const scanned: WatchedItem[] = [];
+  // Pages while the budget lasts (one call stays for the direct reads), until a page holds an item that led the last
+  // scan: what follows did not change since. The first check has nothing to compare: it only marks the top.
+  let reached = marks.size === 0;
+  for (let page = 0; !reached && page < MAX_SCAN_PAGES && req.budget.left() > 1; page++) {
+    const { items } = await byUpdate.read(page * SCAN_PAGE, SCAN_PAGE, 0, { short: true });
+    scanned.push(...items);
+    reached = items.length < SCAN_PAGE || items.some((item) => marks.has(item.id));
+  }
+  if (req.baseline || marks.size === 0) {
+    const { items } = await byUpdate.read(0, SCAN_MARKS, 0, { short: true });
+    scanned.push(...items);
+  }
+  const watchedIds = new Set(req.watched.map((w) => w.item_id));
+  const seen = new Set(scanned.map((item) => item.id));
+  // A scan that did not reach the last one's marks may have missed changes: the direct reads do more this time.
+  const verified = await verify(
+    req.watched.filter((w) => !seen.has(w.item_id)),
+    req,
+    !reached,
+  );
+  return {
+    found: [...scanned.filter((item) => watchedIds.has(item.id)), ...verified.found],
+    gone: verified.gone,
+    seenOpen: [],
+    touch: true,
+    openCap: req.openCap,
+    marks: scanned.slice(0, SCAN_MARKS).map((item) => item.id),
+  };
+}
+
+/**
+ * Runs by `data_id`, least recently checked first: 100 in one call, or all of them (a call per 100) while the budget
+ * lasts when the scan may have missed changes. An id Inkit does not list is gone.
+ */
+async function verifyRuns(rows: WatchedRow[], req: LookupRequest, more: boolean) {
+  const calls = more ? Math.max(1, req.budget.left()) : 1;
+  const ids = rows.slice(0, calls * RUN_IDS_PER_LOOKUP).map((w) => w.item_id);
+  if (ids.length === 0 || req.budget.left() <= 0) return { found: [], gone: [] };
+  const found = await inkitRunsById(req.deps, ids, req.credential);
   const listed = new Set(found.map((r) => r.id));
-  return { found, gone: ids.filter((id) => !listed.has(id)), seenOpen: [], touch: false, openCap: req.openCap };
+  return { found, gone: ids.filter((id) => !listed.has(id)) };
 }
 
-async function inkitBatchesLookup(listing: typeof inkitDocumentBatches, req: LookupRequest): Promise<LookupResult> {
+/**
+ * Batches read one by one, least recently checked first: one per check, so a quiet check stays cheap, or as many as
+ * the budget allows when the scan may have missed changes. One Inkit no longer has is gone.
+ */
+async function verifyBatches(
+  listing: InkitListing<typeof InkitBatchSchema, Batch>,
+  rows: WatchedRow[],
+  req: LookupRequest,
+  more: boolean,
+) {
   const found: Batch[] = [];
   const gone: string[] = [];
-  for (const row of req.watched) {
+  for (const row of rows.slice(0, more ? rows.length : 1)) {
     if (req.budget.left() <= 0) break;
     try {
       found.push(await inkitBatch(req.deps, listing, row.item_id, req.credential));
@@ -79,7 +165,7 @@ async function inkitBatchesLookup(listing: typeof inkitDocumentBatches, req: Loo
       gone.push(row.item_id);
     }
   }
-  return { found, gone, seenOpen: [], touch: true, openCap: req.openCap };
+  return { found, gone };
 }
 
 /** 8x8's names for the open statuses, as our status filter spells them. */
@@ -129,6 +215,7 @@ async function eightByEightLookup(
     seenOpen: [...listed.values()].filter((item) => !watchedIds.has(item.id)),
     touch: false,
     openCap,
+    marks: [],
   };
 }
 

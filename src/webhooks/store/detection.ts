@@ -16,6 +16,12 @@ export interface DetectionHints {
   cap: number;
   /** A cap learned on the open-items listings (8x8 status filters): read them in windows of it. */
   openCap?: number;
+  /** Inkit: the first ids of the last `updated_at` scan (see detection/lookups.ts). */
+  marks?: string[];
+  /** Items one read of new items asks for, when a small budget against a silent cap made it shrink (see frontier.ts). */
+  page?: number;
+  /** How far above the frontier's group the last read had to start: a tie group there was wider than a page. */
+  reach?: number;
 }
 
 export interface DetectionState {
