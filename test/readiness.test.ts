@@ -141,10 +141,10 @@ describe("D1 migrations not applied", () => {
   it("a database that lacks the newest migration names it; once applied, the same routes work", async () => {
     const db = extra.TEST_UPGRADE_DB;
     await wipe(db);
-    await applyD1Migrations(db, extra.TEST_MIGRATIONS.slice(0, 1));
+    await applyD1Migrations(db, extra.TEST_MIGRATIONS.slice(0, -1));
     const w = webhookEnv({ DB: db });
     const problem = await expectProblem(await callApp(w, "/v1/events"), 503, "deployment-incomplete");
-    expect(problem.detail).toContain(`lacks migration ${MIGRATIONS[1]}`);
+    expect(problem.detail).toContain(`lacks migration ${MIGRATIONS.at(-1)}.`);
 
     await applyD1Migrations(db, extra.TEST_MIGRATIONS);
     expect((await callApp(w, "/v1/events")).status).toBe(200);
@@ -199,6 +199,36 @@ describe("D1 migrations not applied", () => {
       { source: "inkit:batches", sequence: 1 },
       { source: "inkit:runs", sequence: 3 },
     ]);
+  });
+  it("migration 0004 gives the events recorded before it stream positions in creation order, and the counter", async () => {
+    const db = extra.TEST_UPGRADE_DB;
+    await wipe(db);
+    await applyD1Migrations(
+      db,
+      extra.TEST_MIGRATIONS.filter((m) => m.name < "0004"),
+    );
+    const old = (id: string, tenant: string, createdAt: string) =>
+      db
+        .prepare(
+          "INSERT INTO events (id, tenant, type, source, object_id, created_at, payload) VALUES (?, ?, 'ping', NULL, 'x', ?, '{}')",
+        )
+        .bind(id, tenant, createdAt);
+    await db.batch([
+      old("evt_c", "a", "2026-01-02T00:00:00.000000Z"),
+      old("evt_b", "b", "2026-01-01T00:00:00.000000Z"),
+      old("evt_a", "a", "2026-01-01T00:00:00.000000Z"),
+    ]);
+    await applyD1Migrations(db, extra.TEST_MIGRATIONS);
+
+    const { results } = await db.prepare("SELECT id, position FROM events ORDER BY position").all();
+    expect(results).toEqual([
+      { id: "evt_a", position: 1 },
+      { id: "evt_b", position: 2 },
+      { id: "evt_c", position: 3 },
+    ]);
+    expect(await db.prepare("SELECT id, last, pruned FROM event_stream").all()).toMatchObject({
+      results: [{ id: 1, last: 3, pruned: 0 }],
+    });
   });
 });
 

@@ -178,6 +178,8 @@ const TABLES = [
   "snapshots",
   "source_polls",
   "event_sequences",
+  "event_stream",
+  "event_subscriptions",
 ];
 
 /** Applies the D1 migrations (idempotent) and empties every webhook table: each file starts from nothing. */
