@@ -18,6 +18,7 @@ import { loggerOf } from "./logger";
 import { registerOpenApi } from "./openapi/document";
 import { docsRouter } from "./routes/docs/docs.index";
 import { eightByEightRouter } from "./routes/eightbyeight/eightbyeight.index";
+import { eventStreamRouter } from "./routes/event-stream/event-stream.index";
 import { eventsRouter } from "./routes/events/events.index";
 import { inboundRouter } from "./routes/inbound/inbound.index";
 import { inkitRouter } from "./routes/inkit/inkit.index";
@@ -63,6 +64,7 @@ export function createApp() {
   app.route("/v1", runsRouter);
   app.route("/v1", webhooksRouter);
   app.route("/v1", eventsRouter);
+  app.route("/v1", eventStreamRouter);
   app.route("/v1", inboundRouter);
   registerWebhooks(app);
   registerOpenApi(app);

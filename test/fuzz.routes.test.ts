@@ -249,6 +249,7 @@ beforeAll(async () => {
     "/v1/inkit/batches?limit=2",
     `/v1/8x8/accounts/acme-ops/definitions/${defs.orderNotifications}/runs?limit=4`,
     "/v1/runs?limit=3",
+    "/v1/event-stream?limit=1",
   ]) {
     const res = await call(path);
     if (res.status !== 200) continue;

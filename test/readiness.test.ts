@@ -52,6 +52,7 @@ const D1_ROUTES: [string, string, unknown?][] = [
   ["POST", "/v1/webhook-endpoints/we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V/rotate-secret"],
   ["POST", "/v1/webhook-endpoints/we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V/test"],
   ["POST", "/v1/webhook-endpoints/we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V/replay", { since: "2026-01-01T00:00:00Z" }],
+  ["GET", "/v1/event-stream"],
 ];
 
 const INKIT_PUSH = JSON.stringify({ event_type: "render.completed", resource_id: "rend_doesNotMatter" });

@@ -8,9 +8,18 @@ type JsonOk<Op> = Op extends { responses: { 200: { content: { "application/json"
 type GetOf<P extends keyof paths> = paths[P] extends { get: infer Op } ? Op : never;
 type PageBody = { data: unknown[]; page: { next_cursor: string | null; prev_cursor: string | null } };
 
-/** The paths of every list operation: a GET answering `{data, page}`. */
+/**
+ * The paths of every list operation: a GET answering `{data, page}` whose `next_cursor` becomes null at the end.
+ * Not the event stream, which never ends (follow it with `followEvents`).
+ */
 export type ListPath = {
-  [P in keyof paths]: [JsonOk<GetOf<P>>] extends [never] ? never : JsonOk<GetOf<P>> extends PageBody ? P : never;
+  [P in keyof paths]: [JsonOk<GetOf<P>>] extends [never]
+    ? never
+    : JsonOk<GetOf<P>> extends PageBody
+      ? null extends JsonOk<GetOf<P>>["page"]["next_cursor"]
+        ? P
+        : never
+      : never;
 }[keyof paths];
 
 /** One page of a list operation, as its 200 answers it. */

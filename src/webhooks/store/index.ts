@@ -4,3 +4,4 @@ export * from "./endpoints";
 export * from "./events";
 export * from "./listings";
 export * from "./snapshots";
+export * from "./stream";
