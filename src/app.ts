@@ -19,6 +19,7 @@ import { registerOpenApi } from "./openapi/document";
 import { docsRouter } from "./routes/docs/docs.index";
 import { eightByEightRouter } from "./routes/eightbyeight/eightbyeight.index";
 import { eventStreamRouter } from "./routes/event-stream/event-stream.index";
+import { eventSubscriptionsRouter } from "./routes/event-subscriptions/event-subscriptions.index";
 import { eventsRouter } from "./routes/events/events.index";
 import { inboundRouter } from "./routes/inbound/inbound.index";
 import { inkitRouter } from "./routes/inkit/inkit.index";
@@ -65,6 +66,7 @@ export function createApp() {
   app.route("/v1", webhooksRouter);
   app.route("/v1", eventsRouter);
   app.route("/v1", eventStreamRouter);
+  app.route("/v1", eventSubscriptionsRouter);
   app.route("/v1", inboundRouter);
   registerWebhooks(app);
   registerOpenApi(app);

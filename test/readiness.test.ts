@@ -53,6 +53,11 @@ const D1_ROUTES: [string, string, unknown?][] = [
   ["POST", "/v1/webhook-endpoints/we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V/test"],
   ["POST", "/v1/webhook-endpoints/we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V/replay", { since: "2026-01-01T00:00:00Z" }],
   ["GET", "/v1/event-stream"],
+  ["GET", "/v1/event-subscriptions"],
+  ["POST", "/v1/event-subscriptions", { sources: ["inkit:runs"] }],
+  ["GET", "/v1/event-subscriptions/sub_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"],
+  ["PATCH", "/v1/event-subscriptions/sub_01JD5Q0Z8K3M4N5P6Q7R8S9T0V", { description: "x" }],
+  ["DELETE", "/v1/event-subscriptions/sub_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"],
 ];
 
 const INKIT_PUSH = JSON.stringify({ event_type: "render.completed", resource_id: "rend_doesNotMatter" });

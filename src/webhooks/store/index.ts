@@ -5,3 +5,4 @@ export * from "./events";
 export * from "./listings";
 export * from "./snapshots";
 export * from "./stream";
+export * from "./subscriptions";
