@@ -18,6 +18,8 @@ import { loggerOf } from "./logger";
 import { registerOpenApi } from "./openapi/document";
 import { docsRouter } from "./routes/docs/docs.index";
 import { eightByEightRouter } from "./routes/eightbyeight/eightbyeight.index";
+import { eventStreamRouter } from "./routes/event-stream/event-stream.index";
+import { eventSubscriptionsRouter } from "./routes/event-subscriptions/event-subscriptions.index";
 import { eventsRouter } from "./routes/events/events.index";
 import { inboundRouter } from "./routes/inbound/inbound.index";
 import { inkitRouter } from "./routes/inkit/inkit.index";
@@ -63,6 +65,8 @@ export function createApp() {
   app.route("/v1", runsRouter);
   app.route("/v1", webhooksRouter);
   app.route("/v1", eventsRouter);
+  app.route("/v1", eventStreamRouter);
+  app.route("/v1", eventSubscriptionsRouter);
   app.route("/v1", inboundRouter);
   registerWebhooks(app);
   registerOpenApi(app);

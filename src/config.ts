@@ -51,6 +51,8 @@ export interface Config {
   webhookTimeoutMs: number;
   /** How long events, their deliveries and attempts are kept (`WEBHOOK_RETENTION_DAYS`). */
   webhookRetentionDays: number;
+  /** The `Retry-After` of the event stream's end: how long a caught-up consumer should wait before polling again. */
+  eventStreamPollSeconds: number;
   /** Accept http and private addresses as endpoint URLs: local development and tests only. */
   allowInsecureWebhookUrls: boolean;
   /** The AES key material for stored signing secrets; null (webhooks unavailable) when missing or too short. */
@@ -103,6 +105,7 @@ const VarsSchema = z
     WEBHOOK_WATCH_HORIZON_DAYS: int(30, 1, 365),
     WEBHOOK_TIMEOUT_MS: int(15_000, 100, 30_000),
     WEBHOOK_RETENTION_DAYS: int(30, 1, 3650),
+    EVENT_STREAM_POLL_SECONDS: int(30, 1, 3_600),
     ALLOW_INSECURE_WEBHOOK_URLS: text,
     WEBHOOK_ENCRYPTION_KEY: text,
   })
@@ -133,6 +136,7 @@ const VarsSchema = z
       webhookWatchHorizonDays: v.WEBHOOK_WATCH_HORIZON_DAYS,
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
+      eventStreamPollSeconds: v.EVENT_STREAM_POLL_SECONDS,
       allowInsecureWebhookUrls: v.ALLOW_INSECURE_WEBHOOK_URLS === "true",
       webhookEncryptionKey: (v.WEBHOOK_ENCRYPTION_KEY ?? "").length >= 32 ? (v.WEBHOOK_ENCRYPTION_KEY as string) : null,
     }),

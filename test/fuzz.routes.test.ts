@@ -249,6 +249,7 @@ beforeAll(async () => {
     "/v1/inkit/batches?limit=2",
     `/v1/8x8/accounts/acme-ops/definitions/${defs.orderNotifications}/runs?limit=4`,
     "/v1/runs?limit=3",
+    "/v1/event-stream?limit=1",
   ]) {
     const res = await call(path);
     if (res.status !== 200) continue;
@@ -426,8 +427,9 @@ const rawBody = (op: BodyOperation) =>
   );
 
 describe("fuzzing every POST and PATCH body", () => {
-  /** Real endpoints of both keys, so path ids reach the handlers, plus ids that do not exist. */
+  /** Real endpoints and subscriptions of both keys, so path ids reach the handlers, plus ids that do not exist. */
   const endpointIds: string[] = [];
+  const subscriptionIds: string[] = [];
   // Deliveries are recorded, never sent: a fuzzed endpoint URL must not receive requests.
   const queues = {
     WEBHOOK_QUEUE: recordingQueue().binding,
@@ -448,6 +450,15 @@ describe("fuzzing every POST and PATCH body", () => {
       });
       expect(res.status).toBe(201);
       endpointIds.push(((await res.json()) as { id: string }).id);
+      const sub = await request("/v1/event-subscriptions", {
+        method: "POST",
+        auth: key,
+        env: bodyEnv,
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sources: ["inkit:runs"] }),
+      });
+      expect(sub.status).toBe(201);
+      subscriptionIds.push(((await sub.json()) as { id: string }).id);
     }
   });
 
@@ -455,6 +466,8 @@ describe("fuzzing every POST and PATCH body", () => {
     expect(bodyOperations.map((o) => `${o.method} ${o.path}`).sort()).toEqual(
       [
         "PATCH /v1/webhook-endpoints/{id}",
+        "PATCH /v1/event-subscriptions/{id}",
+        "POST /v1/event-subscriptions",
         "POST /v1/inbound/8x8",
         "POST /v1/inbound/inkit",
         "POST /v1/webhook-endpoints",
@@ -470,10 +483,11 @@ describe("fuzzing every POST and PATCH body", () => {
   });
 
   it("no generated body gets a 5xx; every error is a problem document; every 2xx matches its schema", async () => {
-    const id = fc.oneof(
-      { weight: 4, arbitrary: fc.constantFrom(...endpointIds) },
-      { weight: 1, arbitrary: fc.oneof(fc.constantFrom("we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V", "x", "%2e%2e"), anyString) },
-    );
+    const idFrom = (real: string[]) =>
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...real) },
+        { weight: 1, arbitrary: fc.oneof(fc.constantFrom("we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V", "x", "%2e%2e"), anyString) },
+      );
     const contentType = fc.constantFrom(
       "application/json",
       "application/json",
@@ -487,7 +501,7 @@ describe("fuzzing every POST and PATCH body", () => {
       return fc.record({
         // Named, not embedded: a counterexample prints the operation, not its whole schema.
         operation: fc.constant(`${op.method} ${op.path}`),
-        id,
+        id: idFrom(op.path.startsWith("/v1/event-subscriptions") ? subscriptionIds : endpointIds),
         body: rawBody(op),
         contentType,
         key: fc.constantFrom(TEST_API_KEY, TEST_API_KEY, TEST_API_KEY_2),

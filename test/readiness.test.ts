@@ -52,6 +52,12 @@ const D1_ROUTES: [string, string, unknown?][] = [
   ["POST", "/v1/webhook-endpoints/we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V/rotate-secret"],
   ["POST", "/v1/webhook-endpoints/we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V/test"],
   ["POST", "/v1/webhook-endpoints/we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V/replay", { since: "2026-01-01T00:00:00Z" }],
+  ["GET", "/v1/event-stream"],
+  ["GET", "/v1/event-subscriptions"],
+  ["POST", "/v1/event-subscriptions", { sources: ["inkit:runs"] }],
+  ["GET", "/v1/event-subscriptions/sub_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"],
+  ["PATCH", "/v1/event-subscriptions/sub_01JD5Q0Z8K3M4N5P6Q7R8S9T0V", { description: "x" }],
+  ["DELETE", "/v1/event-subscriptions/sub_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"],
 ];
 
 const INKIT_PUSH = JSON.stringify({ event_type: "render.completed", resource_id: "rend_doesNotMatter" });
@@ -144,7 +150,7 @@ describe("D1 migrations not applied", () => {
     await applyD1Migrations(db, extra.TEST_MIGRATIONS.slice(0, -1));
     const w = webhookEnv({ DB: db });
     const problem = await expectProblem(await callApp(w, "/v1/events"), 503, "deployment-incomplete");
-    expect(problem.detail).toContain(`lacks migration ${MIGRATIONS.at(-1)}`);
+    expect(problem.detail).toContain(`lacks migration ${MIGRATIONS.at(-1)}.`);
 
     await applyD1Migrations(db, extra.TEST_MIGRATIONS);
     expect((await callApp(w, "/v1/events")).status).toBe(200);
@@ -199,6 +205,36 @@ describe("D1 migrations not applied", () => {
       { source: "inkit:batches", sequence: 1 },
       { source: "inkit:runs", sequence: 3 },
     ]);
+  });
+  it("migration 0004 gives the events recorded before it stream positions in creation order, and the counter", async () => {
+    const db = extra.TEST_UPGRADE_DB;
+    await wipe(db);
+    await applyD1Migrations(
+      db,
+      extra.TEST_MIGRATIONS.filter((m) => m.name < "0004"),
+    );
+    const old = (id: string, tenant: string, createdAt: string) =>
+      db
+        .prepare(
+          "INSERT INTO events (id, tenant, type, source, object_id, created_at, payload) VALUES (?, ?, 'ping', NULL, 'x', ?, '{}')",
+        )
+        .bind(id, tenant, createdAt);
+    await db.batch([
+      old("evt_c", "a", "2026-01-02T00:00:00.000000Z"),
+      old("evt_b", "b", "2026-01-01T00:00:00.000000Z"),
+      old("evt_a", "a", "2026-01-01T00:00:00.000000Z"),
+    ]);
+    await applyD1Migrations(db, extra.TEST_MIGRATIONS);
+
+    const { results } = await db.prepare("SELECT id, position FROM events ORDER BY position").all();
+    expect(results).toEqual([
+      { id: "evt_a", position: 1 },
+      { id: "evt_b", position: 2 },
+      { id: "evt_c", position: 3 },
+    ]);
+    expect(await db.prepare("SELECT id, last, pruned FROM event_stream").all()).toMatchObject({
+      results: [{ id: 1, last: 3, pruned: 0 }],
+    });
   });
 });
 

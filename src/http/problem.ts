@@ -17,6 +17,7 @@ export const problemTypes = {
   forbidden: { status: 403, title: "Forbidden" },
   "not-found": { status: 404, title: "Not found" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
+  "stream-position-expired": { status: 410, title: "Stream position expired" },
   "payload-too-large": { status: 413, title: "Payload too large" },
   "uri-too-long": { status: 414, title: "URI too long" },
   "rate-limited": { status: 429, title: "Too many requests" },

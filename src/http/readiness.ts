@@ -9,7 +9,12 @@ import { ProblemError } from "./problem";
  * Every file in `migrations/`, in order. A deployment that lacks one answers `deployment-incomplete` instead of
  * failing on a missing table or column (test/readiness.test.ts checks this list against the directory).
  */
-export const MIGRATIONS = ["0001_webhooks.sql", "0002_event_sequences.sql", "0003_change_detection.sql"] as const;
+export const MIGRATIONS = [
+  "0001_webhooks.sql",
+  "0002_event_sequences.sql",
+  "0003_change_detection.sql",
+  "0004_event_stream.sql",
+] as const;
 
 /** What a route or handler needs besides its code: the webhook store (D1, migrated) and the delivery queues. */
 export type StorageNeed = "DB" | "WEBHOOK_QUEUE" | "WEBHOOK_DLQ" | "DETECTION_QUEUE";

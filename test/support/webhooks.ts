@@ -206,6 +206,8 @@ const TABLES = [
   "detection_checks",
   "watched_items",
   "event_sequences",
+  "event_stream",
+  "event_subscriptions",
 ];
 
 /** Applies the D1 migrations (idempotent) and empties every webhook table: each file starts from nothing. */

@@ -1,4 +1,5 @@
 export { createTributaryClient, type TributaryClient, type TributaryClientOptions } from "./client.js";
+export { type Event, type FollowEventsOptions, type FollowedEvent, followEvents } from "./follow.js";
 export {
   type ItemOf,
   type ListInit,

@@ -8,9 +8,18 @@ type JsonOk<Op> = Op extends { responses: { 200: { content: { "application/json"
 type GetOf<P extends keyof paths> = paths[P] extends { get: infer Op } ? Op : never;
 type PageBody = { data: unknown[]; page: { next_cursor: string | null; prev_cursor: string | null } };
 
-/** The paths of every list operation: a GET answering `{data, page}`. */
+/**
+ * The paths of every list operation: a GET answering `{data, page}` whose `next_cursor` becomes null at the end.
+ * Not the event stream, which never ends (follow it with `followEvents`).
+ */
 export type ListPath = {
-  [P in keyof paths]: [JsonOk<GetOf<P>>] extends [never] ? never : JsonOk<GetOf<P>> extends PageBody ? P : never;
+  [P in keyof paths]: [JsonOk<GetOf<P>>] extends [never]
+    ? never
+    : JsonOk<GetOf<P>> extends PageBody
+      ? null extends JsonOk<GetOf<P>>["page"]["next_cursor"]
+        ? P
+        : never
+      : never;
 }[keyof paths];
 
 /** One page of a list operation, as its 200 answers it. */
@@ -29,17 +38,25 @@ export type WalkArgs<P extends ListPath> =
     : [init: ListInit<P>, options?: RetryOptions];
 
 type Direction = "next" | "prev";
-type RawInit = { params?: { query?: Record<string, unknown> }; signal?: AbortSignal; [key: string]: unknown };
+export type RawInit = { params?: { query?: Record<string, unknown> }; signal?: AbortSignal; [key: string]: unknown };
 type RawGet = (path: string, init: RawInit) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
 
-/** GETs one page, waiting out 429 and 503 as `Retry-After` asks, within the walk's bounds. */
-async function getPage(client: TributaryClient, path: string, init: RawInit, options: RetryOptions): Promise<PageBody> {
+/**
+ * GETs one page, waiting out 429 and 503 as `Retry-After` asks, within the walk's bounds; returns the page and the
+ * response it came in (for its headers).
+ */
+export async function getPage(
+  client: TributaryClient,
+  path: string,
+  init: RawInit,
+  options: RetryOptions,
+): Promise<{ page: PageBody; response: Response }> {
   const { maxRetries = 4, maxDelayMs = 30_000, signal } = options;
   const get = client.GET as unknown as RawGet;
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted();
     const { data, error, response } = await get(path, { ...init, ...(signal ? { signal } : {}) });
-    if (response.ok) return data as PageBody;
+    if (response.ok) return { page: data as PageBody, response };
     const retryable = response.status === 429 || response.status === 503;
     const delayMs = parseRetryAfter(response.headers.get("Retry-After")) ?? backoff(attempt, maxDelayMs);
     if (!retryable || attempt > maxRetries || delayMs > maxDelayMs) throw problemError(response, error);
@@ -57,7 +74,7 @@ async function* walk(
 ): AsyncGenerator<PageBody> {
   let request: RawInit = init ?? {};
   for (;;) {
-    const page = await getPage(client, path, request, options);
+    const { page } = await getPage(client, path, request, options);
     yield page;
     const cursor = direction === "next" ? page.page.next_cursor : page.page.prev_cursor;
     if (cursor === null) return;

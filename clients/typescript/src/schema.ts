@@ -332,6 +332,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/event-stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the event stream
+         * @description Your API key's events, oldest first in the order they were committed, for consumers that pull instead of receiving webhooks: the same events as `GET /v1/events`, whether or not anything delivered them. Resume with `page.next_cursor`: no event is skipped or repeated, including events committed after you read with an earlier `created_at`. At the end `has_more` is false, and `next_cursor` plus `Retry-After` say where and when to poll again.
+         */
+        get: operations["readEventStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/event-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List poll-only subscriptions
+         * @description Your API key's subscriptions, newest first, cursor-paged like every list.
+         */
+        get: operations["listEventSubscriptions"];
+        put?: never;
+        /**
+         * Create a poll-only subscription
+         * @description Subscribes your API key to events from the given sources without a webhook URL: they are recorded exactly as for a webhook endpoint (same event types, sources and defaults), and you read them with `GET /v1/event-stream`. Nothing is delivered.
+         */
+        post: operations["createEventSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/event-subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a poll-only subscription */
+        get: operations["getEventSubscription"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a poll-only subscription
+         * @description Stops recording events for it; the events already recorded stay readable until retention.
+         */
+        delete: operations["deleteEventSubscription"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a poll-only subscription
+         * @description Changes the given fields only.
+         */
+        patch: operations["updateEventSubscription"];
+        trace?: never;
+    };
     "/v1/inbound/inkit": {
         parameters: {
             query?: never;
@@ -1505,6 +1574,72 @@ export interface components {
              */
             next_retry_at: string | null;
         };
+        EventStream: {
+            data: components["schemas"]["Event"][];
+            page: components["schemas"]["EventStreamPage"];
+        };
+        EventStreamPage: components["schemas"]["Page"] & {
+            /** @description Whether more events follow right now. False at the end of the stream, where `next_cursor` is for polling later. */
+            has_more?: boolean;
+            /** @description Cursor for the next page. Never null: at the end of the stream it is where the next event will be, to poll with later. */
+            next_cursor?: string;
+            /** @description Always null: the stream is read forward only. */
+            prev_cursor?: null;
+            /** @description Always null. */
+            total?: null;
+        };
+        /** @description A poll-only subscription: change detection watches its sources and records events for your API key, as for a webhook endpoint, but nothing is delivered. Read them with `GET /v1/event-stream` or `GET /v1/events`. */
+        EventSubscription: {
+            /** @example sub_01JD5Q0Z8K3M4N5P6Q7R8S9T0V */
+            id: string;
+            /** @example Order pipeline */
+            description: string | null;
+            /**
+             * @description The upstream listings watched for this endpoint.
+             * @example [
+             *       "inkit:runs",
+             *       "8x8:acme-ops/3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14"
+             *     ]
+             */
+            sources: components["schemas"]["SourceKey"][];
+            /**
+             * Format: date-time
+             * @description When the endpoint was created.
+             * @example 2026-11-01T00:00:00.000000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the endpoint last changed.
+             * @example 2026-11-01T00:00:00.000000Z
+             */
+            updated_at: string;
+            /**
+             * @description The event types recorded for your API key; null means every type (including types added later).
+             * @example [
+             *       "run.completed",
+             *       "run.failed"
+             *     ]
+             */
+            event_types: components["schemas"]["SubscribableEventType"][] | null;
+        };
+        CreateEventSubscription: {
+            /** @description Event types to record. Default: every type. */
+            event_types?: components["schemas"]["SubscribableEventType"][];
+            /** @description Listings to watch. Default: `inkit:runs`, `inkit:workflow-batches` and `inkit:batches`, plus the 8x8 definitions in the deployment's `DEFAULT_SOURCES` setting. */
+            sources?: string[];
+            description?: string;
+        };
+        EventSubscriptionList: {
+            data: components["schemas"]["EventSubscription"][];
+            page: components["schemas"]["Page"];
+        };
+        UpdateEventSubscription: {
+            /** @description null: every type. */
+            event_types?: components["schemas"]["SubscribableEventType"][] | null;
+            sources?: string[];
+            description?: string | null;
+        };
         /** @description What the push invalidated and re-checked. */
         InboundResult: {
             /** @enum {boolean} */
@@ -1584,7 +1719,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "payload-too-large" | "uri-too-long" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
+                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "stream-position-expired" | "payload-too-large" | "uri-too-long" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
             };
             cookie?: never;
         };
@@ -3845,6 +3980,695 @@ export interface operations {
                 };
             };
             /** @description No event with this id belongs to your API key (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    readEventStream: {
+        parameters: {
+            query?: {
+                /** @description Events per page, 1..500. Default 100, or the limit of the page that issued the cursor. */
+                limit?: number;
+                /** @description Opaque cursor from `page.next_cursor`: resumes the stream right after the last event you read. It carries the filters and limit, so they may be omitted; if sent, they must match. It is bound to your API key and does not expire with time: it stays good until retention deletes events after its position (`stream-position-expired`). */
+                cursor?: string;
+                /** @description Start at the first event created at or after this instant (RFC 3339), instead of the oldest event kept. Only without `cursor`. */
+                since?: string;
+                /** @description Only events of this type. */
+                type?: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched" | "ping";
+                /** @description Only events seen in this source (a source key). */
+                source?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 when the content is unchanged (weak comparison, RFC 9110). Also with `Cache-Control: no-cache`, which fetch clients add to every conditional request: the upstream is asked, and the answer is a 304 when its data did not change. */
+                "if-none-match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events, oldest first. */
+            200: {
+                headers: {
+                    /**
+                     * @description RFC 8288 links to the neighbouring pages as absolute URLs: `rel="next"` and `rel="prev"`, when they exist.
+                     * @example <https://tributary.example/v1/inkit/runs?cursor=k1.eyJ2Ijox...>; rel="next"
+                     */
+                    Link?: string;
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    /**
+                     * @description Only when `has_more` is false (you are at the end): seconds to wait before polling again with `next_cursor` (`EVENT_STREAM_POLL_SECONDS`).
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventStream"];
+                };
+            };
+            /** @description Not modified: the content equals that of the answer with this `ETag`; the body you kept stays usable. */
+            304: {
+                headers: {
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation-error`, naming every offending parameter), or a cursor that is modified, another API key's or another stream's, or sent with other filters (`invalid-cursor`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The cursor's position is older than the event retention (`stream-position-expired`): events after it were deleted. `detail` names `WEBHOOK_RETENTION_DAYS`; restart with the `since` the problem carries. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` or no `CURSOR_SECRET`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEventSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1..500. Default 50, or the limit of the page that issued the cursor. */
+                limit?: number;
+                /** @description Opaque, URL-safe cursor from `page.next_cursor` or `page.prev_cursor` (or the `Link` header). It carries the walk's filters and limit, so they may be omitted; if sent, they must match. `limit` may change between pages. Cursors are signed, bound to the route, its path parameters, filters, sort, the API key and any pass-through upstream credential, and expire after 24 hours (`CURSOR_TTL_SECONDS`): anything else is a 400 `invalid-cursor` or `cursor-expired` problem telling you to restart. */
+                cursor?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 when the content is unchanged (weak comparison, RFC 9110). Also with `Cache-Control: no-cache`, which fetch clients add to every conditional request: the upstream is asked, and the answer is a 304 when its data did not change. */
+                "if-none-match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions. */
+            200: {
+                headers: {
+                    /**
+                     * @description RFC 8288 links to the neighbouring pages as absolute URLs: `rel="next"` and `rel="prev"`, when they exist.
+                     * @example <https://tributary.example/v1/inkit/runs?cursor=k1.eyJ2Ijox...>; rel="next"
+                     */
+                    Link?: string;
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventSubscriptionList"];
+                };
+            };
+            /** @description Not modified: the content equals that of the answer with this `ETag`; the body you kept stays usable. */
+            304: {
+                headers: {
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `validation-error` (Invalid request). Every offending parameter is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createEventSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEventSubscription"];
+            };
+        };
+        responses: {
+            /** @description The subscription. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventSubscription"];
+                };
+            };
+            /** @description Invalid input (`validation-error`): every offending field is named in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEventSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 when the content is unchanged (weak comparison, RFC 9110). Also with `Cache-Control: no-cache`, which fetch clients add to every conditional request: the upstream is asked, and the answer is a 304 when its data did not change. */
+                "if-none-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventSubscription"];
+                };
+            };
+            /** @description Not modified: the content equals that of the answer with this `ETag`; the body you kept stays usable. */
+            304: {
+                headers: {
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `validation-error` (Invalid request). Every offending parameter is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No subscription with this id belongs to your API key (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteEventSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `validation-error` (Invalid request). Every offending parameter is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No subscription with this id belongs to your API key (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateEventSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEventSubscription"];
+            };
+        };
+        responses: {
+            /** @description The updated subscription. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventSubscription"];
+                };
+            };
+            /** @description Invalid input (`validation-error`): every offending field is named in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No subscription with this id belongs to your API key (`not-found`). */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -4,7 +4,7 @@ import type { AppEnv } from "../../env";
 import { listResponse } from "../../http/list-response";
 import { ProblemError } from "../../http/problem";
 import { readListing } from "../../paging/listing";
-import { canonicalSourceKey, defaultWatchedSources } from "../../providers/catalog";
+import { defaultWatchedSources } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
 import { d1Listing } from "../../webhooks/d1-source";
 import { createEndpoint, rotateSecret as rotate, toEndpoint, updateEndpoint } from "../../webhooks/endpoints";
@@ -12,6 +12,7 @@ import { isoMicros } from "../../webhooks/ids";
 import { replayMissed, sendPing } from "../../webhooks/resend";
 import { deleteEndpoint, type EndpointRow, findEndpoint } from "../../webhooks/store";
 import { checkWebhookUrl } from "../../webhooks/url-safety";
+import { canonicalSources } from "../filters";
 import type * as R from "./webhooks.routes";
 
 const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
@@ -35,8 +36,6 @@ function safeUrl(c: Context<AppEnv>, url: string): string {
     errors: [{ in: "body", name: "url", message: verdict.reason }],
   });
 }
-
-const canonicalSources = (keys: readonly string[]) => [...new Set(keys.map((k) => canonicalSourceKey(k) ?? k))];
 
 async function owned(c: Context<AppEnv>, id: string): Promise<EndpointRow> {
   const row = await findEndpoint(c.env.DB, tenant(c), id);

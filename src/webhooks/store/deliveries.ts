@@ -153,10 +153,20 @@ export function restartStatement(db: D1Database, endpointId: string, eventIds: s
     .bind(now, now, endpointId, JSON.stringify(eventIds));
 }
 
-/** Deletes up to `limit` events created before `cutoff`, with their deliveries and attempts. */
+/**
+ * Deletes up to `limit` events created before `cutoff`, with their deliveries and attempts, and records the highest
+ * stream position deleted: a stream cursor below it has lost events (see `readStream`).
+ */
 export async function pruneEvents(db: D1Database, cutoff: string, limit: number): Promise<void> {
   const expired = "SELECT id FROM events WHERE created_at < ? ORDER BY created_at LIMIT ?";
   await db.batch([
+    db
+      .prepare(
+        `INSERT INTO event_stream (id, last, pruned)
+         SELECT 1, 0, COALESCE(MAX(position), 0) FROM events WHERE id IN (${expired})
+         ON CONFLICT (id) DO UPDATE SET pruned = MAX(pruned, excluded.pruned)`,
+      )
+      .bind(cutoff, limit),
     db.prepare(`DELETE FROM delivery_attempts WHERE event_id IN (${expired})`).bind(cutoff, limit),
     db.prepare(`DELETE FROM deliveries WHERE event_id IN (${expired})`).bind(cutoff, limit),
     db.prepare(`DELETE FROM events WHERE id IN (${expired})`).bind(cutoff, limit),

@@ -129,23 +129,44 @@ export async function currentSecrets(db: D1Database, endpointId: string, now: st
   return results.map((r) => r.ciphertext);
 }
 
-/** Source keys some enabled endpoint watches: the only ones change detection polls. */
+/** Source keys some enabled endpoint or some poll-only subscription watches: the only ones change detection polls. */
 export async function watchedSources(db: D1Database): Promise<string[]> {
   const { results } = await db
     .prepare(
-      "SELECT DISTINCT s.value AS source FROM webhook_endpoints e, json_each(e.sources) s WHERE e.enabled = 1 ORDER BY 1",
+      `SELECT s.value AS source FROM webhook_endpoints e, json_each(e.sources) s WHERE e.enabled = 1
+       UNION SELECT s.value FROM event_subscriptions sub, json_each(sub.sources) s
+       ORDER BY 1`,
     )
     .all<{ source: string }>();
   return results.map((r) => r.source);
 }
 
-/** Every endpoint (any tenant, enabled or not) that watches a source. */
-export async function endpointsWatching(db: D1Database, source: string): Promise<EndpointRow[]> {
+/**
+ * A row of `endpointsWatching`: a webhook endpoint (`delivers: 1`) or a poll-only subscription (`delivers: 0`).
+ * Both come in the endpoint's shape; a subscription's `url` is empty, it is always `enabled`, and it never gets
+ * a delivery: change detection records its tenant's events and delivers only to rows with `enabled === 1 &&
+ * delivers === 1`.
+ */
+export interface WatchingRow extends EndpointRow {
+  delivers: 0 | 1;
+}
+
+const ENDPOINT_COLUMNS =
+  "id, tenant, url, description, event_types, sources, enabled, disabled_reason, created_at, updated_at";
+
+/** Every endpoint (any tenant, enabled or not) and every poll-only subscription that watches a source. */
+export async function endpointsWatching(db: D1Database, source: string): Promise<WatchingRow[]> {
+  const watches = (alias: string) => `EXISTS (SELECT 1 FROM json_each(${alias}.sources) s WHERE s.value = ?1)`;
   const { results } = await db
     .prepare(
-      "SELECT e.* FROM webhook_endpoints e WHERE EXISTS (SELECT 1 FROM json_each(e.sources) s WHERE s.value = ?) ORDER BY e.created_at, e.id",
+      `SELECT ${ENDPOINT_COLUMNS}, 1 AS delivers FROM webhook_endpoints e WHERE ${watches("e")}
+       UNION ALL
+       SELECT id, tenant, '' AS url, description, event_types, sources, 1 AS enabled, NULL AS disabled_reason,
+         created_at, updated_at, 0 AS delivers
+       FROM event_subscriptions sub WHERE ${watches("sub")}
+       ORDER BY created_at, id`,
     )
     .bind(source)
-    .all<EndpointRow>();
+    .all<WatchingRow>();
   return results;
 }

@@ -5,6 +5,9 @@ import type { DeliveryMessage } from "../schedule";
 /** D1 allows at most 100 bound parameters per statement. */
 const MAX_PARAMS = 100;
 
+/** The last stream position handed out; 0 without the counter's row (migrations/0004 adds it; a test may empty it). */
+const LAST_POSITION = "COALESCE((SELECT last FROM event_stream WHERE id = 1), 0)";
+
 /** Multi-row INSERTs of `rows` (each `columns.length` values), chunked to stay within D1's parameter limit. */
 export function insertMany(
   db: D1Database,
@@ -13,9 +16,28 @@ export function insertMany(
   rows: (string | number | null)[][],
   suffix = "",
 ): D1PreparedStatement[] {
+  return insertExpressions(
+    db,
+    table,
+    columns,
+    columns.map(() => "?"),
+    rows,
+    suffix,
+  );
+}
+
+/** `insertMany` where each column's value is an SQL expression (`values`) binding exactly one `?`. */
+function insertExpressions(
+  db: D1Database,
+  table: string,
+  columns: string[],
+  values: string[],
+  rows: (string | number | null)[][],
+  suffix: string,
+): D1PreparedStatement[] {
   const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
   const statements: D1PreparedStatement[] = [];
-  const tuple = `(${columns.map(() => "?").join(", ")})`;
+  const tuple = `(${values.join(", ")})`;
   for (let i = 0; i < rows.length; i += perStatement) {
     const chunk = rows.slice(i, i + perStatement);
     statements.push(
@@ -37,9 +59,16 @@ export interface EventRow {
   /** Per source, strictly increasing (see migrations/0002); null for ping. */
   sequence: number | null;
   payload: string;
+  /**
+   * Commit order across every event (see migrations/0004): set by `recordAndQueue` in the inserting transaction, so
+   * absent on rows not yet inserted.
+   */
+  position?: number | null;
 }
 
-const EVENT_COLUMNS = ["id", "tenant", "type", "source", "object_id", "created_at", "sequence", "payload"];
+const EVENT_COLUMNS = ["id", "tenant", "type", "source", "object_id", "created_at", "sequence", "payload", "position"];
+// The position: the counter as this transaction found it, plus the event's 1-based place among those it inserts.
+const EVENT_VALUES = [...EVENT_COLUMNS.slice(0, -1).map(() => "?"), `${LAST_POSITION} + ?`];
 const eventValues = (e: EventRow) => [
   e.id,
   e.tenant,
@@ -89,16 +118,16 @@ export interface Recording {
 }
 
 /**
- * Inserts events and their deliveries in one transaction with `alongside`, then queues the deliveries. Queued only
- * after the commit: a message never names a delivery that does not exist, and one lost after the commit is found
- * again by the cron's sweep.
+ * Inserts events (each taking the next stream position, in the order given) and their deliveries in one transaction
+ * with `alongside`, then queues the deliveries. Queued only after the commit: a message never names a delivery that
+ * does not exist, and one lost after the commit is found again by the cron's sweep.
  */
 export async function recordAndQueue(env: Env, r: Recording): Promise<void> {
   const db = env.DB;
   const deliveries = r.deliveries ?? [];
   const statements = [
     ...(r.alongside ?? []),
-    ...insertMany(db, "events", EVENT_COLUMNS, (r.events ?? []).map(eventValues)),
+    ...insertEvents(db, r.events ?? []),
     ...insertMany(
       db,
       "deliveries",
@@ -114,4 +143,27 @@ export async function recordAndQueue(env: Env, r: Recording): Promise<void> {
     generation: 1,
   }));
   await enqueue(env.WEBHOOK_QUEUE, r.messages ?? firstAttempts);
+}
+
+/**
+ * The statements inserting `events` with their stream positions, in the order given, then advancing the counter.
+ * Run in one transaction: D1 has one writer, so positions follow commit order (see migrations/0004).
+ */
+function insertEvents(db: D1Database, events: EventRow[]): D1PreparedStatement[] {
+  if (events.length === 0) return [];
+  return [
+    ...insertExpressions(
+      db,
+      "events",
+      EVENT_COLUMNS,
+      EVENT_VALUES,
+      events.map((e, i) => [...eventValues(e), i + 1]),
+      "",
+    ),
+    db
+      .prepare(
+        "INSERT INTO event_stream (id, last, pruned) VALUES (1, ?, 0) ON CONFLICT (id) DO UPDATE SET last = last + excluded.last",
+      )
+      .bind(events.length),
+  ];
 }

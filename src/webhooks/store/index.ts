@@ -4,3 +4,5 @@ export * from "./detection";
 export * from "./endpoints";
 export * from "./events";
 export * from "./listings";
+export * from "./stream";
+export * from "./subscriptions";

@@ -1,0 +1,70 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../env";
+import { listResponse } from "../../http/list-response";
+import { ProblemError } from "../../http/problem";
+import { readListing } from "../../paging/listing";
+import { defaultWatchedSources } from "../../providers/catalog";
+import { d1Listing } from "../../webhooks/d1-source";
+import { deleteSubscription, findSubscription, type SubscriptionRow } from "../../webhooks/store";
+import { createSubscription, toSubscription, updateSubscription } from "../../webhooks/subscriptions";
+import { canonicalSources } from "../filters";
+import type * as R from "./event-subscriptions.routes";
+
+const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
+
+async function owned(c: Context<AppEnv>, id: string): Promise<SubscriptionRow> {
+  const row = await findSubscription(c.env.DB, tenant(c), id);
+  if (!row) throw new ProblemError("not-found", { detail: `No event subscription ${id}.` });
+  return row;
+}
+
+export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const row = await createSubscription(c.env.DB, tenant(c), {
+    description: body.description ?? null,
+    eventTypes: body.event_types ?? null,
+    sources: body.sources ? canonicalSources(body.sources) : defaultWatchedSources(c.env),
+  });
+  return c.json(toSubscription(row), 201, { Location: `/v1/event-subscriptions/${row.id}` });
+};
+
+export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const { body, headers } = await readListing(c, {
+    route: "event-subscriptions",
+    sent: {},
+    defaults: {},
+    limit,
+    cursor,
+    ...d1Listing("event-subscriptions", () => ({
+      db: c.env.DB,
+      table: "event_subscriptions",
+      where: ["tenant = ?"],
+      params: [tenant(c)],
+      map: toSubscription,
+    })),
+  });
+  return listResponse(c, { body, headers });
+};
+
+export const get: RouteHandler<R.GetRoute, AppEnv> = async (c) => {
+  return c.json(toSubscription(await owned(c, c.req.valid("param").id)), 200);
+};
+
+export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
+  const row = await owned(c, c.req.valid("param").id);
+  const body = c.req.valid("json");
+  const next = await updateSubscription(c.env.DB, row, {
+    description: body.description,
+    eventTypes: body.event_types,
+    sources: body.sources === undefined ? undefined : canonicalSources(body.sources),
+  });
+  return c.json(toSubscription(next), 200);
+};
+
+export const remove: RouteHandler<R.RemoveRoute, AppEnv> = async (c) => {
+  const row = await owned(c, c.req.valid("param").id);
+  await deleteSubscription(c.env.DB, row.id);
+  return c.body(null, 204);
+};
