@@ -36,6 +36,12 @@ function adminClient(baseUrl: string) {
     /** 8x8 only: makes `latestVersion + 1` the latest version, with no instances; answers the definition summary. */
     publish: (body: { definitionId: string; tenant?: "demo" | "other" }) =>
       admin<DefinitionSummary>("POST", "/publish", body),
+    /** 8x8 only: the tenant's definitions. */
+    getDefinitions: (tenant: "demo" | "other" = "demo") =>
+      admin<{ definitions: DefinitionSummary[] }>("GET", `/definitions?tenant=${tenant}`),
+    /** 8x8 only: adds `count` empty definitions (version 1) to the tenant's account; answers their summaries. */
+    addDefinitions: (body: { count: number; tenant?: "demo" | "other" }) =>
+      admin<{ definitions: DefinitionSummary[] }>("POST", "/definitions", body),
   };
 }
 
