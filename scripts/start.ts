@@ -24,7 +24,7 @@ const sims = await startSimulators({
 });
 
 // The simulators regenerate the same seeded world on every start (new items even get the same ids), so the worker's
-// local state (webhook snapshots, events, cache) starts fresh too: otherwise it would remember a previous world.
+// local state (detection state, events, cache) starts fresh too: otherwise it would remember a previous world.
 rmSync(".wrangler/state", { recursive: true, force: true });
 
 // The webhook store: apply D1 migrations to the local database `wrangler dev` uses (idempotent, non-interactive).

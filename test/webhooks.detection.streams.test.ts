@@ -47,20 +47,20 @@ const checks = (source: string) =>
   );
 
 describe.each([inkitRunsSource, eightByEightSource])("$name", (src) => {
-  it.each([1, CHECK_ITEMS + 1, 10 * CHECK_ITEMS + 1])(
+  it.each([1, CHECK_ITEMS + 1, 10 * CHECK_ITEMS + 1, 10_000])(
     "a burst of %i new items: every one is announced once, oldest first, ties at the head included",
     async (count) => {
       const { w, truth } = await watching(src);
       await truth.insert(count, src.open[0], true);
       await runCron(w);
       expectStream(await loggedEvents(src.source), truth, src);
-      // A check announces at most CHECK_ITEMS items; the rest followed in checks the first one queued.
-      const done = await checks(src.source);
-      expect(done.slice(1).map((c) => c.created)).toEqual(
-        Array.from({ length: Math.ceil(count / CHECK_ITEMS) }, (_, i) =>
-          Math.min(CHECK_ITEMS, count - i * CHECK_ITEMS),
-        ),
-      );
+      // A check announces at most CHECK_ITEMS items within its call budget; the rest followed in checks the first one
+      // queued, in one tick. (A check may announce fewer: the walk to a deep frontier takes its calls first.)
+      const done = (await checks(src.source)).slice(1);
+      expect(done.reduce((n, c) => n + c.created, 0)).toBe(count);
+      expect(Math.max(...done.map((c) => c.created))).toBeLessThanOrEqual(CHECK_ITEMS);
+      expect(Math.max(...done.map((c) => c.calls))).toBeLessThanOrEqual(40);
+      expect(done.length).toBeLessThanOrEqual(Math.ceil(count / CHECK_ITEMS) + 2);
       const before = (await loggedEvents(src.source)).length;
       await runCron(w);
       expect((await loggedEvents(src.source)).length, "a later tick repeats nothing").toBe(before);

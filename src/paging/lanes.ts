@@ -103,6 +103,8 @@ class LaneReader<T extends Keyed> {
     private readonly size: number,
     /** Reads start at multiples of the block, so walks ask the same questions and share the listing cache. */
     private readonly aligned = true,
+    /** Whether another upstream call may start (change detection's per-check budget); reads stop short when not. */
+    private readonly canCall: () => boolean = () => true,
   ) {
     this.hint = state.hint;
     this.source = lane.open(state.head, state.version);
@@ -133,7 +135,7 @@ class LaneReader<T extends Keyed> {
     const ids: number[] = [];
     let pos = first;
     let more = true;
-    while (more && pos < from + count) {
+    while (more && pos < from + count && this.canCall()) {
       const read = await this.block_(pos);
       let id = this.responses++;
       const cuts = new Set(read.cuts ?? []);
@@ -218,7 +220,7 @@ class LaneReader<T extends Keyed> {
   async settle(runs: Run[]): Promise<boolean> {
     let changed = false;
     for (const run of runs) {
-      if (this.reread.has(run.createdAt) || !this.source.ties) continue;
+      if (this.reread.has(run.createdAt) || !this.source.ties || !this.canCall()) continue;
       this.reread.add(run.createdAt);
       const group = await this.source.ties(
         run.createdAt,
@@ -388,7 +390,7 @@ export async function readNewer<T extends Keyed>(
   for (let round = 0; round < MAX_ROUNDS; round++) {
     // The total is applied here, not by the reader: a first read measures how far the key moved, then the window is
     // read where it now is.
-    const reader = new LaneReader(lane, { ...at, total: null }, dir, blockFor(limit), false);
+    const reader = new LaneReader(lane, { ...at, total: null }, dir, blockFor(limit), false, callsLeft);
     await reader.begin(from, at.at + at.span + 1 - from);
     if (!measured && reader.total !== null && at.total !== null && reader.total !== at.total) {
       measured = true;

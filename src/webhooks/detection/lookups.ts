@@ -187,12 +187,17 @@ async function eightByEightLookup(
   const window = req.openCap > 0 ? Math.min(req.openCap, MAX_LIMIT) : MAX_LIMIT;
   const listed = new Map<string, EightByEightRunNormalized>();
   const short: number[] = [];
+  let complete = true;
   for (const version of versions) {
     for (const status of OPEN_STATUSES) {
       const list = reader({ status, ...(version ? { version } : {}) });
       // A short answer ends a list here; should it have been a silent cap, the missing instances' own windows
       // below find them still open, and the cap is learned.
       for (let offset = 0; ; ) {
+        if (req.budget.left() <= 0) {
+          complete = false;
+          break;
+        }
         const { items } = await list.read(offset, window, 0, { short: true });
         for (const item of items) listed.set(item.id, item);
         offset += items.length;
@@ -204,7 +209,8 @@ async function eightByEightLookup(
     }
   }
   const watchedIds = new Set(req.watched.map((w) => w.item_id));
-  const missing = req.watched.filter((w) => !listed.has(w.item_id));
+  // Out of calls before every open list was read: what was listed counts, but no absence means anything.
+  const missing = complete ? req.watched.filter((w) => !listed.has(w.item_id)) : [];
   const resolved = await resolveMissing(reader, missing, req.budget);
   // A missing instance found still open means a list was cut short by a cap: read in windows of it from now on.
   const stillOpen = resolved.found.some((item) => item.status === "running" || item.status === "suspended");
