@@ -370,7 +370,8 @@ export interface NewerItems<T extends Keyed> {
  * inserts moved it) and reads only toward older items: head inserts during the read shift what comes next down, so
  * items repeat (and are dropped) but none is skipped. Only items that no unread one can precede are served
  * (everything between them and the key was read), so a read that stops early leaves no gap, and the next one
- * continues from the newest item served. Reads are not aligned to blocks: nothing else asks these questions.
+ * continues from the newest item served. Reads are aligned to blocks of a learned page-size cap (a page model serves a
+ * window that crosses a page boundary in two calls), and start where they must otherwise.
  * `callsLeft` bounds the read: when it runs out before anything is certain, no item is served, and the state says
  * where the key's group was seen (or how far down it must sit), so the next read starts there.
  */
@@ -386,11 +387,15 @@ export async function readNewer<T extends Keyed>(
   // The key's group and the `limit + 1` items above it.
   const windowStart = () => Math.max(0, at.at - Math.max(limit + 1, at.reach ?? 0));
   let from = windowStart();
+  // How far above the key's group this read had to start (when a tie group there was wider than its window): kept
+  // when it stops short, so the next read starts there at once.
+  let widened = false;
+  const reach = () => (widened ? Math.max(at.reach ?? 0, at.at - from) : at.reach);
   let measured = false;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     // The total is applied here, not by the reader: a first read measures how far the key moved, then the window is
     // read where it now is.
-    const reader = new LaneReader(lane, { ...at, total: null }, dir, blockFor(limit), false, callsLeft);
+    const reader = new LaneReader(lane, { ...at, total: null }, dir, blockFor(limit), at.hint > 0, callsLeft);
     await reader.begin(from, at.at + at.span + 1 - from);
     if (!measured && reader.total !== null && at.total !== null && reader.total !== at.total) {
       measured = true;
@@ -405,7 +410,7 @@ export async function readNewer<T extends Keyed>(
     let unsettled: string[] = [];
     for (let fix = 0; fix < MAX_ROUNDS; fix++) {
       if (!summary.anchored) {
-        if (!callsLeft()) return unserved(reader, state.key, at.reach);
+        if (!callsLeft()) return unserved(reader, state.key, reach());
         await reader.forward();
       } else {
         const served = oldestFirst(summary.candidates, limit + 1).at(-1);
@@ -436,11 +441,12 @@ export async function readNewer<T extends Keyed>(
     if (oldestUnsettled !== undefined)
       summary = { ...summary, candidates: summary.candidates.filter((c) => c.created_at < oldestUnsettled) };
     const atHead = summary.frontier === "none";
-    if (oldestUnsettled !== undefined && summary.candidates.length === 0) return unserved(reader, state.key, at.reach);
+    if (oldestUnsettled !== undefined && summary.candidates.length === 0) return unserved(reader, state.key, reach());
     // Not at the head and nothing certain: everything read is one tie group that may continue above. Start higher.
     if (!atHead && summary.candidates.length === 0 && reader.view.start > 0) {
       from = Math.max(0, reader.view.start - (limit + 2) * 2 ** round);
-      if (!callsLeft()) return unserved(reader, state.key, at.at - from);
+      widened = true;
+      if (!callsLeft()) return unserved(reader, state.key, reach());
       continue;
     }
     const items = oldestFirst(summary.candidates, limit);

@@ -84,6 +84,9 @@ export async function checkSource(
   }
 }
 
+/** How often a source's open items are read again while its checks continue a backlog. */
+const LOOKUP_EVERY_MS = 50_000;
+
 const nothing = (source: string): Omit<CheckResult, "outcome"> => ({
   source,
   created: 0,
@@ -137,7 +140,12 @@ async function checkHeld(
 
   // New items since the frontier, oldest first, a page at a time, while the check's budget lasts. The open items'
   // lookup keeps half the budget when there are any.
-  const share = watched.length > 0 ? Math.ceil(budget.limit / 2) : budget.limit;
+  // A check that continues a backlog within the minute leaves the open items to the next tick: their lookup would
+  // repeat with every continuation, and nothing is lost by reading them a little later. A push always reads them.
+  let lookedAt = state.hints.lookedAt;
+  const recent = state.backlog && lookedAt !== undefined && Date.now() - lookedAt < LOOKUP_EVERY_MS;
+  const lookup = watched.length > 0 && (!recent || pushed.length > 0);
+  const share = lookup ? Math.ceil(budget.limit / 2) : budget.limit;
   const news = await readSinceFrontier(open, state, {
     items: config.webhookCheckItems,
     callsLeft: () => share - budget.used,
@@ -150,7 +158,8 @@ async function checkHeld(
   let openCap = state.hints.openCap ?? 0;
   let marks = state.hints.marks ?? [];
   try {
-    if (watched.length > 0) {
+    if (lookup) {
+      lookedAt = Date.now();
       const look = await spec.lookup({ deps, credential, watched, budget, baseline: false, openCap, marks });
       openCap = look.openCap;
       marks = look.marks.length > 0 ? look.marks : marks;
@@ -174,7 +183,7 @@ async function checkHeld(
   }
   const error = news.error ?? lookupError;
   const changes = [...news.items.map((item) => created(spec.kind, item)), ...outcome.changes];
-  const next = { ...news.frontier, hints: { ...news.frontier.hints, openCap, marks } };
+  const next = { ...news.frontier, hints: { ...news.frontier.hints, openCap, marks, lookedAt } };
   const rows = { watch: [...additions, ...outcome.watch], unwatch: outcome.unwatch };
   const gone = new Set(rows.unwatch);
   const status = new Map([...watched, ...rows.watch].map((w) => [w.item_id, w.open]));

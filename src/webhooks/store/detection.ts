@@ -22,6 +22,8 @@ export interface DetectionHints {
   page?: number;
   /** How far above the frontier's group the last read had to start: a tie group there was wider than a page. */
   reach?: number;
+  /** When the watched items were last read again (unix ms): a check that continues a backlog soon after skips it. */
+  lookedAt?: number;
 }
 
 export interface DetectionState {
