@@ -1,5 +1,8 @@
 // Targets (the performance issue's) evaluated on a run's results, and the printed tables. Each target also shows
 // its value in the previous committed run (bench/latest.json), when that run measured it: before and after.
+
+import type { DetectionResult } from "./detection";
+import type { SourceFigures, TickFigures } from "./detection/figures";
 import { FIRST_PAGE_CAP, type WalkResult } from "./efficiency";
 import type { HotPathResult } from "./hotpath";
 import type { LoadResult, SequentialRun } from "./load";
@@ -258,6 +261,7 @@ export function printTables(r: {
   walks: WalkResult[];
   crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null;
   hotPath: HotPathResult | null;
+  detection?: DetectionResult | null;
   load: LoadResult[];
   sequential?: SequentialRun | null;
   bundle: BundleResult | null;
@@ -398,6 +402,7 @@ export function printTables(r: {
     ]);
   }
   parts.push(table(["what", "value"], sizeRows));
+  if (r.detection) parts.push(`\n${detectionTable(r.detection)}`);
   parts.push("\nTargets");
   parts.push(
     table(
@@ -406,4 +411,119 @@ export function printTables(r: {
     ),
   );
   return parts.join("\n");
+}
+
+/** The ticks of one source, in the order the bench runs them, with what each row shows. */
+const TICKS: [label: string, tick: (s: SourceFigures) => TickFigures, note: (s: SourceFigures) => string][] = [
+  ["baseline", (s) => s.baseline, () => ""],
+  ["quiet, right after the baseline", (s) => s.quiet, () => ""],
+  [
+    "burst: 1,000 new open items",
+    (s) => s.burst,
+    (s) => `${fmt(s.burst.callsPer100Announced)} calls per 100 announced`,
+  ],
+  ["5,000 terminal items on top", (s) => s.bury, () => ""],
+  ["quiet, 1,000 open at depth 5,000", (s) => s.quietAtDepth, () => ""],
+  [
+    "all 1,000 buried items completed",
+    (s) => s.completion,
+    (s) => `${s.completion.completedReported} of ${s.completion.completed} run.completed in this tick`,
+  ],
+  ["the tick after", (s) => s.afterCompletion, (s) => `${s.afterCompletion.completedReported} more run.completed`],
+];
+
+/** What a reader should not miss: figures past what the design promises, said plainly. */
+function detectionFindings(d: DetectionResult): string[] {
+  const out: string[] = [];
+  const limit = d.config.webhookCheckCalls;
+  for (const s of d.sources) {
+    for (const [label, tick] of [
+      ["quiet tick after the baseline", s.quiet],
+      ["quiet tick at depth 5,000", s.quietAtDepth],
+    ] as const) {
+      if (tick.calls > 3) out.push(`${s.name}: the ${label} cost ${tick.calls} calls (more than 3)`);
+    }
+    if (!s.completion.allReportedInTick || s.afterCompletion.completedReported > 0)
+      out.push(
+        `${s.name}: completions spread over ticks: ${s.completion.completedReported} of ${s.completion.completed} in the tick, ${s.afterCompletion.completedReported} in the next`,
+      );
+    if (s.checkCallsExceeded) out.push(`${s.name}: a check made ${s.maxCheckCalls} calls, over ${limit}`);
+    const ticks = TICKS.map(([label, tick]) => [label, tick(s)] as const);
+    for (const [label, t] of ticks) {
+      if (t.committed !== t.checks) out.push(`${s.name}, ${label}: ${t.checks} checks ran, ${t.committed} committed`);
+      if (t.backlogLeft) out.push(`${s.name}, ${label}: a backlog was left for the next tick`);
+    }
+  }
+  for (const m of d.crossCheck.mismatches) out.push(`call count mismatch: ${m}`);
+  return out;
+}
+
+const KIND_LABELS: Record<string, string> = {
+  "creation order": "new",
+  "updated_at scan": "scan",
+  "by id": "ids",
+  "status lists": "status",
+  "time windows": "window",
+};
+
+/** Calls by kind, short: `new 13 · scan 5 · ids 2`. */
+const byKind = (kinds: Record<string, number> | undefined) =>
+  Object.entries(kinds ?? {})
+    .map(([kind, n]) => `${KIND_LABELS[kind] ?? kind} ${n}`)
+    .join(" · ");
+
+function detectionTable(d: DetectionResult): string {
+  const lines: string[] = [];
+  lines.push(
+    `5. Change detection: upstream calls per cron tick, inside workerd (sum of detection_checks.calls over the tick's checks; WEBHOOK_CHECK_CALLS ${d.config.webhookCheckCalls}, WEBHOOK_CHECK_ITEMS ${d.config.webhookCheckItems}; Inkit caps pages at ${d.config.inkitPageSizeCap ?? "none"})`,
+  );
+  const rows: (string | number)[][] = [];
+  for (const s of d.sources) {
+    TICKS.forEach(([label, tick, note], i) => {
+      const t = tick(s);
+      rows.push([
+        i === 0 ? s.name : "",
+        label,
+        t.checks,
+        t.calls,
+        byKind(t.callsByKind),
+        t.maxCheckCalls,
+        t.created,
+        t.events,
+        t.watched,
+        t.itemsFetched,
+        note(s),
+      ]);
+    });
+  }
+  lines.push(
+    table(
+      [
+        "source",
+        "tick",
+        "checks",
+        "calls",
+        "calls by kind",
+        "max/check",
+        "created",
+        "events",
+        "watched",
+        "fetched",
+        "note",
+      ],
+      rows,
+      [false, false, true, true, false, true, true, true, true, true, false],
+    ),
+  );
+  lines.push(`sources: ${d.sources.map((s) => `${s.name} = ${s.source}`).join("; ")}`);
+  const most = d.sources.map((s) => `${s.name} ${s.maxCheckCalls}`).join(", ");
+  const exceeded = d.sources.some((s) => s.checkCallsExceeded);
+  lines.push(
+    `most calls by one check: ${most} (WEBHOOK_CHECK_CALLS ${d.config.webhookCheckCalls}: ${exceeded ? "EXCEEDED" : "never exceeded"})`,
+  );
+  lines.push(
+    `calls counted by the checks against the simulators' /__admin/counters and the requests seen by kind, ${d.crossCheck.ticks} ticks: ${d.crossCheck.match ? "match" : "MISMATCH"}`,
+  );
+  for (const f of detectionFindings(d)) lines.push(`finding: ${f}`);
+  return lines.join("\n");
 }

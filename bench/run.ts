@@ -1,13 +1,14 @@
 // `npm run bench`: measures tributary's upstream efficiency, hot-path cost, end-to-end overhead, size and startup
-// (issue 8), prints a table and writes the results as JSON. Loopback only; bounded in time (a hard deadline stops
+// (issue 8), and change detection's upstream calls per tick, prints a table and writes the results as JSON. Loopback only; bounded in time (a hard deadline stops
 // everything); every child process is stopped on the way out. See bench/README.md.
 //
-//   npm run bench                       all four parts
-//   npm run bench -- --only=efficiency  some parts (size, hotpath, efficiency, load), comma-separated
+//   npm run bench                       every part
+//   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load), comma-separated
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { type DetectionResult, runDetection } from "./detection";
 import {
   CONSTANT_LIMIT,
   type Context,
@@ -35,7 +36,7 @@ import { type BundleResult, measureBundle, profileStartup, type StartupProfile }
 
 const DEADLINE_MS = 290_000;
 const KEEP_RUNS = 3;
-const PARTS = ["size", "hotpath", "efficiency", "load"] as const;
+const PARTS = ["size", "hotpath", "detection", "efficiency", "load"] as const;
 type Part = (typeof PARTS)[number];
 
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
@@ -81,6 +82,7 @@ noteLoad("before");
 let bundle: BundleResult | null = null;
 let profile: StartupProfile | { error: string } | null = null;
 let hotPath: HotPathResult | null = null;
+let detection: DetectionResult | null = null;
 let walks: WalkResult[] = [];
 let crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null = null;
 let load: LoadResult[] = [];
@@ -100,6 +102,11 @@ try {
     noteLoad("hotpath");
     log(`[${elapsed()}] 2. hot path inside workerd (vitest, bench/vitest.bench.config.ts)`);
     hotPath = await runHotPath(dir);
+  }
+  if (parts.has("detection")) {
+    noteLoad("detection");
+    log(`[${elapsed()}] 5. change detection inside workerd (vitest, bench/vitest.detection.config.ts)`);
+    detection = await runDetection(dir);
   }
   if (parts.has("efficiency") || parts.has("load")) {
     noteLoad("start");
@@ -190,6 +197,14 @@ const results = {
     walks,
   },
   hotPath,
+  detection:
+    detection === null
+      ? null
+      : {
+          method:
+            "Inside workerd (bench/detection/): the worker's scheduled handler, then each detection queue message in an invocation of its own (continuations included), per source from an empty store and fresh simulators. Calls per tick = sum of detection_checks.calls over the tick's checks, cross-checked against the simulator's /__admin/counters cleared before the tick.",
+          ...detection,
+        },
   load: {
     tool: "autocannon (throughput, 10 connections); bench/load.ts sequential loop (latency, 1 connection)",
     connections: CONNECTIONS,
@@ -208,9 +223,9 @@ const results = {
 const before = phases[0]?.loadavg1m ?? 0;
 const contention =
   before > cores.length
-    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2 and 3 are pessimistic. Parts 1 and 4 are unaffected.`
+    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2 and 3 are pessimistic. Parts 1, 4 and 5 are unaffected.`
     : "";
-const printed = `${printTables({ walks, crossCheck, hotPath, load, sequential, bundle, startup, profile, targets })}${contention}`;
+const printed = `${printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, targets })}${contention}`;
 console.log(`\n${printed}`);
 const fullPath = join(dir, "results.json");
 writeFileSync(fullPath, `${JSON.stringify(results, null, 2)}\n`);
