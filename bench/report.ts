@@ -441,7 +441,9 @@ function detectionFindings(d: DetectionResult): string[] {
       ["quiet tick after the baseline", s.quiet],
       ["quiet tick at depth 5,000", s.quietAtDepth],
     ] as const) {
-      if (tick.calls > 3) out.push(`${s.name}: the ${label} cost ${tick.calls} calls (more than 3)`);
+      // The README's promise: at most 3 calls for a quiet tick, plus, for 8x8, one per further 500 open instances.
+      const promised = 3 + (s.name.startsWith("8x8") ? Math.max(0, Math.ceil(tick.watched / 500) - 1) : 0);
+      if (tick.calls > promised) out.push(`${s.name}: the ${label} cost ${tick.calls} calls (more than ${promised})`);
     }
     if (!s.completion.allReportedInTick || s.afterCompletion.completedReported > 0)
       out.push(
