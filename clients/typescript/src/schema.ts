@@ -1719,7 +1719,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "stream-position-expired" | "payload-too-large" | "uri-too-long" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
+                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "stream-position-expired" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
             };
             cookie?: never;
         };
@@ -2949,7 +2949,10 @@ export interface operations {
     createWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2962,13 +2965,17 @@ export interface operations {
             /** @description The endpoint, with its secret. */
             201: {
                 headers: {
+                    /** @description The new endpoint's URL. */
+                    Location?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            /** @description Invalid input (`validation-error`): every offending field is named in `errors`, including a refused `url`. */
+            /** @description Invalid input (`validation-error`): every offending field is named in `errors`, including a refused `url` and a malformed `idempotency-key`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2979,6 +2986,29 @@ export interface operations {
             };
             /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3338,7 +3368,10 @@ export interface operations {
     rotateWebhookSecret: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3349,6 +3382,8 @@ export interface operations {
             /** @description The new secret. */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3375,6 +3410,29 @@ export interface operations {
             };
             /** @description No endpoint with this id belongs to your API key (`not-found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3429,7 +3487,10 @@ export interface operations {
     sendWebhookTest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3440,13 +3501,15 @@ export interface operations {
             /** @description The ping is queued. */
             202: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TestEventResult"];
                 };
             };
-            /** @description The endpoint is disabled (`validation-error`): enable it first. */
+            /** @description The endpoint is disabled (`validation-error`): enable it first. Or a malformed `idempotency-key`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3466,6 +3529,29 @@ export interface operations {
             };
             /** @description No endpoint with this id belongs to your API key (`not-found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3520,7 +3606,10 @@ export interface operations {
     replayWebhookEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3535,13 +3624,15 @@ export interface operations {
             /** @description The replayed events are queued. */
             202: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReplayResult"];
                 };
             };
-            /** @description Invalid window, or the endpoint is disabled (`validation-error`). */
+            /** @description Invalid window, or the endpoint is disabled (`validation-error`). Or a malformed `idempotency-key`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3561,6 +3652,29 @@ export interface operations {
             };
             /** @description No endpoint with this id belongs to your API key (`not-found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4335,7 +4449,10 @@ export interface operations {
     createEventSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4348,6 +4465,10 @@ export interface operations {
             /** @description The subscription. */
             201: {
                 headers: {
+                    /** @description The new subscription's URL. */
+                    Location?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4365,6 +4486,29 @@ export interface operations {
             };
             /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

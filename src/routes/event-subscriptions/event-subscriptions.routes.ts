@@ -12,6 +12,7 @@ import {
   notModifiedResponse,
 } from "../../schemas/page";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
+import { idempotencyErrorResponses, idempotencyKeyHeaders, replayHeadersDoc } from "../../schemas/writes";
 
 /** GETs answer 304 to a matching `If-None-Match` (every /v1 GET carries an ETag). */
 const conditional = z.object({ "if-none-match": cacheRequestHeaderShape["if-none-match"] });
@@ -45,11 +46,18 @@ export const create = createRoute({
   summary: "Create a poll-only subscription",
   description:
     "Subscribes your API key to events from the given sources without a webhook URL: they are recorded exactly as for a webhook endpoint (same event types, sources and defaults), and you read them with `GET /v1/event-stream`. Nothing is delivered.",
-  request: { body: json(CreateEventSubscriptionSchema) },
+  request: { body: json(CreateEventSubscriptionSchema), headers: idempotencyKeyHeaders },
   responses: {
-    201: ok("The subscription.", EventSubscriptionSchema),
+    201: {
+      ...ok("The subscription.", EventSubscriptionSchema),
+      headers: {
+        Location: { description: "The new subscription's URL.", schema: { type: "string" } },
+        ...replayHeadersDoc,
+      },
+    },
     ...authErrorResponses,
     ...invalid,
+    ...idempotencyErrorResponses,
     ...storage,
   },
 });
