@@ -19,6 +19,7 @@ export const problemTypes = {
   "method-not-allowed": { status: 405, title: "Method not allowed" },
   "idempotency-key-in-use": { status: 409, title: "A request with this Idempotency-Key is still running" },
   "stream-position-expired": { status: 410, title: "Stream position expired" },
+  "precondition-failed": { status: 412, title: "Precondition failed" },
   "payload-too-large": { status: 413, title: "Payload too large" },
   "uri-too-long": { status: 414, title: "URI too long" },
   "idempotency-key-reused": { status: 422, title: "Idempotency-Key already used for another request" },

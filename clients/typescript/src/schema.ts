@@ -203,14 +203,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a webhook endpoint
-         * @description Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log.
+         * @description Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log. With `If-Match`, only if the endpoint is still in that state.
          */
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
         /**
          * Update a webhook endpoint
-         * @description Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed.
+         * @description Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed. With `If-Match` (the `ETag` of a `GET` or of the last `PATCH` answer), the change applies only to that state: a concurrent edit is never overwritten.
          */
         patch: operations["updateWebhookEndpoint"];
         trace?: never;
@@ -389,14 +389,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a poll-only subscription
-         * @description Stops recording events for it; the events already recorded stay readable until retention.
+         * @description Stops recording events for it; the events already recorded stay readable until retention. With `If-Match`, only if the subscription is still in that state.
          */
         delete: operations["deleteEventSubscription"];
         options?: never;
         head?: never;
         /**
          * Update a poll-only subscription
-         * @description Changes the given fields only.
+         * @description Changes the given fields only. With `If-Match` (the `ETag` of a `GET` or of the last `PATCH` answer), the change applies only to that state: a concurrent edit is never overwritten.
          */
         patch: operations["updateEventSubscription"];
         trace?: never;
@@ -1278,6 +1278,11 @@ export interface components {
             request_id: string | null;
             errors?: components["schemas"]["FieldError"][];
             upstream?: components["schemas"]["UpstreamError"];
+            /**
+             * @description `precondition-failed` only: the resource's current entity tag, to send as `If-Match` once your change is reapplied to its current state.
+             * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+             */
+            etag?: string;
         };
         FieldError: {
             /** @enum {string} */
@@ -1719,7 +1724,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "stream-position-expired" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
+                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "stream-position-expired" | "precondition-failed" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
             };
             cookie?: never;
         };
@@ -3184,7 +3189,10 @@ export interface operations {
     deleteWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3220,6 +3228,20 @@ export interface operations {
             /** @description No endpoint with this id belongs to your API key (`not-found`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3273,7 +3295,10 @@ export interface operations {
     updateWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3288,6 +3313,11 @@ export interface operations {
             /** @description The updated endpoint. */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the resource's state after this write: send it as `If-Match` with the next one.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3315,6 +3345,20 @@ export interface operations {
             /** @description No endpoint with this id belongs to your API key (`not-found`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4684,7 +4728,10 @@ export interface operations {
     deleteEventSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4720,6 +4767,20 @@ export interface operations {
             /** @description No subscription with this id belongs to your API key (`not-found`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4773,7 +4834,10 @@ export interface operations {
     updateEventSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4788,6 +4852,11 @@ export interface operations {
             /** @description The updated subscription. */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the resource's state after this write: send it as `If-Match` with the next one.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4815,6 +4884,20 @@ export interface operations {
             /** @description No subscription with this id belongs to your API key (`not-found`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {

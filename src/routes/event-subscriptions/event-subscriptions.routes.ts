@@ -12,7 +12,14 @@ import {
   notModifiedResponse,
 } from "../../schemas/page";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
-import { idempotencyErrorResponses, idempotencyKeyHeaders, replayHeadersDoc } from "../../schemas/writes";
+import {
+  etagHeaderDoc,
+  idempotencyErrorResponses,
+  idempotencyKeyHeaders,
+  ifMatchHeaders,
+  preconditionErrorResponses,
+  replayHeadersDoc,
+} from "../../schemas/writes";
 
 /** GETs answer 304 to a matching `If-None-Match` (every /v1 GET carries an ETag). */
 const conditional = z.object({ "if-none-match": cacheRequestHeaderShape["if-none-match"] });
@@ -101,13 +108,15 @@ export const update = createRoute({
   operationId: "updateEventSubscription",
   tags,
   summary: "Update a poll-only subscription",
-  description: "Changes the given fields only.",
-  request: { params, body: json(UpdateEventSubscriptionSchema) },
+  description:
+    "Changes the given fields only. With `If-Match` (the `ETag` of a `GET` or of the last `PATCH` answer), the change applies only to that state: a concurrent edit is never overwritten.",
+  request: { params, body: json(UpdateEventSubscriptionSchema), headers: ifMatchHeaders },
   responses: {
-    200: ok("The updated subscription.", EventSubscriptionSchema),
+    200: { ...ok("The updated subscription.", EventSubscriptionSchema), headers: etagHeaderDoc },
     ...authErrorResponses,
     ...invalid,
     ...notFound,
+    ...preconditionErrorResponses,
     ...storage,
   },
 });
@@ -118,9 +127,16 @@ export const remove = createRoute({
   operationId: "deleteEventSubscription",
   tags,
   summary: "Delete a poll-only subscription",
-  description: "Stops recording events for it; the events already recorded stay readable until retention.",
-  request: { params },
-  responses: { 204: { description: "Deleted." }, ...authErrorResponses, ...notFound, ...storage },
+  description:
+    "Stops recording events for it; the events already recorded stay readable until retention. With `If-Match`, only if the subscription is still in that state.",
+  request: { params, headers: ifMatchHeaders },
+  responses: {
+    204: { description: "Deleted." },
+    ...authErrorResponses,
+    ...notFound,
+    ...preconditionErrorResponses,
+    ...storage,
+  },
 });
 
 export type CreateRoute = typeof create;

@@ -17,7 +17,14 @@ import {
   WebhookEndpointSchema,
   WebhookEndpointWithSecretSchema,
 } from "../../schemas/webhook-endpoint";
-import { idempotencyErrorResponses, idempotencyKeyHeaders, replayHeadersDoc } from "../../schemas/writes";
+import {
+  etagHeaderDoc,
+  idempotencyErrorResponses,
+  idempotencyKeyHeaders,
+  ifMatchHeaders,
+  preconditionErrorResponses,
+  replayHeadersDoc,
+} from "../../schemas/writes";
 
 /** GETs answer 304 to a matching `If-None-Match` (every /v1 GET carries an ETag). */
 const conditional = z.object({ "if-none-match": cacheRequestHeaderShape["if-none-match"] });
@@ -115,12 +122,13 @@ export const update = createRoute({
   tags,
   summary: "Update a webhook endpoint",
   description:
-    "Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed.",
-  request: { params, body: json(UpdateWebhookEndpointSchema) },
+    "Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed. With `If-Match` (the `ETag` of a `GET` or of the last `PATCH` answer), the change applies only to that state: a concurrent edit is never overwritten.",
+  request: { params, body: json(UpdateWebhookEndpointSchema), headers: ifMatchHeaders },
   responses: {
-    200: ok("The updated endpoint.", WebhookEndpointSchema),
+    200: { ...ok("The updated endpoint.", WebhookEndpointSchema), headers: etagHeaderDoc },
     ...authErrorResponses,
     ...notFound,
+    ...preconditionErrorResponses,
     ...storage,
   },
 });
@@ -132,9 +140,15 @@ export const remove = createRoute({
   tags,
   summary: "Delete a webhook endpoint",
   description:
-    "Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log.",
-  request: { params },
-  responses: { 204: { description: "Deleted." }, ...authErrorResponses, ...notFound, ...storage },
+    "Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log. With `If-Match`, only if the endpoint is still in that state.",
+  request: { params, headers: ifMatchHeaders },
+  responses: {
+    204: { description: "Deleted." },
+    ...authErrorResponses,
+    ...notFound,
+    ...preconditionErrorResponses,
+    ...storage,
+  },
 });
 
 export const rotateSecret = createRoute({
