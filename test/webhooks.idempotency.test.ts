@@ -6,6 +6,7 @@ import { openSealed } from "../src/webhooks/crypto";
 import { isoMicros } from "../src/webhooks/ids";
 import { pruneExpired } from "../src/webhooks/sweep";
 import { TEST_API_KEY, TEST_API_KEY_2, TEST_WEBHOOK_ENCRYPTION_KEY } from "./setup/bindings";
+import { captureLogs } from "./support/hardening";
 import { expectProblem } from "./support/problem";
 import {
   type CreatedEndpoint,
@@ -361,6 +362,41 @@ describe("Idempotency-Key: what is kept", () => {
     await env.DB.prepare("DELETE FROM idempotency_keys").run();
     await running(Date.now() - 1, fingerprintOf({ param: undefined, json: { url: "https://elsewhere.example" } }));
     await expectProblem(await post(w, "/v1/webhook-endpoints", "running", json), 422, "idempotency-key-reused");
+  });
+});
+
+describe("Idempotency-Key: when D1 fails", () => {
+  /** The test database, except that recording an answer fails as an overloaded D1 would. */
+  const failingRecords = (): D1Database =>
+    new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop !== "prepare") return Reflect.get(target, prop, target);
+        return (sql: string) => {
+          if (!sql.trim().startsWith("UPDATE idempotency_keys")) return target.prepare(sql);
+          const failing = { run: async () => Promise.reject(new Error("D1_ERROR: overloaded")) };
+          return { bind: () => failing, ...failing };
+        };
+      },
+    });
+
+  it("an answer that cannot be kept still goes out, the log names no secret, and the key waits for its lock", async () => {
+    const w = webhookEnv({ DB: failingRecords(), LOG_LEVEL: "debug" });
+    const json = { url: consumer.url("idem-d1-down") };
+    const { result, lines } = await captureLogs(() => createWith(w, "unrecorded", json));
+    expect(result.res.status).toBe(201);
+    const trouble = lines.filter((l) => l.includes("idempotency answer not kept"));
+    expect(trouble).toHaveLength(1);
+    expect(JSON.parse(trouble[0] ?? "")).toMatchObject({
+      level: "error",
+      operation: "createWebhookEndpoint",
+      error: "D1_ERROR: overloaded",
+    });
+    const logged = lines.join("\n");
+    expect(logged).not.toContain(result.body.secret.slice("whsec_".length, 20));
+    expect(logged).not.toContain("unrecorded");
+    // Held until its lock passes (60 s): a repeat meanwhile is told to wait, not run twice.
+    await expectProblem(await post(webhookEnv(), "/v1/webhook-endpoints", "unrecorded", json), 409);
+    expect(await rows("SELECT id FROM webhook_endpoints")).toHaveLength(1);
   });
 });
 
