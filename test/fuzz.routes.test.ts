@@ -21,7 +21,8 @@ import { type AppRequest, call, request } from "./support/worker";
 
 // Property-based fuzzing of every operation in the live OpenAPI document: for GETs, random path segments, query
 // parameters (known and unknown, repeated, unicode, huge and negative numbers, real and mutated cursors) and
-// headers; for POSTs and PATCHes, bodies built from the declared request schemas, mixed with junk. Invariants:
+// headers; for POSTs and PATCHes, bodies built from the declared request schemas, mixed with junk, with their
+// declared headers (Idempotency-Key reused across bodies, If-Match real, stale or junk); DELETEs with theirs. Invariants:
 // never a 5xx; every non-2xx is a valid problem document; every 2xx is declared by its operation and its body
 // parses with the declared response schema. Seeds: test/support/fuzz.ts (FUZZ_SEED, FUZZ_PATH).
 
@@ -56,6 +57,8 @@ interface BodyOperation {
   /** The declared JSON body's properties, `$ref`s resolved one level; null when the operation takes no body. */
   properties: Record<string, SchemaObject> | null;
   required: string[];
+  /** The declared header parameters, e.g. `idempotency-key`, `if-match`. */
+  headers: string[];
 }
 
 /**
@@ -67,8 +70,21 @@ const send = (path: string, init: AppRequest = {}) =>
 
 let operations: Operation[] = [];
 let bodyOperations: BodyOperation[] = [];
+let deleteOperations: Operation[] = [];
 const cursors: string[] = [];
+/** Entity tags the worker sent (GETs and PATCH answers): current or, once changed, stale, for `If-Match`. */
+const etags: string[] = [];
 let cases = 0;
+/** What the write headers led to, e.g. `idempotency-key 201 replayed`, `if-match 412`: printed at the end. */
+const headerOutcomes: Record<string, number> = {};
+
+function tallyHeaders(sent: Record<string, string>, res: Response): void {
+  for (const name of ["idempotency-key", "if-match"]) {
+    if (!(name in sent)) continue;
+    const what = `${name} ${res.status}${res.headers.get("Idempotent-Replayed") ? " replayed" : ""}`;
+    headerOutcomes[what] = (headerOutcomes[what] ?? 0) + 1;
+  }
+}
 
 const defs = EIGHT_BY_EIGHT_DEFINITION_IDS.demo;
 const VALID: Record<string, string[]> = {
@@ -88,6 +104,9 @@ const VALID: Record<string, string[]> = {
   "x-8x8-api-key": ["sim_8x8_demo_key"],
   "cache-control": ["no-cache", "max-age=0"],
   "if-none-match": ['"abc"', "*"],
+  // Few keys, so they are reused across bodies, operations and API keys: replays, 422s and fresh claims.
+  "idempotency-key": ["fuzz-key-1", "fuzz-key-2", "8e03978e-40d5-43e8-bc93-6894a57f9324", "k".repeat(255)],
+  "if-match": ["*", '"abc"', 'W/"abc"', '"abc", "def"'],
 };
 
 const nasty = fc.constantFrom(
@@ -163,10 +182,14 @@ const mutatedCursor = fc
 const encodeSegment = (s: string) =>
   encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd"));
 
+/** A tag the worker sent: current when nothing changed the resource since, stale otherwise. */
+const knownEtag = fc.nat().map((i) => etags[i % Math.max(1, etags.length)] ?? '"none"');
+
 const valueFor = (name: string) => {
   const valid = Object.hasOwn(VALID, name) ? VALID[name] : undefined;
   const arbs = [nasty, anyString, numberish];
   if (name === "cursor") arbs.push(mutatedCursor, mutatedCursor);
+  if (name === "if-match") arbs.push(knownEtag, knownEtag, knownEtag);
   return valid ? fc.oneof(fc.constantFrom(...valid), fc.constantFrom(...valid), ...arbs) : fc.oneof(...arbs);
 };
 
@@ -241,8 +264,14 @@ beforeAll(async () => {
           properties[name] = prop;
         }
       }
-      return [{ method: m.toUpperCase() as "POST" | "PATCH", path, properties, required: schema?.required ?? [] }];
+      const headers = (op.parameters ?? []).filter((p) => p.in === "header").map((p) => p.name);
+      return [
+        { method: m.toUpperCase() as "POST" | "PATCH", path, properties, required: schema?.required ?? [], headers },
+      ];
     }),
+  );
+  deleteOperations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    ops.delete ? [{ path, parameters: ops.delete.parameters ?? [] }] : [],
   );
   for (const path of [
     "/v1/inkit/runs?limit=3",
@@ -267,6 +296,12 @@ afterAll(async () => {
   const perOperation = Object.entries(validatedBodies)
     .map(([op, n]) => `${op} ${n}`)
     .join(", ");
+  console.log(
+    `[fuzz] write headers: ${Object.entries(headerOutcomes)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([what, n]) => `${what}: ${n}`)
+      .join(", ")}`,
+  );
   console.log(
     `[fuzz] routes: ${cases} generated requests (${runs}) over ${operations.length} GET and ${bodyOperations.length} POST/PATCH operations; ${bodies} 2xx bodies validated against their response schemas (${perOperation}) (FUZZ_SEED=${FUZZ_SEED})`,
   );
@@ -438,27 +473,36 @@ describe("fuzzing every POST and PATCH body", () => {
   };
   const bodyEnv = { CACHE_TTL_LIST_SECONDS: "0", CACHE_TTL_ITEM_SECONDS: "0", WEBHOOK_CHECK_ITEMS: "20", ...queues };
 
+  /** Creates an endpoint or a subscription owned by `key` (GETting it for its tag); returns its id. */
+  async function createOwned(kind: "endpoint" | "subscription", key: string): Promise<string> {
+    const [path, body] =
+      kind === "endpoint"
+        ? ["/v1/webhook-endpoints", { url: "http://127.0.0.1:9/hooks/fuzz", sources: ["inkit:runs"] }]
+        : ["/v1/event-subscriptions", { sources: ["inkit:runs"] }];
+    const res = await request(path, {
+      method: "POST",
+      auth: key,
+      env: bodyEnv,
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    collectEtag(await request(`${path}/${id}`, { auth: key, env: bodyEnv }));
+    return id;
+  }
+
+  /** Replaces the `index`-th endpoint or subscription, just deleted, with a new one of the same owner. */
+  async function replaceDeleted(path: string, index: number, key: string): Promise<void> {
+    if (path.startsWith("/v1/event-subscriptions")) subscriptionIds[index] = await createOwned("subscription", key);
+    else endpointIds[index] = await createOwned("endpoint", key);
+  }
+
   beforeAll(async () => {
     await resetWebhookStore();
     for (const key of [TEST_API_KEY, TEST_API_KEY_2]) {
-      const res = await request("/v1/webhook-endpoints", {
-        method: "POST",
-        auth: key,
-        env: bodyEnv,
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ url: "http://127.0.0.1:9/hooks/fuzz", sources: ["inkit:runs"] }),
-      });
-      expect(res.status).toBe(201);
-      endpointIds.push(((await res.json()) as { id: string }).id);
-      const sub = await request("/v1/event-subscriptions", {
-        method: "POST",
-        auth: key,
-        env: bodyEnv,
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sources: ["inkit:runs"] }),
-      });
-      expect(sub.status).toBe(201);
-      subscriptionIds.push(((await sub.json()) as { id: string }).id);
+      endpointIds.push(await createOwned("endpoint", key));
+      subscriptionIds.push(await createOwned("subscription", key));
     }
   });
 
@@ -479,6 +523,14 @@ describe("fuzzing every POST and PATCH body", () => {
     for (const op of bodyOperations.filter((o) => o.path !== "/v1/webhook-endpoints/{id}/rotate-secret")) {
       if (op.path.endsWith("/test")) continue;
       expect(Object.keys(op.properties ?? {}).length, `${op.method} ${op.path}`).toBeGreaterThan(0);
+    }
+    // Every POST of the API takes an Idempotency-Key (inbound pushes come from the upstreams, not API callers);
+    // every PATCH an If-Match. The bodies below are sent with them.
+    for (const op of bodyOperations) {
+      const writeHeaders = op.headers.filter((h) => h === "if-match" || h === "idempotency-key");
+      const expected =
+        op.method === "PATCH" ? ["if-match"] : op.path.startsWith("/v1/inbound/") ? [] : ["idempotency-key"];
+      expect(writeHeaders, `${op.method} ${op.path}`).toEqual(expected);
     }
   });
 
@@ -501,6 +553,8 @@ describe("fuzzing every POST and PATCH body", () => {
       return fc.record({
         // Named, not embedded: a counterexample prints the operation, not its whole schema.
         operation: fc.constant(`${op.method} ${op.path}`),
+        // Inbound pushes' own signature header is set below, correctly most of the time.
+        declared: declaredHeaders(op.headers.filter((h) => h !== "inkit-signature")),
         id: idFrom(op.path.startsWith("/v1/event-subscriptions") ? subscriptionIds : endpointIds),
         body: rawBody(op),
         contentType,
@@ -511,10 +565,10 @@ describe("fuzzing every POST and PATCH body", () => {
     });
     await fuzz(
       "routes.bodies",
-      fc.asyncProperty(arbitrary, async ({ operation, id: rawId, body, contentType: type, key, signed }) => {
+      fc.asyncProperty(arbitrary, async ({ operation, declared, id: rawId, body, contentType: type, key, signed }) => {
         const op = bodyOperations.find((o) => `${o.method} ${o.path}` === operation) as BodyOperation;
         const url = op.path.replace("{id}", encodeSegment(rawId));
-        const headers: Record<string, string> = type === null ? {} : { "Content-Type": type };
+        const headers: Record<string, string> = { ...declared, ...(type === null ? {} : { "Content-Type": type }) };
         let auth: string | false = key;
         if (op.path === "/v1/inbound/inkit") {
           auth = false;
@@ -524,9 +578,54 @@ describe("fuzzing every POST and PATCH body", () => {
           headers.Authorization = `Bearer ${signed ? TEST_EIGHTBYEIGHT_INBOUND_SECRET : "wrong"}`;
         }
         const res = await request(url, { method: op.method, auth, headers, body, env: bodyEnv });
+        collectEtag(res);
+        tallyHeaders(declared, res);
         await checkResponse(url, res, op.method);
       }),
       400,
     );
   });
+
+  it("DELETEs with their declared headers: never a 5xx, every error a problem document", async () => {
+    expect(deleteOperations.map((o) => o.path).sort()).toEqual(
+      ["/v1/event-subscriptions/{id}", "/v1/webhook-endpoints/{id}"].sort(),
+    );
+    const arbitrary = fc.integer({ min: 0, max: deleteOperations.length - 1 }).chain((i) => {
+      const op = deleteOperations[i] as Operation;
+      const names = op.parameters.filter((p) => p.in === "header").map((p) => p.name);
+      return fc.record({
+        path: fc.constant(op.path),
+        declared: declaredHeaders(names),
+        pick: fc.nat(),
+        junkId: fc.option(anyString, { freq: 5 }),
+        key: fc.constantFrom(TEST_API_KEY, TEST_API_KEY, TEST_API_KEY_2),
+      });
+    });
+    await fuzz(
+      "routes.deletes",
+      fc.asyncProperty(arbitrary, async ({ path, declared, pick, junkId, key }) => {
+        const real = path.startsWith("/v1/event-subscriptions") ? subscriptionIds : endpointIds;
+        const url = path.replace("{id}", encodeSegment(junkId ?? real[pick % real.length] ?? "x"));
+        const res = await request(url, { method: "DELETE", auth: key, headers: declared, env: bodyEnv });
+        tallyHeaders(declared, res);
+        await checkResponse(url, res, "DELETE");
+        // Deleted: put a fresh one in its place, so later cases reach the handlers again.
+        if (res.status === 204 && junkId === null) await replaceDeleted(path, pick % real.length, key);
+      }),
+      150,
+    );
+  });
 });
+
+/** Values for an operation's declared headers (plausible mostly, junk sometimes), each present or not. */
+const declaredHeaders = (names: string[]) =>
+  fc
+    .tuple(...names.map((name) => fc.option(valueFor(name).filter(headerSafe), { freq: 2, nil: undefined })))
+    .map((values) =>
+      Object.fromEntries(names.flatMap((n, i) => (values[i] === undefined ? [] : [[n, values[i] as string]]))),
+    );
+
+function collectEtag(res: Response): void {
+  const tag = res.headers.get("ETag");
+  if (tag && !etags.includes(tag)) etags.push(tag);
+}

@@ -100,6 +100,23 @@ describe("CORS", () => {
     expect(preflight.headers.get("Access-Control-Allow-Headers")).toContain("Authorization");
     expect(preflight.headers.get("Access-Control-Allow-Methods")).toContain("GET");
   });
+
+  it("lets browsers send the write headers and read what a write answers", async () => {
+    const vars = { CORS_ORIGINS: origin };
+    const preflight = await request("/v1/webhook-endpoints", {
+      method: "OPTIONS",
+      auth: false,
+      env: vars,
+      headers: { Origin: origin, "Access-Control-Request-Method": "POST" },
+    });
+    for (const name of ["Idempotency-Key", "If-Match"]) {
+      expect(preflight.headers.get("Access-Control-Allow-Headers")).toContain(name);
+    }
+    const res = await request("/v1/inkit/runs?limit=1", { env: vars, headers: { Origin: origin } });
+    for (const name of ["Idempotent-Replayed", "Location", "ETag", "Retry-After"]) {
+      expect(res.headers.get("Access-Control-Expose-Headers")).toContain(name);
+    }
+  });
 });
 
 describe("X-Request-Id", () => {

@@ -18,6 +18,13 @@ function cursorContent(token: string): { content: string; snapshot: number } | n
 const tagOf = async (text: string) => (await sha256Hex(text)).slice(0, 32);
 
 /**
+ * The strong entity tag of a body that is not a list page: what a GET of a single resource carries, and what a
+ * write's `If-Match` is compared with. A PATCH answer tags the resource's new state with it.
+ * @example await strongEntityTag(JSON.stringify(toEndpoint(row))) // '"3f1c…"'
+ */
+export const strongEntityTag = async (body: string) => `"${await tagOf(body)}"`;
+
+/**
  * The entity tag of a GET body.
  *
  * A list page (`{data, page}`) gets a weak tag over its content: the items, `page` and each cursor reduced to
@@ -34,10 +41,10 @@ export async function entityTag(body: string, cursorTtlSeconds: number): Promise
   try {
     parsed = JSON.parse(body);
   } catch {
-    return `"${await tagOf(body)}"`;
+    return strongEntityTag(body);
   }
   const page = (parsed as { page?: unknown } | null)?.page;
-  if (!isListPage(page)) return `"${await tagOf(body)}"`;
+  if (!isListPage(page)) return strongEntityTag(body);
   return listPageTag(page, cursorTtlSeconds, (reduced) => JSON.stringify({ ...(parsed as object), page: reduced }));
 }
 
@@ -56,7 +63,7 @@ export async function pageEntityTag(body: string, pageJson: string, cursorTtlSec
     return entityTag(body, cursorTtlSeconds);
   }
   const page: unknown = JSON.parse(pageJson);
-  if (!isListPage(page)) return `"${await tagOf(body)}"`;
+  if (!isListPage(page)) return strongEntityTag(body);
   const head = body.slice(0, before + '"page":'.length);
   return listPageTag(page, cursorTtlSeconds, (reduced) => `${head}${JSON.stringify(reduced)}}`);
 }

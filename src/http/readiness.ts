@@ -14,6 +14,7 @@ export const MIGRATIONS = [
   "0002_event_sequences.sql",
   "0003_change_detection.sql",
   "0004_event_stream.sql",
+  "0005_idempotency_keys.sql",
 ] as const;
 
 /** What a route or handler needs besides its code: the webhook store (D1, migrated) and the delivery queues. */

@@ -41,6 +41,8 @@ export const CORS_ALLOW_HEADERS = [
   "Content-Type",
   "Cache-Control",
   "If-None-Match",
+  "If-Match",
+  "Idempotency-Key",
   "X-Request-Id",
   "X-Inkit-API-Token",
   "X-8x8-Api-Key",
@@ -54,6 +56,8 @@ export const CORS_EXPOSE_HEADERS = [
   "Retry-After",
   "RateLimit",
   "RateLimit-Policy",
+  "Location",
+  "Idempotent-Replayed",
 ];
 
 const corsByOrigins = new Map<string, MiddlewareHandler>();

@@ -41,6 +41,11 @@ export const ProblemSchema = z
     request_id: z.string().nullable().openapi({ example: "8f14e45f-ceea-467f-a0e6-0b6e5a3c8b1d" }),
     errors: z.array(FieldErrorSchema).optional(),
     upstream: UpstreamErrorSchema.optional(),
+    etag: z.string().optional().openapi({
+      description:
+        "`precondition-failed` only: the resource's current entity tag, to send as `If-Match` once your change is reapplied to its current state.",
+      example: '"3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"',
+    }),
   })
   .openapi("Problem", { description: "An RFC 9457 problem document. Every non-2xx response is one." });
 

@@ -36,7 +36,10 @@ export async function signatureHeader(id: string, timestamp: number, body: strin
 
 const keyCache = new Map<string, Promise<CryptoKey>>();
 
-/** AES-256-GCM key derived (HKDF-SHA256) from the WEBHOOK_ENCRYPTION_KEY secret; a database dump alone cannot decrypt. */
+/**
+ * AES-256-GCM key derived (HKDF-SHA256) from the WEBHOOK_ENCRYPTION_KEY secret; a database dump alone cannot decrypt.
+ * It seals signing secrets and the stored answers of keyed POSTs (which hold them after a create or a rotation).
+ */
 function encryptionKey(master: string): Promise<CryptoKey> {
   let key = keyCache.get(master);
   if (!key) {
@@ -60,28 +63,40 @@ function encryptionKey(master: string): Promise<CryptoKey> {
   return key;
 }
 
-/** Encrypts a signing secret, bound to its endpoint id (additional data) so rows cannot be swapped. */
-export async function encryptSecret(master: string, endpointId: string, secret: string): Promise<string> {
+/**
+ * Encrypts text with the key derived from WEBHOOK_ENCRYPTION_KEY (AES-256-GCM, a fresh IV each time), bound to
+ * `context` as additional data: the ciphertext opens only with the same context, so a row copied elsewhere is useless.
+ * @example await sealText(master, "we_01JD…", "whsec_…") // "v1.<iv>.<ciphertext>"
+ */
+export async function sealText(master: string, context: string, text: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: encoder.encode(endpointId) },
+    { name: "AES-GCM", iv, additionalData: encoder.encode(context) },
     await encryptionKey(master),
-    encoder.encode(secret),
+    encoder.encode(text),
   );
   return `v1.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
 }
 
-/** Decrypts what {@link encryptSecret} sealed; throws if the key, endpoint id or ciphertext do not match. */
-export async function decryptSecret(master: string, endpointId: string, stored: string): Promise<string> {
+/** Decrypts what {@link sealText} sealed; throws if the key, the context or the ciphertext do not match. */
+export async function openSealed(master: string, context: string, stored: string): Promise<string> {
   const [version, iv, sealed] = stored.split(".");
-  if (version !== "v1" || !iv || !sealed) throw new Error("Unknown secret format.");
+  if (version !== "v1" || !iv || !sealed) throw new Error("Unknown sealed text format.");
   const plain = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: fromBase64Url(iv), additionalData: encoder.encode(endpointId) },
+    { name: "AES-GCM", iv: fromBase64Url(iv), additionalData: encoder.encode(context) },
     await encryptionKey(master),
     fromBase64Url(sealed),
   );
   return new TextDecoder().decode(plain);
 }
+
+/** Encrypts a signing secret, bound to its endpoint id (additional data) so rows cannot be swapped. */
+export const encryptSecret = (master: string, endpointId: string, secret: string) =>
+  sealText(master, endpointId, secret);
+
+/** Decrypts what {@link encryptSecret} sealed; throws if the key, endpoint id or ciphertext do not match. */
+export const decryptSecret = (master: string, endpointId: string, stored: string) =>
+  openSealed(master, endpointId, stored);
 
 /** Whether `hexSignature` is the hex HMAC-SHA256 of `body` under `secret`; constant-time (WebCrypto verify). */
 export async function verifyHexHmac(secret: string, body: ArrayBuffer, hexSignature: string): Promise<boolean> {

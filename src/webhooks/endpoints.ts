@@ -1,3 +1,4 @@
+import { strongEntityTag } from "../cache/etag";
 import type { SubscribableEventType } from "../schemas/events";
 import type { WebhookEndpoint } from "../schemas/webhook-endpoint";
 import { decryptSecret, encryptSecret, generateSecret } from "./crypto";
@@ -21,6 +22,9 @@ export function toEndpoint(row: EndpointRow): WebhookEndpoint {
     updated_at: row.updated_at,
   };
 }
+
+/** The strong entity tag of an endpoint's state: the `ETag` its GET carries, compared with `If-Match`. */
+export const endpointTag = (row: EndpointRow) => strongEntityTag(JSON.stringify(toEndpoint(row)));
 
 /** Whether an endpoint subscribes to an event type (null = every type). */
 export function subscribes(row: Pick<EndpointRow, "event_types">, type: string): boolean {
@@ -73,8 +77,16 @@ export interface EndpointPatch {
   enabled?: boolean;
 }
 
-/** Applies a patch; returns the updated row. */
-export async function updateEndpoint(db: D1Database, row: EndpointRow, patch: EndpointPatch): Promise<EndpointRow> {
+/**
+ * Applies a patch; returns the updated row. `guarded` (a write under If-Match): only if the stored row is still
+ * `row`, else null.
+ */
+export async function updateEndpoint(
+  db: D1Database,
+  row: EndpointRow,
+  patch: EndpointPatch,
+  guarded = false,
+): Promise<EndpointRow | null> {
   const next: EndpointRow = {
     ...row,
     url: patch.url ?? row.url,
@@ -91,8 +103,7 @@ export async function updateEndpoint(db: D1Database, row: EndpointRow, patch: En
       patch.enabled === undefined ? row.disabled_reason : patch.enabled ? null : (row.disabled_reason ?? "manual"),
     updated_at: isoMicros(Date.now()),
   };
-  await saveEndpoint(db, next);
-  return next;
+  return (await saveEndpoint(db, next, guarded ? row : undefined)) ? next : null;
 }
 
 /**

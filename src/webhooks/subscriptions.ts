@@ -1,3 +1,4 @@
+import { strongEntityTag } from "../cache/etag";
 import type { EventSubscription } from "../schemas/event-subscription";
 import type { SubscribableEventType } from "../schemas/events";
 import { isoMicros, newId } from "./ids";
@@ -22,6 +23,9 @@ export interface SubscriptionFields {
   sources: string[];
 }
 
+/** The strong entity tag of a subscription's state: the `ETag` its GET carries, compared with `If-Match`. */
+export const subscriptionTag = (row: SubscriptionRow) => strongEntityTag(JSON.stringify(toSubscription(row)));
+
 const typesColumn = (types: SubscribableEventType[] | null) => (types === null ? null : JSON.stringify(types));
 
 /** Creates a poll-only subscription owned by `tenant`. */
@@ -44,12 +48,16 @@ export async function createSubscription(
   return row;
 }
 
-/** Applies a patch (absent fields stay as they are); returns the updated row. */
+/**
+ * Applies a patch (absent fields stay as they are); returns the updated row. `guarded` (a write under If-Match): only
+ * if the stored row is still `row`, else null.
+ */
 export async function updateSubscription(
   db: D1Database,
   row: SubscriptionRow,
   patch: Partial<SubscriptionFields>,
-): Promise<SubscriptionRow> {
+  guarded = false,
+): Promise<SubscriptionRow | null> {
   const next: SubscriptionRow = {
     ...row,
     description: patch.description === undefined ? row.description : patch.description,
@@ -57,6 +65,5 @@ export async function updateSubscription(
     sources: patch.sources === undefined ? row.sources : JSON.stringify(patch.sources),
     updated_at: isoMicros(Date.now()),
   };
-  await saveSubscription(db, next);
-  return next;
+  return (await saveSubscription(db, next, guarded ? row : undefined)) ? next : null;
 }

@@ -1,7 +1,7 @@
 import { configOf } from "../config";
 import { isoMicros } from "./ids";
 import type { DeliveryMessage } from "./schedule";
-import { enqueue, markDue, overdueDeliveries, pruneEvents } from "./store";
+import { enqueue, markDue, overdueDeliveries, pruneEvents, pruneIdempotencyKeys } from "./store";
 
 /** How late a pending delivery must be before the sweeper queues it again. */
 export const OVERDUE_MS = 10 * 60 * 1000;
@@ -26,7 +26,12 @@ export async function resendOverdue(env: Env, limit = 100): Promise<number> {
   return overdue.length;
 }
 
-/** Deletes up to `limit` expired events per tick, with their deliveries and attempts (replay cannot reach them). */
+/**
+ * Deletes up to `limit` expired events per tick, with their deliveries and attempts (replay cannot reach them), and up
+ * to `limit` expired idempotency keys (24 hours after their first request).
+ */
 export async function pruneExpired(env: Env, limit = 1000): Promise<void> {
-  await pruneEvents(env.DB, isoMicros(Date.now() - configOf(env).webhookRetentionDays * 86_400_000), limit);
+  const now = Date.now();
+  await pruneEvents(env.DB, isoMicros(now - configOf(env).webhookRetentionDays * 86_400_000), limit);
+  await pruneIdempotencyKeys(env.DB, isoMicros(now), limit);
 }

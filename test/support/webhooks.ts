@@ -208,6 +208,7 @@ const TABLES = [
   "event_sequences",
   "event_stream",
   "event_subscriptions",
+  "idempotency_keys",
 ];
 
 /** Applies the D1 migrations (idempotent) and empties every webhook table: each file starts from nothing. */

@@ -13,3 +13,4 @@ export {
 export { type Problem, ProblemError, problemError, unwrap } from "./problem.js";
 export { parseRetryAfter, type RetryOptions } from "./retry.js";
 export type { components, operations, paths } from "./schema.js";
+export { idempotentPosts, type PostRetryOptions } from "./writes.js";

@@ -203,14 +203,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a webhook endpoint
-         * @description Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log.
+         * @description Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log. With `If-Match`, only if the endpoint is still in that state.
          */
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
         /**
          * Update a webhook endpoint
-         * @description Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed.
+         * @description Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed. With `If-Match` (the `ETag` of a `GET` or of the last `PATCH` answer), the change applies only to that state: a concurrent edit is never overwritten.
          */
         patch: operations["updateWebhookEndpoint"];
         trace?: never;
@@ -389,14 +389,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a poll-only subscription
-         * @description Stops recording events for it; the events already recorded stay readable until retention.
+         * @description Stops recording events for it; the events already recorded stay readable until retention. With `If-Match`, only if the subscription is still in that state.
          */
         delete: operations["deleteEventSubscription"];
         options?: never;
         head?: never;
         /**
          * Update a poll-only subscription
-         * @description Changes the given fields only.
+         * @description Changes the given fields only. With `If-Match` (the `ETag` of a `GET` or of the last `PATCH` answer), the change applies only to that state: a concurrent edit is never overwritten.
          */
         patch: operations["updateEventSubscription"];
         trace?: never;
@@ -1278,6 +1278,11 @@ export interface components {
             request_id: string | null;
             errors?: components["schemas"]["FieldError"][];
             upstream?: components["schemas"]["UpstreamError"];
+            /**
+             * @description `precondition-failed` only: the resource's current entity tag, to send as `If-Match` once your change is reapplied to its current state.
+             * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+             */
+            etag?: string;
         };
         FieldError: {
             /** @enum {string} */
@@ -1719,7 +1724,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "stream-position-expired" | "payload-too-large" | "uri-too-long" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
+                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "stream-position-expired" | "precondition-failed" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
             };
             cookie?: never;
         };
@@ -2949,7 +2954,10 @@ export interface operations {
     createWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2962,13 +2970,17 @@ export interface operations {
             /** @description The endpoint, with its secret. */
             201: {
                 headers: {
+                    /** @description The new endpoint's URL. */
+                    Location?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            /** @description Invalid input (`validation-error`): every offending field is named in `errors`, including a refused `url`. */
+            /** @description Invalid input (`validation-error`): every offending field is named in `errors`, including a refused `url` and a malformed `idempotency-key`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2979,6 +2991,29 @@ export interface operations {
             };
             /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3154,7 +3189,10 @@ export interface operations {
     deleteWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3190,6 +3228,20 @@ export interface operations {
             /** @description No endpoint with this id belongs to your API key (`not-found`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3243,7 +3295,10 @@ export interface operations {
     updateWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3258,6 +3313,11 @@ export interface operations {
             /** @description The updated endpoint. */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the resource's state after this write: send it as `If-Match` with the next one.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3285,6 +3345,20 @@ export interface operations {
             /** @description No endpoint with this id belongs to your API key (`not-found`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3338,7 +3412,10 @@ export interface operations {
     rotateWebhookSecret: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3349,6 +3426,8 @@ export interface operations {
             /** @description The new secret. */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3375,6 +3454,29 @@ export interface operations {
             };
             /** @description No endpoint with this id belongs to your API key (`not-found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3429,7 +3531,10 @@ export interface operations {
     sendWebhookTest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3440,13 +3545,15 @@ export interface operations {
             /** @description The ping is queued. */
             202: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TestEventResult"];
                 };
             };
-            /** @description The endpoint is disabled (`validation-error`): enable it first. */
+            /** @description The endpoint is disabled (`validation-error`): enable it first. Or a malformed `idempotency-key`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3466,6 +3573,29 @@ export interface operations {
             };
             /** @description No endpoint with this id belongs to your API key (`not-found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3520,7 +3650,10 @@ export interface operations {
     replayWebhookEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3535,13 +3668,15 @@ export interface operations {
             /** @description The replayed events are queued. */
             202: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReplayResult"];
                 };
             };
-            /** @description Invalid window, or the endpoint is disabled (`validation-error`). */
+            /** @description Invalid window, or the endpoint is disabled (`validation-error`). Or a malformed `idempotency-key`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3561,6 +3696,29 @@ export interface operations {
             };
             /** @description No endpoint with this id belongs to your API key (`not-found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4335,7 +4493,10 @@ export interface operations {
     createEventSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4348,6 +4509,10 @@ export interface operations {
             /** @description The subscription. */
             201: {
                 headers: {
+                    /** @description The new subscription's URL. */
+                    Location?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4365,6 +4530,29 @@ export interface operations {
             };
             /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4540,7 +4728,10 @@ export interface operations {
     deleteEventSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4576,6 +4767,20 @@ export interface operations {
             /** @description No subscription with this id belongs to your API key (`not-found`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4629,7 +4834,10 @@ export interface operations {
     updateEventSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4644,6 +4852,11 @@ export interface operations {
             /** @description The updated subscription. */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the resource's state after this write: send it as `If-Match` with the next one.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4671,6 +4884,20 @@ export interface operations {
             /** @description No subscription with this id belongs to your API key (`not-found`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {

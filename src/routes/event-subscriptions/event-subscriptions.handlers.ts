@@ -2,12 +2,13 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { listResponse } from "../../http/list-response";
+import { type Guarded, guardedWrite } from "../../http/preconditions";
 import { ProblemError } from "../../http/problem";
 import { readListing } from "../../paging/listing";
 import { defaultWatchedSources } from "../../providers/catalog";
 import { d1Listing } from "../../webhooks/d1-source";
 import { deleteSubscription, findSubscription, type SubscriptionRow } from "../../webhooks/store";
-import { createSubscription, toSubscription, updateSubscription } from "../../webhooks/subscriptions";
+import { createSubscription, subscriptionTag, toSubscription, updateSubscription } from "../../webhooks/subscriptions";
 import { canonicalSources } from "../filters";
 import type * as R from "./event-subscriptions.routes";
 
@@ -18,6 +19,13 @@ async function owned(c: Context<AppEnv>, id: string): Promise<SubscriptionRow> {
   if (!row) throw new ProblemError("not-found", { detail: `No event subscription ${id}.` });
   return row;
 }
+
+/** The caller's subscription `id`, for a write under `If-Match`. */
+const subscription = (c: Context<AppEnv>, id: string): Guarded<SubscriptionRow> => ({
+  what: `event subscription ${id}`,
+  read: () => owned(c, id),
+  tag: subscriptionTag,
+});
 
 export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
@@ -53,18 +61,21 @@ export const get: RouteHandler<R.GetRoute, AppEnv> = async (c) => {
 };
 
 export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
-  const row = await owned(c, c.req.valid("param").id);
   const body = c.req.valid("json");
-  const next = await updateSubscription(c.env.DB, row, {
+  const patch = {
     description: body.description,
     eventTypes: body.event_types,
     sources: body.sources === undefined ? undefined : canonicalSources(body.sources),
-  });
-  return c.json(toSubscription(next), 200);
+  };
+  const next = await guardedWrite(c, subscription(c, c.req.valid("param").id), (row, guarded) =>
+    updateSubscription(c.env.DB, row, patch, guarded),
+  );
+  return c.json(toSubscription(next), 200, { ETag: await subscriptionTag(next) });
 };
 
 export const remove: RouteHandler<R.RemoveRoute, AppEnv> = async (c) => {
-  const row = await owned(c, c.req.valid("param").id);
-  await deleteSubscription(c.env.DB, row.id);
+  await guardedWrite(c, subscription(c, c.req.valid("param").id), async (row, guarded) =>
+    (await deleteSubscription(c.env.DB, row.id, guarded ? row : undefined)) ? row : null,
+  );
   return c.body(null, 204);
 };

@@ -1,10 +1,11 @@
+import { idempotent } from "../../http/idempotency";
 import { withStorage } from "../../http/readiness";
 import { createRouter } from "../../http/router";
 import * as handlers from "./event-subscriptions.handlers";
 import * as routes from "./event-subscriptions.routes";
 
 export const eventSubscriptionsRouter = createRouter()
-  .openapi(routes.create, withStorage(["DB"], handlers.create))
+  .openapi(routes.create, withStorage(["DB"], idempotent(routes.create, handlers.create)))
   .openapi(routes.list, withStorage(["DB"], handlers.list))
   .openapi(routes.get, withStorage(["DB"], handlers.get))
   .openapi(routes.update, withStorage(["DB"], handlers.update))

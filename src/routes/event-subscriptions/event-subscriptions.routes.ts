@@ -12,6 +12,14 @@ import {
   notModifiedResponse,
 } from "../../schemas/page";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
+import {
+  etagHeaderDoc,
+  idempotencyErrorResponses,
+  idempotencyKeyHeaders,
+  ifMatchHeaders,
+  preconditionErrorResponses,
+  replayHeadersDoc,
+} from "../../schemas/writes";
 
 /** GETs answer 304 to a matching `If-None-Match` (every /v1 GET carries an ETag). */
 const conditional = z.object({ "if-none-match": cacheRequestHeaderShape["if-none-match"] });
@@ -45,11 +53,18 @@ export const create = createRoute({
   summary: "Create a poll-only subscription",
   description:
     "Subscribes your API key to events from the given sources without a webhook URL: they are recorded exactly as for a webhook endpoint (same event types, sources and defaults), and you read them with `GET /v1/event-stream`. Nothing is delivered.",
-  request: { body: json(CreateEventSubscriptionSchema) },
+  request: { body: json(CreateEventSubscriptionSchema), headers: idempotencyKeyHeaders },
   responses: {
-    201: ok("The subscription.", EventSubscriptionSchema),
+    201: {
+      ...ok("The subscription.", EventSubscriptionSchema),
+      headers: {
+        Location: { description: "The new subscription's URL.", schema: { type: "string" } },
+        ...replayHeadersDoc,
+      },
+    },
     ...authErrorResponses,
     ...invalid,
+    ...idempotencyErrorResponses,
     ...storage,
   },
 });
@@ -93,13 +108,15 @@ export const update = createRoute({
   operationId: "updateEventSubscription",
   tags,
   summary: "Update a poll-only subscription",
-  description: "Changes the given fields only.",
-  request: { params, body: json(UpdateEventSubscriptionSchema) },
+  description:
+    "Changes the given fields only. With `If-Match` (the `ETag` of a `GET` or of the last `PATCH` answer), the change applies only to that state: a concurrent edit is never overwritten.",
+  request: { params, body: json(UpdateEventSubscriptionSchema), headers: ifMatchHeaders },
   responses: {
-    200: ok("The updated subscription.", EventSubscriptionSchema),
+    200: { ...ok("The updated subscription.", EventSubscriptionSchema), headers: etagHeaderDoc },
     ...authErrorResponses,
     ...invalid,
     ...notFound,
+    ...preconditionErrorResponses,
     ...storage,
   },
 });
@@ -110,9 +127,16 @@ export const remove = createRoute({
   operationId: "deleteEventSubscription",
   tags,
   summary: "Delete a poll-only subscription",
-  description: "Stops recording events for it; the events already recorded stay readable until retention.",
-  request: { params },
-  responses: { 204: { description: "Deleted." }, ...authErrorResponses, ...notFound, ...storage },
+  description:
+    "Stops recording events for it; the events already recorded stay readable until retention. With `If-Match`, only if the subscription is still in that state.",
+  request: { params, headers: ifMatchHeaders },
+  responses: {
+    204: { description: "Deleted." },
+    ...authErrorResponses,
+    ...notFound,
+    ...preconditionErrorResponses,
+    ...storage,
+  },
 });
 
 export type CreateRoute = typeof create;

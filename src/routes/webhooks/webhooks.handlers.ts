@@ -2,12 +2,19 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { listResponse } from "../../http/list-response";
+import { type Guarded, guardedWrite } from "../../http/preconditions";
 import { ProblemError } from "../../http/problem";
 import { readListing } from "../../paging/listing";
 import { defaultWatchedSources } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
 import { d1Listing } from "../../webhooks/d1-source";
-import { createEndpoint, rotateSecret as rotate, toEndpoint, updateEndpoint } from "../../webhooks/endpoints";
+import {
+  createEndpoint,
+  endpointTag,
+  rotateSecret as rotate,
+  toEndpoint,
+  updateEndpoint,
+} from "../../webhooks/endpoints";
 import { isoMicros } from "../../webhooks/ids";
 import { replayMissed, sendPing } from "../../webhooks/resend";
 import { deleteEndpoint, type EndpointRow, findEndpoint } from "../../webhooks/store";
@@ -42,6 +49,13 @@ async function owned(c: Context<AppEnv>, id: string): Promise<EndpointRow> {
   if (!row) throw new ProblemError("not-found", { detail: `No webhook endpoint ${id}.` });
   return row;
 }
+
+/** The caller's endpoint `id`, for a write under `If-Match`. */
+const endpoint = (c: Context<AppEnv>, id: string): Guarded<EndpointRow> => ({
+  what: `webhook endpoint ${id}`,
+  read: () => owned(c, id),
+  tag: endpointTag,
+});
 
 function requireEnabled(row: EndpointRow): void {
   if (row.enabled !== 1) {
@@ -89,21 +103,24 @@ export const get: RouteHandler<R.GetRoute, AppEnv> = async (c) => {
 };
 
 export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
-  const row = await owned(c, c.req.valid("param").id);
   const body = c.req.valid("json");
-  const next = await updateEndpoint(c.env.DB, row, {
+  const patch = {
     url: body.url === undefined ? undefined : safeUrl(c, body.url),
     description: body.description,
     eventTypes: body.event_types,
     sources: body.sources === undefined ? undefined : canonicalSources(body.sources),
     enabled: body.enabled,
-  });
-  return c.json(toEndpoint(next), 200);
+  };
+  const next = await guardedWrite(c, endpoint(c, c.req.valid("param").id), (row, guarded) =>
+    updateEndpoint(c.env.DB, row, patch, guarded),
+  );
+  return c.json(toEndpoint(next), 200, { ETag: await endpointTag(next) });
 };
 
 export const remove: RouteHandler<R.RemoveRoute, AppEnv> = async (c) => {
-  const row = await owned(c, c.req.valid("param").id);
-  await deleteEndpoint(c.env.DB, row.id, isoMicros(Date.now()));
+  await guardedWrite(c, endpoint(c, c.req.valid("param").id), async (row, guarded) =>
+    (await deleteEndpoint(c.env.DB, row.id, isoMicros(Date.now()), guarded ? row : undefined)) ? row : null,
+  );
   return c.body(null, 204);
 };
 

@@ -17,6 +17,14 @@ import {
   WebhookEndpointSchema,
   WebhookEndpointWithSecretSchema,
 } from "../../schemas/webhook-endpoint";
+import {
+  etagHeaderDoc,
+  idempotencyErrorResponses,
+  idempotencyKeyHeaders,
+  ifMatchHeaders,
+  preconditionErrorResponses,
+  replayHeadersDoc,
+} from "../../schemas/writes";
 
 /** GETs answer 304 to a matching `If-None-Match` (every /v1 GET carries an ETag). */
 const conditional = z.object({ "if-none-match": cacheRequestHeaderShape["if-none-match"] });
@@ -35,6 +43,11 @@ const ok = <T extends z.ZodType>(description: string, schema: T) => ({
   description,
   content: { "application/json": { schema } },
 });
+/** The answer of a POST, which a repeat with the same `Idempotency-Key` replays. */
+const replayable = <T extends z.ZodType>(description: string, schema: T) => ({
+  ...ok(description, schema),
+  headers: replayHeadersDoc,
+});
 
 const notFound = { 404: problemResponseFor("No endpoint with this id belongs to your API key (`not-found`).") };
 const noKeys = "Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed.";
@@ -51,13 +64,20 @@ export const create = createRoute({
   summary: "Create a webhook endpoint",
   description:
     "Registers a URL to receive signed events from the given sources. The answer carries the signing secret: it is shown only here and on rotation.",
-  request: { body: json(CreateWebhookEndpointSchema) },
+  request: { body: json(CreateWebhookEndpointSchema), headers: idempotencyKeyHeaders },
   responses: {
-    201: ok("The endpoint, with its secret.", WebhookEndpointWithSecretSchema),
+    201: {
+      ...ok("The endpoint, with its secret.", WebhookEndpointWithSecretSchema),
+      headers: {
+        Location: { description: "The new endpoint's URL.", schema: { type: "string" } },
+        ...replayHeadersDoc,
+      },
+    },
     ...authErrorResponses,
     400: problemResponseFor(
-      "Invalid input (`validation-error`): every offending field is named in `errors`, including a refused `url`.",
+      "Invalid input (`validation-error`): every offending field is named in `errors`, including a refused `url` and a malformed `idempotency-key`.",
     ),
+    ...idempotencyErrorResponses,
     ...unavailable,
   },
 });
@@ -102,12 +122,13 @@ export const update = createRoute({
   tags,
   summary: "Update a webhook endpoint",
   description:
-    "Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed.",
-  request: { params, body: json(UpdateWebhookEndpointSchema) },
+    "Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed. With `If-Match` (the `ETag` of a `GET` or of the last `PATCH` answer), the change applies only to that state: a concurrent edit is never overwritten.",
+  request: { params, body: json(UpdateWebhookEndpointSchema), headers: ifMatchHeaders },
   responses: {
-    200: ok("The updated endpoint.", WebhookEndpointSchema),
+    200: { ...ok("The updated endpoint.", WebhookEndpointSchema), headers: etagHeaderDoc },
     ...authErrorResponses,
     ...notFound,
+    ...preconditionErrorResponses,
     ...storage,
   },
 });
@@ -119,9 +140,15 @@ export const remove = createRoute({
   tags,
   summary: "Delete a webhook endpoint",
   description:
-    "Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log.",
-  request: { params },
-  responses: { 204: { description: "Deleted." }, ...authErrorResponses, ...notFound, ...storage },
+    "Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log. With `If-Match`, only if the endpoint is still in that state.",
+  request: { params, headers: ifMatchHeaders },
+  responses: {
+    204: { description: "Deleted." },
+    ...authErrorResponses,
+    ...notFound,
+    ...preconditionErrorResponses,
+    ...storage,
+  },
 });
 
 export const rotateSecret = createRoute({
@@ -132,11 +159,12 @@ export const rotateSecret = createRoute({
   summary: "Rotate an endpoint's signing secret",
   description:
     "Issues a new secret. For 24 hours deliveries carry two signatures (`v1,<new> v1,<old>`), so consumers can switch without losing events.",
-  request: { params },
+  request: { params, headers: idempotencyKeyHeaders },
   responses: {
-    200: ok("The new secret.", RotatedSecretSchema),
+    200: replayable("The new secret.", RotatedSecretSchema),
     ...authErrorResponses,
     ...notFound,
+    ...idempotencyErrorResponses,
     ...unavailable,
   },
 });
@@ -149,13 +177,16 @@ export const sendTest = createRoute({
   summary: "Send a ping event",
   description:
     "Queues a `ping` event to this endpoint, whatever its event types. Follow it with `GET /v1/events/{id}/attempts`.",
-  request: { params },
+  request: { params, headers: idempotencyKeyHeaders },
   responses: {
-    202: ok("The ping is queued.", TestEventResultSchema),
+    202: replayable("The ping is queued.", TestEventResultSchema),
     ...authErrorResponses,
     ...storage,
-    400: problemResponseFor("The endpoint is disabled (`validation-error`): enable it first."),
+    400: problemResponseFor(
+      "The endpoint is disabled (`validation-error`): enable it first. Or a malformed `idempotency-key`.",
+    ),
     ...notFound,
+    ...idempotencyErrorResponses,
   },
 });
 
@@ -166,13 +197,16 @@ export const replay = createRoute({
   tags,
   summary: "Re-send missed events",
   description: `Queues again, as new deliveries with unchanged event ids (\`webhook-id\`), every event created in [since, until] that the endpoint subscribes to and has not received: failed or exhausted deliveries, deliveries waiting for a retry, and events recorded while it was disabled. At most 1000 per request (newest first).`,
-  request: { params, body: json(ReplaySchema) },
+  request: { params, body: json(ReplaySchema), headers: idempotencyKeyHeaders },
   responses: {
-    202: ok("The replayed events are queued.", ReplayResultSchema),
+    202: replayable("The replayed events are queued.", ReplayResultSchema),
     ...authErrorResponses,
     ...storage,
-    400: problemResponseFor("Invalid window, or the endpoint is disabled (`validation-error`)."),
+    400: problemResponseFor(
+      "Invalid window, or the endpoint is disabled (`validation-error`). Or a malformed `idempotency-key`.",
+    ),
     ...notFound,
+    ...idempotencyErrorResponses,
   },
 });
 

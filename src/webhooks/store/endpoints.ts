@@ -52,12 +52,27 @@ export async function endpointById(db: D1Database, id: string): Promise<Endpoint
   return db.prepare("SELECT * FROM webhook_endpoints WHERE id = ?").bind(id).first<EndpointRow>();
 }
 
-/** Writes an endpoint's changeable columns. */
-export async function saveEndpoint(db: D1Database, row: EndpointRow): Promise<void> {
-  await db
+/**
+ * A condition that holds while the endpoint is still exactly `row` (every column its representation shows): the
+ * compare-and-set guard of a write under `If-Match`.
+ */
+function unchangedSince(row: EndpointRow): { sql: string; params: (string | number | null)[] } {
+  return {
+    sql: "url = ? AND description IS ? AND event_types IS ? AND sources = ? AND enabled = ? AND disabled_reason IS ? AND updated_at = ?",
+    params: [row.url, row.description, row.event_types, row.sources, row.enabled, row.disabled_reason, row.updated_at],
+  };
+}
+
+/**
+ * Writes an endpoint's changeable columns; with `expected`, only if the stored row still equals it. Returns whether
+ * the row was written.
+ */
+export async function saveEndpoint(db: D1Database, row: EndpointRow, expected?: EndpointRow): Promise<boolean> {
+  const guard = expected ? unchangedSince(expected) : { sql: "1", params: [] };
+  const result = await db
     .prepare(
       `UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, sources = ?, enabled = ?, disabled_reason = ?, updated_at = ?
-       WHERE id = ?`,
+       WHERE id = ? AND ${guard.sql}`,
     )
     .bind(
       row.url,
@@ -68,8 +83,10 @@ export async function saveEndpoint(db: D1Database, row: EndpointRow): Promise<vo
       row.disabled_reason,
       row.updated_at,
       row.id,
+      ...guard.params,
     )
     .run();
+  return result.meta.changes > 0;
 }
 
 /** The statement that disables an endpoint (`endpoint_gone`: it answered a delivery with 410 Gone). */
@@ -84,17 +101,29 @@ export function disableStatement(
     .bind(reason, now, id);
 }
 
-/** Deletes an endpoint and its secrets; its pending deliveries are failed, so queued messages find nothing to do. */
-export async function deleteEndpoint(db: D1Database, id: string, now: string): Promise<void> {
-  await db.batch([
-    db.prepare("DELETE FROM webhook_secrets WHERE endpoint_id = ?").bind(id),
-    db.prepare("DELETE FROM webhook_endpoints WHERE id = ?").bind(id),
+/**
+ * Deletes an endpoint and its secrets; its pending deliveries are failed, so queued messages find nothing to do. With
+ * `expected`, in one transaction and only if the stored row still equals it. Returns whether it was deleted.
+ */
+export async function deleteEndpoint(
+  db: D1Database,
+  id: string,
+  now: string,
+  expected?: EndpointRow,
+): Promise<boolean> {
+  const guard = expected ? unchangedSince(expected) : { sql: "1", params: [] };
+  const stillThere = `EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ? AND ${guard.sql})`;
+  const results = await db.batch([
+    db.prepare(`DELETE FROM webhook_secrets WHERE endpoint_id = ? AND ${stillThere}`).bind(id, id, ...guard.params),
     db
       .prepare(
-        "UPDATE deliveries SET status = 'failed', last_error = 'endpoint deleted', updated_at = ? WHERE endpoint_id = ? AND status = 'pending'",
+        `UPDATE deliveries SET status = 'failed', last_error = 'endpoint deleted', updated_at = ?
+         WHERE endpoint_id = ? AND status = 'pending' AND ${stillThere}`,
       )
-      .bind(now, id),
+      .bind(now, id, id, ...guard.params),
+    db.prepare(`DELETE FROM webhook_endpoints WHERE id = ? AND ${guard.sql}`).bind(id, ...guard.params),
   ]);
+  return (results.at(-1)?.meta.changes ?? 0) > 0;
 }
 
 /** Adds a secret; every other current one expires at `expiresAt`, and the already expired ones are dropped. */

@@ -3,6 +3,7 @@ export * from "./deliveries";
 export * from "./detection";
 export * from "./endpoints";
 export * from "./events";
+export * from "./idempotency";
 export * from "./listings";
 export * from "./stream";
 export * from "./subscriptions";

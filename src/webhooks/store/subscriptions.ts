@@ -30,17 +30,35 @@ export async function findSubscription(db: D1Database, tenant: string, id: strin
     .first<SubscriptionRow>();
 }
 
-/** Writes a subscription's changeable columns. */
-export async function saveSubscription(db: D1Database, row: SubscriptionRow): Promise<void> {
-  await db
-    .prepare(
-      "UPDATE event_subscriptions SET description = ?, event_types = ?, sources = ?, updated_at = ? WHERE id = ?",
-    )
-    .bind(row.description, row.event_types, row.sources, row.updated_at, row.id)
-    .run();
+/** A condition that holds while the subscription is still exactly `row`: the guard of a write under `If-Match`. */
+function unchangedSince(row: SubscriptionRow): { sql: string; params: (string | null)[] } {
+  return {
+    sql: "description IS ? AND event_types IS ? AND sources = ? AND updated_at = ?",
+    params: [row.description, row.event_types, row.sources, row.updated_at],
+  };
 }
 
-/** Deletes a subscription; the events recorded for it stay in the log until retention removes them. */
-export async function deleteSubscription(db: D1Database, id: string): Promise<void> {
-  await db.prepare("DELETE FROM event_subscriptions WHERE id = ?").bind(id).run();
+/** Writes a subscription's changeable columns; with `expected`, only if the stored row still equals it. */
+export async function saveSubscription(db: D1Database, row: SubscriptionRow, expected?: SubscriptionRow) {
+  const guard = expected ? unchangedSince(expected) : { sql: "1", params: [] };
+  const result = await db
+    .prepare(
+      `UPDATE event_subscriptions SET description = ?, event_types = ?, sources = ?, updated_at = ? WHERE id = ? AND ${guard.sql}`,
+    )
+    .bind(row.description, row.event_types, row.sources, row.updated_at, row.id, ...guard.params)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/**
+ * Deletes a subscription (with `expected`, only if the stored row still equals it); the events recorded for it stay
+ * in the log until retention removes them. Returns whether it was deleted.
+ */
+export async function deleteSubscription(db: D1Database, id: string, expected?: SubscriptionRow): Promise<boolean> {
+  const guard = expected ? unchangedSince(expected) : { sql: "1", params: [] };
+  const result = await db
+    .prepare(`DELETE FROM event_subscriptions WHERE id = ? AND ${guard.sql}`)
+    .bind(id, ...guard.params)
+    .run();
+  return result.meta.changes > 0;
 }

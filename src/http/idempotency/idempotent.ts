@@ -1,0 +1,138 @@
+import type { Context, Next } from "hono";
+import type { AppEnv } from "../../env";
+import { isoMicros } from "../../webhooks/ids";
+import {
+  claimIdempotencyKey,
+  type IdempotencyScope,
+  recordIdempotentAnswer,
+  releaseIdempotencyKey,
+} from "../../webhooks/store";
+import { ProblemError } from "../problem";
+import { keptAnswer, replayAnswer } from "./answer";
+import { requestFingerprint } from "./fingerprint";
+
+/** How long a key and its answer are kept: a repeat within this replays the answer, a later one runs as new. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long a running request holds its key. One that outlives it is presumed gone (its invocation ended before it
+ * could record an answer), and a repeat of the same request may then take the key over and run. Every keyed
+ * operation is a few D1 statements and queue sends: far below this.
+ */
+export const IDEMPOTENCY_LOCK_MS = 60_000;
+
+/** `Retry-After` of a 409: a keyed operation normally finishes within a second. */
+const IN_USE_RETRY_SECONDS = 1;
+
+/** Attempts at recording an answer: one transient D1 error must not leave the key to a lock that has to expire. */
+const RECORD_ATTEMPTS = 3;
+
+type Handler = (c: Context<AppEnv>, next: Next) => unknown;
+
+/**
+ * Wraps a POST handler so that it honours `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header), in the
+ * manner of `withStorage`: after authentication and input validation, so a bad request is a 400 and claims nothing.
+ *
+ * Without the header the handler runs as it is. With it, the key (scoped to the caller's API key and the route's
+ * operation) is claimed in one D1 round trip, then:
+ * - new, or expired after 24 hours: the handler runs; a 2xx answer is kept (encrypted, see `keptAnswer`), anything
+ *   else frees the key, since a failed operation wrote nothing;
+ * - kept for the same request (same path parameters and body): the first answer, with `Idempotent-Replayed: true`;
+ * - used for another request: 422 `idempotency-key-reused`;
+ * - its first request still running: 409 `idempotency-key-in-use` with `Retry-After`.
+ *
+ * @example .openapi(routes.create, withStorage(["DB"], idempotent(routes.create, handlers.create)))
+ */
+export function idempotent<H extends Handler>(route: { operationId?: string }, handler: H): H {
+  const operation = route.operationId;
+  if (!operation) throw new Error("idempotent() needs a route with an operationId: it scopes the keys.");
+  const wrapped = async (c: Context<AppEnv>, next: Next) => {
+    const key = c.req.header("Idempotency-Key");
+    if (key === undefined) return handler(c, next);
+    const scope: IdempotencyScope = { tenant: c.get("caller").keyId, operation, key };
+    const fingerprint = await requestFingerprint(c);
+    const token = crypto.randomUUID();
+    const now = Date.now();
+    const row = await claimIdempotencyKey(c.env.DB, {
+      ...scope,
+      fingerprint,
+      token,
+      now: isoMicros(now),
+      lockedUntil: isoMicros(now + IDEMPOTENCY_LOCK_MS),
+      expiresAt: isoMicros(now + IDEMPOTENCY_TTL_MS),
+    });
+    if (row.token === token) return runOnce(c, scope, token, () => handler(c, next));
+    if (row.fingerprint !== fingerprint) throw reused(operation);
+    if (row.status === null) throw inUse();
+    return replayAnswer(c, row);
+  };
+  return wrapped as unknown as H;
+}
+
+/** Runs the operation under a claimed key, then keeps its answer (2xx) or frees the key (anything else). */
+function runOnce(c: Context<AppEnv>, scope: IdempotencyScope, token: string, run: () => unknown): Promise<Response> {
+  const work = (async () => {
+    let res: Response;
+    try {
+      res = (await run()) as Response;
+    } catch (err) {
+      await release(c, scope, token);
+      throw err;
+    }
+    if (res.status >= 200 && res.status < 300) await record(c, scope, token, res);
+    else await release(c, scope, token);
+    return res;
+  })();
+  // Recorded even when the caller hangs up first: a lost answer is exactly what its retry comes to collect.
+  try {
+    c.executionCtx.waitUntil(work.then(noop, noop));
+  } catch {
+    // No execution context (the app called directly): nothing outlives the request anyway.
+  }
+  return work;
+}
+
+const noop = () => undefined;
+
+async function record(c: Context<AppEnv>, scope: IdempotencyScope, token: string, res: Response): Promise<void> {
+  const answer = await keptAnswer(c.get("config").webhookEncryptionKey, scope, res);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const kept = await recordIdempotentAnswer(c.env.DB, scope, token, answer);
+      if (!kept) logTrouble(c, scope, "idempotency claim lost before its answer was kept");
+      return;
+    } catch (err) {
+      // The answer still goes out; the key stays claimed until its lock passes, then a retry runs again.
+      if (attempt >= RECORD_ATTEMPTS) return logTrouble(c, scope, "idempotency answer not kept", err);
+    }
+  }
+}
+
+async function release(c: Context<AppEnv>, scope: IdempotencyScope, token: string): Promise<void> {
+  try {
+    await releaseIdempotencyKey(c.env.DB, scope, token);
+  } catch (err) {
+    logTrouble(c, scope, "idempotency key not released", err);
+  }
+}
+
+/** One log line about a key: the operation and request, never the key's answer (it may hold a secret). */
+function logTrouble(c: Context<AppEnv>, scope: IdempotencyScope, msg: string, err?: unknown): void {
+  c.get("log").error(msg, {
+    operation: scope.operation,
+    request_id: c.get("requestId") ?? null,
+    ...(err === undefined ? {} : { error: err instanceof Error ? err.message.slice(0, 200) : "unknown" }),
+  });
+}
+
+const reused = (operation: string) =>
+  new ProblemError("idempotency-key-reused", {
+    detail: `This Idempotency-Key was used within the last 24 hours for another request to ${operation} (another body or path). Send a new key for a new request.`,
+    errors: [{ in: "header", name: "idempotency-key", message: "Already used for another request." }],
+  });
+
+const inUse = () =>
+  new ProblemError("idempotency-key-in-use", {
+    detail: `The first request with this Idempotency-Key is still running. Retry with the same key after ${IN_USE_RETRY_SECONDS} s to get its answer.`,
+    headers: { "Retry-After": String(IN_USE_RETRY_SECONDS) },
+  });
