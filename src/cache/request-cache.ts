@@ -153,6 +153,14 @@ export class RequestCache {
     this.config = configOf(env);
   }
 
+  /**
+   * Whether this request's list reads are shared through the cache (answered from it and stored for later ones). A
+   * walk then reads aligned blocks that later pages and walks ask for again; otherwise it reads just what it needs.
+   */
+  get shared(): boolean {
+    return this.config.cacheListTtlSeconds > 0 && !this.options.bypass;
+  }
+
   /** When the oldest data this request served was fetched upstream (unix ms); null before any read. */
   fetchedAt(): number | null {
     return this.outcomes.length > 0 ? Math.min(...this.outcomes.map((o) => o.fetchedAt)) : null;

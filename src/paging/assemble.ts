@@ -152,7 +152,8 @@ export type Decision<T> =
 
 /**
  * Forward: the page is the first `limit` candidates of all lanes in order, once the first `limit + 1` are
- * certain (no unread item can come before them), or every lane is fully known. Otherwise it names the lanes
+ * certain (no unread item can come before them), or the first `limit` are and another item is known to follow, or
+ * every lane is fully known. Otherwise it names the lanes
  * whose unread items could still come first. Backward mirrors it with the last `limit` candidates.
  */
 export function decide<T extends Keyed>(
@@ -175,6 +176,13 @@ export function decide<T extends Keyed>(
   if (n >= limit + 1 || live.length === 0) {
     const taken = ordered.slice(0, limit);
     return { ready: true, items: backward ? taken.reverse() : taken, more: ordered.length > limit };
+  }
+  // Forward, the first `limit` certain and another item known to follow (a candidate, or a lane's unfinished tie
+  // group) make the page too: the item after a page need not be certain, only there. So a window of the page plus
+  // one item either side can be read in one call.
+  const follows = (lane: number) => !["none", "unknown"].includes((summaries[lane] as LaneSummary<T>).frontier);
+  if (!backward && n >= limit && (ordered.length > limit || live.some(follows))) {
+    return { ready: true, items: ordered.slice(0, limit), more: true };
   }
   const next = ordered[n]?.item;
   const extend = live.filter(

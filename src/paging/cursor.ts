@@ -27,9 +27,7 @@ const laneTuple = z.union([z.tuple(laneFields), z.tuple([...laneFields, keyset.n
  * What a cursor carries. A position is a keyset in tributary's order (creation time, provider, id); upstream
  * offsets ride along only as hints, so one scheme serves the page model (Inkit) and the offset model (8x8).
  */
-export const CursorPayloadSchema = z.object({
-  /** Format version. */
-  v: z.literal(2),
+const PayloadBase = z.object({
   /** Route id the cursor was issued by. */
   r: z.string(),
   /** Digest binding the cursor to the caller, its upstream credential and the path parameters. */
@@ -42,8 +40,6 @@ export const CursorPayloadSchema = z.object({
   d: z.enum(["n", "p"]),
   /** The walk's position: the last item of the page (`n`) or its first (`p`); null in upstream order. */
   k: keyset.nullable(),
-  /** One entry per lane (source), or null for a lane with nothing left in this direction. */
-  p: z.array(laneTuple.nullable()),
   /**
    * Snapshot time (unix ms): when the walk's first page was fetched upstream. Items created after it are
    * new arrivals, and the walk's cursors expire a fixed time after it. Derived from the data, not the
@@ -52,7 +48,27 @@ export const CursorPayloadSchema = z.object({
   s: z.number().int(),
 });
 
+/**
+ * What a cursor carries. Format 3 (what is sealed): the lanes packed by `lane-codec.ts`, so a feed of 100 sources
+ * keeps a short cursor. Format 2 (still opened, for cursors issued before it): one JSON tuple per lane.
+ */
+export const CursorPayloadSchema = z.union([
+  PayloadBase.extend({
+    v: z.literal(3),
+    /** The lanes, one per source in the walk's order (see lane-codec.ts). */
+    p: z.string().max(4096),
+    /** The newest of the lanes' heads when the walk began, rounded up to the second: the base of each lane's head. */
+    h: z.string().nullable(),
+  }),
+  PayloadBase.extend({
+    v: z.literal(2),
+    /** One entry per lane (source), or null for a lane with nothing left in this direction. */
+    p: z.array(laneTuple.nullable()),
+  }),
+]);
+
 export type CursorPayload = z.infer<typeof CursorPayloadSchema>;
+export type SealedPayload = Extract<CursorPayload, { v: 3 }>;
 
 export interface CursorKey {
   id: string;
@@ -138,16 +154,8 @@ export async function openCursor(
 
 type LaneTuple = z.infer<typeof laneTuple>;
 
-/** A lane's place as the cursor stores it: the walk's keyset is written once, not per lane. */
-export function laneToTuple(s: LaneState, walkKey: Keyset | null): LaneTuple {
-  const base = [s.at, s.span, s.total, s.hint, s.head, s.version, s.done ? 1 : 0] as const;
-  return sameKey(s.key, walkKey) ? [...base] : [...base, s.key];
-}
-
+/** A lane's place as a format-2 cursor stored it (the walk's keyset written once, not per lane). */
 export function laneFromTuple(t: LaneTuple, walkKey: Keyset | null): LaneState {
   const key = t.length === 8 ? t[7] : walkKey;
   return { at: t[0], span: t[1], total: t[2], hint: t[3], head: t[4], version: t[5], done: t[6] === 1, key };
 }
-
-const sameKey = (a: Keyset | null, b: Keyset | null) =>
-  a === b || (a !== null && b !== null && a.every((v, i) => v === b[i]));

@@ -61,6 +61,12 @@ export interface LaneState {
   version: string | null;
   /** Nothing follows the key: forward pages skip the lane (backward ones still read it). */
   done: boolean;
+  /**
+   * Forward, on feeds: the newest creation time the lane's next item after `key` can have, as the page that set the
+   * key saw it. A later page reads the lane only when that item could be among its own: a feed page costs the lanes
+   * that contribute to it, not every source. Undefined: not known, read the lane.
+   */
+  next?: string;
 }
 
 export const freshLane = (key: Keyset | null = null): LaneState => ({
@@ -130,13 +136,18 @@ class LaneReader<T extends Keyed> {
    * consistent: a block older than one already held is read again from the upstream.
    */
   private async fetch(from: number, count: number) {
-    const first = this.aligned ? Math.floor(from / this.block) * this.block : from;
+    // Unshared, a window inside one block still reads that block (one call either way, and a no-cache read then
+    // refreshes the entry others share); one that would span blocks is read as it is, in the fewest calls.
+    const oneBlock = Math.floor(from / this.block) === Math.floor((from + count - 1) / this.block);
+    const aligned = this.aligned || oneBlock;
+    const first = aligned ? Math.floor(from / this.block) * this.block : from;
     const items: T[] = [];
     const ids: number[] = [];
     let pos = first;
     let more = true;
     while (more && pos < from + count && this.canCall()) {
-      const read = await this.block_(pos);
+      // Unaligned reads ask for what is left of the window (a page model then finds one page that holds it).
+      const read = await this.block_(pos, false, aligned ? undefined : from + count - pos);
       let id = this.responses++;
       const cuts = new Set(read.cuts ?? []);
       for (const [k, item] of read.items.entries()) {
@@ -150,12 +161,14 @@ class LaneReader<T extends Keyed> {
     return { offset: first, items, more, ids };
   }
 
-  private async block_(offset: number, fresh = false): Promise<ReaderWindow<T>> {
-    const size = this.aligned ? this.block - (offset % this.block) : this.block;
+  private async block_(offset: number, fresh = false, wanted?: number): Promise<ReaderWindow<T>> {
+    // Unaligned, the whole window is asked at once: the source plans the fewest calls for it (the page model on its
+    // cap's grid when a cap is known).
+    const size = this.aligned ? this.block - (offset % this.block) : (wanted ?? this.block);
     const read = await this.source.read(offset, size, this.hint, { fresh, short: true });
     this.hint = read.hint;
     if (read.total !== null && this.total !== null && this.shifts && read.total !== this.total) {
-      if (read.total < this.total && !fresh) return this.block_(offset, true);
+      if (read.total < this.total && !fresh) return this.block_(offset, true, wanted);
       // Newer than what is held: head inserts moved everything held down by the difference.
       if (read.total > this.total) this.view.start += read.total - this.total;
     }
@@ -259,17 +272,43 @@ class LaneReader<T extends Keyed> {
 /** What one lane contributed to reading a page. */
 export type LaneOutcome<T extends Keyed> =
   | { kind: "read"; reader: LaneReader<T> }
+  /** Not read: nothing follows its key (or it had no item at all). */
   | { kind: "skipped" }
+  /** Not read: its next item is older than the page (see `LaneState.next`). */
+  | { kind: "deferred"; next: string }
   | { kind: "failed"; error: unknown };
+
+/** Outgoing connections a Worker holds at once (Workers queue the rest): lanes are read this many at a time. */
+export const MAX_CONNECTIONS = 6;
+
+/** Runs `task` for every item, at most `width` at a time. */
+async function pooled<I>(items: I[], width: number, task: (item: I) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await task(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, queue.length) }, worker));
+}
 
 export interface PageRead<T extends Keyed> {
   outcomes: LaneOutcome<T>[];
   decision: Extract<Decision<T>, { ready: true }>;
 }
 
+/** How a page reads its lanes. */
+export interface LaneReading {
+  /**
+   * Reads start at aligned blocks, so pages and walks over the same listing ask the same questions and share the
+   * listing cache. Without a shared cache, reads ask for exactly the window a page needs.
+   */
+  aligned: boolean;
+}
+
 /**
- * Reads every live lane until the page is certain: the pure `decide` says which lanes must read further.
- * A lane that fails either fails the page or, when `tolerate` says so, is left out and keeps its place.
+ * Reads the lanes until the page is certain: the pure `decide` says which lanes must read further. Forward pages of
+ * a feed open only the lanes whose next item (`LaneState.next`) could be among the page's; the others join only if
+ * `decide` asks for them. Lanes are read `MAX_CONNECTIONS` at a time. A lane that fails either fails the page or,
+ * when `tolerate` says so, is left out and keeps its place.
  */
 export async function readLanes<T extends Keyed>(
   lanes: Lane<T>[],
@@ -278,6 +317,7 @@ export async function readLanes<T extends Keyed>(
   dir: Direction,
   backward: boolean,
   tolerate: (lane: number, error: unknown) => boolean,
+  reading: LaneReading = { aligned: true },
 ): Promise<PageRead<T>> {
   const outcomes: LaneOutcome<T>[] = lanes.map(() => ({ kind: "skipped" }));
   const bounds = (i: number): LaneBounds<T> => ({
@@ -297,40 +337,51 @@ export async function readLanes<T extends Keyed>(
       outcomes[i] = { kind: "failed", error };
     }
   };
+  const single = lanes.length === 1;
+  // A lane may supply the whole page: its first read holds it, plus the items that prove the page (one either side).
+  const span = (state: LaneState) => (single || state.key !== null ? limit + state.span + 2 : limit + 1);
 
-  // Open every live lane at its hint: a forward read starts one item before the key's group, a backward one
-  // ends one item after it. A first page reads from the start.
-  const live = lanes.filter((l, i) => states[i] && !l.empty).length;
-  const share = Math.max(1, Math.ceil(limit / Math.max(1, live))) + 2;
-  await Promise.all(
-    lanes.map(async (lane, i) => {
-      const state = states[i];
-      if (!state || lane.empty || (state.done && !backward)) return;
-      const reader = new LaneReader(lane, state, dir, blockFor(limit));
-      outcomes[i] = { kind: "read", reader };
-      await guard(i, async (r) => {
-        if (state.key === null) return r.begin(0, lanes.length === 1 ? limit + 1 : share);
-        if (!backward) return r.begin(state.at - 1, lanes.length === 1 ? limit + state.span + 2 : share);
-        const end = state.at + state.span + 1;
-        const from = Math.max(0, end - (lanes.length === 1 ? limit + 2 : share));
-        return r.begin(from, end - from);
-      });
-    }),
-  );
+  // Open a lane at its hint: a forward read starts one item before the key's group, a backward one ends one item
+  // after it. A first page reads from the start.
+  const open = async (i: number) => {
+    const state = states[i] as LaneState;
+    const reader = new LaneReader(lanes[i] as Lane<T>, state, dir, blockFor(limit), reading.aligned);
+    outcomes[i] = { kind: "read", reader };
+    await guard(i, async (r) => {
+      if (state.key === null) return r.begin(0, span(state));
+      if (!backward) return r.begin(state.at - 1, span(state));
+      const end = state.at + state.span + 1;
+      const from = Math.max(0, end - span(state));
+      return r.begin(from, end - from);
+    });
+  };
+  const first: number[] = [];
+  for (const [i, lane] of lanes.entries()) {
+    const state = states[i];
+    if (!state || lane.empty || (state.done && !backward)) continue;
+    if (!backward && !single && state.next !== undefined) outcomes[i] = { kind: "deferred", next: state.next };
+    else first.push(i);
+  }
+  await pooled(first, MAX_CONNECTIONS, open);
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const summarize = (i: number): LaneSummary<T> | null => {
       const o = outcomes[i];
+      // A deferred lane has nothing read yet: its unknown items all lie at or beyond its next item's time.
+      if (o?.kind === "deferred") return { candidates: [], frontier: o.next, anchored: true, mixed: [] };
       if (o?.kind !== "read") return null;
       return (backward ? summarizeBackward : summarizeForward)(o.reader.view, bounds(i), dir);
     };
     const summaries = lanes.map((_, i) => summarize(i));
     // First make sure each view contains its lane's position, and that no tie group mixes two responses.
-    const fixes = summaries.map(async (s, i) => {
-      if (!s) return false;
+    const fixes: boolean[] = [];
+    await pooled([...summaries.keys()], MAX_CONNECTIONS, async (i) => {
+      const s = summaries[i];
+      if (!s || outcomes[i]?.kind !== "read") return;
       if (!s.anchored) {
         await guard(i, (r) => (backward ? r.forward() : r.backward()));
-        return true;
+        fixes[i] = true;
+        return;
       }
       let changed = false;
       if (s.mixed.length > 0)
@@ -338,18 +389,15 @@ export async function readLanes<T extends Keyed>(
           changed = await r.settle(s.mixed);
         });
       // A lane that failed meanwhile (tolerated) drops out of the summaries too.
-      return changed || outcomes[i]?.kind !== "read";
+      fixes[i] = changed || outcomes[i]?.kind !== "read";
     });
-    if ((await Promise.all(fixes)).some(Boolean)) continue;
+    if (fixes.some(Boolean)) continue;
     const decision = decide(summaries, limit, dir, backward);
     if (decision.ready) return { outcomes, decision };
-    await Promise.all(
-      decision.extend.map((i) =>
-        guard(i, (r) =>
-          backward ? r.backward(Math.max(limit, 1)) : r.forward(lanes.length === 1 ? limit + 1 : share),
-        ),
-      ),
-    );
+    await pooled(decision.extend, MAX_CONNECTIONS, async (i) => {
+      if (outcomes[i]?.kind === "deferred") return open(i);
+      await guard(i, (r) => (backward ? r.backward(Math.max(limit, 1)) : r.forward(limit + 1)));
+    });
   }
   throw new Error("walk did not settle");
 }

@@ -10,12 +10,13 @@ import {
   type CursorPayload,
   cursorKeys,
   laneFromTuple,
-  laneToTuple,
   openCursor,
+  type SealedPayload,
   sealCursor,
 } from "./cursor";
-import { freshLane, type Lane, type LaneState, readLanes } from "./lanes";
-import { type Direction, type Keyed, type Keyset, keysetOf } from "./order";
+import { decodeLanes, encodeLanes, walkHead } from "./lane-codec";
+import { freshLane, type Lane, type LaneReading, type LaneState, readLanes } from "./lanes";
+import { compareItems, type Direction, type Keyed, type Keyset, keysetOf } from "./order";
 
 /** Every listed item can be walked: it has an id and a creation time. */
 export type Walkable = Keyed;
@@ -101,7 +102,7 @@ function checkCursor<T extends Walkable>(payload: CursorPayload, req: ListReques
 interface Walk<T extends Walkable> {
   keys: CursorKey[];
   payload: CursorPayload | null;
-  base: Omit<CursorPayload, "d" | "k" | "p">;
+  base: Omit<SealedPayload, "d" | "k" | "p" | "h">;
   lanes: Lane<T>[];
   states: (LaneState | null)[];
   limit: number;
@@ -118,6 +119,22 @@ export interface Page<T> {
   errors: LaneError[];
 }
 
+/** Lanes as a cursor carries them: packed, with the walk's newest head beside them. */
+function packLanes(states: (LaneState | null)[], key: Keyset | null) {
+  const h = walkHead(states);
+  return { p: encodeLanes(states, key, h), h };
+}
+
+/** A cursor's lanes, whichever format sealed it. */
+function lanesOf(payload: CursorPayload): (LaneState | null)[] {
+  if (payload.v === 2) return payload.p.map((t) => (t ? laneFromTuple(t, payload.k) : null));
+  try {
+    return decodeLanes(payload.p, payload.k, payload.h);
+  } catch {
+    throw new ProblemError("invalid-cursor", { detail: "The cursor is corrupt. Restart without a cursor." });
+  }
+}
+
 async function openWalk<T extends Walkable>(c: Context<AppEnv>, req: ListRequest<T>): Promise<Walk<T>> {
   const config = configOf(c.env);
   const keys = await cursorKeys(c.env.CURSOR_SECRET);
@@ -127,9 +144,7 @@ async function openWalk<T extends Walkable>(c: Context<AppEnv>, req: ListRequest
   const limit = req.limit ?? payload?.l ?? DEFAULT_LIMIT;
   const lanes = req.lanes(filters);
   const first = freshLane(req.start?.(filters) ?? null);
-  const states = payload
-    ? payload.p.map((t) => (t ? laneFromTuple(t, payload.k) : null))
-    : lanes.map(() => ({ ...first }));
+  const states = payload ? lanesOf(payload) : lanes.map(() => ({ ...first }));
   if (states.length !== lanes.length)
     throw new ProblemError("invalid-cursor", {
       detail: "The cursor does not fit this listing. Restart without a cursor.",
@@ -137,7 +152,7 @@ async function openWalk<T extends Walkable>(c: Context<AppEnv>, req: ListRequest
   return {
     keys,
     payload,
-    base: { v: 2, r: req.route, b: binding, f: filters, l: limit, s: payload?.s ?? 0 },
+    base: { v: 3, r: req.route, b: binding, f: filters, l: limit, s: payload?.s ?? 0 },
     lanes,
     states,
     limit,
@@ -156,11 +171,13 @@ export interface PageRequest<T extends Walkable> {
   /** The position the request's cursor carried; null on a walk's first page. */
   from: { key: Keyset | null } | null;
   partial: boolean;
+  /** How the lanes read (aligned blocks when a listing cache is shared); aligned by default. */
+  reading?: LaneReading;
 }
 
 /** Reads a creation-ordered page: every lane until the page is certain, then the page in tributary's order. */
 export async function readPage<T extends Walkable>(req: PageRequest<T>): Promise<Page<T>> {
-  const { lanes, states, limit, dir, backward, from, partial } = req;
+  const { lanes, states, limit, dir, backward, from, partial, reading } = req;
   const several = lanes.length > 1;
   const tolerate = (i: number, err: unknown) => {
     if (!(err instanceof ProblemError)) return false;
@@ -168,7 +185,7 @@ export async function readPage<T extends Walkable>(req: PageRequest<T>): Promise
     if (several) err.init.extensions = { ...err.init.extensions, source: lanes[i]?.name };
     return false;
   };
-  const { outcomes, decision } = await readLanes(lanes, states, limit, dir, backward, tolerate);
+  const { outcomes, decision } = await readLanes(lanes, states, limit, dir, backward, tolerate, reading);
   const items = decision.items.map((x) => x.item);
   const firstKey = items[0] ? keysetOf(items[0]) : null;
   const lastKey = items.at(-1) ? keysetOf(items.at(-1) as T) : null;
@@ -180,13 +197,18 @@ export async function readPage<T extends Walkable>(req: PageRequest<T>): Promise
     outcomes.map((o, i): LaneState | null => {
       const state = states[i] ?? null;
       if (state === null || key === null || o.kind === "failed") return state;
-      if (o.kind === "skipped") return { ...state, key };
+      // A deferred lane's next item is older than the page's (it did not have to be read): it moves with the walk.
+      if (o.kind === "skipped" || o.kind === "deferred") return { ...state, key };
       const { view } = o.reader;
       const next = o.reader.stateAt(key);
       if (!forwardNext) return next;
       const rest = summarizeForward(view, { key, head: next.head, filter: lanes[i]?.filter }, dir);
-      if (rest.frontier !== "none" || rest.candidates.length > 0) return next;
-      return view.start === 0 && view.items.length === 0 ? null : { ...next, done: true };
+      if (rest.frontier === "none" && rest.candidates.length === 0)
+        return view.start === 0 && view.items.length === 0 ? null : { ...next, done: true };
+      // How new the lane's next item can be: the next page reads the lane only if that could be among its items.
+      const newest = [...rest.candidates].sort((a, b) => compareItems(a, b, dir))[0];
+      const bound = newest?.created_at ?? (rest.frontier === "unknown" ? undefined : rest.frontier);
+      return bound === undefined ? next : { ...next, next: bound };
     });
   const errors = outcomes.flatMap((o, i): LaneError[] =>
     o.kind === "failed" && o.error instanceof ProblemError
@@ -246,13 +268,11 @@ export async function readListing<T extends Walkable>(c: Context<AppEnv>, req: L
           dir: walk.dir,
           from: walk.payload && { key: walk.payload.k },
           partial: req.partial === true,
+          reading: { aligned: c.get("cache").shared },
         });
   const snapshot = walk.payload?.s ?? c.get("cache").fetchedAt() ?? Date.now();
   const seal = (d: "n" | "p", at: NonNullable<Page<T>["next"]>) =>
-    sealCursor(
-      { ...walk.base, s: snapshot, d, k: at.key, p: at.lanes.map((s) => (s ? laneToTuple(s, at.key) : null)) },
-      walk.keys,
-    );
+    sealCursor({ ...walk.base, s: snapshot, d, k: at.key, ...packLanes(at.lanes, at.key) }, walk.keys);
   const hasNext = page.next?.lanes.some((s, i) => s !== null && !walk.lanes[i]?.empty) === true;
   const info: PageInfo = {
     limit: walk.limit,

@@ -1,4 +1,5 @@
 import { configOf } from "../../config";
+import { upToSecond } from "../../paging/lane-codec";
 import type { Filters } from "../../paging/listing";
 import type { OffsetReader } from "../../paging/offset-reader";
 import { offsetModelSource } from "../../paging/window";
@@ -41,7 +42,9 @@ function upstreamQuery(filters: Filters): Record<string, string> {
  * listing follows a definition's latest version, so a walk is bound to the version it listed first.
  */
 export function bind(filters: Filters, pin: string | null, version: string | null): Filters {
-  return { ...filters, ...(pin ? { pin } : {}), ...(version ? { bound_version: version } : {}) };
+  // Rounded up to the second, as cursors keep heads (see paging/lane-codec.ts): the first page's read is cached under
+  // the same pinned form that later pages ask for.
+  return { ...filters, ...(pin ? { pin: upToSecond(pin) } : {}), ...(version ? { bound_version: version } : {}) };
 }
 
 export const versionOf = (run: EightByEightRunNormalized): string | null =>

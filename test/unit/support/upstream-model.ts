@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { mulberry32 } from "../../../simulator/data/random";
-import { laneFromTuple, laneToTuple } from "../../../src/paging/cursor";
+import { decodeLanes, encodeLanes, walkHead } from "../../../src/paging/lane-codec";
 import { freshLane, type Lane, type LaneState } from "../../../src/paging/lanes";
 import { type Page, readPage } from "../../../src/paging/listing";
 import type { Keyset } from "../../../src/paging/order";
@@ -130,11 +130,11 @@ function mint(rng: () => number, provider: string, at: number, next: { id: numbe
 /** The simulators' own seeded generator: the same seed, the same scenario. */
 export const rngOf = mulberry32;
 
-/** Carries lane states through the cursor's tuple codec, as a real walk does. */
-export const roundTrip = (page: NonNullable<Page<Item>["next"]>) => ({
-  key: page.key,
-  states: page.lanes.map((s) => (s ? laneFromTuple(laneToTuple(s, page.key), page.key) : null)),
-});
+/** Carries lane states through the cursor's lane codec, as a real walk does. */
+export const roundTrip = (page: NonNullable<Page<Item>["next"]>) => {
+  const head = walkHead(page.lanes);
+  return { key: page.key, states: decodeLanes(encodeLanes(page.lanes, page.key, head), page.key, head) };
+};
 
 const base = fc.record({
   seed: fc.integer({ min: 1, max: 2 ** 30 }),
