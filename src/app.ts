@@ -21,6 +21,7 @@ import { eightByEightRouter } from "./routes/eightbyeight/eightbyeight.index";
 import { eventStreamRouter } from "./routes/event-stream/event-stream.index";
 import { eventSubscriptionsRouter } from "./routes/event-subscriptions/event-subscriptions.index";
 import { eventsRouter } from "./routes/events/events.index";
+import { feedsRouter } from "./routes/feeds/feeds.index";
 import { inboundRouter } from "./routes/inbound/inbound.index";
 import { inkitRouter } from "./routes/inkit/inkit.index";
 import { metaRouter } from "./routes/meta/meta.index";
@@ -63,6 +64,7 @@ export function createApp() {
   app.route("/v1", inkitRouter);
   app.route("/v1", eightByEightRouter);
   app.route("/v1", runsRouter);
+  app.route("/v1", feedsRouter);
   app.route("/v1", webhooksRouter);
   app.route("/v1", eventsRouter);
   app.route("/v1", eventStreamRouter);

@@ -98,6 +98,8 @@ const VALID: Record<string, string[]> = {
   started_from: ["2026-10-01T00:00:00Z"],
   started_to: ["2026-10-31T23:59:59+02:00"],
   source: ["inkit", `8x8:acme-ops/${defs.appointmentReminders}`],
+  // A real saved feed's id is added once it is saved (beforeAll), besides one that never existed.
+  feed: ["feed_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"],
   created_after: ["2026-10-01T00:00:00Z"],
   created_before: ["2026-10-31T00:00:00Z"],
   "x-inkit-api-token": ["sim_inkit_demo_token", "sim_inkit_other_token"],
@@ -273,7 +275,16 @@ beforeAll(async () => {
   deleteOperations = Object.entries(doc.paths).flatMap(([path, ops]) =>
     ops.delete ? [{ path, parameters: ops.delete.parameters ?? [] }] : [],
   );
+  const saved = await call("/v1/feeds", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sources: ["inkit", `8x8:acme-ops/${defs.appointmentReminders}`] }),
+  });
+  expect(saved.status).toBe(201);
+  const feed = ((await saved.json()) as { id: string }).id;
+  VALID.feed?.push(feed);
   for (const path of [
+    `/v1/runs?feed=${feed}&limit=3`,
     "/v1/inkit/runs?limit=3",
     "/v1/inkit/batches?limit=2",
     `/v1/8x8/accounts/acme-ops/definitions/${defs.orderNotifications}/runs?limit=4`,
@@ -383,6 +394,7 @@ const BODY_VALID: Record<string, unknown[]> = {
   url: ["http://127.0.0.1:9/hooks/fuzz", "https://hooks.example.com/tributary"],
   sources: [
     ["inkit:runs"],
+    ["inkit", `8x8:acme-ops/${defs.orderNotifications}`],
     [`8x8:acme-ops/${defs.appointmentReminders.toUpperCase()}`],
     ["inkit:batches", "inkit:runs"],
   ],
@@ -462,9 +474,15 @@ const rawBody = (op: BodyOperation) =>
   );
 
 describe("fuzzing every POST and PATCH body", () => {
-  /** Real endpoints and subscriptions of both keys, so path ids reach the handlers, plus ids that do not exist. */
+  /** Real endpoints, subscriptions and feeds of both keys, so path ids reach the handlers, plus ids that do not exist. */
   const endpointIds: string[] = [];
   const subscriptionIds: string[] = [];
+  const feedIds: string[] = [];
+  type Owned = "endpoint" | "subscription" | "feed";
+  const kindOf = (path: string): Owned =>
+    path.startsWith("/v1/event-subscriptions") ? "subscription" : path.startsWith("/v1/feeds") ? "feed" : "endpoint";
+  const idsOf = (path: string) =>
+    ({ endpoint: endpointIds, subscription: subscriptionIds, feed: feedIds })[kindOf(path)];
   // Deliveries are recorded, never sent: a fuzzed endpoint URL must not receive requests.
   const queues = {
     WEBHOOK_QUEUE: recordingQueue().binding,
@@ -473,12 +491,13 @@ describe("fuzzing every POST and PATCH body", () => {
   };
   const bodyEnv = { CACHE_TTL_LIST_SECONDS: "0", CACHE_TTL_ITEM_SECONDS: "0", WEBHOOK_CHECK_ITEMS: "20", ...queues };
 
-  /** Creates an endpoint or a subscription owned by `key` (GETting it for its tag); returns its id. */
-  async function createOwned(kind: "endpoint" | "subscription", key: string): Promise<string> {
-    const [path, body] =
-      kind === "endpoint"
-        ? ["/v1/webhook-endpoints", { url: "http://127.0.0.1:9/hooks/fuzz", sources: ["inkit:runs"] }]
-        : ["/v1/event-subscriptions", { sources: ["inkit:runs"] }];
+  /** Creates an endpoint, a subscription or a feed owned by `key` (GETting it for its tag); returns its id. */
+  async function createOwned(kind: Owned, key: string): Promise<string> {
+    const [path, body] = {
+      endpoint: ["/v1/webhook-endpoints", { url: "http://127.0.0.1:9/hooks/fuzz", sources: ["inkit:runs"] }] as const,
+      subscription: ["/v1/event-subscriptions", { sources: ["inkit:runs"] }] as const,
+      feed: ["/v1/feeds", { sources: ["inkit"] }] as const,
+    }[kind];
     const res = await request(path, {
       method: "POST",
       auth: key,
@@ -492,10 +511,9 @@ describe("fuzzing every POST and PATCH body", () => {
     return id;
   }
 
-  /** Replaces the `index`-th endpoint or subscription, just deleted, with a new one of the same owner. */
+  /** Replaces the `index`-th endpoint, subscription or feed, just deleted, with a new one of the same owner. */
   async function replaceDeleted(path: string, index: number, key: string): Promise<void> {
-    if (path.startsWith("/v1/event-subscriptions")) subscriptionIds[index] = await createOwned("subscription", key);
-    else endpointIds[index] = await createOwned("endpoint", key);
+    idsOf(path)[index] = await createOwned(kindOf(path), key);
   }
 
   beforeAll(async () => {
@@ -503,6 +521,7 @@ describe("fuzzing every POST and PATCH body", () => {
     for (const key of [TEST_API_KEY, TEST_API_KEY_2]) {
       endpointIds.push(await createOwned("endpoint", key));
       subscriptionIds.push(await createOwned("subscription", key));
+      feedIds.push(await createOwned("feed", key));
     }
   });
 
@@ -512,6 +531,7 @@ describe("fuzzing every POST and PATCH body", () => {
         "PATCH /v1/webhook-endpoints/{id}",
         "PATCH /v1/event-subscriptions/{id}",
         "POST /v1/event-subscriptions",
+        "POST /v1/feeds",
         "POST /v1/inbound/8x8",
         "POST /v1/inbound/inkit",
         "POST /v1/webhook-endpoints",
@@ -555,7 +575,7 @@ describe("fuzzing every POST and PATCH body", () => {
         operation: fc.constant(`${op.method} ${op.path}`),
         // Inbound pushes' own signature header is set below, correctly most of the time.
         declared: declaredHeaders(op.headers.filter((h) => h !== "inkit-signature")),
-        id: idFrom(op.path.startsWith("/v1/event-subscriptions") ? subscriptionIds : endpointIds),
+        id: idFrom(idsOf(op.path)),
         body: rawBody(op),
         contentType,
         key: fc.constantFrom(TEST_API_KEY, TEST_API_KEY, TEST_API_KEY_2),
@@ -588,7 +608,7 @@ describe("fuzzing every POST and PATCH body", () => {
 
   it("DELETEs with their declared headers: never a 5xx, every error a problem document", async () => {
     expect(deleteOperations.map((o) => o.path).sort()).toEqual(
-      ["/v1/event-subscriptions/{id}", "/v1/webhook-endpoints/{id}"].sort(),
+      ["/v1/event-subscriptions/{id}", "/v1/feeds/{id}", "/v1/webhook-endpoints/{id}"].sort(),
     );
     const arbitrary = fc.integer({ min: 0, max: deleteOperations.length - 1 }).chain((i) => {
       const op = deleteOperations[i] as Operation;
@@ -604,7 +624,7 @@ describe("fuzzing every POST and PATCH body", () => {
     await fuzz(
       "routes.deletes",
       fc.asyncProperty(arbitrary, async ({ path, declared, pick, junkId, key }) => {
-        const real = path.startsWith("/v1/event-subscriptions") ? subscriptionIds : endpointIds;
+        const real = idsOf(path);
         const url = path.replace("{id}", encodeSegment(junkId ?? real[pick % real.length] ?? "x"));
         const res = await request(url, { method: "DELETE", auth: key, headers: declared, env: bodyEnv });
         tallyHeaders(declared, res);

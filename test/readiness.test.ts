@@ -58,6 +58,12 @@ const D1_ROUTES: [string, string, unknown?][] = [
   ["GET", "/v1/event-subscriptions/sub_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"],
   ["PATCH", "/v1/event-subscriptions/sub_01JD5Q0Z8K3M4N5P6Q7R8S9T0V", { description: "x" }],
   ["DELETE", "/v1/event-subscriptions/sub_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"],
+  ["GET", "/v1/feeds"],
+  ["POST", "/v1/feeds", { sources: ["inkit"] }],
+  ["GET", "/v1/feeds/feed_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"],
+  ["DELETE", "/v1/feeds/feed_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"],
+  // The merged feed reads D1 only for a saved feed.
+  ["GET", "/v1/runs?feed=feed_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"],
 ];
 
 const INKIT_PUSH = JSON.stringify({ event_type: "render.completed", resource_id: "rend_doesNotMatter" });
@@ -132,6 +138,8 @@ describe("D1 migrations not applied", () => {
       const problem = await expectProblem(res, 503, "deployment-incomplete");
       expect(problem.detail).toContain("has no migrations applied");
     }
+    // The merged feed over inline sources needs no D1.
+    expect((await callApp(w, "/v1/runs?source=inkit&limit=1")).status).toBe(200);
     // Input is validated first: a bad request is still a 400 the caller can fix.
     const malformed = await callApp(w, "/v1/webhook-endpoints", {
       method: "POST",

@@ -8,6 +8,7 @@ import {
   findDefinition,
   newestFirst,
 } from "../data/eightbyeight";
+import { addOrganisation } from "../data/organisation";
 import { chance } from "../data/random";
 import { HEAD_TIE_CHANCE, INSERT_TIE_CHANCE, MAX_SMALL_TIE } from "../data/ties";
 import { formatDotNet } from "../data/time";
@@ -29,11 +30,20 @@ const insertSchema = z.strictObject({
   tie_head: z.boolean().optional(),
 });
 
-const definitionsSchema = z.strictObject({
-  /** How many new, empty definitions (version 1) to add: organisations watch dozens of them. */
-  count: z.number().int().min(1).max(500),
-  tenant: tenantSchema.default("demo"),
-});
+/** At most this many instances in one call (count × instances): a few seconds of generation, tens of MB. */
+const MAX_ORGANISATION_INSTANCES = 200_000;
+
+const definitionsSchema = z
+  .strictObject({
+    /** How many new definitions (version 1) to add: organisations watch dozens of them. */
+    count: z.number().int().min(1).max(500),
+    tenant: tenantSchema.default("demo"),
+    /** Seeded instances per new definition, with ties across the new definitions and with Inkit; 0: empty. */
+    instances: z.number().int().min(0).max(10_000).default(0),
+  })
+  .refine((body) => body.count * body.instances <= MAX_ORGANISATION_INSTANCES, {
+    message: `count × instances must be at most ${MAX_ORGANISATION_INSTANCES}`,
+  });
 
 const publishSchema = z.strictObject({
   definitionId: z.string().min(1),
@@ -121,25 +131,24 @@ export function createEightByEightAdmin(state: EightByEightState): Hono {
     });
   });
 
-  /** Adds empty definitions shaped like the tenant's first one; ids come from the tenant's insert rng. */
+  /**
+   * Adds definitions shaped like the tenant's first one; ids come from the tenant's insert rng. With `instances`, each
+   * holds that many seeded instances whose start instants tie across the new definitions and with Inkit runs
+   * (simulator/data/organisation.ts); `shared` lists those instants.
+   */
   admin.post("/definitions", async (c) => {
     const body = await readBody(c, definitionsSchema);
     if (body instanceof Response) return body;
-    const data = state.data[body.tenant];
-    const model = data.definitions.values().next().value as EightByEightDefinition;
-    const created = Array.from({ length: body.count }, () => {
-      const id = uuidFrom(data.rng);
-      const definition: EightByEightDefinition = {
-        ...model,
-        id,
-        name: `generated-${id.slice(0, 8)}`,
-        latestVersion: 1,
-        instances: [],
-      };
-      data.definitions.set(id, definition);
-      return describe(definition);
+    const { definitions, shared } = addOrganisation(state.data[body.tenant], body);
+    return jsonResponse(200, {
+      definitions: definitions.map(describe),
+      shared: shared.map((instant) => ({
+        startedAt: formatDotNet(instant.startedMs),
+        definitionIds: instant.members.map((m) => (definitions[m.index] as EightByEightDefinition).id),
+        instances: instant.members.reduce((sum, m) => sum + m.count, 0),
+        inkitRuns: instant.inkitRuns,
+      })),
     });
-    return jsonResponse(200, { definitions: created });
   });
 
   admin.get("/definitions", (c) => {
@@ -189,15 +198,6 @@ function locateInstance(state: EightByEightState, tenants: readonly Tenant[], wo
     }
   }
   return undefined;
-}
-
-/** A version 4 UUID drawn from `rng` (deterministic, like everything the simulator makes). */
-function uuidFrom(rng: () => number): string {
-  const hex = Array.from({ length: 32 }, () => Math.floor(rng() * 16).toString(16));
-  hex[12] = "4";
-  hex[16] = "89ab"[Math.floor(rng() * 4)] as string;
-  const h = hex.join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /** Instance counts of every version up to the latest, 0 for a version without instances. */

@@ -54,7 +54,11 @@ export const INKIT_SOURCE_KEYS = INKIT_LISTINGS.map((listing) => formatSourceKey
 
 // ---- The merged feed: Inkit runs (written `inkit`) and 8x8 definitions.
 
+/** Sources a walk of the feed carries: inline `?source=`, and a saved feed's sources when it is walked. */
 export const MAX_FEED_SOURCES = 8;
+
+/** Sources a saved feed (`POST /v1/feeds`) may name: more than fit in a URL as `source=` parameters. */
+export const MAX_SAVED_FEED_SOURCES = 100;
 
 /** A feed source as written in `?source=` and `DEFAULT_SOURCES`: exactly `inkit`, or an 8x8 definition. */
 export function parseFeedSource(text: string): SourceKey | null {
@@ -66,8 +70,22 @@ export function parseFeedSource(text: string): SourceKey | null {
 /** The feed's spelling of a source: `inkit` for Inkit runs. */
 export const feedSourceName = (key: SourceKey) => (key.provider === "inkit" ? "inkit" : formatSourceKey(key));
 
-/** The canonical, de-duplicated source list of a feed; bad specs are a 400 naming them (a 503 from config). */
-export function canonicalFeedSources(specs: string[], where: "query" | "config"): string[] {
+/** Where a feed's sources were written: the field a 400 names. */
+const SOURCES_FIELD = {
+  query: { in: "query", name: "source" },
+  body: { in: "body", name: "sources" },
+} as const;
+
+/**
+ * The canonical, de-duplicated source list of a feed; bad specs are a 400 naming them (a 503 from config). At most
+ * `max` sources: `MAX_FEED_SOURCES` for a walk, `MAX_SAVED_FEED_SOURCES` for a saved feed.
+ */
+export function canonicalFeedSources(
+  specs: string[],
+  where: "query" | "body" | "config",
+  max: number = MAX_FEED_SOURCES,
+): string[] {
+  const field = SOURCES_FIELD[where === "config" ? "query" : where];
   const bad = specs.filter((s) => parseFeedSource(s) === null);
   if (bad.length > 0) {
     const detail = `Each source must be \`inkit\` or \`8x8:{account_id}/{definition_id}\`; got ${bad.map((b) => JSON.stringify(b)).join(", ")}.`;
@@ -75,14 +93,14 @@ export function canonicalFeedSources(specs: string[], where: "query" | "config")
       throw new ProblemError("service-unavailable", { detail: `DEFAULT_SOURCES is misconfigured. ${detail}` });
     throw new ProblemError("validation-error", {
       detail,
-      errors: bad.map(() => ({ in: "query", name: "source", message: detail })),
+      errors: bad.map(() => ({ ...field, message: detail })),
     });
   }
   const names = [...new Set(specs.map((s) => feedSourceName(parseFeedSource(s) as SourceKey)))];
-  if (names.length > MAX_FEED_SOURCES) {
+  if (names.length > max) {
     throw new ProblemError("validation-error", {
-      detail: `At most ${MAX_FEED_SOURCES} sources per feed.`,
-      errors: [{ in: "query", name: "source", message: `At most ${MAX_FEED_SOURCES} sources.` }],
+      detail: `At most ${max} sources per feed.`,
+      errors: [{ ...field, message: `At most ${max} sources.` }],
     });
   }
   return names;

@@ -39,10 +39,26 @@ function adminClient(baseUrl: string) {
     /** 8x8 only: the tenant's definitions. */
     getDefinitions: (tenant: "demo" | "other" = "demo") =>
       admin<{ definitions: DefinitionSummary[] }>("GET", `/definitions?tenant=${tenant}`),
-    /** 8x8 only: adds `count` empty definitions (version 1) to the tenant's account; answers their summaries. */
-    addDefinitions: (body: { count: number; tenant?: "demo" | "other" }) =>
-      admin<{ definitions: DefinitionSummary[] }>("POST", "/definitions", body),
+    /**
+     * 8x8 only: adds `count` definitions (version 1) to the tenant's account, empty unless `instances` gives each that
+     * many seeded instances, with ties across them and with Inkit runs (`shared` lists those instants).
+     */
+    addDefinitions: (body: AddDefinitions) => admin<AddedDefinitions>("POST", "/definitions", body),
   };
+}
+
+/** The body of `POST /__admin/definitions` (8x8). */
+export interface AddDefinitions {
+  count: number;
+  tenant?: "demo" | "other";
+  /** Seeded instances per definition (default 0: empty definitions). */
+  instances?: number;
+}
+
+/** Its answer: the new definitions, and the instants they share with each other or with Inkit runs. */
+export interface AddedDefinitions {
+  definitions: DefinitionSummary[];
+  shared: { startedAt: string; definitionIds: string[]; instances: number; inkitRuns: number }[];
 }
 
 /** The simulators' run-time settings (simulator/shared/settings.ts). */
@@ -97,6 +113,10 @@ export function mutationsOf<Item = { id: string }>(sim: ReturnType<typeof adminC
     publish(body: { definitionId: string; tenant?: "demo" | "other" }) {
       dirty = true;
       return sim.publish(body);
+    },
+    addDefinitions(body: AddDefinitions) {
+      dirty = true;
+      return sim.addDefinitions(body);
     },
   };
 }

@@ -209,9 +209,10 @@ const TABLES = [
   "event_stream",
   "event_subscriptions",
   "idempotency_keys",
+  "feeds",
 ];
 
-/** Applies the D1 migrations (idempotent) and empties every webhook table: each file starts from nothing. */
+/** Applies the D1 migrations (idempotent) and empties every table, saved feeds too: each file starts from nothing. */
 export async function resetWebhookStore(): Promise<void> {
   await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: D1Migration[] }).TEST_MIGRATIONS);
   await env.DB.batch(TABLES.map((t) => env.DB.prepare(`DELETE FROM ${t}`)));

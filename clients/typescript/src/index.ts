@@ -1,4 +1,13 @@
 export { createTributaryClient, type TributaryClient, type TributaryClientOptions } from "./client.js";
+export {
+  type Feed,
+  type FeedWalkInit,
+  type FeedWalkOptions,
+  feedPages,
+  type NewFeed,
+  paginateFeed,
+  saveFeed,
+} from "./feeds.js";
 export { type Event, type FollowEventsOptions, type FollowedEvent, followEvents } from "./follow.js";
 export {
   type ItemOf,

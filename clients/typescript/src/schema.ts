@@ -153,7 +153,7 @@ export interface paths {
         };
         /**
          * Merged feed of runs across providers
-         * @description One newest-first feed of workflow runs across Inkit and any number of 8x8 definitions, behind one cursor. Order (tributary's own, never the upstreams' order among tied timestamps): `created_at` descending, then `provider` ascending (`8x8` before `inkit`), then `id` descending; ids compare as plain strings. It is the same for one source. Sources read aligned blocks that later pages share through the cache; an exhausted source costs nothing.
+         * @description One newest-first feed of workflow runs across Inkit and any number of 8x8 definitions, behind one cursor. Order (tributary's own, never the upstreams' order among tied timestamps): `created_at` descending, then `provider` ascending (`8x8` before `inkit`), then `id` descending; ids compare as plain strings. It is the same for one source. Sources read aligned blocks that later pages share through the cache; an exhausted source costs nothing. Name the sources with `source=` (up to 8), or save them once as a feed (`POST /v1/feeds`) and send `feed={id}`: the URL and the cursor then carry the feed's id and a digest of its sources, not the sources.
          *
          *     **Exactly-once walks.** A forward walk started at time T returns every run that existed at T exactly once, in that order, whatever order the upstreams give tied runs, even while they insert new runs at their heads between your requests (tested with up to 10 × `limit` per page), and backward with `prev_cursor`. A cursor's position is a keyset (`created_at`, `provider`, `id`); upstream offsets are only hints. Runs created after T appear at most once. 8x8 sources are pinned to the walk's head with `startTimeTo` and stay on the definition version they listed first. Limits: deletions upstream and changes to a run's `created_at` are not covered; a tie group larger than any one upstream response, served in an order that changes per request window, may lose an item (Inkit has no time filter).
          */
@@ -161,6 +161,51 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/feeds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List saved feeds
+         * @description Your API key's saved feeds, newest first, cursor-paged like every list.
+         */
+        get: operations["listFeeds"];
+        put?: never;
+        /**
+         * Save a feed: a set of sources to walk by id
+         * @description Saves a set of merged-feed sources under an id, so a walk of `GET /v1/runs` names them with one `feed={id}` parameter instead of one `source=` each (100 sources would make a 6 KB URL). The sources are validated and canonicalised as `source=` is; repeats are dropped. A feed is immutable, so its walks never change under their cursors: to change the set, save another and delete this one. Walks currently carry at most 8 sources.
+         */
+        post: operations["createFeed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/feeds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a saved feed */
+        get: operations["getFeed"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a saved feed
+         * @description Deletes the feed. Walks over it end: their next page is a 404 `not-found`. With `If-Match` (the `ETag` of a `GET`), only if the feed is still there: feeds never change, so any tag it ever had matches until it is gone.
+         */
+        delete: operations["deleteFeed"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1345,6 +1390,36 @@ export interface components {
             type: string;
             /** @example 8x8 answered with HTTP 503. */
             detail: string;
+        };
+        /** @description A saved, immutable set of merged-feed sources: walk it with `GET /v1/runs?feed={id}` instead of repeating `source=` up to 100 times. It never changes, so a walk over it never changes under its cursor; delete it and save another to change the set. */
+        Feed: {
+            /** @example feed_01JD5Q0Z8K3M4N5P6Q7R8S9T0V */
+            id: string;
+            /** @example Every workflow of the support organisation */
+            description: string | null;
+            /**
+             * @description The feed's sources, canonical (`inkit`, `8x8:{account_id}/{definition_id}` in lower case), each once, in the order given.
+             * @example [
+             *       "inkit",
+             *       "8x8:acme-ops/3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14"
+             *     ]
+             */
+            sources: string[];
+            /**
+             * Format: date-time
+             * @description When the feed was saved.
+             * @example 2026-11-01T00:00:00.000000Z
+             */
+            created_at: string;
+        };
+        CreateFeed: {
+            /** @description 1 to 100 sources, each `inkit` or `8x8:{account_id}/{definition_id}`, as `source=` takes them. Repeats are dropped. Walks currently carry at most 8: a larger feed is saved, but walking it answers 400 until the deployment allows more. */
+            sources: string[];
+            description?: string;
+        };
+        FeedList: {
+            data: components["schemas"]["Feed"][];
+            page: components["schemas"]["Page"];
         };
         /** @description A new endpoint, with its signing secret (shown once). */
         WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
@@ -2639,8 +2714,10 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque, URL-safe cursor from `page.next_cursor` or `page.prev_cursor` (or the `Link` header). It carries the walk's filters and limit, so they may be omitted; if sent, they must match. `limit` may change between pages. Cursors are signed, bound to the route, its path parameters, filters, sort, the API key and any pass-through upstream credential, and expire after 24 hours (`CURSOR_TTL_SECONDS`): anything else is a 400 `invalid-cursor` or `cursor-expired` problem telling you to restart. */
                 cursor?: string;
-                /** @description Repeatable. `inkit`, or `8x8:{account_id}/{definition_id}`. Default: the `DEFAULT_SOURCES` setting. */
+                /** @description Repeatable, up to 8. `inkit`, or `8x8:{account_id}/{definition_id}`. Default: the `DEFAULT_SOURCES` setting. For many sources, save them once as a feed and send `feed` instead. */
                 source?: string | string[];
+                /** @description A saved feed's id (`POST /v1/feeds`), instead of `source`: the walk's sources are the feed's. Its cursors carry the feed's id and a digest of its sources, so later pages may omit it. Not with `source`. An unknown feed, or another API key's, is a 404; so is the next page of a walk whose feed was deleted. */
+                feed?: string;
                 /** @description Only runs with this normalized status. 8x8 applies it itself where it can; otherwise the facade does, and pages stay full. */
                 status?: "pending" | "running" | "completed" | "failed" | "suspended" | "terminated" | "unknown";
                 /** @description Only runs created strictly after this time. */
@@ -2744,6 +2821,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `not-found`: no saved feed with the `feed` id belongs to your API key, or the feed a cursor's walk reads was deleted since (restarting will not help: save the sources again). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
             429: {
                 headers: {
@@ -2786,7 +2872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. With `feed` (or a feed walk's cursor) only: `deployment-incomplete`, the D1 database that holds saved feeds is missing or not migrated; `detail` names the step. */
             503: {
                 headers: {
                     /**
@@ -2802,6 +2888,487 @@ export interface operations {
             };
             /** @description The upstream did not answer in time (`upstream-timeout`). `upstream` names the provider. */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFeeds: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1..500. Default 50, or the limit of the page that issued the cursor. */
+                limit?: number;
+                /** @description Opaque, URL-safe cursor from `page.next_cursor` or `page.prev_cursor` (or the `Link` header). It carries the walk's filters and limit, so they may be omitted; if sent, they must match. `limit` may change between pages. Cursors are signed, bound to the route, its path parameters, filters, sort, the API key and any pass-through upstream credential, and expire after 24 hours (`CURSOR_TTL_SECONDS`): anything else is a 400 `invalid-cursor` or `cursor-expired` problem telling you to restart. */
+                cursor?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 when the content is unchanged (weak comparison, RFC 9110). Also with `Cache-Control: no-cache`, which fetch clients add to every conditional request: the upstream is asked, and the answer is a 304 when its data did not change. */
+                "if-none-match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of saved feeds. */
+            200: {
+                headers: {
+                    /**
+                     * @description RFC 8288 links to the neighbouring pages as absolute URLs: `rel="next"` and `rel="prev"`, when they exist.
+                     * @example <https://tributary.example/v1/inkit/runs?cursor=k1.eyJ2Ijox...>; rel="next"
+                     */
+                    Link?: string;
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedList"];
+                };
+            };
+            /** @description Not modified: the content equals that of the answer with this `ETag`; the body you kept stays usable. */
+            304: {
+                headers: {
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `validation-error` (Invalid request). Every offending parameter is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createFeed: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateFeed"];
+            };
+        };
+        responses: {
+            /** @description The saved feed. */
+            201: {
+                headers: {
+                    /** @description The new feed's URL. */
+                    Location?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Feed"];
+                };
+            };
+            /** @description Invalid input (`validation-error`): every offending field is named in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFeed: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 when the content is unchanged (weak comparison, RFC 9110). Also with `Cache-Control: no-cache`, which fetch clients add to every conditional request: the upstream is asked, and the answer is a 304 when its data did not change. */
+                "if-none-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The feed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Feed"];
+                };
+            };
+            /** @description Not modified: the content equals that of the answer with this `ETag`; the body you kept stays usable. */
+            304: {
+                headers: {
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `validation-error` (Invalid request). Every offending parameter is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No feed with this id belongs to your API key (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteFeed: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `validation-error` (Invalid request). Every offending parameter is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No feed with this id belongs to your API key (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env";
+import { feedWalk } from "../../feeds/walk";
 import { listResponse } from "../../http/list-response";
 import type { Lane, Verdict } from "../../paging/lanes";
 import { type Filters, readListing } from "../../paging/listing";
@@ -66,11 +67,14 @@ function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" |
 }
 
 export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
-  const { limit, cursor, partial, source, ...query } = c.req.valid("query");
+  const { limit, cursor, partial, source, feed, ...query } = c.req.valid("query");
   const creds = { inkit: upstreamCredential(c, "inkit"), "8x8": upstreamCredential(c, "8x8") };
-  const sent = sentFilters(query);
+  // A saved feed's walk binds its id and a digest of its sources; its lanes are the stored sources, read every page.
+  const saved = await feedWalk(c, { feed, source, cursor });
+  const sent = { ...sentFilters(query), ...saved?.sent };
   if (source !== undefined) sent.source = canonicalFeedSources(Array.isArray(source) ? source : [source], "query");
-  const defaults = { source: defaultFeedSources(c.env) };
+  const defaults: Filters = saved ? {} : { source: defaultFeedSources(c.env) };
+  const sources = (filters: Filters) => (saved ? { ...filters, source: saved.sources() } : filters);
   const { body, headers } = await readListing<Run>(c, {
     route: "runs",
     sent,
@@ -82,7 +86,7 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
       value: `${creds.inkit.value}|${creds["8x8"].value}`,
       passThrough: creds.inkit.passThrough || creds["8x8"].passThrough,
     },
-    lanes: (filters) => feedLanes({ env: c.env, cache: c.get("cache") }, filters, creds),
+    lanes: (filters) => feedLanes({ env: c.env, cache: c.get("cache") }, sources(filters), creds),
     // Newest first: created_at descending, then provider ascending, then id descending.
     order: () => "desc",
     start: (filters) => (typeof filters.created_before === "string" ? beforeTime(filters.created_before) : null),

@@ -10,6 +10,7 @@ import {
   listQueryShape,
   PageSchema,
 } from "../../schemas/page";
+import { problemResponseFor } from "../../schemas/problem";
 import { RUN_STATUSES, RunSchema } from "../../schemas/run";
 
 const q = (name: string) => ({ param: { name, in: "query" as const } });
@@ -22,6 +23,8 @@ const FEED_DOC = [
   "Order (tributary's own, never the upstreams' order among tied timestamps): `created_at` descending, then `provider`",
   "ascending (`8x8` before `inkit`), then `id` descending; ids compare as plain strings. It is the same for one source.",
   "Sources read aligned blocks that later pages share through the cache; an exhausted source costs nothing.",
+  `Name the sources with \`source=\` (up to ${MAX_FEED_SOURCES}), or save them once as a feed (\`POST /v1/feeds\`) and`,
+  "send `feed={id}`: the URL and the cursor then carry the feed's id and a digest of its sources, not the sources.",
   "\n\n**Exactly-once walks.** A forward walk started at time T returns every run that existed at T exactly once,",
   "in that order, whatever order the upstreams give tied runs, even while they insert new runs at their heads between",
   "your requests (tested with up to 10 × `limit` per page), and backward with `prev_cursor`. A cursor's position is a",
@@ -63,9 +66,18 @@ export const listRuns = createRoute({
         .optional()
         .openapi({
           ...q("source"),
-          description:
-            "Repeatable. `inkit`, or `8x8:{account_id}/{definition_id}`. Default: the `DEFAULT_SOURCES` setting.",
+          description: `Repeatable, up to ${MAX_FEED_SOURCES}. \`inkit\`, or \`8x8:{account_id}/{definition_id}\`. Default: the \`DEFAULT_SOURCES\` setting. For many sources, save them once as a feed and send \`feed\` instead.`,
           example: "8x8:acme-ops/3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14",
+        }),
+      feed: z
+        .string()
+        .regex(/^[A-Za-z0-9_]{1,64}$/, "Expected a feed id such as feed_01JD5Q0Z8K3M4N5P6Q7R8S9T0V.")
+        .optional()
+        .openapi({
+          ...q("feed"),
+          description:
+            "A saved feed's id (`POST /v1/feeds`), instead of `source`: the walk's sources are the feed's. Its cursors carry the feed's id and a digest of its sources, so later pages may omit it. Not with `source`. An unknown feed, or another API key's, is a 404; so is the next page of a walk whose feed was deleted.",
+          example: "feed_01JD5Q0Z8K3M4N5P6Q7R8S9T0V",
         }),
       status: z
         .enum(RUN_STATUSES)
@@ -105,6 +117,13 @@ export const listRuns = createRoute({
   responses: {
     ...listOf(RunSchema, "RunFeed", "A page of the feed.", FeedPageSchema),
     ...listErrorResponses,
+    404: problemResponseFor(
+      "`not-found`: no saved feed with the `feed` id belongs to your API key, or the feed a cursor's walk reads was deleted since (restarting will not help: save the sources again).",
+    ),
+    503: {
+      ...listErrorResponses[503],
+      description: `${listErrorResponses[503].description} With \`feed\` (or a feed walk's cursor) only: \`deployment-incomplete\`, the D1 database that holds saved feeds is missing or not migrated; \`detail\` names the step.`,
+    },
   },
 });
 

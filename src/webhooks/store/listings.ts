@@ -1,7 +1,7 @@
-/** Reads for the list routes over webhook tables, and the deployment's migration record. */
+/** Reads for the list routes over D1 tables (webhooks' and saved feeds), and the deployment's migration record. */
 
 /** Tables listed newest first by the list routes; each has `id` and `created_at` columns. */
-export type ListedTable = "webhook_endpoints" | "event_subscriptions" | "events" | "delivery_attempts";
+export type ListedTable = "webhook_endpoints" | "event_subscriptions" | "events" | "delivery_attempts" | "feeds";
 
 /**
  * Up to `limit` rows from `offset` in the order of every listing, `created_at DESC, id DESC`, where all of

@@ -1,0 +1,43 @@
+import { strongEntityTag } from "../cache/etag";
+import { sha256Hex } from "../http/digest";
+import type { Feed } from "../schemas/feed";
+import { isoMicros, newId } from "../webhooks/ids";
+import { type FeedRow, insertFeed } from "./store";
+
+/** The API shape of a feed row. */
+export function toFeed(row: FeedRow): Feed {
+  return {
+    id: row.id,
+    description: row.description,
+    sources: JSON.parse(row.sources) as string[],
+    created_at: row.created_at,
+  };
+}
+
+/** The strong entity tag of a feed: the `ETag` its GET carries, compared with `If-Match` on DELETE. */
+export const feedTag = (row: FeedRow) => strongEntityTag(JSON.stringify(toFeed(row)));
+
+/**
+ * A short digest of a feed's sources, bound into the cursors of walks over it (with the feed's id) in place of the
+ * sources themselves: 16 hex digits, whatever the number of sources.
+ * @example await sourcesDigest(["inkit", "8x8:acme-ops/3f6c…"]) // "9c1f0a7e3b2d4c6e"
+ */
+export const sourcesDigest = async (sources: readonly string[]) =>
+  (await sha256Hex(JSON.stringify(sources))).slice(0, 16);
+
+/** Saves a feed owned by `tenant`; `sources` are canonical (see `canonicalFeedSources`). */
+export async function createFeed(
+  db: D1Database,
+  tenant: string,
+  fields: { sources: string[]; description: string | null },
+): Promise<FeedRow> {
+  const row: FeedRow = {
+    id: newId("feed"),
+    tenant,
+    description: fields.description,
+    sources: JSON.stringify(fields.sources),
+    created_at: isoMicros(Date.now()),
+  };
+  await insertFeed(db, row);
+  return row;
+}

@@ -1,0 +1,31 @@
+/** Rows of `feeds` (saved feeds, migration 0006), and every D1 statement over them. */
+
+export interface FeedRow {
+  id: string;
+  tenant: string;
+  description: string | null;
+  /** JSON array of canonical feed sources. */
+  sources: string;
+  created_at: string;
+}
+
+export async function insertFeed(db: D1Database, row: FeedRow): Promise<void> {
+  await db
+    .prepare("INSERT INTO feeds (id, tenant, description, sources, created_at) VALUES (?, ?, ?, ?, ?)")
+    .bind(row.id, row.tenant, row.description, row.sources, row.created_at)
+    .run();
+}
+
+/** The tenant's feed, or null (another tenant's is reported as missing, never as forbidden). */
+export async function findFeed(db: D1Database, tenant: string, id: string): Promise<FeedRow | null> {
+  return db.prepare("SELECT * FROM feeds WHERE id = ? AND tenant = ?").bind(id, tenant).first<FeedRow>();
+}
+
+/**
+ * Deletes the tenant's feed; returns whether it was there. Feeds never change, so a row that still exists is still the
+ * state an `If-Match` was taken from: no further guard is needed.
+ */
+export async function deleteFeed(db: D1Database, tenant: string, id: string): Promise<boolean> {
+  const result = await db.prepare("DELETE FROM feeds WHERE id = ? AND tenant = ?").bind(id, tenant).run();
+  return result.meta.changes > 0;
+}

@@ -1,0 +1,79 @@
+import type { Context } from "hono";
+import { configOf } from "../config";
+import type { AppEnv } from "../env";
+import { ProblemError } from "../http/problem";
+import { missingStep } from "../http/readiness";
+import { cursorKeys, openCursor } from "../paging/cursor";
+import type { Filters } from "../paging/listing";
+import { MAX_FEED_SOURCES } from "../providers/catalog";
+import { sourcesDigest } from "./feeds";
+import { findFeed } from "./store";
+
+/** A walk of `GET /v1/runs` over a saved feed. */
+export interface FeedWalk {
+  /** What the walk's cursors bind: the feed's id and a digest of its sources, never the sources themselves. */
+  sent: Filters;
+  /** The feed's sources, the walk's lanes; a 404 when the feed is gone (asked after the cursor was checked). */
+  sources: () => string[];
+}
+
+/** The query parameters of `GET /v1/runs` that choose its sources. */
+interface SourceChoice {
+  feed?: string;
+  source?: string | string[];
+  cursor?: string;
+}
+
+/**
+ * The saved feed a `GET /v1/runs` request walks: the one `feed` names, or else the one its cursor's walk was started
+ * over (so later pages may omit `feed`, as any filter); null for a walk of inline `source`s. The feed is read from D1
+ * on every page, so a deleted feed ends its walks: their next page is a 404 `not-found`. `feed` with `source` is a 400.
+ *
+ * @example const walk = await feedWalk(c, c.req.valid("query")) // then lanes from walk.sources()
+ */
+export async function feedWalk(c: Context<AppEnv>, query: SourceChoice): Promise<FeedWalk | null> {
+  if (query.feed !== undefined && query.source !== undefined) {
+    const message = "Give either `feed` (a saved feed's id) or `source`, not both.";
+    throw new ProblemError("validation-error", {
+      detail: message,
+      errors: [
+        { in: "query", name: "feed", message },
+        { in: "query", name: "source", message },
+      ],
+    });
+  }
+  const id = query.feed ?? (query.cursor === undefined ? null : await cursorFeed(c, query.cursor));
+  if (id === null) return null;
+  const step = await missingStep(c.env, ["DB"]);
+  if (step !== null) throw new ProblemError("deployment-incomplete", { detail: step });
+  const row = await findFeed(c.env.DB, c.get("caller").keyId, id);
+  if (row === null) {
+    const detail =
+      query.feed === undefined
+        ? `The feed ${id} this cursor walks no longer exists: it was deleted. Save the sources again (POST /v1/feeds) and walk the new feed from its first page.`
+        : `No feed ${id} belongs to your API key.`;
+    return {
+      sent: { feed: id },
+      sources: () => {
+        throw new ProblemError("not-found", { detail });
+      },
+    };
+  }
+  const sources = JSON.parse(row.sources) as string[];
+  if (sources.length > MAX_FEED_SOURCES) {
+    const message = `This feed has ${sources.length} sources; walks carry at most ${MAX_FEED_SOURCES} for now. Save a feed of at most ${MAX_FEED_SOURCES} sources.`;
+    throw new ProblemError("validation-error", { detail: message, errors: [{ in: "query", name: "feed", message }] });
+  }
+  return { sent: { feed: id, feed_sources: await sourcesDigest(sources) }, sources: () => sources };
+}
+
+/**
+ * The feed a cursor's walk reads, if it reads one: its `feed` filter. The cursor is verified here as the listing will
+ * verify it (a modified or expired cursor is the same 400 either way), so no D1 read is spent on a forged one.
+ */
+async function cursorFeed(c: Context<AppEnv>, cursor: string): Promise<string | null> {
+  const keys = await cursorKeys(c.env.CURSOR_SECRET);
+  const payload = await openCursor(cursor, keys, configOf(c.env).cursorTtlSeconds, Date.now());
+  const feed = payload.f.feed;
+  return typeof feed === "string" ? feed : null;
+}

@@ -1,0 +1,66 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../env";
+import { createFeed, feedTag, toFeed } from "../../feeds/feeds";
+import { deleteFeed, type FeedRow, findFeed } from "../../feeds/store";
+import { listResponse } from "../../http/list-response";
+import { type Guarded, guardedWrite } from "../../http/preconditions";
+import { ProblemError } from "../../http/problem";
+import { readListing } from "../../paging/listing";
+import { canonicalFeedSources, MAX_SAVED_FEED_SOURCES } from "../../providers/catalog";
+import { d1Listing } from "../../webhooks/d1-source";
+import type * as R from "./feeds.routes";
+
+const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
+
+async function owned(c: Context<AppEnv>, id: string): Promise<FeedRow> {
+  const row = await findFeed(c.env.DB, tenant(c), id);
+  if (!row) throw new ProblemError("not-found", { detail: `No feed ${id}.` });
+  return row;
+}
+
+/** The caller's feed `id`, for a delete under `If-Match`. */
+const feed = (c: Context<AppEnv>, id: string): Guarded<FeedRow> => ({
+  what: `feed ${id}`,
+  read: () => owned(c, id),
+  tag: feedTag,
+});
+
+export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const row = await createFeed(c.env.DB, tenant(c), {
+    sources: canonicalFeedSources(body.sources, "body", MAX_SAVED_FEED_SOURCES),
+    description: body.description ?? null,
+  });
+  return c.json(toFeed(row), 201, { Location: `/v1/feeds/${row.id}` });
+};
+
+export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const { body, headers } = await readListing(c, {
+    route: "feeds",
+    sent: {},
+    defaults: {},
+    limit,
+    cursor,
+    ...d1Listing("feeds", () => ({
+      db: c.env.DB,
+      table: "feeds",
+      where: ["tenant = ?"],
+      params: [tenant(c)],
+      map: toFeed,
+    })),
+  });
+  return listResponse(c, { body, headers });
+};
+
+export const get: RouteHandler<R.GetRoute, AppEnv> = async (c) => {
+  return c.json(toFeed(await owned(c, c.req.valid("param").id)), 200);
+};
+
+export const remove: RouteHandler<R.RemoveRoute, AppEnv> = async (c) => {
+  await guardedWrite(c, feed(c, c.req.valid("param").id), async (row) =>
+    (await deleteFeed(c.env.DB, row.tenant, row.id)) ? row : null,
+  );
+  return c.body(null, 204);
+};
