@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import { coldCache } from "./support/cold-cache";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
+import { eightByEightTruth, inkitTruth } from "./support/truth";
 import { walkForward } from "./support/walk";
 
 // What walks cost upstream, per route and tie order: calls per page and items fetched per item returned, through
@@ -109,5 +110,94 @@ describe("walk cost with a limit that changes every page", () => {
       `calls per page: ${perPage.join(",")}`,
     ).toBeLessThanOrEqual(total);
     report.push(`varying limits  ${path.slice(0, 40).padEnd(40)} calls per page ${perPage.join(",")}`);
+  });
+});
+
+// Without the cache (no-store, or any walker slower than the cache's TTL) a provider page reads the window it needs
+// in the fewest calls that can cover it. The window is computed here from the simulator's items, not by the
+// engine: from the item before the key's tie group (which proves the walk's place) to the first item after the
+// page's last tie group (a tie group is ordered whole). One page-model call covers it when a single page size up to
+// the cap holds it (at limit 98 under a cap of 100 that needs an aligned window: most pages take two); one
+// offset-model call holds up to 500 items. Pages the engine cannot plan exactly are bounded too: a tie group
+// that reaches more than 4 items past the page (the engine reads up to 4 past its window when no call is added) is
+// found by reading on, and a group cut between two responses is read again as one.
+describe("without the cache, a provider page costs the fewest calls that cover its window", () => {
+  const INKIT_CAP = 100;
+  const EIGHT_BY_EIGHT_MAX = 500;
+  /** The fewest page/page_size calls covering [from, to) with page sizes up to the cap (computed independently). */
+  const fewestPageCalls = (from: number, to: number) => {
+    for (let size = to - from; size <= INKIT_CAP; size++)
+      if (Math.floor(from / size) === Math.floor((to - 1) / size)) return 1;
+    return Math.floor((to - 1) / INKIT_CAP) - Math.floor(from / INKIT_CAP) + 1;
+  };
+  const eightByEight = routes[3] as (typeof routes)[number];
+  // `atFewest`: the share of planned pages that cost exactly the fewest calls (two-call windows more often hold a
+  // tie group cut between their responses).
+  it.each([
+    { route: routes[0] as (typeof routes)[number], limit: 7, atFewest: 0.95 },
+    { route: routes[0] as (typeof routes)[number], limit: 50, atFewest: 0.95 },
+    { route: routes[0] as (typeof routes)[number], limit: 98, atFewest: 0.9 },
+    { route: routes[0] as (typeof routes)[number], limit: 500, atFewest: 0.5 },
+    { route: eightByEight, limit: 7, atFewest: 0.95 },
+    { route: eightByEight, limit: 50, atFewest: 0.95 },
+    { route: eightByEight, limit: 499, atFewest: 1 },
+  ])("$route.name, limit $limit", async ({ route, limit, atFewest }) => {
+    await resetSimulators();
+    const inkit = route === routes[0];
+    const truth = inkit ? await inkitTruth("run") : await eightByEightTruth(defs.orderNotifications, 2);
+    const perPage: number[] = [];
+    let before = await counted();
+    const walk = await walkForward(
+      route.path,
+      limit,
+      { headers: { "Cache-Control": "no-store" } },
+      10_000,
+      async () => {
+        const now = await counted();
+        perPage.push(now.calls - before.calls);
+        before = now;
+      },
+    );
+    perPage.push((await counted()).calls - before.calls);
+    expect(walk.ids).toEqual(truth.map((t) => t.id));
+
+    const time = (i: number) => truth[i]?.created_at;
+    const groupStart = (i: number) => {
+      let j = i;
+      while (j > 0 && time(j - 1) === time(i)) j--;
+      return j;
+    };
+    const groupEnd = (i: number) => {
+      let j = i;
+      while (j < truth.length && time(j) === time(i)) j++;
+      return j;
+    };
+    let exact = 0;
+    const long: string[] = [];
+    for (const [k, calls] of perPage.entries()) {
+      const first = k * limit;
+      const last = Math.min(truth.length, first + limit) - 1;
+      const from = first === 0 ? 0 : Math.max(0, groupStart(first - 1) - 1);
+      const to = Math.min(truth.length, groupEnd(last) + 1);
+      const plainTo = Math.min(truth.length, last + 2);
+      const fewest = inkit ? fewestPageCalls(from, to) : Math.ceil((to - from) / EIGHT_BY_EIGHT_MAX);
+      // 8x8 reports no total: its end is proven by an empty answer, one call more on the walk's last page.
+      const end = !inkit && k === perPage.length - 1 ? 1 : 0;
+      const where = `page ${k} (items ${from}..${to - 1}): ${calls} calls, fewest ${fewest}`;
+      if (to - plainTo <= 4) {
+        // The window as planned: one call when one holds it; one more when a tie group falls between two responses.
+        expect(calls, where).toBeLessThanOrEqual(fewest + (fewest > 1 ? 1 : 0) + end);
+        if (calls === fewest + end) exact++;
+      } else {
+        // A tie group reaching further than the engine could see: read on, asking twice as much each time.
+        expect(calls, where).toBeLessThanOrEqual(fewest + 1 + Math.ceil(Math.log2((to - plainTo) / 4)) + end + 1);
+        if (calls > fewest + end) long.push(where);
+        else exact++;
+      }
+    }
+    report.push(
+      `no-store ${route.name.padEnd(10)} limit ${String(limit).padStart(3)}: ${perPage.length} pages, ${(perPage.reduce((a, b) => a + b, 0) / perPage.length).toFixed(2)} calls/page, ${exact} at the fewest calls; ${long.length} more with a tie group past the page (${long.join("; ")})`,
+    );
+    expect(exact).toBeGreaterThanOrEqual(Math.floor(perPage.length * atFewest));
   });
 });

@@ -8,6 +8,9 @@
 // own median cost measured the same way.
 import { inject, it } from "vitest";
 import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "../../src/paging/cursor";
+import { encodeLanes, walkHead } from "../../src/paging/lane-codec";
+import type { LaneState } from "../../src/paging/lanes";
+import type { Keyset } from "../../src/paging/order";
 import { normalizeEightByEightInstance } from "../../src/providers/eightbyeight/normalize";
 import { EightByEightListSchema } from "../../src/providers/eightbyeight/schemas";
 import { normalizeInkitRun } from "../../src/providers/inkit/normalize";
@@ -161,12 +164,30 @@ it("hot path: 500-item pages and cursors", async () => {
   const eightByEightValid = eightByEightSchema.parse(eightByEightParsed);
 
   const keys = await cursorKeys("k1:bench-cursor-secret-0123456789abcdef");
-  const lane = (i: number): NonNullable<CursorPayload["p"][number]> => {
+  const lane = (i: number): LaneState => {
     const item = inkitItems[i * 7] ?? inkitItems[0];
-    return [1234 + i, 1, 3000, 100, item?.created_at ?? null, i > 0 ? "2" : null, 0];
+    const head = item?.created_at ?? null;
+    const next = inkitItems[50 + i]?.created_at;
+    return {
+      key: walkKey,
+      at: 1234 + i,
+      span: 1,
+      total: 3000,
+      hint: 100,
+      head,
+      version: i > 0 ? "2" : null,
+      done: false,
+      ...(next ? { next } : {}),
+    };
+  };
+  const walkKey: Keyset = [inkitItems[49]?.created_at ?? "", "inkit", inkitItems[49]?.id ?? ""];
+  const packed = (lanes: number) => {
+    const states = Array.from({ length: lanes }, (_, i) => lane(i));
+    const h = walkHead(states);
+    return { p: encodeLanes(states, walkKey, h), h };
   };
   const payload = (lanes: number): CursorPayload => ({
-    v: 2,
+    v: 3,
     r: lanes === 1 ? "inkit.runs" : "runs",
     b: "Zq3x9TtYp0LmN4vB8cD2aE",
     f:
@@ -182,8 +203,8 @@ it("hot path: 500-item pages and cursors", async () => {
           },
     l: 50,
     d: "n",
-    k: [inkitItems[49]?.created_at ?? "", "inkit", inkitItems[49]?.id ?? ""],
-    p: Array.from({ length: lanes }, (_, i) => lane(i)),
+    k: walkKey,
+    ...packed(lanes),
     s: Date.now(),
   });
   const one = payload(1);

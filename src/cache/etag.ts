@@ -1,14 +1,13 @@
 import { sha256Hex } from "../http/digest";
 import { fromBase64Url } from "../paging/base64url";
-
-const decoder = new TextDecoder();
+import { unpackPayload } from "../paging/cursor";
 
 /** A cursor reduced to what it points at: its signing key id and payload without the snapshot time `s`. */
 function cursorContent(token: string): { content: string; snapshot: number } | null {
   const [kid, body] = token.split(".");
   if (kid === undefined || body === undefined) return null;
   try {
-    const { s, ...rest } = JSON.parse(decoder.decode(fromBase64Url(body))) as { s?: unknown };
+    const { s, ...rest } = unpackPayload(fromBase64Url(body)) as { s?: unknown };
     return typeof s === "number" ? { content: `${kid}.${JSON.stringify(rest)}`, snapshot: s } : null;
   } catch {
     return null;

@@ -127,10 +127,12 @@ export async function invalidateListings(env: Env, scope: CacheScope): Promise<v
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`KV read exceeded ${ms} ms`)), ms)),
-  ]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<T>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`KV read exceeded ${ms} ms`)), ms);
+  });
+  // Cleared once the read is in: an isolate holds at most 10,000 active timeouts.
+  return Promise.race([promise, late]).finally(() => timer !== undefined && clearTimeout(timer));
 }
 
 /**
@@ -176,11 +178,13 @@ export class RequestCache {
     kind: CacheKind,
     load: () => Promise<T>,
     fresh = false,
+    /** Store the answer (see `ReadOptions.keep`): false for a request no other one asks again. */
+    keep = true,
   ): Promise<T> {
     const ttl = kind === "list" ? this.config.cacheListTtlSeconds : this.config.cacheItemTtlSeconds;
     if (ttl === 0) return load();
     const keys = await scopeKeys(scope, request);
-    if (this.options.bypass || fresh) return this.fetchAndStore(keys, ttl, load, "bypass");
+    if (this.options.bypass || fresh) return this.fetchAndStore(keys, ttl, load, "bypass", undefined, keep);
 
     const memory = hotEntries(this.env.CACHE);
     const known = memory.generation(keys.generation, Date.now());
@@ -260,10 +264,11 @@ export class RequestCache {
     load: () => Promise<T>,
     status: "miss" | "bypass",
     generation?: string,
+    keep = true,
   ): Promise<T> {
     const { value, at } = await this.coalesced(keys.entry, load);
     if (generation !== undefined) this.generations.set(keys.generation, generation);
-    const stored = await this.store(keys, ttl, value, at, generation);
+    const stored = keep && (await this.store(keys, ttl, value, at, generation));
     this.outcomes.push({ status, age: 0, ttl, stored, fetchedAt: at });
     return value;
   }

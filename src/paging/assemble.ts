@@ -161,6 +161,8 @@ export function decide<T extends Keyed>(
   limit: number,
   dir: Direction,
   backward: boolean,
+  /** Forward, how many blocking lanes one round reads at most (those whose unread items come first). */
+  wave = Number.POSITIVE_INFINITY,
 ): Decision<T> {
   const all = summaries
     .flatMap((s, lane) => (s ? s.candidates.map((item) => ({ item, lane })) : []))
@@ -185,10 +187,24 @@ export function decide<T extends Keyed>(
     return { ready: true, items: ordered.slice(0, limit), more: true };
   }
   const next = ordered[n]?.item;
-  const extend = live.filter(
-    (lane) => next === undefined || !certain(next, (summaries[lane] as LaneSummary<T>).frontier, dir, backward),
-  );
-  return { ready: false, extend };
+  const frontier = (lane: number) => (summaries[lane] as LaneSummary<T>).frontier;
+  if (next === undefined) {
+    // Nothing left to serve: only the lanes whose unread items come first are read (those with an unknown frontier,
+    // else the newest), not every lane, since on a feed of many sources most wait far behind.
+    const unknown = live.filter((lane) => frontier(lane) === "unknown");
+    if (unknown.length > 0 || backward) return { ready: false, extend: unknown.length > 0 ? unknown : live };
+    const times = live.map(frontier);
+    const first = times.reduce((a, b) => (timeBefore(b, a, dir) ? b : a));
+    return { ready: false, extend: live.filter((lane) => frontier(lane) === first) };
+  }
+  // Every lane whose unread items could come before `next` blocks the page; forward, those whose unread items come
+  // first are read, a wave at a time and no more than could still complete it: a feed page reads the sources that
+  // contribute to it, not every source that might.
+  const blockers = live.filter((lane) => !certain(next, frontier(lane), dir, backward));
+  if (backward) return { ready: false, extend: blockers };
+  const rank = (lane: number) => (frontier(lane) === "unknown" ? "\uffff" : frontier(lane));
+  const newestFirst = [...blockers].sort((a, b) => (rank(a) === rank(b) ? 0 : rank(a) > rank(b) ? -1 : 1));
+  return { ready: false, extend: newestFirst.slice(0, Math.max(1, Math.min(limit + 1 - n, wave))) };
 }
 
 /**

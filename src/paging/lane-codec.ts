@@ -1,8 +1,8 @@
 /**
  * The lanes of a cursor in a compact binary form, so a feed of 100 sources still fits a short URL. Per lane a flag
- * byte and only what the lane needs: offsets as varints, times as deltas (the lane's head from the walk's newest head,
- * in whole seconds; its next item's time from the walk's position, in milliseconds), the definition version for an
- * 8x8 lane, the upstream total for Inkit's. Times are rounded towards "newer", which keeps them what they are: a pin
+ * byte and only what the lane needs: offsets as varints, times as deltas in whole seconds (the lane's head from the
+ * walk's newest head; its next item's time from the walk's position), the definition version for an 8x8 lane, the
+ * upstream total for Inkit's. Times are rounded towards "newer", which keeps them what they are: a pin
  * that includes a few more late arrivals, and an upper bound on how new a lane's next item can be.
  */
 import { fromBase64Url, toBase64Url } from "./base64url";
@@ -31,6 +31,8 @@ function time(us: number): string {
   return `${new Date(ms).toISOString().slice(0, 23)}${String(us % 1000).padStart(3, "0")}Z`;
 }
 
+const secondUp = (us: number) => Math.ceil(us / 1_000_000) * 1_000_000;
+
 /** A time rounded up to the whole second: what pins and heads are kept as (see the module's note). */
 export function upToSecond(t: string): string {
   const us = micros(t);
@@ -51,6 +53,12 @@ class Writer {
   text(s: string) {
     const b = new TextEncoder().encode(s);
     this.uint(b.length);
+    this.bytes.push(...b);
+  }
+  /** A version that is not a small integer: its length, tagged odd, then its text. */
+  text2(s: string) {
+    const b = new TextEncoder().encode(s);
+    this.uint(b.length * 2 + 1);
     this.bytes.push(...b);
   }
 }
@@ -77,6 +85,18 @@ class Reader {
     }
     throw new Error("varint too long");
   }
+  /** A version: an even varint is a small integer (doubled), an odd one the length of its text (see `text2`). */
+  version(): string {
+    const n = this.uint();
+    if (n % 2 === 0) return String(n / 2);
+    return this.raw((n - 1) / 2);
+  }
+  private raw(n: number): string {
+    if (this.i + n > this.bytes.length) throw new Error("truncated");
+    const s = new TextDecoder().decode(this.bytes.subarray(this.i, this.i + n));
+    this.i += n;
+    return s;
+  }
   text(): string {
     const n = this.uint();
     if (this.i + n > this.bytes.length) throw new Error("truncated");
@@ -99,13 +119,14 @@ export function walkHead(states: (LaneState | null)[]): string | null {
 export function encodeLanes(states: (LaneState | null)[], walkKey: Keyset | null, head: string | null): string {
   const w = new Writer();
   const headUs = head === null ? 0 : micros(head);
-  const keyUs = walkKey === null ? null : micros(walkKey[0]);
+  const keyUs = walkKey === null ? null : secondUp(micros(walkKey[0]));
   for (const s of states) {
     if (s === null) {
       w.uint(0);
       continue;
     }
-    const nextDelta = s.next !== undefined && keyUs !== null ? keyUs - micros(s.next) : -1;
+    // Both rounded up to the second, so a bound carried unchanged from page to page never drifts.
+    const nextDelta = s.next !== undefined && keyUs !== null ? keyUs - secondUp(micros(s.next)) : -1;
     const flags =
       PRESENT |
       (s.done ? DONE : 0) |
@@ -117,12 +138,16 @@ export function encodeLanes(states: (LaneState | null)[], walkKey: Keyset | null
       (sameKey(s.key, walkKey) ? 0 : OWN_KEY);
     w.uint(flags);
     w.uint(s.at);
-    w.uint(s.span);
+    // The span, doubled; odd when the key's rank in its group follows (see `LaneState.rank`).
+    w.uint(s.span * 2 + (s.rank !== undefined ? 1 : 0));
+    if (s.rank !== undefined) w.uint(s.rank);
     if (flags & TOTAL) w.uint(s.total as number);
     if (flags & HINT) w.uint(s.hint);
-    if (flags & VERSION) w.text(s.version as string);
-    // Rounded down: the bound read back is as new as the true one, or newer.
-    if (flags & NEXT) w.uint(Math.floor(nextDelta / 1000));
+    // Versions are small integers (8x8 definition versions): one varint byte; anything else is kept as text.
+    if (flags & VERSION)
+      /^[1-9]\d{0,8}$/.test(s.version as string) ? w.uint(Number(s.version) * 2) : w.text2(s.version as string);
+    // In whole seconds: the bound read back is the true one rounded up to its second (as new, or newer).
+    if (flags & NEXT) w.uint(nextDelta / 1_000_000);
     if (flags & HEAD) w.uint(Math.max(0, Math.floor((headUs - micros(s.head as string)) / 1_000_000)));
     if (flags & OWN_KEY) {
       w.uint(s.key === null ? 0 : 1);
@@ -136,7 +161,7 @@ export function encodeLanes(states: (LaneState | null)[], walkKey: Keyset | null
 export function decodeLanes(text: string, walkKey: Keyset | null, head: string | null): (LaneState | null)[] {
   const r = new Reader(fromBase64Url(text));
   const headUs = head === null ? 0 : micros(head);
-  const keyUs = walkKey === null ? null : micros(walkKey[0]);
+  const keyUs = walkKey === null ? null : secondUp(micros(walkKey[0]));
   const states: (LaneState | null)[] = [];
   while (!r.done) {
     const flags = r.uint();
@@ -146,11 +171,13 @@ export function decodeLanes(text: string, walkKey: Keyset | null, head: string |
     }
     if (!(flags & PRESENT) || flags > 255) throw new Error("bad lane");
     const at = r.uint();
-    const span = r.uint();
+    const spanAndRank = r.uint();
+    const span = Math.floor(spanAndRank / 2);
+    const rank = spanAndRank % 2 === 1 ? r.uint() : undefined;
     const total = flags & TOTAL ? r.uint() : null;
     const hint = flags & HINT ? r.uint() : 0;
-    const version = flags & VERSION ? r.text() : null;
-    const nextMs = flags & NEXT ? r.uint() : null;
+    const version = flags & VERSION ? r.version() : null;
+    const nextS = flags & NEXT ? r.uint() : null;
     const headS = flags & HEAD ? r.uint() : null;
     let key = walkKey;
     if (flags & OWN_KEY) key = r.uint() === 0 ? null : [r.text(), r.text(), r.text()];
@@ -164,7 +191,8 @@ export function decodeLanes(text: string, walkKey: Keyset | null, head: string |
       version,
       done: (flags & DONE) !== 0,
     };
-    if (nextMs !== null && keyUs !== null) state.next = time(keyUs - nextMs * 1000);
+    if (nextS !== null && keyUs !== null) state.next = time(keyUs - nextS * 1_000_000);
+    if (rank !== undefined) state.rank = rank;
     states.push(state);
   }
   return states;

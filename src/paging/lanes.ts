@@ -17,7 +17,7 @@ import {
   type Verdict,
 } from "./assemble";
 import type { OffsetReader, ReaderWindow } from "./offset-reader";
-import { clampToHead, compareItems, type Direction, type Keyed, type Keyset } from "./order";
+import { clampToHead, compareItems, type Direction, isAfter, type Keyed, type Keyset } from "./order";
 
 export type { Verdict };
 
@@ -47,6 +47,11 @@ export interface LaneState {
   /** Upstream offset where the key's tie group began when last read, and how long it was: hints only. */
   at: number;
   span: number;
+  /**
+   * How many items of the key's tie group come at or before the key in the walk's order, when fewer than `span`: a
+   * page then reads `limit` items past them, not past the whole group. Undefined: the key ends its group.
+   */
+  rank?: number;
   /** The upstream's total when `at` was measured, if it has one: its growth estimates head inserts. */
   total: number | null;
   /** Upstream knowledge learned on the way (see OffsetReader). */
@@ -86,6 +91,11 @@ export const freshLane = (key: Keyset | null = null): LaneState => ({
  * page does not fetch much more than it serves; a silent upstream cap shrinks them further.
  */
 export const blockFor = (limit: number) => (limit + 3 <= 100 ? 100 : 500);
+/**
+ * Unshared reads also take up to this many items past their window when the same call can serve them: a page whose
+ * last item ties with the next ones then mostly needs no second call for the rest of the tie group.
+ */
+const TIE_SLACK = 4;
 const MAX_ROUNDS = 200;
 
 /** One lane's reads during one request: a contiguous view of its upstream list that grows as needed. */
@@ -135,10 +145,11 @@ class LaneReader<T extends Keyed> {
    * same stretch asks the same questions (and the listing cache can answer them). Keeps the view's snapshot
    * consistent: a block older than one already held is read again from the upstream.
    */
-  private async fetch(from: number, count: number) {
-    // Unshared, a window inside one block still reads that block (one call either way, and a no-cache read then
-    // refreshes the entry others share); one that would span blocks is read as it is, in the fewest calls.
-    const oneBlock = Math.floor(from / this.block) === Math.floor((from + count - 1) / this.block);
+  private async fetch(from: number, count: number, lazyPast = Number.POSITIVE_INFINITY) {
+    // Unshared, a window that starts a block and stays in it still reads that block (one call either way, and a
+    // no-cache first page then refreshes the entry others share); any other window is read as it is, in the fewest
+    // calls.
+    const oneBlock = from % this.block === 0 && count <= this.block;
     const aligned = this.aligned || oneBlock;
     const first = aligned ? Math.floor(from / this.block) * this.block : from;
     const items: T[] = [];
@@ -147,7 +158,9 @@ class LaneReader<T extends Keyed> {
     let more = true;
     while (more && pos < from + count && this.canCall()) {
       // Unaligned reads ask for what is left of the window (a page model then finds one page that holds it).
-      const read = await this.block_(pos, false, aligned ? undefined : from + count - pos);
+      const asked = aligned ? this.block - (pos % this.block) : from + count - pos;
+      // A read of an aligned block is kept for other requests; one of just this page's window is not.
+      const read = await this.block_(pos, false, asked, aligned ? 0 : TIE_SLACK, aligned);
       let id = this.responses++;
       const cuts = new Set(read.cuts ?? []);
       for (const [k, item] of read.items.entries()) {
@@ -157,18 +170,31 @@ class LaneReader<T extends Keyed> {
       }
       pos += read.items.length;
       more = read.hasMore && read.items.length > 0;
+      // Reading on: a short answer from a list that reports no total (its end, or a silent cap) that reached past
+      // `lazyPast` need not be followed at once; the page decides whether it needs this lane's next items at all. (A
+      // list with a total said whether more follow: a short answer there is a cap, and the window is read on.)
+      if (read.total === null && read.items.length < asked && pos > lazyPast) {
+        this.shortAt = pos;
+        break;
+      }
     }
     return { offset: first, items, more, ids };
   }
 
-  private async block_(offset: number, fresh = false, wanted?: number): Promise<ReaderWindow<T>> {
+  private async block_(
+    offset: number,
+    fresh = false,
+    wanted?: number,
+    extra = 0,
+    keep = true,
+  ): Promise<ReaderWindow<T>> {
     // Unaligned, the whole window is asked at once: the source plans the fewest calls for it (the page model on its
     // cap's grid when a cap is known).
-    const size = this.aligned ? this.block - (offset % this.block) : (wanted ?? this.block);
-    const read = await this.source.read(offset, size, this.hint, { fresh, short: true });
+    const size = wanted ?? this.block - (offset % this.block);
+    const read = await this.source.read(offset, size, this.hint, { fresh, short: true, extra, keep });
     this.hint = read.hint;
     if (read.total !== null && this.total !== null && this.shifts && read.total !== this.total) {
-      if (read.total < this.total && !fresh) return this.block_(offset, true, wanted);
+      if (read.total < this.total && !fresh) return this.block_(offset, true, wanted, extra, keep);
       // Newer than what is held: head inserts moved everything held down by the difference.
       if (read.total > this.total) this.view.start += read.total - this.total;
     }
@@ -184,14 +210,14 @@ class LaneReader<T extends Keyed> {
    */
   async begin(at: number, count: number) {
     let start = Math.max(0, at);
-    let got = await this.fetch(start, count);
+    let got = await this.fetch(start, count, start);
     const entered = this.state.key !== null || this.state.head !== null;
     if (this.shifts && entered && this.state.total !== null && this.total !== null && this.total > this.state.total) {
       // Items arrived at the head since the hint was measured: it moved down by as many.
       const moved = start + (this.total - this.state.total);
       if (moved >= got.offset + got.items.length) {
         start = moved;
-        got = await this.fetch(start, count);
+        got = await this.fetch(start, count, start);
       } else start = moved;
     }
     const skip = Math.max(0, start - got.offset);
@@ -204,10 +230,42 @@ class LaneReader<T extends Keyed> {
     if (start >= got.offset + got.items.length && got.more) await this.forward(count);
   }
 
+  /** Where a short answer from a list without a total ended, not yet followed (its end, or a silent cap). */
+  private shortAt = -1;
+
+  /** How many items this request's extensions of the view read so far (see `grow`). */
+  private grown = 0;
+
+  /**
+   * How many items the next extension asks for: at least `count`, and at least what earlier extensions read in all,
+   * so a long tie group (or a lane that must supply most of a page) costs a few calls, not one per `count` items.
+   */
+  grow(count: number): number {
+    const asked = Math.max(count, this.grown);
+    this.grown += asked;
+    return asked;
+  }
+
   /** Reads further in list order. */
   async forward(count = this.block) {
+    const { items } = this.view;
+    // Unshared, the view's last tie group (unfinished: that is why the view grows) is read again with what follows,
+    // so that it comes whole in one response and needs no call of its own to be read as one (see `settle`).
+    const last = items.at(-1)?.created_at;
+    const held = this.view.start + items.length;
+    let tail = 0;
+    while (!this.aligned && tail < items.length && items[items.length - 1 - tail]?.created_at === last) tail++;
+    // Not where a short answer ended (probably the list's end: only the call that proves it is left), nor a view that
+    // is one tie group.
+    if (tail === items.length || held === this.shortAt) tail = 0;
+    if (tail > 0) {
+      items.splice(-tail);
+      this.view.response.splice(-tail);
+    }
     const end = this.view.start + this.view.items.length;
-    const got = await this.fetch(end, count);
+    // Asking at least as many items as the group has so far doubles what is known of a long group at every call, up
+    // to a block (which an upstream's silent cap is likelier to serve whole).
+    const got = await this.fetch(end, Math.min(Math.max(count, tail) + tail, Math.max(count, this.block)), held);
     const newEnd = this.view.start + this.view.items.length;
     const skip = Math.max(0, newEnd - got.offset);
     this.view.items.push(...got.items.slice(skip));
@@ -265,7 +323,11 @@ class LaneReader<T extends Keyed> {
     const { at, span } = from ? groupAt(this.view, from[0], this.dir) : { at: this.view.start, span: 0 };
     const first = this.view.start === 0 ? this.view.items[0] : undefined;
     const version = this.state.version ?? (first && this.lane.versionOf ? this.lane.versionOf(first) : null);
-    return { key, at, span, total: this.total, hint: this.hint, head, version, done: false };
+    const state: LaneState = { key, at, span, total: this.total, hint: this.hint, head, version, done: false };
+    const group = this.view.items.slice(at - this.view.start, at - this.view.start + span);
+    const rank = from ? group.filter((item) => !isAfter(item, from, this.dir)).length : span;
+    if (rank < span) state.rank = rank;
+    return state;
   }
 }
 
@@ -338,8 +400,13 @@ export async function readLanes<T extends Keyed>(
     }
   };
   const single = lanes.length === 1;
-  // A lane may supply the whole page: its first read holds it, plus the items that prove the page (one either side).
-  const span = (state: LaneState) => (single || state.key !== null ? limit + state.span + 2 : limit + 1);
+  // A lane may supply the whole page: its first read holds it, plus the items that prove the page (one either side;
+  // a first page has none before it). Forward, what is left of the key's tie group comes first (and all of the group
+  // is read).
+  const span = (state: LaneState) => {
+    if (state.key === null) return limit + 1;
+    return (backward ? limit + state.span : Math.max((state.rank ?? state.span) + limit, state.span)) + 2;
+  };
 
   // Open a lane at its hint: a forward read starts one item before the key's group, a backward one ends one item
   // after it. A first page reads from the start.
@@ -392,11 +459,11 @@ export async function readLanes<T extends Keyed>(
       fixes[i] = changed || outcomes[i]?.kind !== "read";
     });
     if (fixes.some(Boolean)) continue;
-    const decision = decide(summaries, limit, dir, backward);
+    const decision = decide(summaries, limit, dir, backward, MAX_CONNECTIONS);
     if (decision.ready) return { outcomes, decision };
     await pooled(decision.extend, MAX_CONNECTIONS, async (i) => {
       if (outcomes[i]?.kind === "deferred") return open(i);
-      await guard(i, (r) => (backward ? r.backward(Math.max(limit, 1)) : r.forward(limit + 1)));
+      await guard(i, (r) => (backward ? r.backward(r.grow(Math.max(limit, 1))) : r.forward(r.grow(limit + 1))));
     });
   }
   throw new Error("walk did not settle");

@@ -19,6 +19,16 @@ export interface ReadOptions {
   fresh?: boolean;
   /** Stop at the first upstream response that serves less than asked (a cap), rather than reading on. */
   short?: boolean;
+  /**
+   * Items past the window the read may also return when they cost no extra call: a window that ends inside a tie
+   * group then often holds the rest of it, sparing the call that would fetch it.
+   */
+  extra?: number;
+  /**
+   * Whether the listing cache keeps what this read fetches (default true). A read of exactly one page's window is
+   * asked by no other request, so storing it would only spend cache writes.
+   */
+  keep?: boolean;
 }
 
 /**

@@ -43,15 +43,24 @@ export interface RememberedCaps {
  * items than asked (0 = none seen). The total makes a short page unambiguous: a cap, or the end.
  */
 export function pageModelSource<T extends { created_at: string }>(
-  fetchPage: (call: PageCall, fresh?: boolean) => Promise<UpstreamPage<T>>,
+  fetchPage: (call: PageCall, fresh?: boolean, keep?: boolean) => Promise<UpstreamPage<T>>,
   maxPageSize: number,
   caps?: RememberedCaps,
 ): OffsetReader<T> {
   return {
-    async read(offset, count, hint, { fresh = false, short = false } = {}): Promise<ReaderWindow<T>> {
+    async read(
+      offset,
+      wanted,
+      hint,
+      { fresh = false, short = false, extra = 0, keep = true } = {},
+    ): Promise<ReaderWindow<T>> {
       const items: T[] = [];
       const cuts: number[] = [];
       let cap = hint > 0 ? Math.min(hint, maxPageSize) : maxPageSize;
+      const count =
+        extra > 0 && planPages(offset, wanted + extra, cap).length <= planPages(offset, wanted, cap).length
+          ? wanted + extra
+          : wanted;
       let total = Number.POSITIVE_INFINITY;
       let moved = false;
       let largest = 0;
@@ -60,7 +69,8 @@ export function pageModelSource<T extends { created_at: string }>(
         let progressed = false;
         const capBefore = cap;
         for (const call of planPages(pos, count - items.length, cap)) {
-          const res = await fetchPage(call, fresh);
+          if (pos >= total) break; // an earlier call of the plan reached the end
+          const res = await fetchPage(call, fresh, keep);
           moved ||= Number.isFinite(total) && res.total !== total;
           total = res.total;
           largest = Math.max(largest, res.items.length);
@@ -120,7 +130,7 @@ export function pageModelSource<T extends { created_at: string }>(
  * cannot tell one from the end.
  */
 export function offsetModelSource<T>(
-  fetchRange: (offset: number, limit: number) => Promise<T[]>,
+  fetchRange: (offset: number, limit: number, keep?: boolean) => Promise<T[]>,
   maxLimit: number,
   ties?: OffsetReader<T>["ties"],
 ): OffsetReader<T> {
@@ -128,16 +138,18 @@ export function offsetModelSource<T>(
     // A group read by time selects exactly the group, whatever the offsets (which head inserts during the read may
     // have shifted, repeating items in the stretch it was seen in); the lane checks that it holds all it saw.
     ties,
-    async read(offset, count, _hint, { short = false } = {}): Promise<ReaderWindow<T>> {
+    async read(offset, wanted, _hint, { short = false, extra = 0, keep = true } = {}): Promise<ReaderWindow<T>> {
       const items: T[] = [];
       const cuts: number[] = [];
       let ended = false;
+      // The items past the window ride along when they fit the calls the window takes anyway.
+      const count = Math.ceil((wanted + extra) / maxLimit) <= Math.ceil(wanted / maxLimit) ? wanted + extra : wanted;
       while (items.length < count + 1) {
         // The window is whole and only the item after it is missing: that one item says whether more follow,
         // which the next read finds out anyway. Not worth a call of its own (a 500-item block asks 500, not 500 + 1).
         if (items.length === count && count > 0) break;
         const asked = Math.min(count + 1 - items.length, maxLimit);
-        const got = await fetchRange(offset + items.length, asked);
+        const got = await fetchRange(offset + items.length, asked, keep);
         if (items.length > 0 && got.length > 0) cuts.push(items.length);
         items.push(...got);
         if (got.length === 0) {

@@ -69,21 +69,26 @@ export function eightByEightSource(
       definitionId: String(filters.definition_id),
     }),
   };
-  const fetchRange = (rangeQuery: Record<string, string>) =>
-    cache.read(scope, canonicalRequest(path, rangeQuery), "list", async () =>
-      (await client.get(path, rangeQuery, EightByEightListSchema)).map(normalizeEightByEightInstance),
+  const fetchRange = (rangeQuery: Record<string, string>, keep = true) =>
+    cache.read(
+      scope,
+      canonicalRequest(path, rangeQuery),
+      "list",
+      async () => (await client.get(path, rangeQuery, EightByEightListSchema)).map(normalizeEightByEightInstance),
+      false,
+      keep,
     );
   // A walk's first page reads unpinned; later pages read pinned to its head and bound to its version. At the walk's
   // start both list the same items, so what the first page read is cached under the pinned form too, and the second
   // page does not ask 8x8 again for what the first one already had.
   let pinned: Record<string, string> | null = null;
   const unpinned = oneFilter(filters, "pin") === undefined;
-  const read = async (offset: number, limit: number) => {
+  const read = async (offset: number, limit: number, keep = true) => {
     const range = { offset: String(offset), limit: String(limit) };
-    const items = await fetchRange({ ...query, ...range });
+    const items = await fetchRange({ ...query, ...range }, keep);
     const head = items[0];
     if (unpinned && offset === 0 && head) pinned = upstreamQuery(bind(filters, head.created_at, versionOf(head)));
-    if (pinned) await cache.seed(scope, canonicalRequest(path, { ...pinned, ...range }), "list", items);
+    if (pinned && keep) await cache.seed(scope, canonicalRequest(path, { ...pinned, ...range }), "list", items);
     return items;
   };
   return offsetModelSource(

@@ -60,7 +60,7 @@ export function inkitSource<I extends z.ZodType, T extends { created_at: string 
   const schema = inkitListSchema(listing.item);
   const query = upstreamQuery(filters);
   return pageModelSource(
-    ({ page, pageSize }, fresh) => {
+    ({ page, pageSize }, fresh, keep) => {
       const pageQuery = { ...query, page: String(page), page_size: String(pageSize) };
       return cache.read(
         scope,
@@ -75,6 +75,7 @@ export function inkitSource<I extends z.ZodType, T extends { created_at: string 
           };
         },
         fresh,
+        keep,
       );
     },
     config.inkitMaxPageSize,
