@@ -19,6 +19,11 @@ export interface Config {
   cacheReadTimeoutMs: number;
   /** Upstream time one request may spend in all, attempts and back-off waits included. */
   upstreamBudgetMs: number;
+  /**
+   * Upstream calls one request may make (`SUBREQUEST_LIMIT`): Workers' subrequest limit per invocation, 50 on the free
+   * plan and 10,000 on the paid plan. A request that would need more is refused with a clear 400 instead.
+   */
+  subrequestLimit: number;
   /** Attempts per upstream GET (1 = no retries). Only network errors, 5xx and 429 are retried. */
   upstreamMaxAttempts: number;
   /** Base of the full-jitter exponential back-off between attempts. */
@@ -85,6 +90,7 @@ const VarsSchema = z
     CACHE_STALE_SECONDS: int(60, 0, 3_600),
     CACHE_READ_TIMEOUT_MS: int(150, 1, 10_000),
     UPSTREAM_BUDGET_MS: int(20_000, 100, 120_000),
+    SUBREQUEST_LIMIT: int(50, 10, 10_000),
     UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
     UPSTREAM_RETRY_BASE_MS: int(200, 0, 10_000),
     UPSTREAM_RETRY_MAX_DELAY_MS: int(2_000, 0, 60_000),
@@ -120,6 +126,7 @@ const VarsSchema = z
       cacheStaleSeconds: v.CACHE_STALE_SECONDS,
       cacheReadTimeoutMs: v.CACHE_READ_TIMEOUT_MS,
       upstreamBudgetMs: v.UPSTREAM_BUDGET_MS,
+      subrequestLimit: v.SUBREQUEST_LIMIT,
       upstreamMaxAttempts: v.UPSTREAM_MAX_ATTEMPTS,
       upstreamRetryBaseMs: v.UPSTREAM_RETRY_BASE_MS,
       upstreamRetryMaxDelayMs: v.UPSTREAM_RETRY_MAX_DELAY_MS,

@@ -11,7 +11,7 @@ import { eightByEightSim, inkitSim, mutationsOf, resetSimulators } from "./suppo
 import { mergeTruth, normalizeTimestamp, type TruthItem } from "./support/truth";
 import { type PageBody, walkBackward, walkForward } from "./support/walk";
 import { resetWebhookStore } from "./support/webhooks";
-import { call, callJson } from "./support/worker";
+import { call, callJson, request } from "./support/worker";
 
 const defs = EIGHT_BY_EIGHT_DEFINITION_IDS.demo;
 const FOUR = [
@@ -45,7 +45,16 @@ const inline = (sources: readonly string[]) => sources.map((s) => `source=${enco
 function cursorPayload(cursor: string): { f: Record<string, unknown> } {
   const body = cursor.split(".")[1] as string;
   const bytes = Uint8Array.from(atob(body.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0));
-  return JSON.parse(new TextDecoder().decode(bytes)) as { f: Record<string, unknown> };
+  // Format 3: a marker byte (3), the JSON part's length as a varint, the JSON, then the packed lanes.
+  if (bytes[0] !== 3) return JSON.parse(new TextDecoder().decode(bytes)) as { f: Record<string, unknown> };
+  let size = 0;
+  let i = 1;
+  for (let scale = 1; ; scale *= 128) {
+    const b = bytes[i++] as number;
+    size += (b & 0x7f) * scale;
+    if (b < 0x80) break;
+  }
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(i, i + size))) as { f: Record<string, unknown> };
 }
 
 const mutate = mutationsOf(eightByEightSim);
@@ -135,7 +144,7 @@ describe("saved feeds: create, read, list, delete", () => {
     }
   });
 
-  it(`saves up to ${MAX_SAVED_FEED_SOURCES} sources; a walk of more than ${MAX_FEED_SOURCES} (what walks carry) is a 400 naming feed`, async () => {
+  it(`saves up to ${MAX_SAVED_FEED_SOURCES} sources, named by a short URL; its first page reads each once, so under the free plan's subrequest limit it is a 400 naming feed`, async () => {
     const { definitions } = await mutate.addDefinitions({ count: MAX_SAVED_FEED_SOURCES - 1 });
     const sources = ["inkit", ...definitions.map((d) => `8x8:acme-ops/${d.id}`)];
     const { feed } = await saveFeed({ sources });
@@ -144,12 +153,25 @@ describe("saved feeds: create, read, list, delete", () => {
     console.log(
       `[feeds] first request of a ${sources.length}-source feed: ${url.length} bytes with feed=, ${`/v1/runs?${inline(sources)}`.length} with source=`,
     );
-    const res = await call(url);
-    // Once walks carry as many sources as a feed saves, the same request is a page.
-    if (MAX_FEED_SOURCES >= MAX_SAVED_FEED_SOURCES) return expect(res.status).toBe(200);
-    const problem = await expectProblem(res, 400, "validation-error");
+    expect(url.length).toBeLessThan(100);
+    // The default SUBREQUEST_LIMIT is the free plan's 50: a first page of 100 sources would exceed it.
+    const problem = await expectProblem(await call(url), 400, "subrequest-limit");
     expect(problem.errors?.map((e) => e.name)).toEqual(["feed"]);
-    expect(problem.detail).toContain(`at most ${MAX_FEED_SOURCES}`);
+    expect(problem.detail).toContain("SUBREQUEST_LIMIT");
+    // Raised (a paid plan), the same request is a page.
+    const page = await request(url, { env: { SUBREQUEST_LIMIT: "1000" } });
+    expect(page.status).toBe(200);
+    expect(((await page.json()) as PageBody).data.length).toBeGreaterThan(0);
+  });
+
+  it(`names at most ${MAX_FEED_SOURCES} sources inline (source=); more is a 400 pointing to saved feeds`, async () => {
+    const { definitions } = await mutate.addDefinitions({ count: MAX_FEED_SOURCES });
+    const sources = ["inkit", ...definitions.map((d) => `8x8:acme-ops/${d.id}`)];
+    const problem = await expectProblem(await call(`/v1/runs?${inline(sources)}`), 400, "validation-error");
+    expect(problem.errors?.map((e) => e.name)).toEqual(["source"]);
+    expect(problem.detail).toContain("/v1/feeds");
+    const ok = await call(`/v1/runs?${inline(sources.slice(0, MAX_FEED_SOURCES))}`);
+    expect(ok.status).toBe(200);
   });
 
   it("Idempotency-Key: a repeat replays the first answer (one feed saved); the key with another body is a 422", async () => {
@@ -215,7 +237,7 @@ describe("GET /v1/runs?feed=…", () => {
       `[feeds] cursor of a ${sources.length}-source walk: ${cursor.length} bytes (first page), ${later.length} (second) by feed; ${(byInline.next_cursor as string).length} inline (the sources alone are ${sourcesBytes} bytes of JSON)`,
     );
     expect(cursor.length).toBeLessThan((byInline.next_cursor as string).length - sourcesBytes);
-    // About 140 bytes per lane today (the engine's part), plus a fixed part that no longer grows with the sources.
+    // A few bytes per lane (the engine's part, packed), plus a fixed part that does not grow with the sources.
     expect(cursor.length).toBeLessThanOrEqual(2048);
     expect(later.length).toBeLessThanOrEqual(2048);
   });

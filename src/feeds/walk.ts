@@ -5,7 +5,6 @@ import { ProblemError } from "../http/problem";
 import { missingStep } from "../http/readiness";
 import { cursorKeys, openCursor } from "../paging/cursor";
 import type { Filters } from "../paging/listing";
-import { MAX_FEED_SOURCES } from "../providers/catalog";
 import { sourcesDigest } from "./feeds";
 import { findFeed } from "./store";
 
@@ -60,10 +59,6 @@ export async function feedWalk(c: Context<AppEnv>, query: SourceChoice): Promise
     };
   }
   const sources = JSON.parse(row.sources) as string[];
-  if (sources.length > MAX_FEED_SOURCES) {
-    const message = `This feed has ${sources.length} sources; walks carry at most ${MAX_FEED_SOURCES} for now. Save a feed of at most ${MAX_FEED_SOURCES} sources.`;
-    throw new ProblemError("validation-error", { detail: message, errors: [{ in: "query", name: "feed", message }] });
-  }
   return { sent: { feed: id, feed_sources: await sourcesDigest(sources) }, sources: () => sources };
 }
 

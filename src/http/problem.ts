@@ -13,6 +13,7 @@ export const problemTypes = {
   "validation-error": { status: 400, title: "Invalid request" },
   "invalid-cursor": { status: 400, title: "Invalid cursor" },
   "cursor-expired": { status: 400, title: "Cursor expired" },
+  "subrequest-limit": { status: 400, title: "More upstream calls than this deployment allows per request" },
   unauthorized: { status: 401, title: "Unauthorized" },
   forbidden: { status: 403, title: "Forbidden" },
   "not-found": { status: 404, title: "Not found" },

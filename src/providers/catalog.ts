@@ -54,8 +54,11 @@ export const INKIT_SOURCE_KEYS = INKIT_LISTINGS.map((listing) => formatSourceKey
 
 // ---- The merged feed: Inkit runs (written `inkit`) and 8x8 definitions.
 
-/** Sources a walk of the feed carries: inline `?source=`, and a saved feed's sources when it is walked. */
-export const MAX_FEED_SOURCES = 8;
+/**
+ * Sources an inline walk (`?source=`, repeated) may name: as many as keep its URL and its cursor short (the cursor
+ * carries its filters). Larger sets are named once as a saved feed.
+ */
+export const MAX_FEED_SOURCES = 16;
 
 /** Sources a saved feed (`POST /v1/feeds`) may name: more than fit in a URL as `source=` parameters. */
 export const MAX_SAVED_FEED_SOURCES = 100;
@@ -99,7 +102,7 @@ export function canonicalFeedSources(
   const names = [...new Set(specs.map((s) => feedSourceName(parseFeedSource(s) as SourceKey)))];
   if (names.length > max) {
     throw new ProblemError("validation-error", {
-      detail: `At most ${max} sources per feed.`,
+      detail: `At most ${max} sources${max === MAX_FEED_SOURCES ? ` inline; name more (up to ${MAX_SAVED_FEED_SOURCES}) once as a saved feed: POST /v1/feeds, then GET /v1/runs?feed={id}` : " per feed"}.`,
       errors: [{ ...field, message: `At most ${max} sources.` }],
     });
   }

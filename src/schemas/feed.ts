@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES, MAX_SAVED_FEED_SOURCES } from "../providers/catalog";
+import { FEED_SOURCE_PATTERN, MAX_SAVED_FEED_SOURCES } from "../providers/catalog";
 import { timestamp } from "./run";
 
 const source = z
@@ -33,7 +33,7 @@ export const CreateFeedSchema = z
       .min(1)
       .max(MAX_SAVED_FEED_SOURCES)
       .openapi({
-        description: `1 to ${MAX_SAVED_FEED_SOURCES} sources, each \`inkit\` or \`8x8:{account_id}/{definition_id}\`, as \`source=\` takes them. Repeats are dropped. Walks currently carry at most ${MAX_FEED_SOURCES}: a larger feed is saved, but walking it answers 400 until the deployment allows more.`,
+        description: `1 to ${MAX_SAVED_FEED_SOURCES} sources, each \`inkit\` or \`8x8:{account_id}/{definition_id}\`, as \`source=\` takes them. Repeats are dropped. A walk's first page reads every source once, so a feed of more sources than the deployment's \`SUBREQUEST_LIMIT\` (50 on the Workers free plan) answers its first page with a 400 \`subrequest-limit\`; later pages read only the sources on them.`,
       }),
     description: description.optional(),
   })

@@ -41,12 +41,18 @@ type Attempt =
 
 /** One GET with a timeout covering the body too. Redirects are not followed: they would carry our credential. */
 async function attemptGet(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Attempt> {
-  const signal = AbortSignal.timeout(timeoutMs);
+  // A timer cleared as soon as the answer is in (not AbortSignal.timeout, which stays armed for its whole span): an
+  // isolate may hold at most 10,000 active timeouts, and a busy one makes thousands of upstream calls a minute.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException("upstream timeout", "TimeoutError")), timeoutMs);
+  const { signal } = controller;
   try {
     const res = await fetch(url, { headers: { Accept: "application/json", ...headers }, signal, redirect: "manual" });
     return { kind: "response", status: res.status, headers: res.headers, text: await res.text() };
   } catch (err) {
     return timedOut(err, signal) ? { kind: "timeout", timeoutMs } : { kind: "network" };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -78,6 +84,13 @@ export interface UpstreamFetchOptions {
  * problem naming the provider otherwise: 504 `upstream-timeout`, 502 `upstream-error` (unreachable) or
  * 503 `upstream-unavailable` with `Retry-After` (circuit open, or a 429/`Retry-After` beyond the budget).
  */
+/** The problem of a request that needs more upstream calls than the deployment allows one request. */
+export function overSubrequestLimit(limit: number): ProblemError {
+  return new ProblemError("subrequest-limit", {
+    detail: `This request needs more than ${limit} upstream calls, the most one request may make here (SUBREQUEST_LIMIT: Workers allow 50 subrequests per request on the free plan, 10,000 on the paid plan). Ask for fewer sources or a smaller limit, or raise SUBREQUEST_LIMIT on a paid plan.`,
+  });
+}
+
 export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<UpstreamResponse> {
   const { provider, scope } = opts;
   const { policy } = scope;
@@ -92,6 +105,8 @@ export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<Upstrea
       { "Retry-After": retryAfterSeconds(admission.retryAfterMs) },
     );
   }
+  // The platform would throw past its subrequest limit: refuse first, in words the caller can act on.
+  if (scope.attempts >= scope.maxAttempts) throw overSubrequestLimit(scope.maxAttempts);
   const maxAttempts = admission.kind === "probe" ? 1 : policy.retry.maxAttempts;
   let last: Attempt = { kind: "budget" };
   let retryAfterMs: number | null = null;
@@ -101,6 +116,7 @@ export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<Upstrea
       last = { kind: "budget" };
       break;
     }
+    if (scope.attempts >= scope.maxAttempts) break;
     scope.attempts += 1;
     last = await attemptGet(opts.url, opts.headers, Math.min(opts.timeoutMs, remaining));
     if (!retryable(last)) break;

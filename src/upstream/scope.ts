@@ -19,6 +19,8 @@ export interface UpstreamScope {
   deadline: number;
   /** Upstream attempts made so far, retries included (for the request's log line). */
   attempts: number;
+  /** Attempts the request may make in all: the platform's subrequest limit per invocation (`SUBREQUEST_LIMIT`). */
+  maxAttempts: number;
 }
 
 export function upstreamPolicy(config: Config): UpstreamPolicy {
@@ -35,7 +37,12 @@ export function upstreamPolicy(config: Config): UpstreamPolicy {
 
 /** A scope whose budget starts now. */
 export function newUpstreamScope(config: Config, now = Date.now()): UpstreamScope {
-  return { policy: upstreamPolicy(config), deadline: now + config.upstreamBudgetMs, attempts: 0 };
+  return {
+    policy: upstreamPolicy(config),
+    deadline: now + config.upstreamBudgetMs,
+    attempts: 0,
+    maxAttempts: config.subrequestLimit,
+  };
 }
 
 const storage = new AsyncLocalStorage<UpstreamScope>();

@@ -153,7 +153,7 @@ export interface paths {
         };
         /**
          * Merged feed of runs across providers
-         * @description One newest-first feed of workflow runs across Inkit and any number of 8x8 definitions, behind one cursor. Order (tributary's own, never the upstreams' order among tied timestamps): `created_at` descending, then `provider` ascending (`8x8` before `inkit`), then `id` descending; ids compare as plain strings. It is the same for one source. Sources read aligned blocks that later pages share through the cache; an exhausted source costs nothing. Name the sources with `source=` (up to 8), or save them once as a feed (`POST /v1/feeds`) and send `feed={id}`: the URL and the cursor then carry the feed's id and a digest of its sources, not the sources.
+         * @description One newest-first feed of workflow runs across Inkit and any number of 8x8 definitions, behind one cursor. Order (tributary's own, never the upstreams' order among tied timestamps): `created_at` descending, then `provider` ascending (`8x8` before `inkit`), then `id` descending; ids compare as plain strings. It is the same for one source. Sources read aligned blocks that later pages share through the cache; an exhausted source costs nothing. Name the sources with `source=` (up to 16), or save them once as a feed (`POST /v1/feeds`) and send `feed={id}`: the URL and the cursor then carry the feed's id and a digest of its sources, not the sources.
          *
          *     **Exactly-once walks.** A forward walk started at time T returns every run that existed at T exactly once, in that order, whatever order the upstreams give tied runs, even while they insert new runs at their heads between your requests (tested with up to 10 × `limit` per page), and backward with `prev_cursor`. A cursor's position is a keyset (`created_at`, `provider`, `id`); upstream offsets are only hints. Runs created after T appear at most once. 8x8 sources are pinned to the walk's head with `startTimeTo` and stay on the definition version they listed first. Limits: deletions upstream and changes to a run's `created_at` are not covered; a tie group larger than any one upstream response, served in an order that changes per request window, may lose an item (Inkit has no time filter).
          */
@@ -181,7 +181,7 @@ export interface paths {
         put?: never;
         /**
          * Save a feed: a set of sources to walk by id
-         * @description Saves a set of merged-feed sources under an id, so a walk of `GET /v1/runs` names them with one `feed={id}` parameter instead of one `source=` each (100 sources would make a 6 KB URL). The sources are validated and canonicalised as `source=` is; repeats are dropped. A feed is immutable, so its walks never change under their cursors: to change the set, save another and delete this one. Walks currently carry at most 8 sources.
+         * @description Saves a set of merged-feed sources under an id, so a walk of `GET /v1/runs` names them with one `feed={id}` parameter instead of one `source=` each (100 sources would make a 6 KB URL). The sources are validated and canonicalised as `source=` is; repeats are dropped. A feed is immutable, so its walks never change under their cursors: to change the set, save another and delete this one. Walks currently carry at most 16 sources.
          */
         post: operations["createFeed"];
         delete?: never;
@@ -1413,7 +1413,7 @@ export interface components {
             created_at: string;
         };
         CreateFeed: {
-            /** @description 1 to 100 sources, each `inkit` or `8x8:{account_id}/{definition_id}`, as `source=` takes them. Repeats are dropped. Walks currently carry at most 8: a larger feed is saved, but walking it answers 400 until the deployment allows more. */
+            /** @description 1 to 100 sources, each `inkit` or `8x8:{account_id}/{definition_id}`, as `source=` takes them. Repeats are dropped. A walk's first page reads every source once, so a feed of more sources than the deployment's `SUBREQUEST_LIMIT` (50 on the Workers free plan) answers its first page with a 400 `subrequest-limit`; later pages read only the sources on them. */
             sources: string[];
             description?: string;
         };
@@ -1799,7 +1799,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "stream-position-expired" | "precondition-failed" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
+                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "subrequest-limit" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "stream-position-expired" | "precondition-failed" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
             };
             cookie?: never;
         };
@@ -2714,7 +2714,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque, URL-safe cursor from `page.next_cursor` or `page.prev_cursor` (or the `Link` header). It carries the walk's filters and limit, so they may be omitted; if sent, they must match. `limit` may change between pages. Cursors are signed, bound to the route, its path parameters, filters, sort, the API key and any pass-through upstream credential, and expire after 24 hours (`CURSOR_TTL_SECONDS`): anything else is a 400 `invalid-cursor` or `cursor-expired` problem telling you to restart. */
                 cursor?: string;
-                /** @description Repeatable, up to 8. `inkit`, or `8x8:{account_id}/{definition_id}`. Default: the `DEFAULT_SOURCES` setting. For many sources, save them once as a feed and send `feed` instead. */
+                /** @description Repeatable, up to 16. `inkit`, or `8x8:{account_id}/{definition_id}`. Default: the `DEFAULT_SOURCES` setting. For many sources, save them once as a feed and send `feed` instead. */
                 source?: string | string[];
                 /** @description A saved feed's id (`POST /v1/feeds`), instead of `source`: the walk's sources are the feed's. Its cursors carry the feed's id and a digest of its sources, so later pages may omit it. Not with `source`. An unknown feed, or another API key's, is a 404; so is the next page of a walk whose feed was deleted. */
                 feed?: string;

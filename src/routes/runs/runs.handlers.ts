@@ -1,7 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import { configOf } from "../../config";
 import type { AppEnv } from "../../env";
 import { feedWalk } from "../../feeds/walk";
 import { listResponse } from "../../http/list-response";
+import { ProblemError } from "../../http/problem";
 import type { Lane, Verdict } from "../../paging/lanes";
 import { type Filters, readListing } from "../../paging/listing";
 import type { OffsetReader } from "../../paging/offset-reader";
@@ -66,6 +68,22 @@ function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" |
   });
 }
 
+/**
+ * A first page reads every source once: a feed with more sources than the deployment's subrequest limit would fail
+ * there, so it is refused at once, saying why and what to do. Later pages read only the sources that contribute.
+ */
+function withinLimit(lanes: Lane<Run>[], env: Env, firstPage: boolean, param: "source" | "feed"): Lane<Run>[] {
+  const limit = configOf(env).subrequestLimit;
+  const reads = lanes.filter((lane) => !lane.empty).length;
+  if (!firstPage || reads <= limit) return lanes;
+  throw new ProblemError("subrequest-limit", {
+    detail: `This feed has ${reads} sources and its first page reads each of them once, but one request may make at most ${limit} upstream calls here (SUBREQUEST_LIMIT: Workers allow 50 subrequests per request on the free plan, 10,000 on the paid plan). Use at most ${limit} sources, or raise SUBREQUEST_LIMIT on a paid plan.`,
+    errors: [
+      { in: "query", name: param, message: `At most ${limit} sources under this deployment's subrequest limit.` },
+    ],
+  });
+}
+
 export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
   const { limit, cursor, partial, source, feed, ...query } = c.req.valid("query");
   const creds = { inkit: upstreamCredential(c, "inkit"), "8x8": upstreamCredential(c, "8x8") };
@@ -86,7 +104,13 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
       value: `${creds.inkit.value}|${creds["8x8"].value}`,
       passThrough: creds.inkit.passThrough || creds["8x8"].passThrough,
     },
-    lanes: (filters) => feedLanes({ env: c.env, cache: c.get("cache") }, sources(filters), creds),
+    lanes: (filters) =>
+      withinLimit(
+        feedLanes({ env: c.env, cache: c.get("cache") }, sources(filters), creds),
+        c.env,
+        !cursor,
+        feed ? "feed" : "source",
+      ),
     // Newest first: created_at descending, then provider ascending, then id descending.
     order: () => "desc",
     start: (filters) => (typeof filters.created_before === "string" ? beforeTime(filters.created_before) : null),

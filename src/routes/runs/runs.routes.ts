@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES } from "../../providers/catalog";
+import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES, MAX_SAVED_FEED_SOURCES } from "../../providers/catalog";
 import { eightByEightCredentialHeaderShape, inkitCredentialHeaderShape } from "../../schemas/credentials";
 import { rfc3339 } from "../../schemas/filters";
 import {
@@ -62,7 +62,15 @@ export const listRuns = createRoute({
     query: z.strictObject({
       ...listQueryShape,
       source: z
-        .union([sourceSpec, z.array(sourceSpec).max(MAX_FEED_SOURCES)])
+        .union([
+          sourceSpec,
+          z
+            .array(sourceSpec)
+            .max(
+              MAX_FEED_SOURCES,
+              `At most ${MAX_FEED_SOURCES} sources inline. Name more (up to ${MAX_SAVED_FEED_SOURCES}) once as a saved feed: POST /v1/feeds, then GET /v1/runs?feed={id}.`,
+            ),
+        ])
         .optional()
         .openapi({
           ...q("source"),
