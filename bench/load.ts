@@ -12,6 +12,7 @@ import { Agent, request } from "node:http";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { admin, ROOT, type SimStats, simStats } from "./lib/stack";
+import { quantile } from "./lib/stats";
 
 type Result = Awaited<ReturnType<typeof autocannon>>;
 
@@ -225,15 +226,6 @@ function timedGet(agent: Agent, url: URL, headers: Record<string, string>): Prom
     req.setTimeout(10_000, () => req.destroy(new Error(`GET ${url.pathname}: no answer within 10 s`)));
     req.end();
   });
-}
-
-/** Linear-interpolated quantile of sorted values. */
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return (sorted[lo] ?? 0) + ((sorted[hi] ?? 0) - (sorted[lo] ?? 0)) * (at - lo);
 }
 
 const ms2 = (v: number) => Math.round(v * 100) / 100;

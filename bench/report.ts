@@ -4,6 +4,7 @@
 import type { DetectionResult } from "./detection";
 import type { SourceFigures, TickFigures } from "./detection/figures";
 import { FIRST_PAGE_CAP, type WalkResult } from "./efficiency";
+import type { FeedMode, FeedsResult } from "./feeds";
 import type { HotPathResult } from "./hotpath";
 import type { LoadResult, SequentialRun } from "./load";
 import type { BundleResult, StartupProfile } from "./size";
@@ -99,6 +100,7 @@ export function evaluateTargets(results: {
   load: LoadResult[];
   sequential?: SequentialRun | null;
   bundle: BundleResult | null;
+  feeds?: FeedsResult | null;
 }): TargetResult[] {
   const out: TargetResult[] = [];
   const { walks } = results;
@@ -246,6 +248,58 @@ export function evaluateTargets(results: {
     value: `${fmt(gzipKiB, 1)} KiB`,
     met: gzipKiB <= 200,
   });
+  out.push(...feedTargets(results.feeds ?? null));
+  return out;
+}
+
+/** Issue 19's targets, from part 6. */
+function feedTargets(feeds: FeedsResult | null): TargetResult[] {
+  const out: TargetResult[] = [];
+  const largest = feeds?.walks.filter((w) => w.sources === feeds.sources.total);
+  const noCache = largest?.find((w) => w.mode === "no-cache");
+  const cursor = Math.max(0, ...(largest ?? []).map((w) => w.cursorBytes));
+  out.push({
+    id: "cursor bytes, feed of 100 sources",
+    what: "the longest next_cursor of the walks of a saved feed of 100 sources",
+    target: "≤ 2048",
+    value: largest?.length ? String(cursor) : "n/a",
+    met: !!largest?.length && cursor <= 2048,
+  });
+  out.push({
+    id: "first-page calls, feed of 100 sources",
+    what: "upstream calls of the first page of a 100-source feed, no-cache (each source read at most once)",
+    target: "≤ 100",
+    value: noCache ? String(noCache.firstPageCalls) : "n/a",
+    met: noCache !== undefined && noCache.firstPageCalls <= noCache.sources,
+  });
+  out.push({
+    id: "later-page calls over what they must read, feed of 100 sources",
+    what: "no-cache walk of a 100-source feed: later pages' calls minus the sources each must read (with an item from the page's first instant to the next item's), summed over the walk; as test/runs.feed.scale.test.ts, one more per source (an 8x8 list's empty end)",
+    target: `≤ +${feeds?.sources.total ?? 100}`,
+    value: noCache ? `${noCache.laterCallsOverNeededNet >= 0 ? "+" : ""}${noCache.laterCallsOverNeededNet}` : "n/a",
+    met: noCache !== undefined && noCache.laterCallsOverNeededNet <= noCache.sources,
+    note: noCache
+      ? `pages over what they must read: ${noCache.laterPagesOverNeeded} of ${noCache.pages - 1}, +${noCache.laterCallsOverNeeded} calls on them`
+      : undefined,
+  });
+  const goal = feeds?.laterPagesGoal;
+  out.push({
+    id: "later pages p50, feed of 100 / feed of 4",
+    what: "p50 of a 100-source feed's later pages over the 4-source feed's, no-cache walks interleaved in one run",
+    target: `≤ ${goal?.goal ?? 1.5}`,
+    value: goal ? fmt(goal.ratio) : "n/a",
+    met: goal?.met ?? false,
+  });
+  const walks = feeds?.providerWalks.filter((w) => w.budget !== null) ?? [];
+  const over = walks.filter((w) => w.pagesOverBudget > 0);
+  out.push({
+    id: "no-cache provider pages within the issue's budget",
+    what: "no-cache walks of Inkit runs and an 8x8 definition at limits 7, 50, 500: pages over their budget (1 call; Inkit 500: 6 under a cap of 100)",
+    target: "0 pages",
+    value: walks.length ? String(walks.reduce((a, w) => a + w.pagesOverBudget, 0)) : "n/a",
+    met: walks.length > 0 && over.length === 0,
+    note: over.length ? `over: ${over.map((w) => `${w.route} ${w.limits}`).join(", ")}` : undefined,
+  });
   return out;
 }
 
@@ -267,6 +321,7 @@ export function printTables(r: {
   bundle: BundleResult | null;
   startup: { readyLineMs: number | null; firstHealthyMs: number; firstHealthzLatencyMs: number } | null;
   profile: StartupProfile | { error: string } | null;
+  feeds?: FeedsResult | null;
   targets: TargetResult[];
 }): string {
   const parts: string[] = [];
@@ -403,6 +458,7 @@ export function printTables(r: {
   }
   parts.push(table(["what", "value"], sizeRows));
   if (r.detection) parts.push(`\n${detectionTable(r.detection)}`);
+  if (r.feeds) parts.push(`\n${feedsTable(r.feeds)}`);
   parts.push("\nTargets");
   parts.push(
     table(
@@ -527,5 +583,93 @@ function detectionTable(d: DetectionResult): string {
     `calls counted by the checks against the simulators' /__admin/counters and the requests seen by kind, ${d.crossCheck.ticks} ticks: ${d.crossCheck.match ? "match" : "MISMATCH"}`,
   );
   for (const f of detectionFindings(d)) lines.push(`finding: ${f}`);
+  return lines.join("\n");
+}
+
+function feedsTable(f: FeedsResult): string {
+  const lines: string[] = [];
+  const s = f.sources;
+  lines.push(
+    `6. Saved feeds at scale (sources: inkit, ${s.seededDefinitions} seeded 8x8 definitions, then ${s.addedDefinitions} of ${s.instancesPerAddedDefinition} instances; limit 50; the five walks of a mode interleaved with /healthz; "later" = pages after the first)`,
+  );
+  const ratioOf = (n: number) => f.ratios.find((r) => r.sources === n);
+  const first = (n: number) => f.firstPages.find((p) => p.sources === n);
+  const rows: (string | number)[][] = f.walks.map((w) => {
+    const q = ratioOf(w.sources);
+    const noCache = w.mode === "no-cache";
+    return [
+      w.sources,
+      w.mode + (w.complete ? "" : ` (first ${w.pages} pages)`),
+      w.pages,
+      w.returned,
+      w.cursorBytes,
+      w.firstPageCalls,
+      fmt(w.laterCallsPerPage),
+      w.laterMaxCalls,
+      fmt(w.laterNeededPerPage),
+      fmt(w.laterContributingPerPage),
+      `+${w.laterCallsOverNeeded} (${w.laterPagesOverNeeded})`,
+      fmt(w.fetchedPerReturned),
+      noCache ? fmt(first(w.sources)?.p50Ms ?? Number.NaN) : "",
+      noCache ? fmt(q?.firstOverOneSource ?? Number.NaN) : "",
+      fmt(w.laterP50Ms),
+      fmt(q?.laterOverFourSources[w.mode as FeedMode] ?? Number.NaN),
+      fmt(q?.laterOverHealthz[w.mode as FeedMode] ?? Number.NaN),
+    ];
+  });
+  lines.push(
+    table(
+      [
+        "sources",
+        "walk",
+        "pages",
+        "items",
+        "cursor B",
+        "1st calls",
+        "later calls/page",
+        "max",
+        "must read",
+        "contribute",
+        "over must",
+        "fetched/item",
+        "1st p50 ms",
+        "×1-src",
+        "later p50 ms",
+        "×4-src",
+        "×healthz",
+      ],
+      rows,
+      [true, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true],
+    ),
+  );
+  const g = f.laterPagesGoal;
+  lines.push(
+    `first pages: p50 of ${f.firstPages[0]?.samples ?? 0} no-cache samples each; /healthz p50 ${fmt(f.healthz.p50Ms)} ms (${f.healthz.samples} samples, same rounds). "must read": sources with an item from the page's first instant down to the next item's (ties included); "over must": calls above it, summed (pages).`,
+  );
+  lines.push(
+    `later pages of the ${g.sources}-source feed: p50 ${fmt(g.ratio)} × the ${g.against}-source feed's (goal ≤ ${g.goal}: ${g.met ? "met" : "NOT MET"})`,
+  );
+  lines.push("\nNo-cache provider walks");
+  lines.push(
+    table(
+      ["route", "limit", "pages", "items", "calls/page", "max/page", "budget", "pages over", "fetched/item"],
+      f.providerWalks.map((w) => [
+        w.route,
+        w.limits,
+        w.pages + (w.complete ? "" : " (partial)"),
+        w.returned,
+        fmt(w.callsPerPage),
+        w.maxCallsPerPage,
+        w.budget ?? "none",
+        w.pagesOverBudget,
+        fmt(w.fetchedPerReturned),
+      ]),
+      [false, true, true, true, true, true, true, true, true],
+    ),
+  );
+  const c = f.crossCheck;
+  lines.push(
+    `calls counted by the bench: ${c.benchCounted}; by the simulators' /__admin/counters: ${c.simulatorCounters} (${c.match ? "match" : "MISMATCH"})`,
+  );
   return lines.join("\n");
 }

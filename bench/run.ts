@@ -1,26 +1,29 @@
 // `npm run bench`: measures tributary's upstream efficiency, hot-path cost, end-to-end overhead, size and startup
-// (issue 8), and change detection's upstream calls per tick, prints a table and writes the results as JSON. Loopback only; bounded in time (a hard deadline stops
+// (issue 8), change detection's upstream calls per tick, and saved feeds of up to 100 sources (issue 19), prints a table
+// and writes the results as JSON. Loopback only; bounded in time (a hard deadline stops
 // everything); every child process is stopped on the way out. See bench/README.md.
 //
 //   npm run bench                       every part
-//   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load), comma-separated
+//   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load, feeds), comma-separated
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { type DetectionResult, runDetection } from "./detection";
+import { CONSTANT_LIMIT, runEfficiency, VARYING_LIMITS, type WalkResult } from "./efficiency";
 import {
-  CONSTANT_LIMIT,
-  type Context,
-  countedCalls,
-  runEfficiency,
-  simulatorCounterTotal,
-  VARYING_LIMITS,
-  type WalkResult,
-} from "./efficiency";
+  FEED_LIMIT,
+  FEED_SIZES,
+  type FeedsResult,
+  FIRST_PAGE_REPEATS,
+  INSTANCES_PER_DEFINITION,
+  PROVIDER_LIMITS,
+  runFeeds,
+} from "./feeds";
 import { type HotPathResult, runHotPath } from "./hotpath";
 import { installCleanup, runToEnd, stopAll } from "./lib/proc";
-import { demoApiKey, ROOT, startSimulators, startWorker, type Worker } from "./lib/stack";
+import { BENCH_SUBREQUEST_LIMIT, demoApiKey, ROOT, startSimulators, startWorker, type Worker } from "./lib/stack";
+import { type Context, countedCalls, simulatorCounterTotal } from "./lib/walk";
 import {
   CONNECTIONS,
   DURATION_S,
@@ -34,9 +37,9 @@ import {
 import { evaluateTargets, previousTargets, printTables, ratiosOf } from "./report";
 import { type BundleResult, measureBundle, profileStartup, type StartupProfile } from "./size";
 
-const DEADLINE_MS = 290_000;
+const DEADLINE_MS = 360_000;
 const KEEP_RUNS = 3;
-const PARTS = ["size", "hotpath", "detection", "efficiency", "load"] as const;
+const PARTS = ["size", "hotpath", "detection", "efficiency", "load", "feeds"] as const;
 type Part = (typeof PARTS)[number];
 
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
@@ -87,6 +90,7 @@ let walks: WalkResult[] = [];
 let crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null = null;
 let load: LoadResult[] = [];
 let sequential: SequentialRun | null = null;
+let feeds: FeedsResult | null = null;
 let startup: Worker["startup"] | null = null;
 let failure: unknown = null;
 
@@ -108,7 +112,7 @@ try {
     log(`[${elapsed()}] 5. change detection inside workerd (vitest, bench/vitest.detection.config.ts)`);
     detection = await runDetection(dir);
   }
-  if (parts.has("efficiency") || parts.has("load")) {
+  if (parts.has("efficiency") || parts.has("load") || parts.has("feeds")) {
     noteLoad("start");
     log(`[${elapsed()}] starting the simulators and wrangler dev`);
     const sims = await startSimulators();
@@ -127,7 +131,7 @@ try {
       log(`[${elapsed()}] 1. upstream efficiency`);
       walks = await runEfficiency(ctx, log);
       const simulatorCounters = await simulatorCounterTotal(ctx);
-      crossCheck = { benchCounted: countedCalls, simulatorCounters, match: countedCalls === simulatorCounters };
+      crossCheck = { benchCounted: countedCalls(), simulatorCounters, match: countedCalls() === simulatorCounters };
     }
     if (parts.has("load")) {
       noteLoad("load");
@@ -136,6 +140,12 @@ try {
         { origin: worker.origin, apiKey: ctx.apiKey, inkitUrl: sims.inkitUrl, eightByEightUrl: sims.eightByEightUrl },
         log,
       ));
+    }
+    if (parts.has("feeds")) {
+      // Last: it resets the simulators and adds definitions, which the other parts' figures do not expect.
+      noteLoad("feeds");
+      log(`[${elapsed()}] 6. saved feeds of ${FEED_SIZES.join(", ")} sources; no-cache provider walks`);
+      feeds = await runFeeds(ctx, log);
     }
     noteLoad("end");
   }
@@ -153,7 +163,7 @@ const previous = (() => {
     return new Map<string, string>();
   }
 })();
-const targets = evaluateTargets({ walks, hotPath, load, sequential, bundle }).map((t) => ({
+const targets = evaluateTargets({ walks, hotPath, load, sequential, bundle, feeds }).map((t) => ({
   ...t,
   before: previous.get(t.id),
 }));
@@ -173,7 +183,7 @@ const results = {
     cpuModel: cores[0]?.model ?? null,
     /**
      * 1-minute load average as each phase began. "before" is other work on the machine: above the core count,
-     * it competed with the bench and the timing figures (parts 2 and 3) are pessimistic.
+     * it competed with the bench and the timing figures (parts 2, 3 and 6) are pessimistic.
      */
     phases,
   },
@@ -218,14 +228,21 @@ const results = {
     ratios: load.length > 0 ? ratiosOf(load, sequential) : null,
   },
   size: { bundle, startup, startupProfile: profile },
+  feeds:
+    feeds === null
+      ? null
+      : {
+          method: `Saved feeds (POST /v1/feeds) of the first n of: inkit, the seeded 8x8 definitions, ${INSTANCES_PER_DEFINITION}-instance definitions added by POST /__admin/definitions (simulators reset first). Each walked in full at limit ${FEED_LIMIT}, the five walks interleaved page by page with one /healthz per round: once with Cache-Control: no-cache on every page, once through the listing cache from a cold start. First pages: ${FIRST_PAGE_REPEATS} more no-cache samples each, interleaved. Provider walks: no-cache at limits ${PROVIDER_LIMITS.join(", ")}. Latency = request to the body's last byte; wrangler dev runs with SUBREQUEST_LIMIT ${BENCH_SUBREQUEST_LIMIT}.`,
+          ...feeds,
+        },
 };
 
 const before = phases[0]?.loadavg1m ?? 0;
 const contention =
   before > cores.length
-    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2 and 3 are pessimistic. Parts 1, 4 and 5 are unaffected.`
+    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2, 3 and 6 are pessimistic. Parts 1, 4 and 5 and the call counts of 6 are unaffected.`
     : "";
-const printed = `${printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, targets })}${contention}`;
+const printed = `${printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${contention}`;
 console.log(`\n${printed}`);
 const fullPath = join(dir, "results.json");
 writeFileSync(fullPath, `${JSON.stringify(results, null, 2)}\n`);
@@ -234,6 +251,16 @@ writeFileSync(join(dir, "table.txt"), `${printed}\n`);
 const summary = {
   ...results,
   efficiency: { ...results.efficiency, walks: walks.map(({ perPageCalls: _, perPageMostBySource: __, ...w }) => w) },
+  feeds:
+    results.feeds === null
+      ? null
+      : {
+          ...results.feeds,
+          walks: results.feeds.walks.map(
+            ({ perPageCalls: _, perPageNeeded: __, perPageContributing: ___, perPageMs: ____, ...w }) => w,
+          ),
+          providerWalks: results.feeds.providerWalks.map(({ perPageCalls: _, perPageMostBySource: __, ...w }) => w),
+        },
 };
 const latestPath = join(ROOT, "bench/latest.json");
 if (complete) {
