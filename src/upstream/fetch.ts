@@ -74,6 +74,13 @@ export interface UpstreamFetchOptions {
   rateLimitIsShared: boolean;
 }
 
+/** The problem of a request that needs more upstream calls than the deployment allows one request. */
+export function overSubrequestLimit(limit: number): ProblemError {
+  return new ProblemError("subrequest-limit", {
+    detail: `This request needs more than ${limit} upstream calls, the most one request may make here (SUBREQUEST_LIMIT: Workers allow 50 subrequests per request on the free plan, 10,000 on the paid plan). Ask for fewer sources or a smaller limit, or raise SUBREQUEST_LIMIT on a paid plan.`,
+  });
+}
+
 /**
  * GETs an upstream URL resiliently: per-attempt timeout, an overall budget per request, full-jitter
  * exponential back-off retries on network errors, 5xx and 429 (waiting `Retry-After` when it fits the budget),
@@ -84,13 +91,6 @@ export interface UpstreamFetchOptions {
  * problem naming the provider otherwise: 504 `upstream-timeout`, 502 `upstream-error` (unreachable) or
  * 503 `upstream-unavailable` with `Retry-After` (circuit open, or a 429/`Retry-After` beyond the budget).
  */
-/** The problem of a request that needs more upstream calls than the deployment allows one request. */
-export function overSubrequestLimit(limit: number): ProblemError {
-  return new ProblemError("subrequest-limit", {
-    detail: `This request needs more than ${limit} upstream calls, the most one request may make here (SUBREQUEST_LIMIT: Workers allow 50 subrequests per request on the free plan, 10,000 on the paid plan). Ask for fewer sources or a smaller limit, or raise SUBREQUEST_LIMIT on a paid plan.`,
-  });
-}
-
 export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<UpstreamResponse> {
   const { provider, scope } = opts;
   const { policy } = scope;
