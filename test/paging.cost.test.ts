@@ -124,11 +124,12 @@ describe("walk cost with a limit that changes every page", () => {
 describe("without the cache, a provider page costs the fewest calls that cover its window", () => {
   const INKIT_CAP = 100;
   const EIGHT_BY_EIGHT_MAX = 500;
-  /** The fewest page/page_size calls covering [from, to) with page sizes up to the cap (computed independently). */
+  /** The fewest page/page_size calls covering [from, to) with one page size up to the cap, found by trying each. */
   const fewestPageCalls = (from: number, to: number) => {
-    for (let size = to - from; size <= INKIT_CAP; size++)
-      if (Math.floor(from / size) === Math.floor((to - 1) / size)) return 1;
-    return Math.floor((to - 1) / INKIT_CAP) - Math.floor(from / INKIT_CAP) + 1;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (let size = 1; size <= INKIT_CAP; size++)
+      fewest = Math.min(fewest, Math.floor((to - 1) / size) - Math.floor(from / size) + 1);
+    return fewest;
   };
   const eightByEight = routes[3] as (typeof routes)[number];
   // `atFewest`: the share of planned pages that cost exactly the fewest calls (two-call windows more often hold a

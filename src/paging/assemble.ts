@@ -18,6 +18,12 @@ export interface LaneView<T> {
   response: number[];
   /** Nothing follows the last item. */
   atEnd: boolean;
+  /**
+   * Every response reported the same total (a page-model list): positions agree across them, so a tie group cut
+   * between two holds each of its items exactly once, unless the two ordered the group differently, which shows
+   * as an id served twice.
+   */
+  oneSnapshot?: boolean;
 }
 
 /** Where a lane stands in the walk, apart from what it has read. */
@@ -35,7 +41,7 @@ export interface Run {
   /** Index range in the view's items. */
   from: number;
   to: number;
-  /** Served by more than one upstream response. */
+  /** Served by more than one upstream response, which may disagree on it: to read again as one. */
   mixed: boolean;
 }
 
@@ -48,6 +54,12 @@ export function runsOf<T extends Keyed>(view: LaneView<T>): Run[] {
       last.mixed ||= view.response[i] !== view.response[last.from];
     } else runs.push({ createdAt: item.created_at, from: i, to: i + 1, mixed: false });
   }
+  if (view.oneSnapshot)
+    for (const run of runs)
+      if (run.mixed) {
+        const ids = new Set(view.items.slice(run.from, run.to).map((item) => item.id));
+        run.mixed = ids.size < run.to - run.from;
+      }
   return runs;
 }
 

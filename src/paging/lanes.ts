@@ -111,6 +111,8 @@ class LaneReader<T extends Keyed> {
   moved = false;
   /** Instants of tie groups already read again as one (or found too large to be). */
   readonly reread = new Set<string>();
+  /** Every read so far reported the upstream's same total (see `LaneView.oneSnapshot`). */
+  private oneSnapshot = true;
 
   constructor(
     private readonly lane: Lane<T>,
@@ -201,6 +203,8 @@ class LaneReader<T extends Keyed> {
     if (read.total !== null) this.total = Math.max(this.total ?? 0, read.total);
     this.firstTotal ??= read.total;
     if (read.moved) this.firstTotal = Number.NaN; // never equal: the read is not consistent with itself
+    if (read.total === null || read.moved || read.total !== this.firstTotal)
+      this.oneSnapshot = this.view.oneSnapshot = false;
     return read;
   }
 
@@ -226,6 +230,7 @@ class LaneReader<T extends Keyed> {
       items: got.items.slice(skip),
       response: got.ids.slice(skip),
       atEnd: !got.more,
+      oneSnapshot: this.oneSnapshot,
     };
     if (start >= got.offset + got.items.length && got.more) await this.forward(count);
   }

@@ -8,9 +8,11 @@ export interface PageCall {
 
 /**
  * The fewest page-model calls that cover items [offset, offset + count), with page sizes up to `maxPageSize`.
- * One call whenever a single page size can cover the window (the smallest such size, to fetch least);
- * otherwise consecutive pages of size min(count, maxPageSize): two when count fits the cap.
+ * One call whenever a single page size can cover the window (the smallest such size, to fetch least).
+ * Otherwise consecutive pages of one size: the largest size that needs the fewest pages. The cap itself can need
+ * one page more than a slightly smaller size, whose page boundaries fall better around the window.
  * @example planPages(30, 40, 500) // [{ page: 1, pageSize: 70 }]: one call covers offsets 30..69
+ * @example planPages(499, 502, 100) // 6 pages of 99 (pages 6..11), where pages of 100 would take 7 (5..11)
  */
 export function planPages(offset: number, count: number, maxPageSize: number): PageCall[] {
   const last = offset + count - 1;
@@ -18,7 +20,14 @@ export function planPages(offset: number, count: number, maxPageSize: number): P
     if (Math.floor(offset / size) === Math.floor(last / size))
       return [{ page: Math.floor(offset / size) + 1, pageSize: size }];
   }
-  const size = Math.min(count, maxPageSize);
+  const pagesOf = (size: number) => Math.floor(last / size) - Math.floor(offset / size) + 1;
+  let size = Math.min(count, maxPageSize);
+  let pages = pagesOf(size);
+  // A size that needs p pages holds at least count / p items per page: below that no size can need fewer.
+  for (let s = size - 1; pages > 2 && s >= Math.ceil(count / (pages - 1)); s--) {
+    const p = pagesOf(s);
+    if (p < pages) [size, pages] = [s, p];
+  }
   const calls: PageCall[] = [];
   for (let page = Math.floor(offset / size) + 1; page <= Math.floor(last / size) + 1; page++)
     calls.push({ page, pageSize: size });
