@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { type LaneView, runsOf } from "../../src/paging/assemble";
 import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "../../src/paging/cursor";
 import { offsetModelSource, pageModelSource, planPages, type RememberedCaps } from "../../src/paging/window";
 
@@ -158,5 +159,36 @@ describe("cursor codec", () => {
     const old = await sealCursor(payload, await cursorKeys("k1:secret-one-0123456789abcdef"));
     const rotated = await cursorKeys("k2:secret-two-0123456789abcdef,k1:secret-one-0123456789abcdef");
     expect(await openCursor(old, rotated, DAY, 1000)).toEqual(payload);
+  });
+});
+
+describe("tie groups cut between two responses", () => {
+  const item = (id: string, created_at: string) => ({ id, created_at });
+  // One group of three at "5", cut after its first item: response 0 served [9, a], response 1 served [b, c, 1].
+  const view = (ids: string[], oneSnapshot?: boolean): LaneView<{ id: string; created_at: string }> => ({
+    start: 10,
+    items: [item("z", "9"), ...ids.map((id) => item(id, "5")), item("y", "1")],
+    response: [0, 0, 1, 1, 1],
+    atEnd: true,
+    oneSnapshot,
+  });
+
+  it.each([
+    { case: "responses of one snapshot, each item once", ids: ["a", "b", "c"], oneSnapshot: true, mixed: false },
+    {
+      case: "responses of one snapshot that ordered the group differently",
+      ids: ["a", "a", "c"],
+      oneSnapshot: true,
+      mixed: true,
+    },
+    { case: "responses not known to be one snapshot", ids: ["a", "b", "c"], oneSnapshot: undefined, mixed: true },
+    { case: "responses of two snapshots", ids: ["a", "b", "c"], oneSnapshot: false, mixed: true },
+  ])("$case: read again as one = $mixed", ({ ids, oneSnapshot, mixed }) => {
+    const runs = runsOf(view(ids, oneSnapshot));
+    expect(runs.map((r) => [r.createdAt, r.from, r.to, r.mixed])).toEqual([
+      ["9", 0, 1, false],
+      ["5", 1, 4, mixed],
+      ["1", 4, 5, false],
+    ]);
   });
 });
