@@ -151,6 +151,24 @@ export function summarizeBackward<T extends Keyed>(
   return out;
 }
 
+/**
+ * What must be read before a page can be decided: lanes whose view does not yet contain their position (read toward
+ * it), and tie groups served by two responses (read again as one).
+ */
+export function repairs<T>(summaries: (LaneSummary<T> | null)[]): {
+  anchor: number[];
+  settle: [lane: number, groups: Run[]][];
+} {
+  const anchor: number[] = [];
+  const settle: [number, Run[]][] = [];
+  for (const [i, s] of summaries.entries()) {
+    if (!s) continue;
+    if (!s.anchored) anchor.push(i);
+    else if (s.mixed.length > 0) settle.push([i, s.mixed]);
+  }
+  return { anchor, settle };
+}
+
 /** Whether a candidate comes before every unknown item of a lane (forward), or after it (backward). */
 function certain(item: Keyed, frontier: Frontier, dir: Direction, backward: boolean): boolean {
   if (frontier === "none") return true;

@@ -2,8 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { commaList } from "../config";
 import { ProblemError } from "../http/problem";
 import { fromBase64Url, toBase64Url } from "./base64url";
-import type { LaneState } from "./lanes";
 import type { Keyset } from "./order";
+import type { LaneState } from "./positions";
 
 const keyset = z.tuple([z.string(), z.string(), z.string()]);
 

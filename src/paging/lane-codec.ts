@@ -6,8 +6,8 @@
  * that includes a few more late arrivals, and an upper bound on how new a lane's next item can be.
  */
 import { fromBase64Url, toBase64Url } from "./base64url";
-import type { LaneState } from "./lanes";
 import type { Keyset } from "./order";
+import type { LaneState } from "./positions";
 
 const PRESENT = 1;
 const DONE = 2;

@@ -6,20 +6,26 @@
 import {
   type Decision,
   decide,
-  groupAt,
-  headOf,
   type LaneBounds,
-  type LaneSummary,
   type LaneView,
   type Run,
+  repairs,
   summarizeBackward,
-  summarizeForward,
   type Verdict,
 } from "./assemble";
 import type { OffsetReader, ReaderWindow } from "./offset-reader";
-import { clampToHead, compareItems, type Direction, isAfter, type Keyed, type Keyset } from "./order";
+import { compareItems, type Direction, type Keyed, type Keyset } from "./order";
+import {
+  firstReads,
+  type LaneRead,
+  type LaneResult,
+  type LaneState,
+  openingWindow,
+  positionAt,
+  summarizeLanes,
+} from "./positions";
 
-export type { Verdict };
+export type { LaneState, Verdict };
 
 export interface Lane<T extends Keyed> {
   /** Names the lane in errors and `page.errors`, e.g. `inkit` or `8x8:acme-ops/<definition>`. */
@@ -39,51 +45,6 @@ export interface Lane<T extends Keyed> {
   /** The filters rule out every item of this lane: it is never called. */
   empty?: boolean;
 }
-
-/** A lane's place in a walk, as carried by the cursor. */
-export interface LaneState {
-  /** Forward: the lane's items strictly after it are next. Backward: the ones strictly before it. */
-  key: Keyset | null;
-  /** Upstream offset where the key's tie group began when last read, and how long it was: hints only. */
-  at: number;
-  span: number;
-  /**
-   * How many items of the key's tie group come at or before the key in the walk's order, when fewer than `span`: a
-   * page then reads `limit` items past them, not past the whole group. Undefined: the key ends its group.
-   */
-  rank?: number;
-  /** The upstream's total when `at` was measured, if it has one: its growth estimates head inserts. */
-  total: number | null;
-  /** Upstream knowledge learned on the way (see OffsetReader). */
-  hint: number;
-  /**
-   * Change detection only: how many items above the key's group its last read had to start (a tie group there was
-   * wider than its window), so the next read starts there at once.
-   */
-  reach?: number;
-  /** Creation time of the lane's first item when the walk began (the pin); null before its first read. */
-  head: string | null;
-  version: string | null;
-  /** Nothing follows the key: forward pages skip the lane (backward ones still read it). */
-  done: boolean;
-  /**
-   * Forward, on feeds: the newest creation time the lane's next item after `key` can have, as the page that set the
-   * key saw it. A later page reads the lane only when that item could be among its own: a feed page costs the lanes
-   * that contribute to it, not every source. Undefined: not known, read the lane.
-   */
-  next?: string;
-}
-
-export const freshLane = (key: Keyset | null = null): LaneState => ({
-  key,
-  at: 0,
-  span: 0,
-  total: null,
-  hint: 0,
-  head: null,
-  version: null,
-  done: false,
-});
 
 /**
  * How many items one upstream read asks for: aligned blocks, so consecutive pages (and other walks over the
@@ -321,29 +282,16 @@ class LaneReader<T extends Keyed> {
     return changed;
   }
 
+  /** What this request read of the lane, as plain values. */
+  get read(): LaneRead<T> {
+    return { view: this.view, total: this.total, hint: this.hint };
+  }
+
   /** The lane's state at a position, from what this request read. */
   stateAt(key: Keyset | null): LaneState {
-    const head = this.state.head ?? headOf(this.view);
-    const from = clampToHead(key, head, this.dir);
-    const { at, span } = from ? groupAt(this.view, from[0], this.dir) : { at: this.view.start, span: 0 };
-    const first = this.view.start === 0 ? this.view.items[0] : undefined;
-    const version = this.state.version ?? (first && this.lane.versionOf ? this.lane.versionOf(first) : null);
-    const state: LaneState = { key, at, span, total: this.total, hint: this.hint, head, version, done: false };
-    const group = this.view.items.slice(at - this.view.start, at - this.view.start + span);
-    const rank = from ? group.filter((item) => !isAfter(item, from, this.dir)).length : span;
-    if (rank < span) state.rank = rank;
-    return state;
+    return positionAt(this.read, this.state, key, this.dir, this.lane.versionOf);
   }
 }
-
-/** What one lane contributed to reading a page. */
-export type LaneOutcome<T extends Keyed> =
-  | { kind: "read"; reader: LaneReader<T> }
-  /** Not read: nothing follows its key (or it had no item at all). */
-  | { kind: "skipped" }
-  /** Not read: its next item is older than the page (see `LaneState.next`). */
-  | { kind: "deferred"; next: string }
-  | { kind: "failed"; error: unknown };
 
 /** Outgoing connections a Worker holds at once (Workers queue the rest): lanes are read this many at a time. */
 export const MAX_CONNECTIONS = 6;
@@ -358,7 +306,7 @@ async function pooled<I>(items: I[], width: number, task: (item: I) => Promise<v
 }
 
 export interface PageRead<T extends Keyed> {
-  outcomes: LaneOutcome<T>[];
+  results: LaneResult<T>[];
   decision: Extract<Decision<T>, { ready: true }>;
 }
 
@@ -386,89 +334,51 @@ export async function readLanes<T extends Keyed>(
   tolerate: (lane: number, error: unknown) => boolean,
   reading: LaneReading = { aligned: true },
 ): Promise<PageRead<T>> {
-  const outcomes: LaneOutcome<T>[] = lanes.map(() => ({ kind: "skipped" }));
-  const bounds = (i: number): LaneBounds<T> => ({
-    key: backward
-      ? (states[i] as LaneState).key
-      : clampToHead((states[i] as LaneState).key, (states[i] as LaneState).head, dir),
-    head: (states[i] as LaneState).head,
-    filter: lanes[i]?.filter,
-  });
-  const guard = async (i: number, step: (reader: LaneReader<T>) => Promise<unknown>) => {
-    const outcome = outcomes[i];
-    if (outcome?.kind !== "read") return;
+  const readers: (LaneReader<T> | undefined)[] = [];
+  const results: LaneResult<T>[] = lanes.map(() => ({ kind: "skipped" }));
+  /** Runs one read of lane `i`; a failure fails the page, or leaves the lane out when tolerated. */
+  const attempt = async (i: number, step: (reader: LaneReader<T>) => Promise<unknown>) => {
+    const reader = readers[i];
+    if (!reader || results[i]?.kind !== "read") return;
     try {
-      await step(outcome.reader);
+      await step(reader);
     } catch (error) {
       if (!tolerate(i, error)) throw error;
-      outcomes[i] = { kind: "failed", error };
+      results[i] = { kind: "failed", error };
     }
   };
-  const single = lanes.length === 1;
-  // A lane may supply the whole page: its first read holds it, plus the items that prove the page (one either side;
-  // a first page has none before it). Forward, what is left of the key's tie group comes first (and all of the group
-  // is read).
-  const span = (state: LaneState) => {
-    if (state.key === null) return limit + 1;
-    return (backward ? limit + state.span : Math.max((state.rank ?? state.span) + limit, state.span)) + 2;
-  };
-
-  // Open a lane at its hint: a forward read starts one item before the key's group, a backward one ends one item
-  // after it. A first page reads from the start.
-  const open = async (i: number) => {
-    const state = states[i] as LaneState;
+  const open = async (i: number, state: LaneState) => {
     const reader = new LaneReader(lanes[i] as Lane<T>, state, dir, blockFor(limit), reading.aligned);
-    outcomes[i] = { kind: "read", reader };
-    await guard(i, async (r) => {
-      if (state.key === null) return r.begin(0, span(state));
-      if (!backward) return r.begin(state.at - 1, span(state));
-      const end = state.at + state.span + 1;
-      const from = Math.max(0, end - span(state));
-      return r.begin(from, end - from);
-    });
+    readers[i] = reader;
+    results[i] = { kind: "read", read: reader.read };
+    const { from, count } = openingWindow(state, limit, backward);
+    await attempt(i, (r) => r.begin(from, count));
   };
-  const first: number[] = [];
-  for (const [i, lane] of lanes.entries()) {
-    const state = states[i];
-    if (!state || lane.empty || (state.done && !backward)) continue;
-    if (!backward && !single && state.next !== undefined) outcomes[i] = { kind: "deferred", next: state.next };
-    else first.push(i);
-  }
-  await pooled(first, MAX_CONNECTIONS, open);
+  const opening = firstReads(lanes, states, backward);
+  for (const [i, next] of opening.deferred) results[i] = { kind: "deferred", next };
+  await pooled(opening.read, MAX_CONNECTIONS, (i) => open(i, states[i] as LaneState));
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const summarize = (i: number): LaneSummary<T> | null => {
-      const o = outcomes[i];
-      // A deferred lane has nothing read yet: its unknown items all lie at or beyond its next item's time.
-      if (o?.kind === "deferred") return { candidates: [], frontier: o.next, anchored: true, mixed: [] };
-      if (o?.kind !== "read") return null;
-      return (backward ? summarizeBackward : summarizeForward)(o.reader.view, bounds(i), dir);
-    };
-    const summaries = lanes.map((_, i) => summarize(i));
+    for (const [i, reader] of readers.entries())
+      if (reader && results[i]?.kind === "read") results[i] = { kind: "read", read: reader.read };
+    const summaries = summarizeLanes(results, states, lanes, dir, backward);
     // First make sure each view contains its lane's position, and that no tie group mixes two responses.
-    const fixes: boolean[] = [];
-    await pooled([...summaries.keys()], MAX_CONNECTIONS, async (i) => {
-      const s = summaries[i];
-      if (!s || outcomes[i]?.kind !== "read") return;
-      if (!s.anchored) {
-        await guard(i, (r) => (backward ? r.forward() : r.backward()));
-        fixes[i] = true;
-        return;
-      }
-      let changed = false;
-      if (s.mixed.length > 0)
-        await guard(i, async (r) => {
-          changed = await r.settle(s.mixed);
-        });
-      // A lane that failed meanwhile (tolerated) drops out of the summaries too.
-      fixes[i] = changed || outcomes[i]?.kind !== "read";
+    const { anchor, settle } = repairs(summaries);
+    let repaired = anchor.length > 0;
+    await pooled([...anchor, ...settle.map(([i]) => i)], MAX_CONNECTIONS, async (i) => {
+      const runs = settle.find(([lane]) => lane === i)?.[1];
+      if (!runs) return attempt(i, (r) => (backward ? r.forward() : r.backward()));
+      await attempt(i, async (r) => {
+        repaired = (await r.settle(runs)) || repaired;
+      });
+      repaired ||= results[i]?.kind !== "read"; // a lane that failed meanwhile (tolerated) drops out too
     });
-    if (fixes.some(Boolean)) continue;
+    if (repaired) continue;
     const decision = decide(summaries, limit, dir, backward, MAX_CONNECTIONS);
-    if (decision.ready) return { outcomes, decision };
+    if (decision.ready) return { results, decision };
     await pooled(decision.extend, MAX_CONNECTIONS, async (i) => {
-      if (outcomes[i]?.kind === "deferred") return open(i);
-      await guard(i, (r) => (backward ? r.backward(r.grow(Math.max(limit, 1))) : r.forward(r.grow(limit + 1))));
+      if (results[i]?.kind === "deferred") return open(i, states[i] as LaneState);
+      await attempt(i, (r) => (backward ? r.backward(r.grow(Math.max(limit, 1))) : r.forward(r.grow(limit + 1))));
     });
   }
   throw new Error("walk did not settle");

@@ -4,7 +4,6 @@ import type { AppEnv } from "../env";
 import { sha256Hex } from "../http/digest";
 import { type FieldError, ProblemError } from "../http/problem";
 import type { Credential } from "../providers/catalog";
-import { summarizeForward } from "./assemble";
 import {
   type CursorKey,
   type CursorPayload,
@@ -15,8 +14,9 @@ import {
   sealCursor,
 } from "./cursor";
 import { decodeLanes, encodeLanes, walkHead } from "./lane-codec";
-import { freshLane, type Lane, type LaneReading, type LaneState, readLanes } from "./lanes";
-import { compareItems, type Direction, type Keyed, type Keyset, keysetOf } from "./order";
+import { type Lane, type LaneReading, readLanes } from "./lanes";
+import { type Direction, type Keyed, type Keyset, keysetOf } from "./order";
+import { freshLane, type LaneState, nextPositions } from "./positions";
 
 /** Every listed item can be walked: it has an id and a creation time. */
 export type Walkable = Keyed;
@@ -185,37 +185,17 @@ export async function readPage<T extends Walkable>(req: PageRequest<T>): Promise
     if (several) err.init.extensions = { ...err.init.extensions, source: lanes[i]?.name };
     return false;
   };
-  const { outcomes, decision } = await readLanes(lanes, states, limit, dir, backward, tolerate, reading);
+  const { results, decision } = await readLanes(lanes, states, limit, dir, backward, tolerate, reading);
   const items = decision.items.map((x) => x.item);
   const firstKey = items[0] ? keysetOf(items[0]) : null;
   const lastKey = items.at(-1) ? keysetOf(items.at(-1) as T) : null;
-
-  // A lane's next state is where it stands at the page's edge in tributary's order. A lane that failed keeps
-  // its place; one that was not read (nothing left after its key) moves with the walk; one with nothing left
-  // after the edge is marked done, and one that had no item at all when the walk began drops out.
-  const at = (key: Keyset | null, forwardNext: boolean) =>
-    outcomes.map((o, i): LaneState | null => {
-      const state = states[i] ?? null;
-      if (state === null || key === null || o.kind === "failed") return state;
-      // A deferred lane's next item is older than the page's (it did not have to be read): it moves with the walk.
-      if (o.kind === "skipped" || o.kind === "deferred") return { ...state, key };
-      const { view } = o.reader;
-      const next = o.reader.stateAt(key);
-      if (!forwardNext) return next;
-      const rest = summarizeForward(view, { key, head: next.head, filter: lanes[i]?.filter }, dir);
-      if (rest.frontier === "none" && rest.candidates.length === 0)
-        return view.start === 0 && view.items.length === 0 ? null : { ...next, done: true };
-      // How new the lane's next item can be: the next page reads the lane only if that could be among its items.
-      const newest = [...rest.candidates].sort((a, b) => compareItems(a, b, dir))[0];
-      const bound = newest?.created_at ?? (rest.frontier === "unknown" ? undefined : rest.frontier);
-      return bound === undefined ? next : { ...next, next: bound };
-    });
-  const errors = outcomes.flatMap((o, i): LaneError[] =>
-    o.kind === "failed" && o.error instanceof ProblemError
-      ? [{ source: lanes[i]?.name ?? "", status: o.error.status, type: o.error.type, detail: o.error.init.detail }]
+  const at = (key: Keyset | null, forwardNext: boolean) => nextPositions(results, states, lanes, key, dir, forwardNext);
+  const errors = results.flatMap((r, i): LaneError[] =>
+    r.kind === "failed" && r.error instanceof ProblemError
+      ? [{ source: lanes[i]?.name ?? "", status: r.error.status, type: r.error.type, detail: r.error.init.detail }]
       : [],
   );
-  const totals = outcomes.map((o, i) => (lanes[i]?.empty ? 0 : o.kind === "read" ? o.reader.total : null));
+  const totals = results.map((r, i) => (lanes[i]?.empty ? 0 : r.kind === "read" ? r.read.total : null));
   if (backward) {
     return {
       items,

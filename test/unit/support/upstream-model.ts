@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { mulberry32 } from "../../../simulator/data/random";
 import { decodeLanes, encodeLanes, walkHead } from "../../../src/paging/lane-codec";
-import { freshLane, type Lane, type LaneState } from "../../../src/paging/lanes";
+import type { Lane } from "../../../src/paging/lanes";
+import { freshLane, type LaneState } from "../../../src/paging/positions";
 import { type Page, readPage } from "../../../src/paging/listing";
 import type { Keyset } from "../../../src/paging/order";
 import { offsetModelSource, pageModelSource } from "../../../src/paging/window";
