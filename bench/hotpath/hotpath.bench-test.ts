@@ -173,7 +173,7 @@ it("hot path: 500-item pages and cursors", async () => {
       at: 1234 + i,
       span: 1,
       total: 3000,
-      hint: 100,
+      cap: 100,
       head,
       version: i > 0 ? "2" : null,
       done: false,

@@ -35,8 +35,8 @@ export interface LaneBounds<T> {
   filter?: (item: T) => Verdict;
 }
 
-/** A run of items with one creation time: the unit the order is decided in. */
-export interface Run {
+/** Items of one creation time side by side in a view: the unit the order is decided in. */
+export interface TieGroup {
   createdAt: string;
   /** Index range in the view's items. */
   from: number;
@@ -45,22 +45,22 @@ export interface Run {
   mixed: boolean;
 }
 
-export function runsOf<T extends Keyed>(view: LaneView<T>): Run[] {
-  const runs: Run[] = [];
+export function tieGroupsOf<T extends Keyed>(view: LaneView<T>): TieGroup[] {
+  const groups: TieGroup[] = [];
   for (const [i, item] of view.items.entries()) {
-    const last = runs.at(-1);
+    const last = groups.at(-1);
     if (last && last.createdAt === item.created_at) {
       last.to = i + 1;
       last.mixed ||= view.response[i] !== view.response[last.from];
-    } else runs.push({ createdAt: item.created_at, from: i, to: i + 1, mixed: false });
+    } else groups.push({ createdAt: item.created_at, from: i, to: i + 1, mixed: false });
   }
   if (view.oneSnapshot)
-    for (const run of runs)
-      if (run.mixed) {
-        const ids = new Set(view.items.slice(run.from, run.to).map((item) => item.id));
-        run.mixed = ids.size < run.to - run.from;
+    for (const group of groups)
+      if (group.mixed) {
+        const ids = new Set(view.items.slice(group.from, group.to).map((item) => item.id));
+        group.mixed = ids.size < group.to - group.from;
       }
-  return runs;
+  return groups;
 }
 
 /** Unknown items of a lane all lie beyond this creation time (inclusive); "none" when the lane is fully known. */
@@ -73,7 +73,7 @@ export interface LaneSummary<T> {
   /** The view reaches far enough back (forward) or far enough ahead (backward) to contain the lane's position. */
   anchored: boolean;
   /** Complete tie groups served by two responses, to read again as one (by creation time). */
-  mixed: Run[];
+  mixed: TieGroup[];
 }
 
 /** Forward: what a lane offers after its key, and up to where it is known. */
@@ -89,22 +89,22 @@ export function summarizeForward<T extends Keyed>(
   const anchored =
     view.start === 0 || (key !== null && first !== undefined && timeBefore(first.created_at, key[0], dir));
   const out: LaneSummary<T> = { candidates: [], frontier: view.atEnd ? "none" : "unknown", anchored, mixed: [] };
-  const runs = runsOf(view);
+  const groups = tieGroupsOf(view);
   const seen = new Set<string>();
-  for (const [r, run] of runs.entries()) {
-    const complete = r < runs.length - 1 || view.atEnd;
-    const item0 = view.items[run.from] as T;
+  for (const [r, group] of groups.entries()) {
+    const complete = r < groups.length - 1 || view.atEnd;
+    const item0 = view.items[group.from] as T;
     if (filter && isAfter(item0, key, dir) && filter(item0) === "stop") {
       out.frontier = "none"; // a time bound: no later item can match
       break;
     }
     if (!complete) {
-      out.frontier = run.createdAt;
+      out.frontier = group.createdAt;
       break;
     }
-    if (key !== null && timeBefore(run.createdAt, key[0], dir)) continue;
-    if (run.mixed) out.mixed.push(run);
-    for (let i = run.from; i < run.to; i++) {
+    if (key !== null && timeBefore(group.createdAt, key[0], dir)) continue;
+    if (group.mixed) out.mixed.push(group);
+    for (let i = group.from; i < group.to; i++) {
       const item = view.items[i] as T;
       if (!isAfter(item, key, dir) || (head !== null && timeBefore(item.created_at, head, dir))) continue;
       if (seen.has(item.id)) continue; // two responses disagreed; never serve an item twice
@@ -125,8 +125,8 @@ export function summarizeBackward<T extends Keyed>(
   const last = view.items.at(-1);
   // The view must pass the key's tie group: it ends with the list, or with an item strictly later in time.
   const anchored = view.atEnd || (key !== null && last !== undefined && timeBefore(key[0], last.created_at, dir));
-  const runs = runsOf(view);
-  const first = runs[0];
+  const groups = tieGroupsOf(view);
+  const first = groups[0];
   // The lane's start is reached at offset 0, or once the view holds an item newer than the head's time.
   const atStart = view.start === 0 || (head !== null && first !== undefined && timeBefore(first.createdAt, head, dir));
   const out: LaneSummary<T> = {
@@ -136,12 +136,12 @@ export function summarizeBackward<T extends Keyed>(
     mixed: [],
   };
   const seen = new Set<string>();
-  for (const [r, run] of runs.entries()) {
+  for (const [r, group] of groups.entries()) {
     if (r === 0 && !atStart) continue; // may start before the view
-    if (key !== null && timeBefore(key[0], run.createdAt, dir)) break;
-    if (head !== null && timeBefore(run.createdAt, head, dir)) continue;
-    if (run.mixed) out.mixed.push(run);
-    for (let i = run.from; i < run.to; i++) {
+    if (key !== null && timeBefore(key[0], group.createdAt, dir)) break;
+    if (head !== null && timeBefore(group.createdAt, head, dir)) continue;
+    if (group.mixed) out.mixed.push(group);
+    for (let i = group.from; i < group.to; i++) {
       const item = view.items[i] as T;
       if ((key !== null && !isBefore(item, key, dir)) || seen.has(item.id)) continue;
       seen.add(item.id);
@@ -157,10 +157,10 @@ export function summarizeBackward<T extends Keyed>(
  */
 export function repairs<T>(summaries: (LaneSummary<T> | null)[]): {
   anchor: number[];
-  settle: [lane: number, groups: Run[]][];
+  settle: [lane: number, groups: TieGroup[]][];
 } {
   const anchor: number[] = [];
-  const settle: [number, Run[]][] = [];
+  const settle: [number, TieGroup[]][] = [];
   for (const [i, s] of summaries.entries()) {
     if (!s) continue;
     if (!s.anchored) anchor.push(i);

@@ -18,7 +18,7 @@ const laneFields = [
 ] as const;
 
 /**
- * One lane's place: `[at, span, total, hint, head, version, done]`, plus its own keyset when it differs from
+ * One lane's place: `[at, span, total, cap, head, version, done]`, plus its own keyset when it differs from
  * the walk's (a lane that failed under `partial=true` keeps its place). See LaneState.
  */
 const laneTuple = z.union([z.tuple(laneFields), z.tuple([...laneFields, keyset.nullable()])]);
@@ -192,5 +192,5 @@ type LaneTuple = z.infer<typeof laneTuple>;
 /** A lane's place as a format-2 cursor stored it (the walk's keyset written once, not per lane). */
 export function laneFromTuple(t: LaneTuple, walkKey: Keyset | null): LaneState {
   const key = t.length === 8 ? t[7] : walkKey;
-  return { at: t[0], span: t[1], total: t[2], hint: t[3], head: t[4], version: t[5], done: t[6] === 1, key };
+  return { at: t[0], span: t[1], total: t[2], cap: t[3], head: t[4], version: t[5], done: t[6] === 1, key };
 }

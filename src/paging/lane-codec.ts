@@ -12,7 +12,7 @@ import type { LaneState } from "./positions";
 const PRESENT = 1;
 const DONE = 2;
 const TOTAL = 4;
-const HINT = 8;
+const CAP = 8;
 const VERSION = 16;
 const NEXT = 32;
 const HEAD = 64;
@@ -131,7 +131,7 @@ export function encodeLanes(states: (LaneState | null)[], walkKey: Keyset | null
       PRESENT |
       (s.done ? DONE : 0) |
       (s.total !== null ? TOTAL : 0) |
-      (s.hint > 0 ? HINT : 0) |
+      (s.cap > 0 ? CAP : 0) |
       (s.version !== null ? VERSION : 0) |
       (nextDelta >= 0 ? NEXT : 0) |
       (s.head !== null && head !== null ? HEAD : 0) |
@@ -142,7 +142,7 @@ export function encodeLanes(states: (LaneState | null)[], walkKey: Keyset | null
     w.uint(s.span * 2 + (s.rank !== undefined ? 1 : 0));
     if (s.rank !== undefined) w.uint(s.rank);
     if (flags & TOTAL) w.uint(s.total as number);
-    if (flags & HINT) w.uint(s.hint);
+    if (flags & CAP) w.uint(s.cap);
     // Versions are small integers (8x8 definition versions): one varint byte; anything else is kept as text.
     if (flags & VERSION)
       /^[1-9]\d{0,8}$/.test(s.version as string) ? w.uint(Number(s.version) * 2) : w.text2(s.version as string);
@@ -175,7 +175,7 @@ export function decodeLanes(text: string, walkKey: Keyset | null, head: string |
     const span = Math.floor(spanAndRank / 2);
     const rank = spanAndRank % 2 === 1 ? r.uint() : undefined;
     const total = flags & TOTAL ? r.uint() : null;
-    const hint = flags & HINT ? r.uint() : 0;
+    const cap = flags & CAP ? r.uint() : 0;
     const version = flags & VERSION ? r.version() : null;
     const nextS = flags & NEXT ? r.uint() : null;
     const headS = flags & HEAD ? r.uint() : null;
@@ -186,7 +186,7 @@ export function decodeLanes(text: string, walkKey: Keyset | null, head: string |
       at,
       span,
       total,
-      hint,
+      cap,
       head: headS === null || head === null ? null : time(headUs - headS * 1_000_000),
       version,
       done: (flags & DONE) !== 0,

@@ -8,9 +8,9 @@ import {
   decide,
   type LaneBounds,
   type LaneView,
-  type Run,
   repairs,
   summarizeBackward,
+  type TieGroup,
   type Verdict,
 } from "./assemble";
 import type { OffsetReader, ReaderWindow } from "./offset-reader";
@@ -65,7 +65,7 @@ class LaneReader<T extends Keyed> {
   total: number | null = null;
   /** The upstream's total at this request's first read: a later one that differs means items arrived meanwhile. */
   firstTotal: number | null = null;
-  hint: number;
+  cap: number;
   private responses = 0;
   private source: OffsetReader<T>;
   /** A tie group read again was no longer where it was seen: items arrived during this request's reads. */
@@ -85,17 +85,13 @@ class LaneReader<T extends Keyed> {
     /** Whether another upstream call may start (change detection's per-check budget); reads stop short when not. */
     private readonly canCall: () => boolean = () => true,
   ) {
-    this.hint = state.hint;
+    this.cap = state.cap;
     this.source = lane.open(state.head, state.version);
   }
 
-  private get block() {
-    return this.hint > 0 ? Math.min(this.size, this.hint) : this.size;
-  }
-
-  /** How many items one upstream read asks for. */
-  get blockSize() {
-    return this.block;
+  /** How many items one aligned read asks for: the block, or a learned cap when smaller. */
+  private get blockSize() {
+    return this.cap > 0 ? Math.min(this.size, this.cap) : this.size;
   }
 
   /** Head inserts shift a newest-first list; an oldest-first one grows at its end. */
@@ -108,22 +104,22 @@ class LaneReader<T extends Keyed> {
    * same stretch asks the same questions (and the listing cache can answer them). Keeps the view's snapshot
    * consistent: a block older than one already held is read again from the upstream.
    */
-  private async fetch(from: number, count: number, lazyPast = Number.POSITIVE_INFINITY) {
+  private async readBlocks(from: number, count: number, lazyPast = Number.POSITIVE_INFINITY) {
     // Unshared, a window that starts a block and stays in it still reads that block (one call either way, and a
     // no-cache first page then refreshes the entry others share); any other window is read as it is, in the fewest
     // calls.
-    const oneBlock = from % this.block === 0 && count <= this.block;
+    const oneBlock = from % this.blockSize === 0 && count <= this.blockSize;
     const aligned = this.aligned || oneBlock;
-    const first = aligned ? Math.floor(from / this.block) * this.block : from;
+    const first = aligned ? Math.floor(from / this.blockSize) * this.blockSize : from;
     const items: T[] = [];
     const ids: number[] = [];
     let pos = first;
     let more = true;
     while (more && pos < from + count && this.canCall()) {
       // Unaligned reads ask for what is left of the window (a page model then finds one page that holds it).
-      const asked = aligned ? this.block - (pos % this.block) : from + count - pos;
+      const asked = aligned ? this.blockSize - (pos % this.blockSize) : from + count - pos;
       // A read of an aligned block is kept for other requests; one of just this page's window is not.
-      const read = await this.block_(pos, false, asked, aligned ? 0 : TIE_SLACK, aligned);
+      const read = await this.readWindow(pos, false, asked, aligned ? 0 : TIE_SLACK, aligned);
       let id = this.responses++;
       const cuts = new Set(read.cuts ?? []);
       for (const [k, item] of read.items.entries()) {
@@ -144,7 +140,7 @@ class LaneReader<T extends Keyed> {
     return { offset: first, items, more, ids };
   }
 
-  private async block_(
+  private async readWindow(
     offset: number,
     fresh = false,
     wanted?: number,
@@ -153,11 +149,11 @@ class LaneReader<T extends Keyed> {
   ): Promise<ReaderWindow<T>> {
     // Unaligned, the whole window is asked at once: the source plans the fewest calls for it (the page model on its
     // cap's grid when a cap is known).
-    const size = wanted ?? this.block - (offset % this.block);
-    const read = await this.source.read(offset, size, this.hint, { fresh, short: true, extra, keep });
-    this.hint = read.hint;
+    const size = wanted ?? this.blockSize - (offset % this.blockSize);
+    const read = await this.source.read(offset, size, this.cap, { fresh, short: true, extra, keep });
+    this.cap = read.cap;
     if (read.total !== null && this.total !== null && this.shifts && read.total !== this.total) {
-      if (read.total < this.total && !fresh) return this.block_(offset, true, wanted, extra, keep);
+      if (read.total < this.total && !fresh) return this.readWindow(offset, true, wanted, extra, keep);
       // Newer than what is held: head inserts moved everything held down by the difference.
       if (read.total > this.total) this.view.start += read.total - this.total;
     }
@@ -175,14 +171,14 @@ class LaneReader<T extends Keyed> {
    */
   async begin(at: number, count: number) {
     let start = Math.max(0, at);
-    let got = await this.fetch(start, count, start);
+    let got = await this.readBlocks(start, count, start);
     const entered = this.state.key !== null || this.state.head !== null;
     if (this.shifts && entered && this.state.total !== null && this.total !== null && this.total > this.state.total) {
-      // Items arrived at the head since the hint was measured: it moved down by as many.
+      // Items arrived at the head since the offset was measured: it moved down by as many.
       const moved = start + (this.total - this.state.total);
       if (moved >= got.offset + got.items.length) {
         start = moved;
-        got = await this.fetch(start, count, start);
+        got = await this.readBlocks(start, count, start);
       } else start = moved;
     }
     const skip = Math.max(0, start - got.offset);
@@ -213,7 +209,7 @@ class LaneReader<T extends Keyed> {
   }
 
   /** Reads further in list order. */
-  async forward(count = this.block) {
+  async forward(count = this.blockSize) {
     const { items } = this.view;
     // Unshared, the view's last tie group (unfinished: that is why the view grows) is read again with what follows,
     // so that it comes whole in one response and needs no call of its own to be read as one (see `settle`).
@@ -231,7 +227,11 @@ class LaneReader<T extends Keyed> {
     const end = this.view.start + this.view.items.length;
     // Asking at least as many items as the group has so far doubles what is known of a long group at every call, up
     // to a block (which an upstream's silent cap is likelier to serve whole).
-    const got = await this.fetch(end, Math.min(Math.max(count, tail) + tail, Math.max(count, this.block)), held);
+    const got = await this.readBlocks(
+      end,
+      Math.min(Math.max(count, tail) + tail, Math.max(count, this.blockSize)),
+      held,
+    );
     const newEnd = this.view.start + this.view.items.length;
     const skip = Math.max(0, newEnd - got.offset);
     this.view.items.push(...got.items.slice(skip));
@@ -240,11 +240,11 @@ class LaneReader<T extends Keyed> {
   }
 
   /** Reads back toward the list's start. */
-  async backward(count = this.block) {
+  async backward(count = this.blockSize) {
     const start = this.view.start;
     if (start === 0) return;
     const from = Math.max(0, start - count);
-    const got = await this.fetch(from, start - from);
+    const got = await this.readBlocks(from, start - from);
     const keep = Math.max(0, this.view.start - got.offset);
     const before = got.items.slice(0, keep);
     this.view.items.unshift(...before);
@@ -254,23 +254,23 @@ class LaneReader<T extends Keyed> {
   }
 
   /** Reads tie groups seen across two responses again, as one response each. */
-  async settle(runs: Run[]): Promise<boolean> {
+  async settle(groups: TieGroup[]): Promise<boolean> {
     let changed = false;
-    for (const run of runs) {
-      if (this.reread.has(run.createdAt) || !this.source.ties || !this.canCall()) continue;
-      this.reread.add(run.createdAt);
+    for (const seen of groups) {
+      if (this.reread.has(seen.createdAt) || !this.source.ties || !this.canCall()) continue;
+      this.reread.add(seen.createdAt);
       const group = await this.source.ties(
-        run.createdAt,
-        this.view.start + run.from,
-        this.view.start + run.to,
-        this.hint,
+        seen.createdAt,
+        this.view.start + seen.from,
+        this.view.start + seen.to,
+        this.cap,
       );
       if (group === "moved") {
         this.moved = true;
         continue;
       }
-      const at = this.view.items.findIndex((item) => item.created_at === run.createdAt);
-      const len = this.view.items.filter((item) => item.created_at === run.createdAt).length;
+      const at = this.view.items.findIndex((item) => item.created_at === seen.createdAt);
+      const len = this.view.items.filter((item) => item.created_at === seen.createdAt).length;
       // Whole only if it holds every item seen in the group: one it lacks means the answer was cut short.
       const ids = new Set(group?.map((item) => item.id));
       if (!group || this.view.items.slice(at, at + len).some((item) => !ids.has(item.id))) continue; // the README's limit
@@ -284,7 +284,7 @@ class LaneReader<T extends Keyed> {
 
   /** What this request read of the lane, as plain values. */
   get read(): LaneRead<T> {
-    return { view: this.view, total: this.total, hint: this.hint };
+    return { view: this.view, total: this.total, cap: this.cap };
   }
 
   /** The lane's state at a position, from what this request read. */
@@ -366,10 +366,10 @@ export async function readLanes<T extends Keyed>(
     const { anchor, settle } = repairs(summaries);
     let repaired = anchor.length > 0;
     await pooled([...anchor, ...settle.map(([i]) => i)], MAX_CONNECTIONS, async (i) => {
-      const runs = settle.find(([lane]) => lane === i)?.[1];
-      if (!runs) return attempt(i, (r) => (backward ? r.forward() : r.backward()));
+      const groups = settle.find(([lane]) => lane === i)?.[1];
+      if (!groups) return attempt(i, (r) => (backward ? r.forward() : r.backward()));
       await attempt(i, async (r) => {
-        repaired = (await r.settle(runs)) || repaired;
+        repaired = (await r.settle(groups)) || repaired;
       });
       repaired ||= results[i]?.kind !== "read"; // a lane that failed meanwhile (tolerated) drops out too
     });
@@ -425,7 +425,7 @@ export async function readNewer<T extends Keyed>(
   for (let round = 0; round < MAX_ROUNDS; round++) {
     // The total is applied here, not by the reader: a first read measures how far the key moved, then the window is
     // read where it now is.
-    const reader = new LaneReader(lane, { ...at, total: null }, dir, blockFor(limit), at.hint > 0, callsLeft);
+    const reader = new LaneReader(lane, { ...at, total: null }, dir, blockFor(limit), at.cap > 0, callsLeft);
     await reader.begin(from, at.at + at.span + 1 - from);
     if (!measured && reader.total !== null && at.total !== null && reader.total !== at.total) {
       measured = true;
@@ -444,8 +444,8 @@ export async function readNewer<T extends Keyed>(
         await reader.forward();
       } else {
         const served = oldestFirst(summary.candidates, limit + 1).at(-1);
-        const mixed = summary.mixed.filter((run) => served === undefined || run.createdAt <= served.created_at);
-        unsettled = mixed.filter((run) => !reader.reread.has(run.createdAt)).map((run) => run.createdAt);
+        const mixed = summary.mixed.filter((group) => served === undefined || group.createdAt <= served.created_at);
+        unsettled = mixed.filter((group) => !reader.reread.has(group.createdAt)).map((group) => group.createdAt);
         if (unsettled.length === 0 || !callsLeft()) break;
         // A group no single response can hold is read as well as the responses allow (the README's limit).
         if (!(await reader.settle(mixed))) {
@@ -466,7 +466,7 @@ export async function readNewer<T extends Keyed>(
     }
     // Out of calls with a group still to read as one (or moved): serve only what is older than it, never a gap.
     if (reader.moved)
-      unsettled = summary.mixed.filter((run) => reader.reread.has(run.createdAt)).map((r) => r.createdAt);
+      unsettled = summary.mixed.filter((group) => reader.reread.has(group.createdAt)).map((r) => r.createdAt);
     const oldestUnsettled = unsettled.sort()[0];
     if (oldestUnsettled !== undefined)
       summary = { ...summary, candidates: summary.candidates.filter((c) => c.created_at < oldestUnsettled) };

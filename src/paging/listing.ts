@@ -18,13 +18,10 @@ import { type Lane, type LaneReading, readLanes } from "./lanes";
 import { type Direction, type Keyed, type Keyset, keysetOf } from "./order";
 import { freshLane, type LaneState, nextPositions } from "./positions";
 
-/** Every listed item can be walked: it has an id and a creation time. */
-export type Walkable = Keyed;
-
 /** Filters of a walk, path parameters included, as canonical strings. */
 export type Filters = Record<string, string | string[]>;
 
-export interface ListRequest<T extends Walkable> {
+export interface ListRequest<T extends Keyed> {
   /** Stable id of the route, bound into its cursors. */
   route: string;
   /** Path parameters and the filters sent with this request (absent ones omitted). */
@@ -75,7 +72,7 @@ async function bindingDigest(c: Context<AppEnv>, credential: Credential): Promis
 }
 
 /** Checks that a cursor belongs to this route, caller and filters; returns the walk's filters. */
-function checkCursor<T extends Walkable>(payload: CursorPayload, req: ListRequest<T>, binding: string): Filters {
+function checkCursor<T extends Keyed>(payload: CursorPayload, req: ListRequest<T>, binding: string): Filters {
   if (payload.r !== req.route) {
     throw new ProblemError("invalid-cursor", {
       detail: `This cursor was issued by another listing (${payload.r}); use it only there, or restart without a cursor.`,
@@ -99,7 +96,7 @@ function checkCursor<T extends Walkable>(payload: CursorPayload, req: ListReques
 }
 
 /** A walk opened from a request: its filters, lanes and where each lane stands. */
-interface Walk<T extends Walkable> {
+interface Walk<T extends Keyed> {
   keys: CursorKey[];
   payload: CursorPayload | null;
   base: Omit<SealedPayload, "d" | "k" | "p" | "h">;
@@ -135,7 +132,7 @@ function lanesOf(payload: CursorPayload): (LaneState | null)[] {
   }
 }
 
-async function openWalk<T extends Walkable>(c: Context<AppEnv>, req: ListRequest<T>): Promise<Walk<T>> {
+async function openWalk<T extends Keyed>(c: Context<AppEnv>, req: ListRequest<T>): Promise<Walk<T>> {
   const config = configOf(c.env);
   const keys = await cursorKeys(c.env.CURSOR_SECRET);
   const binding = await bindingDigest(c, req.credential);
@@ -162,7 +159,7 @@ async function openWalk<T extends Walkable>(c: Context<AppEnv>, req: ListRequest
 }
 
 /** One page request of a creation-ordered walk, in plain values. */
-export interface PageRequest<T extends Walkable> {
+export interface PageRequest<T extends Keyed> {
   lanes: Lane<T>[];
   states: (LaneState | null)[];
   limit: number;
@@ -176,7 +173,7 @@ export interface PageRequest<T extends Walkable> {
 }
 
 /** Reads a creation-ordered page: every lane until the page is certain, then the page in tributary's order. */
-export async function readPage<T extends Walkable>(req: PageRequest<T>): Promise<Page<T>> {
+export async function readPage<T extends Keyed>(req: PageRequest<T>): Promise<Page<T>> {
   const { lanes, states, limit, dir, backward, from, partial, reading } = req;
   const several = lanes.length > 1;
   const tolerate = (i: number, err: unknown) => {
@@ -216,14 +213,14 @@ export async function readPage<T extends Walkable>(req: PageRequest<T>): Promise
 }
 
 /** Reads a page in the upstream's own order (sorts by fields that change): positions are plain offsets. */
-async function readUnordered<T extends Walkable>(walk: Walk<T>): Promise<Page<T>> {
+async function readUnordered<T extends Keyed>(walk: Walk<T>): Promise<Page<T>> {
   const { lanes, states, limit, backward, payload } = walk;
   const lane = lanes[0] as Lane<T>;
   const state = states[0] ?? freshLane();
   const source = lane.open(null, null);
   const from = backward ? Math.max(0, state.at - limit) : state.at;
-  const read = await source.read(from, backward ? state.at - from : limit, state.hint);
-  const place = (at: number): LaneState => ({ ...freshLane(), at, total: read.total, hint: read.hint });
+  const read = await source.read(from, backward ? state.at - from : limit, state.cap);
+  const place = (at: number): LaneState => ({ ...freshLane(), at, total: read.total, cap: read.cap });
   const end = from + read.items.length;
   return {
     items: read.items,
@@ -238,7 +235,7 @@ async function readUnordered<T extends Walkable>(walk: Walk<T>): Promise<Page<T>
  * Serves one page of a listing of one or more lanes (a merged feed): open the walk, read the lanes, assemble
  * the page in tributary's order, seal the next and previous cursors.
  */
-export async function readListing<T extends Walkable>(c: Context<AppEnv>, req: ListRequest<T>) {
+export async function readListing<T extends Keyed>(c: Context<AppEnv>, req: ListRequest<T>) {
   const walk = await openWalk(c, req);
   const page =
     walk.dir === null

@@ -7,7 +7,7 @@ export interface ReaderWindow<T> {
   /** The upstream's count of all items, or null where it has none. */
   total: number | null;
   /** A page-size cap learned from the upstream (0: none known), carried in the cursor: reads are aligned to it. */
-  hint: number;
+  cap: number;
   /** Indices in `items` where another upstream response begins, when one read took several. */
   cuts?: number[];
   /** The upstream's total changed between the responses of this read: items arrived meanwhile, offsets moved. */
@@ -36,11 +36,11 @@ export interface ReadOptions {
  * "give me items [offset, offset + count)". Everything above works on item offsets.
  */
 export interface OffsetReader<T> {
-  read(offset: number, count: number, hint: number, options?: ReadOptions): Promise<ReaderWindow<T>>;
+  read(offset: number, count: number, cap: number, options?: ReadOptions): Promise<ReaderWindow<T>>;
   /**
    * Every item created at exactly `createdAt`, from a single upstream response; null when no single response can
    * hold them; `"moved"` when they were no longer where they were seen (items arrived meanwhile). `[from, to)` is where the tie group was seen. Upstreams may order tied items differently for
    * different windows, so a group seen across two responses is read again as one.
    */
-  ties?(createdAt: string, from: number, to: number, hint: number): Promise<T[] | null | "moved">;
+  ties?(createdAt: string, from: number, to: number, cap: number): Promise<T[] | null | "moved">;
 }

@@ -28,8 +28,8 @@ export interface LaneState {
   rank?: number;
   /** The upstream's total when `at` was measured, if it has one: its growth estimates head inserts. */
   total: number | null;
-  /** Upstream knowledge learned on the way (see OffsetReader). */
-  hint: number;
+  /** A page-size cap learned from the upstream (0: none known): reads are aligned to it. */
+  cap: number;
   /**
    * Change detection only: how many items above the key's group its last read had to start (a tie group there was
    * wider than its window), so the next read starts there at once.
@@ -53,7 +53,7 @@ export const freshLane = (key: Keyset | null = null): LaneState => ({
   at: 0,
   span: 0,
   total: null,
-  hint: 0,
+  cap: 0,
   head: null,
   version: null,
   done: false,
@@ -65,7 +65,7 @@ export interface LaneRead<T> {
   /** The upstream's total, where it has one. */
   total: number | null;
   /** The page-size cap learned (0: none). */
-  hint: number;
+  cap: number;
 }
 
 /** What a page did with one lane. */
@@ -171,7 +171,7 @@ export function positionAt<T extends Keyed>(
   const { at, span } = from ? groupAt(view, from[0], dir) : { at: view.start, span: 0 };
   const first = view.start === 0 ? view.items[0] : undefined;
   const version = state.version ?? (first && versionOf ? versionOf(first) : null);
-  const next: LaneState = { key, at, span, total: read.total, hint: read.hint, head, version, done: false };
+  const next: LaneState = { key, at, span, total: read.total, cap: read.cap, head, version, done: false };
   const group = view.items.slice(at - view.start, at - view.start + span);
   const rank = from ? group.filter((item) => !isAfter(item, from, dir)).length : span;
   if (rank < span) next.rank = rank;

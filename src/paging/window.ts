@@ -48,7 +48,7 @@ export interface RememberedCaps {
 }
 
 /**
- * A page-model source (Inkit). Its hint is the page-size cap learned from an upstream that serves fewer
+ * A page-model source (Inkit). The cap it reports is the page size learned from an upstream that serves fewer
  * items than asked (0 = none seen). The total makes a short page unambiguous: a cap, or the end.
  */
 export function pageModelSource<T extends { created_at: string }>(
@@ -60,12 +60,12 @@ export function pageModelSource<T extends { created_at: string }>(
     async read(
       offset,
       wanted,
-      hint,
+      knownCap,
       { fresh = false, short = false, extra = 0, keep = true } = {},
     ): Promise<ReaderWindow<T>> {
       const items: T[] = [];
       const cuts: number[] = [];
-      let cap = hint > 0 ? Math.min(hint, maxPageSize) : maxPageSize;
+      let cap = knownCap > 0 ? Math.min(knownCap, maxPageSize) : maxPageSize;
       const count =
         extra > 0 && planPages(offset, wanted + extra, cap).length <= planPages(offset, wanted, cap).length
           ? wanted + extra
@@ -102,7 +102,7 @@ export function pageModelSource<T extends { created_at: string }>(
       const known = Number.isFinite(total) ? total : null;
       const more = known !== null && pos < known;
       let learned = cap < maxPageSize ? cap : 0;
-      if (caps && learned > 0 && learned !== hint) caps.learn(learned);
+      if (caps && learned > 0 && learned !== knownCap) caps.learn(learned);
       else if (caps && learned === 0) {
         // Nothing capped this read: a cap another walk learned aligns the next ones, unless this read was served
         // more than it at once (the upstream raised its cap).
@@ -110,13 +110,13 @@ export function pageModelSource<T extends { created_at: string }>(
         if (remembered > 0 && largest > remembered) caps.learn(0);
         else learned = Math.min(remembered, maxPageSize);
       }
-      return { items, hasMore: more, total: known, hint: learned < maxPageSize ? learned : 0, cuts, moved };
+      return { items, hasMore: more, total: known, cap: learned < maxPageSize ? learned : 0, cuts, moved };
     },
 
     // Positions are the same in every response of one snapshot; only the order inside the group may differ.
     // So one page that spans the group's positions holds all of it.
-    async ties(createdAt, from, to, hint) {
-      const cap = hint > 0 ? Math.min(hint, maxPageSize) : maxPageSize;
+    async ties(createdAt, from, to, knownCap) {
+      const cap = knownCap > 0 ? Math.min(knownCap, maxPageSize) : maxPageSize;
       const calls = planPages(from, to - from, cap);
       if (calls.length !== 1) return null;
       const call = calls[0] as PageCall;
@@ -135,7 +135,7 @@ export function pageModelSource<T extends { created_at: string }>(
  * An offset-model source (8x8): one call for `count + 1` items, the extra one telling whether more follow.
  * Without a total, a short answer is either the end or a silent cap, and a cap may appear in the middle of a walk:
  * so only an empty answer is the end. That costs one call at a list's end (cached like any other) and loses
- * nothing when the upstream starts capping. It learns no cap (its hint stays 0): without a total, a short answer
+ * nothing when the upstream starts capping. It learns no cap (it reports 0): without a total, a short answer
  * cannot tell one from the end.
  */
 export function offsetModelSource<T>(
@@ -147,7 +147,7 @@ export function offsetModelSource<T>(
     // A group read by time selects exactly the group, whatever the offsets (which head inserts during the read may
     // have shifted, repeating items in the stretch it was seen in); the lane checks that it holds all it saw.
     ties,
-    async read(offset, wanted, _hint, { short = false, extra = 0, keep = true } = {}): Promise<ReaderWindow<T>> {
+    async read(offset, wanted, _cap, { short = false, extra = 0, keep = true } = {}): Promise<ReaderWindow<T>> {
       const items: T[] = [];
       const cuts: number[] = [];
       let ended = false;
@@ -167,7 +167,7 @@ export function offsetModelSource<T>(
         }
         if (short && got.length < asked) break;
       }
-      return { items: items.slice(0, count), hasMore: !ended, total: null, hint: 0, cuts };
+      return { items: items.slice(0, count), hasMore: !ended, total: null, cap: 0, cuts };
     },
   };
 }

@@ -1,8 +1,9 @@
-import type { Filters, Walkable } from "../paging/listing";
+import type { Filters } from "../paging/listing";
 import type { OffsetReader } from "../paging/offset-reader";
+import type { Keyed } from "../paging/order";
 import { type ListedTable, newestFirst } from "./store";
 
-export interface D1ListingQuery<Row, T extends Walkable> {
+export interface D1ListingQuery<Row, T extends Keyed> {
   db: D1Database;
   /** A table with `id` and `created_at` columns. */
   table: ListedTable;
@@ -16,14 +17,14 @@ export interface D1ListingQuery<Row, T extends Walkable> {
  * An OffsetReader over a D1 table in the order of every listing: newest first (`created_at DESC, id DESC`). `pin` (the
  * walk's head, see the listing engine) excludes rows created after the walk began, so they cannot shift offsets.
  */
-export function d1Source<Row, T extends Walkable>(query: D1ListingQuery<Row, T>, pin: string | null): OffsetReader<T> {
+export function d1Source<Row, T extends Keyed>(query: D1ListingQuery<Row, T>, pin: string | null): OffsetReader<T> {
   const { db, table, map } = query;
   const where = pin === null ? query.where : [...query.where, "created_at <= ?"];
   const params = pin === null ? query.params : [...query.params, pin];
   return {
-    async read(offset, count, hint) {
+    async read(offset, count, cap) {
       const results = await newestFirst<Row>(db, table, where, params, count + 1, offset);
-      return { items: results.slice(0, count).map(map), hasMore: results.length > count, total: null, hint };
+      return { items: results.slice(0, count).map(map), hasMore: results.length > count, total: null, cap };
     },
   };
 }
@@ -35,7 +36,7 @@ const NO_UPSTREAM = { value: "", passThrough: false };
  * The source part of a list request over one D1 table, for `readListing`: a single pinnable lane in creation
  * order, so walks are anchored and rows added meanwhile neither shift nor repeat items.
  */
-export function d1Listing<Row, T extends Walkable>(name: string, query: (filters: Filters) => D1ListingQuery<Row, T>) {
+export function d1Listing<Row, T extends Keyed>(name: string, query: (filters: Filters) => D1ListingQuery<Row, T>) {
   return {
     credential: NO_UPSTREAM,
     lanes: (filters: Filters) => [

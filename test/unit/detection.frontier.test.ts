@@ -39,7 +39,7 @@ describe("the frontier, by example", () => {
 
   it("advancing keeps the ids of an instant announced in parts, and forgets them once the instant is passed", () => {
     const lane = frontierLane(frontier(T1, ["a"], { at: 7, span: 2, total: 40, cap: 20 }));
-    expect(lane).toMatchObject({ key: [T1, "\uffff", ""], at: 7, span: 2, total: 40, hint: 20, head: null });
+    expect(lane).toMatchObject({ key: [T1, "\uffff", ""], at: 7, span: 2, total: 40, cap: 20, head: null });
     const same = advance(frontier(T1, ["a"]), [{ id: "b", created_at: T1 }], { ...lane, at: 5, span: 3 });
     expect(same).toMatchObject({ frontierAt: T1, frontierIds: ["a", "b"], hints: { at: 5, span: 3 } });
     const later = advance(

@@ -263,7 +263,7 @@ describe("openingWindow: what a page reads first of a lane", () => {
 });
 
 describe("positionAt: where a lane stands at a key, from what was read", () => {
-  const read = (v: LaneView<Item>) => ({ view: v, total: 100, hint: 40 });
+  const read = (v: LaneView<Item>) => ({ view: v, total: 100, cap: 40 });
 
   it("records the key's group (offset, span), the hints, and how far into the group the key is", () => {
     const state = positionAt(read(view(10, "x@09 b@08 c@08 d@07", false)), freshLane(), key("c@08"), "desc");
@@ -272,7 +272,7 @@ describe("positionAt: where a lane stands at a key, from what was read", () => {
       at: 11,
       span: 2,
       total: 100,
-      hint: 40,
+      cap: 40,
       head: null,
       version: null,
       done: false,
@@ -298,7 +298,7 @@ describe("positionAt: where a lane stands at a key, from what was read", () => {
 describe("nextPositions: every lane's state at a page's edge", () => {
   const edge = key("b@08");
   const state = (s: Partial<LaneState> = {}): LaneState => ({ ...freshLane(key("z@10")), head: "10", ...s });
-  const read = (v: LaneView<Item>): LaneResult<Item> => ({ kind: "read", read: { view: v, total: null, hint: 0 } });
+  const read = (v: LaneView<Item>): LaneResult<Item> => ({ kind: "read", read: { view: v, total: null, cap: 0 } });
 
   it("moves lanes that were not read with the walk, keeps a failed one's place, leaves absent lanes out", () => {
     const states = [state(), state(), state({ at: 7 }), null];

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type LaneView, runsOf } from "../../src/paging/assemble";
+import { type LaneView, tieGroupsOf } from "../../src/paging/assemble";
 import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "../../src/paging/cursor";
 import { offsetModelSource, pageModelSource, planPages, type RememberedCaps } from "../../src/paging/window";
 
@@ -87,26 +87,26 @@ describe("learned caps", () => {
     const calls: number[][] = [];
     const { caps, learned } = memory(0);
     const read = await pageModelSource(upstream(20, calls), 500, caps).read(0, 500, 0, { short: true });
-    expect([read.items.length, read.hint, learned]).toEqual([20, 20, [20]]);
+    expect([read.items.length, read.cap, learned]).toEqual([20, 20, [20]]);
   });
 
   it("a read that reveals nothing adopts a remembered cap, unless it was served more than it", async () => {
     const calls: number[][] = [];
     const adopted = memory(100);
     const read = await pageModelSource(upstream(100, calls), 500, adopted.caps).read(0, 100, 0);
-    expect([read.hint, adopted.learned]).toEqual([100, []]);
+    expect([read.cap, adopted.learned]).toEqual([100, []]);
 
     const raised = memory(100);
     const whole = await pageModelSource(upstream(null, calls), 500, raised.caps).read(0, 500, 0);
-    expect([whole.items.length, whole.hint, raised.learned]).toEqual([500, 0, [0]]);
+    expect([whole.items.length, whole.cap, raised.learned]).toEqual([500, 0, [0]]);
   });
 
-  it("a hint from the cursor is used as it is, and a smaller cap replaces it", async () => {
+  it("a cap from the cursor is used as it is, and a smaller cap replaces it", async () => {
     const calls: number[][] = [];
     const { caps, learned } = memory(100);
     const read = await pageModelSource(upstream(50, calls), 500, caps).read(100, 100, 100);
     expect(calls[0]).toEqual([2, 100]);
-    expect([read.items.map((i) => i.n)[0], read.items.length, read.hint, learned]).toEqual([100, 100, 50, [50]]);
+    expect([read.items.map((i) => i.n)[0], read.items.length, read.cap, learned]).toEqual([100, 100, 50, [50]]);
   });
 });
 
@@ -120,14 +120,14 @@ describe("the offset model", () => {
     const read = await source.read(0, 500, 0);
     expect([asked, read.items.length, read.hasMore]).toEqual([[[0, 500]], 500, true]);
     // No cap learned: a short answer cannot tell one from the end.
-    expect(read.hint).toBe(0);
+    expect(read.cap).toBe(0);
   });
 });
 
 describe("cursor codec", () => {
   const payload: CursorPayload = {
     v: 2,
-    r: "inkit.runs",
+    r: "inkit.groups",
     b: "bind",
     f: { sort: "-created_at" },
     l: 5,
@@ -184,8 +184,8 @@ describe("tie groups cut between two responses", () => {
     { case: "responses not known to be one snapshot", ids: ["a", "b", "c"], oneSnapshot: undefined, mixed: true },
     { case: "responses of two snapshots", ids: ["a", "b", "c"], oneSnapshot: false, mixed: true },
   ])("$case: read again as one = $mixed", ({ ids, oneSnapshot, mixed }) => {
-    const runs = runsOf(view(ids, oneSnapshot));
-    expect(runs.map((r) => [r.createdAt, r.from, r.to, r.mixed])).toEqual([
+    const groups = tieGroupsOf(view(ids, oneSnapshot));
+    expect(groups.map((r) => [r.createdAt, r.from, r.to, r.mixed])).toEqual([
       ["9", 0, 1, false],
       ["5", 1, 4, mixed],
       ["1", 4, 5, false],

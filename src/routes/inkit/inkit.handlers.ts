@@ -2,8 +2,8 @@ import type { RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { listResponse } from "../../http/list-response";
-import { readListing, type Walkable } from "../../paging/listing";
-import type { Direction } from "../../paging/order";
+import { readListing } from "../../paging/listing";
+import type { Direction, Keyed } from "../../paging/order";
 import { upstreamCredential } from "../../providers/catalog";
 import {
   type InkitListing,
@@ -20,7 +20,7 @@ import type { GetBatchRoute, ListBatchesRoute, ListRunsRoute, ListWorkflowBatche
 const creationOrder: Record<string, Direction> = { [DEFAULT_INKIT_SORT]: "desc", created_at: "asc" };
 
 /** One page of an Inkit listing; every Inkit list route differs only in which listing it reads. */
-function listInkit<I extends z.ZodType, T extends Walkable>(
+function listInkit<I extends z.ZodType, T extends Keyed>(
   c: Context<AppEnv>,
   route: string,
   listing: InkitListing<I, T>,

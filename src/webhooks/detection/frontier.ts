@@ -33,7 +33,7 @@ export function frontierLane(frontier: Frontier): LaneState {
     at: hints.at,
     span: hints.span,
     total: hints.total,
-    hint: hints.cap,
+    cap: hints.cap,
     reach: hints.reach,
     head: null,
     version: null,
@@ -51,7 +51,7 @@ export function advance(frontier: Frontier, items: Keyed[], lane: LaneState): Fr
     at: lane.at,
     span: lane.span,
     total: lane.total,
-    cap: lane.hint,
+    cap: lane.cap,
     reach: lane.reach,
   };
   return { ...frontier, frontierAt: at, frontierIds: ids, hints };
@@ -108,12 +108,12 @@ export async function readHead<T extends Keyed>(
   count: number,
 ): Promise<{ items: T[]; frontier: Frontier }> {
   const items: T[] = [];
-  let hint = 0;
+  let cap = 0;
   let total: number | null = null;
   for (let more = true; more; ) {
-    const read = await reader.read(items.length, Math.min(count, PAGE), hint, { short: true });
+    const read = await reader.read(items.length, Math.min(count, PAGE), cap, { short: true });
     items.push(...read.items);
-    ({ hint, total } = read);
+    ({ cap, total } = read);
     // Read on only while everything read is one instant: the head's tie group may continue.
     more = read.hasMore && read.items.length > 0 && items.every((i) => i.created_at === items[0]?.created_at);
   }
@@ -127,7 +127,7 @@ export async function readHead<T extends Keyed>(
     frontier: {
       frontierAt: newest,
       frontierIds: group.map((i) => i.id),
-      hints: { at: 0, span: group.length, total, cap: hint },
+      hints: { at: 0, span: group.length, total, cap },
       backlog: false,
     },
   };

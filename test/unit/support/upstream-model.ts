@@ -2,9 +2,9 @@ import fc from "fast-check";
 import { mulberry32 } from "../../../simulator/data/random";
 import { decodeLanes, encodeLanes, walkHead } from "../../../src/paging/lane-codec";
 import type { Lane } from "../../../src/paging/lanes";
-import { freshLane, type LaneState } from "../../../src/paging/positions";
 import { type Page, readPage } from "../../../src/paging/listing";
 import type { Keyset } from "../../../src/paging/order";
+import { freshLane, type LaneState } from "../../../src/paging/positions";
 import { offsetModelSource, pageModelSource } from "../../../src/paging/window";
 
 // In-memory upstreams for the walk engine that do everything their docs allow: ties served in an order
