@@ -197,7 +197,7 @@ export interface ConfigIssue {
 }
 
 /** The least bytes of each secret in `CURSOR_SECRET` (HMAC-SHA256 keys shorter than this are guessable). */
-export const CURSOR_SECRET_MIN_BYTES = 32;
+const CURSOR_SECRET_MIN_BYTES = 32;
 
 /**
  * `CURSOR_SECRET` as comma-separated `kid:secret` pairs (a pair without `kid:` gets `k<position>`), in order. The

@@ -8,7 +8,7 @@ import { type CacheOutcomeName, point, statusClass } from "../observability/tele
 import { currentUpstreamScope } from "../upstream/scope";
 
 /** The route a request matched, as declared (`/v1/inkit/batches/:batch_id`): never ids, queries or cursors. */
-export function routeOf(c: Context<AppEnv>): string {
+function routeOf(c: Context<AppEnv>): string {
   const path = routePath(c, -1);
   return path.includes("*") ? "unmatched" : path;
 }

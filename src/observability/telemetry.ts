@@ -193,7 +193,7 @@ export function point(f: PointFields): AnalyticsEngineDataPoint {
 }
 
 /** An upstream call's point (OpenTelemetry `http.client.request.duration`, in ms), indexed by provider. */
-export function callPoint(call: UpstreamCall, route: string): AnalyticsEngineDataPoint {
+function callPoint(call: UpstreamCall, route: string): AnalyticsEngineDataPoint {
   return point({
     kind: "upstream",
     index: call.provider,
