@@ -1,14 +1,17 @@
 // `npm run bench`: measures tributary's upstream efficiency, hot-path cost, end-to-end overhead, size and startup
-// (issue 8), change detection's upstream calls per tick, and saved feeds of up to 100 sources (issue 19), prints a table
+// (issue 8), change detection's upstream calls per tick, saved feeds of up to 100 sources (issue 19), and the cost of
+// writing Analytics Engine data points (issue 21), prints a table
 // and writes the results as JSON. Loopback only; bounded in time (a hard deadline stops
 // everything); every child process is stopped on the way out. See bench/README.md.
 //
 //   npm run bench                       every part
-//   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load, feeds), comma-separated
+//   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load, feeds, analytics),
+//                                       comma-separated
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { type AnalyticsResult, analyticsTable, runAnalytics } from "./analytics";
 import { type DetectionResult, runDetection } from "./detection";
 import { CONSTANT_LIMIT, runEfficiency, VARYING_LIMITS, type WalkResult } from "./efficiency";
 import {
@@ -39,7 +42,7 @@ import { type BundleResult, measureBundle, profileStartup, type StartupProfile }
 
 const DEADLINE_MS = 360_000;
 const KEEP_RUNS = 3;
-const PARTS = ["size", "hotpath", "detection", "efficiency", "load", "feeds"] as const;
+const PARTS = ["size", "hotpath", "detection", "efficiency", "load", "feeds", "analytics"] as const;
 type Part = (typeof PARTS)[number];
 
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
@@ -86,6 +89,7 @@ let bundle: BundleResult | null = null;
 let profile: StartupProfile | { error: string } | null = null;
 let hotPath: HotPathResult | null = null;
 let detection: DetectionResult | null = null;
+let analytics: AnalyticsResult | null = null;
 let walks: WalkResult[] = [];
 let crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null = null;
 let load: LoadResult[] = [];
@@ -111,6 +115,11 @@ try {
     noteLoad("detection");
     log(`[${elapsed()}] 5. change detection inside workerd (vitest, bench/vitest.detection.config.ts)`);
     detection = await runDetection(dir);
+  }
+  if (parts.has("analytics")) {
+    noteLoad("analytics");
+    log(`[${elapsed()}] 7. Analytics Engine data points inside workerd (vitest, bench/vitest.analytics.config.ts)`);
+    analytics = await runAnalytics(dir);
   }
   if (parts.has("efficiency") || parts.has("load") || parts.has("feeds")) {
     noteLoad("start");
@@ -228,6 +237,10 @@ const results = {
     ratios: load.length > 0 ? ratiosOf(load, sequential) : null,
   },
   size: { bundle, startup, startupProfile: profile },
+  analytics:
+    analytics === null
+      ? null
+      : { generatedAt: new Date().toISOString(), commit: git(["rev-parse", "--short", "HEAD"]), ...analytics },
   feeds:
     feeds === null
       ? null
@@ -242,7 +255,7 @@ const contention =
   before > cores.length
     ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2, 3 and 6 are pessimistic. Parts 1, 4 and 5 and the call counts of 6 are unaffected.`
     : "";
-const printed = `${printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${contention}`;
+const printed = `${printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${analytics ? `\n\n${analyticsTable(analytics)}` : ""}${contention}`;
 console.log(`\n${printed}`);
 const fullPath = join(dir, "results.json");
 writeFileSync(fullPath, `${JSON.stringify(results, null, 2)}\n`);
@@ -263,8 +276,14 @@ const summary = {
         },
 };
 const latestPath = join(ROOT, "bench/latest.json");
-if (complete) {
-  writeFileSync(latestPath, `${JSON.stringify(summary, null, 2)}\n`);
+// A run of part 7 alone (or with others) records it in latest.json's `analytics` member, stamped with its own time and
+// commit, and leaves the rest as the last complete run wrote it.
+const partial = !complete && failure === null && analytics !== null;
+if (complete || partial) {
+  const written = complete
+    ? summary
+    : { ...(JSON.parse(readFileSync(latestPath, "utf8")) as Record<string, unknown>), analytics: results.analytics };
+  writeFileSync(latestPath, `${JSON.stringify(written, null, 2)}\n`);
   // Committed, so formatted the way `npm run lint` (biome) expects.
   await runToEnd(join(ROOT, "node_modules/.bin/biome"), ["format", "--write", latestPath], {
     cwd: ROOT,
@@ -280,7 +299,7 @@ for (const old of readdirSync(resultsRoot)
 }
 
 console.log(
-  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : " (partial run: bench/latest.json left as it was)"}`,
+  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : partial ? `\nsummary: ${latestPath} (its analytics member only)` : " (partial run: bench/latest.json left as it was)"}`,
 );
 console.log(`total: ${elapsed()}`);
 if (failure !== null) {

@@ -9,6 +9,7 @@ import { init } from "./http/init";
 import { inputGuard } from "./http/input-guard";
 import { requestLog } from "./http/logging";
 import { unmatchedRequest } from "./http/method-not-allowed";
+import { observe } from "./http/observe";
 import { ProblemError, type ProblemType, problemResponse } from "./http/problem";
 import { rateLimit } from "./http/rate-limit";
 import { warnWithoutCache } from "./http/readiness";
@@ -49,6 +50,7 @@ export function createApp() {
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.use(upstreamScope);
   app.use(requestLog);
+  app.use(observe);
   app.use(securityHeaders);
   app.use(corsFromConfig);
   app.use(inputGuard);

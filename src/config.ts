@@ -72,49 +72,89 @@ export function commaList(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
-/** An integer var within [min, max]; missing, empty or out of range falls back to the default. */
-const int = (fallback: number, min: number, max: number) =>
-  z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(min).max(max)).catch(fallback);
+/** One var: its strict schema, the value used when it is missing or does not parse, and its rule in words. */
+interface Setting<T> {
+  schema: z.ZodType<T>;
+  fallback: T;
+  rule: string;
+  /** A secret: its value is never shown in a warning. */
+  secret?: boolean;
+}
 
-const text = z.string().optional().catch(undefined);
+const unset = (v: unknown) => (v === "" ? undefined : v);
 
-/** Vars as a deployment sets them. Never throws: a bad value falls back to its default, as documented. */
-const VarsSchema = z
-  .object({
-    CURSOR_TTL_SECONDS: int(86_400, 60, 30 * 86_400),
-    INKIT_MAX_PAGE_SIZE: int(500, 1, 10_000),
-    EIGHTBYEIGHT_MAX_LIMIT: int(500, 1, 500),
-    UPSTREAM_TIMEOUT_MS: int(8_000, 100, 60_000),
-    CACHE_TTL_LIST_SECONDS: int(15, 0, 3_600),
-    CACHE_TTL_ITEM_SECONDS: int(5, 0, 3_600),
-    CACHE_STALE_SECONDS: int(60, 0, 3_600),
-    CACHE_READ_TIMEOUT_MS: int(150, 1, 10_000),
-    UPSTREAM_BUDGET_MS: int(20_000, 100, 120_000),
-    SUBREQUEST_LIMIT: int(50, 10, 10_000),
-    UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
-    UPSTREAM_RETRY_BASE_MS: int(200, 0, 10_000),
-    UPSTREAM_RETRY_MAX_DELAY_MS: int(2_000, 0, 60_000),
-    CIRCUIT_BREAKER_THRESHOLD: int(5, 0, 1_000),
-    CIRCUIT_BREAKER_COOLDOWN_MS: int(30_000, 100, 600_000),
-    RATE_LIMIT_REQUESTS: int(100, 1, 1_000_000),
-    RATE_LIMIT_PERIOD_SECONDS: int(60, 10, 60),
-    CORS_ORIGINS: text,
-    BODY_LIMIT_BYTES: int(64 * 1024, 1_024, 10 * 1024 * 1024),
-    LOG_LEVEL: z
+/** An integer var within [min, max]; missing or empty takes the default, and so does a bad value (with a warning). */
+const int = (fallback: number, min: number, max: number): Setting<number> => ({
+  schema: z.preprocess(unset, z.coerce.number().int().min(min).max(max)),
+  fallback,
+  rule: `an integer from ${min} to ${max}`,
+});
+
+const text: Setting<string | undefined> = { schema: z.string().optional(), fallback: undefined, rule: "text" };
+
+/** Every var the config reads, with its rule (README, Configuration). */
+const SETTINGS = {
+  CURSOR_TTL_SECONDS: int(86_400, 60, 30 * 86_400),
+  INKIT_MAX_PAGE_SIZE: int(500, 1, 10_000),
+  EIGHTBYEIGHT_MAX_LIMIT: int(500, 1, 500),
+  UPSTREAM_TIMEOUT_MS: int(8_000, 100, 60_000),
+  CACHE_TTL_LIST_SECONDS: int(15, 0, 3_600),
+  CACHE_TTL_ITEM_SECONDS: int(5, 0, 3_600),
+  CACHE_STALE_SECONDS: int(60, 0, 3_600),
+  CACHE_READ_TIMEOUT_MS: int(150, 1, 10_000),
+  UPSTREAM_BUDGET_MS: int(20_000, 100, 120_000),
+  SUBREQUEST_LIMIT: int(50, 10, 10_000),
+  UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
+  UPSTREAM_RETRY_BASE_MS: int(200, 0, 10_000),
+  UPSTREAM_RETRY_MAX_DELAY_MS: int(2_000, 0, 60_000),
+  CIRCUIT_BREAKER_THRESHOLD: int(5, 0, 1_000),
+  CIRCUIT_BREAKER_COOLDOWN_MS: int(30_000, 100, 600_000),
+  RATE_LIMIT_REQUESTS: int(100, 1, 1_000_000),
+  RATE_LIMIT_PERIOD_SECONDS: {
+    schema: z.preprocess(unset, z.coerce.number().pipe(z.union([z.literal(10), z.literal(60)]))),
+    fallback: 60,
+    rule: "10 or 60",
+  } as Setting<10 | 60>,
+  CORS_ORIGINS: text,
+  BODY_LIMIT_BYTES: int(64 * 1024, 1_024, 10 * 1024 * 1024),
+  LOG_LEVEL: {
+    schema: z
       .string()
       .transform((v) => v.trim().toLowerCase())
-      .pipe(z.enum(LOG_LEVELS))
-      .catch("info"),
-    DEFAULT_SOURCES: text,
-    WEBHOOK_CHECK_ITEMS: int(500, 1, 5_000),
-    WEBHOOK_CHECK_CALLS: int(40, 16, 1_000),
-    WEBHOOK_WATCH_HORIZON_DAYS: int(30, 1, 365),
-    WEBHOOK_TIMEOUT_MS: int(15_000, 100, 30_000),
-    WEBHOOK_RETENTION_DAYS: int(30, 1, 3650),
-    EVENT_STREAM_POLL_SECONDS: int(30, 1, 3_600),
-    ALLOW_INSECURE_WEBHOOK_URLS: text,
-    WEBHOOK_ENCRYPTION_KEY: text,
-  })
+      .pipe(z.enum(LOG_LEVELS)),
+    fallback: "info",
+    rule: `one of ${LOG_LEVELS.join(", ")}`,
+  } as Setting<LogLevel>,
+  DEFAULT_SOURCES: text,
+  WEBHOOK_CHECK_ITEMS: int(500, 1, 5_000),
+  WEBHOOK_CHECK_CALLS: int(40, 16, 1_000),
+  WEBHOOK_WATCH_HORIZON_DAYS: int(30, 1, 365),
+  WEBHOOK_TIMEOUT_MS: int(15_000, 100, 30_000),
+  WEBHOOK_RETENTION_DAYS: int(30, 1, 3650),
+  EVENT_STREAM_POLL_SECONDS: int(30, 1, 3_600),
+  ALLOW_INSECURE_WEBHOOK_URLS: {
+    schema: z.enum(["true", "false"]).transform((v) => v === "true"),
+    fallback: false,
+    rule: "true or false",
+  } as Setting<boolean>,
+  WEBHOOK_ENCRYPTION_KEY: {
+    schema: z.string().min(32),
+    fallback: null,
+    rule: "at least 32 characters (else webhook routes answer 503)",
+    secret: true,
+  } as Setting<string | null>,
+};
+
+type Settings = typeof SETTINGS;
+type Vars = { [K in keyof Settings]: Settings[K]["fallback"] };
+
+/** Vars as a deployment sets them. Never throws: a bad value falls back to its default (and `configIssues` says so). */
+const VarsSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(SETTINGS).map(([name, s]) => [name, (s.schema as z.ZodType<unknown>).catch(s.fallback)]),
+    ) as unknown as { [K in keyof Settings]: z.ZodType<Vars[K]> },
+  )
   .transform(
     (v): Config => ({
       cursorTtlSeconds: v.CURSOR_TTL_SECONDS,
@@ -133,7 +173,7 @@ const VarsSchema = z
       breakerThreshold: v.CIRCUIT_BREAKER_THRESHOLD,
       breakerCooldownMs: v.CIRCUIT_BREAKER_COOLDOWN_MS,
       rateLimitRequests: v.RATE_LIMIT_REQUESTS,
-      rateLimitPeriodSeconds: v.RATE_LIMIT_PERIOD_SECONDS === 10 ? 10 : 60,
+      rateLimitPeriodSeconds: v.RATE_LIMIT_PERIOD_SECONDS,
       corsOrigins: commaList(v.CORS_ORIGINS),
       bodyLimitBytes: v.BODY_LIMIT_BYTES,
       logLevel: v.LOG_LEVEL,
@@ -144,10 +184,61 @@ const VarsSchema = z
       webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
       webhookRetentionDays: v.WEBHOOK_RETENTION_DAYS,
       eventStreamPollSeconds: v.EVENT_STREAM_POLL_SECONDS,
-      allowInsecureWebhookUrls: v.ALLOW_INSECURE_WEBHOOK_URLS === "true",
-      webhookEncryptionKey: (v.WEBHOOK_ENCRYPTION_KEY ?? "").length >= 32 ? (v.WEBHOOK_ENCRYPTION_KEY as string) : null,
+      allowInsecureWebhookUrls: v.ALLOW_INSECURE_WEBHOOK_URLS,
+      webhookEncryptionKey: v.WEBHOOK_ENCRYPTION_KEY,
     }),
   );
+
+/** A var that did not parse: what is wrong, and what is used instead. Never a secret's value. */
+export interface ConfigIssue {
+  var: string;
+  problem: string;
+  used: unknown;
+}
+
+/** The least bytes of each secret in `CURSOR_SECRET` (HMAC-SHA256 keys shorter than this are guessable). */
+const CURSOR_SECRET_MIN_BYTES = 32;
+
+/**
+ * `CURSOR_SECRET` as comma-separated `kid:secret` pairs (a pair without `kid:` gets `k<position>`), in order. The
+ * first signs new cursors; the rest still verify, so a secret can be rotated without breaking live cursors.
+ */
+export function cursorSecretEntries(secret: string | undefined): { id: string; secret: string }[] {
+  return commaList(secret).map((entry, i) => {
+    const sep = entry.indexOf(":");
+    return sep > 0 ? { id: entry.slice(0, sep), secret: entry.slice(sep + 1) } : { id: `k${i}`, secret: entry };
+  });
+}
+
+/** Why `CURSOR_SECRET` cannot sign cursors (a secret part under 32 bytes), naming the key id, never the secret; or null. */
+export function cursorSecretProblem(secret: string | undefined): string | null {
+  const short = cursorSecretEntries(secret).find(
+    (e) => new TextEncoder().encode(e.secret).length < CURSOR_SECRET_MIN_BYTES,
+  );
+  if (!short) return null;
+  return `the secret of key ${short.id} is shorter than ${CURSOR_SECRET_MIN_BYTES} bytes: each \`kid:secret\` pair of CURSOR_SECRET needs a secret (the part after \`kid:\`) of at least ${CURSOR_SECRET_MIN_BYTES} bytes`;
+}
+
+/**
+ * The vars of `env` that are set but do not parse, each with its rule and the value used instead (a secret's value is
+ * never shown); `CURSOR_SECRET` with a short secret too. The logger reports them once per isolate.
+ */
+export function configIssues(env: Env): ConfigIssue[] {
+  const raw = env as unknown as Record<string, unknown>;
+  const issues: ConfigIssue[] = [];
+  for (const [name, s] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const value = raw[name];
+    if (value === undefined || value === "" || (s.schema as z.ZodType<unknown>).safeParse(value).success) continue;
+    issues.push({
+      var: name,
+      problem: s.secret ? `not ${s.rule}` : `${JSON.stringify(String(value).slice(0, 64))} is not ${s.rule}`,
+      used: s.fallback ?? "none",
+    });
+  }
+  const cursor = cursorSecretProblem(raw.CURSOR_SECRET as string | undefined);
+  if (cursor) issues.push({ var: "CURSOR_SECRET", problem: cursor, used: "none: list routes answer 503" });
+  return issues;
+}
 
 /** Every tunable at its default: for code that runs with no deployment's vars at hand. */
 export const DEFAULT_CONFIG: Config = VarsSchema.parse({});

@@ -1,4 +1,4 @@
-import { configOf, type LogLevel } from "./config";
+import { configIssues, configOf, type LogLevel } from "./config";
 
 export type LineLevel = Exclude<LogLevel, "off">;
 
@@ -31,9 +31,12 @@ function createLogger(threshold: LogLevel): Logger {
 }
 
 const loggers = new Map<LogLevel, Logger>();
+// Environments whose misconfigured vars were reported: an env lives as long as its isolate, so once per isolate.
+const reported = new WeakSet<object>();
 
 /**
  * The logger of a deployment (its `LOG_LEVEL`), for code that runs outside a request; requests use `c.get("log")`.
+ * The first call for an env reports its misconfigured vars (`configIssues`), one `warn` line each.
  * @example loggerOf(env).warn("cache write failed", { error: String(err) })
  */
 export function loggerOf(env: Env): Logger {
@@ -42,6 +45,10 @@ export function loggerOf(env: Env): Logger {
   if (!logger) {
     logger = createLogger(level);
     loggers.set(level, logger);
+  }
+  if (!reported.has(env)) {
+    reported.add(env);
+    for (const issue of configIssues(env)) logger.warn("configuration", { ...issue });
   }
   return logger;
 }

@@ -177,6 +177,12 @@ describe("structured logs", () => {
       request_id: "log-test-1",
       key_id: expect.stringMatching(/^[0-9a-f]{32}$/),
       upstream_attempts: 1,
+      upstream_calls: { inkit: 1 },
+      upstream_ms: { inkit: expect.any(Number) },
+      cache: "miss",
+      // One point for the upstream call, one for the request (miniflare's ANALYTICS binding takes them).
+      points_written: 2,
+      points_dropped: 0,
     });
     expect(requests[2]).toMatchObject({ level: "warn", status: 401, key_id: null });
     const all = lines.join("\n");

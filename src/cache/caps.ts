@@ -1,4 +1,5 @@
 import { loggerOf } from "../logger";
+import { currentUpstreamScope } from "../upstream/scope";
 import { perNamespace } from "./per-namespace";
 import { type CacheScope, scopeBase } from "./request-cache";
 
@@ -60,6 +61,7 @@ export function capMemory(env: Env, waitUntil: (p: Promise<unknown>) => void, sc
       return known?.cap ?? 0;
     },
     learn(cap) {
+      if (cap > 0) currentUpstreamScope()?.telemetry.learnedCap(scope.resource, cap);
       if (!kv) return;
       waitUntil(
         (async () => {

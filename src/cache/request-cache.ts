@@ -1,6 +1,7 @@
 import { configOf } from "../config";
 import { sha256Hex } from "../http/digest";
 import { loggerOf } from "../logger";
+import { type CacheOutcomeName, withCallContext } from "../observability/telemetry";
 import type { Credential, Provider } from "../providers/catalog";
 import { perNamespace } from "./per-namespace";
 
@@ -182,15 +183,17 @@ export class RequestCache {
     keep = true,
   ): Promise<T> {
     const ttl = kind === "list" ? this.config.cacheListTtlSeconds : this.config.cacheItemTtlSeconds;
-    if (ttl === 0) return load();
+    // Each upstream call says which listing it read and how the cache read that made it went.
+    const via = (cache: CacheOutcomeName) => () => withCallContext({ listing: scope.resource, cache }, load);
+    if (ttl === 0) return via("bypass")();
     const keys = await scopeKeys(scope, request);
-    if (this.options.bypass || fresh) return this.fetchAndStore(keys, ttl, load, "bypass", undefined, keep);
+    if (this.options.bypass || fresh) return this.fetchAndStore(keys, ttl, via("bypass"), "bypass", undefined, keep);
 
     const memory = hotEntries(this.env.CACHE);
     const known = memory.generation(keys.generation, Date.now());
     const held = known === undefined ? undefined : memory.get<T>(keys.entry);
     if (held && held.g === known) {
-      const served = this.serve(keys, ttl, held, known, load);
+      const served = this.serve(keys, ttl, held, known, via("stale"));
       if (served) return served.value;
     }
 
@@ -205,7 +208,7 @@ export class RequestCache {
       generation = g ?? "0";
     } catch (err) {
       loggerOf(this.env).warn("cache read failed; serving from upstream", { error: String(err) });
-      const { value, at } = await this.coalesced(keys.entry, load);
+      const { value, at } = await this.coalesced(keys.entry, via("miss"));
       this.outcomes.push({ status: "error", age: 0, ttl: 0, stored: false, fetchedAt: at });
       return value;
     }
@@ -213,10 +216,10 @@ export class RequestCache {
     memory.setGeneration(keys.generation, generation, Date.now());
     if (entry && entry.g === generation) {
       memory.put(keys.entry, entry);
-      const served = this.serve(keys, ttl, entry, generation, load);
+      const served = this.serve(keys, ttl, entry, generation, via("stale"));
       if (served) return served.value;
     }
-    return this.fetchAndStore(keys, ttl, load, "miss", generation);
+    return this.fetchAndStore(keys, ttl, via("miss"), "miss", generation);
   }
 
   /**

@@ -1,12 +1,14 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { currentUpstreamScope } from "../upstream/scope";
+import { cacheOutcomeOf } from "./observe";
 
 /**
  * One structured JSON line per request: method, path (never the query string: it carries cursors and may
  * carry credentials), status, duration, request id, the caller's key id (a truncated hash, never the key)
- * and how many upstream attempts were made. Headers are never logged. 5xx lines are `error`, 4xx `warn`.
- * Runs inside `upstreamScope`, whose attempt count it reports.
+ * how many upstream attempts were made, in all and per provider with their time, how the listing cache served it,
+ * and the Analytics Engine points written and dropped. Headers are never logged. 5xx lines are `error`, 4xx `warn`.
+ * Runs inside `upstreamScope`, whose attempts it reports, and outside `observe`, which writes the points.
  */
 export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const started = Date.now();
@@ -15,6 +17,8 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const level = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
   const log = c.get("log");
   if (!log.enabled(level)) return;
+  const scope = currentUpstreamScope();
+  const providers = scope?.telemetry.byProvider() ?? new Map();
   log[level]("request", {
     method: c.req.method,
     path: c.req.path.slice(0, 256),
@@ -22,6 +26,11 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     duration_ms: Date.now() - started,
     request_id: c.get("requestId") ?? null,
     key_id: c.get("caller")?.keyId ?? null,
-    upstream_attempts: currentUpstreamScope()?.attempts ?? 0,
+    upstream_attempts: scope?.attempts ?? 0,
+    upstream_calls: Object.fromEntries([...providers].map(([name, t]) => [name, t.calls])),
+    upstream_ms: Object.fromEntries([...providers].map(([name, t]) => [name, Math.round(t.ms)])),
+    cache: cacheOutcomeOf(c),
+    points_written: scope?.telemetry.written ?? 0,
+    points_dropped: scope?.telemetry.dropped ?? 0,
   });
 });

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { commaList } from "../config";
+import { cursorSecretEntries, cursorSecretProblem } from "../config";
 import { ProblemError } from "../http/problem";
 import { fromBase64Url, toBase64Url } from "./base64url";
 import type { Keyset } from "./order";
@@ -80,19 +80,19 @@ const MAC_BYTES = 16;
 
 /**
  * Parses `CURSOR_SECRET`: comma-separated `kid:secret` pairs. The first signs new cursors;
- * the rest still verify, so a secret can be rotated without breaking live cursors.
+ * the rest still verify, so a secret can be rotated without breaking live cursors. Missing, or with a secret under
+ * 32 bytes, paging is not configured (503).
  */
 export async function cursorKeys(secret: string | undefined): Promise<CursorKey[]> {
-  const entries = commaList(secret);
-  if (entries.length === 0) {
+  const entries = cursorSecretEntries(secret);
+  const problem = entries.length === 0 ? "CURSOR_SECRET is unset" : cursorSecretProblem(secret);
+  if (problem !== null) {
     throw new ProblemError("service-unavailable", {
-      detail: "Paging is not configured for this deployment (CURSOR_SECRET is unset).",
+      detail: `Paging is not configured for this deployment (${problem}).`,
     });
   }
   return Promise.all(
-    entries.map(async (entry, i) => {
-      const sep = entry.indexOf(":");
-      const [id, raw] = sep > 0 ? [entry.slice(0, sep), entry.slice(sep + 1)] : [`k${i}`, entry];
+    entries.map(async ({ id, secret: raw }) => {
       const key = await crypto.subtle.importKey("raw", encoder.encode(raw), { name: "HMAC", hash: "SHA-256" }, false, [
         "sign",
       ]);

@@ -94,7 +94,7 @@ export const authErrorResponses = {
   500: problemResponseFor("Unexpected error. No internals are disclosed; quote `request_id` when reporting it."),
   503: {
     ...problemResponseFor(
-      `${describe(["upstream-unavailable"])}: an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; \`upstream\` names it and \`Retry-After\` says when to come back. Or ${describe(["service-unavailable"])}: the deployment is not configured to accept keys (\`API_KEYS\` unset) and fails closed.`,
+      `${describe(["upstream-unavailable"])}: an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; \`upstream\` names it and \`Retry-After\` says when to come back. Or ${describe(["service-unavailable"])}: the deployment is not configured to accept keys (\`API_KEYS\` unset) and fails closed, or, on list routes, to sign cursors (\`CURSOR_SECRET\` unset, or a secret in it under 32 bytes).`,
     ),
     headers: { "Retry-After": { ...retryAfterHeader, description: "Seconds to wait (`upstream-unavailable` only)." } },
   },

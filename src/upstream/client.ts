@@ -59,6 +59,13 @@ function genericError(provider: Provider, credential: Credential, info: Upstream
   return upstreamProblem("upstream-error", info, `${name} answered with HTTP ${info.status}.`);
 }
 
+/** Items an upstream body lists: a bare array (8x8), an `items` array (Inkit pages), or one item. */
+function itemsIn(body: unknown): number {
+  if (Array.isArray(body)) return body.length;
+  const items = typeof body === "object" && body !== null ? (body as { items?: unknown }).items : undefined;
+  return Array.isArray(items) ? items.length : 1;
+}
+
 /** A credential fit for an HTTP header: visible ASCII, no spaces. Anything else never leaves the worker. */
 const HEADER_TOKEN = /^[\x21-\x7e]{1,4096}$/;
 
@@ -104,7 +111,16 @@ export function upstreamClient(opts: UpstreamClientOptions) {
         scope,
         rateLimitIsShared: !credential.passThrough,
       });
-      if (res.status >= 200 && res.status < 300) return parseUpstreamJson(provider, res, precompiled(schema));
+      if (res.status >= 200 && res.status < 300) {
+        try {
+          const body = parseUpstreamJson(provider, res, precompiled(schema));
+          if (res.call) res.call.items = itemsIn(body);
+          return body;
+        } catch (err) {
+          if (res.call) res.call.errorType = "invalid_response";
+          throw err;
+        }
+      }
       const body = readErrorBody(res);
       const info: UpstreamInfo = { provider, status: res.status, code: body.code, error_id: body.errorId };
       throw opts.mapError(res.status, body, info) ?? genericError(provider, credential, info);

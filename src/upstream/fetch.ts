@@ -1,5 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import { ProblemError, type ProblemType } from "../http/problem";
+import type { UpstreamCall } from "../observability/telemetry";
 import { type Provider, providerNames } from "../providers/catalog";
 import { type Admission, breakerFor } from "./circuit-breaker";
 import { backoffDelay, parseRetryAfter, retryAfterSeconds, sleep } from "./retry";
@@ -31,6 +32,8 @@ export interface UpstreamResponse {
   status: number;
   headers: Headers;
   text: string;
+  /** The attempt as recorded for telemetry, to be completed with what it served. */
+  call?: UpstreamCall;
 }
 
 type Attempt =
@@ -55,6 +58,10 @@ async function attemptGet(url: string, headers: Record<string, string>, timeoutM
     clearTimeout(timer);
   }
 }
+
+/** OpenTelemetry's `error.type` of an attempt: "" for an answer below 400, else its status code or what failed. */
+const errorType = (a: Attempt): string =>
+  a.kind === "response" ? (a.status >= 400 ? String(a.status) : "") : a.kind === "budget" ? "timeout" : a.kind;
 
 /** Network errors, 5xx and 429 are worth another attempt; anything else is the upstream's considered answer. */
 const retryable = (a: Attempt) =>
@@ -118,7 +125,17 @@ export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<Upstrea
     }
     if (scope.attempts >= scope.maxAttempts) break;
     scope.attempts += 1;
+    const started = performance.now();
     last = await attemptGet(opts.url, opts.headers, Math.min(opts.timeoutMs, remaining));
+    const call = scope.telemetry.record({
+      provider,
+      address: new URL(opts.url).host,
+      status: last.kind === "response" ? last.status : 0,
+      errorType: errorType(last),
+      durationMs: performance.now() - started,
+      attempt,
+    });
+    if (last.kind === "response") last.call = call;
     if (!retryable(last)) break;
     retryAfterMs = last.kind === "response" ? parseRetryAfter(last.headers.get("Retry-After"), Date.now()) : null;
     if (attempt === maxAttempts) break;

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createMiddleware } from "hono/factory";
 import { type Config, configOf } from "../config";
+import { Telemetry } from "../observability/telemetry";
 import type { BreakerPolicy } from "./circuit-breaker";
 import type { RetryPolicy } from "./retry";
 
@@ -21,6 +22,8 @@ export interface UpstreamScope {
   attempts: number;
   /** Attempts the request may make in all: the platform's subrequest limit per invocation (`SUBREQUEST_LIMIT`). */
   maxAttempts: number;
+  /** Every upstream attempt the request made, for `Server-Timing`, its log line and Analytics Engine. */
+  telemetry: Telemetry;
 }
 
 export function upstreamPolicy(config: Config): UpstreamPolicy {
@@ -42,6 +45,7 @@ export function newUpstreamScope(config: Config, now = Date.now()): UpstreamScop
     deadline: now + config.upstreamBudgetMs,
     attempts: 0,
     maxAttempts: config.subrequestLimit,
+    telemetry: new Telemetry(),
   };
 }
 
@@ -51,11 +55,12 @@ const storage = new AsyncLocalStorage<UpstreamScope>();
 export const currentUpstreamScope = (): UpstreamScope | undefined => storage.getStore();
 
 /**
- * Runs `fn` with its own upstream budget, e.g. one cron run's work per source.
+ * Runs `fn` with its own upstream budget, e.g. one cron run's work per source; `fn` gets the scope (its telemetry).
  * @example await withUpstreamScope(env, () => detectChanges(env))
  */
-export function withUpstreamScope<T>(env: Env, fn: () => T): T {
-  return storage.run(newUpstreamScope(configOf(env)), fn);
+export function withUpstreamScope<T>(env: Env, fn: (scope: UpstreamScope) => T): T {
+  const scope = newUpstreamScope(configOf(env));
+  return storage.run(scope, () => fn(scope));
 }
 
 /**

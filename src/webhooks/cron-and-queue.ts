@@ -1,7 +1,6 @@
 import { logNotReady, missingStep } from "../http/readiness";
-import { loggerOf } from "../logger";
 import { handleDeliveryBatch } from "./delivery";
-import { DETECTION_QUEUE_NAME, handleCheckBatch, scheduleChecks } from "./detection/tick";
+import { DETECTION_QUEUE_NAME, handleCheckBatch, reportTick, scheduleChecks } from "./detection/tick";
 import { pruneExpired, resendOverdue } from "./sweep";
 
 /**
@@ -15,7 +14,7 @@ export async function onScheduled(env: Env, _ctx: ExecutionContext): Promise<voi
   const sources = await scheduleChecks(env);
   const resent = await resendOverdue(env);
   await pruneExpired(env);
-  if (resent > 0) loggerOf(env).info("deliveries resent", { resent, sources });
+  reportTick(env, { sources, resent });
 }
 
 /** How long a batch waits before it is retried when the deployment is not ready for it. */

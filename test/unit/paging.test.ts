@@ -139,14 +139,14 @@ describe("cursor codec", () => {
   const DAY = 86_400;
 
   it("seals URL-safe and opens to the same payload", async () => {
-    const keys = await cursorKeys("k2:secret-two-0123456789abcdef");
+    const keys = await cursorKeys("k2:secret-two-0123456789abcdef0123456789");
     const token = await sealCursor(payload, keys);
     expect(token).toMatch(/^k2\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(await openCursor(token, keys, DAY, 1000)).toEqual(payload);
   });
 
   it("refuses a modified cursor, an unknown key and an expired one", async () => {
-    const keys = await cursorKeys("k2:secret-two-0123456789abcdef");
+    const keys = await cursorKeys("k2:secret-two-0123456789abcdef0123456789");
     const token = await sealCursor(payload, keys);
     const [kid, body, tag] = token.split(".") as [string, string, string];
     const flipped = `${kid}.${body}.${tag.startsWith("A") ? "B" : "A"}${tag.slice(1)}`;
@@ -156,8 +156,10 @@ describe("cursor codec", () => {
   });
 
   it("keeps verifying cursors of a rotated-out key listed after the new one", async () => {
-    const old = await sealCursor(payload, await cursorKeys("k1:secret-one-0123456789abcdef"));
-    const rotated = await cursorKeys("k2:secret-two-0123456789abcdef,k1:secret-one-0123456789abcdef");
+    const old = await sealCursor(payload, await cursorKeys("k1:secret-one-0123456789abcdef0123456789"));
+    const rotated = await cursorKeys(
+      "k2:secret-two-0123456789abcdef0123456789,k1:secret-one-0123456789abcdef0123456789",
+    );
     expect(await openCursor(old, rotated, DAY, 1000)).toEqual(payload);
   });
 });

@@ -1884,6 +1884,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1913,6 +1918,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1977,7 +1987,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
             503: {
                 headers: {
                     /**
@@ -2059,6 +2069,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2088,6 +2103,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2152,7 +2172,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
             503: {
                 headers: {
                     /**
@@ -2234,6 +2254,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2263,6 +2288,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2327,7 +2357,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
             503: {
                 headers: {
                     /**
@@ -2393,6 +2423,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2422,6 +2457,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2495,7 +2535,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
             503: {
                 headers: {
                     /**
@@ -2580,6 +2620,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2609,6 +2654,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2682,7 +2732,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
             503: {
                 headers: {
                     /**
@@ -2770,6 +2820,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2799,6 +2854,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2872,7 +2932,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed. With `feed` (or a feed walk's cursor) only: `deployment-incomplete`, the D1 database that holds saved feeds is missing or not migrated; `detail` names the step. */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). With `feed` (or a feed walk's cursor) only: `deployment-incomplete`, the D1 database that holds saved feeds is missing or not migrated; `detail` names the step. */
             503: {
                 headers: {
                     /**
@@ -2942,6 +3002,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2971,6 +3036,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3197,6 +3267,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3423,6 +3498,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3452,6 +3532,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3678,6 +3763,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4390,6 +4480,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4419,6 +4514,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4531,6 +4631,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4653,6 +4758,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4682,6 +4792,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4809,6 +4924,11 @@ export interface operations {
                      */
                     "Cache-Control"?: string;
                     /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
+                    /**
                      * @description Only when `has_more` is false (you are at the end): seconds to wait before polling again with `next_cursor` (`EVENT_STREAM_POLL_SECONDS`).
                      * @example 30
                      */
@@ -4842,6 +4962,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4906,7 +5031,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` or no `CURSOR_SECRET`. */
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS`, or no `CURSOR_SECRET` (or one whose secret is under 32 bytes). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4962,6 +5087,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4991,6 +5121,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5217,6 +5352,11 @@ export interface operations {
                      * @example private, max-age=12
                      */
                     "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;

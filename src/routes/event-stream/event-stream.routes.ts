@@ -98,7 +98,9 @@ export const stream = createRoute({
     410: problemResponseFor(
       "The cursor's position is older than the event retention (`stream-position-expired`): events after it were deleted. `detail` names `WEBHOOK_RETENTION_DAYS`; restart with the `since` the problem carries.",
     ),
-    ...storageErrorResponses("Or `service-unavailable`: the deployment has no `API_KEYS` or no `CURSOR_SECRET`."),
+    ...storageErrorResponses(
+      "Or `service-unavailable`: the deployment has no `API_KEYS`, or no `CURSOR_SECRET` (or one whose secret is under 32 bytes).",
+    ),
   },
 });
 

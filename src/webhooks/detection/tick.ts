@@ -4,6 +4,8 @@
  * in one invocation, and each check has Workers' per-invocation limits to itself.
  */
 import { loggerOf } from "../../logger";
+import { analyticsOf } from "../../observability/dataset";
+import { point, type Telemetry } from "../../observability/telemetry";
 import { withUpstreamScope } from "../../upstream/scope";
 import { type SourceDeps, sourceDeps } from "../sources";
 import { forgetSourcesExcept, watchedSources } from "../store";
@@ -34,7 +36,13 @@ export async function scheduleChecks(env: Env): Promise<number> {
  * again, so a burst is caught up in seconds rather than a check per tick; a busy source is left to its holder.
  */
 export async function runCheck(env: Env, deps: SourceDeps, source: string): Promise<CheckResult> {
-  const result = await withUpstreamScope(env, () => checkSource(env, deps, source)).catch(
+  const started = performance.now();
+  let telemetry: Telemetry | undefined;
+  const result = await withUpstreamScope(env, (scope) => {
+    telemetry = scope.telemetry;
+    telemetry.route = "detection";
+    return checkSource(env, deps, source);
+  }).catch(
     (err): CheckResult => ({
       source,
       outcome: "error",
@@ -47,11 +55,53 @@ export async function runCheck(env: Env, deps: SourceDeps, source: string): Prom
     }),
   );
   if (result.outcome === "checked" && result.backlog) await env.DETECTION_QUEUE.send({ source } satisfies CheckMessage);
-  // Quiet when nothing happened: one line per check that found something, set a baseline, or failed.
-  const notable = result.outcome !== "checked" || result.events > 0 || result.backlog;
-  if (result.outcome === "error") loggerOf(env).error("change detection failed", { ...result });
-  else if (notable) loggerOf(env).info("change detection", { ...result });
+  reportCheck(env, result, telemetry, performance.now() - started);
   return result;
+}
+
+/**
+ * One check's figures, as one data point (kind `check`, beside its upstream calls' points) and one log line: calls
+ * made, items announced, events minted, whether a backlog is left, and the open items watched.
+ */
+function reportCheck(env: Env, result: CheckResult, telemetry: Telemetry | undefined, durationMs: number): void {
+  const provider = result.source.startsWith("8x8") ? "8x8" : "inkit";
+  const failed = result.outcome === "error";
+  telemetry?.flush(analyticsOf(env), (dropped) =>
+    point({
+      kind: "check",
+      index: result.source,
+      provider,
+      listing: result.source,
+      route: "detection",
+      cache: "bypass",
+      statusClass: result.outcome,
+      errorType: failed ? "error" : "",
+      durationMs,
+      items: result.created,
+      calls: result.calls,
+      events: result.events,
+      backlog: result.backlog ? 1 : 0,
+      watched: result.watched,
+      sources: 1,
+      dropped,
+    }),
+  );
+  const fields = {
+    ...result,
+    duration_ms: Math.round(durationMs),
+    points_written: telemetry?.written ?? 0,
+    points_dropped: telemetry?.dropped ?? 0,
+  };
+  if (failed) loggerOf(env).error("change detection failed", fields);
+  else loggerOf(env).info("change detection", fields);
+}
+
+/** Reports a cron tick: the checks it sent (one per watched source), as one data point and one log line. */
+export function reportTick(env: Env, figures: { sources: number; resent: number }): void {
+  analyticsOf(env)?.writeDataPoint(
+    point({ kind: "tick", index: "tick", route: "detection", sources: figures.sources, items: figures.resent }),
+  );
+  loggerOf(env).info("change detection tick", { sources: figures.sources, deliveries_resent: figures.resent });
 }
 
 /** The detection queue's consumer: every message is acknowledged; a failed check is retried by the next tick. */
