@@ -15,8 +15,10 @@ import { rateLimit } from "./http/rate-limit";
 import { warnWithoutCache } from "./http/readiness";
 import { createRouter } from "./http/router";
 import { corsFromConfig, securityHeaders } from "./http/security";
+import { walkProblem } from "./http/walk-problems";
 import { loggerOf } from "./logger";
 import { registerOpenApi } from "./openapi/document";
+import { WalkError } from "./paging/errors";
 import { docsRouter } from "./routes/docs/docs.index";
 import { eightByEightRouter } from "./routes/eightbyeight/eightbyeight.index";
 import { eventStreamRouter } from "./routes/event-stream/event-stream.index";
@@ -79,6 +81,7 @@ export function createApp() {
 
   app.onError((err, c) => {
     if (err instanceof ProblemError) return problemResponse(c, err);
+    if (err instanceof WalkError) return problemResponse(c, walkProblem(err));
     if (err instanceof HTTPException && err.status < 500) {
       const type = statusToProblem[err.status] ?? "validation-error";
       return problemResponse(

@@ -35,7 +35,7 @@ export function serializedPage(c: Context, res: Response): SerializedPage | unde
 /**
  * `c.json(body, 200, headers)` for a list page: the same bytes, headers and type, and the serialized body (plus
  * `page` on its own) handed to the cache layer.
- * @example return listResponse(c, await readListing(c, req))
+ * @example return listResponse(c, await serveListing(c, req))
  */
 export function listResponse<T extends ListBody>(
   c: Context<AppEnv>,
@@ -44,7 +44,7 @@ export function listResponse<T extends ListBody>(
   // What c.json does: serialize, then a response with the JSON content type unless `headers` says otherwise.
   const text = JSON.stringify(body);
   const res: Response = c.body(text, 200, { "Content-Type": "application/json", ...headers });
-  // `page` is the last member (as readListing builds the body), so the body ends with it.
+  // `page` is the last member (as the walk engine builds the body), so the body ends with it.
   const page = Object.keys(body).at(-1) === "page" ? JSON.stringify(body.page) : undefined;
   if (page !== undefined && text.endsWith(`"page":${page}}`)) c.set("listPage", { response: res, body: text, page });
   // The same bytes c.json would send for `body`, so the same type.

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { cursorSecretEntries, cursorSecretProblem } from "../config";
-import { ProblemError } from "../http/problem";
 import { fromBase64Url, toBase64Url } from "./base64url";
+import { WalkError } from "./errors";
 import type { Keyset } from "./order";
 import type { LaneState } from "./positions";
 
@@ -87,9 +87,7 @@ export async function cursorKeys(secret: string | undefined): Promise<CursorKey[
   const entries = cursorSecretEntries(secret);
   const problem = entries.length === 0 ? "CURSOR_SECRET is unset" : cursorSecretProblem(secret);
   if (problem !== null) {
-    throw new ProblemError("service-unavailable", {
-      detail: `Paging is not configured for this deployment (${problem}).`,
-    });
+    throw new WalkError("unconfigured", `Paging is not configured for this deployment (${problem}).`);
   }
   return Promise.all(
     entries.map(async ({ id, secret: raw }) => {
@@ -148,8 +146,7 @@ export function unpackPayload(bytes: Uint8Array): unknown {
   return { ...rest, p: toBase64Url(bytes.subarray(i + size)) };
 }
 
-const invalid = (detail: string) =>
-  new ProblemError("invalid-cursor", { detail: `${detail} Restart from the first page.` });
+const invalid = (detail: string) => new WalkError("invalid-cursor", `${detail} Restart from the first page.`);
 
 /** Verifies and decodes a cursor. Any modification is a 400, never a wrong page. */
 export async function openCursor(
@@ -180,9 +177,10 @@ export async function openCursor(
     throw invalid("The cursor is not in a format this version understands.");
   }
   if ((now - payload.s) / 1000 > maxAgeSeconds) {
-    throw new ProblemError("cursor-expired", {
-      detail: `The cursor is older than its ${Math.round(maxAgeSeconds / 3600)} h lifetime. Restart from the first page without a cursor.`,
-    });
+    throw new WalkError(
+      "cursor-expired",
+      `The cursor is older than its ${Math.round(maxAgeSeconds / 3600)} h lifetime. Restart from the first page without a cursor.`,
+    );
   }
   return payload;
 }

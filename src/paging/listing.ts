@@ -1,18 +1,14 @@
-import type { Context } from "hono";
-import { configOf } from "../config";
-import type { AppEnv } from "../env";
 import { sha256Hex } from "../http/digest";
-import { type FieldError, ProblemError } from "../http/problem";
 import type { Credential } from "../providers/catalog";
 import {
   type CursorKey,
   type CursorPayload,
-  cursorKeys,
   laneFromTuple,
   openCursor,
   type SealedPayload,
   sealCursor,
 } from "./cursor";
+import { WalkError, type WalkMismatch } from "./errors";
 import { decodeLanes, encodeLanes, walkHead } from "./lane-codec";
 import { type Lane, type LaneReading, readLanes } from "./lanes";
 import { type Direction, type Keyed, type Keyset, keysetOf } from "./order";
@@ -66,31 +62,34 @@ export const DEFAULT_LIMIT = 50;
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Binds a cursor to the API key and the upstream credential in use, without storing either. */
-async function bindingDigest(c: Context<AppEnv>, credential: Credential): Promise<string> {
+async function bindingDigest(callerKeyId: string, credential: Credential): Promise<string> {
   const cred = credential.passThrough ? await sha256Hex(credential.value) : "configured";
-  return (await sha256Hex(`${c.get("caller").keyId}|${cred}`)).slice(0, 22);
+  return (await sha256Hex(`${callerKeyId}|${cred}`)).slice(0, 22);
 }
 
 /** Checks that a cursor belongs to this route, caller and filters; returns the walk's filters. */
 function checkCursor<T extends Keyed>(payload: CursorPayload, req: ListRequest<T>, binding: string): Filters {
   if (payload.r !== req.route) {
-    throw new ProblemError("invalid-cursor", {
-      detail: `This cursor was issued by another listing (${payload.r}); use it only there, or restart without a cursor.`,
-    });
+    throw new WalkError(
+      "invalid-cursor",
+      `This cursor was issued by another listing (${payload.r}); use it only there, or restart without a cursor.`,
+    );
   }
   if (payload.b !== binding) {
-    throw new ProblemError("invalid-cursor", {
-      detail: "This cursor was issued to another caller or for another upstream credential. Restart without a cursor.",
-    });
+    throw new WalkError(
+      "invalid-cursor",
+      "This cursor was issued to another caller or for another upstream credential. Restart without a cursor.",
+    );
   }
-  const errors: FieldError[] = Object.entries(req.sent)
+  const errors: WalkMismatch[] = Object.entries(req.sent)
     .filter(([name, value]) => !same(payload.f[name], value))
-    .map(([name]) => ({ in: "cursor", name, message: "Differs from the value this cursor's walk was started with." }));
+    .map(([name]) => ({ name, message: "Differs from the value this cursor's walk was started with." }));
   if (errors.length > 0) {
-    throw new ProblemError("invalid-cursor", {
-      detail: `The cursor belongs to a walk with other parameters (${errors.map((e) => e.name).join(", ")}). Omit them or send the same values, or restart without a cursor.`,
+    throw new WalkError(
+      "invalid-cursor",
+      `The cursor belongs to a walk with other parameters (${errors.map((e) => e.name).join(", ")}). Omit them or send the same values, or restart without a cursor.`,
       errors,
-    });
+    );
   }
   return payload.f;
 }
@@ -128,24 +127,41 @@ function lanesOf(payload: CursorPayload): (LaneState | null)[] {
   try {
     return decodeLanes(payload.p, payload.k, payload.h);
   } catch {
-    throw new ProblemError("invalid-cursor", { detail: "The cursor is corrupt. Restart without a cursor." });
+    throw new WalkError("invalid-cursor", "The cursor is corrupt. Restart without a cursor.");
   }
 }
 
-async function openWalk<T extends Keyed>(c: Context<AppEnv>, req: ListRequest<T>): Promise<Walk<T>> {
-  const config = configOf(c.env);
-  const keys = await cursorKeys(c.env.CURSOR_SECRET);
-  const binding = await bindingDigest(c, req.credential);
-  const payload = req.cursor ? await openCursor(req.cursor, keys, config.cursorTtlSeconds, Date.now()) : null;
+/** What a walk needs of the request it serves, as plain values (the HTTP edge builds it: http/listing.ts). */
+export interface WalkContext {
+  /** Cursor keys: the first signs, all verify. */
+  keys: CursorKey[];
+  cursorTtlSeconds: number;
+  /** The caller's API key id: cursors are bound to it. */
+  callerKeyId: string;
+  /** The listing cache's view of this request. */
+  cache: {
+    /** Whether reads go through a shared cache (then they are aligned, so walks share answers). */
+    shared: boolean;
+    /** When the oldest answer this request used was fetched, if any: a first page's snapshot time. */
+    fetchedAt(): number | null;
+  };
+  /** The request's URL: `Link` headers are built on it. */
+  url: URL;
+  now: number;
+  failures: LaneFailures;
+}
+
+async function openWalk<T extends Keyed>(ctx: WalkContext, req: ListRequest<T>): Promise<Walk<T>> {
+  const { keys } = ctx;
+  const binding = await bindingDigest(ctx.callerKeyId, req.credential);
+  const payload = req.cursor ? await openCursor(req.cursor, keys, ctx.cursorTtlSeconds, ctx.now) : null;
   const filters = payload ? checkCursor(payload, req, binding) : { ...req.defaults, ...req.sent };
   const limit = req.limit ?? payload?.l ?? DEFAULT_LIMIT;
   const lanes = req.lanes(filters);
   const first = freshLane(req.start?.(filters) ?? null);
   const states = payload ? lanesOf(payload) : lanes.map(() => ({ ...first }));
   if (states.length !== lanes.length)
-    throw new ProblemError("invalid-cursor", {
-      detail: "The cursor does not fit this listing. Restart without a cursor.",
-    });
+    throw new WalkError("invalid-cursor", "The cursor does not fit this listing. Restart without a cursor.");
   return {
     keys,
     payload,
@@ -170,16 +186,28 @@ export interface PageRequest<T extends Keyed> {
   partial: boolean;
   /** How the lanes read (aligned blocks when a listing cache is shared); aligned by default. */
   reading?: LaneReading;
+  /** How a lane's upstream failure is told from a bug; by default every failure fails the page. */
+  failures?: LaneFailures;
 }
+
+/** How a walk tells a lane's upstream failure (which a partial feed serves around) from a bug. */
+export interface LaneFailures {
+  /** The failure as `page.errors` reports it; null when it is not an upstream failure (the page fails with it). */
+  describe(error: unknown): Omit<LaneError, "source"> | null;
+  /** Names the lane in the error a feed page fails with, so the caller learns which source failed. */
+  blame(error: unknown, source: string): void;
+}
+
+const NO_TOLERANCE: LaneFailures = { describe: () => null, blame: () => {} };
 
 /** Reads a creation-ordered page: every lane until the page is certain, then the page in tributary's order. */
 export async function readPage<T extends Keyed>(req: PageRequest<T>): Promise<Page<T>> {
-  const { lanes, states, limit, dir, backward, from, partial, reading } = req;
+  const { lanes, states, limit, dir, backward, from, partial, reading, failures = NO_TOLERANCE } = req;
   const several = lanes.length > 1;
   const tolerate = (i: number, err: unknown) => {
-    if (!(err instanceof ProblemError)) return false;
+    if (failures.describe(err) === null) return false;
     if (partial && several) return true;
-    if (several) err.init.extensions = { ...err.init.extensions, source: lanes[i]?.name };
+    if (several) failures.blame(err, lanes[i]?.name ?? "");
     return false;
   };
   const { results, decision } = await readLanes(lanes, states, limit, dir, backward, tolerate, reading);
@@ -187,11 +215,10 @@ export async function readPage<T extends Keyed>(req: PageRequest<T>): Promise<Pa
   const firstKey = items[0] ? keysetOf(items[0]) : null;
   const lastKey = items.at(-1) ? keysetOf(items.at(-1) as T) : null;
   const at = (key: Keyset | null, forwardNext: boolean) => nextPositions(results, states, lanes, key, dir, forwardNext);
-  const errors = results.flatMap((r, i): LaneError[] =>
-    r.kind === "failed" && r.error instanceof ProblemError
-      ? [{ source: lanes[i]?.name ?? "", status: r.error.status, type: r.error.type, detail: r.error.init.detail }]
-      : [],
-  );
+  const errors = results.flatMap((r, i): LaneError[] => {
+    const failure = r.kind === "failed" ? failures.describe(r.error) : null;
+    return failure ? [{ source: lanes[i]?.name ?? "", ...failure }] : [];
+  });
   const totals = results.map((r, i) => (lanes[i]?.empty ? 0 : r.kind === "read" ? r.read.total : null));
   if (backward) {
     return {
@@ -235,8 +262,8 @@ async function readUnordered<T extends Keyed>(walk: Walk<T>): Promise<Page<T>> {
  * Serves one page of a listing of one or more lanes (a merged feed): open the walk, read the lanes, assemble
  * the page in tributary's order, seal the next and previous cursors.
  */
-export async function readListing<T extends Keyed>(c: Context<AppEnv>, req: ListRequest<T>) {
-  const walk = await openWalk(c, req);
+export async function readListing<T extends Keyed>(ctx: WalkContext, req: ListRequest<T>) {
+  const walk = await openWalk(ctx, req);
   const page =
     walk.dir === null
       ? await readUnordered(walk)
@@ -245,9 +272,10 @@ export async function readListing<T extends Keyed>(c: Context<AppEnv>, req: List
           dir: walk.dir,
           from: walk.payload && { key: walk.payload.k },
           partial: req.partial === true,
-          reading: { aligned: c.get("cache").shared },
+          reading: { aligned: ctx.cache.shared },
+          failures: ctx.failures,
         });
-  const snapshot = walk.payload?.s ?? c.get("cache").fetchedAt() ?? Date.now();
+  const snapshot = walk.payload?.s ?? ctx.cache.fetchedAt() ?? ctx.now;
   const seal = (d: "n" | "p", at: NonNullable<Page<T>["next"]>) =>
     sealCursor({ ...walk.base, s: snapshot, d, k: at.key, ...packLanes(at.lanes, at.key) }, walk.keys);
   const hasNext = page.next?.lanes.some((s, i) => s !== null && !walk.lanes[i]?.empty) === true;
@@ -260,12 +288,11 @@ export async function readListing<T extends Keyed>(c: Context<AppEnv>, req: List
     ...(page.errors.length > 0 ? { errors: page.errors } : {}),
   };
   info.has_more = info.next_cursor !== null;
-  return { body: { data: page.items, page: info }, headers: linkHeader(c, info) };
+  return { body: { data: page.items, page: info }, headers: linkHeader(ctx.url, info) };
 }
 
 /** RFC 8288 `Link` header with absolute next/prev URLs; the cursor carries filters and limit. */
-export function linkHeader(c: Context<AppEnv>, page: PageInfo): Record<string, string> {
-  const url = new URL(c.req.url);
+export function linkHeader(url: URL, page: PageInfo): Record<string, string> {
   const link = (cursor: string, rel: string) =>
     `<${url.origin}${url.pathname}?cursor=${encodeURIComponent(cursor)}>; rel="${rel}"`;
   const links = [

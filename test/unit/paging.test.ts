@@ -150,9 +150,9 @@ describe("cursor codec", () => {
     const token = await sealCursor(payload, keys);
     const [kid, body, tag] = token.split(".") as [string, string, string];
     const flipped = `${kid}.${body}.${tag.startsWith("A") ? "B" : "A"}${tag.slice(1)}`;
-    await expect(openCursor(flipped, keys, DAY, 1000)).rejects.toMatchObject({ type: "invalid-cursor" });
-    await expect(openCursor(`k9.${body}.${tag}`, keys, DAY, 1000)).rejects.toMatchObject({ type: "invalid-cursor" });
-    await expect(openCursor(token, keys, DAY, DAY * 1000 + 1001)).rejects.toMatchObject({ type: "cursor-expired" });
+    await expect(openCursor(flipped, keys, DAY, 1000)).rejects.toMatchObject({ failure: "invalid-cursor" });
+    await expect(openCursor(`k9.${body}.${tag}`, keys, DAY, 1000)).rejects.toMatchObject({ failure: "invalid-cursor" });
+    await expect(openCursor(token, keys, DAY, DAY * 1000 + 1001)).rejects.toMatchObject({ failure: "cursor-expired" });
   });
 
   it("keeps verifying cursors of a rotated-out key listed after the new one", async () => {

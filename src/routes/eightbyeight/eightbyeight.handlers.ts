@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env";
 import { listResponse } from "../../http/list-response";
-import { readListing } from "../../paging/listing";
+import { serveListing } from "../../http/listing";
 import { formatSourceKey, upstreamCredential } from "../../providers/catalog";
 import { bind, eightByEightSource, versionOf } from "../../providers/eightbyeight/source";
 import { sentFilters } from "../filters";
@@ -10,7 +10,7 @@ import type { ListRunsRoute } from "./eightbyeight.routes";
 export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
   const { limit, cursor, ...query } = c.req.valid("query");
   const credential = upstreamCredential(c, "8x8");
-  const { body, headers } = await readListing(c, {
+  const { body, headers } = await serveListing(c, {
     route: "8x8.runs",
     // UUIDs compare case-insensitively: one canonical form for cursors and cache keys.
     sent: sentFilters(query, {

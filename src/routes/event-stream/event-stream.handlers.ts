@@ -27,5 +27,5 @@ export const stream: RouteHandler<StreamRoute, AppEnv> = async (c) => {
   const poll: Record<string, string> = body.page.has_more
     ? {}
     : { "Retry-After": String(config.eventStreamPollSeconds) };
-  return listResponse(c, { body, headers: { ...linkHeader(c, body.page), ...poll } });
+  return listResponse(c, { body, headers: { ...linkHeader(new URL(c.req.url), body.page), ...poll } });
 };

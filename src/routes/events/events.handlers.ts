@@ -2,8 +2,9 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { listResponse } from "../../http/list-response";
+import { serveListing } from "../../http/listing";
 import { ProblemError } from "../../http/problem";
-import { type Filters, readListing } from "../../paging/listing";
+import type { Filters } from "../../paging/listing";
 import { canonicalSourceKey } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
 import { oneFilter } from "../../schemas/filters";
@@ -40,7 +41,7 @@ export const list: RouteHandler<ListRoute, AppEnv> = async (c) => {
     created_from: created_from === undefined ? undefined : toRfc3339(created_from),
     created_to: created_to === undefined ? undefined : toRfc3339(created_to),
   });
-  const { body, headers } = await readListing(c, {
+  const { body, headers } = await serveListing(c, {
     route: "events",
     sent,
     defaults: {},
@@ -69,7 +70,7 @@ export const get: RouteHandler<GetRoute, AppEnv> = async (c) => {
 export const attempts: RouteHandler<AttemptsRoute, AppEnv> = async (c) => {
   const event = await ownedEvent(c, c.req.valid("param").id);
   const { limit, cursor } = c.req.valid("query");
-  const { body, headers } = await readListing(c, {
+  const { body, headers } = await serveListing(c, {
     route: "events.attempts",
     sent: { event_id: event.id },
     defaults: {},

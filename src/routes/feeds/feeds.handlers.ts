@@ -4,9 +4,9 @@ import type { AppEnv } from "../../env";
 import { createFeed, feedTag, toFeed } from "../../feeds/feeds";
 import { deleteFeed, type FeedRow, findFeed } from "../../feeds/store";
 import { listResponse } from "../../http/list-response";
+import { serveListing } from "../../http/listing";
 import { type Guarded, guardedWrite } from "../../http/preconditions";
 import { ProblemError } from "../../http/problem";
-import { readListing } from "../../paging/listing";
 import { canonicalFeedSources, MAX_SAVED_FEED_SOURCES } from "../../providers/catalog";
 import { d1Listing } from "../../webhooks/d1-source";
 import type * as R from "./feeds.routes";
@@ -37,7 +37,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
 
 export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
   const { limit, cursor } = c.req.valid("query");
-  const { body, headers } = await readListing(c, {
+  const { body, headers } = await serveListing(c, {
     route: "feeds",
     sent: {},
     defaults: {},

@@ -2,7 +2,7 @@ import type { RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { listResponse } from "../../http/list-response";
-import { readListing } from "../../paging/listing";
+import { serveListing } from "../../http/listing";
 import type { Direction, Keyed } from "../../paging/order";
 import { upstreamCredential } from "../../providers/catalog";
 import {
@@ -27,7 +27,7 @@ function listInkit<I extends z.ZodType, T extends Keyed>(
   { limit, cursor, ...query }: { limit?: number; cursor?: string },
 ) {
   const credential = upstreamCredential(c, "inkit");
-  return readListing(c, {
+  return serveListing(c, {
     route,
     sent: sentFilters(query),
     defaults: { sort: DEFAULT_INKIT_SORT },

@@ -3,9 +3,10 @@ import { configOf } from "../../config";
 import type { AppEnv } from "../../env";
 import { feedWalk } from "../../feeds/walk";
 import { listResponse } from "../../http/list-response";
+import { serveListing } from "../../http/listing";
 import { ProblemError } from "../../http/problem";
 import type { Lane, Verdict } from "../../paging/lanes";
-import { type Filters, readListing } from "../../paging/listing";
+import type { Filters } from "../../paging/listing";
 import type { OffsetReader } from "../../paging/offset-reader";
 import { beforeTime } from "../../paging/order";
 import {
@@ -93,7 +94,7 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
   if (source !== undefined) sent.source = canonicalFeedSources(Array.isArray(source) ? source : [source], "query");
   const defaults: Filters = saved ? {} : { source: defaultFeedSources(c.env) };
   const sources = (filters: Filters) => (saved ? { ...filters, source: saved.sources() } : filters);
-  const { body, headers } = await readListing<Run>(c, {
+  const { body, headers } = await serveListing<Run>(c, {
     route: "runs",
     sent,
     defaults,

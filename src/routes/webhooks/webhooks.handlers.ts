@@ -2,9 +2,9 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { listResponse } from "../../http/list-response";
+import { serveListing } from "../../http/listing";
 import { type Guarded, guardedWrite } from "../../http/preconditions";
 import { ProblemError } from "../../http/problem";
-import { readListing } from "../../paging/listing";
 import { defaultWatchedSources } from "../../providers/catalog";
 import { toRfc3339 } from "../../providers/time";
 import { d1Listing } from "../../webhooks/d1-source";
@@ -81,7 +81,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
 
 export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
   const { limit, cursor } = c.req.valid("query");
-  const { body, headers } = await readListing(c, {
+  const { body, headers } = await serveListing(c, {
     route: "webhooks.endpoints",
     sent: {},
     defaults: {},
