@@ -1,8 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { DEFAULT_CONFIG } from "../config";
 import { ProblemError } from "../http/problem";
-import { type Credential, type Provider, passThroughHeaders, providerNames } from "../providers/catalog";
-import { precompiled } from "../providers/validate";
+import type { Credential, Provider } from "../providers/catalog";
 import { parseUpstreamJson, type UpstreamInfo, type UpstreamResponse, upstreamFetch, upstreamProblem } from "./fetch";
 import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "./scope";
 
@@ -14,6 +13,12 @@ export interface UpstreamErrorBody {
 
 export interface UpstreamClientOptions {
   provider: Provider;
+  /** The provider's name as problems show it, e.g. "Inkit". */
+  name: string;
+  /** The request header a caller passes its own credential in, named when that credential is malformed. */
+  passThroughHeader: string;
+  /** Prepares a body schema for validation (providers/validate: precompiled where that is faster). */
+  validator: <S extends z.ZodType>(schema: S) => S;
   baseUrl: string;
   credential: Credential;
   timeoutMs: number;
@@ -44,8 +49,7 @@ function readErrorBody(res: UpstreamResponse): UpstreamErrorBody {
  * Maps an upstream error that no provider rule claimed. Credentials rejected upstream are the caller's
  * problem (401) only when the caller sent them; with our configured secret it is ours (502).
  */
-function genericError(provider: Provider, credential: Credential, info: UpstreamInfo): ProblemError {
-  const name = providerNames[provider];
+function genericError(name: string, credential: Credential, info: UpstreamInfo): ProblemError {
   if (info.status === 401 || info.status === 403) {
     if (credential.passThrough) {
       return new ProblemError("unauthorized", {
@@ -69,21 +73,18 @@ function itemsIn(body: unknown): number {
 /** A credential fit for an HTTP header: visible ASCII, no spaces. Anything else never leaves the worker. */
 const HEADER_TOKEN = /^[\x21-\x7e]{1,4096}$/;
 
-function checkCredential(provider: Provider, credential: Credential): void {
+function checkCredential(opts: UpstreamClientOptions, credential: Credential): void {
   if (HEADER_TOKEN.test(credential.value)) return;
+  const { provider, name, passThroughHeader } = opts;
   const info: UpstreamInfo = { provider, status: null, code: null, error_id: null };
   if (credential.passThrough) {
     throw new ProblemError("unauthorized", {
-      detail: `The credential sent in ${passThroughHeaders[provider]} is malformed: expected visible ASCII characters without spaces.`,
-      errors: [{ in: "header", name: passThroughHeaders[provider].toLowerCase(), message: "Malformed credential." }],
+      detail: `The credential sent in ${passThroughHeader} is malformed: expected visible ASCII characters without spaces.`,
+      errors: [{ in: "header", name: passThroughHeader.toLowerCase(), message: "Malformed credential." }],
       headers: { "WWW-Authenticate": 'Bearer realm="tributary"' },
     });
   }
-  throw upstreamProblem(
-    "upstream-auth",
-    info,
-    `This deployment's ${providerNames[provider]} credential is missing or malformed.`,
-  );
+  throw upstreamProblem("upstream-auth", info, `This deployment's ${name} credential is missing or malformed.`);
 }
 
 /**
@@ -93,18 +94,19 @@ function checkCredential(provider: Provider, credential: Credential): void {
  * client starts its own budget, with the default policy, at its first call.
  */
 export function upstreamClient(opts: UpstreamClientOptions) {
-  const { provider, baseUrl, credential, timeoutMs } = opts;
+  const { provider, name, baseUrl, credential, timeoutMs } = opts;
   let ownScope: UpstreamScope | undefined;
   return {
     /** GETs `path` with `query` and validates the body against `schema`. */
     async get<S extends z.ZodType>(path: string, query: Record<string, string>, schema: S): Promise<z.infer<S>> {
-      checkCredential(provider, credential);
+      checkCredential(opts, credential);
       const url = new URL(path, baseUrl);
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
       if (!ownScope) ownScope = newUpstreamScope(DEFAULT_CONFIG);
       const scope = currentUpstreamScope() ?? ownScope;
       const res = await upstreamFetch({
         provider,
+        name,
         url: url.toString(),
         headers: opts.authHeaders(credential.value),
         timeoutMs,
@@ -113,7 +115,7 @@ export function upstreamClient(opts: UpstreamClientOptions) {
       });
       if (res.status >= 200 && res.status < 300) {
         try {
-          const body = parseUpstreamJson(provider, res, precompiled(schema));
+          const body = parseUpstreamJson(provider, name, res, opts.validator(schema));
           if (res.call) res.call.items = itemsIn(body);
           return body;
         } catch (err) {
@@ -123,7 +125,7 @@ export function upstreamClient(opts: UpstreamClientOptions) {
       }
       const body = readErrorBody(res);
       const info: UpstreamInfo = { provider, status: res.status, code: body.code, error_id: body.errorId };
-      throw opts.mapError(res.status, body, info) ?? genericError(provider, credential, info);
+      throw opts.mapError(res.status, body, info) ?? genericError(name, credential, info);
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { ProblemError, type ProblemType } from "../http/problem";
 import type { UpstreamCall } from "../observability/telemetry";
-import { type Provider, providerNames } from "../providers/catalog";
+import type { Provider } from "../providers/catalog";
 import { type Admission, breakerFor } from "./circuit-breaker";
 import { backoffDelay, parseRetryAfter, retryAfterSeconds, sleep } from "./retry";
 import type { UpstreamScope } from "./scope";
@@ -69,6 +69,8 @@ const retryable = (a: Attempt) =>
 
 export interface UpstreamFetchOptions {
   provider: Provider;
+  /** The provider's name as problems show it, e.g. "Inkit". */
+  name: string;
   url: string;
   headers: Record<string, string>;
   /** Per attempt; the request's remaining budget shortens it. */
@@ -99,9 +101,8 @@ export function overSubrequestLimit(limit: number): ProblemError {
  * 503 `upstream-unavailable` with `Retry-After` (circuit open, or a 429/`Retry-After` beyond the budget).
  */
 export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<UpstreamResponse> {
-  const { provider, scope } = opts;
+  const { provider, name, scope } = opts;
   const { policy } = scope;
-  const name = providerNames[provider];
   const breaker = breakerFor(`${provider} ${new URL(opts.url).origin}`);
   const admission = breaker.admit(policy.breaker, Date.now());
   if (admission.kind === "open") {
@@ -153,10 +154,9 @@ function settle(
   last: Attempt,
   retryAfterMs: number | null,
 ): UpstreamResponse {
-  const { provider, scope } = opts;
+  const { provider, name, scope } = opts;
   const breaker = breakerFor(`${provider} ${new URL(opts.url).origin}`);
   const now = Date.now();
-  const name = providerNames[provider];
   const info = (status: number | null): UpstreamInfo => ({ provider, status, code: null, error_id: null });
 
   if (last.kind === "response" && !retryable(last)) {
@@ -206,6 +206,7 @@ const throwing = (error: ProblemError): never => {
 /** Parses and validates an upstream JSON body; anything malformed is a 502 `upstream-invalid-response`. */
 export function parseUpstreamJson<S extends z.ZodType>(
   provider: Provider,
+  name: string,
   res: UpstreamResponse,
   schema: S,
 ): z.infer<S> {
@@ -214,11 +215,7 @@ export function parseUpstreamJson<S extends z.ZodType>(
   try {
     body = JSON.parse(res.text);
   } catch {
-    throw upstreamProblem(
-      "upstream-invalid-response",
-      info,
-      `${providerNames[provider]} answered with a body that is not JSON.`,
-    );
+    throw upstreamProblem("upstream-invalid-response", info, `${name} answered with a body that is not JSON.`);
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
@@ -226,7 +223,7 @@ export function parseUpstreamJson<S extends z.ZodType>(
     throw upstreamProblem(
       "upstream-invalid-response",
       info,
-      `${providerNames[provider]} answered with a body that does not match its documented shape (at ${where}).`,
+      `${name} answered with a body that does not match its documented shape (at ${where}).`,
     );
   }
   return parsed.data;

@@ -1,11 +1,12 @@
 import { ProblemError } from "../../http/problem";
 import { upstreamClient } from "../../upstream/client";
 import type { Credential } from "../catalog";
+import { upstreamIdentity } from "../upstream-identity";
 
 /** 8x8 Automation: bearer auth; its documented codes 1000 (bad definition id) and 1300 (no such definition). */
 export function eightByEightClient(baseUrl: string, credential: Credential, timeoutMs: number) {
   return upstreamClient({
-    provider: "8x8",
+    ...upstreamIdentity("8x8"),
     baseUrl,
     credential,
     timeoutMs,

@@ -1,11 +1,12 @@
 import { ProblemError } from "../../http/problem";
 import { upstreamClient } from "../../upstream/client";
 import type { Credential } from "../catalog";
+import { upstreamIdentity } from "../upstream-identity";
 
 /** Inkit: `X-Inkit-API-Token` auth; a 404 means the requested batch does not exist. */
 export function inkitClient(baseUrl: string, credential: Credential, timeoutMs: number) {
   return upstreamClient({
-    provider: "inkit",
+    ...upstreamIdentity("inkit"),
     baseUrl,
     credential,
     timeoutMs,

@@ -1,0 +1,13 @@
+import { type Provider, passThroughHeaders, providerNames } from "./catalog";
+import { precompiled } from "./validate";
+
+/**
+ * What the upstream client needs to know of a provider, from the catalog: its name in problems, the header a caller
+ * passes its own credential in, and how bodies are validated. Injected, so upstream/ depends on no provider module.
+ */
+export const upstreamIdentity = (provider: Provider) => ({
+  provider,
+  name: providerNames[provider],
+  passThroughHeader: passThroughHeaders[provider],
+  validator: precompiled,
+});
