@@ -56,20 +56,12 @@ export async function invalidateSource(env: Env, spec: SourceSpec): Promise<void
 export function sourceSpec(text: string): SourceSpec | null {
   const source = parseSourceKey(text);
   if (source === null) return null;
-  const key = formatSourceKey(source);
-  const lookup = lookupFor(source);
-  const open = (deps: SourceDeps, env: Env) =>
-    openReader(source, deps, { credential: configuredCredential(env, source.provider) });
-  if (source.provider === "inkit") {
-    const kind = source.listing === "runs" ? "run" : "batch";
-    return { key, source, kind, open, lookup, versionOf: () => null };
-  }
   return {
-    key,
+    key: formatSourceKey(source),
     source,
-    kind: "run",
-    open,
-    lookup,
-    versionOf: (item) => versionOf(item as EightByEightRunNormalized),
+    kind: source.provider === "inkit" && source.listing !== "runs" ? "batch" : "run",
+    open: (deps, env) => openReader(source, deps, { credential: configuredCredential(env, source.provider) }),
+    lookup: lookupFor(source),
+    versionOf: (item) => (source.provider === "8x8" ? versionOf(item as EightByEightRunNormalized) : null),
   };
 }

@@ -23,20 +23,12 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
     cursor,
     credential,
     lanes: (filters) => {
-      const key = {
-        provider: "8x8",
-        accountId: String(filters.account_id),
-        definitionId: String(filters.definition_id),
-      } as const;
+      const [accountId, definitionId] = [String(filters.account_id), String(filters.definition_id)];
+      const key = { provider: "8x8", accountId, definitionId } as const;
       const deps = { env: c.env, cache: c.get("cache") };
-      return [
-        {
-          name: formatSourceKey(key),
-          open: (pin, version) => openReader(key, deps, { credential, filters, pin, version }),
-          pinnable: true,
-          versionOf,
-        },
-      ];
+      const open = (pin: string | null, version: string | null) =>
+        openReader(key, deps, { credential, filters, pin, version });
+      return [{ name: formatSourceKey(key), open, pinnable: true, versionOf }];
     },
     order: () => "desc",
   });
