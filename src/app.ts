@@ -2,7 +2,7 @@ import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { cacheLayer } from "./cache/headers";
+import { cacheLayer } from "./cache/layer";
 import { apiKeyAuth } from "./http/auth";
 import { requestBodyLimit } from "./http/body-limit";
 import { init } from "./http/init";

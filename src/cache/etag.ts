@@ -1,6 +1,7 @@
 import { sha256Hex } from "../http/digest";
 import { fromBase64Url } from "../paging/base64url";
 import { unpackPayload } from "../paging/cursor";
+import { joinListBody, type ListBodyParts } from "./served-body";
 
 /** A cursor reduced to what it points at: its signing key id and payload without the snapshot time `s`. */
 function cursorContent(token: string): { content: string; snapshot: number } | null {
@@ -48,23 +49,17 @@ export async function entityTag(body: string, cursorTtlSeconds: number): Promise
 }
 
 /**
- * `entityTag(body)` for a body that JSON.stringify wrote, given its last member `page` as serialized (see
- * `src/http/list-response.ts`): only `page` is parsed, and the rest of the body is hashed as it is. The tag is the
- * same, because JSON that JSON.stringify wrote serializes back to itself once parsed. A body that does not end with
- * that member is tagged by `entityTag`.
- * @example await pageEntityTag('{"data":[…],"page":{…,"next_cursor":"k1.…"}}', '{…,"next_cursor":"k1.…"}', 86_400)
+ * `entityTag(body)` for a list page's body given in its parts (see served-body.ts): only `page` is parsed, and the
+ * rest of the body is hashed as it is. The tag is the same, because JSON that JSON.stringify wrote serializes back to
+ * itself once parsed.
+ * @example await listPageEntityTag(serializeListBody(body).parts, 86_400)
  */
-export async function pageEntityTag(body: string, pageJson: string, cursorTtlSeconds: number): Promise<string> {
-  const member = `"page":${pageJson}}`;
-  // Preceded by `{` or `,`, the quote opens a key of the top-level object (one inside a string would be escaped).
-  const before = body.length - member.length;
-  if (!body.endsWith(member) || (body[before - 1] !== "," && body[before - 1] !== "{")) {
-    return entityTag(body, cursorTtlSeconds);
-  }
-  const page: unknown = JSON.parse(pageJson);
-  if (!isListPage(page)) return strongEntityTag(body);
-  const head = body.slice(0, before + '"page":'.length);
-  return listPageTag(page, cursorTtlSeconds, (reduced) => `${head}${JSON.stringify(reduced)}}`);
+export async function listPageEntityTag(parts: ListBodyParts, cursorTtlSeconds: number): Promise<string> {
+  const page: unknown = JSON.parse(parts.page);
+  if (!isListPage(page)) return strongEntityTag(joinListBody(parts));
+  return listPageTag(page, cursorTtlSeconds, (reduced) =>
+    joinListBody({ head: parts.head, page: JSON.stringify(reduced) }),
+  );
 }
 
 function isListPage(page: unknown): page is { next_cursor?: unknown; prev_cursor?: unknown } {

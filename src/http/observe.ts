@@ -28,7 +28,7 @@ export function cacheOutcomeOf(c: Context<AppEnv>): CacheOutcomeName {
   // A read whose upstream call failed records no outcome: its calls say how the cache sent them.
   const call = currentUpstreamScope()?.telemetry.calls[0];
   if (call && call.cache !== "none") return call.cache;
-  // A page sent again whole from the cache (src/cache/headers.ts) reads nothing: its Cache-Status says so.
+  // A page sent again whole from the cache (src/cache/ready-pages.ts) reads nothing: its Cache-Status says so.
   return c.res.headers.get("Cache-Status")?.startsWith("tributary; hit") ? "hit" : "none";
 }
 

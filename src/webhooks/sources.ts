@@ -3,14 +3,12 @@ import type { OffsetReader } from "../paging/offset-reader";
 import {
   configuredCredential,
   formatSourceKey,
-  type InkitListingName,
   parseSourceKey,
   resourceName,
   type SourceKey,
 } from "../providers/catalog";
-import { eightByEightSource, versionOf } from "../providers/eightbyeight/source";
-import { inkitDocumentBatches, inkitRuns, inkitSource, inkitWorkflowBatches } from "../providers/inkit/source";
-import { DEFAULT_INKIT_SORT } from "../schemas/filters";
+import { versionOf } from "../providers/eightbyeight/source";
+import { openReader } from "../providers/readers";
 import type { EightByEightRunNormalized } from "../schemas/run";
 import type { UpstreamDeps } from "../upstream/deps";
 import type { ItemKind, WatchedItem } from "./detection/changes";
@@ -18,7 +16,7 @@ import { type LookupRequest, type LookupResult, lookupFor } from "./detection/lo
 
 export type { WatchedItem };
 
-/** The upstream dependencies a provider Source is built from: the same ones the list routes use. */
+/** The upstream dependencies a source's reader is opened with: the same ones the list routes use. */
 export type SourceDeps = UpstreamDeps;
 
 /**
@@ -54,32 +52,16 @@ export async function invalidateSource(env: Env, spec: SourceSpec): Promise<void
   });
 }
 
-const byCreation = { sort: DEFAULT_INKIT_SORT };
-
-const openInkit: Record<InkitListingName, (deps: SourceDeps, env: Env) => OffsetReader<WatchedItem>> = {
-  runs: (deps, env) => inkitSource(deps, inkitRuns, byCreation, configuredCredential(env, "inkit")),
-  "workflow-batches": (deps, env) =>
-    inkitSource(deps, inkitWorkflowBatches, byCreation, configuredCredential(env, "inkit")),
-  batches: (deps, env) => inkitSource(deps, inkitDocumentBatches, byCreation, configuredCredential(env, "inkit")),
-};
-
 /** The spec of a source key (any accepted spelling), or null when it names no source. */
 export function sourceSpec(text: string): SourceSpec | null {
   const source = parseSourceKey(text);
   if (source === null) return null;
-  const key = formatSourceKey(source);
-  const lookup = lookupFor(source);
-  if (source.provider === "inkit") {
-    const kind = source.listing === "runs" ? "run" : "batch";
-    return { key, source, kind, open: openInkit[source.listing], lookup, versionOf: () => null };
-  }
-  const filters = { account_id: source.accountId, definition_id: source.definitionId };
   return {
-    key,
+    key: formatSourceKey(source),
     source,
-    kind: "run",
-    open: (deps, env) => eightByEightSource(deps, filters, configuredCredential(env, "8x8")),
-    lookup,
-    versionOf: (item) => versionOf(item as EightByEightRunNormalized),
+    kind: source.provider === "inkit" && source.listing !== "runs" ? "batch" : "run",
+    open: (deps, env) => openReader(source, deps, { credential: configuredCredential(env, source.provider) }),
+    lookup: lookupFor(source),
+    versionOf: (item) => (source.provider === "8x8" ? versionOf(item as EightByEightRunNormalized) : null),
   };
 }

@@ -1,9 +1,11 @@
 import fc from "fast-check";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { entityTag, pageEntityTag } from "../../src/cache/etag";
+import { servedEntityTag } from "../../src/cache/entity-tags";
+import { entityTag, listPageEntityTag } from "../../src/cache/etag";
+import { handedBody, type ServedBody, serializeListBody } from "../../src/cache/served-body";
 import type { AppEnv } from "../../src/env";
-import { listResponse, type SerializedPage, serializedPage } from "../../src/http/list-response";
+import { listResponse } from "../../src/http/list-response";
 import { toBase64Url } from "../../src/paging/base64url";
 
 const encoder = new TextEncoder();
@@ -37,7 +39,7 @@ const pageInfo = fc.record(
 
 const items = fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 8 });
 
-describe("entity tags of list pages from their serialized page member", () => {
+describe("entity tags of list pages from their serialized parts", () => {
   it("equal the tag of the whole body, for any items and any cursors", async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -48,8 +50,11 @@ describe("entity tags of list pages from their serialized page member", () => {
         async (before, data, page, ttl) => {
           // Whatever comes before `page`, as long as `page` is last.
           const { page: _, ...others } = before;
-          const body = JSON.stringify({ ...others, data, page });
-          expect(await pageEntityTag(body, JSON.stringify(page), ttl)).toBe(await entityTag(body, ttl));
+          const value = { ...others, data, page };
+          const { text, parts } = serializeListBody(value);
+          expect(text).toBe(JSON.stringify(value));
+          expect(parts).toBeDefined();
+          expect(await listPageEntityTag(parts as NonNullable<typeof parts>, ttl)).toBe(await entityTag(text, ttl));
         },
       ),
     );
@@ -57,34 +62,57 @@ describe("entity tags of list pages from their serialized page member", () => {
 
   it("equal it for a `page` that is not a list page's (a strong tag over the bytes)", async () => {
     for (const page of [{}, { limit: 1 }, null, [], "x", 1]) {
-      const body = JSON.stringify({ data: [{ id: "a" }], page });
-      expect(await pageEntityTag(body, JSON.stringify(page), 86_400)).toBe(await entityTag(body, 86_400));
+      const { text, parts } = serializeListBody({ data: [{ id: "a" }], page });
+      expect(text).toBe(JSON.stringify({ data: [{ id: "a" }], page }));
+      expect(await listPageEntityTag(parts as NonNullable<typeof parts>, 86_400)).toBe(await entityTag(text, 86_400));
     }
   });
 
-  it("equal it when `page` is not the body's last top-level member (entityTag then decides)", async () => {
+  it("equal it when `page` is not the body's last top-level member (no parts: entityTag then decides)", async () => {
     const page = { limit: 1, has_more: false, next_cursor: "k1.x", prev_cursor: null, total: null };
     const p = JSON.stringify(page);
-    for (const value of [
-      { page, data: [] },
-      { data: { page } },
-      { 'x"page': page },
-      { data: [`,"page":${p}`], page: 1 },
-    ]) {
-      const body = JSON.stringify(value);
-      expect(await pageEntityTag(body, p, 86_400)).toBe(await entityTag(body, 86_400));
+    const cases: [object, boolean][] = [
+      [{ page, data: [] }, false],
+      [{ data: { page } }, false],
+      [{ 'x"page': page }, false],
+      [{ data: [`,"page":${p}`], page: 1 }, true],
+    ];
+    for (const [value, hasParts] of cases) {
+      const served = serializeListBody(value as { page: unknown });
+      expect(served.text).toBe(JSON.stringify(value));
+      expect(served.parts !== undefined).toBe(hasParts);
+      const body: ServedBody = { response: new Response(), ...served };
+      expect(await servedEntityTag(body, 86_400)).toBe(await entityTag(served.text, 86_400));
     }
+  });
+
+  it("serializes any body exactly as JSON.stringify does, in parts whenever `page` is last", () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.boolean(),
+        (others, page, last) => {
+          const { page: _, ...rest } = others;
+          const value = last ? { ...rest, page } : { page, ...rest };
+          const { text, parts } = serializeListBody(value);
+          expect(text).toBe(JSON.stringify(value));
+          expect(parts !== undefined).toBe(Object.keys(value).at(-1) === "page");
+          if (parts) expect(parts.page).toBe(JSON.stringify(page));
+        },
+      ),
+    );
   });
 });
 
 describe("listResponse", () => {
   const app = new Hono<AppEnv>();
   let body: unknown;
-  let handed: SerializedPage | undefined;
+  let handed: ServedBody | undefined;
   const headers = { Link: '<https://example.com/v1/x?cursor=abc>; rel="next"' };
   app.get("/list", (c) => {
     const res = listResponse(c, { body: body as { data: unknown[]; page: object }, headers });
-    handed = serializedPage(c, res);
+    handed = handedBody(c, res);
     return res;
   });
   app.get("/json", (c) => c.json(body as object, 200, headers));
@@ -97,24 +125,25 @@ describe("listResponse", () => {
         expect([...a.headers]).toEqual([...b.headers]);
         expect(a.status).toBe(b.status);
         expect(await a.text()).toBe(await b.text());
-        expect(handed?.body).toBe(JSON.stringify(body));
-        expect(handed?.page).toBe(JSON.stringify(page));
+        expect(handed?.text).toBe(JSON.stringify(body));
+        expect(handed?.parts?.page).toBe(JSON.stringify(page));
       }),
     );
   });
 
-  it("hands nothing over for a body whose last member is not `page`, nor for another response", async () => {
+  it("hands no parts over for a body whose last member is not `page`, and nothing for another response", async () => {
     body = { page: { limit: 1 }, data: [] };
     const [a, b] = [await app.request("/list"), await app.request("/json")];
     expect(await a.text()).toBe(await b.text());
-    expect(handed).toBeUndefined();
+    expect(handed?.text).toBe(JSON.stringify(body));
+    expect(handed?.parts).toBeUndefined();
 
     const other = new Hono<AppEnv>();
-    let found: SerializedPage | undefined;
+    let found: ServedBody | undefined;
     other.get("/", (c) => {
       listResponse(c, { body: { data: [], page: { limit: 1 } }, headers: {} });
       const replaced = c.json({ other: true });
-      found = serializedPage(c, replaced);
+      found = handedBody(c, replaced);
       return replaced;
     });
     await other.request("/");

@@ -51,7 +51,7 @@ export const versionOf = (run: EightByEightRunNormalized): string | null =>
   run.workflow.version === null ? null : String(run.workflow.version);
 
 /** An offset-model OffsetReader over one 8x8 definition's workflow instances, with its filters bound. */
-export function eightByEightSource(
+export function eightByEightReader(
   { env, cache }: UpstreamDeps,
   filters: Filters,
   credential: Credential,

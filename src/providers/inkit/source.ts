@@ -7,7 +7,7 @@ import { pageModelSource } from "../../paging/window";
 import type { Batch } from "../../schemas/batch";
 import type { InkitRunNormalized } from "../../schemas/run";
 import { canonicalRequest, type UpstreamDeps } from "../../upstream/deps";
-import { type Credential, resourceName } from "../catalog";
+import { type Credential, type InkitListingName, resourceName } from "../catalog";
 import { inkitClient } from "./client";
 import { normalizeInkitBatch, normalizeInkitRun } from "./normalize";
 import { InkitBatchSchema, InkitRunSchema, inkitListSchema } from "./schemas";
@@ -47,8 +47,15 @@ function upstreamQuery(filters: Filters): Record<string, string> {
   return Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
 }
 
+/** Inkit's listings by their name in a source key (see the catalog). */
+export const inkitListings = {
+  runs: inkitRuns,
+  "workflow-batches": inkitWorkflowBatches,
+  batches: inkitDocumentBatches,
+} satisfies Record<InkitListingName, InkitListing<z.ZodType, { created_at: string }>>;
+
 /** A page-model OffsetReader over one Inkit listing with its filters bound. */
-export function inkitSource<I extends z.ZodType, T extends { created_at: string }>(
+export function inkitReader<I extends z.ZodType, T extends { created_at: string }>(
   { env, cache }: UpstreamDeps,
   listing: InkitListing<I, T>,
   filters: Filters,
@@ -115,7 +122,7 @@ export async function inkitRunsById(deps: UpstreamDeps, ids: string[], credentia
   const found: InkitRunNormalized[] = [];
   for (let i = 0; i < ids.length; i += RUN_IDS_PER_LOOKUP) {
     const chunk = ids.slice(i, i + RUN_IDS_PER_LOOKUP);
-    const reader = inkitSource(deps, inkitRuns, { data_id: chunk.join(","), sort: "-created_at" }, credential);
+    const reader = inkitReader(deps, inkitRuns, { data_id: chunk.join(","), sort: "-created_at" }, credential);
     found.push(...(await reader.read(0, chunk.length, 0)).items);
   }
   return found;

@@ -3,7 +3,8 @@ import type { AppEnv } from "../../env";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
 import { formatSourceKey, upstreamCredential } from "../../providers/catalog";
-import { bind, eightByEightSource, versionOf } from "../../providers/eightbyeight/source";
+import { versionOf } from "../../providers/eightbyeight/source";
+import { openReader } from "../../providers/readers";
 import { sentFilters } from "../filters";
 import type { ListRunsRoute } from "./eightbyeight.routes";
 
@@ -21,19 +22,14 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
     limit,
     cursor,
     credential,
-    lanes: (filters) => [
-      {
-        name: formatSourceKey({
-          provider: "8x8",
-          accountId: String(filters.account_id),
-          definitionId: String(filters.definition_id),
-        }),
-        open: (pin, version) =>
-          eightByEightSource({ env: c.env, cache: c.get("cache") }, bind(filters, pin, version), credential),
-        pinnable: true,
-        versionOf,
-      },
-    ],
+    lanes: (filters) => {
+      const [accountId, definitionId] = [String(filters.account_id), String(filters.definition_id)];
+      const key = { provider: "8x8", accountId, definitionId } as const;
+      const deps = { env: c.env, cache: c.get("cache") };
+      const open = (pin: string | null, version: string | null) =>
+        openReader(key, deps, { credential, filters, pin, version });
+      return [{ name: formatSourceKey(key), open, pinnable: true, versionOf }];
+    },
     order: () => "desc",
   });
   return listResponse(c, { body, headers });

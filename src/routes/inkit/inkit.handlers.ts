@@ -1,34 +1,28 @@
-import type { RouteHandler, z } from "@hono/zod-openapi";
+import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
-import type { Direction, Keyed } from "../../paging/order";
-import { upstreamCredential } from "../../providers/catalog";
-import {
-  type InkitListing,
-  inkitDocumentBatch,
-  inkitDocumentBatches,
-  inkitRuns,
-  inkitSource,
-  inkitWorkflowBatches,
-} from "../../providers/inkit/source";
+import type { Direction } from "../../paging/order";
+import { formatSourceKey, type InkitListingName, upstreamCredential } from "../../providers/catalog";
+import { inkitDocumentBatch } from "../../providers/inkit/source";
+import { openReader } from "../../providers/readers";
 import { DEFAULT_INKIT_SORT } from "../../schemas/filters";
 import { sentFilters } from "../filters";
 import type { GetBatchRoute, ListBatchesRoute, ListRunsRoute, ListWorkflowBatchesRoute } from "./inkit.routes";
 
 const creationOrder: Record<string, Direction> = { [DEFAULT_INKIT_SORT]: "desc", created_at: "asc" };
 
-/** One page of an Inkit listing; every Inkit list route differs only in which listing it reads. */
-function listInkit<I extends z.ZodType, T extends Keyed>(
+/** One page of an Inkit listing (route `inkit.<listing>`); every Inkit list route differs only in which it reads. */
+function listInkit<L extends InkitListingName>(
   c: Context<AppEnv>,
-  route: string,
-  listing: InkitListing<I, T>,
+  listing: L,
   { limit, cursor, ...query }: { limit?: number; cursor?: string },
 ) {
   const credential = upstreamCredential(c, "inkit");
+  const key = { provider: "inkit", listing } as const;
   return serveListing(c, {
-    route,
+    route: `inkit.${listing}`,
     sent: sentFilters(query),
     defaults: { sort: DEFAULT_INKIT_SORT },
     limit,
@@ -36,8 +30,8 @@ function listInkit<I extends z.ZodType, T extends Keyed>(
     credential,
     lanes: (filters) => [
       {
-        name: listing.resource,
-        open: () => inkitSource({ env: c.env, cache: c.get("cache") }, listing, filters, credential),
+        name: formatSourceKey(key),
+        open: () => openReader(key, { env: c.env, cache: c.get("cache") }, { credential, filters }),
       },
     ],
     // Creation-time sorts get tributary's total order; other sort keys change under a walk, so the
@@ -47,17 +41,17 @@ function listInkit<I extends z.ZodType, T extends Keyed>(
 }
 
 export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
-  const { body, headers } = await listInkit(c, "inkit.runs", inkitRuns, c.req.valid("query"));
+  const { body, headers } = await listInkit(c, "runs", c.req.valid("query"));
   return listResponse(c, { body, headers });
 };
 
 export const listWorkflowBatches: RouteHandler<ListWorkflowBatchesRoute, AppEnv> = async (c) => {
-  const { body, headers } = await listInkit(c, "inkit.workflow-batches", inkitWorkflowBatches, c.req.valid("query"));
+  const { body, headers } = await listInkit(c, "workflow-batches", c.req.valid("query"));
   return listResponse(c, { body, headers });
 };
 
 export const listBatches: RouteHandler<ListBatchesRoute, AppEnv> = async (c) => {
-  const { body, headers } = await listInkit(c, "inkit.batches", inkitDocumentBatches, c.req.valid("query"));
+  const { body, headers } = await listInkit(c, "batches", c.req.valid("query"));
   return listResponse(c, { body, headers });
 };
 

@@ -7,7 +7,6 @@ import { serveListing } from "../../http/listing";
 import { ProblemError } from "../../http/problem";
 import type { Lane, Verdict } from "../../paging/lanes";
 import type { Filters } from "../../paging/listing";
-import type { OffsetReader } from "../../paging/offset-reader";
 import { beforeTime } from "../../paging/order";
 import {
   type Credential,
@@ -17,9 +16,9 @@ import {
   type SourceKey,
   upstreamCredential,
 } from "../../providers/catalog";
-import { bind, eightByEightSource, eightByEightStatusFilter, versionOf } from "../../providers/eightbyeight/source";
-import { inkitRuns, inkitSource } from "../../providers/inkit/source";
-import { DEFAULT_INKIT_SORT, oneFilter } from "../../schemas/filters";
+import { eightByEightStatusFilter, versionOf } from "../../providers/eightbyeight/source";
+import { openReader } from "../../providers/readers";
+import { oneFilter } from "../../schemas/filters";
 import type { Run } from "../../schemas/run";
 import type { UpstreamDeps } from "../../upstream/deps";
 import { sentFilters } from "../filters";
@@ -44,22 +43,20 @@ function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" |
   const before = oneFilter(filters, "created_before");
   const status = oneFilter(filters, "status");
   return (filters.source as string[]).map((spec) => {
-    const src = parseFeedSource(spec) as SourceKey;
-    if (src.provider === "inkit") {
-      return {
-        name: spec,
-        open: () => inkitSource(deps, inkitRuns, { sort: DEFAULT_INKIT_SORT }, creds.inkit),
-        filter,
-      };
+    const key = parseFeedSource(spec) as SourceKey;
+    if (key.provider === "inkit") {
+      // The feed's `inkit` is Inkit's runs.
+      const runs = { provider: "inkit", listing: "runs" } as const;
+      return { name: spec, open: () => openReader(runs, deps, { credential: creds.inkit }), filter };
     }
-    const base: Filters = { account_id: src.accountId, definition_id: src.definitionId };
-    if (status && status in eightByEightStatusFilter) base.status = status;
+    const sent: Filters = {};
+    if (status && status in eightByEightStatusFilter) sent.status = status;
     const after = oneFilter(filters, "created_after");
-    if (after) base.started_from = after;
-    if (before) base.started_to = before;
+    if (after) sent.started_from = after;
+    if (before) sent.started_to = before;
     return {
       name: spec,
-      open: (pin, version) => eightByEightSource(deps, bind(base, pin, version), creds["8x8"]) as OffsetReader<Run>,
+      open: (pin, version) => openReader(key, deps, { credential: creds["8x8"], filters: sent, pin, version }),
       pinnable: true,
       versionOf: versionOf as (run: Run) => string | null,
       filter,

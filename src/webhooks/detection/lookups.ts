@@ -12,19 +12,20 @@
 
 import type { z } from "@hono/zod-openapi";
 import { ProblemError } from "../../http/problem";
+import type { OffsetReader } from "../../paging/offset-reader";
 import type { Credential, SourceKey } from "../../providers/catalog";
-import { eightByEightSource } from "../../providers/eightbyeight/source";
 import type { InkitBatchSchema } from "../../providers/inkit/schemas";
 import {
   type InkitListing,
   inkitBatch,
   inkitDocumentBatches,
+  inkitReader,
   inkitRuns,
   inkitRunsById,
-  inkitSource,
   inkitWorkflowBatches,
   RUN_IDS_PER_LOOKUP,
 } from "../../providers/inkit/source";
+import { openReader } from "../../providers/readers";
 import type { Batch } from "../../schemas/batch";
 import type { EightByEightRunNormalized } from "../../schemas/run";
 import type { UpstreamDeps } from "../../upstream/deps";
@@ -98,7 +99,7 @@ async function inkitLookup(
   verify: Verify,
   req: LookupRequest,
 ): Promise<LookupResult> {
-  const byUpdate = inkitSource(req.deps, listing, { sort: "-updated_at" }, req.credential);
+  const byUpdate = inkitReader(req.deps, listing, { sort: "-updated_at" }, req.credential);
   const marks = new Set(req.marks);
   const scanned: WatchedItem[] = [];
   // Pages while the budget lasts (one call stays for the direct reads), until a page holds an item that led the last
@@ -176,9 +177,8 @@ async function eightByEightLookup(
   source: Extract<SourceKey, { provider: "8x8" }>,
   req: LookupRequest,
 ): Promise<LookupResult> {
-  const definition = { account_id: source.accountId, definition_id: source.definitionId };
   const reader = (filters: Record<string, string>) =>
-    eightByEightSource(req.deps, { ...definition, ...filters }, req.credential);
+    openReader(source, req.deps, { credential: req.credential, filters });
   // The versions the watched instances run on; the first check reads the latest (the listing's default).
   const versions: (string | null)[] = req.baseline
     ? [null]
@@ -231,7 +231,7 @@ async function eightByEightLookup(
  * window: a missing instance not there is gone. Stops (leaving the rest for the next check) when the budget is out.
  */
 async function resolveMissing(
-  reader: (filters: Record<string, string>) => ReturnType<typeof eightByEightSource>,
+  reader: (filters: Record<string, string>) => OffsetReader<EightByEightRunNormalized>,
   missing: WatchedRow[],
   budget: CallBudget,
 ): Promise<{ found: EightByEightRunNormalized[]; gone: string[] }> {
