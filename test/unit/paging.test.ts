@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type LaneView, tieGroupsOf } from "../../src/paging/assemble";
 import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "../../src/paging/cursor";
-import { offsetModelSource, pageModelSource, planPages, type RememberedCaps } from "../../src/paging/window";
+import { offsetModelReader, pageModelReader, planPages, type RememberedCaps } from "../../src/paging/reader-models";
 
 describe("window planning (page model)", () => {
   it("covers a window with one call whenever one page size within the cap can", () => {
@@ -86,25 +86,25 @@ describe("learned caps", () => {
   it("a read that reveals a cap reports it and remembers it", async () => {
     const calls: number[][] = [];
     const { caps, learned } = memory(0);
-    const read = await pageModelSource(upstream(20, calls), 500, caps).read(0, 500, 0, { short: true });
+    const read = await pageModelReader(upstream(20, calls), 500, caps).read(0, 500, 0, { short: true });
     expect([read.items.length, read.cap, learned]).toEqual([20, 20, [20]]);
   });
 
   it("a read that reveals nothing adopts a remembered cap, unless it was served more than it", async () => {
     const calls: number[][] = [];
     const adopted = memory(100);
-    const read = await pageModelSource(upstream(100, calls), 500, adopted.caps).read(0, 100, 0);
+    const read = await pageModelReader(upstream(100, calls), 500, adopted.caps).read(0, 100, 0);
     expect([read.cap, adopted.learned]).toEqual([100, []]);
 
     const raised = memory(100);
-    const whole = await pageModelSource(upstream(null, calls), 500, raised.caps).read(0, 500, 0);
+    const whole = await pageModelReader(upstream(null, calls), 500, raised.caps).read(0, 500, 0);
     expect([whole.items.length, whole.cap, raised.learned]).toEqual([500, 0, [0]]);
   });
 
   it("a cap from the cursor is used as it is, and a smaller cap replaces it", async () => {
     const calls: number[][] = [];
     const { caps, learned } = memory(100);
-    const read = await pageModelSource(upstream(50, calls), 500, caps).read(100, 100, 100);
+    const read = await pageModelReader(upstream(50, calls), 500, caps).read(100, 100, 100);
     expect(calls[0]).toEqual([2, 100]);
     expect([read.items.map((i) => i.n)[0], read.items.length, read.cap, learned]).toEqual([100, 100, 50, [50]]);
   });
@@ -113,7 +113,7 @@ describe("learned caps", () => {
 describe("the offset model", () => {
   it("does not spend a call on the one item after a whole window", async () => {
     const asked: number[][] = [];
-    const source = offsetModelSource(async (offset, limit) => {
+    const source = offsetModelReader(async (offset, limit) => {
       asked.push([offset, limit]);
       return Array.from({ length: Math.min(limit, 500) }, (_, i) => offset + i);
     }, 500);

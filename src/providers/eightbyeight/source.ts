@@ -2,7 +2,7 @@ import { configOf } from "../../config";
 import { upToSecond } from "../../paging/lane-codec";
 import type { Filters } from "../../paging/listing";
 import type { OffsetReader } from "../../paging/offset-reader";
-import { offsetModelSource } from "../../paging/window";
+import { offsetModelReader } from "../../paging/reader-models";
 import { oneFilter } from "../../schemas/filters";
 import type { EightByEightRunNormalized, RunStatus } from "../../schemas/run";
 import { canonicalRequest, type UpstreamDeps } from "../../upstream/deps";
@@ -91,7 +91,7 @@ export function eightByEightReader(
     if (pinned && keep) await cache.seed(scope, canonicalRequest(path, { ...pinned, ...range }), "list", items);
     return items;
   };
-  return offsetModelSource(
+  return offsetModelReader(
     read,
     config.eightByEightMaxLimit,
     // A tie group is one start time: both time bounds at it select exactly the group, whatever the offsets.

@@ -3,7 +3,7 @@ import { capMemory } from "../../cache/caps";
 import { configOf } from "../../config";
 import type { Filters } from "../../paging/listing";
 import type { OffsetReader } from "../../paging/offset-reader";
-import { pageModelSource } from "../../paging/window";
+import { pageModelReader } from "../../paging/reader-models";
 import type { Batch } from "../../schemas/batch";
 import type { InkitRunNormalized } from "../../schemas/run";
 import { canonicalRequest, type UpstreamDeps } from "../../upstream/deps";
@@ -66,7 +66,7 @@ export function inkitReader<I extends z.ZodType, T extends { created_at: string 
   const scope = { provider: "inkit" as const, credential, resource: listing.resource };
   const schema = inkitListSchema(listing.item);
   const query = upstreamQuery(filters);
-  return pageModelSource(
+  return pageModelReader(
     ({ page, pageSize }, fresh, keep) => {
       const pageQuery = { ...query, page: String(page), page_size: String(pageSize) };
       return cache.read(

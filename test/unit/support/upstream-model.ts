@@ -5,7 +5,7 @@ import type { Lane } from "../../../src/paging/lanes";
 import { type Page, readPage } from "../../../src/paging/listing";
 import type { Keyset } from "../../../src/paging/order";
 import { freshLane, type LaneState } from "../../../src/paging/positions";
-import { offsetModelSource, pageModelSource } from "../../../src/paging/window";
+import { offsetModelReader, pageModelReader } from "../../../src/paging/reader-models";
 
 // In-memory upstreams for the walk engine that do everything their docs allow: ties served in an order
 // unrelated to ids (stable, or changing with the request's window), a silent page-size cap from the first
@@ -63,7 +63,7 @@ function pageLane(name: string, up: Upstream, filtered: boolean): Lane<Item> {
   return {
     name,
     open: () =>
-      pageModelSource(async ({ page, pageSize }) => {
+      pageModelReader(async ({ page, pageSize }) => {
         up.calls++;
         const size = up.cap === null ? pageSize : Math.min(pageSize, up.cap);
         const list = served(up, page * 1000 + size, null);
@@ -78,7 +78,7 @@ function offsetLane(name: string, up: Upstream, filtered: boolean): Lane<Item> {
     name,
     pinnable: true,
     open: (pin) =>
-      offsetModelSource(
+      offsetModelReader(
         async (offset, limit) => {
           up.calls++;
           const n = up.cap === null ? limit : Math.min(limit, up.cap);

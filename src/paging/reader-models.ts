@@ -51,7 +51,7 @@ export interface RememberedCaps {
  * A page-model source (Inkit). The cap it reports is the page size learned from an upstream that serves fewer
  * items than asked (0 = none seen). The total makes a short page unambiguous: a cap, or the end.
  */
-export function pageModelSource<T extends { created_at: string }>(
+export function pageModelReader<T extends { created_at: string }>(
   fetchPage: (call: PageCall, fresh?: boolean, keep?: boolean) => Promise<UpstreamPage<T>>,
   maxPageSize: number,
   caps?: RememberedCaps,
@@ -138,7 +138,7 @@ export function pageModelSource<T extends { created_at: string }>(
  * nothing when the upstream starts capping. It learns no cap (it reports 0): without a total, a short answer
  * cannot tell one from the end.
  */
-export function offsetModelSource<T>(
+export function offsetModelReader<T>(
   fetchRange: (offset: number, limit: number, keep?: boolean) => Promise<T[]>,
   maxLimit: number,
   ties?: OffsetReader<T>["ties"],
