@@ -8,7 +8,7 @@ import {
   ProblemError,
 } from "../clients/typescript/src/index.js";
 import { createApp } from "../src/app";
-import { sha256Hex } from "../src/http/digest";
+import { sha256Hex } from "../src/shared/digest";
 import { isoMicros, newId } from "../src/webhooks/ids";
 import { eventPayload } from "../src/webhooks/log";
 import { type EventRow, recordAndQueue } from "../src/webhooks/store";

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { sha256Hex } from "../src/http/digest";
 import type { EventType } from "../src/schemas/events";
 import type { Run } from "../src/schemas/run";
+import { sha256Hex } from "../src/shared/digest";
 import { isoMicros, newId } from "../src/webhooks/ids";
 import { eventPayload } from "../src/webhooks/log";
 import { type EventRow, recordAndQueue } from "../src/webhooks/store";

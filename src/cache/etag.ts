@@ -1,6 +1,6 @@
-import { sha256Hex } from "../http/digest";
-import { fromBase64Url } from "../paging/base64url";
 import { unpackPayload } from "../paging/cursor";
+import { fromBase64Url } from "../shared/base64url";
+import { sha256Hex } from "../shared/digest";
 import { joinListBody, type ListBodyParts } from "./served-body";
 
 /** A cursor reduced to what it points at: its signing key id and payload without the snapshot time `s`. */

@@ -1,8 +1,8 @@
 import { configOf } from "../config";
-import { sha256Hex } from "../http/digest";
 import { loggerOf } from "../logger";
 import { type CacheOutcomeName, withCallContext } from "../observability/telemetry";
 import type { Credential, Provider } from "../providers/catalog";
+import { sha256Hex } from "../shared/digest";
 import { perNamespace } from "./per-namespace";
 
 /** Whose entries, for which resource: entries are never shared between upstream credentials. */

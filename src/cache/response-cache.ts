@@ -1,4 +1,4 @@
-import { sha256Hex } from "../http/digest";
+import { sha256Hex } from "../shared/digest";
 import { perNamespace } from "./per-namespace";
 
 /**

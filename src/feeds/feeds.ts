@@ -1,6 +1,6 @@
 import { strongEntityTag } from "../cache/etag";
-import { sha256Hex } from "../http/digest";
 import type { Feed } from "../schemas/feed";
+import { sha256Hex } from "../shared/digest";
 import { isoMicros, newId } from "../webhooks/ids";
 import { type FeedRow, insertFeed } from "./store";
 

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { commaList } from "../config";
 import type { AppEnv } from "../env";
-import { sha256, toHex } from "./digest";
+import { sha256, toHex } from "../shared/digest";
 import { ProblemError } from "./problem";
 
 export interface BearerAuthOptions {

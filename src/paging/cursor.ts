@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { cursorSecretEntries, cursorSecretProblem } from "../config";
-import { fromBase64Url, toBase64Url } from "./base64url";
+import { fromBase64Url, toBase64Url } from "../shared/base64url";
 import { WalkError } from "./errors";
 import type { Keyset } from "./order";
 import type { LaneState } from "./positions";

@@ -5,7 +5,7 @@
  * upstream total for Inkit's. Times are rounded towards "newer", which keeps them what they are: a pin
  * that includes a few more late arrivals, and an upper bound on how new a lane's next item can be.
  */
-import { fromBase64Url, toBase64Url } from "./base64url";
+import { fromBase64Url, toBase64Url } from "../shared/base64url";
 import type { Keyset } from "./order";
 import type { LaneState } from "./positions";
 

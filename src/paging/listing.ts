@@ -1,5 +1,5 @@
-import { sha256Hex } from "../http/digest";
 import type { Credential } from "../providers/catalog";
+import { sha256Hex } from "../shared/digest";
 import {
   type CursorKey,
   type CursorPayload,

@@ -1,4 +1,4 @@
-import { fromBase64Url, toBase64Url } from "../paging/base64url";
+import { fromBase64Url, toBase64Url } from "../shared/base64url";
 
 const encoder = new TextEncoder();
 

@@ -4,10 +4,10 @@
  * retention deletes events after it, which the stream checks against the database, not against the clock.
  */
 import { z } from "@hono/zod-openapi";
-import { sha256Hex } from "../http/digest";
 import { type FieldError, ProblemError } from "../http/problem";
-import { fromBase64Url, toBase64Url } from "../paging/base64url";
 import type { CursorKey } from "../paging/cursor";
+import { fromBase64Url, toBase64Url } from "../shared/base64url";
+import { sha256Hex } from "../shared/digest";
 import type { StreamFilters } from "./store";
 
 /** Where a consumer stands, as its cursor carries it. */

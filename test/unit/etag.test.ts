@@ -6,7 +6,7 @@ import { entityTag, listPageEntityTag } from "../../src/cache/etag";
 import { handedBody, type ServedBody, serializeListBody } from "../../src/cache/served-body";
 import type { AppEnv } from "../../src/env";
 import { listResponse } from "../../src/http/list-response";
-import { toBase64Url } from "../../src/paging/base64url";
+import { toBase64Url } from "../../src/shared/base64url";
 
 const encoder = new TextEncoder();
 

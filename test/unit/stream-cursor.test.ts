@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ProblemError } from "../../src/http/problem";
-import { fromBase64Url, toBase64Url } from "../../src/paging/base64url";
 import { type CursorPayload, cursorKeys, sealCursor } from "../../src/paging/cursor";
+import { fromBase64Url, toBase64Url } from "../../src/shared/base64url";
 import { streamPage } from "../../src/webhooks/stream";
 import {
   openStreamCursor,

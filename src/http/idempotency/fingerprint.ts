@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { sha256Hex } from "../digest";
+import { sha256Hex } from "../../shared/digest";
 
 /** JSON with every object's keys sorted, at every depth: equal values give equal text, whatever the key order sent. */
 export function canonicalJson(value: unknown): string {
