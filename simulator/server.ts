@@ -1,8 +1,10 @@
 import { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
-import { createEightByEightApp, createEightByEightState, type EightByEightState } from "./eightbyeight/app";
-import { createInkitApp, createInkitState, type InkitState } from "./inkit/app";
+import { createEightByEightApp } from "./eightbyeight/app";
+import { createEightByEightState, type EightByEightState } from "./eightbyeight/state";
+import { createInkitApp } from "./inkit/app";
+import { createInkitState, type InkitState } from "./inkit/state";
 import type { SimulatorEnv } from "./shared/env";
 
 export interface StartSimulatorsOptions {

@@ -1,5 +1,5 @@
-import type { InkitBatch, InkitBatchDestination, Stored } from "./inkit";
 import type { InkitDestinationName } from "./inkit-catalog";
+import type { InkitBatch, InkitBatchDestination, Stored } from "./inkit-records";
 import { chance, type IdMinter, int, pick, type Rng, tieKey, weighted } from "./random";
 import { formatMicros, isRecent, NOW_US, SECOND_US } from "./time";
 import { BATCH_NAMES } from "./vocabulary";

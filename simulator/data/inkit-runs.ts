@@ -1,5 +1,5 @@
-import type { FlowRecord, InkitRun, InkitRunDestination, Stored, TemplateRecord } from "./inkit";
 import { type InkitDestinationName, mergeParameters, type PIECE_ID_FIELDS, PIECE_ID_PREFIXES } from "./inkit-catalog";
+import type { FlowRecord, InkitRun, InkitRunDestination, Stored, TemplateRecord } from "./inkit-records";
 import { chance, type IdMinter, int, pick, type Rng, tieKey, weighted } from "./random";
 import { formatMicros, isRecent, NOW_US, SECOND_US } from "./time";
 import { RUN_DESCRIPTIONS, RUN_NAMES } from "./vocabulary";

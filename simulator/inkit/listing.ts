@@ -1,4 +1,4 @@
-import type { InkitBatch, InkitRun, Stored } from "../data/inkit";
+import type { InkitBatch, InkitRun, Stored } from "../data/inkit-records";
 import type { InkitFilters, InkitSort } from "./query";
 
 /** Runs matching the filters (`search` over id, name, description and flow_name). */
