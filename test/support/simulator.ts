@@ -30,6 +30,8 @@ function adminClient(baseUrl: string) {
     setStatus: (body: Record<string, unknown>) => admin("POST", "/status", body),
     fault: (spec: Record<string, unknown>) => admin<{ id: string }>("POST", "/faults", spec),
     clearFaults: () => admin("DELETE", "/faults"),
+    /** The faults injected since the last reset, with how many requests each applied to. */
+    faults: () => admin<{ faults: { id: string; hits: number; remaining: number | null }[] }>("GET", "/faults"),
     /** Changes some run-time settings (tie_order, page_size_cap); answers the full settings. Reset restores them. */
     settings: (body: Partial<SimulatorSettings>) => admin<SimulatorSettings>("POST", "/settings", body),
     getSettings: () => admin<SimulatorSettings>("GET", "/settings"),
