@@ -7,7 +7,7 @@ import { createInkitApp } from "./inkit/app";
 import { createInkitState, type InkitState } from "./inkit/state";
 import type { SimulatorEnv } from "./shared/env";
 
-export interface StartSimulatorsOptions {
+interface StartSimulatorsOptions {
   /** 0 (the default) picks a free port. */
   inkitPort?: number;
   eightByEightPort?: number;
@@ -19,7 +19,7 @@ export interface StartSimulatorsOptions {
   inkitPageSizeCap?: number | null;
 }
 
-export interface RunningSimulators {
+interface RunningSimulators {
   inkitUrl: string;
   eightByEightUrl: string;
   /** The live state, for tests that want to look inside without HTTP. */

@@ -18,7 +18,7 @@ export function demoApiKey(): string {
   return key;
 }
 
-export interface Simulators {
+interface Simulators {
   inkitUrl: string;
   eightByEightUrl: string;
   child: ChildProcess;

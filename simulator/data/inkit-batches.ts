@@ -30,7 +30,7 @@ function batchTotal(rng: Rng): number {
 }
 
 /** Per-destination counts consistent with the batch status. */
-export function batchDestination(rng: Rng, total: number, status: string): InkitBatchDestination {
+function batchDestination(rng: Rng, total: number, status: string): InkitBatchDestination {
   let completed = total;
   let failed = 0;
   let inProgress = 0;

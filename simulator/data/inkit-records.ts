@@ -4,8 +4,6 @@ import type { IdMinter, Rng } from "./random";
 import type { HeadClock } from "./time";
 
 /** The shapes of the Inkit simulator's data: items as served, and what it keeps beside them. */
-export type InkitKind = "run" | "workflow_batch" | "document_batch";
-
 /** One run (`GET /v1/invoke` item), keys in the order of the docs' example. */
 export interface InkitRun {
   created_at: string;

@@ -44,7 +44,7 @@ function pieceStatus(rng: Rng, runStatus: string, destination: InkitDestinationN
 }
 
 /** The run-level destination_status: the worst piece status wins. */
-export function aggregateDestinationStatus(statuses: readonly string[]): string {
+function aggregateDestinationStatus(statuses: readonly string[]): string {
   for (const worst of ["Failed", "In Progress", "Pending"]) if (statuses.includes(worst)) return worst;
   return statuses[0] ?? "Completed";
 }

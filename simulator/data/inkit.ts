@@ -15,13 +15,6 @@ import { chance, DistinctInstants, IdMinter, int, mulberry32, pick, type Rng } f
 import { BIG_TIE_GROUP, CROSS_PROVIDER_TIES, planTieGroups } from "./ties";
 import { DAY_US, formatMicros, HeadClock, NOW_US, SECOND_US } from "./time";
 
-/** Run statuses the simulator generates. Inkit documents no list; the examples only show "Completed". */
-export const RUN_STATUSES = ["Completed", "In Progress", "Failed", "Pending"] as const;
-/** Batch statuses; the examples show "Completed" and "In Progress". */
-export const BATCH_STATUSES = ["Completed", "In Progress", "Failed"] as const;
-/** The lowercase per-destination status inside a batch; the examples only show "completed". */
-export const BATCH_DESTINATION_STATUSES = ["completed", "in_progress", "failed"] as const;
-
 interface InkitProfile {
   seed: number;
   runs: number;

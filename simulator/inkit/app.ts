@@ -11,8 +11,8 @@ import { type InkitListQuery, type InkitSort, parseListQuery } from "./query";
 import type { InkitState } from "./state";
 
 /** Runs default to updated_at (seed 000's metadata); batch listings to created_at (seeds 001 and 004). */
-export const RUNS_DEFAULT_SORT: InkitSort = { key: "updated_at", descending: true };
-export const BATCHES_DEFAULT_SORT: InkitSort = { key: "created_at", descending: true };
+const RUNS_DEFAULT_SORT: InkitSort = { key: "updated_at", descending: true };
+const BATCHES_DEFAULT_SORT: InkitSort = { key: "created_at", descending: true };
 
 type BatchKind = "workflow_batch" | "document_batch";
 

@@ -85,7 +85,7 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export interface InkitPage<T> {
+interface InkitPage<T> {
   items: T[];
   metadata: {
     pagination: {

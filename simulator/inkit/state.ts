@@ -5,7 +5,7 @@ import { SimulatorState } from "../shared/state";
 
 export type InkitState = SimulatorState<InkitDataset>;
 
-export interface InkitOptions {
+interface InkitOptions {
   /** The default (and after reset) silent page-size cap; null for none. Default 100. */
   pageSizeCap?: number | null;
 }

@@ -10,7 +10,7 @@ import { dropReadyPage, findReadyPage, keepReadyPage, readyPageKey } from "./res
 const CACHE_NAME = "tributary";
 
 /** RFC 9211 Cache-Status for a response built from one or more upstream reads. */
-export function cacheStatus(outcomes: CacheOutcome[]): string {
+function cacheStatus(outcomes: CacheOutcome[]): string {
   const ttl = Math.min(...outcomes.map((o) => o.ttl));
   const stored = outcomes.some((o) => o.stored) ? "; stored" : "";
   if (outcomes.some((o) => o.status === "error")) return `${CACHE_NAME}; fwd=miss; detail=cache-unavailable`;

@@ -7,7 +7,7 @@ import { perNamespace } from "./per-namespace";
  * only as valid as the cache generations of the listings it read (an invalidation drops it), exactly as the
  * listing cache decides for each read. Bounded by bytes, least recently used out first.
  */
-export interface ReadyPage {
+interface ReadyPage {
   body: string;
   etag: string;
   link: string | null;

@@ -3,7 +3,7 @@ import type { JSONParsed } from "hono/utils/types";
 import type { AppEnv } from "../env";
 
 /** A list page's body as the list routes send it: the items, then `page`. */
-export interface ListBody {
+interface ListBody {
   data: unknown[];
   page: object;
 }

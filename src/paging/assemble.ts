@@ -39,7 +39,7 @@ export interface Run {
   mixed: boolean;
 }
 
-export function runsOf<T extends Keyed>(view: LaneView<T>): Run[] {
+function runsOf<T extends Keyed>(view: LaneView<T>): Run[] {
   const runs: Run[] = [];
   for (const [i, item] of view.items.entries()) {
     const last = runs.at(-1);

@@ -24,7 +24,7 @@ export type Walkable = Keyed;
 /** Filters of a walk, path parameters included, as canonical strings. */
 export type Filters = Record<string, string | string[]>;
 
-export interface ListRequest<T extends Walkable> {
+interface ListRequest<T extends Walkable> {
   /** Stable id of the route, bound into its cursors. */
   route: string;
   /** Path parameters and the filters sent with this request (absent ones omitted). */
@@ -48,7 +48,7 @@ export interface ListRequest<T extends Walkable> {
   partial?: boolean;
 }
 
-export interface PageInfo {
+interface PageInfo {
   limit: number;
   has_more: boolean;
   next_cursor: string | null;
@@ -64,7 +64,7 @@ export interface LaneError {
   detail: string;
 }
 
-export const DEFAULT_LIMIT = 50;
+const DEFAULT_LIMIT = 50;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -162,7 +162,7 @@ async function openWalk<T extends Walkable>(c: Context<AppEnv>, req: ListRequest
 }
 
 /** One page request of a creation-ordered walk, in plain values. */
-export interface PageRequest<T extends Walkable> {
+interface PageRequest<T extends Walkable> {
   lanes: Lane<T>[];
   states: (LaneState | null)[];
   limit: number;

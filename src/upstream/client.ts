@@ -6,13 +6,13 @@ import { precompiled } from "../providers/validate";
 import { parseUpstreamJson, type UpstreamInfo, type UpstreamResponse, upstreamFetch, upstreamProblem } from "./fetch";
 import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "./scope";
 
-export interface UpstreamErrorBody {
+interface UpstreamErrorBody {
   code: string | number | null;
   errorId: string | null;
   message: string | null;
 }
 
-export interface UpstreamClientOptions {
+interface UpstreamClientOptions {
   provider: Provider;
   baseUrl: string;
   credential: Credential;
@@ -111,5 +111,3 @@ export function upstreamClient(opts: UpstreamClientOptions) {
     },
   };
 }
-
-export type UpstreamClient = ReturnType<typeof upstreamClient>;

@@ -23,7 +23,7 @@ export interface UpstreamScope {
   maxAttempts: number;
 }
 
-export function upstreamPolicy(config: Config): UpstreamPolicy {
+function upstreamPolicy(config: Config): UpstreamPolicy {
   return {
     timeoutMs: config.upstreamTimeoutMs,
     retry: {

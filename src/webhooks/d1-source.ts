@@ -2,7 +2,7 @@ import type { Filters, Walkable } from "../paging/listing";
 import type { OffsetReader } from "../paging/offset-reader";
 import { type ListedTable, newestFirst } from "./store";
 
-export interface D1ListingQuery<Row, T extends Walkable> {
+interface D1ListingQuery<Row, T extends Walkable> {
   db: D1Database;
   /** A table with `id` and `created_at` columns. */
   table: ListedTable;
@@ -16,7 +16,7 @@ export interface D1ListingQuery<Row, T extends Walkable> {
  * An OffsetReader over a D1 table in the order of every listing: newest first (`created_at DESC, id DESC`). `pin` (the
  * walk's head, see the listing engine) excludes rows created after the walk began, so they cannot shift offsets.
  */
-export function d1Source<Row, T extends Walkable>(query: D1ListingQuery<Row, T>, pin: string | null): OffsetReader<T> {
+function d1Source<Row, T extends Walkable>(query: D1ListingQuery<Row, T>, pin: string | null): OffsetReader<T> {
   const { db, table, map } = query;
   const where = pin === null ? query.where : [...query.where, "created_at <= ?"];
   const params = pin === null ? query.params : [...query.params, pin];

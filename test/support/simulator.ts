@@ -1,6 +1,6 @@
 import { afterAll, afterEach, inject } from "vitest";
 
-export interface Counters {
+interface Counters {
   total: number;
   /** List items served. */
   items: number;
@@ -50,7 +50,7 @@ function adminClient(baseUrl: string) {
 }
 
 /** The body of `POST /__admin/definitions` (8x8). */
-export interface AddDefinitions {
+interface AddDefinitions {
   count: number;
   tenant?: "demo" | "other";
   /** Seeded instances per definition (default 0: empty definitions). */
@@ -64,7 +64,7 @@ export interface AddedDefinitions {
 }
 
 /** The simulators' run-time settings (simulator/shared/settings.ts). */
-export interface SimulatorSettings {
+interface SimulatorSettings {
   tie_order: "hidden" | "window";
   page_size_cap: number | null;
 }
