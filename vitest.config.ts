@@ -37,6 +37,8 @@ export default defineConfig({
   ],
   test: {
     testTimeout: 30_000,
+    // Vitest's default is one worker fewer than the cores: on 2 cores, one file at a time for the whole run.
+    maxWorkers: 2,
     // Two layers. Unit: pure modules, no simulator, files in parallel. Integration: the worker against the
     // simulators over HTTP; one simulator serves every file and tests read its request counters, so files run
     // one at a time. Node-side tests against `wrangler dev` have their own config (vitest.node.config.ts).
