@@ -43,7 +43,8 @@ export default defineConfig({
     // simulators over HTTP; one simulator serves every file and tests read its request counters, so files run
     // one at a time. Node-side tests against `wrangler dev` have their own config (vitest.node.config.ts).
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      // Unit files are CPU-bound (the property tests most), so they get more time when the machine is shared.
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 120_000 } },
       {
         extends: true,
         test: {
