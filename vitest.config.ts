@@ -10,15 +10,19 @@ const migrations = await readD1Migrations("./migrations");
 // `simple` limit against the vars that announce it): the test runtime overrides some of these bindings.
 const declared = unstable_readConfig({ config: "./wrangler.toml" });
 
+/** A closed port: where the unit project's upstreams are. */
+const NOWHERE = "http://127.0.0.1:9";
+
 export default defineConfig({
   plugins: [
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: {
+          // The unit project starts no simulator: its upstream URLs point nowhere, so a call would fail at once.
           ...testBindings({
-            inkitUrl: inject<string>("inkitUrl"),
-            eightByEightUrl: inject<string>("eightByEightUrl"),
+            inkitUrl: inject<string | undefined>("inkitUrl") ?? NOWHERE,
+            eightByEightUrl: inject<string | undefined>("eightByEightUrl") ?? NOWHERE,
           }),
           TEST_MIGRATIONS: migrations,
           TEST_DECLARED: { ratelimits: declared.ratelimits, vars: declared.vars },
@@ -32,19 +36,22 @@ export default defineConfig({
     })),
   ],
   test: {
-    globalSetup: ["./test/setup/simulators.ts", "./test/setup/webhook-consumer.ts"],
     testTimeout: 30_000,
+    // Vitest's default is one worker fewer than the cores: on 2 cores, one file at a time for the whole run.
+    maxWorkers: 2,
     // Two layers. Unit: pure modules, no simulator, files in parallel. Integration: the worker against the
     // simulators over HTTP; one simulator serves every file and tests read its request counters, so files run
     // one at a time. Node-side tests against `wrangler dev` have their own config (vitest.node.config.ts).
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      // Unit files are CPU-bound (the property tests most), so they get more time when the machine is shared.
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 120_000 } },
       {
         extends: true,
         test: {
           name: "integration",
           include: ["test/**/*.test.ts"],
           exclude: [...configDefaults.exclude, "test/node/**", "test/unit/**"],
+          globalSetup: ["./test/setup/simulators.ts", "./test/setup/webhook-consumer.ts"],
           fileParallelism: false,
         },
       },

@@ -2,8 +2,8 @@
 // bench/vitest.analytics.config.ts (inside workerd, never part of `npm test`) and reads the results it posts back.
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { runToEnd } from "../scripts/proc";
 import type { AnalyticsFigures } from "./analytics/figures";
-import { runToEnd } from "./lib/proc";
 import { ROOT } from "./lib/stack";
 
 export type AnalyticsResult = AnalyticsFigures & { wallMs: number };

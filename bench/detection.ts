@@ -3,8 +3,8 @@
 // back. Deterministic counts, no timing.
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { runToEnd } from "../scripts/proc";
 import type { DetectionFigures } from "./detection/figures";
-import { runToEnd } from "./lib/proc";
 import { ROOT } from "./lib/stack";
 
 export type { DetectionFigures };

@@ -2,8 +2,8 @@
 // (the tests' workerd pool, never part of `npm test`) and reads the results it posts back.
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { runToEnd } from "../scripts/proc";
 import type { HotPathTiming } from "./hotpath/timing";
-import { runToEnd } from "./lib/proc";
 import { ROOT } from "./lib/stack";
 
 export type { HotPathTiming };

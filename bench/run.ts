@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { installCleanup, runToEnd, stopAll } from "../scripts/proc";
 import { type AnalyticsResult, analyticsTable, runAnalytics } from "./analytics";
 import { type DetectionResult, runDetection } from "./detection";
 import { CONSTANT_LIMIT, runEfficiency, VARYING_LIMITS, type WalkResult } from "./efficiency";
@@ -24,7 +25,6 @@ import {
   runFeeds,
 } from "./feeds";
 import { type HotPathResult, runHotPath } from "./hotpath";
-import { installCleanup, runToEnd, stopAll } from "./lib/proc";
 import { BENCH_SUBREQUEST_LIMIT, demoApiKey, ROOT, startSimulators, startWorker, type Worker } from "./lib/stack";
 import { type Context, countedCalls, simulatorCounterTotal } from "./lib/walk";
 import {

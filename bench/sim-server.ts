@@ -5,8 +5,10 @@
 import { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
-import { createEightByEightApp, createEightByEightState } from "../simulator/eightbyeight/app";
-import { createInkitApp, createInkitState } from "../simulator/inkit/app";
+import { createEightByEightApp } from "../simulator/eightbyeight/app";
+import { createEightByEightState } from "../simulator/eightbyeight/state";
+import { createInkitApp } from "../simulator/inkit/app";
+import { createInkitState } from "../simulator/inkit/state";
 import type { SimulatorEnv } from "../simulator/shared/env";
 
 interface Stats {

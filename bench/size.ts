@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { runToEnd } from "./lib/proc";
+import { runToEnd } from "../scripts/proc";
 import { ROOT } from "./lib/stack";
 
 const wrangler = join(ROOT, "node_modules/.bin/wrangler");

@@ -45,10 +45,7 @@ export const EIGHT_BY_EIGHT_DEFINITION_IDS = {
 } as const;
 
 export const SIM_INKIT_DEMO_TOKEN = INKIT_API_TOKENS.demo;
-export const SIM_INKIT_OTHER_TOKEN = INKIT_API_TOKENS.other;
 export const SIM_8X8_DEMO_KEY = EIGHT_BY_EIGHT_API_KEYS.demo;
-export const SIM_8X8_OTHER_KEY = EIGHT_BY_EIGHT_API_KEYS.other;
-export const SIM_8X8_DEMO_ACCOUNT_ID = EIGHT_BY_EIGHT_ACCOUNT_IDS.demo;
 
 /**
  * The tenant a credential belongs to, or undefined for an unknown one. A credential may carry a `~tag` suffix:

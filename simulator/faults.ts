@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { SimulatorEnv } from "./shared/env";
 
 /** A hung request is answered (504) after this long if the client has not given up first. */
-export const HANG_LIMIT_MS = 120_000;
+const HANG_LIMIT_MS = 120_000;
 
 /** What `POST /__admin/faults` accepts. Unknown keys are rejected so a typo cannot silently do nothing. */
 export const faultSpecSchema = z
@@ -33,9 +33,9 @@ export const faultSpecSchema = z
     { message: "give at least one of latency_ms, status, retry_after, malformed, hang, page_size_cap" },
   );
 
-export type FaultSpec = z.infer<typeof faultSpecSchema>;
+type FaultSpec = z.infer<typeof faultSpecSchema>;
 
-export interface Fault extends FaultSpec {
+interface Fault extends FaultSpec {
   id: string;
   /** Uses left, or null for unlimited. */
   remaining: number | null;
@@ -46,7 +46,7 @@ export interface Fault extends FaultSpec {
 }
 
 /** The combined effect of every fault that matched one request. */
-export interface AppliedFaults {
+interface AppliedFaults {
   latencyMs: number;
   hang: boolean;
   status: { code: number; retryAfter: number | undefined } | undefined;

@@ -1,11 +1,13 @@
 import { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
-import { createEightByEightApp, createEightByEightState, type EightByEightState } from "./eightbyeight/app";
-import { createInkitApp, createInkitState, type InkitState } from "./inkit/app";
+import { createEightByEightApp } from "./eightbyeight/app";
+import { createEightByEightState, type EightByEightState } from "./eightbyeight/state";
+import { createInkitApp } from "./inkit/app";
+import { createInkitState, type InkitState } from "./inkit/state";
 import type { SimulatorEnv } from "./shared/env";
 
-export interface StartSimulatorsOptions {
+interface StartSimulatorsOptions {
   /** 0 (the default) picks a free port. */
   inkitPort?: number;
   eightByEightPort?: number;
@@ -17,7 +19,7 @@ export interface StartSimulatorsOptions {
   inkitPageSizeCap?: number | null;
 }
 
-export interface RunningSimulators {
+interface RunningSimulators {
   inkitUrl: string;
   eightByEightUrl: string;
   /** The live state, for tests that want to look inside without HTTP. */

@@ -190,7 +190,7 @@ const VarsSchema = z
   );
 
 /** A var that did not parse: what is wrong, and what is used instead. Never a secret's value. */
-export interface ConfigIssue {
+interface ConfigIssue {
   var: string;
   problem: string;
   used: unknown;

@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import { resetCircuitBreakers } from "../src/upstream/circuit-breaker";
-import { sleep } from "./support/hardening";
 import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
 import { eightByEightTruth, inkitTruth } from "./support/truth";
@@ -18,11 +17,19 @@ const ebeCalls = async () => (await eightByEightSim.counters()).total;
 const get = (path: string, vars: Record<string, string> = {}, headers: Record<string, string> = {}) =>
   request(path, { env: vars, headers: { ...noCache, ...headers } });
 
-const timed = async <T>(fn: () => Promise<T>) => {
-  const started = Date.now();
-  const result = await fn();
-  return { result, ms: Date.now() - started };
-};
+/** The delays of the timers set from now on in this isolate (the worker under test runs in it too). */
+function timerDelays(): number[] {
+  const delays: number[] = [];
+  const real = globalThis.setTimeout;
+  vi.spyOn(globalThis, "setTimeout").mockImplementation(((handler: () => void, ms?: number) => {
+    delays.push(ms ?? 0);
+    return real(handler, ms);
+  }) as typeof setTimeout);
+  return delays;
+}
+
+/** How many requests each fault injected so far has applied to. */
+const faultHits = async (sim: typeof inkitSim) => (await sim.faults()).faults.map((f) => f.hits);
 
 beforeEach(async () => {
   await resetSimulators();
@@ -32,34 +39,36 @@ beforeEach(async () => {
 afterEach(async () => {
   await Promise.all([inkitSim.clearFaults(), eightByEightSim.clearFaults()]);
   resetCircuitBreakers();
+  vi.restoreAllMocks();
+  vi.useRealTimers();
 });
 
 describe("latency", () => {
   it("within the per-attempt timeout: 200, one upstream call", async () => {
     await inkitSim.fault({ latency_ms: 300, times: 1 });
-    const { result: res, ms } = await timed(() => get("/v1/inkit/runs?limit=5", { UPSTREAM_TIMEOUT_MS: "2000" }));
+    const res = await get("/v1/inkit/runs?limit=5", { UPSTREAM_TIMEOUT_MS: "2000" });
     expect(res.status).toBe(200);
-    expect(ms).toBeGreaterThanOrEqual(300);
+    expect(await faultHits(inkitSim)).toEqual([1]);
     expect(await inkitCalls()).toBe(1);
   });
 
   it("beyond the per-attempt timeout: 504 upstream-timeout after that timeout, not retried", async () => {
     await inkitSim.fault({ latency_ms: 5_000 });
-    const { result: res, ms } = await timed(() => get("/v1/inkit/runs?limit=5", { UPSTREAM_TIMEOUT_MS: "300" }));
+    const res = await get("/v1/inkit/runs?limit=5", { UPSTREAM_TIMEOUT_MS: "300" });
     const problem = await expectProblem(res, 504, "upstream-timeout");
     expect(problem.upstream).toEqual({ provider: "inkit", status: null, code: null, error_id: null });
-    expect(ms).toBeLessThan(2_000);
+    expect(problem.detail).toBe("Inkit did not answer within 300 ms.");
     expect(await inkitCalls()).toBe(1);
   });
 
   it("the request's budget caps all attempts together: 504 within the budget", async () => {
     // Every answer is a slow 503: the first attempt fails after 300 ms, the retry runs out of budget.
     await eightByEightSim.fault({ latency_ms: 300, status: 503 });
-    const { result: res, ms } = await timed(() =>
-      get(runs8x8, { UPSTREAM_BUDGET_MS: "500", UPSTREAM_TIMEOUT_MS: "8000" }),
-    );
-    await expectProblem(res, 504, "upstream-timeout");
-    expect(ms).toBeLessThan(1_500);
+    const res = await get(runs8x8, { UPSTREAM_BUDGET_MS: "500", UPSTREAM_TIMEOUT_MS: "8000" });
+    const problem = await expectProblem(res, 504, "upstream-timeout");
+    // The second attempt had only what was left of the 500 ms budget, not the 8,000 ms per-attempt timeout.
+    const [, within] = /^8x8 did not answer within (\d+) ms\.$/.exec(String(problem.detail)) ?? [];
+    expect(Number(within)).toBeLessThanOrEqual(500);
     expect(await ebeCalls()).toBe(2);
   });
 });
@@ -101,19 +110,23 @@ describe("5xx bursts", () => {
 describe("429 storms", () => {
   it("Retry-After within the budget is honoured: 200 after waiting it", async () => {
     await inkitSim.fault({ retry_after: 1, times: 1 });
-    const { result: res, ms } = await timed(() => get("/v1/inkit/runs?limit=5"));
+    const delays = timerDelays();
+    const res = await get("/v1/inkit/runs?limit=5");
     expect(res.status).toBe(200);
-    expect(ms).toBeGreaterThanOrEqual(1_000);
+    // Between the two calls the worker waited the 1 s the upstream asked for.
+    expect(delays).toContain(1_000);
     expect(await inkitCalls()).toBe(2);
   });
 
   it("Retry-After beyond the budget: 503 upstream-unavailable at once, passing Retry-After on", async () => {
     await eightByEightSim.fault({ retry_after: 120 });
-    const { result: res, ms } = await timed(() => get(runs8x8));
+    const delays = timerDelays();
+    const res = await get(runs8x8, { UPSTREAM_TIMEOUT_MS: "7000" });
     expect(res.headers.get("Retry-After")).toBe("120");
     const problem = await expectProblem(res, 503, "upstream-unavailable");
     expect(problem.upstream).toMatchObject({ provider: "8x8", status: 429 });
-    expect(ms).toBeLessThan(1_000);
+    // At once: no wait of any length was started, only the one attempt's timeout.
+    expect(delays).toEqual([7_000]);
     expect(await ebeCalls()).toBe(1);
   });
 
@@ -144,10 +157,10 @@ describe("malformed bodies and hangs", () => {
 
   it("a hang is a 504 upstream-timeout after the per-attempt timeout, not retried", async () => {
     await eightByEightSim.fault({ hang: true });
-    const { result: res, ms } = await timed(() => get(runs8x8, { UPSTREAM_TIMEOUT_MS: "300" }));
-    await expectProblem(res, 504, "upstream-timeout");
-    expect(ms).toBeGreaterThanOrEqual(300);
-    expect(ms).toBeLessThan(2_000);
+    const res = await get(runs8x8, { UPSTREAM_TIMEOUT_MS: "300" });
+    const problem = await expectProblem(res, 504, "upstream-timeout");
+    expect(problem.detail).toBe("8x8 did not answer within 300 ms.");
+    expect(await faultHits(eightByEightSim)).toEqual([1]);
     expect(await ebeCalls()).toBe(1);
   });
 });
@@ -203,37 +216,47 @@ describe("a retried page in a walk", () => {
 });
 
 describe("circuit breaker", () => {
-  const breaker = { CIRCUIT_BREAKER_THRESHOLD: "2", CIRCUIT_BREAKER_COOLDOWN_MS: "400" };
+  const breaker = { CIRCUIT_BREAKER_THRESHOLD: "2", CIRCUIT_BREAKER_COOLDOWN_MS: "60000" };
+  /**
+   * The breaker reads Date.now(): tests that need the cool-down to end freeze the clock and move it past the
+   * cool-down, instead of waiting it out.
+   */
+  const freezeClock = () => vi.useFakeTimers({ toFake: ["Date"] });
+  const passCooldown = () => vi.setSystemTime(Date.now() + 60_000);
 
   it("opens after consecutive failures, answers 503 at once without calling, then a probe closes it", async () => {
+    freezeClock();
     await inkitSim.fault({ status: 500 });
     await expectProblem(await get("/v1/inkit/runs?limit=5", breaker), 502, "upstream-error");
     await expectProblem(await get("/v1/inkit/runs?limit=5", breaker), 502, "upstream-error");
     expect(await inkitCalls()).toBe(6);
 
-    const { result: open, ms } = await timed(() => get("/v1/inkit/runs?limit=5", breaker));
-    expect(open.headers.get("Retry-After")).toBe("1");
+    const open = await get("/v1/inkit/runs?limit=5", breaker);
+    expect(open.headers.get("Retry-After")).toBe("60");
     const problem = await expectProblem(open, 503, "upstream-unavailable");
     expect(problem.upstream).toEqual({ provider: "inkit", status: null, code: null, error_id: null });
-    expect(ms).toBeLessThan(100);
     expect(await inkitCalls()).toBe(6);
 
     // The other upstream has its own breaker.
     expect((await get(`${runs8x8}?limit=5`, breaker)).status).toBe(200);
 
     await inkitSim.clearFaults();
-    await sleep(450);
+    vi.setSystemTime(Date.now() + 59_999);
+    await expectProblem(await get("/v1/inkit/runs?limit=5", breaker), 503, "upstream-unavailable");
+    expect(await inkitCalls()).toBe(6);
+    vi.setSystemTime(Date.now() + 1);
     expect((await get("/v1/inkit/runs?limit=5", breaker)).status).toBe(200);
     expect(await inkitCalls()).toBe(7);
     expect((await get("/v1/inkit/runs?limit=5", breaker)).status).toBe(200);
   });
 
   it("a failed probe is one call, and re-opens the circuit for another cool-down", async () => {
+    freezeClock();
     await eightByEightSim.fault({ status: 503 });
     await get(runs8x8, breaker);
     await get(runs8x8, breaker);
     await expectProblem(await get(runs8x8, breaker), 503, "upstream-unavailable");
-    await sleep(450);
+    passCooldown();
     await eightByEightSim.clearCounters();
     await expectProblem(await get(runs8x8, breaker), 502, "upstream-error");
     expect(await ebeCalls()).toBe(1);

@@ -1,4 +1,5 @@
-// The 8x8 Automation simulator, over real HTTP, against the vendor docs in /work/shared/seeds (003).
+// The 8x8 Automation simulator, over real HTTP, against the vendor docs (seed 003; its examples are in
+// test/fixtures/seeds.ts).
 // Shapes come from the docs' examples (test/fixtures/seeds.ts); behaviours from the docs' parameter list and
 // simulator/README.md where the docs are silent (marked "sim assumption" below).
 import { beforeAll, describe, expect, inject, it } from "vitest";

@@ -1,4 +1,5 @@
-// The Inkit simulator, over real HTTP, against the vendor docs in /work/shared/seeds (000, 001, 002, 004).
+// The Inkit simulator, over real HTTP, against the vendor docs (seeds 000, 001, 002, 004;
+// their examples are in test/fixtures/seeds.ts).
 // Shapes come from the docs' examples (test/fixtures/seeds.ts); behaviours from the docs' request tables and
 // simulator/README.md where the docs are silent (marked "sim assumption" below).
 import { beforeAll, describe, expect, inject, it } from "vitest";

@@ -4,7 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, runToEnd, spawnTracked, stopChild, waitForLine } from "./proc";
+import { freePort, runToEnd, spawnTracked, stopChild, waitForLine } from "../../scripts/proc";
 
 /** SUBREQUEST_LIMIT under the bench (see startWorker). */
 export const BENCH_SUBREQUEST_LIMIT = 1000;
@@ -18,7 +18,7 @@ export function demoApiKey(): string {
   return key;
 }
 
-export interface Simulators {
+interface Simulators {
   inkitUrl: string;
   eightByEightUrl: string;
   child: ChildProcess;

@@ -35,7 +35,7 @@ let counted = 0;
 export const countedCalls = () => counted;
 
 /** Takes (and clears) the simulators' counts per listing since the last take. */
-export async function takeCounts(ctx: Context): Promise<Pick<PageRecord, "calls" | "items">> {
+async function takeCounts(ctx: Context): Promise<Pick<PageRecord, "calls" | "items">> {
   const [inkit, eightByEight] = await Promise.all([simStats(ctx.sims.inkit, true), simStats(ctx.sims["8x8"], true)]);
   for (const n of [...Object.values(inkit.calls), ...Object.values(eightByEight.calls)]) counted += n;
   return {
@@ -78,7 +78,7 @@ export async function getPage(ctx: Context, url: string, noCache: boolean, cold?
   return { body: JSON.parse(text) as PageBody, ...(await takeCounts(ctx)), ms };
 }
 
-export interface WalkOptions {
+interface WalkOptions {
   limit: (i: number) => number;
   noCache: boolean;
   /** The walk's own credential tag: a cold cache (see getPage). */
@@ -189,7 +189,7 @@ const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a +
 /** Upstream calls of one page, all listings together. */
 export const callsOf = (r: Pick<PageRecord, "calls">) => sum(r.calls);
 /** Items the upstream served for one page. */
-export const fetchedOf = (r: Pick<PageRecord, "items">) => sum(r.items);
+const fetchedOf = (r: Pick<PageRecord, "items">) => sum(r.items);
 
 export function summarize<Mode extends string>(
   route: { id: string; feed: boolean },

@@ -37,9 +37,18 @@ export function readTenant(c: Context): Tenant | Response {
 
 export const tenantSchema = z.enum(["demo", "other"]);
 
+/** The shared admin routes below, which leave the seeded data as it is. */
+const SHARED_ROUTES = /\/(reset|settings|counters|faults)(\/[^/]*)?$/;
+
 /** Routes both simulators share: reset, settings, request counters and fault injection. */
 export function createAdminApp<Data>(state: SimulatorState<Data>): Hono {
   const admin = new Hono();
+
+  // The emulated routes only read the data; it changes through the admin writes of each simulator's own routes.
+  admin.use("*", async (c, next) => {
+    if (c.req.method !== "GET" && !SHARED_ROUTES.test(c.req.path)) state.changed();
+    await next();
+  });
 
   admin.post("/reset", () => {
     state.reset();

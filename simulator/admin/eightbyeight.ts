@@ -12,9 +12,9 @@ import { addOrganisation } from "../data/organisation";
 import { chance } from "../data/random";
 import { HEAD_TIE_CHANCE, INSERT_TIE_CHANCE, MAX_SMALL_TIE } from "../data/ties";
 import { formatDotNet } from "../data/time";
-import type { EightByEightState } from "../eightbyeight/app";
 import { filterInstances } from "../eightbyeight/listing";
 import { parseFilters } from "../eightbyeight/query";
+import type { EightByEightState } from "../eightbyeight/state";
 import { jsonResponse } from "../shared/env";
 import { adminError, createAdminApp, readBody, readTenant, tenantSchema } from "./common";
 

@@ -1,14 +1,15 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { TENANTS, type Tenant } from "../credentials";
-import { type InkitBatch, type InkitRun, type InkitTenantData, newestFirst, type Stored } from "../data/inkit";
+import { newestFirst } from "../data/inkit";
 import { batchDestinationStatus, buildBatch } from "../data/inkit-batches";
+import type { InkitBatch, InkitRun, InkitTenantData, Stored } from "../data/inkit-records";
 import { buildRun } from "../data/inkit-runs";
 import { chance, pick } from "../data/random";
 import { HEAD_TIE_CHANCE, INSERT_TIE_CHANCE, MAX_SMALL_TIE } from "../data/ties";
-import type { InkitState } from "../inkit/app";
 import { filterBatches, filterRuns, sortRecords } from "../inkit/listing";
 import { type InkitSort, parseSortAndFilters } from "../inkit/query";
+import type { InkitState } from "../inkit/state";
 import { jsonResponse } from "../shared/env";
 import { adminError, createAdminApp, readBody, readTenant, tenantSchema } from "./common";
 

@@ -1,5 +1,5 @@
-import type { InkitBatch, InkitBatchDestination, Stored } from "./inkit";
 import type { InkitDestinationName } from "./inkit-catalog";
+import type { InkitBatch, InkitBatchDestination, Stored } from "./inkit-records";
 import { chance, type IdMinter, int, pick, type Rng, tieKey, weighted } from "./random";
 import { formatMicros, isRecent, NOW_US, SECOND_US } from "./time";
 import { BATCH_NAMES } from "./vocabulary";
@@ -30,7 +30,7 @@ function batchTotal(rng: Rng): number {
 }
 
 /** Per-destination counts consistent with the batch status. */
-export function batchDestination(rng: Rng, total: number, status: string): InkitBatchDestination {
+function batchDestination(rng: Rng, total: number, status: string): InkitBatchDestination {
   let completed = total;
   let failed = 0;
   let inProgress = 0;

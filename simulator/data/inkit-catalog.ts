@@ -40,7 +40,7 @@ export const PIECE_ID_PREFIXES = {
 } as const satisfies Record<keyof typeof PIECE_ID_FIELDS, string>;
 
 /** What a run is invoked from: a flow (workflow) or a bare template render. */
-export interface RunSource {
+interface RunSource {
   kind: "flow" | "template";
   name: string;
   /** Sorted, like every key list in Inkit's JSON. */
@@ -60,7 +60,7 @@ export interface TemplateSpec extends RunSource {
   documentName: string;
 }
 
-export type MergeParameter =
+type MergeParameter =
   | "name"
   | "fname"
   | "lname"
@@ -150,7 +150,7 @@ export const OTHER_TEMPLATES: readonly TemplateSpec[] = [
 ];
 
 /** A plausible value for one merge parameter. */
-export function mergeValue(rng: Rng, parameter: MergeParameter): string {
+function mergeValue(rng: Rng, parameter: MergeParameter): string {
   switch (parameter) {
     case "name":
     case "fname":

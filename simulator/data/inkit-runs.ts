@@ -1,5 +1,5 @@
-import type { FlowRecord, InkitRun, InkitRunDestination, Stored, TemplateRecord } from "./inkit";
 import { type InkitDestinationName, mergeParameters, type PIECE_ID_FIELDS, PIECE_ID_PREFIXES } from "./inkit-catalog";
+import type { FlowRecord, InkitRun, InkitRunDestination, Stored, TemplateRecord } from "./inkit-records";
 import { chance, type IdMinter, int, pick, type Rng, tieKey, weighted } from "./random";
 import { formatMicros, isRecent, NOW_US, SECOND_US } from "./time";
 import { RUN_DESCRIPTIONS, RUN_NAMES } from "./vocabulary";
@@ -44,7 +44,7 @@ function pieceStatus(rng: Rng, runStatus: string, destination: InkitDestinationN
 }
 
 /** The run-level destination_status: the worst piece status wins. */
-export function aggregateDestinationStatus(statuses: readonly string[]): string {
+function aggregateDestinationStatus(statuses: readonly string[]): string {
   for (const worst of ["Failed", "In Progress", "Pending"]) if (statuses.includes(worst)) return worst;
   return statuses[0] ?? "Completed";
 }

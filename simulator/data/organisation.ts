@@ -11,16 +11,16 @@ import { DATASET_NOW_MS, DAY_MS } from "./time";
  */
 
 /** Rounds of cross-definition tie groups: each round gives every definition one instance at a shared instant. */
-export const SHARED_TIE_FRACTION = 0.04;
+const SHARED_TIE_FRACTION = 0.04;
 /** Every `INKIT_TIE_STRIDE`-th new definition (the first included) has an instance at a CROSS_PROVIDER_TIES instant. */
-export const INKIT_TIE_STRIDE = 4;
+const INKIT_TIE_STRIDE = 4;
 /** Chance that a member of a shared group holds two instances at its instant (a tie inside the source too). */
 const DOUBLE_MEMBER_CHANCE = 0.2;
 /** The window the instances start in: the 120 days before the dataset's "now", like the seeded instances. */
 const WINDOW_DAYS = 120;
 
 /** One instant several sources share, as the admin answer describes it. */
-export interface SharedInstant {
+interface SharedInstant {
   startedMs: number;
   /** Indexes into the call's new definitions, with how many instances each holds at the instant (1 or 2). */
   members: { index: number; count: number }[];
@@ -28,7 +28,7 @@ export interface SharedInstant {
   inkitRuns: number;
 }
 
-export interface OrganisationOptions {
+interface OrganisationOptions {
   tenant: Tenant;
   /** How many definitions to add. */
   count: number;
@@ -159,7 +159,7 @@ function reservedInstants(data: EightByEightTenantData): DistinctInstants {
 }
 
 /** A version 4 UUID drawn from `rng` (deterministic, like everything the simulator makes). */
-export function uuidFrom(rng: Rng): string {
+function uuidFrom(rng: Rng): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(rng() * 16).toString(16));
   hex[12] = "4";
   hex[16] = "89ab"[Math.floor(rng() * 4)] as string;

@@ -66,7 +66,7 @@ function randomString(rng: Rng, alphabet: string, length: number): string {
  * look like a 128-bit number in base62 without leading zeros, so most are 22
  * characters but some are 21 or 20 (the seed examples show all three lengths).
  */
-export function base62Id(rng: Rng, prefix: string): string {
+function base62Id(rng: Rng, prefix: string): string {
   const roll = rng();
   const length = roll < 0.88 ? 22 : roll < 0.99 ? 21 : 20;
   return `${prefix}_${randomString(rng, BASE62, length)}`;

@@ -7,7 +7,7 @@ import { int, type Rng, shuffle } from "./random";
  */
 
 /** Share of a list's items that sit in small tie groups (2 to 5 items with the same timestamp). */
-export const TIE_FRACTION = 0.08;
+const TIE_FRACTION = 0.08;
 export const MAX_SMALL_TIE = 5;
 
 /**
@@ -52,7 +52,7 @@ export const HEAD_TIE_CHANCE = 0.25;
 export const INSERT_TIE_CHANCE = 0.3;
 
 /** How tied items are ordered in a response; switchable at run time through `POST /__admin/settings`. */
-export type TieOrder = "hidden" | "window";
+type TieOrder = "hidden" | "window";
 
 /**
  * The rank of an item among its ties. "hidden": its fixed hidden key, the same in every response and both sort

@@ -8,7 +8,7 @@ export const DATASET_NOW_MS = Date.parse("2026-11-01T00:00:00Z");
 
 export const SECOND_MS = 1_000;
 export const MINUTE_MS = 60 * SECOND_MS;
-export const HOUR_MS = 60 * MINUTE_MS;
+const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
 /** Inkit keeps microseconds, so its generator counts in them. */
@@ -40,7 +40,7 @@ export function formatDotNet(ms: number, ticks = 0): string {
 }
 
 /** An instant read from an ISO 8601 string: whole milliseconds plus any finer remainder. */
-export interface ParsedInstant {
+interface ParsedInstant {
   ms: number;
   /** True when the string had digits below the millisecond that were not zero. */
   hasSubMillisecond: boolean;

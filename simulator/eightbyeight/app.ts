@@ -1,26 +1,14 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { createEightByEightAdmin } from "../admin/eightbyeight";
 import { EIGHT_BY_EIGHT_API_KEYS, tenantForCredential } from "../credentials";
-import {
-  type EightByEightDataset,
-  type EightByEightDefinition,
-  findDefinition,
-  generateEightByEightDataset,
-} from "../data/eightbyeight";
+import { type EightByEightDefinition, findDefinition } from "../data/eightbyeight";
 import { tieRanker } from "../data/ties";
 import { emulatedGet } from "../shared/emulated";
 import { jsonResponse, type SimulatorEnv } from "../shared/env";
-import { SimulatorState } from "../shared/state";
 import { ERROR_CODES, eightByEightError, eightByEightStatusError } from "./errors";
 import { filterInstances, orderTiesForWindow } from "./listing";
 import { parseListQuery } from "./query";
-
-export type EightByEightState = SimulatorState<EightByEightDataset>;
-
-/** 8x8 documents limit 1..500 and is held to it: no hidden cap by default. */
-export function createEightByEightState(): EightByEightState {
-  return new SimulatorState(generateEightByEightDataset, { tie_order: "hidden", page_size_cap: null });
-}
+import type { EightByEightState } from "./state";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;

@@ -10,15 +10,15 @@ export interface EightByEightFilters {
   toMs?: number;
 }
 
-export interface EightByEightListQuery extends EightByEightFilters {
+interface EightByEightListQuery extends EightByEightFilters {
   limit: number;
   offset: number;
 }
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-export const DEFAULT_LIMIT = 100;
-export const MAX_LIMIT = 500;
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 500;
 
 /** limit, offset and the filters. Unknown parameters are ignored. */
 export function parseListQuery(query: Record<string, string>): Parsed<EightByEightListQuery> {

@@ -1,33 +1,18 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { createInkitAdmin } from "../admin/inkit";
 import { INKIT_API_TOKENS, tenantForCredential } from "../credentials";
-import { generateInkitDataset, type InkitBatch, type InkitDataset, type Stored } from "../data/inkit";
+import type { InkitBatch, Stored } from "../data/inkit-records";
 import { tieRanker } from "../data/ties";
 import { emulatedGet } from "../shared/emulated";
 import { jsonResponse, type SimulatorEnv } from "../shared/env";
-import { INKIT_DEFAULT_PAGE_SIZE_CAP } from "../shared/settings";
-import { SimulatorState } from "../shared/state";
 import { inkitError, inkitStatusError } from "./errors";
 import { filterBatches, filterRuns, paginate, sortRecords } from "./listing";
 import { type InkitListQuery, type InkitSort, parseListQuery } from "./query";
-
-export type InkitState = SimulatorState<InkitDataset>;
-
-export interface InkitOptions {
-  /** The default (and after reset) silent page-size cap; null for none. Default 100. */
-  pageSizeCap?: number | null;
-}
-
-export function createInkitState(options: InkitOptions = {}): InkitState {
-  return new SimulatorState(generateInkitDataset, {
-    tie_order: "hidden",
-    page_size_cap: options.pageSizeCap === undefined ? INKIT_DEFAULT_PAGE_SIZE_CAP : options.pageSizeCap,
-  });
-}
+import type { InkitState } from "./state";
 
 /** Runs default to updated_at (seed 000's metadata); batch listings to created_at (seeds 001 and 004). */
-export const RUNS_DEFAULT_SORT: InkitSort = { key: "updated_at", descending: true };
-export const BATCHES_DEFAULT_SORT: InkitSort = { key: "created_at", descending: true };
+const RUNS_DEFAULT_SORT: InkitSort = { key: "updated_at", descending: true };
+const BATCHES_DEFAULT_SORT: InkitSort = { key: "created_at", descending: true };
 
 type BatchKind = "workflow_batch" | "document_batch";
 

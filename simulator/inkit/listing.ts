@@ -1,4 +1,4 @@
-import type { InkitBatch, InkitRun, Stored } from "../data/inkit";
+import type { InkitBatch, InkitRun, Stored } from "../data/inkit-records";
 import type { InkitFilters, InkitSort } from "./query";
 
 /** Runs matching the filters (`search` over id, name, description and flow_name). */
@@ -85,7 +85,7 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export interface InkitPage<T> {
+interface InkitPage<T> {
   items: T[];
   metadata: {
     pagination: {

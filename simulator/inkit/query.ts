@@ -1,6 +1,6 @@
 /** Parsing and validation of Inkit's list query parameters. */
 
-export const INKIT_SORT_KEYS = ["created_at", "updated_at", "name", "status", "id"] as const;
+const INKIT_SORT_KEYS = ["created_at", "updated_at", "name", "status", "id"] as const;
 export type InkitSortKey = (typeof INKIT_SORT_KEYS)[number];
 
 export interface InkitSort {
@@ -23,9 +23,9 @@ export interface InkitListQuery {
   filters: InkitFilters;
 }
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-export const DEFAULT_PAGE_SIZE = 25;
+const DEFAULT_PAGE_SIZE = 25;
 
 /** page, page_size, sort and the filters of a list route. Unknown parameters are ignored. */
 export function parseListQuery(

@@ -3,7 +3,7 @@ import { type FaultStore, injectFaults, type VendorErrorResponse } from "../faul
 import type { RequestCounters } from "./counters";
 import type { SimulatorEnv } from "./env";
 
-export interface EmulatedRouteDeps {
+interface EmulatedRouteDeps {
   counters: RequestCounters;
   faults: FaultStore;
   authenticate: MiddlewareHandler<SimulatorEnv>;

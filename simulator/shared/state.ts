@@ -12,6 +12,8 @@ export class SimulatorState<Data> {
   settings: SimulatorSettings;
   readonly counters = new RequestCounters();
   readonly faults = new FaultStore();
+  /** Whether `data` may differ from what `generate` gives: an admin write touched it since it was generated. */
+  #changed = false;
 
   constructor(
     private readonly generate: () => Data,
@@ -21,9 +23,19 @@ export class SimulatorState<Data> {
     this.settings = { ...defaults };
   }
 
-  /** Regenerates the seeded data, restores the start-up settings, and clears faults (releasing hung requests) and counters. */
+  /** Marks the data as changed, so the next reset regenerates it. Every admin write but the shared ones calls it. */
+  changed(): void {
+    this.#changed = true;
+  }
+
+  /**
+   * Restores the seeded data (regenerated only if it changed: generation is deterministic, and costs a few hundred
+   * ms that suites resetting before every test would pay thousands of times), restores the start-up settings, and
+   * clears faults (releasing hung requests) and counters.
+   */
   reset(): void {
-    this.data = this.generate();
+    if (this.#changed) this.data = this.generate();
+    this.#changed = false;
     this.settings = { ...this.defaults };
     this.counters.clear();
     this.faults.clear();

@@ -9,7 +9,7 @@ import { type CacheScope, scopeBase } from "./request-cache";
  * whole. A remembered cap is only a hint: the page model still asks a walk's first block in full, so a response
  * larger than the cap replaces it, and it expires after a day either way.
  */
-export interface CapMemory {
+interface CapMemory {
   /** The remembered cap, 0 for none. Reads isolate memory only; on a miss KV is read in the background. */
   recall(): Promise<number>;
   /** What a read learned: a cap, or 0 when the upstream served more than the remembered one. */

@@ -13,7 +13,7 @@ export interface CacheScope {
   resource: string;
 }
 
-export type CacheKind = "list" | "item";
+type CacheKind = "list" | "item";
 
 /** How one upstream read was served. */
 export interface CacheOutcome {

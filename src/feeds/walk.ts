@@ -9,7 +9,7 @@ import { sourcesDigest } from "./feeds";
 import { findFeed } from "./store";
 
 /** A walk of `GET /v1/runs` over a saved feed. */
-export interface FeedWalk {
+interface FeedWalk {
   /** What the walk's cursors bind: the feed's id and a digest of its sources, never the sources themselves. */
   sent: Filters;
   /** The feed's sources, the walk's lanes; a 404 when the feed is gone (asked after the cursor was checked). */

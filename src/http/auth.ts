@@ -5,7 +5,7 @@ import type { AppEnv } from "../env";
 import { sha256, toHex } from "../shared/digest";
 import { ProblemError } from "./problem";
 
-export interface BearerAuthOptions {
+interface BearerAuthOptions {
   realm: string;
   /** The tokens accepted; none means the check is not configured, and it fails closed with `unconfigured`. */
   tokens: (env: Env) => string[];

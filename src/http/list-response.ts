@@ -4,7 +4,7 @@ import { handOverBody, serializeListBody } from "../cache/served-body";
 import type { AppEnv } from "../env";
 
 /** A list page's body as the list routes send it: the items, then `page`. */
-export interface ListBody {
+interface ListBody {
   data: unknown[];
   page: object;
 }

@@ -16,7 +16,7 @@ const upstreamFailures: LaneFailures = {
 };
 
 /** What the walk engine needs of this request, as plain values. */
-export async function walkContext(c: Context<AppEnv>): Promise<WalkContext> {
+async function walkContext(c: Context<AppEnv>): Promise<WalkContext> {
   const cache = c.get("cache");
   return {
     keys: await cursorKeys(c.env.CURSOR_SECRET),

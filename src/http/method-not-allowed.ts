@@ -25,7 +25,7 @@ function methodRouter(app: AnyApp) {
 }
 
 /** The methods `path` answers to, HEAD included wherever GET is; empty when no route has the path. */
-export function allowedMethods(app: AnyApp, path: string): string[] {
+function allowedMethods(app: AnyApp, path: string): string[] {
   const { router, methods } = methodRouter(app);
   const allowed = methods.filter((m) => router.match(m, path)[0].length > 0);
   if (allowed.includes("GET")) allowed.push("HEAD");

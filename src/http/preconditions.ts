@@ -13,7 +13,7 @@ export function ifMatchMatches(ifMatch: string, current: string): boolean {
 }
 
 /** The 412 of a write whose `If-Match` no longer holds, naming the current tag (in the body and in `ETag`). */
-export function preconditionFailed(what: string, current: string): ProblemError {
+function preconditionFailed(what: string, current: string): ProblemError {
   return new ProblemError("precondition-failed", {
     detail: `If-Match does not match the current state of ${what}: it changed since you read it, and nothing was changed now. Its current tag is ${current}: GET it, reapply your change, and send that tag.`,
     headers: { ETag: current },

@@ -40,7 +40,7 @@ export type ProblemType = keyof typeof problemTypes;
 /** Where a problem type is described; a relative URI reference, served by GET /problems/{slug}. */
 export const problemTypeUri = (type: ProblemType) => `/problems/${type}`;
 
-export interface ProblemInit {
+interface ProblemInit {
   detail: string;
   /** Overrides the type's usual status (e.g. an upstream 404 surfaced as `not-found`). */
   status?: ContentfulStatusCode;

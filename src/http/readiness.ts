@@ -19,7 +19,7 @@ export const MIGRATIONS = [
 ] as const;
 
 /** What a route or handler needs besides its code: the webhook store (D1, migrated) and the delivery queues. */
-export type StorageNeed = "DB" | "WEBHOOK_QUEUE" | "WEBHOOK_DLQ" | "DETECTION_QUEUE";
+type StorageNeed = "DB" | "WEBHOOK_QUEUE" | "WEBHOOK_DLQ" | "DETECTION_QUEUE";
 
 const APPLY = "Run `wrangler d1 migrations apply DB` (`--local` for `wrangler dev`, `--remote` for the deployment).";
 

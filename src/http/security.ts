@@ -7,13 +7,13 @@ import type { AppEnv } from "../env";
 const none = ["'none'"];
 
 /** API responses are data, never rendered: nothing may load, frame or submit from them. */
-export const API_CSP = { defaultSrc: none, frameAncestors: none, baseUri: none, formAction: none };
+const API_CSP = { defaultSrc: none, frameAncestors: none, baseUri: none, formAction: none };
 
 /**
  * The reference UI at /docs loads only its own script and style files (/docs/*.js, /docs/*.css), the inline
  * `data:` icons its stylesheet uses, and /openapi.json; no inline script, no other origin.
  */
-export const DOCS_CSP = {
+const DOCS_CSP = {
   defaultSrc: none,
   scriptSrc: ["'self'"],
   styleSrc: ["'self'"],
@@ -36,7 +36,7 @@ export const securityHeaders = createMiddleware<AppEnv>((c, next) =>
 );
 
 /** Request headers a browser client may send, and response headers it may read. */
-export const CORS_ALLOW_HEADERS = [
+const CORS_ALLOW_HEADERS = [
   "Authorization",
   "Content-Type",
   "Cache-Control",
@@ -47,7 +47,7 @@ export const CORS_ALLOW_HEADERS = [
   "X-Inkit-API-Token",
   "X-8x8-Api-Key",
 ];
-export const CORS_EXPOSE_HEADERS = [
+const CORS_EXPOSE_HEADERS = [
   "X-Request-Id",
   "Link",
   "ETag",

@@ -12,7 +12,7 @@ const targetToLocation: Record<string, FieldError["in"]> = {
 };
 
 /** Flattens zod issues into one entry per offending field. */
-export function fieldErrors(where: FieldError["in"], error: z.ZodError): FieldError[] {
+function fieldErrors(where: FieldError["in"], error: z.ZodError): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({ in: where, name: key, message: "Unknown parameter." }));

@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 export type CacheOutcomeName = "hit" | "stale" | "miss" | "bypass" | "none";
 
 /** What one upstream call (one attempt) is for: set around a cache read's load, so the upstream client need not know. */
-export interface CallContext {
+interface CallContext {
   /** The cache resource of the listing, e.g. `inkit:runs` or `8x8:<account_id>/<definition_id>`. */
   listing: string;
   /** How the cache read that made the call went: `miss`, `bypass` (refresh or cache off) or `stale` (background). */
@@ -139,7 +139,7 @@ export class Telemetry {
  * double2 status code, double3 attempt, double4 items, double5 learned cap, double6 upstream calls, double7 events,
  * double8 backlog, double9 open items watched, double10 sources, double11 points dropped.
  */
-export interface PointFields {
+interface PointFields {
   kind: "upstream" | "request" | "check" | "tick";
   index: string;
   provider?: string;

@@ -30,7 +30,10 @@ const laneTuple = z.union([z.tuple(laneFields), z.tuple([...laneFields, keyset.n
 const PayloadBase = z.object({
   /** Route id the cursor was issued by. */
   r: z.string(),
-  /** Digest binding the cursor to the caller, its upstream credential and the path parameters. */
+  /**
+   * Digest binding the cursor to the caller (its API key id) and the upstream credential in use (listing.ts,
+   * bindingDigest). Path parameters are not in it: they travel in `f` with the filters and are checked there.
+   */
   b: z.string(),
   /** The canonical filters and sort of the walk, so later requests may omit them. */
   f: z.record(z.string(), z.union([z.string(), z.array(z.string())])),

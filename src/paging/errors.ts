@@ -2,7 +2,7 @@
  * Why a walk cannot go on, in the walk engine's own terms. The engine knows nothing of HTTP: the edge turns each
  * kind into its problem document (http/walk-problems.ts).
  */
-export type WalkFailure =
+type WalkFailure =
   /** Paging cannot work in this deployment: no cursor secret, or one too short to sign with. */
   | "unconfigured"
   /** The cursor is modified, malformed, foreign to this listing, caller or filters. */

@@ -51,7 +51,7 @@ export interface Lane<T extends Keyed> {
  * same listing) ask the same questions and share cached answers. Small pages use small blocks so an uncached
  * page does not fetch much more than it serves; a silent upstream cap shrinks them further.
  */
-export const blockFor = (limit: number) => (limit + 3 <= 100 ? 100 : 500);
+const blockFor = (limit: number) => (limit + 3 <= 100 ? 100 : 500);
 /**
  * Unshared reads also take up to this many items past their window when the same call can serve them: a page whose
  * last item ties with the next ones then mostly needs no second call for the rest of the tie group.
@@ -294,7 +294,7 @@ class LaneReader<T extends Keyed> {
 }
 
 /** Outgoing connections a Worker holds at once (Workers queue the rest): lanes are read this many at a time. */
-export const MAX_CONNECTIONS = 6;
+const MAX_CONNECTIONS = 6;
 
 /** Runs `task` for every item, at most `width` at a time. */
 async function pooled<I>(items: I[], width: number, task: (item: I) => Promise<void>): Promise<void> {
@@ -305,7 +305,7 @@ async function pooled<I>(items: I[], width: number, task: (item: I) => Promise<v
   await Promise.all(Array.from({ length: Math.min(width, queue.length) }, worker));
 }
 
-export interface PageRead<T extends Keyed> {
+interface PageRead<T extends Keyed> {
   results: LaneResult<T>[];
   decision: Extract<Decision<T>, { ready: true }>;
 }
@@ -385,7 +385,7 @@ export async function readLanes<T extends Keyed>(
 }
 
 /** What one read of a lane's newer items found (see `readNewer`). */
-export interface NewerItems<T extends Keyed> {
+interface NewerItems<T extends Keyed> {
   /** The items just newer than the position, oldest first: at most `limit`, with no gap before them. */
   items: T[];
   /** The lane's state after the newest item served (or at its position when none was): hints measured now. */

@@ -41,7 +41,7 @@ export interface ListRequest<T extends Keyed> {
   partial?: boolean;
 }
 
-export interface PageInfo {
+interface PageInfo {
   limit: number;
   has_more: boolean;
   next_cursor: string | null;
@@ -57,7 +57,7 @@ export interface LaneError {
   detail: string;
 }
 
-export const DEFAULT_LIMIT = 50;
+const DEFAULT_LIMIT = 50;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -175,7 +175,7 @@ async function openWalk<T extends Keyed>(ctx: WalkContext, req: ListRequest<T>):
 }
 
 /** One page request of a creation-ordered walk, in plain values. */
-export interface PageRequest<T extends Keyed> {
+interface PageRequest<T extends Keyed> {
   lanes: Lane<T>[];
   states: (LaneState | null)[];
   limit: number;

@@ -27,7 +27,7 @@ export const keysetOf = (item: Keyed): Keyset => [item.created_at, item.provider
 const cmp = (a: string, b: string) => (a === b ? 0 : a < b ? -1 : 1);
 
 /** Negative when `a` comes before `b` in the list's order. */
-export function compareKeysets(a: Keyset, b: Keyset, dir: Direction): number {
+function compareKeysets(a: Keyset, b: Keyset, dir: Direction): number {
   const sign = dir === "desc" ? -1 : 1;
   return sign * cmp(a[0], b[0]) || cmp(a[1], b[1]) || sign * cmp(a[2], b[2]);
 }

@@ -78,7 +78,7 @@ export type LaneResult<T> =
   | { kind: "failed"; error: unknown };
 
 /** What the pure rules need of a lane besides its state and what was read of it (a `Lane` has all of it). */
-export interface LaneTraits<T> {
+interface LaneTraits<T> {
   /** Applied by the facade to every item; `stop` means no later item can match. */
   filter?: (item: T) => Verdict;
   /** The version an item belongs to, for upstreams whose default listing follows the latest version. */
@@ -129,7 +129,7 @@ export function summarizeLanes<T extends Keyed>(
 }
 
 /** What a lane offers around its position: after its key forward (clamped to its head), before it backward. */
-export function laneBounds<T extends Keyed>(
+function laneBounds<T extends Keyed>(
   state: LaneState,
   dir: Direction,
   backward: boolean,

@@ -1,7 +1,7 @@
 import type { OffsetReader, ReaderWindow } from "./offset-reader";
 
 /** One upstream call of the page model. */
-export interface PageCall {
+interface PageCall {
   page: number;
   pageSize: number;
 }
@@ -34,7 +34,7 @@ export function planPages(offset: number, count: number, maxPageSize: number): P
   return calls;
 }
 
-export interface UpstreamPage<T> {
+interface UpstreamPage<T> {
   items: T[];
   total: number;
   /** The page size the upstream says it used: a capping upstream numbers its pages by that size, not ours. */

@@ -47,7 +47,10 @@ export function canonicalSourceKey(text: string): string | null {
   return key ? formatSourceKey(key) : null;
 }
 
-/** Cache resource names: the unit of invalidation, equal to the source's canonical name. */
+/**
+ * Cache resource names: the unit of invalidation, equal to the source's canonical name.
+ * @alias
+ */
 export const resourceName = formatSourceKey;
 
 export const INKIT_SOURCE_KEYS = INKIT_LISTINGS.map((listing) => formatSourceKey({ provider: "inkit", listing }));

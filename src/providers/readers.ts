@@ -10,14 +10,14 @@ import { bind, eightByEightReader } from "./eightbyeight/source";
 import { type InkitListing, inkitListings, inkitReader } from "./inkit/source";
 
 /** What a source's listing holds: 8x8 definitions and Inkit's runs list runs, Inkit's batch listings batches. */
-export type ItemOf<K extends SourceKey> = K extends { provider: "8x8" }
+type ItemOf<K extends SourceKey> = K extends { provider: "8x8" }
   ? EightByEightRunNormalized
   : K extends { listing: "runs" }
     ? InkitRunNormalized
     : Batch;
 
 /** How a reader is opened: whose credential reads, which filters it binds, and where a walk pinned it. */
-export interface ReaderOptions {
+interface ReaderOptions {
   credential: Credential;
   /** The filters the upstream applies. Inkit listings are read in creation order unless they name a `sort`. */
   filters?: Filters;

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { destinationTypeDescription, type StatusTable, statusTableMarkdown, timestamp } from "./run";
 
 export const BATCH_STATUSES = ["pending", "in_progress", "completed", "failed", "unknown"] as const;
-export type BatchStatus = (typeof BATCH_STATUSES)[number];
+type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 // The mapping itself: the normalizer and the OpenAPI description both read it.
 export const inkitBatchStatusTable = [
@@ -16,11 +16,6 @@ export const inkitBatchStatusTable = [
   ["Failed", "failed"],
   ["Error", "failed"],
 ] as const satisfies StatusTable<BatchStatus>;
-
-export const BatchStatusSchema = z.enum(BATCH_STATUSES).openapi("BatchStatus", {
-  description: `Normalized batch status. \`unknown\` means Inkit sent a status this API does not know yet; \`provider_status\` has it verbatim.\n\n${statusTableMarkdown({ Inkit: inkitBatchStatusTable })}`,
-  example: "completed",
-});
 
 export const BatchKindSchema = z.enum(["workflow_batch", "document_batch"]).openapi("BatchKind", {
   description:

@@ -34,7 +34,7 @@ const EVENT_TYPE_DOC = [
   "by `POST /v1/webhook-endpoints/{id}/test` only.",
 ].join(" ");
 
-export const EventTypeSchema = z.enum(EVENT_TYPES).openapi("EventType", {
+const EventTypeSchema = z.enum(EVENT_TYPES).openapi("EventType", {
   description: EVENT_TYPE_DOC,
   example: "run.completed",
 });
@@ -59,7 +59,7 @@ export const PreviousStatusSchema = z
 
 export type PreviousStatus = z.infer<typeof PreviousStatusSchema>;
 
-export const PingObjectSchema = z
+const PingObjectSchema = z
   .object({
     endpoint_id: z.string().openapi({ example: "we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V" }),
     url: z.string().openapi({ example: "https://hooks.example.com/tributary" }),

@@ -10,7 +10,7 @@ export const oneFilter = (filters: Record<string, string | string[]>, name: stri
 };
 
 /** Inkit's documented sort keys, `-` for descending. */
-export const INKIT_SORTS = [
+const INKIT_SORTS = [
   "-created_at",
   "created_at",
   "-updated_at",
@@ -79,7 +79,7 @@ export const dataIdShape = {
 };
 
 /** Whether a timestamp falls in 1970..9999 in UTC: what every upstream accepts and the cursor can canonicalize. */
-export const isFilterInstant = (s: string) => isIso8601(s) && toRfc3339(s) >= "1970-01-01T00:00:00.000000Z";
+const isFilterInstant = (s: string) => isIso8601(s) && toRfc3339(s) >= "1970-01-01T00:00:00.000000Z";
 
 /**
  * An RFC 3339 filter timestamp within 1970-01-01..9999-12-31 UTC. Outside it, `toRfc3339` throws (a 500) or the

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { type ProblemType, problemTypes, problemTypeUri } from "../http/problem";
 
-export const FieldErrorSchema = z
+const FieldErrorSchema = z
   .object({
     in: z.enum(["query", "path", "header", "body", "cursor"]),
     name: z.string().openapi({ example: "limit" }),
@@ -9,7 +9,7 @@ export const FieldErrorSchema = z
   })
   .openapi("FieldError");
 
-export const UpstreamErrorSchema = z
+const UpstreamErrorSchema = z
   .object({
     provider: z.enum(["inkit", "8x8"]),
     status: z
@@ -63,7 +63,7 @@ const retryAfterHeader = {
 };
 
 /** Headers of a 429: when to come back and the quota (draft-ietf-httpapi-ratelimit-headers). */
-export const rateLimitHeadersDoc = {
+const rateLimitHeadersDoc = {
   "Retry-After": retryAfterHeader,
   RateLimit: {
     description:

@@ -59,14 +59,7 @@ const RFC3339_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 export const timestamp = (description: string, example: string | null) =>
   z.string().regex(RFC3339_MICROS).openapi({ format: "date-time", description, example });
 
-// For filters and events. Run's own `status` fields inline the enum instead: giving a registered schema a per-field
-// description with `.openapi()` can replace the component itself in zod-to-openapi (whichever use it meets first).
-export const RunStatusSchema = z.enum(RUN_STATUSES).openapi("RunStatus", {
-  description: `Normalized run status. \`unknown\` means the upstream sent a status this API does not know yet; \`provider_status\` has it verbatim.\n\n${statusTableMarkdown({ Inkit: inkitRunStatusTable, "8x8": eightByEightStatusTable })}`,
-  example: "completed",
-});
-
-export const WorkflowRefSchema = z
+const WorkflowRefSchema = z
   .object({
     id: z.string().openapi({
       description: "The workflow's id at its provider (Inkit flow id, 8x8 definition id).",
@@ -122,7 +115,7 @@ export const RunDestinationSchema = z
   })
   .openapi("RunDestination", { description: "Where an Inkit run delivered its document." });
 
-export const InkitTemplateSchema = z
+const InkitTemplateSchema = z
   .object({
     id: z.string().openapi({ description: "Inkit template id.", example: "tmpl_1oR7iN7IBiEkOP39aHWfPm" }),
     version: z.number().int().nullable().openapi({ description: "Template version used.", example: 2 }),
@@ -240,4 +233,3 @@ export type Run = z.infer<typeof RunSchema>;
 export type InkitRunNormalized = z.infer<typeof NormalizedInkitRunSchema>;
 export type EightByEightRunNormalized = z.infer<typeof NormalizedEightByEightRunSchema>;
 export type RunDestination = z.infer<typeof RunDestinationSchema>;
-export type WorkflowRef = z.infer<typeof WorkflowRefSchema>;

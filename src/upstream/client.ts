@@ -5,13 +5,13 @@ import type { Credential, Provider } from "../providers/catalog";
 import { parseUpstreamJson, type UpstreamInfo, type UpstreamResponse, upstreamFetch, upstreamProblem } from "./fetch";
 import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "./scope";
 
-export interface UpstreamErrorBody {
+interface UpstreamErrorBody {
   code: string | number | null;
   errorId: string | null;
   message: string | null;
 }
 
-export interface UpstreamClientOptions {
+interface UpstreamClientOptions {
   provider: Provider;
   /** The provider's name as problems show it, e.g. "Inkit". */
   name: string;
@@ -129,5 +129,3 @@ export function upstreamClient(opts: UpstreamClientOptions) {
     },
   };
 }
-
-export type UpstreamClient = ReturnType<typeof upstreamClient>;

@@ -67,7 +67,7 @@ const errorType = (a: Attempt): string =>
 const retryable = (a: Attempt) =>
   a.kind === "network" || (a.kind === "response" && (a.status >= 500 || a.status === 429));
 
-export interface UpstreamFetchOptions {
+interface UpstreamFetchOptions {
   provider: Provider;
   /** The provider's name as problems show it, e.g. "Inkit". */
   name: string;
@@ -84,7 +84,7 @@ export interface UpstreamFetchOptions {
 }
 
 /** The problem of a request that needs more upstream calls than the deployment allows one request. */
-export function overSubrequestLimit(limit: number): ProblemError {
+function overSubrequestLimit(limit: number): ProblemError {
   return new ProblemError("subrequest-limit", {
     detail: `This request needs more than ${limit} upstream calls, the most one request may make here (SUBREQUEST_LIMIT: Workers allow 50 subrequests per request on the free plan, 10,000 on the paid plan). Ask for fewer sources or a smaller limit, or raise SUBREQUEST_LIMIT on a paid plan.`,
   });

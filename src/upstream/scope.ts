@@ -26,7 +26,7 @@ export interface UpstreamScope {
   telemetry: Telemetry;
 }
 
-export function upstreamPolicy(config: Config): UpstreamPolicy {
+function upstreamPolicy(config: Config): UpstreamPolicy {
   return {
     timeoutMs: config.upstreamTimeoutMs,
     retry: {

@@ -18,7 +18,7 @@ export async function onScheduled(env: Env, _ctx: ExecutionContext): Promise<voi
 }
 
 /** How long a batch waits before it is retried when the deployment is not ready for it. */
-export const NOT_READY_RETRY_SECONDS = 60;
+const NOT_READY_RETRY_SECONDS = 60;
 
 /**
  * The queue consumers: change-detection checks and webhook deliveries. When their storage is not ready, no message

@@ -3,7 +3,7 @@ import type { OffsetReader } from "../paging/offset-reader";
 import type { Keyed } from "../paging/order";
 import { type ListedTable, newestFirst } from "./store";
 
-export interface D1ListingQuery<Row, T extends Keyed> {
+interface D1ListingQuery<Row, T extends Keyed> {
   db: D1Database;
   /** A table with `id` and `created_at` columns. */
   table: ListedTable;
@@ -17,7 +17,7 @@ export interface D1ListingQuery<Row, T extends Keyed> {
  * An OffsetReader over a D1 table in the order of every listing: newest first (`created_at DESC, id DESC`). `pin` (the
  * walk's head, see the listing engine) excludes rows created after the walk began, so they cannot shift offsets.
  */
-export function d1Source<Row, T extends Keyed>(query: D1ListingQuery<Row, T>, pin: string | null): OffsetReader<T> {
+function d1Source<Row, T extends Keyed>(query: D1ListingQuery<Row, T>, pin: string | null): OffsetReader<T> {
   const { db, table, map } = query;
   const where = pin === null ? query.where : [...query.where, "created_at <= ?"];
   const params = pin === null ? query.params : [...query.params, pin];

@@ -86,7 +86,7 @@ function nextDelay(m: DeliveryMessage, res: EndpointAnswer, now: number): number
  * delivered, replayed since, or a duplicate) are dropped. Throws only on our own failures (D1, Queues), so the
  * caller can retry the message.
  */
-export async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
+async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
   const db = env.DB;
   const delivery = await findDelivery(db, m.event_id, m.endpoint_id);
   const current = delivery?.status === "pending" && delivery.generation === m.generation;

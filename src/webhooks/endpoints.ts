@@ -6,7 +6,7 @@ import { isoMicros, newId } from "./ids";
 import { currentSecrets, type EndpointRow, insertEndpoint, rotateSecrets, type SecretRow, saveEndpoint } from "./store";
 
 /** How long a rotated-out secret keeps signing beside the new one. */
-export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 /** The API shape of an endpoint row. */
 export function toEndpoint(row: EndpointRow): WebhookEndpoint {
@@ -31,7 +31,7 @@ export function subscribes(row: Pick<EndpointRow, "event_types">, type: string):
   return row.event_types === null || (JSON.parse(row.event_types) as string[]).includes(type);
 }
 
-export interface NewEndpoint {
+interface NewEndpoint {
   tenant: string;
   url: string;
   description: string | null;
@@ -69,7 +69,7 @@ export async function createEndpoint(db: D1Database, master: string, input: NewE
   return { row, secret: secret.clear };
 }
 
-export interface EndpointPatch {
+interface EndpointPatch {
   url?: string;
   description?: string | null;
   eventTypes?: SubscribableEventType[] | null;

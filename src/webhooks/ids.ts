@@ -46,6 +46,3 @@ export function newId(prefix: "evt" | "we" | "whs" | "att" | "sub" | "feed", now
 export function isoMicros(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
-
-/** The current instant in the API's timestamp format. */
-export const nowIso = () => isoMicros(Date.now());

@@ -6,7 +6,7 @@ import { invalidateSource, type SourceDeps, type SourceSpec, sourceSpec } from "
 import { watchedSources } from "./store";
 
 /** What an inbound push did to one source. */
-export interface RecheckResult {
+interface RecheckResult {
   source: string;
   /** `not_watched`: its cache was invalidated, but no enabled endpoint watches it, so there is nothing to diff. */
   outcome: CheckResult["outcome"] | "not_watched";

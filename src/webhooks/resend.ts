@@ -6,7 +6,7 @@ import type { DeliveryMessage } from "./schedule";
 import { type EndpointRow, type EventRow, recordAndQueue, replayCandidates, restartStatement } from "./store";
 
 /** Most events one replay request queues; replay again with a later `since` for more. */
-export const MAX_REPLAY = 1000;
+const MAX_REPLAY = 1000;
 
 /** Records a `ping` event for one endpoint and queues its delivery; returns the event id. */
 export async function sendPing(env: Env, endpoint: EndpointRow): Promise<string> {

@@ -13,7 +13,7 @@ export const MAX_ATTEMPTS = RETRY_DELAYS_SECONDS.length;
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
 
 /** Longest `Retry-After` honoured; a longer one is clamped to it. */
-export const MAX_RETRY_AFTER_SECONDS = 86_400;
+const MAX_RETRY_AFTER_SECONDS = 86_400;
 
 /** A queue message: deliver event `event_id` to endpoint `endpoint_id` as attempt `attempt`. */
 export interface DeliveryMessage {

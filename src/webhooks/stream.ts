@@ -11,9 +11,9 @@ import { toEvent } from "./log";
 import { eventsAfter, oldestEventTime, positionBefore, type StreamFilters } from "./store";
 import { openStreamCursor, resumedFilters, sealStreamCursor, streamBinding } from "./stream-cursor";
 
-export const DEFAULT_STREAM_LIMIT = 100;
+const DEFAULT_STREAM_LIMIT = 100;
 
-export interface StreamRequest {
+interface StreamRequest {
   /** The caller's API key id: its events only. */
   tenant: string;
   keys: CursorKey[];
@@ -27,7 +27,7 @@ export interface StreamRequest {
   retentionDays: number;
 }
 
-export interface StreamBody {
+interface StreamBody {
   data: EventRecord[];
   page: { limit: number; has_more: boolean; next_cursor: string; prev_cursor: null; total: null };
 }

@@ -16,7 +16,7 @@ export function toSubscription(row: SubscriptionRow): EventSubscription {
   };
 }
 
-export interface SubscriptionFields {
+interface SubscriptionFields {
   description: string | null;
   eventTypes: SubscribableEventType[] | null;
   /** Canonical source keys. */

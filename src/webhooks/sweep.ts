@@ -4,7 +4,7 @@ import type { DeliveryMessage } from "./schedule";
 import { enqueue, markDue, overdueDeliveries, pruneEvents, pruneIdempotencyKeys } from "./store";
 
 /** How late a pending delivery must be before the sweeper queues it again. */
-export const OVERDUE_MS = 10 * 60 * 1000;
+const OVERDUE_MS = 10 * 60 * 1000;
 
 /**
  * Queues again the pending deliveries whose next attempt is long overdue: their message was lost (e.g. the queue

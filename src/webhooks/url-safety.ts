@@ -1,5 +1,5 @@
 /** Why a webhook URL was refused, or null when it is acceptable. */
-export type UrlVerdict = { ok: true; url: string } | { ok: false; reason: string };
+type UrlVerdict = { ok: true; url: string } | { ok: false; reason: string };
 
 const BLOCKED_NAMES = new Set(["localhost", "metadata", "metadata.google.internal", "instance-data"]);
 const BLOCKED_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa", ".localdomain"];

@@ -4,7 +4,7 @@ import { createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
-import { freePort, spawnTracked, stopChild } from "../../bench/lib/proc";
+import { freePort, spawnTracked, stopChild } from "../../scripts/proc";
 import { startSimulators } from "../../simulator/server";
 
 declare module "vitest" {

@@ -22,7 +22,7 @@ export interface StreamSource {
   settings(body: Record<string, unknown>): Promise<unknown>;
 }
 
-export const ORDER_NOTIFICATIONS = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.orderNotifications;
+const ORDER_NOTIFICATIONS = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.orderNotifications;
 
 export const inkitRunsSource: StreamSource = {
   name: "inkit runs",
@@ -88,7 +88,7 @@ export class StreamTruth {
   }
 }
 
-export interface LoggedEvent {
+interface LoggedEvent {
   type: string;
   object_id: string;
   sequence: number;

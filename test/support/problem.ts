@@ -2,7 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import { expect } from "vitest";
 import { ProblemSchema } from "../../src/schemas/problem";
 
-export type ProblemBody = z.infer<typeof ProblemSchema> & Record<string, unknown>;
+type ProblemBody = z.infer<typeof ProblemSchema> & Record<string, unknown>;
 
 /**
  * Asserts a response is an RFC 9457 problem document: `application/problem+json`, a body that parses with the

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, inject } from "vitest";
 
-export interface Counters {
+interface Counters {
   total: number;
   /** List items served. */
   items: number;
@@ -30,6 +30,8 @@ function adminClient(baseUrl: string) {
     setStatus: (body: Record<string, unknown>) => admin("POST", "/status", body),
     fault: (spec: Record<string, unknown>) => admin<{ id: string }>("POST", "/faults", spec),
     clearFaults: () => admin("DELETE", "/faults"),
+    /** The faults injected since the last reset, with how many requests each applied to. */
+    faults: () => admin<{ faults: { id: string; hits: number; remaining: number | null }[] }>("GET", "/faults"),
     /** Changes some run-time settings (tie_order, page_size_cap); answers the full settings. Reset restores them. */
     settings: (body: Partial<SimulatorSettings>) => admin<SimulatorSettings>("POST", "/settings", body),
     getSettings: () => admin<SimulatorSettings>("GET", "/settings"),
@@ -48,7 +50,7 @@ function adminClient(baseUrl: string) {
 }
 
 /** The body of `POST /__admin/definitions` (8x8). */
-export interface AddDefinitions {
+interface AddDefinitions {
   count: number;
   tenant?: "demo" | "other";
   /** Seeded instances per definition (default 0: empty definitions). */
@@ -62,7 +64,7 @@ export interface AddedDefinitions {
 }
 
 /** The simulators' run-time settings (simulator/shared/settings.ts). */
-export interface SimulatorSettings {
+interface SimulatorSettings {
   tie_order: "hidden" | "window";
   page_size_cap: number | null;
 }

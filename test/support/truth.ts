@@ -3,7 +3,7 @@
 import { eightByEightSim, inkitSim } from "./simulator";
 
 export type Provider = "inkit" | "8x8";
-export type Direction = "desc" | "asc";
+type Direction = "desc" | "asc";
 
 export interface TruthItem {
   id: string;
@@ -43,7 +43,7 @@ function compareText(a: string, b: string): number {
 }
 
 /** Provider routes: created_at, then id, both in the sort's direction. */
-export function compareProviderItems(a: TruthItem, b: TruthItem, direction: Direction = "desc"): number {
+function compareProviderItems(a: TruthItem, b: TruthItem, direction: Direction = "desc"): number {
   const sign = direction === "desc" ? -1 : 1;
   return sign * (compareText(a.created_at, b.created_at) || compareText(a.id, b.id));
 }
@@ -54,7 +54,7 @@ export function providerOrder(items: readonly TruthItem[], direction: Direction 
 }
 
 /** Merged feed: created_at descending, then provider ascending ("8x8" < "inkit"), then id descending. */
-export function compareMergedItems(a: TruthItem, b: TruthItem): number {
+function compareMergedItems(a: TruthItem, b: TruthItem): number {
   return compareText(b.created_at, a.created_at) || compareText(a.provider, b.provider) || compareText(b.id, a.id);
 }
 
@@ -63,7 +63,7 @@ export function mergeTruth(lists: readonly (readonly TruthItem[])[]): TruthItem[
   return lists.flat().sort(compareMergedItems);
 }
 
-export type InkitKind = "run" | "workflow_batch" | "document_batch";
+type InkitKind = "run" | "workflow_batch" | "document_batch";
 
 /** Every item of an Inkit list (optionally filtered as the admin dump filters: search, destination_status, …). */
 export async function inkitTruth(

@@ -12,7 +12,7 @@ export interface PageBody<T = { id: string; created_at: string }> {
   };
 }
 
-export interface Walk {
+interface Walk {
   pages: PageBody[];
   ids: string[];
   /** The cursor that fetched each page (null for the first). */

@@ -28,7 +28,7 @@ declare module "vitest" {
 const ORIGIN = "https://tributary.test";
 
 /** A message the worker put on a queue, with the options it was sent with. */
-export interface Queued<T = DeliveryMessage> {
+interface Queued<T = DeliveryMessage> {
   body: T;
   delaySeconds: number;
 }
@@ -70,8 +70,6 @@ export function recordingQueue<T = DeliveryMessage>() {
     },
   };
 }
-
-export type RecordingQueue = ReturnType<typeof recordingQueue>;
 
 /**
  * The worker's bindings with recording queues: nothing is delivered unless a test drains the queue. The listing
@@ -152,7 +150,7 @@ export async function runCron(w: WebhookEnv, options: { follow?: boolean; maxChe
 }
 
 /** Hands one detection message to the worker's queue consumer, as the detection queue does; asserts it was acked. */
-export async function consumeCheck(w: WebhookEnv, body: CheckMessage): Promise<void> {
+async function consumeCheck(w: WebhookEnv, body: CheckMessage): Promise<void> {
   const batch = createMessageBatch<CheckMessage>("tributary-detection", [
     { id: `chk-${++messageSeq}`, timestamp: new Date(), attempts: 1, body },
   ]);
@@ -253,7 +251,7 @@ export const consumer = {
 let hookSeq = 0;
 
 /** A hook name no other test uses. */
-export const uniqueHook = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++hookSeq}`;
+const uniqueHook = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++hookSeq}`;
 
 export interface CreatedEndpoint {
   id: string;

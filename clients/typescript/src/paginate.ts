@@ -32,13 +32,13 @@ export type ItemOf<P extends ListPath> = PageOf<P> extends { data: (infer Item)[
 export type ListInit<P extends ListPath> = MaybeOptionalInit<paths[P], "get">;
 
 /** `init` is optional exactly when the operation has no required parameters (path parameters are required). */
-export type WalkArgs<P extends ListPath> =
+type WalkArgs<P extends ListPath> =
   undefined extends ListInit<P>
     ? [init?: ListInit<P>, options?: RetryOptions]
     : [init: ListInit<P>, options?: RetryOptions];
 
 type Direction = "next" | "prev";
-export type RawInit = { params?: { query?: Record<string, unknown> }; signal?: AbortSignal; [key: string]: unknown };
+type RawInit = { params?: { query?: Record<string, unknown> }; signal?: AbortSignal; [key: string]: unknown };
 type RawGet = (path: string, init: RawInit) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
 
 /**

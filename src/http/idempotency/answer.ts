@@ -9,7 +9,7 @@ import { ProblemError } from "../problem";
 const KEPT_HEADERS = ["Content-Type", "Location"] as const;
 
 /** The header that marks a replayed answer (Stripe's name; the IETF draft defines none). */
-export const REPLAYED_HEADER = "Idempotent-Replayed";
+const REPLAYED_HEADER = "Idempotent-Replayed";
 
 /** Additional data of a kept answer's encryption: it opens only for the caller, operation and key it answers. */
 const sealContext = (s: IdempotencyScope) => JSON.stringify(["idempotency", s.tenant, s.operation, s.key]);

@@ -12,14 +12,14 @@ import { keptAnswer, replayAnswer } from "./answer";
 import { requestFingerprint } from "./fingerprint";
 
 /** How long a key and its answer are kept: a repeat within this replays the answer, a later one runs as new. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * How long a running request holds its key. One that outlives it is presumed gone (its invocation ended before it
  * could record an answer), and a repeat of the same request may then take the key over and run. Every keyed
  * operation is a few D1 statements and queue sends: far below this.
  */
-export const IDEMPOTENCY_LOCK_MS = 60_000;
+const IDEMPOTENCY_LOCK_MS = 60_000;
 
 /** `Retry-After` of a 409: a keyed operation normally finishes within a second. */
 const IN_USE_RETRY_SECONDS = 1;

@@ -4,7 +4,7 @@ import { UpstreamTimestampSchema } from "../time";
 // Objects are loose everywhere: 8x8 adding a field must not break us. Documented fields keep strict types.
 
 /** `data` of a workflow instance: the workflow context. Only the trigger fields are typed; the rest is kept as is. */
-export const EightByEightContextSchema = z.looseObject({
+const EightByEightContextSchema = z.looseObject({
   accountId: z.string().min(1),
   // Documented as required, but a missing trigger time should not make a whole page unreadable.
   triggeredAt: UpstreamTimestampSchema.nullish(),
@@ -34,7 +34,5 @@ export const EightByEightErrorSchema = z.looseObject({
   timestamp: z.string(),
 });
 
-export type EightByEightContext = z.infer<typeof EightByEightContextSchema>;
 export type EightByEightInstance = z.infer<typeof EightByEightInstanceSchema>;
-export type EightByEightList = z.infer<typeof EightByEightListSchema>;
 export type EightByEightError = z.infer<typeof EightByEightErrorSchema>;

@@ -19,7 +19,7 @@ export const eightByEightStatusFilter = {
   terminated: "Terminated",
 } as const satisfies Partial<Record<RunStatus, string>>;
 
-export type EightByEightStatusFilter = keyof typeof eightByEightStatusFilter;
+type EightByEightStatusFilter = keyof typeof eightByEightStatusFilter;
 
 /** Maps our filters to 8x8's query: it applies version, status and start-time bounds itself. */
 function upstreamQuery(filters: Filters): Record<string, string> {

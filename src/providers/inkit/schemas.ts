@@ -12,7 +12,7 @@ const piece = <K extends string>(key: K) =>
   z.looseObject({ [key]: Text, status: Text } as { [k in K | "status"]: typeof Text }).nullish();
 
 /** Per-type run destinations. A type Inkit adds later is kept, as long as it is an object; null means absent. */
-export const InkitRunDestinationsSchema = z
+const InkitRunDestinationsSchema = z
   .object({
     amazon_s3: piece("amazon_s3_piece_id"),
     box: piece("box_piece_id"),
@@ -46,7 +46,7 @@ export const InkitRunSchema = z.looseObject({
 });
 
 /** Generation counts of one destination within a batch. */
-export const InkitBatchDestinationSchema = z.looseObject({
+const InkitBatchDestinationSchema = z.looseObject({
   count: Count,
   completed: Count,
   failed: Count,
@@ -65,7 +65,7 @@ export const InkitBatchSchema = z.looseObject({
 });
 
 /** `metadata.pagination` of an Inkit list. `prev_page` is unreliable (108 on page 1 of 108): do not use it. */
-export const InkitPaginationSchema = z.looseObject({
+const InkitPaginationSchema = z.looseObject({
   current_page: z.number().int().positive(),
   next_page: z.number().int().positive().nullable(),
   page_count: Count,
@@ -74,9 +74,9 @@ export const InkitPaginationSchema = z.looseObject({
   total_count: Count,
 });
 
-export const InkitSortSchema = z.looseObject({ key: z.string(), order: z.number().int() });
+const InkitSortSchema = z.looseObject({ key: z.string(), order: z.number().int() });
 
-export const InkitListMetadataSchema = z.looseObject({ pagination: InkitPaginationSchema, sort: InkitSortSchema });
+const InkitListMetadataSchema = z.looseObject({ pagination: InkitPaginationSchema, sort: InkitSortSchema });
 
 const listSchemas = new WeakMap<z.ZodType, z.ZodType>();
 const listOf = <T extends z.ZodType>(item: T) =>
@@ -97,9 +97,6 @@ export const inkitListSchema = <T extends z.ZodType>(item: T): ReturnType<typeof
 };
 
 export type InkitRun = z.infer<typeof InkitRunSchema>;
-export type InkitRunDestinations = z.infer<typeof InkitRunDestinationsSchema>;
 export type InkitBatch = z.infer<typeof InkitBatchSchema>;
-export type InkitBatchDestination = z.infer<typeof InkitBatchDestinationSchema>;
-export type InkitPagination = z.infer<typeof InkitPaginationSchema>;
 export type InkitListMetadata = z.infer<typeof InkitListMetadataSchema>;
 export type InkitList<T> = { items: T[]; metadata: InkitListMetadata };

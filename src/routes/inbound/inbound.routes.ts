@@ -4,7 +4,7 @@ import { eightByEightBearer, inboundBodyLimit, inkitSignature } from "./inbound.
 
 const tags = ["Inbound"];
 
-export const RecheckSchema = z
+const RecheckSchema = z
   .object({
     accepted: z.literal(true),
     sources: z.array(

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { problemTypes } from "../../http/problem";
 import { problemResponseFor } from "../../schemas/problem";
 
-export const HealthSchema = z
+const HealthSchema = z
   .object({ status: z.literal("ok"), version: z.string().openapi({ example: "0.1.0" }) })
   .openapi("Health");
 
@@ -19,7 +19,7 @@ export const health = createRoute({
   },
 });
 
-export const ProblemTypeSchema = z
+const ProblemTypeSchema = z
   .object({
     type: z.string().openapi({ example: "/problems/invalid-cursor" }),
     title: z.string().openapi({ example: "Invalid cursor" }),

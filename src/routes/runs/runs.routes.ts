@@ -34,7 +34,7 @@ const FEED_DOC = [
   "upstream response, served in an order that changes per request window, may lose an item (Inkit has no time filter).",
 ].join(" ");
 
-export const PartialErrorSchema = z
+const PartialErrorSchema = z
   .object({
     source: z.string().openapi({ example: "8x8:acme-ops/3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14" }),
     status: z.number().int().openapi({ example: 502 }),

@@ -52,7 +52,7 @@ export function changed(kind: ItemKind, row: WatchedRow, item: WatchedItem): Cha
 }
 
 /** Detection stops watching an item that is still open: the consumer is told, never left waiting. */
-export function unwatched(kind: ItemKind, row: WatchedRow, reason: UnwatchReason): Change {
+function unwatched(kind: ItemKind, row: WatchedRow, reason: UnwatchReason): Change {
   const item = (row.object ? JSON.parse(row.object) : stub(row)) as WatchedItem;
   return { item, previous: null, types: [kind === "run" ? "run.unwatched" : "batch.unwatched"], reason };
 }
@@ -139,7 +139,7 @@ export function compareWatched(
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A change's event types, each with its sequence. */
-export type Numbered = Change & { sequences: number[] };
+type Numbered = Change & { sequences: number[] };
 
 /**
  * Numbers every (change, type) from the source's last sequence on, in the order given (oldest change first). The

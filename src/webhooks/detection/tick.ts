@@ -35,7 +35,7 @@ export async function scheduleChecks(env: Env): Promise<number> {
  * Checks one source with its own upstream budget. A check that left a backlog (and met no failure) sends itself
  * again, so a burst is caught up in seconds rather than a check per tick; a busy source is left to its holder.
  */
-export async function runCheck(env: Env, deps: SourceDeps, source: string): Promise<CheckResult> {
+async function runCheck(env: Env, deps: SourceDeps, source: string): Promise<CheckResult> {
   const started = performance.now();
   let telemetry: Telemetry | undefined;
   const result = await withUpstreamScope(env, (scope) => {

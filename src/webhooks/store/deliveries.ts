@@ -2,7 +2,7 @@
 import type { DeliveryAttempt } from "../../schemas/events";
 import type { DeliveryMessage } from "../schedule";
 
-export interface DeliveryRow {
+interface DeliveryRow {
   event_id: string;
   endpoint_id: string;
   tenant: string;
@@ -35,7 +35,7 @@ export async function abandonDelivery(db: D1Database, m: DeliveryMessage, reason
 }
 
 /** One attempt as recorded, and where it leaves its delivery. */
-export interface AttemptRecord {
+interface AttemptRecord {
   attempt: AttemptRow;
   status: DeliveryRow["status"];
   generation: number;
@@ -113,7 +113,7 @@ export async function markDue(db: D1Database, rows: DeliveryRow[], now: string):
 }
 
 /** A replay's candidates: the endpoint's undelivered, non-ping events in [from, to] from its sources. */
-export interface ReplayCandidate {
+interface ReplayCandidate {
   id: string;
   type: string;
   source: string | null;

@@ -176,7 +176,7 @@ export async function watchedSources(db: D1Database): Promise<string[]> {
  * a delivery: change detection records its tenant's events and delivers only to rows with `enabled === 1 &&
  * delivers === 1`.
  */
-export interface WatchingRow extends EndpointRow {
+interface WatchingRow extends EndpointRow {
   delivers: 0 | 1;
 }
 

@@ -107,7 +107,7 @@ export async function enqueue(queue: Queue<DeliveryMessage>, messages: DeliveryM
   }
 }
 
-export interface Recording {
+interface Recording {
   /** Statements committed in the same transaction, before the inserts (e.g. the poll's optimistic lock). */
   alongside?: D1PreparedStatement[];
   events?: EventRow[];

@@ -23,7 +23,7 @@ export interface IdempotencyRow {
   expires_at: string;
 }
 
-export interface IdempotencyClaim extends IdempotencyScope {
+interface IdempotencyClaim extends IdempotencyScope {
   fingerprint: string;
   token: string;
   now: string;

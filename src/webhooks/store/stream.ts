@@ -2,7 +2,7 @@
 import type { EventRow } from "./events";
 
 /** An event as the stream reads it: with its position. */
-export type StreamRow = EventRow & { position: number };
+type StreamRow = EventRow & { position: number };
 
 /** What a stream is filtered on besides its tenant: canonical values, absent when not filtered. */
 export interface StreamFilters {
@@ -11,7 +11,7 @@ export interface StreamFilters {
 }
 
 /** The stream's counter: the last position handed out and the highest one retention deleted (0: none yet). */
-export interface StreamCounter {
+interface StreamCounter {
   last: number;
   pruned: number;
 }

@@ -38,7 +38,7 @@ const mix = (key: number, window: number) => {
   return (h ^ (h >>> 13)) >>> 0;
 };
 
-export interface Upstream {
+interface Upstream {
   items: Item[];
   mode: "hidden" | "window";
   cap: number | null;
@@ -97,7 +97,7 @@ function offsetLane(name: string, up: Upstream, filtered: boolean): Lane<Item> {
 }
 
 /** Items with ties: runs of 1 item mostly, 2–5 sometimes, and now and then a big one. */
-export function generate(
+function generate(
   rng: () => number,
   provider: string,
   n: number,
@@ -129,7 +129,7 @@ function mint(rng: () => number, provider: string, at: number, next: { id: numbe
 }
 
 /** The simulators' own seeded generator: the same seed, the same scenario. */
-export const rngOf = mulberry32;
+const rngOf = mulberry32;
 
 /** Carries lane states through the cursor's lane codec, as a real walk does. */
 export const roundTrip = (page: NonNullable<Page<Item>["next"]>) => {
@@ -152,7 +152,7 @@ const base = fc.record({
   filtered: fc.boolean(),
 });
 
-export type Scenario = typeof base extends fc.Arbitrary<infer S> ? S : never;
+type Scenario = typeof base extends fc.Arbitrary<infer S> ? S : never;
 
 /**
  * The contract's scope: where tied items are ordered differently per window, a tie group must fit one page.

@@ -1,5 +1,6 @@
-// Child processes of the bench: each one leads its own process group, so stopping it also stops what it started
-// (wrangler dev → workerd). Every child is stopped on exit, on failure and on SIGINT/SIGTERM.
+// Child processes of the bench and of the Node-side tests (test/node): each one leads its own process group, so
+// stopping it also stops what it started (wrangler dev → workerd). Every child is stopped on exit, on failure and on
+// SIGINT/SIGTERM.
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import { createServer } from "node:net";
 
