@@ -320,7 +320,8 @@ export class RequestCache {
     // Memory takes every new value at once; KV, at most one write a second per key.
     const known = generation ?? hotEntries(this.env.CACHE).generation(keys.generation, now);
     if (known !== undefined) hotEntries(this.env.CACHE).put(keys.entry, { v: value, at: fetchedAt, g: known });
-    const wait = 1000 - (now - (lastWrite.get(keys.entry) ?? 0));
+    // Never more than the second KV asks for, even if the clock stepped back since the last write.
+    const wait = Math.min(1000, 1000 - (now - (lastWrite.get(keys.entry) ?? 0)));
     if (wait > 0 && !deferred) {
       // Written once the second is over, newest value only; the timer is what waited, so it does not check again.
       const queued = pendingWrites.has(keys.entry);
