@@ -1,25 +1,18 @@
 // 7. The cost of writing Analytics Engine data points: runs bench/analytics/analytics.bench-test.ts with
 // bench/vitest.analytics.config.ts (inside workerd, never part of `npm test`) and reads the results it posts back.
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { runToEnd } from "../scripts/proc";
 import type { AnalyticsFigures } from "./analytics/figures";
-import { ROOT } from "./lib/stack";
+import { runWorkerdPart } from "./lib/workerd-part";
 
 export type AnalyticsResult = AnalyticsFigures & { wallMs: number };
 
 export async function runAnalytics(dir: string): Promise<AnalyticsResult> {
-  const out = join(dir, "analytics.json");
-  rmSync(out, { force: true });
-  const run = await runToEnd(
-    join(ROOT, "node_modules/.bin/vitest"),
-    ["run", "--config", "bench/vitest.analytics.config.ts", "--reporter=dot"],
-    { cwd: ROOT, env: { ...process.env, BENCH_HOTPATH_OUT: out, NO_COLOR: "1" }, timeoutMs: 150_000 },
-  );
-  if (run.code !== 0 || !existsSync(out)) {
-    throw new Error(`the analytics bench failed (${run.code}):\n${(run.stdout + run.stderr).slice(-3000)}`);
-  }
-  return { ...(JSON.parse(readFileSync(out, "utf8")) as AnalyticsFigures), wallMs: Math.round(run.ms) };
+  return runWorkerdPart<AnalyticsFigures>(dir, {
+    label: "analytics",
+    config: "bench/vitest.analytics.config.ts",
+    outVar: "BENCH_HOTPATH_OUT",
+    outFile: "analytics.json",
+    timeoutMs: 150_000,
+  });
 }
 
 /** Part 7 as a table. */
