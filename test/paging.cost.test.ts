@@ -42,6 +42,19 @@ const counted = async () => {
   return { calls: a.total + b.total, items: a.items + b.items };
 };
 
+/** Walks `path` forward, counting the simulators' upstream calls each page cost (the last entry: the last page). */
+async function walkCountingCalls(path: string, limit: number | ((page: number) => number), init: RequestInit = {}) {
+  const perPage: number[] = [];
+  let before = await counted();
+  const walk = await walkForward(path, limit, init, 10_000, async () => {
+    const now = await counted();
+    perPage.push(now.calls - before.calls);
+    before = now;
+  });
+  perPage.push((await counted()).calls - before.calls);
+  return { walk, perPage };
+}
+
 const report: string[] = [];
 afterAll(() => console.log(`walk cost, limit 50:\n${report.join("\n")}`));
 
@@ -89,20 +102,7 @@ describe("walk cost with a limit that changes every page", () => {
   ])("$name", async ({ path, resources, most, total }) => {
     await resetSimulators();
     await coldCache(resources);
-    const perPage: number[] = [];
-    let before = await counted();
-    const walk = await walkForward(
-      path,
-      (i) => limits[i % limits.length] as number,
-      {},
-      10_000,
-      async () => {
-        const now = await counted();
-        perPage.push(now.calls - before.calls);
-        before = now;
-      },
-    );
-    perPage.push((await counted()).calls - before.calls);
+    const { walk, perPage } = await walkCountingCalls(path, (i) => limits[i % limits.length] as number);
     expect(new Set(walk.ids).size).toBe(walk.ids.length);
     expect(Math.max(...perPage), `calls per page: ${perPage.join(",")}`).toBeLessThanOrEqual(most);
     expect(
@@ -153,20 +153,7 @@ describe("without the cache, a provider page costs the fewest calls that cover i
     if (cap !== INKIT_CAP) await inkitSim.settings({ page_size_cap: cap });
     const inkit = route === routes[0];
     const truth = inkit ? await inkitTruth("run") : await eightByEightTruth(defs.orderNotifications, 2);
-    const perPage: number[] = [];
-    let before = await counted();
-    const walk = await walkForward(
-      route.path,
-      limit,
-      { headers: { "Cache-Control": "no-store" } },
-      10_000,
-      async () => {
-        const now = await counted();
-        perPage.push(now.calls - before.calls);
-        before = now;
-      },
-    );
-    perPage.push((await counted()).calls - before.calls);
+    const { walk, perPage } = await walkCountingCalls(route.path, limit, { headers: { "Cache-Control": "no-store" } });
     expect(walk.ids).toEqual(truth.map((t) => t.id));
 
     const time = (i: number) => truth[i]?.created_at;
