@@ -132,6 +132,32 @@ describe.each([inkitRunsSource, eightByEightSource])("$name", (src) => {
   });
 });
 
+describe("8x8 versions: the default listing follows the latest version", () => {
+  const src = eightByEightSource;
+  const definitionId = src.source.slice(src.source.indexOf("/") + 1);
+
+  it.each([
+    ["with instances", 600],
+    ["still empty", 0],
+  ])(
+    "instances started on the old version just before a new one was published are announced (new version %s)",
+    async (_, onNew) => {
+      const { w, truth } = await watching(src);
+      // A burst larger than a check on the old version, then the new version, then its own instances.
+      await truth.insert(CHECK_ITEMS + 200, src.open[0], true);
+      await eightByEightSim.publish({ definitionId });
+      if (onNew > 0) await truth.insert(onNew, src.open[0], true);
+      await runCron(w);
+      expectStream(await loggedEvents(src.source), truth, src);
+      // The new version's later instances follow from its own start, and nothing repeats.
+      await truth.insert(50, src.open[0]);
+      await runCron(w);
+      await runCron(w);
+      expectStream(await loggedEvents(src.source), truth, src);
+    },
+  );
+});
+
 describe("delivery of a whole stream", () => {
   it("an independent Standard Webhooks consumer receives every creation and final state, verified", async () => {
     const src = inkitRunsSource;

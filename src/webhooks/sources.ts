@@ -34,8 +34,11 @@ export interface SourceSpec {
   key: string;
   source: SourceKey;
   kind: ItemKind;
-  /** The newest-first listing (creation order), with the deployment's configured credential. */
-  open(deps: SourceDeps, env: Env): OffsetReader<WatchedItem>;
+  /**
+   * The newest-first listing (creation order), with the deployment's configured credential. 8x8: one definition
+   * `version`, or the latest (the upstream's default) when null.
+   */
+  open(deps: SourceDeps, env: Env, version?: string | null): OffsetReader<WatchedItem>;
   /** Reads the watched open items again (see detection/lookups.ts). */
   lookup(req: LookupRequest): Promise<LookupResult>;
   /** The upstream version an item belongs to (8x8 definition versions), kept with its watch. */
@@ -60,7 +63,8 @@ export function sourceSpec(text: string): SourceSpec | null {
     key: formatSourceKey(source),
     source,
     kind: source.provider === "inkit" && source.listing !== "runs" ? "batch" : "run",
-    open: (deps, env) => openReader(source, deps, { credential: configuredCredential(env, source.provider) }),
+    open: (deps, env, version = null) =>
+      openReader(source, deps, { credential: configuredCredential(env, source.provider), version }),
     lookup: lookupFor(source),
     versionOf: (item) => (source.provider === "8x8" ? versionOf(item as EightByEightRunNormalized) : null),
   };

@@ -113,7 +113,7 @@ async function checkHeld(
   const budget = new CallBudget(config.webhookCheckCalls);
   const now = isoMicros(Date.now());
   const credential = configuredCredential(env, spec.source.provider);
-  const open = () => spec.open(deps, env);
+  const open = (version: string | null = null) => spec.open(deps, env, version);
 
   if (state.version === 0) {
     const head = await readHead(open(), config.webhookCheckItems);
@@ -122,7 +122,9 @@ async function checkHeld(
       (item) => !isTerminal(item) && announced(head.frontier, item),
     );
     const watch = [...new Map(seen.map((item) => [item.id, watchRow(item, now, spec.versionOf(item))])).values()];
-    const next = { ...head.frontier, hints: { ...head.frontier.hints, openCap: look.openCap, marks: look.marks } };
+    const version = head.items[0] ? (spec.versionOf(head.items[0]) ?? undefined) : undefined;
+    const hints = { ...head.frontier.hints, openCap: look.openCap, marks: look.marks, version };
+    const next = { ...head.frontier, hints };
     return commit(
       env,
       spec,
@@ -146,10 +148,12 @@ async function checkHeld(
   const recent = state.backlog && lookedAt !== undefined && Date.now() - lookedAt < LOOKUP_EVERY_MS;
   const lookup = watched.length > 0 && (!recent || pushed.length > 0);
   const share = lookup ? Math.ceil(budget.limit / 2) : budget.limit;
-  const news = await readSinceFrontier(open, state, {
-    items: config.webhookCheckItems,
-    callsLeft: () => share - budget.used,
-  });
+  const news = await readSinceFrontier(
+    open,
+    state,
+    { items: config.webhookCheckItems, callsLeft: () => share - budget.used },
+    spec.versionOf,
+  );
   const additions = news.items.map((item) => watchRow(item, now, spec.versionOf(item)));
 
   const horizonStart = isoMicros(Date.now() - config.webhookWatchHorizonDays * 86_400_000);

@@ -24,6 +24,13 @@ export interface DetectionHints {
   reach?: number;
   /** When the watched items were last read again (unix ms): a check that continues a backlog soon after skips it. */
   lookedAt?: number;
+  /** 8x8: the definition version the frontier lies in (the default listing follows the latest version). */
+  version?: string;
+  /**
+   * 8x8: a newer version the default listing moved to. The frontier's own version is read to its end first (pinned),
+   * then detection starts at the beginning of this one: all of its items are new.
+   */
+  movedTo?: string;
 }
 
 export interface DetectionState {
