@@ -119,6 +119,37 @@ describe.each([inkitRunsSource, eightByEightSource])("$name", (src) => {
     expectStream(await loggedEvents(src.source), truth, src);
   });
 
+  it("open items the upstream stops listing are reported once as gone, the others still watched", async () => {
+    const { w, truth } = await watching(src);
+    const open = await truth.insert(40, src.open[0]);
+    await runCron(w);
+    // Buried first, so they are found only by the lookups, then purged upstream.
+    await truth.insert(CHECK_ITEMS + 1, src.done[0]);
+    await runCron(w);
+    const watchedOpen = async () =>
+      (
+        await rows<{ item_id: string }>("SELECT item_id FROM watched_items WHERE source = ? AND open = 1", src.source)
+      ).map((r) => r.item_id);
+    const watchedBefore = await watchedOpen();
+    expect(watchedBefore).toEqual(expect.arrayContaining(open));
+    const purged = open.slice(0, 7);
+    await src.remove(purged);
+    const before = (await loggedEvents(src.source)).length;
+    for (let i = 0; i < 3; i++) await runCron(w);
+    const after = (await loggedEvents(src.source)).slice(before);
+    expect(after.map((e) => `${e.type} ${e.object_id}`).sort()).toEqual(
+      purged.map((id) => `run.unwatched ${id}`).sort(),
+    );
+    for (const e of after) expect(JSON.parse(e.payload).data).toMatchObject({ reason: "gone" });
+    expect((await watchedOpen()).sort()).toEqual(watchedBefore.filter((id) => !purged.includes(id)).sort());
+    // The rest still report their final state.
+    const settled = (await loggedEvents(src.source)).length;
+    await truth.setStatus(open.slice(7), src.done[0]);
+    await runCron(w);
+    const finals = (await loggedEvents(src.source)).slice(settled).filter((e) => e.type === "run.completed");
+    expect(finals.map((e) => e.object_id).sort()).toEqual(open.slice(7).sort());
+  });
+
   it("a quiet tick costs at most 3 upstream calls, whatever the depth of the open items", async () => {
     const { w, truth } = await watching(src);
     await truth.insert(150, src.open[0]);

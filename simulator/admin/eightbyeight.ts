@@ -45,6 +45,11 @@ const definitionsSchema = z
     message: `count × instances must be at most ${MAX_ORGANISATION_INSTANCES}`,
   });
 
+const deleteSchema = z.strictObject({
+  workflowIds: z.array(z.string().min(1)).min(1).max(10_000),
+  tenant: tenantSchema.optional(),
+});
+
 const publishSchema = z.strictObject({
   definitionId: z.string().min(1),
   tenant: tenantSchema.optional(),
@@ -62,7 +67,7 @@ const statusSchema = z
     message: "give exactly one of workflowId, workflowIds",
   });
 
-/** The 8x8 admin API: the shared routes plus insert, status, items and definitions. */
+/** The 8x8 admin API: the shared routes plus insert, status, delete, items and definitions. */
 export function createEightByEightAdmin(state: EightByEightState): Hono {
   const admin = createAdminApp(state);
   const locate = (definitionId: string, tenant: Tenant | undefined) => {
@@ -116,6 +121,23 @@ export function createEightByEightAdmin(state: EightByEightState): Hono {
       return record.item;
     });
     return jsonResponse(200, body.workflowIds === undefined ? updated[0] : { items: updated });
+  });
+
+  /** Instances the upstream stops listing (a retention purge, a deletion): gone from every listing. */
+  admin.post("/delete", async (c) => {
+    const body = await readBody(c, deleteSchema);
+    if (body instanceof Response) return body;
+    const tenants = body.tenant === undefined ? TENANTS : [body.tenant];
+    const ids = body.workflowIds.map((id) => id.toLowerCase());
+    const missing = ids.find((id) => locateInstance(state, tenants, id) === undefined);
+    if (missing !== undefined) return adminError(404, "unknown_workflow", `No workflow ${missing}.`);
+    const gone = new Set(ids);
+    for (const tenant of tenants)
+      for (const definition of state.data[tenant].definitions.values()) {
+        const kept = definition.instances.filter(({ item }) => !gone.has(item.workflowId));
+        definition.instances.splice(0, definition.instances.length, ...kept);
+      }
+    return jsonResponse(200, { deleted: ids.length });
   });
 
   /** Every instance of a definition (all versions unless ?version=), newest started first. */

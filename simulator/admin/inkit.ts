@@ -36,10 +36,15 @@ const statusSchema = z
   })
   .refine((body) => (body.id === undefined) !== (body.ids === undefined), { message: "give exactly one of id, ids" });
 
+const deleteSchema = z.strictObject({
+  ids: z.array(z.string().min(1)).min(1).max(10_000),
+  tenant: tenantSchema.optional(),
+});
+
 /** The full dump is newest created first unless `sort` says otherwise. */
 const CREATION_ORDER: InkitSort = { key: "created_at", descending: true };
 
-/** The Inkit admin API: the shared routes plus insert, status and items. */
+/** The Inkit admin API: the shared routes plus insert, status, delete and items. */
 export function createInkitAdmin(state: InkitState): Hono {
   const admin = createAdminApp(state);
 
@@ -71,6 +76,24 @@ export function createInkitAdmin(state: InkitState): Hono {
         : updateBatch(data, batch as Stored<InkitBatch>, body.status, body.destination_status);
     });
     return jsonResponse(200, body.ids === undefined ? updated[0] : { items: updated });
+  });
+
+  /** Items the upstream stops listing (a retention purge, a deletion): gone from every listing and lookup. */
+  admin.post("/delete", async (c) => {
+    const body = await readBody(c, deleteSchema);
+    if (body instanceof Response) return body;
+    const tenants = body.tenant === undefined ? TENANTS : [body.tenant];
+    const missing = body.ids.find((id) => locateItem(state, tenants, id) === undefined);
+    if (missing !== undefined) return adminError(404, "unknown_item", `No run or batch ${missing}.`);
+    const ids = new Set(body.ids);
+    for (const tenant of tenants) {
+      const data = state.data[tenant];
+      for (const list of [data.runs, data.workflowBatches, data.documentBatches] as Stored<{ id: string }>[][]) {
+        const kept = list.filter(({ item }) => !ids.has(item.id));
+        list.splice(0, list.length, ...kept);
+      }
+    }
+    return jsonResponse(200, { deleted: body.ids.length });
   });
 
   admin.get("/items", (c) => {

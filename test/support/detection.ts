@@ -12,6 +12,8 @@ export interface StreamSource {
   source: string;
   insert(count: number, status: string, tieHead?: boolean): Promise<{ id: string; created_at: string }[]>;
   setStatus(ids: string[], status: string): Promise<void>;
+  /** The upstream stops listing these items (a purge). */
+  remove(ids: string[]): Promise<void>;
   /** Upstream status texts: open ones, and terminal ones. */
   open: [string, string];
   done: [string, string];
@@ -39,6 +41,9 @@ export const inkitRunsSource: StreamSource = {
   async setStatus(ids, status) {
     await inkitSim.setStatus({ ids, status });
   },
+  async remove(ids) {
+    await inkitSim.remove({ ids });
+  },
   open: ["In Progress", "Pending"],
   done: ["Completed", "Failed"],
   normalized: { "In Progress": "running", Pending: "pending", Completed: "completed", Failed: "failed" },
@@ -60,6 +65,9 @@ export const eightByEightSource: StreamSource = {
   },
   async setStatus(ids, status) {
     await eightByEightSim.setStatus({ workflowIds: ids, status });
+  },
+  async remove(ids) {
+    await eightByEightSim.remove({ workflowIds: ids });
   },
   open: ["Runnable", "Suspended"],
   done: ["Complete", "Terminated"],

@@ -28,6 +28,8 @@ function adminClient(baseUrl: string) {
       (await admin<{ items: T[] } | T[]>("GET", `/items?${new URLSearchParams(query)}`)) as { items: T[] },
     insert: <T = { id: string }>(body: Record<string, unknown>) => admin<{ items: T[] }>("POST", "/insert", body),
     setStatus: (body: Record<string, unknown>) => admin("POST", "/status", body),
+    /** Items the upstream stops listing: `{ ids }` (Inkit) or `{ workflowIds }` (8x8). */
+    remove: (body: Record<string, unknown>) => admin<{ deleted: number }>("POST", "/delete", body),
     fault: (spec: Record<string, unknown>) => admin<{ id: string }>("POST", "/faults", spec),
     clearFaults: () => admin("DELETE", "/faults"),
     /** The faults injected since the last reset, with how many requests each applied to. */

@@ -181,7 +181,15 @@ function versionMove(frontier: Frontier, seen: VersionsSeen): "adopt" | "pin" | 
 
 /** The frontier at the beginning of a newer version: nothing of it was announced. Caps and lookup hints are kept. */
 function startOfVersion(frontier: Frontier, version: string): Frontier {
-  const { at: _at, span: _span, total: _total, reach: _reach, page: _page, movedTo: _movedTo, ...kept } = frontier.hints;
+  const {
+    at: _at,
+    span: _span,
+    total: _total,
+    reach: _reach,
+    page: _page,
+    movedTo: _movedTo,
+    ...kept
+  } = frontier.hints;
   return { frontierAt: null, frontierIds: [], hints: { ...kept, at: 0, span: 0, total: null, version }, backlog: true };
 }
 
