@@ -1,6 +1,7 @@
 import type { RequestCache } from "./cache/request-cache";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
+import type { IdempotencyScope } from "./webhooks/store";
 
 /** The caller, once authenticated: a stable, non-reversible id for its API key. */
 export interface Caller {
@@ -18,5 +19,14 @@ export interface AppEnv {
     config: Config;
     log: Logger;
     cache: RequestCache;
+    /** Set by `idempotent` while a request holds its `Idempotency-Key` (see http/idempotency). */
+    idempotency?: KeyClaim;
   };
+}
+
+/** A claimed `Idempotency-Key`: whose it is, the claim's token, and whether the operation's write keeps its answer. */
+export interface KeyClaim {
+  scope: IdempotencyScope;
+  token: string;
+  keptInWrite: boolean;
 }

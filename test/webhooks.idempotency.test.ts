@@ -365,38 +365,78 @@ describe("Idempotency-Key: what is kept", () => {
   });
 });
 
-describe("Idempotency-Key: when D1 fails", () => {
-  /** The test database, except that recording an answer fails as an overloaded D1 would. */
-  const failingRecords = (): D1Database =>
-    new Proxy(env.DB, {
+describe("Idempotency-Key: the answer commits with the operation", () => {
+  /** The test database, except that a transaction keeping an answer fails as an overloaded D1 would. */
+  const failingRecords = (): D1Database => {
+    const keeping = new WeakSet<object>();
+    return new Proxy(env.DB, {
       get(target, prop) {
-        if (prop !== "prepare") return Reflect.get(target, prop, target);
-        return (sql: string) => {
-          if (!sql.trim().startsWith("UPDATE idempotency_keys")) return target.prepare(sql);
-          const failing = { run: async () => Promise.reject(new Error("D1_ERROR: overloaded")) };
-          return { bind: () => failing, ...failing };
-        };
+        if (prop === "prepare")
+          return (sql: string) => {
+            const statement = target.prepare(sql);
+            if (sql.trim().startsWith("UPDATE idempotency_keys")) keeping.add(statement);
+            return new Proxy(statement, {
+              get(inner, name) {
+                const value = Reflect.get(inner, name, inner);
+                if (name !== "bind" || typeof value !== "function") return value;
+                return (...args: unknown[]) => {
+                  const bound = value.apply(inner, args);
+                  if (keeping.has(statement)) keeping.add(bound);
+                  return bound;
+                };
+              },
+            });
+          };
+        if (prop === "batch")
+          return async (statements: D1PreparedStatement[]) => {
+            if (statements.some((s) => keeping.has(s))) throw new Error("D1_ERROR: overloaded");
+            return target.batch(statements);
+          };
+        return Reflect.get(target, prop, target);
       },
     });
+  };
 
-  it("an answer that cannot be kept still goes out, the log names no secret, and the key waits for its lock", async () => {
+  it("a write that cannot keep its answer does not happen: a 5xx naming no secret, the key free, a retry creates once", async () => {
     const w = webhookEnv({ DB: failingRecords(), LOG_LEVEL: "debug" });
     const json = { url: consumer.url("idem-d1-down") };
-    const { result, lines } = await captureLogs(() => createWith(w, "unrecorded", json));
-    expect(result.res.status).toBe(201);
-    const trouble = lines.filter((l) => l.includes("idempotency answer not kept"));
-    expect(trouble).toHaveLength(1);
-    expect(JSON.parse(trouble[0] ?? "")).toMatchObject({
-      level: "error",
-      operation: "createWebhookEndpoint",
-      error: "D1_ERROR: overloaded",
+    const { result, lines } = await captureLogs(() => post(w, "/v1/webhook-endpoints", "unrecorded", json));
+    expect(result.status).toBeGreaterThanOrEqual(500);
+    await expectProblem(result, result.status);
+    expect(await rows("SELECT id FROM webhook_endpoints")).toHaveLength(0);
+    expect(await rows("SELECT id FROM webhook_secrets")).toHaveLength(0);
+    expect(await keyRows()).toHaveLength(0);
+    expect(lines.join("\n")).not.toContain("whsec_");
+    // The retry runs once, and its own retry replays it.
+    const retried = await createWith(webhookEnv(), "unrecorded", json);
+    expect(retried.res.status).toBe(201);
+    const again = await createWith(webhookEnv(), "unrecorded", json);
+    expect(again.res.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.body.secret).toBe(retried.body.secret);
+    expect(await rows("SELECT id FROM webhook_endpoints")).toEqual([{ id: retried.body.id }]);
+  });
+
+  it("a failure after the commit (the queue send) does not make a retry act twice: it replays the committed answer", async () => {
+    const w = webhookEnv();
+    const { endpoint } = await createHookEndpoint(w);
+    const test = `/v1/webhook-endpoints/${endpoint.id}/test`;
+    const down = webhookEnv({
+      WEBHOOK_QUEUE: {
+        send: async () => Promise.reject(new Error("queue unavailable")),
+        sendBatch: async () => Promise.reject(new Error("queue unavailable")),
+      },
     });
-    const logged = lines.join("\n");
-    expect(logged).not.toContain(result.body.secret.slice("whsec_".length, 20));
-    expect(logged).not.toContain("unrecorded");
-    // Held until its lock passes (60 s): a repeat meanwhile is told to wait, not run twice.
-    await expectProblem(await post(webhookEnv(), "/v1/webhook-endpoints", "unrecorded", json), 409);
-    expect(await rows("SELECT id FROM webhook_endpoints")).toHaveLength(1);
+    const failed = await post(down, test, "ping-down");
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    const [event] = await rows<{ id: string }>("SELECT id FROM events WHERE type = 'ping'");
+    expect(event).toBeDefined();
+    // The retry replays what committed: the same event, not a second ping. (The sweep queues its delivery.)
+    const retried = await post(w, test, "ping-down");
+    expect(retried.status).toBe(202);
+    expect(retried.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await retried.json()).toEqual({ event_id: event?.id });
+    expect(await rows("SELECT id FROM events WHERE type = 'ping'")).toHaveLength(1);
+    expect(await rows("SELECT event_id FROM deliveries")).toEqual([{ event_id: event?.id }]);
   });
 });
 

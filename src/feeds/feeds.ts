@@ -2,6 +2,7 @@ import { strongEntityTag } from "../cache/etag";
 import type { Feed } from "../schemas/feed";
 import { sha256Hex } from "../shared/digest";
 import { isoMicros, newId } from "../webhooks/ids";
+import { type AnswerStatements, noAnswer } from "../webhooks/store";
 import { type FeedRow, insertFeed } from "./store";
 
 /** The API shape of a feed row. */
@@ -30,6 +31,7 @@ export async function createFeed(
   db: D1Database,
   tenant: string,
   fields: { sources: string[]; description: string | null },
+  answer: AnswerStatements<FeedRow> = noAnswer,
 ): Promise<FeedRow> {
   const row: FeedRow = {
     id: newId("feed"),
@@ -38,6 +40,6 @@ export async function createFeed(
     sources: JSON.stringify(fields.sources),
     created_at: isoMicros(Date.now()),
   };
-  await insertFeed(db, row);
+  await insertFeed(db, row, await answer(row));
   return row;
 }

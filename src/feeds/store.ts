@@ -9,11 +9,13 @@ export interface FeedRow {
   created_at: string;
 }
 
-export async function insertFeed(db: D1Database, row: FeedRow): Promise<void> {
-  await db
-    .prepare("INSERT INTO feeds (id, tenant, description, sources, created_at) VALUES (?, ?, ?, ?, ?)")
-    .bind(row.id, row.tenant, row.description, row.sources, row.created_at)
-    .run();
+export async function insertFeed(db: D1Database, row: FeedRow, alongside: D1PreparedStatement[] = []): Promise<void> {
+  await db.batch([
+    db
+      .prepare("INSERT INTO feeds (id, tenant, description, sources, created_at) VALUES (?, ?, ?, ?, ?)")
+      .bind(row.id, row.tenant, row.description, row.sources, row.created_at),
+    ...alongside,
+  ]);
 }
 
 /** The tenant's feed, or null (another tenant's is reported as missing, never as forbidden). */

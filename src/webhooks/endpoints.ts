@@ -3,7 +3,16 @@ import type { SubscribableEventType } from "../schemas/events";
 import type { WebhookEndpoint } from "../schemas/webhook-endpoint";
 import { decryptSecret, encryptSecret, generateSecret } from "./crypto";
 import { isoMicros, newId } from "./ids";
-import { currentSecrets, type EndpointRow, insertEndpoint, rotateSecrets, type SecretRow, saveEndpoint } from "./store";
+import {
+  type AnswerStatements,
+  currentSecrets,
+  type EndpointRow,
+  insertEndpoint,
+  noAnswer,
+  rotateSecrets,
+  type SecretRow,
+  saveEndpoint,
+} from "./store";
 
 /** How long a rotated-out secret keeps signing beside the new one. */
 const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -48,8 +57,16 @@ async function newSecret(master: string, endpointId: string, now: string): Promi
   };
 }
 
-/** Creates an endpoint with a fresh signing secret; returns the row and the secret in clear (shown once). */
-export async function createEndpoint(db: D1Database, master: string, input: NewEndpoint) {
+/**
+ * Creates an endpoint with a fresh signing secret; returns the row and the secret in clear (shown once). `answer`'s
+ * statements commit with it.
+ */
+export async function createEndpoint(
+  db: D1Database,
+  master: string,
+  input: NewEndpoint,
+  answer: AnswerStatements<{ row: EndpointRow; secret: string }> = noAnswer,
+) {
   const now = isoMicros(Date.now());
   const id = newId("we");
   const row: EndpointRow = {
@@ -65,8 +82,9 @@ export async function createEndpoint(db: D1Database, master: string, input: NewE
     updated_at: now,
   };
   const secret = await newSecret(master, id, now);
-  await insertEndpoint(db, row, secret.row);
-  return { row, secret: secret.clear };
+  const created = { row, secret: secret.clear };
+  await insertEndpoint(db, row, secret.row, await answer(created));
+  return created;
 }
 
 interface EndpointPatch {
@@ -108,14 +126,21 @@ export async function updateEndpoint(
 
 /**
  * Rotates the signing secret: the new one signs from now on, and every secret still current keeps signing beside
- * it for 24 hours. Returns the new secret in clear (shown once) and when the old ones stop.
+ * it for 24 hours. Returns the new secret in clear (shown once) and when the old ones stop. `answer`'s statements
+ * commit with it.
  */
-export async function rotateSecret(db: D1Database, master: string, endpointId: string) {
+export async function rotateSecret(
+  db: D1Database,
+  master: string,
+  endpointId: string,
+  answer: AnswerStatements<{ secret: string; previousSecretExpiresAt: string }> = noAnswer,
+) {
   const now = Date.now();
   const expiresAt = isoMicros(now + ROTATION_OVERLAP_MS);
   const secret = await newSecret(master, endpointId, isoMicros(now));
-  await rotateSecrets(db, endpointId, secret.row, expiresAt, isoMicros(now));
-  return { secret: secret.clear, previousSecretExpiresAt: expiresAt };
+  const rotated = { secret: secret.clear, previousSecretExpiresAt: expiresAt };
+  await rotateSecrets(db, endpointId, secret.row, expiresAt, isoMicros(now), await answer(rotated));
+  return rotated;
 }
 
 /** The secrets an endpoint's deliveries are signed with right now, newest first, decrypted. */

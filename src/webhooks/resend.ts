@@ -3,13 +3,21 @@ import { subscribes } from "./endpoints";
 import { isoMicros, newId } from "./ids";
 import { eventPayload } from "./log";
 import type { DeliveryMessage } from "./schedule";
-import { type EndpointRow, type EventRow, recordAndQueue, replayCandidates, restartStatement } from "./store";
+import {
+  type AnswerStatements,
+  type EndpointRow,
+  type EventRow,
+  noAnswer,
+  recordAndQueue,
+  replayCandidates,
+  restartStatement,
+} from "./store";
 
 /** Most events one replay request queues; replay again with a later `since` for more. */
 const MAX_REPLAY = 1000;
 
-/** Records a `ping` event for one endpoint and queues its delivery; returns the event id. */
-export async function sendPing(env: Env, endpoint: EndpointRow): Promise<string> {
+/** Records a `ping` event for one endpoint and queues its delivery; returns the event id. `answer` commits with it. */
+export async function sendPing(env: Env, endpoint: EndpointRow, answer: AnswerStatements<string> = noAnswer) {
   const now = isoMicros(Date.now());
   const event: EventRow = {
     id: newId("evt"),
@@ -28,6 +36,7 @@ export async function sendPing(env: Env, endpoint: EndpointRow): Promise<string>
     ),
   };
   await recordAndQueue(env, {
+    alongside: await answer(event.id),
     events: [event],
     deliveries: [{ event_id: event.id, endpoint_id: endpoint.id, tenant: endpoint.tenant }],
     now,
@@ -39,9 +48,15 @@ export async function sendPing(env: Env, endpoint: EndpointRow): Promise<string>
  * Queues again every event in [since, until] that the endpoint subscribes to and has not received: failed and
  * exhausted deliveries, deliveries still waiting for a retry (they restart now, as a new generation: the waiting
  * message is then dropped), and events recorded while the endpoint was disabled. The `webhook-id` stays the event
- * id. Returns the ids queued, newest first.
+ * id. Returns the ids queued, newest first. `answer` commits with them.
  */
-export async function replayMissed(env: Env, endpoint: EndpointRow, since: string, until: string | undefined) {
+export async function replayMissed(
+  env: Env,
+  endpoint: EndpointRow,
+  window: { since: string; until: string | undefined },
+  answer: AnswerStatements<string[]> = noAnswer,
+) {
+  const { since, until } = window;
   const from = toRfc3339(since);
   const to = until === undefined ? isoMicros(Date.now()) : toRfc3339(until);
   const candidates = await replayCandidates(env.DB, endpoint, from, to, MAX_REPLAY);
@@ -54,13 +69,17 @@ export async function replayMissed(env: Env, endpoint: EndpointRow, since: strin
     generation: (e.generation ?? 0) + 1,
   }));
   const again = chosen.filter((e) => e.generation !== null).map((e) => e.id);
+  const ids = chosen.map((e) => e.id);
   await recordAndQueue(env, {
-    alongside: again.length > 0 ? [restartStatement(env.DB, endpoint.id, again, now)] : [],
+    alongside: [
+      ...(again.length > 0 ? [restartStatement(env.DB, endpoint.id, again, now)] : []),
+      ...(await answer(ids)),
+    ],
     deliveries: chosen
       .filter((e) => e.generation === null)
       .map((e) => ({ event_id: e.id, endpoint_id: endpoint.id, tenant: endpoint.tenant })),
     messages,
     now,
   });
-  return chosen.map((e) => e.id);
+  return ids;
 }

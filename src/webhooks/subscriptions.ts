@@ -2,7 +2,7 @@ import { strongEntityTag } from "../cache/etag";
 import type { EventSubscription } from "../schemas/event-subscription";
 import type { SubscribableEventType } from "../schemas/events";
 import { isoMicros, newId } from "./ids";
-import { insertSubscription, type SubscriptionRow, saveSubscription } from "./store";
+import { type AnswerStatements, insertSubscription, noAnswer, type SubscriptionRow, saveSubscription } from "./store";
 
 /** The API shape of a subscription row. */
 export function toSubscription(row: SubscriptionRow): EventSubscription {
@@ -33,6 +33,7 @@ export async function createSubscription(
   db: D1Database,
   tenant: string,
   fields: SubscriptionFields,
+  answer: AnswerStatements<SubscriptionRow> = noAnswer,
 ): Promise<SubscriptionRow> {
   const now = isoMicros(Date.now());
   const row: SubscriptionRow = {
@@ -44,7 +45,7 @@ export async function createSubscription(
     created_at: now,
     updated_at: now,
   };
-  await insertSubscription(db, row);
+  await insertSubscription(db, row, await answer(row));
   return row;
 }
 

@@ -1,9 +1,11 @@
 import type { Context, Next } from "hono";
-import type { AppEnv } from "../../env";
+import type { AppEnv, KeyClaim } from "../../env";
 import { isoMicros } from "../../webhooks/ids";
 import {
+  type AnswerStatements,
   claimIdempotencyKey,
   type IdempotencyScope,
+  idempotentAnswerStatement,
   recordIdempotentAnswer,
   releaseIdempotencyKey,
 } from "../../webhooks/store";
@@ -36,7 +38,8 @@ type Handler = (c: Context<AppEnv>, next: Next) => unknown;
  * Without the header the handler runs as it is. With it, the key (scoped to the caller's API key and the route's
  * operation) is claimed in one D1 round trip, then:
  * - new, or expired after 24 hours: the handler runs; a 2xx answer is kept (encrypted, see `keptAnswer`), anything
- *   else frees the key, since a failed operation wrote nothing;
+ *   else frees the key, since a failed operation wrote nothing. An operation that keeps its answer in its own write
+ *   (`keptInWrite`) commits both at once, so no failure between them can make a retry run it again;
  * - kept for the same request (same path parameters and body): the first answer, with `Idempotent-Replayed: true`;
  * - used for another request: 422 `idempotency-key-reused`;
  * - its first request still running: 409 `idempotency-key-in-use` with `Retry-After`.
@@ -69,8 +72,13 @@ export function idempotent<H extends Handler>(route: { operationId?: string }, h
   return wrapped as unknown as H;
 }
 
-/** Runs the operation under a claimed key, then keeps its answer (2xx) or frees the key (anything else). */
+/**
+ * Runs the operation under a claimed key, then keeps its answer (2xx) or frees the key (anything else). An answer the
+ * operation kept in its own write is already committed; freeing never touches a committed answer.
+ */
 function runOnce(c: Context<AppEnv>, scope: IdempotencyScope, token: string, run: () => unknown): Promise<Response> {
+  const claim: KeyClaim = { scope, token, keptInWrite: false };
+  c.set("idempotency", claim);
   const work = (async () => {
     let res: Response;
     try {
@@ -79,8 +87,8 @@ function runOnce(c: Context<AppEnv>, scope: IdempotencyScope, token: string, run
       await release(c, scope, token);
       throw err;
     }
-    if (res.status >= 200 && res.status < 300) await record(c, scope, token, res);
-    else await release(c, scope, token);
+    if (res.status < 200 || res.status >= 300) await release(c, scope, token);
+    else if (!claim.keptInWrite) await record(c, scope, token, res);
     return res;
   })();
   // Recorded even when the caller hangs up first: a lost answer is exactly what its retry comes to collect.
@@ -93,6 +101,33 @@ function runOnce(c: Context<AppEnv>, scope: IdempotencyScope, token: string, run
 }
 
 const noop = () => undefined;
+
+/**
+ * The answer of an operation, kept in the operation's own write when the request holds an `Idempotency-Key`: `keep`
+ * builds the answer from the write's result (with `respond`) and returns the statement that keeps it, for the write's
+ * transaction; `answer` is then what the handler sends. The operation and its kept answer commit together, so a retry
+ * replays the answer whatever fails after the commit (a queue send, the invocation itself).
+ * @example
+ * const reply = answerInWrite(c, (row: FeedRow) => c.json(toFeed(row), 201));
+ * await createFeed(c.env.DB, tenant, fields, reply.keep);
+ * return reply.answer();
+ */
+export function answerInWrite<R, A extends Response>(c: Context<AppEnv>, respond: (result: R) => A) {
+  let built: A | null = null;
+  const keep: AnswerStatements<R> = async (result) => {
+    built = respond(result);
+    const claim = c.get("idempotency");
+    if (claim === undefined) return [];
+    const kept = await keptAnswer(c.get("config").webhookEncryptionKey, claim.scope, built);
+    claim.keptInWrite = true;
+    return [idempotentAnswerStatement(c.env.DB, claim.scope, claim.token, kept)];
+  };
+  const answer = (): A => {
+    if (built === null) throw new Error("answerInWrite: the write never built its answer");
+    return built;
+  };
+  return { keep, answer };
+}
 
 async function record(c: Context<AppEnv>, scope: IdempotencyScope, token: string, res: Response): Promise<void> {
   const answer = await keptAnswer(c.get("config").webhookEncryptionKey, scope, res);

@@ -1,2 +1,2 @@
 export { canonicalJson, fingerprintOf } from "./fingerprint";
-export { idempotent } from "./idempotent";
+export { answerInWrite, idempotent } from "./idempotent";

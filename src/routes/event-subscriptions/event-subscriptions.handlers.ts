@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
+import { answerInWrite } from "../../http/idempotency";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
 import { type Guarded, guardedWrite } from "../../http/preconditions";
@@ -29,12 +30,16 @@ const subscription = (c: Context<AppEnv>, id: string): Guarded<SubscriptionRow> 
 
 export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  const row = await createSubscription(c.env.DB, tenant(c), {
+  const reply = answerInWrite(c, (row: SubscriptionRow) =>
+    c.json(toSubscription(row), 201, { Location: `/v1/event-subscriptions/${row.id}` }),
+  );
+  const fields = {
     description: body.description ?? null,
     eventTypes: body.event_types ?? null,
     sources: body.sources ? canonicalSources(body.sources) : defaultWatchedSources(c.env),
-  });
-  return c.json(toSubscription(row), 201, { Location: `/v1/event-subscriptions/${row.id}` });
+  };
+  await createSubscription(c.env.DB, tenant(c), fields, reply.keep);
+  return reply.answer();
 };
 
 export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {

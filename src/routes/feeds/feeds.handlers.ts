@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import { createFeed, feedTag, toFeed } from "../../feeds/feeds";
 import { deleteFeed, type FeedRow, findFeed } from "../../feeds/store";
+import { answerInWrite } from "../../http/idempotency";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
 import { type Guarded, guardedWrite } from "../../http/preconditions";
@@ -28,11 +29,13 @@ const feed = (c: Context<AppEnv>, id: string): Guarded<FeedRow> => ({
 
 export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  const row = await createFeed(c.env.DB, tenant(c), {
+  const reply = answerInWrite(c, (row: FeedRow) => c.json(toFeed(row), 201, { Location: `/v1/feeds/${row.id}` }));
+  const fields = {
     sources: canonicalFeedSources(body.sources, "body", MAX_SAVED_FEED_SOURCES),
     description: body.description ?? null,
-  });
-  return c.json(toFeed(row), 201, { Location: `/v1/feeds/${row.id}` });
+  };
+  await createFeed(c.env.DB, tenant(c), fields, reply.keep);
+  return reply.answer();
 };
 
 export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {

@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
+import { answerInWrite } from "../../http/idempotency";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
 import { type Guarded, guardedWrite } from "../../http/preconditions";
@@ -69,14 +70,18 @@ function requireEnabled(row: EndpointRow): void {
 export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const master = masterKey(c);
-  const { row, secret } = await createEndpoint(c.env.DB, master, {
+  const reply = answerInWrite(c, ({ row, secret }: { row: EndpointRow; secret: string }) =>
+    c.json({ ...toEndpoint(row), secret }, 201, { Location: `/v1/webhook-endpoints/${row.id}` }),
+  );
+  const input = {
     tenant: tenant(c),
     url: safeUrl(c, body.url),
     description: body.description ?? null,
     eventTypes: body.event_types ?? null,
     sources: body.sources ? canonicalSources(body.sources) : defaultWatchedSources(c.env),
-  });
-  return c.json({ ...toEndpoint(row), secret }, 201, { Location: `/v1/webhook-endpoints/${row.id}` });
+  };
+  await createEndpoint(c.env.DB, master, input, reply.keep);
+  return reply.answer();
 };
 
 export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
@@ -126,14 +131,19 @@ export const remove: RouteHandler<R.RemoveRoute, AppEnv> = async (c) => {
 
 export const rotateSecret: RouteHandler<R.RotateSecretRoute, AppEnv> = async (c) => {
   const row = await owned(c, c.req.valid("param").id);
-  const { secret, previousSecretExpiresAt } = await rotate(c.env.DB, masterKey(c), row.id);
-  return c.json({ id: row.id, secret, previous_secret_expires_at: previousSecretExpiresAt }, 200);
+  const reply = answerInWrite(c, (r: { secret: string; previousSecretExpiresAt: string }) =>
+    c.json({ id: row.id, secret: r.secret, previous_secret_expires_at: r.previousSecretExpiresAt }, 200),
+  );
+  await rotate(c.env.DB, masterKey(c), row.id, reply.keep);
+  return reply.answer();
 };
 
 export const sendTest: RouteHandler<R.SendTestRoute, AppEnv> = async (c) => {
   const row = await owned(c, c.req.valid("param").id);
   requireEnabled(row);
-  return c.json({ event_id: await sendPing(c.env, row) }, 202);
+  const reply = answerInWrite(c, (eventId: string) => c.json({ event_id: eventId }, 202));
+  await sendPing(c.env, row, reply.keep);
+  return reply.answer();
 };
 
 export const replay: RouteHandler<R.ReplayRoute, AppEnv> = async (c) => {
@@ -146,6 +156,7 @@ export const replay: RouteHandler<R.ReplayRoute, AppEnv> = async (c) => {
       errors: [{ in: "body", name: "until", message: "Must not be before since." }],
     });
   }
-  const ids = await replayMissed(c.env, row, since, until);
-  return c.json({ replayed: ids.length, event_ids: ids }, 202);
+  const reply = answerInWrite(c, (ids: string[]) => c.json({ replayed: ids.length, event_ids: ids }, 202));
+  await replayMissed(c.env, row, { since, until }, reply.keep);
+  return reply.answer();
 };

@@ -28,7 +28,12 @@ const insertSecret = (db: D1Database, endpointId: string, s: SecretRow) =>
     .bind(s.id, endpointId, s.ciphertext, s.created_at);
 
 /** Inserts an enabled endpoint with its first secret, in one transaction. */
-export async function insertEndpoint(db: D1Database, row: EndpointRow, secret: SecretRow): Promise<void> {
+export async function insertEndpoint(
+  db: D1Database,
+  row: EndpointRow,
+  secret: SecretRow,
+  alongside: D1PreparedStatement[] = [],
+): Promise<void> {
   await db.batch([
     db
       .prepare(
@@ -37,6 +42,7 @@ export async function insertEndpoint(db: D1Database, row: EndpointRow, secret: S
       )
       .bind(row.id, row.tenant, row.url, row.description, row.event_types, row.sources, row.created_at, row.updated_at),
     insertSecret(db, row.id, secret),
+    ...alongside,
   ]);
 }
 
@@ -133,6 +139,7 @@ export async function rotateSecrets(
   secret: SecretRow,
   expiresAt: string,
   now: string,
+  alongside: D1PreparedStatement[] = [],
 ): Promise<void> {
   await db.batch([
     db
@@ -144,6 +151,7 @@ export async function rotateSecrets(
     db
       .prepare("DELETE FROM webhook_secrets WHERE endpoint_id = ? AND expires_at IS NOT NULL AND expires_at <= ?")
       .bind(endpointId, now),
+    ...alongside,
   ]);
 }
 

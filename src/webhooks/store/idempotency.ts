@@ -39,6 +39,15 @@ export interface RecordedAnswer {
   sealed: 0 | 1;
 }
 
+/**
+ * Builds, from an operation's result, statements its write runs in the same transaction: a keyed request's kept answer
+ * (see `answerInWrite`), so the operation and its answer commit together.
+ */
+export type AnswerStatements<R> = (result: R) => Promise<D1PreparedStatement[]>;
+
+/** No statements beside the write: a request without `Idempotency-Key`, or work that answers no request. */
+export const noAnswer = async (): Promise<D1PreparedStatement[]> => [];
+
 const WHERE_KEY = "tenant = ? AND operation = ? AND idempotency_key = ?";
 const keyOf = (s: IdempotencyScope) => [s.tenant, s.operation, s.key];
 
@@ -68,6 +77,25 @@ export async function claimIdempotencyKey(db: D1Database, claim: IdempotencyClai
   return row;
 }
 
+/**
+ * The statement keeping the answer of a claimed key. Run in the operation's own write transaction, the operation and
+ * its kept answer commit together (see `keptInWrite`); it changes nothing when the claim was lost meanwhile (taken
+ * over after its lock passed).
+ */
+export function idempotentAnswerStatement(
+  db: D1Database,
+  scope: IdempotencyScope,
+  token: string,
+  answer: RecordedAnswer,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE idempotency_keys SET status = ?, headers = ?, body = ?, sealed = ?, locked_until = NULL
+       WHERE ${WHERE_KEY} AND token = ?`,
+    )
+    .bind(answer.status, answer.headers, answer.body, answer.sealed, ...keyOf(scope), token);
+}
+
 /** Keeps the answer of a claimed key; false when the claim was lost meanwhile (taken over after its lock passed). */
 export async function recordIdempotentAnswer(
   db: D1Database,
@@ -75,20 +103,17 @@ export async function recordIdempotentAnswer(
   token: string,
   answer: RecordedAnswer,
 ): Promise<boolean> {
-  const result = await db
-    .prepare(
-      `UPDATE idempotency_keys SET status = ?, headers = ?, body = ?, sealed = ?, locked_until = NULL
-       WHERE ${WHERE_KEY} AND token = ?`,
-    )
-    .bind(answer.status, answer.headers, answer.body, answer.sealed, ...keyOf(scope), token)
-    .run();
+  const result = await idempotentAnswerStatement(db, scope, token, answer).run();
   return result.meta.changes > 0;
 }
 
-/** Frees a claimed key whose request kept no answer (it failed): a retry runs the operation afresh. */
+/**
+ * Frees a claimed key whose request kept no answer (it failed): a retry runs the operation afresh. A key whose answer
+ * was committed with its operation stays: the operation took effect, whatever failed after it.
+ */
 export async function releaseIdempotencyKey(db: D1Database, scope: IdempotencyScope, token: string): Promise<void> {
   await db
-    .prepare(`DELETE FROM idempotency_keys WHERE ${WHERE_KEY} AND token = ?`)
+    .prepare(`DELETE FROM idempotency_keys WHERE ${WHERE_KEY} AND token = ? AND status IS NULL`)
     .bind(...keyOf(scope), token)
     .run();
 }

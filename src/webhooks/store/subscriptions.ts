@@ -12,14 +12,20 @@ export interface SubscriptionRow {
   updated_at: string;
 }
 
-export async function insertSubscription(db: D1Database, row: SubscriptionRow): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO event_subscriptions (id, tenant, description, event_types, sources, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(row.id, row.tenant, row.description, row.event_types, row.sources, row.created_at, row.updated_at)
-    .run();
+export async function insertSubscription(
+  db: D1Database,
+  row: SubscriptionRow,
+  alongside: D1PreparedStatement[] = [],
+): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO event_subscriptions (id, tenant, description, event_types, sources, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(row.id, row.tenant, row.description, row.event_types, row.sources, row.created_at, row.updated_at),
+    ...alongside,
+  ]);
 }
 
 /** The tenant's subscription, or null (another tenant's is reported as missing, never as forbidden). */
