@@ -481,12 +481,20 @@ describe("admin API", () => {
 });
 
 describe("faults", () => {
-  it("latency: the response takes at least the injected time", async () => {
-    await eightByEightSim.fault({ latency_ms: 150, times: 1 });
-    const started = Date.now();
-    const res = await request(listPath(orderNotifications));
-    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
-    expect(res.status).toBe(200);
+  it("latency: the response is held while the injected latency lasts, and clearing faults releases it", async () => {
+    const { id } = await eightByEightSim.fault({ latency_ms: 60_000, times: 1 });
+    let answered = false;
+    const pending = request(listPath(orderNotifications)).then((res) => {
+      answered = true;
+      return res;
+    });
+    // Order, not time: once the simulator counts the request as faulted, it is still unanswered.
+    await expect.poll(async () => (await eightByEightSim.faults()).faults.find((f) => f.id === id)?.hits).toBe(1);
+    // Several round trips later (an unheld answer would have arrived by now), still unanswered.
+    for (let i = 0; i < 5; i++) await eightByEightSim.getSettings();
+    expect(answered).toBe(false);
+    await eightByEightSim.clearFaults();
+    expect((await pending).status).toBe(200);
   });
 
   it("5xx: the injected status with 8x8's error body (code 1000 + status, sim assumption), before auth, `times`", async () => {

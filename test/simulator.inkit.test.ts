@@ -603,12 +603,20 @@ describe("admin API", () => {
 });
 
 describe("faults", () => {
-  it("latency: the response takes at least the injected time", async () => {
-    await inkitSim.fault({ route: "/v1/invoke", latency_ms: 150, times: 1 });
-    const started = Date.now();
-    const res = await request("/v1/invoke");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
-    expect(res.status).toBe(200);
+  it("latency: the response is held while the injected latency lasts, and clearing faults releases it", async () => {
+    const { id } = await inkitSim.fault({ route: "/v1/invoke", latency_ms: 60_000, times: 1 });
+    let answered = false;
+    const pending = request("/v1/invoke").then((res) => {
+      answered = true;
+      return res;
+    });
+    // Order, not time: once the simulator counts the request as faulted, it is still unanswered.
+    await expect.poll(async () => (await inkitSim.faults()).faults.find((f) => f.id === id)?.hits).toBe(1);
+    // Several round trips later (an unheld answer would have arrived by now), still unanswered.
+    for (let i = 0; i < 5; i++) await inkitSim.getSettings();
+    expect(answered).toBe(false);
+    await inkitSim.clearFaults();
+    expect((await pending).status).toBe(200);
   });
 
   it("5xx: the injected status with Inkit's error body, before auth, only for matching routes and `times`", async () => {
