@@ -12,6 +12,7 @@ import {
   type CheckCommit,
   claimSource,
   commitStatements,
+  type DetectionState,
   detectionState,
   endpointsWatching,
   isCheckConflict,
@@ -28,6 +29,7 @@ import {
   fanOut,
   isTerminal,
   numbered,
+  type WatchedItem,
   type Watcher,
   type WatchOutcome,
   watchRow,
@@ -96,6 +98,20 @@ const nothing = (source: string): Omit<CheckResult, "outcome"> => ({
   watched: 0,
 });
 
+/** What every step of one check reads: the source, its upstream, the check's call budget and its clock. */
+interface Check {
+  env: Env;
+  deps: SourceDeps;
+  spec: SourceSpec;
+  key: WatchKey;
+  lease: string;
+  budget: CallBudget;
+  now: string;
+  credential: ReturnType<typeof configuredCredential>;
+  /** The source's listing; 8x8: one definition version, or the latest when null. */
+  open: (version?: string | null) => ReturnType<SourceSpec["open"]>;
+}
+
 async function checkHeld(
   env: Env,
   deps: SourceDeps,
@@ -104,108 +120,141 @@ async function checkHeld(
   lease: string,
   named: string[],
 ): Promise<CheckResult> {
-  const config = configOf(env);
   const { state, watched: openRows, lastSequence } = await detectionState(env.DB, key);
+  const check: Check = {
+    env,
+    deps,
+    spec,
+    key,
+    lease,
+    budget: new CallBudget(configOf(env).webhookCheckCalls),
+    now: isoMicros(Date.now()),
+    credential: configuredCredential(env, spec.source.provider),
+    open: (version = null) => spec.open(deps, env, version),
+  };
+  if (state.version === 0) return baseline(check, lastSequence);
   // An inbound push names the item it concerns: read it again too, even if its watch is closed (it was terminal).
   const openIds = new Set(openRows.map((w) => w.item_id));
   const pushed = (await watchedByIds(env.DB, key, named)).filter((w) => !openIds.has(w.item_id));
+  return continueFrom(check, { ...state, lastSequence }, openRows, pushed);
+}
+
+/** The first check: the listing's head becomes the frontier, and the open items it shows are watched; no events. */
+async function baseline(check: Check, lastSequence: number): Promise<CheckResult> {
+  const { spec, deps, credential, budget, now } = check;
+  const head = await readHead(check.open(), configOf(check.env).webhookCheckItems);
+  const look = await spec.lookup({ deps, credential, watched: [], budget, baseline: true, openCap: 0, marks: [] });
+  const seen = [...head.items, ...look.seenOpen].filter((item) => !isTerminal(item) && announced(head.frontier, item));
+  const watch = [...new Map(seen.map((item) => [item.id, watchRow(item, now, spec.versionOf(item))])).values()];
+  const version = head.items[0] ? (spec.versionOf(head.items[0]) ?? undefined) : undefined;
+  const state = {
+    ...head.frontier,
+    hints: { ...head.frontier.hints, openCap: look.openCap, marks: look.marks, version },
+  };
+  return commit(
+    check,
+    { version: 0, state, lastSequence },
+    [],
+    { watch, unwatch: [] },
+    {
+      outcome: "baseline",
+      watched: watch.length,
+      horizonStart: "",
+    },
+  );
+}
+
+/**
+ * A later check: what is new since the frontier, oldest first, while the budget lasts, then the watched open items
+ * read again. The lookup keeps half the budget when it runs. A check that continues a backlog within the minute
+ * leaves the open items to the next tick (their lookup would repeat with every continuation, and nothing is lost by
+ * reading them a little later); a push always reads them.
+ */
+async function continueFrom(
+  check: Check,
+  state: DetectionState & { lastSequence: number },
+  openRows: WatchedRow[],
+  pushed: WatchedRow[],
+): Promise<CheckResult> {
+  const { spec, budget, now } = check;
+  const config = configOf(check.env);
   const watched = [...openRows, ...pushed];
-  const budget = new CallBudget(config.webhookCheckCalls);
-  const now = isoMicros(Date.now());
-  const credential = configuredCredential(env, spec.source.provider);
-  const open = (version: string | null = null) => spec.open(deps, env, version);
-
-  if (state.version === 0) {
-    const head = await readHead(open(), config.webhookCheckItems);
-    const look = await spec.lookup({ deps, credential, watched: [], budget, baseline: true, openCap: 0, marks: [] });
-    const seen = [...head.items, ...look.seenOpen].filter(
-      (item) => !isTerminal(item) && announced(head.frontier, item),
-    );
-    const watch = [...new Map(seen.map((item) => [item.id, watchRow(item, now, spec.versionOf(item))])).values()];
-    const version = head.items[0] ? (spec.versionOf(head.items[0]) ?? undefined) : undefined;
-    const hints = { ...head.frontier.hints, openCap: look.openCap, marks: look.marks, version };
-    const next = { ...head.frontier, hints };
-    return commit(
-      env,
-      spec,
-      { key, lease, now, version: 0, state: next, lastSequence },
-      [],
-      { watch, unwatch: [] },
-      {
-        outcome: "baseline",
-        budget,
-        watched: watch.length,
-        horizonStart: "",
-      },
-    );
-  }
-
-  // New items since the frontier, oldest first, a page at a time, while the check's budget lasts. The open items'
-  // lookup keeps half the budget when there are any.
-  // A check that continues a backlog within the minute leaves the open items to the next tick: their lookup would
-  // repeat with every continuation, and nothing is lost by reading them a little later. A push always reads them.
-  let lookedAt = state.hints.lookedAt;
+  const { lookedAt } = state.hints;
   const recent = state.backlog && lookedAt !== undefined && Date.now() - lookedAt < LOOKUP_EVERY_MS;
   const lookup = watched.length > 0 && (!recent || pushed.length > 0);
   const share = lookup ? Math.ceil(budget.limit / 2) : budget.limit;
   const news = await readSinceFrontier(
-    open,
+    check.open,
     state,
     { items: config.webhookCheckItems, callsLeft: () => share - budget.used },
     spec.versionOf,
   );
-  const additions = news.items.map((item) => watchRow(item, now, spec.versionOf(item)));
-
   const horizonStart = isoMicros(Date.now() - config.webhookWatchHorizonDays * 86_400_000);
-  let lookupError: unknown = null;
-  let outcome: WatchOutcome = { changes: [], watch: [], unwatch: [] };
-  let openCap = state.hints.openCap ?? 0;
-  let marks = state.hints.marks ?? [];
-  try {
-    if (lookup) {
-      lookedAt = Date.now();
-      const look = await spec.lookup({ deps, credential, watched, budget, baseline: false, openCap, marks });
-      openCap = look.openCap;
-      marks = look.marks.length > 0 ? look.marks : marks;
-      outcome = compareWatched(spec.kind, watched, look, {
-        horizonStart,
-        now,
-        touch: look.touch,
-        versionOf: spec.versionOf,
-      });
-      // Open items listed but not watched yet (announced before they were seen open, e.g. carried over): watch them.
-      const known = new Set([...watched.map((w) => w.item_id), ...news.items.map((i) => i.id)]);
-      for (const item of look.seenOpen) {
-        if (!known.has(item.id) && announced(news.frontier, item))
-          outcome.watch.push(watchRow(item, now, spec.versionOf(item)));
-      }
-    }
-  } catch (err) {
-    // Without a lookup nothing is known of the open items: they stay as they were, and only the horizon applies.
-    lookupError = err;
-    outcome = compareWatched(spec.kind, watched, { found: [], gone: [] }, { horizonStart, now });
-  }
-  const error = news.error ?? lookupError;
-  const changes = [...news.items.map((item) => created(spec.kind, item)), ...outcome.changes];
-  const next = { ...news.frontier, hints: { ...news.frontier.hints, openCap, marks, lookedAt } };
-  const rows = { watch: [...additions, ...outcome.watch], unwatch: outcome.unwatch };
-  const gone = new Set(rows.unwatch);
-  const status = new Map([...watched, ...rows.watch].map((w) => [w.item_id, w.open]));
-  const after = [...status].filter(([id, isOpen]) => isOpen === 1 && !gone.has(id));
-  return commit(env, spec, { key, lease, now, version: state.version, state: next, lastSequence }, changes, rows, {
+  const looked = lookup
+    ? await lookUpWatched(check, watched, state.hints, news, horizonStart)
+    : { outcome: { changes: [], watch: [], unwatch: [] }, hints: {}, error: null };
+  const error = news.error ?? looked.error;
+  const changes = [...news.items.map((item) => created(spec.kind, item)), ...looked.outcome.changes];
+  const next = { ...news.frontier, hints: { ...news.frontier.hints, ...looked.hints } };
+  const additions = news.items.map((item) => watchRow(item, now, spec.versionOf(item)));
+  const rows = { watch: [...additions, ...looked.outcome.watch], unwatch: looked.outcome.unwatch };
+  return commit(check, { version: state.version, state: next, lastSequence: state.lastSequence }, changes, rows, {
     outcome: error ? "partial" : "checked",
-    budget,
     error,
     created: news.items.length,
-    watched: after.length,
+    watched: openAfter(watched, rows),
     horizonStart,
   });
 }
 
+/**
+ * Reads the watched items again and lets the pure core compare them. Open items the lookup lists that are not
+ * watched yet (announced before they were seen open, e.g. carried over) are watched from now on. Without a lookup
+ * nothing is known of the open items: they stay as they were, and only the horizon applies.
+ */
+async function lookUpWatched(
+  check: Check,
+  watched: WatchedRow[],
+  hints: DetectionState["hints"],
+  news: { items: WatchedItem[]; frontier: Frontier },
+  horizonStart: string,
+): Promise<{ outcome: WatchOutcome; hints: Partial<DetectionState["hints"]>; error: unknown }> {
+  const { spec, deps, credential, budget, now } = check;
+  const lookedAt = Date.now();
+  try {
+    const openCap = hints.openCap ?? 0;
+    const marks = hints.marks ?? [];
+    const look = await spec.lookup({ deps, credential, watched, budget, baseline: false, openCap, marks });
+    const outcome = compareWatched(spec.kind, watched, look, {
+      horizonStart,
+      now,
+      touch: look.touch,
+      versionOf: spec.versionOf,
+    });
+    const known = new Set([...watched.map((w) => w.item_id), ...news.items.map((i) => i.id)]);
+    for (const item of look.seenOpen) {
+      if (!known.has(item.id) && announced(news.frontier, item))
+        outcome.watch.push(watchRow(item, now, spec.versionOf(item)));
+    }
+    return {
+      outcome,
+      hints: { openCap: look.openCap, marks: look.marks.length > 0 ? look.marks : marks, lookedAt },
+      error: null,
+    };
+  } catch (err) {
+    const outcome = compareWatched(spec.kind, watched, { found: [], gone: [] }, { horizonStart, now });
+    return { outcome, hints: { lookedAt }, error: err };
+  }
+}
+
+/** How many items are watched open once `rows` are applied. */
+function openAfter(watched: WatchedRow[], rows: { watch: WatchedRow[]; unwatch: string[] }): number {
+  const gone = new Set(rows.unwatch);
+  const status = new Map([...watched, ...rows.watch].map((w) => [w.item_id, w.open]));
+  return [...status].filter(([id, isOpen]) => isOpen === 1 && !gone.has(id)).length;
+}
+
 interface Committing {
-  key: WatchKey;
-  lease: string;
-  now: string;
   version: number;
   state: Frontier;
   lastSequence: number;
@@ -213,35 +262,34 @@ interface Committing {
 
 /** Numbers the changes, fans them out to the source's watchers and commits everything in one transaction. */
 async function commit(
-  env: Env,
-  spec: SourceSpec,
+  check: Check,
   c: Committing,
   changes: Change[],
   rows: { watch: WatchedRow[]; unwatch: string[] },
   report: {
     outcome: CheckResult["outcome"];
-    budget: CallBudget;
     error?: unknown;
     created?: number;
     watched: number;
     horizonStart: string;
   },
 ): Promise<CheckResult> {
+  const { env, spec, key, lease, now } = check;
   const ordered = numbered(changes, c.lastSequence);
   const sequence = ordered.at(-1)?.sequences.at(-1) ?? c.lastSequence;
-  const watchers: Watcher[] = ordered.length > 0 ? await endpointsWatching(env.DB, c.key.source) : [];
-  const { events, deliveries } = fanOut(spec.key, ordered, watchers, c.now);
+  const watchers: Watcher[] = ordered.length > 0 ? await endpointsWatching(env.DB, key.source) : [];
+  const { events, deliveries } = fanOut(spec.key, ordered, watchers, now);
   const figures = {
-    calls: report.budget.used,
+    calls: check.budget.used,
     created: report.created ?? 0,
     events: events.length,
     watched: report.watched,
   };
   const commitment: CheckCommit = {
-    key: c.key,
+    key,
     version: c.version,
-    lease: c.lease,
-    now: c.now,
+    lease,
+    now,
     state: c.state,
     watch: rows.watch,
     unwatch: rows.unwatch,
@@ -250,10 +298,10 @@ async function commit(
     figures,
   };
   try {
-    await recordAndQueue(env, { alongside: commitStatements(env.DB, commitment), events, deliveries, now: c.now });
+    await recordAndQueue(env, { alongside: commitStatements(env.DB, commitment), events, deliveries, now });
   } catch (err) {
     if (!isCheckConflict(err)) throw err;
-    await releaseSource(env.DB, c.key, c.lease);
+    await releaseSource(env.DB, key, lease);
     return { ...nothing(spec.key), outcome: "conflict", calls: figures.calls };
   }
   const error = report.error
