@@ -7,6 +7,7 @@ import {
   type Decision,
   decide,
   type LaneBounds,
+  type LaneSummary,
   type LaneView,
   repairs,
   summarizeBackward,
@@ -435,26 +436,9 @@ export async function readNewer<T extends Keyed>(
     }
     measured = true;
     at = { ...at, total: reader.total ?? at.total };
-    let summary = summarizeBackward(reader.view, bounds, dir);
-    // Tie groups served by two responses, among what this read would serve, that are not read again as one yet.
-    let unsettled: string[] = [];
-    for (let fix = 0; fix < MAX_ROUNDS; fix++) {
-      if (!summary.anchored) {
-        if (!callsLeft()) return unserved(reader, state.key, reach());
-        await reader.forward();
-      } else {
-        const served = oldestFirst(summary.candidates, limit + 1).at(-1);
-        const mixed = summary.mixed.filter((group) => served === undefined || group.createdAt <= served.created_at);
-        unsettled = mixed.filter((group) => !reader.reread.has(group.createdAt)).map((group) => group.createdAt);
-        if (unsettled.length === 0 || !callsLeft()) break;
-        // A group no single response can hold is read as well as the responses allow (the README's limit).
-        if (!(await reader.settle(mixed))) {
-          unsettled = [];
-          break;
-        }
-      }
-      summary = summarizeBackward(reader.view, bounds, dir);
-    }
+    const settled = await settleNewer(reader, bounds, limit, callsLeft);
+    if (settled === null) return unserved(reader, state.key, reach());
+    let { summary, unsettled } = settled;
     // Items arrived while this read went on: offsets of what it read may disagree, and a group read again by position
     // may have been shifted. Read again where the key now is.
     if ((reader.moved || reader.total !== reader.firstTotal) && callsLeft()) {
@@ -489,6 +473,40 @@ export async function readNewer<T extends Keyed>(
     };
   }
   throw new Error("change detection read did not settle");
+}
+
+/**
+ * Reads on until what `readNewer` would serve is anchored (the key's group, or the list's end, was reached) and every
+ * tie group in it that two responses served was read again as one, while calls last. Returns the summary and the
+ * groups still unsettled (calls ran out first); null when calls ran out before anything was anchored.
+ */
+async function settleNewer<T extends Keyed>(
+  reader: LaneReader<T>,
+  bounds: LaneBounds<T>,
+  limit: number,
+  callsLeft: () => boolean,
+): Promise<{ summary: LaneSummary<T>; unsettled: string[] } | null> {
+  let summary = summarizeBackward(reader.view, bounds, "desc");
+  // Tie groups served by two responses, among what this read would serve, that are not read again as one yet.
+  let unsettled: string[] = [];
+  for (let fix = 0; fix < MAX_ROUNDS; fix++) {
+    if (!summary.anchored) {
+      if (!callsLeft()) return null;
+      await reader.forward();
+    } else {
+      const served = oldestFirst(summary.candidates, limit + 1).at(-1);
+      const mixed = summary.mixed.filter((group) => served === undefined || group.createdAt <= served.created_at);
+      unsettled = mixed.filter((group) => !reader.reread.has(group.createdAt)).map((group) => group.createdAt);
+      if (unsettled.length === 0 || !callsLeft()) break;
+      // A group no single response can hold is read as well as the responses allow (the README's limit).
+      if (!(await reader.settle(mixed))) {
+        unsettled = [];
+        break;
+      }
+    }
+    summary = summarizeBackward(reader.view, bounds, "desc");
+  }
+  return { summary, unsettled };
 }
 
 /** The `limit` oldest of some items, oldest first, in tributary's order (newest first lists). */

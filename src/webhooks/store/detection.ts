@@ -167,8 +167,12 @@ export interface CheckCommit {
  * fails on it (see `isCheckConflict`), so its transaction commits nothing.
  */
 export function commitStatements(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
-  const { key, state } = c;
-  const f = c.figures;
+  return [...checkRecord(db, c), frontierUpdate(db, c), ...watchUpdates(db, c), ...sequenceUpdate(db, c)];
+}
+
+/** The check's figures, recorded under the lease it holds (the lock: a lost lease fails the whole commit). */
+function checkRecord(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
+  const { key, figures: f } = c;
   return [
     db
       .prepare(
@@ -182,7 +186,7 @@ export function commitStatements(db: D1Database, c: CheckCommit): D1PreparedStat
         f.calls,
         f.created,
         f.events,
-        state.backlog ? 1 : 0,
+        c.state.backlog ? 1 : 0,
         f.watched,
         key.source,
         key.credential,
@@ -191,37 +195,37 @@ export function commitStatements(db: D1Database, c: CheckCommit): D1PreparedStat
     db
       .prepare("DELETE FROM detection_checks WHERE source = ? AND credential = ? AND version < ?")
       .bind(key.source, key.credential, c.version - 100),
-    db
-      .prepare(
-        "UPDATE detection_state SET frontier_at = ?, frontier_ids = ?, hints = ?, backlog = ?, version = ?, checked_at = ?, lease_until = NULL, lease_token = NULL WHERE source = ? AND credential = ? AND lease_token = ?",
-      )
-      .bind(
-        state.frontierAt,
-        JSON.stringify(state.frontierIds),
-        JSON.stringify(state.hints),
-        state.backlog ? 1 : 0,
-        c.version + 1,
-        c.now,
-        key.source,
-        key.credential,
-        c.lease,
-      ),
+  ];
+}
+
+/** The new frontier and commit version; it also releases the lease. */
+function frontierUpdate(db: D1Database, c: CheckCommit): D1PreparedStatement {
+  const { key, state } = c;
+  return db
+    .prepare(
+      "UPDATE detection_state SET frontier_at = ?, frontier_ids = ?, hints = ?, backlog = ?, version = ?, checked_at = ?, lease_until = NULL, lease_token = NULL WHERE source = ? AND credential = ? AND lease_token = ?",
+    )
+    .bind(
+      state.frontierAt,
+      JSON.stringify(state.frontierIds),
+      JSON.stringify(state.hints),
+      state.backlog ? 1 : 0,
+      c.version + 1,
+      c.now,
+      key.source,
+      key.credential,
+      c.lease,
+    );
+}
+
+/** Watch rows written, closed watches past the horizon pruned, unwatched items removed. */
+function watchUpdates(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
+  const { key } = c;
+  return [
     ...insertMany(
       db,
       "watched_items",
-      [
-        "source",
-        "credential",
-        "item_id",
-        "status",
-        "provider_status",
-        "created_at",
-        "version",
-        "object",
-        "seen_at",
-        "checked_at",
-        "open",
-      ],
+      ["source", "credential", ...WATCHED_COLUMNS.split(", ")],
       c.watch.map((w) => [
         key.source,
         key.credential,
@@ -247,16 +251,18 @@ export function commitStatements(db: D1Database, c: CheckCommit): D1PreparedStat
         )
         .bind(key.source, key.credential, ...ids),
     ),
-    // Committed with the check's version (the lock above), so two checks can never hand out the same numbers.
-    ...(c.sequence === null
-      ? []
-      : [
-          db
-            .prepare(
-              "INSERT INTO event_sequences (source, sequence) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET sequence = MAX(sequence, excluded.sequence)",
-            )
-            .bind(key.source, c.sequence),
-        ]),
+  ];
+}
+
+/** The source's sequence counter, committed with the check's version (the lock), so no number is handed out twice. */
+function sequenceUpdate(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
+  if (c.sequence === null) return [];
+  return [
+    db
+      .prepare(
+        "INSERT INTO event_sequences (source, sequence) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET sequence = MAX(sequence, excluded.sequence)",
+      )
+      .bind(c.key.source, c.sequence),
   ];
 }
 
