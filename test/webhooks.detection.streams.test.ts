@@ -102,6 +102,22 @@ describe.each([inkitRunsSource, eightByEightSource])("$name", (src) => {
     expect(open25[0]?.n).toBeGreaterThanOrEqual(25);
   });
 
+  it("items open at the baseline far below what it read report their final state when they change", async () => {
+    // Before the baseline: 300 open items, buried under 300 newer ones that are over.
+    const open = (await src.insert(300, src.open[0])).map((i) => i.id);
+    await src.insert(300, src.done[0]);
+    const { w, truth } = await watching(src);
+    await truth.setStatus(open.slice(0, 150), src.done[0]);
+    await truth.setStatus(open.slice(150, 200), src.done[1]);
+    await truth.setStatus(open.slice(200, 220), src.open[1]);
+    await runCron(w);
+    expectStream(await loggedEvents(src.source), truth, src);
+    // Those still open are watched from now on, however deep: their end arrives too, and nothing repeats.
+    await truth.setStatus(open.slice(200, 300), src.done[0]);
+    for (let i = 0; i < 3; i++) await runCron(w);
+    expectStream(await loggedEvents(src.source), truth, src);
+  });
+
   it("an upstream failing halfway through a backlog: what was read is kept, the next tick resumes", async () => {
     const { w, truth } = await watching(src);
     await truth.insert(6 * CHECK_ITEMS, src.open[0]);

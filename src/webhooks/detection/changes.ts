@@ -51,6 +51,15 @@ export function changed(kind: ItemKind, row: WatchedRow, item: WatchedItem): Cha
   return { item, previous, types: [type, ...reached] };
 }
 
+/**
+ * An item detection never watched, seen where the upstream shows what changed (Inkit's `updated_at` order): its
+ * state now, with no previous one known, and its terminal type when it is over.
+ */
+export function changedUnwatched(kind: ItemKind, item: WatchedItem): Change {
+  const type: RunEventType | BatchEventType = kind === "run" ? "run.status_changed" : "batch.status_changed";
+  return { item, previous: null, types: [type, ...terminalType(kind, item.status)] };
+}
+
 /** Detection stops watching an item that is still open: the consumer is told, never left waiting. */
 function unwatched(kind: ItemKind, row: WatchedRow, reason: UnwatchReason): Change {
   const item = (row.object ? JSON.parse(row.object) : stub(row)) as WatchedItem;

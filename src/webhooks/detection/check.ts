@@ -24,6 +24,8 @@ import {
 } from "../store";
 import {
   type Change,
+  changed as changedStatus,
+  changedUnwatched,
   compareWatched,
   created,
   fanOut,
@@ -181,8 +183,9 @@ async function continueFrom(
   const watched = [...openRows, ...pushed];
   const { lookedAt } = state.hints;
   const recent = state.backlog && lookedAt !== undefined && Date.now() - lookedAt < LOOKUP_EVERY_MS;
-  const lookup = watched.length > 0 && (!recent || pushed.length > 0);
-  const share = lookup ? Math.ceil(budget.limit / 2) : budget.limit;
+  // Also without watched items: Inkit's scan shows changed items detection never saw.
+  const lookup = !recent || pushed.length > 0;
+  const share = lookup && watched.length > 0 ? Math.ceil(budget.limit / 2) : budget.limit;
   const news = await readSinceFrontier(
     check.open,
     state,
@@ -208,8 +211,9 @@ async function continueFrom(
 }
 
 /**
- * Reads the watched items again and lets the pure core compare them. Open items the lookup lists that are not
- * watched yet (announced before they were seen open, e.g. carried over) are watched from now on. Without a lookup
+ * Reads the watched items again and lets the pure core compare them. Items the lookup shows that are not watched
+ * yet (announced before they were seen open, carried over, or open at the baseline below what it read) are watched
+ * from now on, and those already over report their final state. Without a lookup
  * nothing is known of the open items: they stay as they were, and only the horizon applies.
  */
 async function lookUpWatched(
@@ -232,9 +236,25 @@ async function lookUpWatched(
       versionOf: spec.versionOf,
     });
     const known = new Set([...watched.map((w) => w.item_id), ...news.items.map((i) => i.id)]);
-    for (const item of look.seenOpen) {
-      if (!known.has(item.id) && announced(news.frontier, item))
-        outcome.watch.push(watchRow(item, now, spec.versionOf(item)));
+    const unseen = (item: WatchedItem) => !known.has(item.id) && announced(news.frontier, item);
+    for (const item of look.seenOpen.filter(unseen)) outcome.watch.push(watchRow(item, now, spec.versionOf(item)));
+    // Changed although never watched (open at the baseline below what it read): its state now, watched from here
+    // on while open. One with a closed row (its end was reported already) is reported only if it moved since.
+    const changed = look.seenChanged.filter(unseen);
+    const rowsOf =
+      changed.length > 0
+        ? await watchedByIds(
+            check.env.DB,
+            check.key,
+            changed.map((i) => i.id),
+          )
+        : [];
+    const closed = new Map(rowsOf.map((w) => [w.item_id, w]));
+    for (const item of changed) {
+      const row = closed.get(item.id);
+      const change = row ? changedStatus(spec.kind, row, item) : changedUnwatched(spec.kind, item);
+      if (change) outcome.changes.push(change);
+      if (change || !row) outcome.watch.push(watchRow(item, now, spec.versionOf(item), row?.seen_at));
     }
     return {
       outcome,

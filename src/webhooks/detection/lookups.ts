@@ -62,8 +62,10 @@ export interface LookupRequest {
 }
 
 export interface LookupResult extends Lookup {
-  /** Open items listed that detection does not watch yet (8x8: the status lists show them all). */
+  /** Open items detection does not watch yet (8x8: the status lists show them all). */
   seenOpen: WatchedItem[];
+  /** Inkit: items detection does not watch that the scan shows changed since the last one. */
+  seenChanged: WatchedItem[];
   /** Whether unchanged watched rows must record this check (lookups that take turns). */
   touch: boolean;
   /** A cap learned on the open-items listings. */
@@ -105,10 +107,14 @@ async function inkitLookup(
   // Pages while the budget lasts (one call stays for the direct reads), until a page holds an item that led the last
   // scan: what follows did not change since. The first check has nothing to compare: it only marks the top.
   let reached = marks.size === 0;
+  // What changed since the last scan: everything above the first item that led it.
+  let changed: WatchedItem[] = [];
   for (let page = 0; !reached && page < MAX_SCAN_PAGES && req.budget.left() > 1; page++) {
     const { items } = await byUpdate.read(page * SCAN_PAGE, SCAN_PAGE, 0, { short: true });
     scanned.push(...items);
-    reached = items.length < SCAN_PAGE || items.some((item) => marks.has(item.id));
+    const mark = items.findIndex((item) => marks.has(item.id));
+    changed = [...changed, ...(mark < 0 ? items : items.slice(0, mark))];
+    reached = items.length < SCAN_PAGE || mark >= 0;
   }
   if (req.baseline || marks.size === 0) {
     const { items } = await byUpdate.read(0, SCAN_MARKS, 0, { short: true });
@@ -126,6 +132,8 @@ async function inkitLookup(
     found: [...scanned.filter((item) => watchedIds.has(item.id)), ...verified.found],
     gone: verified.gone,
     seenOpen: [],
+    // Changed items detection does not watch (open at the baseline below what it read, say): seen now.
+    seenChanged: changed.filter((item) => !watchedIds.has(item.id)),
     touch: true,
     openCap: req.openCap,
     marks: scanned.slice(0, SCAN_MARKS).map((item) => item.id),
@@ -219,6 +227,7 @@ async function eightByEightLookup(
     found: [...[...listed.values()].filter((item) => watchedIds.has(item.id)), ...resolved.found],
     gone: resolved.gone,
     seenOpen: [...listed.values()].filter((item) => !watchedIds.has(item.id)),
+    seenChanged: [],
     touch: false,
     openCap,
     marks: [],

@@ -134,14 +134,17 @@ export async function detectionState(db: D1Database, key: WatchKey) {
 
 /** Rows of named items, open or not (an inbound push names the item it concerns). */
 export async function watchedByIds(db: D1Database, key: WatchKey, ids: string[]): Promise<WatchedRow[]> {
-  if (ids.length === 0) return [];
-  const { results } = await db
-    .prepare(
-      `SELECT ${WATCHED_COLUMNS} FROM watched_items WHERE source = ? AND credential = ? AND item_id IN (${ids.map(() => "?").join(", ")})`,
-    )
-    .bind(key.source, key.credential, ...ids.slice(0, 90))
-    .all<WatchedRow>();
-  return results;
+  // D1 binds at most 100 parameters per statement: 90 ids each, in one batch.
+  const statements = chunks(ids, 90).map((part) =>
+    db
+      .prepare(
+        `SELECT ${WATCHED_COLUMNS} FROM watched_items WHERE source = ? AND credential = ? AND item_id IN (${part.map(() => "?").join(", ")})`,
+      )
+      .bind(key.source, key.credential, ...part),
+  );
+  if (statements.length === 0) return [];
+  const answers = await db.batch<WatchedRow>(statements);
+  return answers.flatMap((a) => a.results);
 }
 
 /** What one check commits besides its events. */
