@@ -51,10 +51,11 @@ export const replayHeadersDoc = {
   },
 };
 
-/** Response headers of an answer that describes the resource's new state. */
+/** Response headers of an answer that describes the resource's current state (a GET, or the state after a write). */
 export const etagHeaderDoc = {
   ETag: {
-    description: "The entity tag of the resource's state after this write: send it as `If-Match` with the next one.",
+    description:
+      "The strong entity tag of the resource's state as this answer shows it: send it as `If-Match` with the next write.",
     schema: { type: "string" as const },
     example: '"3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"',
   },

@@ -3238,6 +3238,11 @@ export interface operations {
             /** @description The feed. */
             200: {
                 headers: {
+                    /**
+                     * @description The strong entity tag of the resource's state as this answer shows it: send it as `If-Match` with the next write.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3734,6 +3739,11 @@ export interface operations {
             /** @description The endpoint. */
             200: {
                 headers: {
+                    /**
+                     * @description The strong entity tag of the resource's state as this answer shows it: send it as `If-Match` with the next write.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3971,7 +3981,7 @@ export interface operations {
             200: {
                 headers: {
                     /**
-                     * @description The entity tag of the resource's state after this write: send it as `If-Match` with the next one.
+                     * @description The strong entity tag of the resource's state as this answer shows it: send it as `If-Match` with the next write.
                      * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
                      */
                     ETag?: string;
@@ -5323,6 +5333,11 @@ export interface operations {
             /** @description The subscription. */
             200: {
                 headers: {
+                    /**
+                     * @description The strong entity tag of the resource's state as this answer shows it: send it as `If-Match` with the next write.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5560,7 +5575,7 @@ export interface operations {
             200: {
                 headers: {
                     /**
-                     * @description The entity tag of the resource's state after this write: send it as `If-Match` with the next one.
+                     * @description The strong entity tag of the resource's state as this answer shows it: send it as `If-Match` with the next write.
                      * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
                      */
                     ETag?: string;

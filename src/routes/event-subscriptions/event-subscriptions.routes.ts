@@ -94,7 +94,7 @@ export const get = createRoute({
   summary: "Get a poll-only subscription",
   request: { params, headers: conditional },
   responses: {
-    200: ok("The subscription.", EventSubscriptionSchema),
+    200: { ...ok("The subscription.", EventSubscriptionSchema), headers: etagHeaderDoc },
     304: notModifiedResponse,
     ...authErrorResponses,
     ...storage,

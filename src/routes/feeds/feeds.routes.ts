@@ -10,6 +10,7 @@ import {
 } from "../../schemas/page";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import {
+  etagHeaderDoc,
   idempotencyErrorResponses,
   idempotencyKeyHeaders,
   ifMatchHeaders,
@@ -86,7 +87,7 @@ export const get = createRoute({
   summary: "Get a saved feed",
   request: { params, headers: conditional },
   responses: {
-    200: ok("The feed.", FeedSchema),
+    200: { ...ok("The feed.", FeedSchema), headers: etagHeaderDoc },
     304: notModifiedResponse,
     ...authErrorResponses,
     ...storage,

@@ -107,7 +107,7 @@ export const get = createRoute({
   summary: "Get a webhook endpoint",
   request: { params, headers: conditional },
   responses: {
-    200: ok("The endpoint.", WebhookEndpointSchema),
+    200: { ...ok("The endpoint.", WebhookEndpointSchema), headers: etagHeaderDoc },
     304: notModifiedResponse,
     ...authErrorResponses,
     ...storage,
