@@ -205,6 +205,27 @@ describe("8x8 versions: the default listing follows the latest version", () => {
   );
 });
 
+describe("8x8 versions: instances open on older versions", () => {
+  const src = eightByEightSource;
+  const definitionId = src.source.slice(src.source.indexOf("/") + 1);
+
+  it("instances open on an older version when detection started report their end, and quiet ticks stay at 3 calls", async () => {
+    // Before the baseline: open instances on the current version, then a newer version with instances of its own.
+    const older = (await src.insert(30, src.open[0])).map((i) => i.id);
+    await eightByEightSim.publish({ definitionId });
+    await src.insert(10, src.open[0]);
+    const { w, truth } = await watching(src);
+    await truth.setStatus(older.slice(0, 20), src.done[0]);
+    await truth.setStatus(older.slice(20, 25), src.done[1]);
+    await truth.setStatus(older.slice(25, 28), src.open[1]);
+    // Older versions' lists take turns: every change arrives within as many ticks as there are lists.
+    for (let i = 0; i < 6; i++) await runCron(w);
+    expectStream(await loggedEvents(src.source), truth, src);
+    // The changes cost a read by start time in the tick that saw them; the ticks after them are quiet.
+    expect((await checks(src.source)).slice(-4).map((c) => c.calls)).toEqual([3, 3, 3, 3]);
+  });
+});
+
 describe("delivery of a whole stream", () => {
   it("an independent Standard Webhooks consumer receives every creation and final state, verified", async () => {
     const src = inkitRunsSource;

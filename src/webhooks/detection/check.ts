@@ -145,10 +145,20 @@ async function checkHeld(
 async function baseline(check: Check, lastSequence: number): Promise<CheckResult> {
   const { spec, deps, credential, budget, now } = check;
   const head = await readHead(check.open(), configOf(check.env).webhookCheckItems);
-  const look = await spec.lookup({ deps, credential, watched: [], budget, baseline: true, openCap: 0, marks: [] });
+  const version = head.items[0] ? (spec.versionOf(head.items[0]) ?? undefined) : undefined;
+  const look = await spec.lookup({
+    deps,
+    credential,
+    watched: [],
+    budget,
+    baseline: true,
+    openCap: 0,
+    marks: [],
+    turn: 0,
+    ...(version === undefined ? {} : { latest: version }),
+  });
   const seen = [...head.items, ...look.seenOpen].filter((item) => !isTerminal(item) && announced(head.frontier, item));
   const watch = [...new Map(seen.map((item) => [item.id, watchRow(item, now, spec.versionOf(item))])).values()];
-  const version = head.items[0] ? (spec.versionOf(head.items[0]) ?? undefined) : undefined;
   const state = {
     ...head.frontier,
     hints: { ...head.frontier.hints, openCap: look.openCap, marks: look.marks, version },
@@ -228,7 +238,19 @@ async function lookUpWatched(
   try {
     const openCap = hints.openCap ?? 0;
     const marks = hints.marks ?? [];
-    const look = await spec.lookup({ deps, credential, watched, budget, baseline: false, openCap, marks });
+    const latest = news.frontier.hints.version;
+    const turn = hints.turn ?? 0;
+    const look = await spec.lookup({
+      deps,
+      credential,
+      watched,
+      budget,
+      baseline: false,
+      openCap,
+      marks,
+      turn,
+      ...(latest === undefined ? {} : { latest }),
+    });
     const outcome = compareWatched(spec.kind, watched, look, {
       horizonStart,
       now,
@@ -258,7 +280,7 @@ async function lookUpWatched(
     }
     return {
       outcome,
-      hints: { openCap: look.openCap, marks: look.marks.length > 0 ? look.marks : marks, lookedAt },
+      hints: { openCap: look.openCap, marks: look.marks.length > 0 ? look.marks : marks, lookedAt, turn: look.turn },
       error: null,
     };
   } catch (err) {

@@ -14,6 +14,7 @@ import type { z } from "@hono/zod-openapi";
 import { ProblemError } from "../../http/problem";
 import type { OffsetReader } from "../../paging/offset-reader";
 import type { Credential, SourceKey } from "../../providers/catalog";
+import { versionOf as versionOfInstance } from "../../providers/eightbyeight/source";
 import type { InkitBatchSchema } from "../../providers/inkit/schemas";
 import {
   type InkitListing,
@@ -59,6 +60,10 @@ export interface LookupRequest {
   openCap: number;
   /** Inkit: the first ids of the last `updated_at` scan. */
   marks: string[];
+  /** 8x8: the definition's latest version, as far as detection knows it (undefined: not known). */
+  latest?: string;
+  /** 8x8: which open list takes its turn (see `openListsFor`). */
+  turn: number;
 }
 
 export interface LookupResult extends Lookup {
@@ -72,6 +77,8 @@ export interface LookupResult extends Lookup {
   openCap: number;
   /** Inkit: the first ids of this scan, for the next one. */
   marks: string[];
+  /** 8x8: the turn of the next check's open lists. */
+  turn: number;
 }
 
 /** The lookup of a source's watched items. */
@@ -134,6 +141,7 @@ async function inkitLookup(
     seenOpen: [],
     // Changed items detection does not watch (open at the baseline below what it read, say): seen now.
     seenChanged: changed.filter((item) => !watchedIds.has(item.id)),
+    turn: req.turn,
     touch: true,
     openCap: req.openCap,
     marks: scanned.slice(0, SCAN_MARKS).map((item) => item.id),
@@ -181,47 +189,87 @@ async function verifyBatches(
 const OPEN_STATUSES = ["running", "suspended"] as const;
 const MAX_LIMIT = 500;
 
+/** One of 8x8's open lists: a status of a version (null: the latest, the listing's default). */
+interface OpenList {
+  version: string | null;
+  status: (typeof OPEN_STATUSES)[number];
+}
+
+const listKey = (list: OpenList) => `${list.version ?? "latest"}|${list.status}`;
+
+/**
+ * The open lists a check reads. The baseline reads every one, the latest version's and each older version's, so every
+ * open instance is seen. Later checks read the latest version's `Runnable` list every time (most open instances are
+ * there, and a watched one that left it is found again by its start time, whatever it became), and one other list in
+ * turns: the latest version's `Suspended` list, then both lists of each older version with watched instances. So a
+ * quiet check reads 2 lists, however many versions hold open instances; a change on another list is seen within as
+ * many checks as there are such lists. Without the latest version's number (state kept before it was), every list of
+ * every watched version is read each time.
+ */
+export function openListsFor(req: Pick<LookupRequest, "baseline" | "latest" | "turn" | "watched">): OpenList[] {
+  const both = (version: string | null): OpenList[] => OPEN_STATUSES.map((status) => ({ version, status }));
+  const latest = req.latest ?? null;
+  const older = (version: string | null) => version !== null && version !== latest;
+  if (req.baseline) {
+    const below =
+      latest === null ? [] : Array.from({ length: Number(latest) - 1 }, (_, i) => String(Number(latest) - 1 - i));
+    return [...both(null), ...below.flatMap(both)];
+  }
+  const versions = [...new Set(req.watched.map((w) => w.version))].filter(older) as string[];
+  if (latest === null) {
+    const lists = versions.flatMap(both);
+    return req.watched.some((w) => w.version === null) || lists.length === 0 ? [...both(null), ...lists] : lists;
+  }
+  const turns: OpenList[] = [{ version: null, status: "suspended" }, ...versions.sort(byNumberDesc).flatMap(both)];
+  return [{ version: null, status: "running" }, turns[req.turn % turns.length] as OpenList];
+}
+
+const byNumberDesc = (a: string, b: string) => Number(b) - Number(a);
+
+/** The open list a watched instance is on, as `openListsFor` names it. */
+function listOf(row: Pick<WatchedRow, "version" | "status">, latest: string | null): string {
+  const version = row.version === null || row.version === latest ? null : row.version;
+  return listKey({ version, status: row.status === "suspended" ? "suspended" : "running" });
+}
+
 async function eightByEightLookup(
   source: Extract<SourceKey, { provider: "8x8" }>,
   req: LookupRequest,
 ): Promise<LookupResult> {
   const reader = (filters: Record<string, string>) =>
     openReader(source, req.deps, { credential: req.credential, filters });
-  // The versions the watched instances run on; the first check reads the latest (the listing's default).
-  const versions: (string | null)[] = req.baseline
-    ? [null]
-    : [...new Set(req.watched.map((w) => w.version))].filter((v): v is string => v !== null);
-  if (req.watched.some((w) => w.version === null) && !versions.includes(null)) versions.push(null);
   const window = req.openCap > 0 ? Math.min(req.openCap, MAX_LIMIT) : MAX_LIMIT;
   const listed = new Map<string, EightByEightRunNormalized>();
   const short: number[] = [];
-  let complete = true;
-  for (const version of versions) {
-    for (const status of OPEN_STATUSES) {
-      const list = reader({ status, ...(version ? { version } : {}) });
-      // A short answer ends a list here; should it have been a silent cap, the missing instances' own windows
-      // below find them still open, and the cap is learned.
-      for (let offset = 0; ; ) {
-        if (req.budget.left() <= 0) {
-          complete = false;
-          break;
-        }
-        const { items } = await list.read(offset, window, 0, { short: true });
-        for (const item of items) listed.set(item.id, item);
-        offset += items.length;
-        if (items.length < window) {
-          if (items.length > 0) short.push(items.length);
-          break;
-        }
+  const complete = new Set<string>();
+  for (const list of openListsFor(req)) {
+    const open = reader({ status: list.status, ...(list.version ? { version: list.version } : {}) });
+    // A short answer ends a list here; should it have been a silent cap, the missing instances' own windows
+    // below find them still open, and the cap is learned.
+    for (let offset = 0; req.budget.left() > 0; ) {
+      const { items } = await open.read(offset, window, 0, { short: true });
+      for (const item of items) listed.set(item.id, item);
+      offset += items.length;
+      if (items.length < window) {
+        if (items.length > 0) short.push(items.length);
+        complete.add(listKey(list));
+        break;
       }
     }
   }
   const watchedIds = new Set(req.watched.map((w) => w.item_id));
-  // Out of calls before every open list was read: what was listed counts, but no absence means anything.
-  const missing = complete ? req.watched.filter((w) => !listed.has(w.item_id)) : [];
+  // Only a list read to its end says anything by an absence.
+  const latest = req.latest ?? null;
+  const missing = req.watched.filter((w) => !listed.has(w.item_id) && complete.has(listOf(w, latest)));
   const resolved = await resolveMissing(reader, missing, req.budget);
-  // A missing instance found still open means a list was cut short by a cap: read in windows of it from now on.
-  const stillOpen = resolved.found.some((item) => item.status === "running" || item.status === "suspended");
+  // A missing instance found still on the list it was missing from means that list was cut short by a cap: read in
+  // windows of it from now on. (One found on the other open list moved there.)
+  const rowList = new Map(missing.map((w) => [w.item_id, listOf(w, latest)]));
+  const stillOpen = resolved.found.some(
+    (item) =>
+      (item.status === "running" || item.status === "suspended") &&
+      rowList.get(item.id) === listOf({ version: versionOfInstance(item), status: item.status }, latest),
+  );
   const openCap = stillOpen && short.length > 0 ? Math.min(...short) : req.openCap;
   return {
     found: [...[...listed.values()].filter((item) => watchedIds.has(item.id)), ...resolved.found],
@@ -231,6 +279,7 @@ async function eightByEightLookup(
     touch: false,
     openCap,
     marks: [],
+    turn: req.turn + 1,
   };
 }
 

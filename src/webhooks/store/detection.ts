@@ -24,6 +24,8 @@ export interface DetectionHints {
   reach?: number;
   /** When the watched items were last read again (unix ms): a check that continues a backlog soon after skips it. */
   lookedAt?: number;
+  /** 8x8: which open list takes its turn in the next lookup (see detection/lookups.ts). */
+  turn?: number;
   /** 8x8: the definition version the frontier lies in (the default listing follows the latest version). */
   version?: string;
   /**
