@@ -1,7 +1,8 @@
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
-import { configDefaults, defineConfig } from "vitest/config";
+import { cloudflarePool, cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { configDefaults, defineConfig, type Plugin } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 import { TEST_RATE_LIMITS, testBindings } from "./test/setup/bindings.ts";
+import { leaseSimulators, type SimulatorLease } from "./test/setup/simulator-pool.ts";
 
 // The webhook store's schema, applied by the webhook tests with applyD1Migrations.
 const migrations = await readD1Migrations("./migrations");
@@ -13,35 +14,74 @@ const declared = unstable_readConfig({ config: "./wrangler.toml" });
 /** A closed port: where the unit project's upstreams are. */
 const NOWHERE = "http://127.0.0.1:9";
 
+/** The options of one test runtime whose upstreams are at these URLs. */
+function workersOptions(upstreams: { inkitUrl: string; eightByEightUrl: string }) {
+  return {
+    wrangler: { configPath: "./wrangler.toml" },
+    miniflare: {
+      bindings: {
+        ...testBindings(upstreams),
+        TEST_MIGRATIONS: migrations,
+        TEST_DECLARED: { ratelimits: declared.ratelimits, vars: declared.vars },
+        // Fuzzers' seed and replay path (test/support/fuzz.ts); the workers runtime has no process.env.
+        TEST_FUZZ: { seed: process.env.FUZZ_SEED ?? null, path: process.env.FUZZ_PATH ?? null },
+      },
+      ratelimits: TEST_RATE_LIMITS,
+      // Databases for deployments that missed a step: one never migrated, one migrated by a test step by step.
+      d1Databases: { TEST_BARE_DB: "tributary-test-bare", TEST_UPGRADE_DB: "tributary-test-upgrade" },
+    },
+  };
+}
+
+/**
+ * Each test file runs in a runtime of its own. In the integration project, every runtime gets a simulator pair of
+ * its own (test/setup/simulator-pool.ts) as its upstreams, leased as it starts and given back once it has stopped (so
+ * not while its background work may still call it): files run side by side, each reading and resetting its own
+ * counters, faults and settings.
+ */
+function leasedSimulators(projectName: string): Plugin {
+  return {
+    name: "tributary:leased-simulators",
+    configureVitest({ project }) {
+      if (project.name !== projectName) return;
+      const name = project.config.pool;
+      if (project.config.poolRunner?.name !== name) throw new Error("the workers pool must be configured first");
+      project.config.poolRunner = {
+        name,
+        createPoolWorker(options) {
+          let lease: SimulatorLease | undefined;
+          const worker = cloudflarePool(async () => {
+            lease = await leaseSimulators();
+            return workersOptions(lease);
+          }).createPoolWorker(options);
+          const stop = worker.stop.bind(worker);
+          worker.stop = async () => {
+            try {
+              await stop();
+            } finally {
+              lease?.release();
+              lease = undefined;
+            }
+          };
+          return worker;
+        },
+      };
+    },
+  };
+}
+
 export default defineConfig({
   plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          // The unit project starts no simulator: its upstream URLs point nowhere, so a call would fail at once.
-          ...testBindings({
-            inkitUrl: inject<string | undefined>("inkitUrl") ?? NOWHERE,
-            eightByEightUrl: inject<string | undefined>("eightByEightUrl") ?? NOWHERE,
-          }),
-          TEST_MIGRATIONS: migrations,
-          TEST_DECLARED: { ratelimits: declared.ratelimits, vars: declared.vars },
-          // Fuzzers' seed and replay path (test/support/fuzz.ts); the workers runtime has no process.env.
-          TEST_FUZZ: { seed: process.env.FUZZ_SEED ?? null, path: process.env.FUZZ_PATH ?? null },
-        },
-        ratelimits: TEST_RATE_LIMITS,
-        // Databases for deployments that missed a step: one never migrated, one migrated by a test step by step.
-        d1Databases: { TEST_BARE_DB: "tributary-test-bare", TEST_UPGRADE_DB: "tributary-test-upgrade" },
-      },
-    })),
+    // The unit project starts no simulator: its upstream URLs point nowhere, so a call would fail at once.
+    cloudflareTest(() => workersOptions({ inkitUrl: NOWHERE, eightByEightUrl: NOWHERE })),
+    leasedSimulators("integration"),
   ],
   test: {
     testTimeout: 30_000,
-    // Vitest's default is one worker fewer than the cores: on 2 cores, one file at a time for the whole run.
+    // Two files at a time, from both projects: one per core of a 2-core machine.
     maxWorkers: 2,
-    // Two layers. Unit: pure modules, no simulator, files in parallel. Integration: the worker against the
-    // simulators over HTTP; one simulator serves every file and tests read its request counters, so files run
-    // one at a time. Node-side tests against `wrangler dev` have their own config (vitest.node.config.ts).
+    // Two layers. Unit: pure modules, no simulator. Integration: the worker against simulators over HTTP, a pair of
+    // its own per file. Node-side tests against `wrangler dev` have their own config (vitest.node.config.ts).
     projects: [
       // Unit files are CPU-bound (the property tests most), so they get more time when the machine is shared.
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 120_000 } },
@@ -52,7 +92,6 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: [...configDefaults.exclude, "test/node/**", "test/unit/**"],
           globalSetup: ["./test/setup/simulators.ts", "./test/setup/webhook-consumer.ts"],
-          fileParallelism: false,
         },
       },
     ],

@@ -2,7 +2,7 @@
 // test/fixtures/seeds.ts).
 // Shapes come from the docs' examples (test/fixtures/seeds.ts); behaviours from the docs' parameter list and
 // simulator/README.md where the docs are silent (marked "sim assumption" below).
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   EIGHT_BY_EIGHT_ACCOUNT_IDS,
   EIGHT_BY_EIGHT_API_KEYS,
@@ -14,7 +14,7 @@ import { at, key, type ShapeRules, shapeOf } from "./support/shape";
 import { eightByEightSim, mutationsOf } from "./support/simulator";
 import { tieGroups } from "./support/truth";
 
-const BASE = inject("eightByEightUrl");
+const BASE = eightByEightSim.url;
 const DEMO_KEY = EIGHT_BY_EIGHT_API_KEYS.demo;
 const OTHER_KEY = EIGHT_BY_EIGHT_API_KEYS.other;
 const ACME = EIGHT_BY_EIGHT_ACCOUNT_IDS.demo;

@@ -2,7 +2,7 @@
 // their examples are in test/fixtures/seeds.ts).
 // Shapes come from the docs' examples (test/fixtures/seeds.ts); behaviours from the docs' request tables and
 // simulator/README.md where the docs are silent (marked "sim assumption" below).
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { INKIT_API_TOKENS } from "../simulator/credentials";
 import type { InkitBatch, InkitList, InkitRun } from "../src/providers/inkit/schemas";
 import {
@@ -15,7 +15,7 @@ import { at, key, type Shape, type ShapeRules, shapeOf } from "./support/shape";
 import { inkitSim, mutationsOf } from "./support/simulator";
 import { tieGroups } from "./support/truth";
 
-const BASE = inject("inkitUrl");
+const BASE = inkitSim.url;
 const DEMO = INKIT_API_TOKENS.demo;
 const OTHER = INKIT_API_TOKENS.other;
 

@@ -1,12 +1,12 @@
 // The 8x8 simulator at organisation scale: POST /__admin/definitions with `instances` adds many definitions that hold
 // seeded instances, whose start instants tie across the definitions and with Inkit runs (simulator/README.md, Ties).
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_ACCOUNT_IDS, EIGHT_BY_EIGHT_API_KEYS } from "../simulator/credentials";
 import type { EightByEightInstance } from "../src/providers/eightbyeight/schemas";
 import { type AddedDefinitions, eightByEightSim, inkitSim, mutationsOf } from "./support/simulator";
 import { normalizeTimestamp, tieGroups } from "./support/truth";
 
-const BASE = inject("eightByEightUrl");
+const BASE = eightByEightSim.url;
 const COUNT = 100;
 const INSTANCES = 30;
 

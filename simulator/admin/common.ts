@@ -46,8 +46,11 @@ export function createAdminApp<Data>(state: SimulatorState<Data>): Hono {
 
   // The emulated routes only read the data; it changes through the admin writes of each simulator's own routes.
   admin.use("*", async (c, next) => {
-    if (c.req.method !== "GET" && !SHARED_ROUTES.test(c.req.path)) state.changed();
+    const writes = c.req.method !== "GET" && !SHARED_ROUTES.test(c.req.path);
+    if (writes) state.changed();
     await next();
+    // The write happened in between: a view built from the data while it was under way is stale too.
+    if (writes) state.changed();
   });
 
   admin.post("/reset", () => {

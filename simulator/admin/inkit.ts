@@ -7,7 +7,7 @@ import type { InkitBatch, InkitRun, InkitTenantData, Stored } from "../data/inki
 import { buildRun } from "../data/inkit-runs";
 import { chance, pick } from "../data/random";
 import { HEAD_TIE_CHANCE, INSERT_TIE_CHANCE, MAX_SMALL_TIE } from "../data/ties";
-import { filterBatches, filterRuns, sortRecords } from "../inkit/listing";
+import { filterBatches, filterRuns, sortedView } from "../inkit/listing";
 import { type InkitSort, parseSortAndFilters } from "../inkit/query";
 import type { InkitState } from "../inkit/state";
 import { jsonResponse } from "../shared/env";
@@ -107,10 +107,14 @@ export function createInkitAdmin(state: InkitState): Hono {
     const { sort, filters } = query.value;
     const records =
       kind.data === "run"
-        ? sortRecords(filterRuns(data.runs, filters), sort)
-        : sortRecords(
-            filterBatches(kind.data === "workflow_batch" ? data.workflowBatches : data.documentBatches, filters),
-            sort,
+        ? filterRuns(sortedView(data.runs, sort, state.revision), filters)
+        : filterBatches(
+            sortedView(
+              kind.data === "workflow_batch" ? data.workflowBatches : data.documentBatches,
+              sort,
+              state.revision,
+            ),
+            filters,
           );
     return jsonResponse(200, { items: records.map((record) => record.item) });
   });

@@ -5,8 +5,9 @@ import { type EightByEightDefinition, findDefinition } from "../data/eightbyeigh
 import { tieRanker } from "../data/ties";
 import { emulatedGet } from "../shared/emulated";
 import { jsonResponse, type SimulatorEnv } from "../shared/env";
+import { windowOf } from "../shared/window";
 import { ERROR_CODES, eightByEightError, eightByEightStatusError } from "./errors";
-import { filterInstances, orderTiesForWindow } from "./listing";
+import { compareForWindow, filterInstances, sameStart } from "./listing";
 import { parseListQuery } from "./query";
 import type { EightByEightState } from "./state";
 
@@ -36,11 +37,18 @@ export function createEightByEightApp(state: EightByEightState): Hono<SimulatorE
     const caps = [state.settings.page_size_cap, c.get("pageSizeCap")].filter((cap) => cap != null);
     const served = Math.min(limit, ...caps);
     const matching = filterInstances(definition.instances, { ...query.value, version });
-    const ordered =
+    // Stored newest first with ties in the hidden order; the "window" order reorders the ties of this window only.
+    const window =
       state.settings.tie_order === "window"
-        ? orderTiesForWindow(matching, tieRanker("window", `${offset}:${served}`))
-        : matching;
-    const items = ordered.slice(offset, offset + served).map((record) => record.item);
+        ? windowOf(
+            matching,
+            offset,
+            offset + served,
+            sameStart,
+            compareForWindow(tieRanker("window", `${offset}:${served}`)),
+          )
+        : matching.slice(offset, offset + served);
+    const items = window.map((record) => record.item);
     state.counters.served(items.length);
     return jsonResponse(200, items);
   });

@@ -14,11 +14,14 @@ export function filterInstances(instances: readonly StoredInstance[], filters: E
 }
 
 /**
- * Reorders instances that share startedAt by `rank` (a hash of the hidden key and the request window), leaving every
+ * Orders instances that share startedAt by `rank` (a hash of the hidden key and the request window), leaving every
  * tie group in the same offset span: as SQL `ORDER BY startedAt DESC LIMIT/OFFSET` on a non-unique column may.
  */
-export function orderTiesForWindow(instances: StoredInstance[], rank: (tieKey: number) => number): StoredInstance[] {
-  const ranks = new Map(instances.map((record) => [record, rank(record.tieKey)]));
-  const rankOf = (record: StoredInstance) => ranks.get(record) ?? 0;
-  return instances.sort((a, b) => b.startedMs - a.startedMs || rankOf(a) - rankOf(b) || a.tieKey - b.tieKey);
+export function compareForWindow(rank: (tieKey: number) => number): (a: StoredInstance, b: StoredInstance) => number {
+  return (a, b) => b.startedMs - a.startedMs || rank(a.tieKey) - rank(b.tieKey) || a.tieKey - b.tieKey;
+}
+
+/** Instances started in the same millisecond: one tie group. */
+export function sameStart(a: StoredInstance, b: StoredInstance): boolean {
+  return a.startedMs === b.startedMs;
 }

@@ -5,8 +5,9 @@ import type { InkitBatch, Stored } from "../data/inkit-records";
 import { tieRanker } from "../data/ties";
 import { emulatedGet } from "../shared/emulated";
 import { jsonResponse, type SimulatorEnv } from "../shared/env";
+import { windowOf } from "../shared/window";
 import { inkitError, inkitStatusError } from "./errors";
-import { filterBatches, filterRuns, paginate, sortRecords } from "./listing";
+import { compareRecords, filterBatches, filterRuns, paginate, sameKey, sortedView } from "./listing";
 import { type InkitListQuery, type InkitSort, parseListQuery } from "./query";
 import type { InkitState } from "./state";
 
@@ -35,13 +36,13 @@ export function createInkitApp(state: InkitState): Hono<SimulatorEnv> {
   emulatedGet(app, "/v1/invoke", deps, (c) => {
     const query = readListQuery(c, RUNS_DEFAULT_SORT, true);
     if (query instanceof Response) return query;
-    return page(c, state, filterRuns(state.data[c.get("tenant")].runs, query.filters), query);
+    return page(c, state, state.data[c.get("tenant")].runs, (runs) => filterRuns(runs, query.filters), query);
   });
 
   const listBatches = (kind: BatchKind) => (c: Context<SimulatorEnv>) => {
     const query = readListQuery(c, BATCHES_DEFAULT_SORT, false);
     if (query instanceof Response) return query;
-    return page(c, state, filterBatches(batches(c, kind), query.filters), query);
+    return page(c, state, batches(c, kind), (found) => filterBatches(found, query.filters), query);
   };
   emulatedGet(app, "/v1/invoke/batch", deps, listBatches("workflow_batch"));
   emulatedGet(app, "/v1/batch", deps, listBatches("document_batch"));
@@ -85,17 +86,22 @@ function readListQuery(
 /**
  * The silent cap (settings) and any page_size_cap fault clamp page_size (the lowest wins), and the metadata reports
  * the clamped value, as a capping API would. In "window" tie order, ties are ordered for this (page, page_size).
+ * Filters keep the sorted order, so the sorted list is filtered rather than the filtered list sorted.
  */
 function page<T extends { id: string; name: string | null; status: string }>(
   c: Context<SimulatorEnv>,
   state: InkitState,
-  records: Stored<T>[],
+  records: readonly Stored<T>[],
+  filter: (sorted: readonly Stored<T>[]) => readonly Stored<T>[],
   query: InkitListQuery,
 ): Response {
   const caps = [state.settings.page_size_cap, c.get("pageSizeCap")].filter((cap) => cap != null);
   const pageSize = Math.min(query.pageSize, ...caps);
-  const sorted = sortRecords(records, query.sort, tieRanker(state.settings.tie_order, `${query.page}:${pageSize}`));
-  const result = paginate(sorted, query.page, pageSize, query.sort);
+  const rank = tieRanker(state.settings.tie_order, `${query.page}:${pageSize}`);
+  const sorted = filter(sortedView(records, query.sort, state.revision));
+  const result = paginate(sorted, query.page, pageSize, query.sort, (start, end) =>
+    windowOf(sorted, start, end, sameKey(query.sort), compareRecords(query.sort, rank)),
+  );
   state.counters.served(result.items.length);
   return jsonResponse(200, { items: result.items.map((record) => record.item), metadata: result.metadata });
 }

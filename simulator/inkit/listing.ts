@@ -2,8 +2,9 @@ import type { InkitBatch, InkitRun, Stored } from "../data/inkit-records";
 import type { InkitFilters, InkitSort } from "./query";
 
 /** Runs matching the filters (`search` over id, name, description and flow_name). */
-export function filterRuns(records: readonly Stored<InkitRun>[], filters: InkitFilters): Stored<InkitRun>[] {
+export function filterRuns(records: readonly Stored<InkitRun>[], filters: InkitFilters): readonly Stored<InkitRun>[] {
   const { search, destinationName, destinationStatus, dataIds } = filters;
+  if (unfiltered(filters)) return records;
   return records.filter(({ item }) => {
     if (dataIds !== undefined && !dataIds.has(item.id)) return false;
     if (destinationName !== undefined && !Object.hasOwn(item.destinations, destinationName)) return false;
@@ -16,8 +17,12 @@ export function filterRuns(records: readonly Stored<InkitRun>[], filters: InkitF
 }
 
 /** Batches matching the filters (`destination_status` matches any destination's status). */
-export function filterBatches(records: readonly Stored<InkitBatch>[], filters: InkitFilters): Stored<InkitBatch>[] {
+export function filterBatches(
+  records: readonly Stored<InkitBatch>[],
+  filters: InkitFilters,
+): readonly Stored<InkitBatch>[] {
   const { search, destinationName, destinationStatus } = filters;
+  if (unfiltered(filters)) return records;
   return records.filter(({ item }) => {
     if (destinationName !== undefined && !Object.hasOwn(item.destinations, destinationName)) return false;
     if (
@@ -28,6 +33,13 @@ export function filterBatches(records: readonly Stored<InkitBatch>[], filters: I
     }
     return search === undefined || [item.id, item.name].some((text) => contains(text, search));
   });
+}
+
+/** No filter given: the list as it is (filters keep the order of what they filter). */
+function unfiltered({ search, destinationName, destinationStatus, dataIds }: InkitFilters): boolean {
+  return (
+    search === undefined && destinationName === undefined && destinationStatus === undefined && dataIds === undefined
+  );
 }
 
 function contains(text: string | null, lowercaseNeedle: string): boolean {
@@ -41,24 +53,55 @@ interface Sortable {
 }
 
 /**
- * The key in the requested direction, then the tie rank ascending in both
- * directions (so a descending sort is not the reverse of the ascending one
- * among ties), then id should two ranks collide. By default the rank is the
- * hidden tieKey; see tieRanker for the "window" order. Strings compare by code
- * unit; a null name sorts after every string ascending, like PostgreSQL's
- * default NULLS LAST.
+ * The order of a listing: the key in the requested direction, then the tie rank ascending in both directions (so a
+ * descending sort is not the reverse of the ascending one among ties), then id should two ranks collide. By default
+ * the rank is the hidden tieKey; see tieRanker for the "window" order. Strings compare by code unit; a null name
+ * sorts after every string ascending, like PostgreSQL's default NULLS LAST.
  */
-export function sortRecords<T extends Sortable>(
-  records: Stored<T>[],
+export function compareRecords<T extends Sortable>(
   sort: InkitSort,
   rank: (tieKey: number) => number = (tieKey) => tieKey,
-): Stored<T>[] {
+): (a: Stored<T>, b: Stored<T>) => number {
   const direction = sort.descending ? -1 : 1;
-  const ranks = new Map(records.map((record) => [record, rank(record.tieKey)]));
-  const rankOf = (record: Stored<T>) => ranks.get(record) ?? 0;
-  return records.sort(
-    (a, b) => direction * compareKey(a, b, sort.key) || rankOf(a) - rankOf(b) || compareText(a.item.id, b.item.id),
-  );
+  return (a, b) =>
+    direction * compareKey(a, b, sort.key) || rank(a.tieKey) - rank(b.tieKey) || compareText(a.item.id, b.item.id);
+}
+
+/** Whether two records share the sort's key: the same tie group whatever the rank. */
+export function sameKey<T extends Sortable>(sort: InkitSort): (a: Stored<T>, b: Stored<T>) => boolean {
+  return (a, b) => compareKey(a, b, sort.key) === 0;
+}
+
+interface Views {
+  revision: number;
+  bySort: Map<string, readonly Stored<Sortable>[]>;
+}
+
+/** Sorted copies of each stored list, one per sort, kept until the data changes (see SimulatorState.revision). */
+const views = new WeakMap<readonly Stored<Sortable>[], Views>();
+
+/**
+ * A stored list in the sort's order with ties in the hidden order, built once per sort and data revision: a list of
+ * tens of thousands of items is not sorted again for every page. Filtering keeps this order, and the "window" tie
+ * order reorders only the tie groups of the page served (simulator/shared/window.ts).
+ */
+export function sortedView<T extends Sortable>(
+  records: readonly Stored<T>[],
+  sort: InkitSort,
+  revision: number,
+): readonly Stored<T>[] {
+  let cached = views.get(records);
+  if (cached === undefined || cached.revision !== revision) {
+    cached = { revision, bySort: new Map() };
+    views.set(records, cached);
+  }
+  const key = `${sort.descending ? "-" : ""}${sort.key}`;
+  let sorted = cached.bySort.get(key) as readonly Stored<T>[] | undefined;
+  if (sorted === undefined) {
+    sorted = [...records].sort(compareRecords<T>(sort));
+    cached.bySort.set(key, sorted);
+  }
+  return sorted;
 }
 
 function compareKey<T extends Sortable>(a: Stored<T>, b: Stored<T>, key: InkitSort["key"]): number {
@@ -104,12 +147,19 @@ interface InkitPage<T> {
  * One page in Inkit's envelope. `prev_page` reproduces the docs' example, where
  * page 1 of 108 reports `prev_page: 108` (it wraps to the last page).
  */
-export function paginate<T>(items: readonly T[], page: number, pageSize: number, sort: InkitSort): InkitPage<T> {
+export function paginate<T>(
+  items: readonly T[],
+  page: number,
+  pageSize: number,
+  sort: InkitSort,
+  /** The items at [start, end) in the order served. */
+  window: (start: number, end: number) => T[],
+): InkitPage<T> {
   const totalCount = items.length;
   const pageCount = Math.ceil(totalCount / pageSize);
   const start = (page - 1) * pageSize;
   return {
-    items: items.slice(start, start + pageSize),
+    items: window(start, start + pageSize),
     metadata: {
       pagination: {
         current_page: page,

@@ -14,6 +14,7 @@ export class SimulatorState<Data> {
   readonly faults = new FaultStore();
   /** Whether `data` may differ from what `generate` gives: an admin write touched it since it was generated. */
   #changed = false;
+  #revision = 0;
 
   constructor(
     private readonly generate: () => Data,
@@ -23,9 +24,18 @@ export class SimulatorState<Data> {
     this.settings = { ...defaults };
   }
 
-  /** Marks the data as changed, so the next reset regenerates it. Every admin write but the shared ones calls it. */
+  /**
+   * Marks the data as changed, so the next reset regenerates it and views derived from it (sorted listings) are
+   * rebuilt. Every admin write but the shared ones calls it, before and after it writes.
+   */
   changed(): void {
     this.#changed = true;
+    this.#revision += 1;
+  }
+
+  /** Moves on every change of `data`: a view derived from the data at one revision holds until the next. */
+  get revision(): number {
+    return this.#revision;
   }
 
   /**
@@ -34,7 +44,10 @@ export class SimulatorState<Data> {
    * clears faults (releasing hung requests) and counters.
    */
   reset(): void {
-    if (this.#changed) this.data = this.generate();
+    if (this.#changed) {
+      this.data = this.generate();
+      this.#revision += 1;
+    }
     this.#changed = false;
     this.settings = { ...this.defaults };
     this.counters.clear();

@@ -1,4 +1,5 @@
-import { afterAll, afterEach, inject } from "vitest";
+import { env } from "cloudflare:workers";
+import { afterAll, afterEach } from "vitest";
 
 interface Counters {
   total: number;
@@ -81,8 +82,9 @@ export interface DefinitionSummary {
   total: number;
 }
 
-export const inkitSim = adminClient(inject("inkitUrl"));
-export const eightByEightSim = adminClient(inject("eightByEightUrl"));
+// The simulator pair this file's worker calls: its own while the file runs (test/setup/simulator-pool.ts).
+export const inkitSim = adminClient(env.INKIT_BASE_URL);
+export const eightByEightSim = adminClient(env.EIGHTBYEIGHT_BASE_URL);
 
 /** Resets both simulators to their seeded data, with no faults and zeroed counters. */
 export async function resetSimulators() {
@@ -99,7 +101,7 @@ export function mutationsOf<Item = { id: string }>(sim: ReturnType<typeof adminC
     await (dirty ? sim.reset() : sim.clearFaults());
     dirty = false;
   });
-  // Leave no fault, insert or counter behind for the next file.
+  // Leave no fault, insert or counter behind for the tests after this file's.
   afterAll(() => sim.reset());
   return {
     insert<T = Item>(body: Record<string, unknown>) {

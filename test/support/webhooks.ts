@@ -225,9 +225,16 @@ export async function rows<T = Record<string, unknown>>(sql: string, ...params: 
   ).results;
 }
 
+/**
+ * This file's hooks on the consumer, which every file shares (and files run side by side): a name given here is
+ * this file's own, whatever other files call theirs.
+ */
+const FILE_HOOKS = crypto.randomUUID().slice(0, 8);
+const hookPath = (name: string) => `hooks/${FILE_HOOKS}-${name}`;
+
 /** The test consumer started by globalSetup: hook URLs, behaviour and what each hook received. */
 export const consumer = {
-  url: (name: string) => `${inject("consumerUrl")}/hooks/${name}`,
+  url: (name: string) => `${inject("consumerUrl")}/${hookPath(name)}`,
   async configure(
     name: string,
     config: {
@@ -236,14 +243,14 @@ export const consumer = {
       delay_ms?: number;
     },
   ) {
-    const res = await fetch(`${inject("consumerUrl")}/__admin/hooks/${name}`, {
+    const res = await fetch(`${inject("consumerUrl")}/__admin/${hookPath(name)}`, {
       method: "PUT",
       body: JSON.stringify(config),
     });
     expect(res.status).toBe(200);
   },
   async received(name: string): Promise<ReceivedDelivery[]> {
-    const res = await fetch(`${inject("consumerUrl")}/__admin/hooks/${name}`);
+    const res = await fetch(`${inject("consumerUrl")}/__admin/${hookPath(name)}`);
     return ((await res.json()) as { received: ReceivedDelivery[] }).received;
   },
 };

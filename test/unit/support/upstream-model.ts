@@ -43,13 +43,68 @@ interface Upstream {
   mode: "hidden" | "window";
   cap: number | null;
   calls: number;
+  /** `items` newest first, ties in the order they were added; rebuilt when items are added (they never change). */
+  byTime?: { count: number; items: Item[] };
 }
 
-/** The upstream's newest-first order: by time, ties by the hidden key (mixed with the window in window mode). */
-function served(up: Upstream, window: number, pin: string | null): Item[] {
+const newestFirst = (a: Item, b: Item) => (a.created_at === b.created_at ? 0 : a.created_at > b.created_at ? -1 : 1);
+
+/**
+ * The items newest first, each tie group in the order its items were added. Items are only ever added, so the
+ * ones added since the last call are sorted alone and merged in (on equal times, the earlier added first).
+ */
+function byTime(up: Upstream): Item[] {
+  const known = up.byTime;
+  if (known?.count === up.items.length) return known.items;
+  const added = up.items.slice(known?.count ?? 0).sort(newestFirst);
+  const before = known?.items ?? [];
+  const merged: Item[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < added.length) {
+    const take = j >= added.length || (i < before.length && newestFirst(before[i] as Item, added[j] as Item) <= 0);
+    merged.push((take ? before[i++] : added[j++]) as Item);
+  }
+  up.byTime = { count: up.items.length, items: merged };
+  return merged;
+}
+
+/** The first index of a newest-first list whose item is at or before `at` (the list's length if none is). */
+function firstAtOrBefore(items: Item[], at: string): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((items[mid] as Item).created_at > at) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * The upstream's newest-first order: by time, ties by the hidden key (mixed with the window in window mode), items
+ * whose keys mix equal in the order they were added. Only the tie groups that reach into [start, end) are ordered,
+ * so an answer costs its own groups rather than a sort of every item; `total` counts every item served at or before
+ * the pin.
+ */
+function served(
+  up: Upstream,
+  window: number,
+  pin: string | null,
+  start: number,
+  end: number,
+): { items: Item[]; total: number } {
   const seed = up.mode === "window" ? window : 0;
-  return up.items
-    .filter((i) => pin === null || i.created_at <= pin)
+  const all = byTime(up);
+  const visible = pin === null ? all : all.slice(firstAtOrBefore(all, pin));
+  const last = Math.min(end, visible.length) - 1;
+  if (start > last) return { items: [], total: visible.length };
+  let from = start;
+  while (from > 0 && (visible[from - 1] as Item).created_at === (visible[start] as Item).created_at) from--;
+  let to = last + 1;
+  while (to < visible.length && (visible[to] as Item).created_at === (visible[last] as Item).created_at) to++;
+  const ordered = visible
+    .slice(from, to)
     .sort((a, b) =>
       a.created_at !== b.created_at
         ? a.created_at > b.created_at
@@ -57,6 +112,18 @@ function served(up: Upstream, window: number, pin: string | null): Item[] {
           : 1
         : mix(a.tieKey, seed) - mix(b.tieKey, seed),
     );
+  return { items: ordered.slice(start - from, last + 1 - from), total: visible.length };
+}
+
+/** The tie group at one instant, in the order a request for it gets. */
+function group(up: Upstream, window: number, pin: string | null, at: string): Item[] {
+  const seed = up.mode === "window" ? window : 0;
+  if (pin !== null && at > pin) return [];
+  const all = byTime(up);
+  const from = firstAtOrBefore(all, at);
+  let to = from;
+  while (to < all.length && (all[to] as Item).created_at === at) to++;
+  return all.slice(from, to).sort((a, b) => mix(a.tieKey, seed) - mix(b.tieKey, seed));
 }
 
 function pageLane(name: string, up: Upstream, filtered: boolean): Lane<Item> {
@@ -66,8 +133,8 @@ function pageLane(name: string, up: Upstream, filtered: boolean): Lane<Item> {
       pageModelReader(async ({ page, pageSize }) => {
         up.calls++;
         const size = up.cap === null ? pageSize : Math.min(pageSize, up.cap);
-        const list = served(up, page * 1000 + size, null);
-        return { items: list.slice((page - 1) * size, page * size), total: list.length, pageSize: size };
+        const { items, total } = served(up, page * 1000 + size, null, (page - 1) * size, page * size);
+        return { items, total, pageSize: size };
       }, 500),
     filter: filtered ? (i) => (i.keep ? "keep" : "skip") : undefined,
   };
@@ -82,14 +149,14 @@ function offsetLane(name: string, up: Upstream, filtered: boolean): Lane<Item> {
         async (offset, limit) => {
           up.calls++;
           const n = up.cap === null ? limit : Math.min(limit, up.cap);
-          return served(up, offset * 1000 + n, pin).slice(offset, offset + n);
+          return served(up, offset * 1000 + n, pin, offset, offset + n).items;
         },
         500,
         // Both time bounds at one instant, as 8x8's startTimeFrom/startTimeTo; the cap applies here too.
         async (createdAt) => {
           up.calls++;
-          const group = served(up, 7, pin).filter((i) => i.created_at === createdAt);
-          return up.cap === null ? group : group.slice(0, up.cap);
+          const tied = group(up, 7, pin, createdAt);
+          return up.cap === null ? tied : tied.slice(0, up.cap);
         },
       ),
     filter: filtered ? (i) => (i.keep ? "keep" : "skip") : undefined,
@@ -179,7 +246,9 @@ export function build(s: Scenario) {
   /** Head inserts: some tie with each other, the first sometimes with the current head. */
   const insert = (count: number) => {
     for (const { up, provider } of ups) {
-      const head = up.items.reduce((m, i) => (i.created_at > m ? i.created_at : m), "2026-10-01T00:00:00.000000Z");
+      const newest = byTime(up)[0]?.created_at;
+      const floor = "2026-10-01T00:00:00.000000Z";
+      const head = newest !== undefined && newest > floor ? newest : floor;
       let t = Date.parse(`${head.slice(0, 23)}Z`) + (rng() < 0.3 ? 0 : 1);
       for (let k = 0, run = 1; k < count; k++, run++) {
         up.items.push(mint(rng, provider, t, next));

@@ -1,9 +1,0 @@
-// Values the global setup provides to tests (see simulators.ts).
-declare module "vitest" {
-  export interface ProvidedContext {
-    inkitUrl: string;
-    eightByEightUrl: string;
-  }
-}
-
-export {};
