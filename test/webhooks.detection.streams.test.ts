@@ -227,7 +227,11 @@ describe("8x8 versions: instances open on older versions", () => {
 });
 
 describe("delivery of a whole stream", () => {
-  it("an independent Standard Webhooks consumer receives every creation and final state, verified", async () => {
+  // About 1,100 deliveries over loopback HTTP, each with its D1 writes: far longer than a test's default 30 s when
+  // another file shares the machine.
+  it("an independent Standard Webhooks consumer receives every creation and final state, verified", {
+    timeout: 180_000,
+  }, async () => {
     const src = inkitRunsSource;
     const { w, hook, truth } = await watching(src);
     const open = await truth.insert(CHECK_ITEMS + 1, src.open[0], true);
