@@ -53,14 +53,47 @@ export type EightByEightDataset = Record<Tenant, EightByEightTenantData>;
 
 const SEEDS: Record<Tenant, number> = { demo: 0x8e8_2026, other: 0x8e8_0002 };
 
-/** Builds both tenants' data. Same output on every call. */
+type SeededTenant = Pick<EightByEightTenantData, "accountId" | "definitions">;
+
+/** Each tenant's seeded definitions and instances, generated once: never handed out, only copied. */
+let seeded: Record<Tenant, SeededTenant> | undefined;
+
+/**
+ * Builds both tenants' data. Same output on every call: the seeded definitions are generated on the first call, and
+ * every call gets copies of them (admin writes change definitions and instances in place) with insert state of its
+ * own, so a reset costs a copy rather than a generation.
+ */
 export function generateEightByEightDataset(): EightByEightDataset {
+  seeded ??= Object.fromEntries(TENANTS.map((tenant) => [tenant, generateTenant(tenant)])) as Record<
+    Tenant,
+    SeededTenant
+  >;
   const dataset: Partial<EightByEightDataset> = {};
-  for (const tenant of TENANTS) dataset[tenant] = generateTenant(tenant);
+  for (const tenant of TENANTS) dataset[tenant] = copyTenant(seeded[tenant], tenant);
   return dataset as EightByEightDataset;
 }
 
-function generateTenant(tenant: Tenant): EightByEightTenantData {
+function copyTenant({ accountId, definitions }: SeededTenant, tenant: Tenant): EightByEightTenantData {
+  const insertRng = mulberry32(SEEDS[tenant] ^ 0x5eed);
+  return {
+    accountId,
+    definitions: new Map(
+      [...definitions].map(([key, definition]) => [
+        key,
+        {
+          ...definition,
+          instances: definition.instances.map((record) => ({ ...record, item: structuredClone(record.item) })),
+        },
+      ]),
+    ),
+    rng: insertRng,
+    // Inserted instances start 0.2 to 3 seconds apart, after everything generated.
+    clock: new HeadClock(DATASET_NOW_MS, insertRng, 200, 3 * SECOND_MS),
+    workflowIds: new ObjectIdMinter(insertRng),
+  };
+}
+
+function generateTenant(tenant: Tenant): SeededTenant {
   const rng = mulberry32(SEEDS[tenant]);
   const accountId = EIGHT_BY_EIGHT_ACCOUNT_IDS[tenant];
   const workflowIds = new ObjectIdMinter(rng);
@@ -102,15 +135,7 @@ function generateTenant(tenant: Tenant): EightByEightTenantData {
     definition.instances.sort(newestFirst);
     definitions.set(spec.id.toLowerCase(), definition);
   }
-  const insertRng = mulberry32(SEEDS[tenant] ^ 0x5eed);
-  return {
-    accountId,
-    definitions,
-    rng: insertRng,
-    // Inserted instances start 0.2 to 3 seconds apart, after everything generated.
-    clock: new HeadClock(DATASET_NOW_MS, insertRng, 200, 3 * SECOND_MS),
-    workflowIds: new ObjectIdMinter(insertRng),
-  };
+  return { accountId, definitions };
 }
 
 /** Newest started first, ties by the hidden tieKey (then workflowId, should two keys collide): the stored order. */

@@ -53,14 +53,47 @@ const PROFILES: Record<Tenant, InkitProfile> = {
 
 const WINDOW_START_US = NOW_US - 120 * DAY_US;
 
-/** Builds both tenants' data. Same output on every call. */
+type SeededTenant = Pick<InkitTenantData, "runs" | "workflowBatches" | "documentBatches" | "flows" | "templates">;
+
+/** Each tenant's seeded items, generated once: never handed out, only copied. */
+let seeded: Record<Tenant, SeededTenant> | undefined;
+
+/**
+ * Builds both tenants' data. Same output on every call: the seeded items are generated on the first call, and every
+ * call gets copies of them (admin writes change items in place) with insert state of its own, so a reset costs a
+ * copy rather than a generation.
+ */
 export function generateInkitDataset(): InkitDataset {
+  seeded ??= Object.fromEntries(TENANTS.map((tenant) => [tenant, generateTenant(PROFILES[tenant])])) as Record<
+    Tenant,
+    SeededTenant
+  >;
   const dataset: Partial<InkitDataset> = {};
-  for (const tenant of TENANTS) dataset[tenant] = generateTenant(PROFILES[tenant]);
+  for (const tenant of TENANTS) dataset[tenant] = copyTenant(seeded[tenant], PROFILES[tenant]);
   return dataset as InkitDataset;
 }
 
-function generateTenant(profile: InkitProfile): InkitTenantData {
+function copyTenant(items: SeededTenant, profile: InkitProfile): InkitTenantData {
+  const insertRng = mulberry32(profile.seed ^ 0x5eed);
+  return {
+    runs: items.runs.map(copyStored),
+    workflowBatches: items.workflowBatches.map(copyStored),
+    documentBatches: items.documentBatches.map(copyStored),
+    // Only read, never written.
+    flows: items.flows,
+    templates: items.templates,
+    ids: new IdMinter(insertRng),
+    rng: insertRng,
+    // Inserted items land 1 to 5 seconds apart, after everything generated.
+    clock: new HeadClock(NOW_US, insertRng, SECOND_US, 5 * SECOND_US),
+  };
+}
+
+function copyStored<T>(record: Stored<T>): Stored<T> {
+  return { ...record, item: structuredClone(record.item) };
+}
+
+function generateTenant(profile: InkitProfile): SeededTenant {
   const rng = mulberry32(profile.seed);
   const ids = new IdMinter(rng);
   const instants = new DistinctInstants(rng);
@@ -118,17 +151,12 @@ function generateTenant(profile: InkitProfile): InkitTenantData {
     }
   }
 
-  const insertRng = mulberry32(profile.seed ^ 0x5eed);
   return {
     runs: newestFirst(runs),
     workflowBatches: newestFirst(workflowBatches),
     documentBatches: newestFirst(documentBatches),
     flows,
     templates,
-    ids: new IdMinter(insertRng),
-    rng: insertRng,
-    // Inserted items land 1 to 5 seconds apart, after everything generated.
-    clock: new HeadClock(NOW_US, insertRng, SECOND_US, 5 * SECOND_US),
   };
 }
 
