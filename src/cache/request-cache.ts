@@ -3,7 +3,7 @@ import { loggerOf } from "../logger";
 import { type CacheOutcomeName, withCallContext } from "../observability/telemetry";
 import type { Credential, Provider } from "../providers/catalog";
 import { sha256Hex } from "../shared/digest";
-import { perNamespace } from "./per-namespace";
+import { forgetNamespaceState, perNamespace } from "./per-namespace";
 
 /** Whose entries, for which resource: entries are never shared between upstream credentials. */
 export interface CacheScope {
@@ -51,6 +51,18 @@ const pendingWrites = new Map<string, { value: unknown; fetchedAt: number; gener
 const refreshing = new Set<string>();
 
 const KV_MIN_EXPIRATION = 60;
+
+/**
+ * Forgets all the cache keeps in this isolate (hot entries, ready pages, caps, reads in flight, pending writes), as a
+ * new isolate starts without any: for tests, which share one isolate across files.
+ */
+export function forgetCacheMemory(): void {
+  inflight.clear();
+  lastWrite.clear();
+  pendingWrites.clear();
+  refreshing.clear();
+  forgetNamespaceState();
+}
 
 /**
  * Hot entries in isolate memory, in front of one KV namespace: a hit costs no KV read. Bounded (least recently

@@ -20,8 +20,8 @@ export interface ReadyPage {
 }
 
 const MAX_BYTES = 8 * 1024 * 1024;
-const pagesOf = perNamespace(() => new Map<string, ReadyPage>());
-let bytes = 0;
+/** A namespace's ready pages, least recently used first, and the bytes their bodies hold. */
+const readyPagesOf = perNamespace(() => ({ pages: new Map<string, ReadyPage>(), bytes: 0 }));
 
 /**
  * Who asks for what: the caller's key id, any pass-through upstream credential (hashed), and the URL. Two callers
@@ -39,37 +39,37 @@ export function findReadyPage(
   now: number,
   generation: (key: string) => string | undefined,
 ): ReadyPage | undefined {
-  const map = pagesOf(kv);
-  const page = map.get(key);
+  const ready = readyPagesOf(kv);
+  const page = ready.pages.get(key);
   if (!page) return undefined;
   if (page.freshUntil <= now || page.generations.some(([k, g]) => generation(k) !== g)) {
-    map.delete(key);
-    bytes -= page.body.length;
+    ready.pages.delete(key);
+    ready.bytes -= page.body.length;
     return undefined;
   }
-  map.delete(key);
-  map.set(key, page);
+  ready.pages.delete(key);
+  ready.pages.set(key, page);
   return page;
 }
 
 /** Forgets a page, e.g. once a `no-cache` request refreshed what it was built from. */
 export function dropReadyPage(kv: KVNamespace, key: string) {
-  const map = pagesOf(kv);
-  const page = map.get(key);
-  if (page) bytes -= page.body.length;
-  map.delete(key);
+  const ready = readyPagesOf(kv);
+  const page = ready.pages.get(key);
+  if (page) ready.bytes -= page.body.length;
+  ready.pages.delete(key);
 }
 
 export function keepReadyPage(kv: KVNamespace, key: string, page: ReadyPage) {
-  const map = pagesOf(kv);
-  const old = map.get(key);
-  if (old) bytes -= old.body.length;
-  map.delete(key);
-  map.set(key, page);
-  bytes += page.body.length;
-  for (const [k, p] of map) {
-    if (bytes <= MAX_BYTES) break;
-    map.delete(k);
-    bytes -= p.body.length;
+  const ready = readyPagesOf(kv);
+  const old = ready.pages.get(key);
+  if (old) ready.bytes -= old.body.length;
+  ready.pages.delete(key);
+  ready.pages.set(key, page);
+  ready.bytes += page.body.length;
+  for (const [k, p] of ready.pages) {
+    if (ready.bytes <= MAX_BYTES) break;
+    ready.pages.delete(k);
+    ready.bytes -= p.body.length;
   }
 }
