@@ -34,9 +34,9 @@ function workersOptions(upstreams: { inkitUrl: string; eightByEightUrl: string }
 }
 
 /**
- * Each test file runs in a runtime of its own. In the integration project, every runtime gets a simulator pair of
- * its own (test/setup/simulator-pool.ts) as its upstreams, leased as it starts and given back once it has stopped (so
- * not while its background work may still call it): files run side by side, each reading and resetting its own
+ * In the integration project, every test runtime (one per worker, shared by the files it runs) gets a simulator pair
+ * of its own (test/setup/simulator-pool.ts) as its upstreams, leased as it starts and given back once it has stopped
+ * (so not while its background work may still call it): files run side by side, each reading and resetting its own
  * counters, faults and settings.
  */
 function leasedSimulators(projectName: string): Plugin {
@@ -106,6 +106,11 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: [...configDefaults.exclude, "test/node/**", "test/unit/**"],
           globalSetup: ["./test/setup/simulators.ts", "./test/setup/webhook-consumer.ts"],
+          // Files share runtimes, one per worker, each with its simulator pair: starting a runtime and loading the
+          // worker's modules cost seconds, more than most files take. test/setup/fresh-file.ts gives each file the
+          // state a runtime of its own would start with.
+          isolate: false,
+          setupFiles: ["./test/setup/fresh-file.ts"],
         },
       },
     ],

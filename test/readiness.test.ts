@@ -14,6 +14,7 @@ import { TEST_EIGHTBYEIGHT_INBOUND_SECRET, TEST_INKIT_WEBHOOK_SECRET } from "./s
 import { captureLogs } from "./support/hardening";
 import { expectProblem } from "./support/problem";
 import { inkitSim, resetSimulators } from "./support/simulator";
+import { dropTables } from "./support/storage";
 import {
   callApp,
   consumeOnce,
@@ -89,16 +90,6 @@ async function inbound(w: WebhookEnv): Promise<Response[]> {
 const send = (w: WebhookEnv, [method, path, json]: [string, string, unknown?]) =>
   callApp(w, path, { method, ...(json === undefined ? {} : { json }) });
 
-/** Drops every table of a test database, so a test can migrate it step by step. */
-async function wipe(db: D1Database): Promise<void> {
-  const { results } = await db
-    .prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY rowid DESC",
-    )
-    .all<{ name: string }>();
-  for (const { name } of results) await db.prepare(`DROP TABLE "${name}"`).run();
-}
-
 /** The queue handler's verdict on a batch, without asserting it was acknowledged. */
 async function runQueue(w: WebhookEnv, bodies: DeliveryMessage[]) {
   const batch = createMessageBatch<DeliveryMessage>(
@@ -154,7 +145,7 @@ describe("D1 migrations not applied", () => {
 
   it("a database that lacks the newest migration names it; once applied, the same routes work", async () => {
     const db = extra.TEST_UPGRADE_DB;
-    await wipe(db);
+    await dropTables(db);
     await applyD1Migrations(db, extra.TEST_MIGRATIONS.slice(0, -1));
     const w = webhookEnv({ DB: db });
     const problem = await expectProblem(await callApp(w, "/v1/events"), 503, "deployment-incomplete");
@@ -167,7 +158,7 @@ describe("D1 migrations not applied", () => {
 
   it("migration 0002 numbers the events recorded before it, per source in creation order, payloads included", async () => {
     const db = extra.TEST_UPGRADE_DB;
-    await wipe(db);
+    await dropTables(db);
     await applyD1Migrations(db, extra.TEST_MIGRATIONS.slice(0, 1));
     const old = (id: string, tenant: string, source: string | null, createdAt: string) => {
       const type = source === null ? "ping" : "run.status_changed";
@@ -216,7 +207,7 @@ describe("D1 migrations not applied", () => {
   });
   it("migration 0004 gives the events recorded before it stream positions in creation order, and the counter", async () => {
     const db = extra.TEST_UPGRADE_DB;
-    await wipe(db);
+    await dropTables(db);
     await applyD1Migrations(
       db,
       extra.TEST_MIGRATIONS.filter((m) => m.name < "0004"),

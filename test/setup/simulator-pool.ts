@@ -1,9 +1,9 @@
-// The integration files' simulators, one pair leased to each file for as long as its test runtime lives, so that files
+// The integration runtimes' simulators, one pair leased to each test runtime for as long as it lives, so that files
 // run side by side without sharing request counters, faults, settings or data. The global setup (simulators.ts)
-// owns the pairs; vitest.config.ts leases one whenever it starts the runtime of a file, and hands the runtime that
-// pair's URLs as its upstreams. Both run in the main vitest process, which is where the pool is kept.
+// owns the pairs; vitest.config.ts leases one whenever it starts a runtime, and hands the runtime that pair's URLs as
+// its upstreams. Both run in the main vitest process, which is where the pool is kept.
 
-/** One simulator pair, the file's own until `release()`. */
+/** One simulator pair, the runtime's own until `release()`. */
 export interface SimulatorLease {
   inkitUrl: string;
   eightByEightUrl: string;

@@ -46,9 +46,9 @@ async function reset(url: string): Promise<void> {
 const WARM = 2;
 
 /**
- * Simulator pairs leased one per integration file (simulator-pool.ts). A pair is started when every started one is
- * leased, so there are as many as runtimes ever live at once; a pair is reset when leased, so each file starts from
- * the seeded data whatever the file before it left behind.
+ * Simulator pairs leased one per integration runtime (simulator-pool.ts). A pair is started when every started one is
+ * leased, so there are as many as runtimes ever live at once; a pair is reset when leased, so each runtime starts from
+ * the seeded data whatever the runtime before it left behind (and test/setup/fresh-file.ts resets it before each file).
  */
 export default function setup() {
   const started: Promise<Pair>[] = [];

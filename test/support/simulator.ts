@@ -82,7 +82,7 @@ export interface DefinitionSummary {
   total: number;
 }
 
-// The simulator pair this file's worker calls: its own while the file runs (test/setup/simulator-pool.ts).
+// The simulator pair this file's worker calls: its runtime's own, reset before each file (test/setup/fresh-file.ts).
 export const inkitSim = adminClient(env.INKIT_BASE_URL);
 export const eightByEightSim = adminClient(env.EIGHTBYEIGHT_BASE_URL);
 
