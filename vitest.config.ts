@@ -103,6 +103,11 @@ export default defineConfig({
         test: {
           name: "integration",
           sequence: { groupOrder: 1 },
+          // Two files run at once, and the heaviest tests (a stream of a thousand deliveries) and set-ups (an
+          // organisation of a hundred sources) take a good part of the default timeouts alone: room for a shared
+          // machine, as the unit files get.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
           include: ["test/**/*.test.ts"],
           exclude: [...configDefaults.exclude, "test/node/**", "test/unit/**"],
           globalSetup: ["./test/setup/simulators.ts", "./test/setup/webhook-consumer.ts"],
