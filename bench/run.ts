@@ -253,7 +253,7 @@ const results = {
 const before = phases[0]?.loadavg1m ?? 0;
 const contention =
   before > cores.length
-    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2, 3 and 6 are pessimistic. Parts 1, 4 and 5 and the call counts of 6 are unaffected.`
+    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2, 3 and 6 are pessimistic. Parts 1, 4 and 5 and the call counts of 6's no-cache walks are unaffected (its cached walks' counts depend on how many entries expire mid-walk).`
     : "";
 const printed = `${printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${analytics ? `\n\n${analyticsTable(analytics)}` : ""}${contention}`;
 console.log(`\n${printed}`);
