@@ -127,3 +127,38 @@ export async function runToEnd(
   signalGroup(child, "SIGKILL");
   return { code, stdout, stderr, ms: performance.now() - started };
 }
+
+/** A simulator pair in a process of its own, and the child process that serves it. */
+export interface SimulatorProcess {
+  inkitUrl: string;
+  eightByEightUrl: string;
+  child: ChildProcess;
+}
+
+/**
+ * Runs a script (under tsx, from `cwd`) that starts a simulator pair and prints `{"inkitUrl","eightByEightUrl"}` on
+ * one line when ready, and keeps it running while stdin stays open. Stops the child if it never gets ready.
+ */
+export async function startSimulatorProcess(script: string, cwd: string): Promise<SimulatorProcess> {
+  const child = spawnTracked(process.execPath, ["--import", "tsx", script], {
+    cwd,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  try {
+    const urls = await waitForLine(
+      child,
+      (line) => {
+        try {
+          return JSON.parse(line) as { inkitUrl: string; eightByEightUrl: string };
+        } catch {
+          return undefined;
+        }
+      },
+      60_000,
+    );
+    return { ...urls, child };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+}

@@ -4,7 +4,14 @@ import type { ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, runToEnd, spawnTracked, stopChild, waitForLine } from "../../scripts/proc";
+import {
+  freePort,
+  runToEnd,
+  type SimulatorProcess,
+  spawnTracked,
+  startSimulatorProcess,
+  stopChild,
+} from "../../scripts/proc";
 
 /** SUBREQUEST_LIMIT under the bench (see startWorker). */
 export const BENCH_SUBREQUEST_LIMIT = 1000;
@@ -18,29 +25,9 @@ export function demoApiKey(): string {
   return key;
 }
 
-interface Simulators {
-  inkitUrl: string;
-  eightByEightUrl: string;
-  child: ChildProcess;
-}
-
-export async function startSimulators(): Promise<Simulators> {
-  const child = spawnTracked(process.execPath, ["--import", "tsx", "bench/sim-server.ts"], {
-    cwd: ROOT,
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const urls = await waitForLine(
-    child,
-    (line) => {
-      try {
-        return JSON.parse(line) as { inkitUrl: string; eightByEightUrl: string };
-      } catch {
-        return undefined;
-      }
-    },
-    60_000,
-  );
-  return { ...urls, child };
+/** The bench's simulators (bench/sim-server.ts), in a process of their own. */
+export function startSimulators(): Promise<SimulatorProcess> {
+  return startSimulatorProcess("bench/sim-server.ts", ROOT);
 }
 
 /** Upstream call and item counts per listing key, as counted by bench/sim-server.ts. */
@@ -109,7 +96,7 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export async function startWorker(sims: Simulators, dir: string): Promise<Worker> {
+export async function startWorker(sims: SimulatorProcess, dir: string): Promise<Worker> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const origin = `http://127.0.0.1:${port}`;
   const config = await benchConfig(dir);

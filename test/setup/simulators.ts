@@ -1,40 +1,11 @@
-import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { spawnTracked, stopChild, waitForLine } from "../../scripts/proc";
+import { type SimulatorProcess, startSimulatorProcess, stopChild } from "../../scripts/proc";
 import { registerSimulatorPool, type SimulatorLease } from "./simulator-pool";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-interface Pair {
-  inkitUrl: string;
-  eightByEightUrl: string;
-  child: ChildProcess;
-}
-
 /** A simulator pair on free loopback ports, in a process of its own (simulator-process.ts). */
-async function startPair(): Promise<Pair> {
-  const child = spawnTracked(process.execPath, ["--import", "tsx", "test/setup/simulator-process.ts"], {
-    cwd: ROOT,
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  try {
-    const urls = await waitForLine(
-      child,
-      (line) => {
-        try {
-          return JSON.parse(line) as { inkitUrl: string; eightByEightUrl: string };
-        } catch {
-          return undefined;
-        }
-      },
-      60_000,
-    );
-    return { ...urls, child };
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
-}
+const startPair = (): Promise<SimulatorProcess> => startSimulatorProcess("test/setup/simulator-process.ts", ROOT);
 
 /** Seeded data, start-up settings, no faults, zeroed counters. */
 async function reset(url: string): Promise<void> {
@@ -51,7 +22,7 @@ const WARM = 2;
  * the seeded data whatever the runtime before it left behind (and test/setup/fresh-file.ts resets it before each file).
  */
 export default function setup() {
-  const started: Promise<Pair>[] = [];
+  const started: Promise<SimulatorProcess>[] = [];
   const start = () => {
     const pair = startPair();
     // A pair that failed to start fails the lease that takes it, not the run.
