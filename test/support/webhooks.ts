@@ -226,8 +226,9 @@ export async function rows<T = Record<string, unknown>>(sql: string, ...params: 
 }
 
 /**
- * This file's hooks on the consumer, which every file shares (and files run side by side): a name given here is
- * this file's own, whatever other files call theirs.
+ * Hook names on the consumer, which every runtime shares: prefixed with this module's own random key, so files
+ * running at the same time (in different runtimes) never share a hook, whatever they call theirs. Files that share a
+ * runtime run one after another; hooks that receive deliveries have unique names anyway (`uniqueHook`).
  */
 const FILE_HOOKS = crypto.randomUUID().slice(0, 8);
 const hookPath = (name: string) => `hooks/${FILE_HOOKS}-${name}`;
