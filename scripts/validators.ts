@@ -8,8 +8,8 @@
 import { join } from "node:path";
 import { validator as schemasafe } from "@exodus/schemasafe";
 import { z } from "@hono/zod-openapi";
-import { isIso8601, UpstreamTimestampSchema } from "../src/providers/time";
 import { upstreamBodySchemas } from "../src/providers/validate/targets";
+import { isIso8601, UpstreamTimestampSchema } from "../src/shared/time";
 import { writeOrCheck } from "./generated-files";
 
 const root = join(import.meta.dirname, "..");
@@ -99,7 +99,7 @@ const declarations = (names: string[]) =>
 const schemas = Object.fromEntries(Object.entries(upstreamBodySchemas).map(([n, s]) => [n, jsonSchemaOf(n, s)]));
 const names = Object.keys(schemas);
 const files = [
-  { path: join(root, "src/providers/validate/upstream.gen.js"), text: schemasafeModule(schemas, "../time") },
+  { path: join(root, "src/providers/validate/upstream.gen.js"), text: schemasafeModule(schemas, "../../shared/time") },
   { path: join(root, "src/providers/validate/upstream.gen.d.ts"), text: declarations(names) },
 ];
 

@@ -2,22 +2,21 @@ import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { cacheLayer } from "./cache/layer";
 import { apiKeyAuth } from "./http/auth";
 import { requestBodyLimit } from "./http/body-limit";
+import { cacheLayer } from "./http/caching/layer";
 import { init } from "./http/init";
 import { inputGuard } from "./http/input-guard";
 import { requestLog } from "./http/logging";
 import { unmatchedRequest } from "./http/method-not-allowed";
 import { observe } from "./http/observe";
-import { ProblemError, type ProblemType, problemResponse } from "./http/problem";
 import { rateLimit } from "./http/rate-limit";
 import { warnWithoutCache } from "./http/readiness";
 import { createRouter } from "./http/router";
 import { corsFromConfig, securityHeaders } from "./http/security";
 import { walkProblem } from "./http/walk-problems";
-import { loggerOf } from "./logger";
 import { registerOpenApi } from "./openapi/document";
+import { registerWebhooks } from "./openapi/webhooks";
 import { WalkError } from "./paging/errors";
 import { docsRouter } from "./routes/docs/docs.index";
 import { eightByEightRouter } from "./routes/eightbyeight/eightbyeight.index";
@@ -30,8 +29,9 @@ import { inkitRouter } from "./routes/inkit/inkit.index";
 import { metaRouter } from "./routes/meta/meta.index";
 import { runsRouter } from "./routes/runs/runs.index";
 import { webhooksRouter } from "./routes/webhooks/webhooks.index";
+import { loggerOf } from "./shared/logger";
+import { ProblemError, type ProblemType, problemResponse } from "./shared/problem";
 import { upstreamScope } from "./upstream/scope";
-import { registerWebhooks } from "./webhooks/openapi";
 
 const statusToProblem: Partial<Record<number, ProblemType>> = {
   400: "validation-error",

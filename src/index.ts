@@ -1,5 +1,6 @@
 import { createApp } from "./app";
-import { onQueue, onScheduled } from "./webhooks/cron-and-queue";
+import { onQueue } from "./queue";
+import { onScheduled } from "./scheduled";
 
 const app = createApp();
 

@@ -8,10 +8,12 @@ import {
   ProblemError,
 } from "../clients/typescript/src/index.js";
 import { createApp } from "../src/app";
+import { eventPayload } from "../src/events/model";
+import { recordAndQueue } from "../src/events/record";
+import type { EventRow } from "../src/events/store";
 import { sha256Hex } from "../src/shared/digest";
-import { isoMicros, newId } from "../src/webhooks/ids";
-import { eventPayload } from "../src/webhooks/log";
-import { type EventRow, recordAndQueue } from "../src/webhooks/store";
+import { newId } from "../src/shared/ids";
+import { isoMicros } from "../src/shared/time";
 import { TEST_API_KEY } from "./setup/bindings";
 import { resetWebhookStore, type WebhookEnv, webhookEnv } from "./support/webhooks";
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { endpointsWatching, watchedSources } from "../src/detection/store";
 import { EventSubscriptionSchema } from "../src/schemas/event-subscription";
-import { endpointsWatching, watchedSources } from "../src/webhooks/store";
 import { TEST_API_KEY_2 } from "./setup/bindings";
 import { expectProblem } from "./support/problem";
 import { inkitSim, resetSimulators } from "./support/simulator";

@@ -1,11 +1,13 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { eventPayload } from "../src/events/model";
+import { recordAndQueue } from "../src/events/record";
+import type { EventRow } from "../src/events/store";
+import { pruneExpired } from "../src/scheduled";
 import type { EventType } from "../src/schemas/events";
 import type { Run } from "../src/schemas/run";
 import { sha256Hex } from "../src/shared/digest";
-import { isoMicros, newId } from "../src/webhooks/ids";
-import { eventPayload } from "../src/webhooks/log";
-import { type EventRow, recordAndQueue } from "../src/webhooks/store";
-import { pruneExpired } from "../src/webhooks/sweep";
+import { newId } from "../src/shared/ids";
+import { isoMicros } from "../src/shared/time";
 import { TEST_API_KEY, TEST_API_KEY_2 } from "./setup/bindings";
 import { expectDeclaredSuccess } from "./support/contract";
 import { expectProblem } from "./support/problem";

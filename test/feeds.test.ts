@@ -3,8 +3,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { MAX_FEED_SOURCES, MAX_SAVED_FEED_SOURCES } from "../src/providers/catalog";
 import { FeedSchema } from "../src/schemas/feed";
+import { MAX_FEED_SOURCES, MAX_SAVED_FEED_SOURCES } from "../src/schemas/sources";
 import { TEST_API_KEY_2 } from "./setup/bindings";
 import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, mutationsOf, resetSimulators } from "./support/simulator";

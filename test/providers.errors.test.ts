@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { ProblemError } from "../src/http/problem";
 import { eightByEightClient } from "../src/providers/eightbyeight/client";
 import { EightByEightListSchema } from "../src/providers/eightbyeight/schemas";
+import { ProblemError } from "../src/shared/problem";
 import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
 import { inkitTruth } from "./support/truth";

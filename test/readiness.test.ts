@@ -7,9 +7,9 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { MIGRATIONS } from "../src/http/readiness";
-import worker from "../src/index";
-import type { DeliveryMessage } from "../src/webhooks/schedule";
+import worker from "../src";
+import type { DeliveryMessage } from "../src/events/outbox";
+import { MIGRATIONS } from "../src/storage/readiness";
 import { TEST_EIGHTBYEIGHT_INBOUND_SECRET, TEST_INKIT_WEBHOOK_SECRET } from "./setup/bindings";
 import { captureLogs } from "./support/hardening";
 import { expectProblem } from "./support/problem";

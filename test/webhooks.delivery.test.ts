@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { MAX_ATTEMPTS, MAX_QUEUE_DELAY_SECONDS, RETRY_DELAYS_SECONDS } from "../src/delivery/schedule";
 import { DeliveryAttemptSchema } from "../src/schemas/events";
-import { MAX_ATTEMPTS, MAX_QUEUE_DELAY_SECONDS, RETRY_DELAYS_SECONDS } from "../src/webhooks/schedule";
 import { TEST_API_KEY_2 } from "./setup/bindings";
 import { expectProblem } from "./support/problem";
 import { inkitSim, resetSimulators } from "./support/simulator";
@@ -382,7 +382,7 @@ describe("delivery", () => {
       },
     });
     const { createExecutionContext, createMessageBatch, getQueueResult } = await import("cloudflare:test");
-    const { default: worker } = await import("../src/index");
+    const { default: worker } = await import("../src");
     const batch = createMessageBatch("tributary-webhooks", [
       { id: "m-broken", timestamp: new Date(), attempts: 1, body: w.queue.take()[0]?.body },
     ]);

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
+import { checkSource } from "../src/detection/check";
+import { sourceDeps } from "../src/detection/sources";
 import { BatchSchema } from "../src/schemas/batch";
 import { RunSchema } from "../src/schemas/run";
-import { checkSource } from "../src/webhooks/detection/check";
-import { sourceDeps } from "../src/webhooks/sources";
 import { TEST_API_KEY_2 } from "./setup/bindings";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";
 import {

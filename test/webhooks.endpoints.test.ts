@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { decryptSecret } from "../src/delivery/signing";
 import { EVENT_TYPES } from "../src/schemas/events";
 import { WebhookEndpointSchema } from "../src/schemas/webhook-endpoint";
-import { decryptSecret } from "../src/webhooks/crypto";
 import { TEST_API_KEY_2, TEST_WEBHOOK_ENCRYPTION_KEY } from "./setup/bindings";
 import { expectProblem } from "./support/problem";
 import {

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { fingerprintOf } from "../src/http/idempotency";
+import { pruneExpired } from "../src/scheduled";
 import { sha256Hex } from "../src/shared/digest";
-import { openSealed } from "../src/webhooks/crypto";
-import { isoMicros } from "../src/webhooks/ids";
-import { pruneExpired } from "../src/webhooks/sweep";
+import { openSealed } from "../src/shared/sealing";
+import { isoMicros } from "../src/shared/time";
 import { TEST_API_KEY, TEST_API_KEY_2, TEST_WEBHOOK_ENCRYPTION_KEY } from "./setup/bindings";
 import { captureLogs } from "./support/hardening";
 import { expectProblem } from "./support/problem";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { updateEndpoint } from "../src/webhooks/endpoints";
-import { deleteEndpoint, type EndpointRow } from "../src/webhooks/store";
+import { deleteEndpoint, type EndpointRow } from "../src/delivery/endpoint-store";
+import { updateEndpoint } from "../src/delivery/endpoints";
 import { expectProblem } from "./support/problem";
 import {
   type CreatedEndpoint,

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { EventOrder } from "../scripts/event-order";
+import { checkSource } from "../src/detection/check";
+import { sourceDeps } from "../src/detection/sources";
 import { EventSchema } from "../src/schemas/events";
-import { checkSource } from "../src/webhooks/detection/check";
-import { sourceDeps } from "../src/webhooks/sources";
 import { TEST_API_KEY_2, TEST_INKIT_WEBHOOK_SECRET } from "./setup/bindings";
 import { inkitSim, resetSimulators } from "./support/simulator";
 import {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
-import { checkWebhookUrl } from "../src/webhooks/url-safety";
+import { checkWebhookUrl } from "../src/delivery/url-safety";
 import { TEST_API_KEY, TEST_EIGHTBYEIGHT_INBOUND_SECRET, TEST_INKIT_WEBHOOK_SECRET } from "./setup/bindings";
 import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "./support/simulator";

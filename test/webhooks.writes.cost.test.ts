@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { fingerprintOf } from "../src/http/idempotency";
 import { sha256Hex } from "../src/shared/digest";
-import { isoMicros } from "../src/webhooks/ids";
+import { isoMicros } from "../src/shared/time";
 import { TEST_API_KEY } from "./setup/bindings";
 import { countingD1, type D1Count } from "./support/d1-count";
 import { callApp, consumer, resetWebhookStore, webhookEnv } from "./support/webhooks";

@@ -17,10 +17,10 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inject, it } from "vitest";
+import worker from "../../src";
 import { createApp } from "../../src/app";
 import { configOf } from "../../src/config";
-import worker from "../../src/index";
-import type { CheckMessage } from "../../src/webhooks/detection/tick";
+import type { CheckMessage } from "../../src/detection/tick";
 import type { DetectionFigures, SourceFigures, TickFigures } from "./figures";
 
 const BURST = 1_000;

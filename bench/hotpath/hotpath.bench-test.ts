@@ -15,9 +15,9 @@ import { normalizeEightByEightInstance } from "../../src/providers/eightbyeight/
 import { EightByEightListSchema } from "../../src/providers/eightbyeight/schemas";
 import { normalizeInkitRun } from "../../src/providers/inkit/normalize";
 import { InkitRunSchema, inkitListSchema } from "../../src/providers/inkit/schemas";
-import { toRfc3339 } from "../../src/providers/time";
 import { precompiled } from "../../src/providers/validate";
 import * as schemasafe from "../../src/providers/validate/upstream.gen.js";
+import { toRfc3339 } from "../../src/shared/time";
 import type { HotPathTiming } from "./timing";
 
 const SAMPLE_MS = 20;

@@ -1,4 +1,4 @@
-import { loggerOf } from "../logger";
+import { loggerOf } from "../shared/logger";
 import { currentUpstreamScope } from "../upstream/scope";
 import { perNamespace } from "./per-namespace";
 import { type CacheScope, scopeBase } from "./request-cache";

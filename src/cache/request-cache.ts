@@ -1,8 +1,9 @@
 import { configOf } from "../config";
-import { loggerOf } from "../logger";
 import { type CacheOutcomeName, withCallContext } from "../observability/telemetry";
-import type { Credential, Provider } from "../providers/catalog";
+import type { Provider } from "../schemas/sources";
 import { sha256Hex } from "../shared/digest";
+import { loggerOf } from "../shared/logger";
+import type { Credential } from "../upstream/credential";
 import { forgetNamespaceState, perNamespace } from "./per-namespace";
 
 /** Whose entries, for which resource: entries are never shared between upstream credentials. */

@@ -1,8 +1,9 @@
-import { strongEntityTag } from "../cache/etag";
 import type { Feed } from "../schemas/feed";
 import { sha256Hex } from "../shared/digest";
-import { isoMicros, newId } from "../webhooks/ids";
-import { type AnswerStatements, noAnswer } from "../webhooks/store";
+import { strongEntityTag } from "../shared/entity-tag";
+import { newId } from "../shared/ids";
+import { isoMicros } from "../shared/time";
+import { type AnswerStatements, noAnswer } from "../storage/answer-statements";
 import { type FeedRow, insertFeed } from "./store";
 
 /** The API shape of a feed row. */

@@ -1,10 +1,8 @@
-import type { Context } from "hono";
 import { configOf } from "../config";
-import type { AppEnv } from "../env";
-import { ProblemError } from "../http/problem";
-import { missingStep } from "../http/readiness";
 import { cursorKeys, openCursor } from "../paging/cursor";
 import type { Filters } from "../paging/listing";
+import { ProblemError } from "../shared/problem";
+import { missingStep } from "../storage/readiness";
 import { sourcesDigest } from "./feeds";
 import { findFeed } from "./store";
 
@@ -28,9 +26,9 @@ interface SourceChoice {
  * over (so later pages may omit `feed`, as any filter); null for a walk of inline `source`s. The feed is read from D1
  * on every page, so a deleted feed ends its walks: their next page is a 404 `not-found`. `feed` with `source` is a 400.
  *
- * @example const walk = await feedWalk(c, c.req.valid("query")) // then lanes from walk.sources()
+ * @example const walk = await feedWalk(c.env, tenant, c.req.valid("query")) // then lanes from walk.sources()
  */
-export async function feedWalk(c: Context<AppEnv>, query: SourceChoice): Promise<FeedWalk | null> {
+export async function feedWalk(env: Env, tenant: string, query: SourceChoice): Promise<FeedWalk | null> {
   if (query.feed !== undefined && query.source !== undefined) {
     const message = "Give either `feed` (a saved feed's id) or `source`, not both.";
     throw new ProblemError("validation-error", {
@@ -41,11 +39,11 @@ export async function feedWalk(c: Context<AppEnv>, query: SourceChoice): Promise
       ],
     });
   }
-  const id = query.feed ?? (query.cursor === undefined ? null : await cursorFeed(c, query.cursor));
+  const id = query.feed ?? (query.cursor === undefined ? null : await cursorFeed(env, query.cursor));
   if (id === null) return null;
-  const step = await missingStep(c.env, ["DB"]);
+  const step = await missingStep(env, ["DB"]);
   if (step !== null) throw new ProblemError("deployment-incomplete", { detail: step });
-  const row = await findFeed(c.env.DB, c.get("caller").keyId, id);
+  const row = await findFeed(env.DB, tenant, id);
   if (row === null) {
     const detail =
       query.feed === undefined
@@ -66,9 +64,9 @@ export async function feedWalk(c: Context<AppEnv>, query: SourceChoice): Promise
  * The feed a cursor's walk reads, if it reads one: its `feed` filter. The cursor is verified here as the listing will
  * verify it (a modified or expired cursor is the same 400 either way), so no D1 read is spent on a forged one.
  */
-async function cursorFeed(c: Context<AppEnv>, cursor: string): Promise<string | null> {
-  const keys = await cursorKeys(c.env.CURSOR_SECRET);
-  const payload = await openCursor(cursor, keys, configOf(c.env).cursorTtlSeconds, Date.now());
+async function cursorFeed(env: Env, cursor: string): Promise<string | null> {
+  const keys = await cursorKeys(env.CURSOR_SECRET);
+  const payload = await openCursor(cursor, keys, configOf(env).cursorTtlSeconds, Date.now());
   const feed = payload.f.feed;
   return typeof feed === "string" ? feed : null;
 }

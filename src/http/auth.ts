@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { commaList } from "../config";
-import type { AppEnv } from "../env";
 import { sha256, toHex } from "../shared/digest";
-import { ProblemError } from "./problem";
+import { ProblemError } from "../shared/problem";
+import type { AppEnv } from "./app-env";
 
 interface BearerAuthOptions {
   realm: string;

@@ -1,7 +1,7 @@
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
-import { ProblemError } from "./problem";
+import { ProblemError } from "../shared/problem";
+import type { AppEnv } from "./app-env";
 
 /**
  * Rejects a request body larger than `BODY_LIMIT_BYTES` (64 KiB by default) with a 413 `payload-too-large`

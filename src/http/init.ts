@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { configOf } from "../config";
-import type { AppEnv } from "../env";
-import { loggerOf } from "../logger";
+import { loggerOf } from "../shared/logger";
+import type { AppEnv } from "./app-env";
 
 /** Puts the deployment's config and logger into the context, parsed once per isolate, for every later step. */
 export const init = createMiddleware<AppEnv>(async (c, next) => {

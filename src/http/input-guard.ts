@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
-import { type FieldError, ProblemError } from "./problem";
+import { type FieldError, ProblemError } from "../shared/problem";
+import type { AppEnv } from "./app-env";
 import { validationProblem } from "./validation";
 
 /** Longer URLs are refused (414). The longest valid request (a 4 KiB cursor, a 4,000-character data_id) fits. */

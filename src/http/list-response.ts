@@ -1,7 +1,7 @@
 import type { Context, TypedResponse } from "hono";
 import type { JSONParsed } from "hono/utils/types";
-import { handOverBody, serializeListBody } from "../cache/served-body";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "./app-env";
+import { handOverBody, serializeListBody } from "./caching/served-body";
 
 /** A list page's body as the list routes send it: the items, then `page`. */
 interface ListBody {
@@ -11,7 +11,7 @@ interface ListBody {
 
 /**
  * `c.json(body, 200, headers)` for a list page: the same bytes, headers and type, and the serialized body (in its
- * parts, see src/cache/served-body.ts) handed to the cache layer.
+ * parts, see src/http/caching/served-body.ts) handed to the cache layer.
  * @example return listResponse(c, await serveListing(c, req))
  */
 export function listResponse<T extends ListBody>(

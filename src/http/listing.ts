@@ -1,10 +1,11 @@
 import type { Context } from "hono";
 import { configOf } from "../config";
-import type { AppEnv } from "../env";
 import { cursorKeys } from "../paging/cursor";
 import { type LaneFailures, type ListRequest, readListing, type WalkContext } from "../paging/listing";
 import type { Keyed } from "../paging/order";
-import { ProblemError } from "./problem";
+import { ProblemError } from "../shared/problem";
+import type { AppEnv } from "./app-env";
+import { linkHeader } from "./link-header";
 
 /** An upstream failure is a problem document already (upstream/ throws them); anything else is a bug. */
 const upstreamFailures: LaneFailures = {
@@ -23,7 +24,6 @@ async function walkContext(c: Context<AppEnv>): Promise<WalkContext> {
     cursorTtlSeconds: configOf(c.env).cursorTtlSeconds,
     callerKeyId: c.get("caller").keyId,
     cache: { shared: cache.shared, fetchedAt: () => cache.fetchedAt() },
-    url: new URL(c.req.url),
     now: Date.now(),
     failures: upstreamFailures,
   };
@@ -35,5 +35,6 @@ async function walkContext(c: Context<AppEnv>): Promise<WalkContext> {
  * @example const { body, headers } = await serveListing(c, { route: "inkit.runs", ... })
  */
 export async function serveListing<T extends Keyed>(c: Context<AppEnv>, req: ListRequest<T>) {
-  return readListing(await walkContext(c), req);
+  const body = await readListing(await walkContext(c), req);
+  return { body, headers: linkHeader(new URL(c.req.url), body.page) };
 }

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
 import { currentUpstreamScope } from "../upstream/scope";
+import type { AppEnv } from "./app-env";
 import { cacheOutcomeOf } from "./observe";
 
 /**

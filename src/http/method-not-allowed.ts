@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { TrieRouter } from "hono/router/trie-router";
-import { ProblemError } from "./problem";
+import { ProblemError } from "../shared/problem";
 
 // biome-ignore lint/suspicious/noExplicitAny: any app's routes will do.
 type AnyApp = Hono<any, any, any>;

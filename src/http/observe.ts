@@ -1,11 +1,11 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
-import type { AppEnv } from "../env";
 import { analyticsOf } from "../observability/dataset";
 import { serverTiming } from "../observability/server-timing";
 import { type CacheOutcomeName, point, statusClass } from "../observability/telemetry";
 import { currentUpstreamScope } from "../upstream/scope";
+import type { AppEnv } from "./app-env";
 
 /** The route a request matched, as declared (`/v1/inkit/batches/:batch_id`): never ids, queries or cursors. */
 function routeOf(c: Context<AppEnv>): string {
@@ -28,7 +28,7 @@ export function cacheOutcomeOf(c: Context<AppEnv>): CacheOutcomeName {
   // A read whose upstream call failed records no outcome: its calls say how the cache sent them.
   const call = currentUpstreamScope()?.telemetry.calls[0];
   if (call && call.cache !== "none") return call.cache;
-  // A page sent again whole from the cache (src/cache/ready-pages.ts) reads nothing: its Cache-Status says so.
+  // A page sent again whole from the cache (src/http/caching/ready-pages.ts) reads nothing: its Cache-Status says so.
   return c.res.headers.get("Cache-Status")?.startsWith("tributary; hit") ? "hit" : "none";
 }
 

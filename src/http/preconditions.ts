@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { ProblemError } from "./problem";
+import { ProblemError } from "../shared/problem";
 
 /**
  * Whether an `If-Match` value matches the current entity tag: `*`, or one of its tags by strong comparison (RFC 9110

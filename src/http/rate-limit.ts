@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
-import { ProblemError } from "./problem";
+import { ProblemError } from "../shared/problem";
+import type { AppEnv } from "./app-env";
 
 /** Seconds until the current fixed window of `period` seconds ends (at least 1). */
 export function windowResetSeconds(periodSeconds: number, now: number): number {

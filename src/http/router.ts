@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "./app-env";
 import { defaultHook } from "./validation";
 
 /** A router with the shared validation hook, so every route reports bad input the same way. */

@@ -1,6 +1,6 @@
 import type { Hook, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
-import { type FieldError, ProblemError } from "./problem";
+import { type FieldError, ProblemError } from "../shared/problem";
+import type { AppEnv } from "./app-env";
 
 const targetToLocation: Record<string, FieldError["in"]> = {
   query: "query",

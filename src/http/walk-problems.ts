@@ -1,5 +1,5 @@
 import type { WalkError } from "../paging/errors";
-import { ProblemError, type ProblemType } from "./problem";
+import { ProblemError, type ProblemType } from "../shared/problem";
 
 const problemFor: Record<WalkError["failure"], ProblemType> = {
   unconfigured: "service-unavailable",

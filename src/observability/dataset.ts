@@ -1,4 +1,4 @@
-import { loggerOf } from "../logger";
+import { loggerOf } from "../shared/logger";
 
 const MISSING =
   'The Analytics Engine binding `ANALYTICS` is missing: no data points are written (Server-Timing and the log lines still are). Add an `[[analytics_engine_datasets]]` entry with `binding = "ANALYTICS"` to wrangler.toml (see docs/observability.md).';

@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { description, version } from "../../package.json";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../http/app-env";
 
 const config = {
   openapi: "3.1.0",

@@ -1,5 +1,5 @@
-import type { Credential } from "../providers/catalog";
 import { sha256Hex } from "../shared/digest";
+import type { Credential } from "../upstream/credential";
 import {
   type CursorKey,
   type CursorPayload,
@@ -41,7 +41,7 @@ export interface ListRequest<T extends Keyed> {
   partial?: boolean;
 }
 
-interface PageInfo {
+export interface PageInfo {
   limit: number;
   has_more: boolean;
   next_cursor: string | null;
@@ -145,8 +145,6 @@ export interface WalkContext {
     /** When the oldest answer this request used was fetched, if any: a first page's snapshot time. */
     fetchedAt(): number | null;
   };
-  /** The request's URL: `Link` headers are built on it. */
-  url: URL;
   now: number;
   failures: LaneFailures;
 }
@@ -288,16 +286,5 @@ export async function readListing<T extends Keyed>(ctx: WalkContext, req: ListRe
     ...(page.errors.length > 0 ? { errors: page.errors } : {}),
   };
   info.has_more = info.next_cursor !== null;
-  return { body: { data: page.items, page: info }, headers: linkHeader(ctx.url, info) };
-}
-
-/** RFC 8288 `Link` header with absolute next/prev URLs; the cursor carries filters and limit. */
-export function linkHeader(url: URL, page: PageInfo): Record<string, string> {
-  const link = (cursor: string, rel: string) =>
-    `<${url.origin}${url.pathname}?cursor=${encodeURIComponent(cursor)}>; rel="${rel}"`;
-  const links = [
-    page.next_cursor && link(page.next_cursor, "next"),
-    page.prev_cursor && link(page.prev_cursor, "prev"),
-  ].filter(Boolean);
-  return links.length > 0 ? { Link: links.join(", ") } : {};
+  return { data: page.items, page: info };
 }

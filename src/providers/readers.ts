@@ -1,11 +1,12 @@
 import type { z } from "@hono/zod-openapi";
+import type { UpstreamDeps } from "../cache/upstream-deps";
 import type { Filters } from "../paging/listing";
 import type { OffsetReader } from "../paging/offset-reader";
 import type { Batch } from "../schemas/batch";
 import { DEFAULT_INKIT_SORT } from "../schemas/filters";
 import type { EightByEightRunNormalized, InkitRunNormalized } from "../schemas/run";
-import type { UpstreamDeps } from "../upstream/deps";
-import type { Credential, SourceKey } from "./catalog";
+import type { SourceKey } from "../schemas/sources";
+import type { Credential } from "../upstream/credential";
 import { bind, eightByEightReader } from "./eightbyeight/source";
 import { type InkitListing, inkitListings, inkitReader } from "./inkit/source";
 

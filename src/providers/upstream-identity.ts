@@ -1,4 +1,5 @@
-import { type Provider, passThroughHeaders, providerNames } from "./catalog";
+import { type Provider, providerNames } from "../schemas/sources";
+import { passThroughHeaders } from "./credentials";
 import { precompiled } from "./validate";
 
 /**

@@ -1,6 +1,6 @@
 import type { Filters } from "../paging/listing";
-import { canonicalSourceKey } from "../providers/catalog";
-import { toRfc3339 } from "../providers/time";
+import { canonicalSourceKey } from "../schemas/sources";
+import { toRfc3339 } from "../shared/time";
 
 /** Canonical form of the filters a request sent, so equal meanings compare equal inside a cursor. */
 export function sentFilters(query: Record<string, unknown>, params: Record<string, string> = {}): Filters {

@@ -11,7 +11,7 @@ const credentialHeader = (name: string, vendor: string, what: string) =>
       description: `Your own ${vendor} ${what}, used instead of the deployment's. If ${vendor} rejects it, the answer is 401.`,
     });
 
-/** `X-Inkit-API-Token`: a caller's own Inkit credential (see src/providers/catalog.ts). */
+/** `X-Inkit-API-Token`: a caller's own Inkit credential (see src/providers/credentials.ts). */
 export const inkitCredentialHeaderShape = {
   "x-inkit-api-token": credentialHeader("x-inkit-api-token", "Inkit", "API token"),
 };

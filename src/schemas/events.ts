@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { SOURCE_KEY_INPUT_PATTERN, SOURCE_KEY_PATTERN } from "../providers/catalog";
 import { BATCH_STATUSES, BatchSchema } from "./batch";
 import { RUN_STATUSES, RunSchema, timestamp } from "./run";
+import { SOURCE_KEY_INPUT_PATTERN, SOURCE_KEY_PATTERN } from "./sources";
 
 export const RUN_EVENT_TYPES = [
   "run.created",

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { FEED_SOURCE_PATTERN, MAX_SAVED_FEED_SOURCES } from "../providers/catalog";
 import { timestamp } from "./run";
+import { FEED_SOURCE_PATTERN, MAX_SAVED_FEED_SOURCES } from "./sources";
 
 const source = z
   .string()

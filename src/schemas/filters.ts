@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { isIso8601, toRfc3339 } from "../providers/time";
+import { isIso8601, toRfc3339 } from "../shared/time";
 
 const q = (name: string) => ({ param: { name, in: "query" as const } });
 

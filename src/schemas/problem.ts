@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { type ProblemType, problemTypes, problemTypeUri } from "../http/problem";
+import { type ProblemType, problemTypes, problemTypeUri } from "../shared/problem";
 
 const FieldErrorSchema = z
   .object({

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { canonicalSourceKey } from "../providers/catalog";
-import { isIso8601 } from "../providers/time";
+import { isIso8601 } from "../shared/time";
 import { SourceKeyInputSchema, SourceKeySchema, SubscribableEventTypeSchema } from "./events";
 import { timestamp } from "./run";
+import { canonicalSourceKey } from "./sources";
 
 const URL_DOC =
   "Where events are POSTed. Must be `https` and must not point at loopback, private, link-local, CGNAT or cloud-metadata addresses (relaxed only where the deployment sets `ALLOW_INSECURE_WEBHOOK_URLS`). Redirects are not followed.";

@@ -1,7 +1,8 @@
 import type { z } from "@hono/zod-openapi";
 import { DEFAULT_CONFIG } from "../config";
-import { ProblemError } from "../http/problem";
-import type { Credential, Provider } from "../providers/catalog";
+import type { Provider } from "../schemas/sources";
+import { ProblemError } from "../shared/problem";
+import type { Credential } from "./credential";
 import { parseUpstreamJson, type UpstreamInfo, type UpstreamResponse, upstreamFetch, upstreamProblem } from "./fetch";
 import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "./scope";
 

@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
-import { ProblemError, type ProblemType } from "../http/problem";
 import type { UpstreamCall } from "../observability/telemetry";
-import type { Provider } from "../providers/catalog";
+import type { Provider } from "../schemas/sources";
+import { ProblemError, type ProblemType } from "../shared/problem";
 import { type Admission, breakerFor } from "./circuit-breaker";
 import { backoffDelay, parseRetryAfter, retryAfterSeconds, sleep } from "./retry";
 import type { UpstreamScope } from "./scope";

@@ -9,11 +9,11 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, inject } from "vitest";
+import worker from "../../src";
 import { createApp } from "../../src/app";
-import worker from "../../src/index";
+import type { CheckMessage } from "../../src/detection/tick";
+import type { DeliveryMessage } from "../../src/events/outbox";
 import { type EventType, eventPayloadSchemas } from "../../src/schemas/events";
-import type { CheckMessage } from "../../src/webhooks/detection/tick";
-import type { DeliveryMessage } from "../../src/webhooks/schedule";
 import { TEST_API_KEY } from "../setup/bindings";
 import type { ReceivedDelivery } from "../setup/received-delivery";
 

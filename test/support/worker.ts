@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import worker from "../../src";
 import { createApp } from "../../src/app";
-import worker from "../../src/index";
 import { TEST_API_KEY } from "../setup/bindings";
 
 const ORIGIN = "https://tributary.test";

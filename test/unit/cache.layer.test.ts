@@ -1,14 +1,14 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { cacheStatus, freshFor, freshnessHeaders, VARY } from "../../src/cache/freshness";
-import { cacheDirectives } from "../../src/cache/listing-cache";
-import { notModified, notModifiedResponse } from "../../src/cache/not-modified";
-import { readyPageHeaders } from "../../src/cache/ready-pages";
 import type { CacheOutcome } from "../../src/cache/request-cache";
-import { servedBody } from "../../src/cache/served-body";
-import type { AppEnv } from "../../src/env";
+import type { AppEnv } from "../../src/http/app-env";
+import { cacheStatus, freshFor, freshnessHeaders, VARY } from "../../src/http/caching/freshness";
+import { cacheDirectives } from "../../src/http/caching/listing-cache";
+import { notModified, notModifiedResponse } from "../../src/http/caching/not-modified";
+import { readyPageHeaders } from "../../src/http/caching/ready-pages";
+import { servedBody } from "../../src/http/caching/served-body";
 import { listResponse } from "../../src/http/list-response";
-import { passThroughHeaders } from "../../src/providers/catalog";
+import { passThroughHeaders } from "../../src/providers/credentials";
 
 const outcome = (status: CacheOutcome["status"], ttl: number, more: Partial<CacheOutcome> = {}): CacheOutcome => ({
   status,

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { defaultFeedSources, defaultWatchedSources } from "../../src/providers/default-sources";
 import {
   canonicalFeedSources,
   canonicalSourceKey,
-  defaultFeedSources,
-  defaultWatchedSources,
   FEED_SOURCE_PATTERN,
   feedSourceName,
   formatSourceKey,
@@ -12,7 +11,7 @@ import {
   resourceName,
   SOURCE_KEY_INPUT_PATTERN,
   SOURCE_KEY_PATTERN,
-} from "../../src/providers/catalog";
+} from "../../src/schemas/sources";
 
 const DEF = "3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14";
 const env = (DEFAULT_SOURCES?: string) => ({ DEFAULT_SOURCES }) as unknown as Env;

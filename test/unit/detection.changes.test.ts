@@ -7,8 +7,8 @@ import {
   numbered,
   type WatchedItem,
   watchRow,
-} from "../../src/webhooks/detection/changes";
-import type { WatchedRow } from "../../src/webhooks/store";
+} from "../../src/detection/changes";
+import type { WatchedRow } from "../../src/detection/store";
 
 // The pure core of change detection, by example: what one observation of an item means.
 

@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { OffsetReader } from "../../src/paging/offset-reader";
 import {
   advance,
   announced,
@@ -8,7 +7,8 @@ import {
   frontierLane,
   readHead,
   readSinceFrontier,
-} from "../../src/webhooks/detection/frontier";
+} from "../../src/detection/frontier";
+import type { OffsetReader } from "../../src/paging/offset-reader";
 import { fuzz } from "../support/fuzz";
 import { build, type Item, scenario } from "./support/upstream-model";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { openListsFor } from "../../src/webhooks/detection/lookups";
-import type { WatchedRow } from "../../src/webhooks/store";
+import { openListsFor } from "../../src/detection/lookups";
+import type { WatchedRow } from "../../src/detection/store";
 
 // Which of 8x8's open lists a check reads: every one at the baseline, then the latest version's Runnable list every
 // time and one other list in turns, so a quiet check reads two lists however many versions hold open instances.

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { servedEntityTag } from "../../src/cache/entity-tags";
-import { entityTag, listPageEntityTag } from "../../src/cache/etag";
-import { handedBody, type ServedBody, serializeListBody } from "../../src/cache/served-body";
-import type { AppEnv } from "../../src/env";
+import type { AppEnv } from "../../src/http/app-env";
+import { servedEntityTag } from "../../src/http/caching/entity-tags";
+import { entityTag, listPageEntityTag } from "../../src/http/caching/etag";
+import { handedBody, type ServedBody, serializeListBody } from "../../src/http/caching/served-body";
 import { listResponse } from "../../src/http/list-response";
 import { toBase64Url } from "../../src/shared/base64url";
 

@@ -13,9 +13,9 @@ import {
   normalizeInkitRun,
 } from "../../src/providers/inkit/normalize";
 import { InkitBatchSchema, InkitRunSchema, inkitListSchema } from "../../src/providers/inkit/schemas";
-import { toRfc3339 } from "../../src/providers/time";
 import { BatchSchema } from "../../src/schemas/batch";
 import { RunSchema } from "../../src/schemas/run";
+import { toRfc3339 } from "../../src/shared/time";
 import {
   eightByEightErrors,
   eightByEightInstances,

@@ -1,16 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ProblemError } from "../../src/http/problem";
 import { type CursorPayload, cursorKeys, sealCursor } from "../../src/paging/cursor";
 import { fromBase64Url, toBase64Url } from "../../src/shared/base64url";
-import { streamPage } from "../../src/webhooks/stream";
+import { ProblemError } from "../../src/shared/problem";
 import {
   openStreamCursor,
   resumedFilters,
   type StreamCursor,
   sealStreamCursor,
   streamBinding,
-} from "../../src/webhooks/stream-cursor";
+} from "../../src/stream/cursor";
+import { streamPage } from "../../src/stream/read";
 
 const keys = await cursorKeys("k2:stream-test-secret-0123456789abcdef,k1:older-stream-secret-0123456789abcdef");
 const older = await cursorKeys("k1:older-stream-secret-0123456789abcdef");

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isIso8601, toRfc3339 } from "../../src/providers/time";
+import { isIso8601, toRfc3339 } from "../../src/shared/time";
 import { referenceToRfc3339 } from "./support/time-reference";
 import { timestampLike } from "./support/timestamps";
 

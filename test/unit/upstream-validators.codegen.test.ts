@@ -22,7 +22,7 @@ describe("generated upstream validators need no code generation at run time (no 
       /\beval\b|\bFunction\s*\(|new\s+Function|\.constructor\s*\(|\bimport\s*\(|\brequire\s*\(/,
     );
     // Its only import is the timestamp check it shares with the zod schemas.
-    expect(source.match(/^import .*$/gm)).toEqual([`import { isIso8601 } from "../time";`]);
+    expect(source.match(/^import .*$/gm)).toEqual([`import { isIso8601 } from "../../shared/time";`]);
   });
 
   it("answer with eval and new Function disabled, as in production", () => {

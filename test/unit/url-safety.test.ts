@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkWebhookUrl } from "../../src/webhooks/url-safety";
+import { checkWebhookUrl } from "../../src/delivery/url-safety";
 
 // Refused URLs are checked through the route too, in test/webhooks.security.test.ts.
 const ACCEPTED = [

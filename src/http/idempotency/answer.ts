@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
-import type { AppEnv } from "../../env";
-import { openSealed, sealText } from "../../webhooks/crypto";
-import type { IdempotencyRow, IdempotencyScope, RecordedAnswer } from "../../webhooks/store";
-import { ProblemError } from "../problem";
+import { ProblemError } from "../../shared/problem";
+import { openSealed, sealText } from "../../shared/sealing";
+import type { AppEnv } from "../app-env";
+import type { IdempotencyRow, IdempotencyScope, RecordedAnswer } from "./store";
 
 /** Headers of the first answer that a replay repeats: how to read its body and where a created resource lives. */
 const KEPT_HEADERS = ["Content-Type", "Location"] as const;

@@ -1,17 +1,17 @@
 import type { Context, Next } from "hono";
-import type { AppEnv, KeyClaim } from "../../env";
-import { isoMicros } from "../../webhooks/ids";
+import { ProblemError } from "../../shared/problem";
+import { isoMicros } from "../../shared/time";
+import type { AnswerStatements } from "../../storage/answer-statements";
+import type { AppEnv, KeyClaim } from "../app-env";
+import { keptAnswer, replayAnswer } from "./answer";
+import { requestFingerprint } from "./fingerprint";
 import {
-  type AnswerStatements,
   claimIdempotencyKey,
   type IdempotencyScope,
   idempotentAnswerStatement,
   recordIdempotentAnswer,
   releaseIdempotencyKey,
-} from "../../webhooks/store";
-import { ProblemError } from "../problem";
-import { keptAnswer, replayAnswer } from "./answer";
-import { requestFingerprint } from "./fingerprint";
+} from "./store";
 
 /** How long a key and its answer are kept: a repeat within this replays the answer, a later one runs as new. */
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

@@ -1,6 +1,6 @@
-import { ProblemError } from "../../http/problem";
+import { ProblemError } from "../../shared/problem";
 import { upstreamClient } from "../../upstream/client";
-import type { Credential } from "../catalog";
+import type { Credential } from "../../upstream/credential";
 import { upstreamIdentity } from "../upstream-identity";
 
 /** 8x8 Automation: bearer auth; its documented codes 1000 (bad definition id) and 1300 (no such definition). */

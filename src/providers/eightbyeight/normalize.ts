@@ -1,5 +1,5 @@
 import { type EightByEightRunNormalized, eightByEightStatusTable, statusMapper } from "../../schemas/run";
-import { toRfc3339 } from "../time";
+import { toRfc3339 } from "../../shared/time";
 import type { EightByEightInstance } from "./schemas";
 
 /** Maps 8x8's instance status to a normalized run status (case-insensitive; unlisted text → `unknown`). */

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { UpstreamTimestampSchema } from "../time";
+import { UpstreamTimestampSchema } from "../../shared/time";
 
 // Objects are loose everywhere: 8x8 adding a field must not break us. Documented fields keep strict types.
 

@@ -1,3 +1,4 @@
+import { canonicalRequest, type UpstreamDeps } from "../../cache/upstream-deps";
 import { configOf } from "../../config";
 import { upToSecond } from "../../paging/lane-codec";
 import type { Filters } from "../../paging/listing";
@@ -5,8 +6,8 @@ import type { OffsetReader } from "../../paging/offset-reader";
 import { offsetModelReader } from "../../paging/reader-models";
 import { oneFilter } from "../../schemas/filters";
 import type { EightByEightRunNormalized, RunStatus } from "../../schemas/run";
-import { canonicalRequest, type UpstreamDeps } from "../../upstream/deps";
-import { type Credential, resourceName } from "../catalog";
+import { resourceName } from "../../schemas/sources";
+import type { Credential } from "../../upstream/credential";
 import { eightByEightClient } from "./client";
 import { normalizeEightByEightInstance } from "./normalize";
 import { EightByEightListSchema } from "./schemas";

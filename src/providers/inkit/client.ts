@@ -1,6 +1,6 @@
-import { ProblemError } from "../../http/problem";
+import { ProblemError } from "../../shared/problem";
 import { upstreamClient } from "../../upstream/client";
-import type { Credential } from "../catalog";
+import type { Credential } from "../../upstream/credential";
 import { upstreamIdentity } from "../upstream-identity";
 
 /** Inkit: `X-Inkit-API-Token` auth; a 404 means the requested batch does not exist. */

@@ -6,7 +6,7 @@ import {
   type RunDestination,
   statusMapper,
 } from "../../schemas/run";
-import { toRfc3339 } from "../time";
+import { toRfc3339 } from "../../shared/time";
 import type { InkitBatch, InkitRun } from "./schemas";
 
 /** Maps Inkit's run status text to a normalized run status (case-insensitive; unlisted text → `unknown`). */

@@ -1,13 +1,14 @@
 import type { z } from "@hono/zod-openapi";
 import { capMemory } from "../../cache/caps";
+import { canonicalRequest, type UpstreamDeps } from "../../cache/upstream-deps";
 import { configOf } from "../../config";
 import type { Filters } from "../../paging/listing";
 import type { OffsetReader } from "../../paging/offset-reader";
 import { pageModelReader } from "../../paging/reader-models";
 import type { Batch } from "../../schemas/batch";
 import type { InkitRunNormalized } from "../../schemas/run";
-import { canonicalRequest, type UpstreamDeps } from "../../upstream/deps";
-import { type Credential, type InkitListingName, resourceName } from "../catalog";
+import { type InkitListingName, resourceName } from "../../schemas/sources";
+import type { Credential } from "../../upstream/credential";
 import { inkitClient } from "./client";
 import { normalizeInkitBatch, normalizeInkitRun } from "./normalize";
 import { InkitBatchSchema, InkitRunSchema, inkitListSchema } from "./schemas";

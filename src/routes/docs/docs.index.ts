@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../../env";
+import type { AppEnv } from "../../http/app-env";
 
 // Swagger UI from our own static assets (see scripts/docs-assets.mjs): the reference works offline.
 const page = `<!doctype html>

@@ -1,10 +1,11 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../env";
+import type { AppEnv } from "../../http/app-env";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
-import { formatSourceKey, upstreamCredential } from "../../providers/catalog";
+import { upstreamCredential } from "../../providers/credentials";
 import { versionOf } from "../../providers/eightbyeight/source";
 import { openReader } from "../../providers/readers";
+import { formatSourceKey } from "../../schemas/sources";
 import { sentFilters } from "../filters";
 import type { ListRunsRoute } from "./eightbyeight.routes";
 

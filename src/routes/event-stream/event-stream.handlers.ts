@@ -1,11 +1,11 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../env";
+import type { AppEnv } from "../../http/app-env";
+import { linkHeader } from "../../http/link-header";
 import { listResponse } from "../../http/list-response";
 import { cursorKeys } from "../../paging/cursor";
-import { linkHeader } from "../../paging/listing";
-import { canonicalSourceKey } from "../../providers/catalog";
-import { toRfc3339 } from "../../providers/time";
-import { readStream } from "../../webhooks/stream";
+import { canonicalSourceKey } from "../../schemas/sources";
+import { toRfc3339 } from "../../shared/time";
+import { readStream } from "../../stream/read";
 import type { StreamRoute } from "./event-stream.routes";
 
 export const stream: RouteHandler<StreamRoute, AppEnv> = async (c) => {

@@ -1,15 +1,15 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv } from "../../env";
+import type { AppEnv } from "../../http/app-env";
 import { answerInWrite } from "../../http/idempotency";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
 import { type Guarded, guardedWrite } from "../../http/preconditions";
-import { ProblemError } from "../../http/problem";
-import { defaultWatchedSources } from "../../providers/catalog";
-import { d1Listing } from "../../webhooks/d1-source";
-import { deleteSubscription, findSubscription, type SubscriptionRow } from "../../webhooks/store";
-import { createSubscription, subscriptionTag, toSubscription, updateSubscription } from "../../webhooks/subscriptions";
+import { defaultWatchedSources } from "../../providers/default-sources";
+import { ProblemError } from "../../shared/problem";
+import { d1Listing } from "../../storage/d1-listing";
+import { deleteSubscription, findSubscription, type SubscriptionRow } from "../../stream/subscription-store";
+import { createSubscription, subscriptionTag, toSubscription, updateSubscription } from "../../stream/subscriptions";
 import { canonicalSources } from "../filters";
 import type * as R from "./event-subscriptions.routes";
 

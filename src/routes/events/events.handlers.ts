@@ -1,16 +1,18 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv } from "../../env";
+import { toAttempt } from "../../delivery/attempts";
+import type { AttemptRow } from "../../delivery/delivery-store";
+import { toEvent } from "../../events/model";
+import { type EventRow, findEvent } from "../../events/store";
+import type { AppEnv } from "../../http/app-env";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
-import { ProblemError } from "../../http/problem";
 import type { Filters } from "../../paging/listing";
-import { canonicalSourceKey } from "../../providers/catalog";
-import { toRfc3339 } from "../../providers/time";
 import { oneFilter } from "../../schemas/filters";
-import { d1Listing } from "../../webhooks/d1-source";
-import { toAttempt, toEvent } from "../../webhooks/log";
-import { type AttemptRow, type EventRow, findEvent } from "../../webhooks/store";
+import { canonicalSourceKey } from "../../schemas/sources";
+import { ProblemError } from "../../shared/problem";
+import { toRfc3339 } from "../../shared/time";
+import { d1Listing } from "../../storage/d1-listing";
 import { sentFilters } from "../filters";
 import type { AttemptsRoute, GetRoute, ListRoute } from "./events.routes";
 

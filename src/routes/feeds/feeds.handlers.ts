@@ -1,15 +1,15 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv } from "../../env";
 import { createFeed, feedTag, toFeed } from "../../feeds/feeds";
 import { deleteFeed, type FeedRow, findFeed } from "../../feeds/store";
+import type { AppEnv } from "../../http/app-env";
 import { answerInWrite } from "../../http/idempotency";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
 import { type Guarded, guardedWrite } from "../../http/preconditions";
-import { ProblemError } from "../../http/problem";
-import { canonicalFeedSources, MAX_SAVED_FEED_SOURCES } from "../../providers/catalog";
-import { d1Listing } from "../../webhooks/d1-source";
+import { canonicalFeedSources, MAX_SAVED_FEED_SOURCES } from "../../schemas/sources";
+import { ProblemError } from "../../shared/problem";
+import { d1Listing } from "../../storage/d1-listing";
 import type * as R from "./feeds.routes";
 
 const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { MAX_FEED_SOURCES } from "../../providers/catalog";
 import { CreateFeedSchema, FeedSchema } from "../../schemas/feed";
 import {
   cacheRequestHeaderShape,
@@ -9,6 +8,7 @@ import {
   notModifiedResponse,
 } from "../../schemas/page";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
+import { MAX_FEED_SOURCES } from "../../schemas/sources";
 import {
   etagHeaderDoc,
   idempotencyErrorResponses,

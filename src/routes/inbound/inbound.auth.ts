@@ -1,9 +1,9 @@
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../../env";
+import type { AppEnv } from "../../http/app-env";
 import { bearerAuth } from "../../http/auth";
-import { ProblemError } from "../../http/problem";
-import { verifyHexHmac } from "../../webhooks/crypto";
+import { verifyHexHmac } from "../../shared/hmac";
+import { ProblemError } from "../../shared/problem";
 
 /** Inbound pushes are small; anything bigger is refused before it is read or verified. */
 export const inboundBodyLimit = bodyLimit({

@@ -1,9 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../env";
-import { formatSourceKey } from "../../providers/catalog";
-import { eightByEightSourcesFor, inkitSourcesFor, recheckSources } from "../../webhooks/inbound";
-import { sourceDeps } from "../../webhooks/sources";
-import { watchedSources } from "../../webhooks/store";
+import { eightByEightSourcesFor, inkitSourcesFor, recheckSources } from "../../detection/inbound";
+import { sourceDeps } from "../../detection/sources";
+import { watchedSources } from "../../detection/store";
+import type { AppEnv } from "../../http/app-env";
+import { formatSourceKey } from "../../schemas/sources";
 import type { EightByEightRoute, InkitRoute } from "./inbound.routes";
 
 export const inkit: RouteHandler<InkitRoute, AppEnv> = async (c) => {

@@ -1,13 +1,14 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv } from "../../env";
+import type { AppEnv } from "../../http/app-env";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
 import type { Direction } from "../../paging/order";
-import { formatSourceKey, type InkitListingName, upstreamCredential } from "../../providers/catalog";
+import { upstreamCredential } from "../../providers/credentials";
 import { inkitDocumentBatch } from "../../providers/inkit/source";
 import { openReader } from "../../providers/readers";
 import { DEFAULT_INKIT_SORT } from "../../schemas/filters";
+import { formatSourceKey, type InkitListingName } from "../../schemas/sources";
 import { sentFilters } from "../filters";
 import type { GetBatchRoute, ListBatchesRoute, ListRunsRoute, ListWorkflowBatchesRoute } from "./inkit.routes";
 

@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { version } from "../../../package.json";
-import type { AppEnv } from "../../env";
-import { problemTypes, problemTypeUri } from "../../http/problem";
+import type { AppEnv } from "../../http/app-env";
+import { problemTypes, problemTypeUri } from "../../shared/problem";
 import type { GetProblemTypeRoute, HealthRoute } from "./meta.routes";
 
 export const health: RouteHandler<HealthRoute, AppEnv> = (c) => c.json({ status: "ok" as const, version }, 200);

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { problemTypes } from "../../http/problem";
 import { problemResponseFor } from "../../schemas/problem";
+import { problemTypes } from "../../shared/problem";
 
 const HealthSchema = z
   .object({ status: z.literal("ok"), version: z.string().openapi({ example: "0.1.0" }) })

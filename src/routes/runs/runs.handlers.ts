@@ -1,26 +1,22 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import type { UpstreamDeps } from "../../cache/upstream-deps";
 import { configOf } from "../../config";
-import type { AppEnv } from "../../env";
 import { feedWalk } from "../../feeds/walk";
+import type { AppEnv } from "../../http/app-env";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
-import { ProblemError } from "../../http/problem";
 import type { Lane, Verdict } from "../../paging/lanes";
 import type { Filters } from "../../paging/listing";
 import { beforeTime } from "../../paging/order";
-import {
-  type Credential,
-  canonicalFeedSources,
-  defaultFeedSources,
-  parseFeedSource,
-  type SourceKey,
-  upstreamCredential,
-} from "../../providers/catalog";
+import { upstreamCredential } from "../../providers/credentials";
+import { defaultFeedSources } from "../../providers/default-sources";
 import { eightByEightStatusFilter, versionOf } from "../../providers/eightbyeight/source";
 import { openReader } from "../../providers/readers";
 import { oneFilter } from "../../schemas/filters";
 import type { Run } from "../../schemas/run";
-import type { UpstreamDeps } from "../../upstream/deps";
+import { canonicalFeedSources, parseFeedSource, type SourceKey } from "../../schemas/sources";
+import { ProblemError } from "../../shared/problem";
+import type { Credential } from "../../upstream/credential";
 import { sentFilters } from "../filters";
 import type { ListRunsRoute } from "./runs.routes";
 
@@ -86,7 +82,7 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
   const { limit, cursor, partial, source, feed, ...query } = c.req.valid("query");
   const creds = { inkit: upstreamCredential(c, "inkit"), "8x8": upstreamCredential(c, "8x8") };
   // A saved feed's walk binds its id and a digest of its sources; its lanes are the stored sources, read every page.
-  const saved = await feedWalk(c, { feed, source, cursor });
+  const saved = await feedWalk(c.env, c.get("caller").keyId, { feed, source, cursor });
   const sent = { ...sentFilters(query), ...saved?.sent };
   if (source !== undefined) sent.source = canonicalFeedSources(Array.isArray(source) ? source : [source], "query");
   const defaults: Filters = saved ? {} : { source: defaultFeedSources(c.env) };

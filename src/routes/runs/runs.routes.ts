@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES, MAX_SAVED_FEED_SOURCES } from "../../providers/catalog";
 import { eightByEightCredentialHeaderShape, inkitCredentialHeaderShape } from "../../schemas/credentials";
 import { rfc3339 } from "../../schemas/filters";
 import {
@@ -12,6 +11,7 @@ import {
 } from "../../schemas/page";
 import { problemResponseFor } from "../../schemas/problem";
 import { RUN_STATUSES, RunSchema } from "../../schemas/run";
+import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES, MAX_SAVED_FEED_SOURCES } from "../../schemas/sources";
 
 const q = (name: string) => ({ param: { name, in: "query" as const } });
 const sourceSpec = z

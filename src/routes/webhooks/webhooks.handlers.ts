@@ -1,25 +1,24 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv } from "../../env";
-import { answerInWrite } from "../../http/idempotency";
-import { listResponse } from "../../http/list-response";
-import { serveListing } from "../../http/listing";
-import { type Guarded, guardedWrite } from "../../http/preconditions";
-import { ProblemError } from "../../http/problem";
-import { defaultWatchedSources } from "../../providers/catalog";
-import { toRfc3339 } from "../../providers/time";
-import { d1Listing } from "../../webhooks/d1-source";
+import { deleteEndpoint, type EndpointRow, findEndpoint } from "../../delivery/endpoint-store";
 import {
   createEndpoint,
   endpointTag,
   rotateSecret as rotate,
   toEndpoint,
   updateEndpoint,
-} from "../../webhooks/endpoints";
-import { isoMicros } from "../../webhooks/ids";
-import { replayMissed, sendPing } from "../../webhooks/resend";
-import { deleteEndpoint, type EndpointRow, findEndpoint } from "../../webhooks/store";
-import { checkWebhookUrl } from "../../webhooks/url-safety";
+} from "../../delivery/endpoints";
+import { replayMissed, sendPing } from "../../delivery/replay";
+import { checkWebhookUrl } from "../../delivery/url-safety";
+import type { AppEnv } from "../../http/app-env";
+import { answerInWrite } from "../../http/idempotency";
+import { listResponse } from "../../http/list-response";
+import { serveListing } from "../../http/listing";
+import { type Guarded, guardedWrite } from "../../http/preconditions";
+import { defaultWatchedSources } from "../../providers/default-sources";
+import { ProblemError } from "../../shared/problem";
+import { isoMicros, toRfc3339 } from "../../shared/time";
+import { d1Listing } from "../../storage/d1-listing";
 import { canonicalSources } from "../filters";
 import type * as R from "./webhooks.routes";
 

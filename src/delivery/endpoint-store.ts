@@ -1,0 +1,180 @@
+/** Rows of `webhook_endpoints` and `webhook_secrets`, and every statement over them. */
+
+export interface EndpointRow {
+  id: string;
+  tenant: string;
+  url: string;
+  description: string | null;
+  event_types: string | null;
+  sources: string;
+  enabled: number;
+  disabled_reason: "manual" | "endpoint_gone" | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A signing secret, encrypted (see shared/sealing.ts). */
+export interface SecretRow {
+  id: string;
+  ciphertext: string;
+  created_at: string;
+}
+
+const insertSecret = (db: D1Database, endpointId: string, s: SecretRow) =>
+  db
+    .prepare(
+      "INSERT INTO webhook_secrets (id, endpoint_id, ciphertext, created_at, expires_at) VALUES (?, ?, ?, ?, NULL)",
+    )
+    .bind(s.id, endpointId, s.ciphertext, s.created_at);
+
+/** Inserts an enabled endpoint with its first secret, in one transaction. */
+export async function insertEndpoint(
+  db: D1Database,
+  row: EndpointRow,
+  secret: SecretRow,
+  alongside: D1PreparedStatement[] = [],
+): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO webhook_endpoints (id, tenant, url, description, event_types, sources, enabled, disabled_reason, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 1, NULL, ?, ?)`,
+      )
+      .bind(row.id, row.tenant, row.url, row.description, row.event_types, row.sources, row.created_at, row.updated_at),
+    insertSecret(db, row.id, secret),
+    ...alongside,
+  ]);
+}
+
+/** The tenant's endpoint, or null (another tenant's endpoint is reported as missing, never as forbidden). */
+export async function findEndpoint(db: D1Database, tenant: string, id: string): Promise<EndpointRow | null> {
+  return db
+    .prepare("SELECT * FROM webhook_endpoints WHERE id = ? AND tenant = ?")
+    .bind(id, tenant)
+    .first<EndpointRow>();
+}
+
+export async function endpointById(db: D1Database, id: string): Promise<EndpointRow | null> {
+  return db.prepare("SELECT * FROM webhook_endpoints WHERE id = ?").bind(id).first<EndpointRow>();
+}
+
+/**
+ * A condition that holds while the endpoint is still exactly `row` (every column its representation shows): the
+ * compare-and-set guard of a write under `If-Match`.
+ */
+function unchangedSince(row: EndpointRow): { sql: string; params: (string | number | null)[] } {
+  return {
+    sql: "url = ? AND description IS ? AND event_types IS ? AND sources = ? AND enabled = ? AND disabled_reason IS ? AND updated_at = ?",
+    params: [row.url, row.description, row.event_types, row.sources, row.enabled, row.disabled_reason, row.updated_at],
+  };
+}
+
+/**
+ * Writes an endpoint's changeable columns; with `expected`, only if the stored row still equals it. Returns whether
+ * the row was written.
+ */
+export async function saveEndpoint(db: D1Database, row: EndpointRow, expected?: EndpointRow): Promise<boolean> {
+  const guard = expected ? unchangedSince(expected) : { sql: "1", params: [] };
+  const result = await db
+    .prepare(
+      `UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, sources = ?, enabled = ?, disabled_reason = ?, updated_at = ?
+       WHERE id = ? AND ${guard.sql}`,
+    )
+    .bind(
+      row.url,
+      row.description,
+      row.event_types,
+      row.sources,
+      row.enabled,
+      row.disabled_reason,
+      row.updated_at,
+      row.id,
+      ...guard.params,
+    )
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** The statement that disables an endpoint (`endpoint_gone`: it answered a delivery with 410 Gone). */
+export function disableStatement(
+  db: D1Database,
+  id: string,
+  reason: "manual" | "endpoint_gone",
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare("UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
+    .bind(reason, now, id);
+}
+
+/**
+ * Deletes an endpoint and its secrets; its pending deliveries are failed, so queued messages find nothing to do. With
+ * `expected`, in one transaction and only if the stored row still equals it. Returns whether it was deleted.
+ */
+export async function deleteEndpoint(
+  db: D1Database,
+  id: string,
+  now: string,
+  expected?: EndpointRow,
+): Promise<boolean> {
+  const guard = expected ? unchangedSince(expected) : { sql: "1", params: [] };
+  const stillThere = `EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = ? AND ${guard.sql})`;
+  const results = await db.batch([
+    db.prepare(`DELETE FROM webhook_secrets WHERE endpoint_id = ? AND ${stillThere}`).bind(id, id, ...guard.params),
+    db
+      .prepare(
+        `UPDATE deliveries SET status = 'failed', last_error = 'endpoint deleted', updated_at = ?
+         WHERE endpoint_id = ? AND status = 'pending' AND ${stillThere}`,
+      )
+      .bind(now, id, id, ...guard.params),
+    db.prepare(`DELETE FROM webhook_endpoints WHERE id = ? AND ${guard.sql}`).bind(id, ...guard.params),
+  ]);
+  return (results.at(-1)?.meta.changes ?? 0) > 0;
+}
+
+/** Adds a secret; every other current one expires at `expiresAt`, and the already expired ones are dropped. */
+export async function rotateSecrets(
+  db: D1Database,
+  endpointId: string,
+  secret: SecretRow,
+  expiresAt: string,
+  now: string,
+  alongside: D1PreparedStatement[] = [],
+): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        "UPDATE webhook_secrets SET expires_at = ? WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)",
+      )
+      .bind(expiresAt, endpointId, expiresAt),
+    insertSecret(db, endpointId, secret),
+    db
+      .prepare("DELETE FROM webhook_secrets WHERE endpoint_id = ? AND expires_at IS NOT NULL AND expires_at <= ?")
+      .bind(endpointId, now),
+    ...alongside,
+  ]);
+}
+
+/** The ciphertexts of an endpoint's secrets current at `now`, newest first. */
+export async function currentSecrets(db: D1Database, endpointId: string, now: string): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT ciphertext FROM webhook_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, id DESC",
+    )
+    .bind(endpointId, now)
+    .all<{ ciphertext: string }>();
+  return results.map((r) => r.ciphertext);
+}
+
+/**
+ * A row of `endpointsWatching`: a webhook endpoint (`delivers: 1`) or a poll-only subscription (`delivers: 0`).
+ * Both come in the endpoint's shape; a subscription's `url` is empty, it is always `enabled`, and it never gets
+ * a delivery: change detection records its tenant's events and delivers only to rows with `enabled === 1 &&
+ * delivers === 1`.
+ */
+export interface WatchingRow extends EndpointRow {
+  delivers: 0 | 1;
+}
+
+export const ENDPOINT_COLUMNS =
+  "id, tenant, url, description, event_types, sources, enabled, disabled_reason, created_at, updated_at";

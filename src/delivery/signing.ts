@@ -1,0 +1,43 @@
+import { openSealed, sealText } from "../shared/sealing";
+
+const encoder = new TextEncoder();
+
+const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+const fromBase64 = (text: string) => Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+
+/** A new Standard Webhooks signing secret: `whsec_` + base64 of 32 random bytes. */
+export function generateSecret(): string {
+  return `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
+}
+
+/** The HMAC key bytes of a `whsec_` secret. */
+function secretBytes(secret: string): Uint8Array {
+  return fromBase64(secret.startsWith("whsec_") ? secret.slice(6) : secret);
+}
+
+/**
+ * The `webhook-signature` header value for a message: one `v1,<base64 HMAC-SHA256>` per secret over
+ * `${id}.${timestamp}.${body}`, space-separated (several secrets while a rotated-out one is still valid).
+ *
+ * @example await signatureHeader("evt_…", 1730419200, '{"type":"ping"}', ["whsec_…"]) // "v1,K5oZ…="
+ */
+export async function signatureHeader(id: string, timestamp: number, body: string, secrets: string[]): Promise<string> {
+  const content = encoder.encode(`${id}.${timestamp}.${body}`);
+  const signatures = await Promise.all(
+    secrets.map(async (secret) => {
+      const key = await crypto.subtle.importKey("raw", secretBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+        "sign",
+      ]);
+      return `v1,${toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", key, content)))}`;
+    }),
+  );
+  return signatures.join(" ");
+}
+
+/** Encrypts a signing secret, bound to its endpoint id (additional data) so rows cannot be swapped. */
+export const encryptSecret = (master: string, endpointId: string, secret: string) =>
+  sealText(master, endpointId, secret);
+
+/** Decrypts what {@link encryptSecret} sealed; throws if the key, endpoint id or ciphertext do not match. */
+export const decryptSecret = (master: string, endpointId: string, stored: string) =>
+  openSealed(master, endpointId, stored);

@@ -1,0 +1,204 @@
+/**
+ * The pure core of change detection: what a check saw, turned into changes, watch rows and events. No I/O here:
+ * check.ts reads the upstream and the store, and commits what these functions decide.
+ */
+
+import { eventPayload } from "../events/model";
+import type { NewDelivery } from "../events/record";
+import type { EventRow } from "../events/store";
+import { subscribes } from "../events/subscribes";
+import type { Batch } from "../schemas/batch";
+import type { BatchEventType, EventType, PreviousStatus, RunEventType, UnwatchReason } from "../schemas/events";
+import type { Run } from "../schemas/run";
+import { newId } from "../shared/ids";
+import type { WatchedRow } from "./store";
+
+/** An item change detection watches: a normalized run or batch. */
+export type WatchedItem = Run | Batch;
+
+export type ItemKind = "run" | "batch";
+
+/** Statuses after which an item never changes again (as far as detection is concerned). */
+const TERMINAL = new Set(["completed", "failed", "terminated"]);
+
+export const isTerminal = (item: { status: string }) => TERMINAL.has(item.status);
+
+/** One observed change of one item and the event types it produces. */
+export interface Change {
+  item: WatchedItem;
+  previous: PreviousStatus | null;
+  types: EventType[];
+  /** Set on `*.unwatched`: why detection stopped watching the item. */
+  reason?: UnwatchReason;
+}
+
+/** The terminal event type a status reaches, if any. */
+function terminalType(kind: ItemKind, status: string): EventType[] {
+  if (status === "completed") return [kind === "run" ? "run.completed" : "batch.completed"];
+  if (status === "failed" && kind === "run") return ["run.failed"];
+  return [];
+}
+
+/** A new item: `*.created`, plus its terminal type when it was already over. */
+export function created(kind: ItemKind, item: WatchedItem): Change {
+  const type: RunEventType | BatchEventType = kind === "run" ? "run.created" : "batch.created";
+  return { item, previous: null, types: [type, ...terminalType(kind, item.status)] };
+}
+
+/** A watched item read again: a change when its status or the upstream's text moved, else null. */
+export function changed(kind: ItemKind, row: WatchedRow, item: WatchedItem): Change | null {
+  if (row.status === item.status && row.provider_status === item.provider_status) return null;
+  const previous = { status: row.status, provider_status: row.provider_status } as PreviousStatus;
+  const type: RunEventType | BatchEventType = kind === "run" ? "run.status_changed" : "batch.status_changed";
+  const reached = row.status === item.status ? [] : terminalType(kind, item.status);
+  return { item, previous, types: [type, ...reached] };
+}
+
+/**
+ * An item detection never watched, seen where the upstream shows what changed (Inkit's `updated_at` order): its
+ * state now, with no previous one known, and its terminal type when it is over.
+ */
+export function changedUnwatched(kind: ItemKind, item: WatchedItem): Change {
+  const type: RunEventType | BatchEventType = kind === "run" ? "run.status_changed" : "batch.status_changed";
+  return { item, previous: null, types: [type, ...terminalType(kind, item.status)] };
+}
+
+/** Detection stops watching an item that is still open: the consumer is told, never left waiting. */
+function unwatched(kind: ItemKind, row: WatchedRow, reason: UnwatchReason): Change {
+  const item = (row.object ? JSON.parse(row.object) : stub(row)) as WatchedItem;
+  return { item, previous: null, types: [kind === "run" ? "run.unwatched" : "batch.unwatched"], reason };
+}
+
+/** A row carried over from the old snapshots has no stored object: what is known of it. */
+const stub = (row: WatchedRow) => ({
+  id: row.item_id,
+  status: row.status,
+  provider_status: row.provider_status,
+  created_at: row.created_at,
+});
+
+/**
+ * The watch row of an item as seen now (`seenAt`: when it was first seen, now for a new watch). A terminal item's row
+ * is closed: kept for inbound pushes that name it, not read again by the checks.
+ */
+export function watchRow(item: WatchedItem, now: string, version: string | null = null, seenAt = now): WatchedRow {
+  return {
+    item_id: item.id,
+    status: item.status,
+    provider_status: item.provider_status,
+    created_at: item.created_at,
+    version,
+    object: JSON.stringify(item),
+    seen_at: seenAt,
+    checked_at: now,
+    open: isTerminal(item) ? 0 : 1,
+  };
+}
+
+/** What reading the watched items again told (see the source's `lookup`). */
+export interface Lookup {
+  /** The current state of watched items that were read. */
+  found: WatchedItem[];
+  /** Watched ids the upstream confirmed absent. */
+  gone: string[];
+}
+
+/** What the watched items' lookup decides: changes to record, rows to update, ids to stop watching. */
+export interface WatchOutcome {
+  changes: Change[];
+  watch: WatchedRow[];
+  unwatch: string[];
+}
+
+/**
+ * Compares the watched items with what the lookup read, oldest item first: a status that moved is a change, and a
+ * terminal one closes the watch (the row stays, for pushes that name it; a closed item that opens again is watched
+ * again). An open item gone upstream, or still open when its watch passes the horizon (first seen before
+ * `horizonStart`), is reported as `*.unwatched` and dropped. Items the lookup did not read stay as they were.
+ * An unchanged item's row is rewritten only when `touch` asks (lookups that take turns need its check time).
+ */
+export function compareWatched(
+  kind: ItemKind,
+  watched: WatchedRow[],
+  lookup: Lookup,
+  options: { horizonStart: string; now: string; touch?: boolean; versionOf?: (item: WatchedItem) => string | null },
+): WatchOutcome {
+  const { horizonStart, now, touch = false, versionOf = () => null } = options;
+  const found = new Map(lookup.found.map((item) => [item.id, item]));
+  const gone = new Set(lookup.gone);
+  const out: WatchOutcome = { changes: [], watch: [], unwatch: [] };
+  const byAge = [...watched].sort((a, b) => cmp(a.created_at, b.created_at) || cmp(a.item_id, b.item_id));
+  for (const row of byAge) {
+    const item = found.get(row.item_id);
+    if (!item) {
+      if (row.open === 1 && (gone.has(row.item_id) || row.seen_at < horizonStart)) {
+        out.changes.push(unwatched(kind, row, gone.has(row.item_id) ? "gone" : "horizon"));
+        out.unwatch.push(row.item_id);
+      } else if (gone.has(row.item_id)) out.unwatch.push(row.item_id);
+      continue;
+    }
+    const change = changed(kind, row, item);
+    if (change) out.changes.push(change);
+    const current = watchRow(item, now, versionOf(item) ?? row.version, row.seen_at);
+    if (current.open === 1 && current.seen_at < horizonStart) {
+      out.changes.push(unwatched(kind, current, "horizon"));
+      out.unwatch.push(row.item_id);
+    } else if (change || touch || row.object === null || current.open !== row.open) out.watch.push(current);
+  }
+  return out;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A change's event types, each with its sequence. */
+type Numbered = Change & { sequences: number[] };
+
+/**
+ * Numbers every (change, type) from the source's last sequence on, in the order given (oldest change first). The
+ * numbers do not depend on who subscribes: every tenant's copy of one event carries the same sequence.
+ */
+export function numbered(changes: Change[], last: number): Numbered[] {
+  let next = last;
+  return changes.map((change) => ({ ...change, sequences: change.types.map(() => ++next) }));
+}
+
+/** Who is told about a source: webhook endpoints (`delivers` 1) and poll-only subscriptions (`delivers` 0). */
+export interface Watcher {
+  id: string;
+  tenant: string;
+  event_types: string | null;
+  enabled: number;
+  /** 0 for a poll-only subscription: its events are recorded, nothing is delivered. Absent means 1. */
+  delivers?: number;
+}
+
+/** Events and deliveries for the changes: one event per change, type and tenant that subscribes to it. */
+export function fanOut(source: string, changes: Numbered[], watchers: Watcher[], now: string) {
+  const events: EventRow[] = [];
+  const deliveries: NewDelivery[] = [];
+  const tenants = [...new Set(watchers.map((w) => w.tenant))];
+  for (const { item, previous, types, sequences, reason } of changes) {
+    for (const [i, type] of types.entries()) {
+      const sequence = sequences[i] as number;
+      for (const tenant of tenants) {
+        const subscribers = watchers.filter((w) => w.tenant === tenant && subscribes(w, type));
+        if (subscribers.length === 0) continue;
+        const id = newId("evt");
+        events.push({
+          id,
+          tenant,
+          type,
+          source,
+          object_id: item.id,
+          created_at: now,
+          sequence,
+          payload: eventPayload(type, now, item, previous, sequence, reason),
+        });
+        for (const watcher of subscribers.filter((w) => w.enabled === 1 && w.delivers !== 0)) {
+          deliveries.push({ event_id: id, endpoint_id: watcher.id, tenant });
+        }
+      }
+    }
+  }
+  return { events, deliveries };
+}

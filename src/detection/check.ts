@@ -1,0 +1,366 @@
+/**
+ * One check of one watched source: the I/O half of change detection. It holds the source's lease, reads what is new
+ * since the frontier (oldest first, with the walk engine) and the watched open items again, lets the pure core
+ * (changes.ts) decide, and commits events, watch rows and the new frontier in one transaction.
+ */
+import { configOf } from "../config";
+import { recordAndQueue } from "../events/record";
+import { configuredCredential } from "../providers/credentials";
+import { loggerOf } from "../shared/logger";
+import { isoMicros } from "../shared/time";
+import {
+  type Change,
+  changed as changedStatus,
+  changedUnwatched,
+  compareWatched,
+  created,
+  fanOut,
+  isTerminal,
+  numbered,
+  type WatchedItem,
+  type Watcher,
+  type WatchOutcome,
+  watchRow,
+} from "./changes";
+import { announced, type Frontier, readHead, readSinceFrontier } from "./frontier";
+import { CallBudget } from "./lookups";
+import { type SourceDeps, type SourceSpec, sourceSpec } from "./sources";
+import {
+  type CheckCommit,
+  claimSource,
+  commitStatements,
+  type DetectionState,
+  detectionState,
+  endpointsWatching,
+  isCheckConflict,
+  releaseSource,
+  type WatchedRow,
+  type WatchKey,
+  watchedByIds,
+} from "./store";
+
+export interface CheckResult {
+  source: string;
+  /**
+   * `baseline`: first sight, recorded without events. `busy`: another check holds the source. `conflict`: another
+   * check committed first. `partial`: an upstream failed midway; what was read before it is committed.
+   */
+  outcome: "baseline" | "checked" | "partial" | "busy" | "conflict" | "error";
+  /** New items announced. */
+  created: number;
+  /** Event rows recorded (one per type and subscribed tenant). */
+  events: number;
+  /** Upstream calls made, retries included. */
+  calls: number;
+  /** Newer items were left for the next check. */
+  backlog: boolean;
+  /** Open items watched after the check. */
+  watched: number;
+  error?: string;
+}
+
+/** The deployment's own credential: detection state is kept per credential so tenants' own can follow. */
+const CONFIGURED = "configured";
+
+/**
+ * Checks one source now: the lease makes a concurrent check of the same source answer `busy` at once. The first check
+ * records a baseline without events. A check that could not read its whole backlog within its budget says so
+ * (`backlog`), and the caller has the next check continue from where it stopped.
+ */
+export async function checkSource(
+  env: Env,
+  deps: SourceDeps,
+  text: string,
+  options: { named?: string[] } = {},
+): Promise<CheckResult> {
+  const spec = sourceSpec(text);
+  if (!spec) return { ...nothing(text), outcome: "error", error: "Unknown source key." };
+  const key: WatchKey = { source: spec.key, credential: CONFIGURED };
+  const config = configOf(env);
+  // Longer than any check can run (its upstream budget), so a lease only lapses when its holder died.
+  const lease = await claimSource(env.DB, key, Date.now(), Math.max(60_000, 3 * config.upstreamBudgetMs));
+  if (lease === null) return { ...nothing(spec.key), outcome: "busy" };
+  try {
+    return await checkHeld(env, deps, spec, key, lease, options.named ?? []);
+  } catch (err) {
+    await releaseSource(env.DB, key, lease);
+    throw err;
+  }
+}
+
+/** How often a source's open items are read again while its checks continue a backlog. */
+const LOOKUP_EVERY_MS = 50_000;
+
+const nothing = (source: string): Omit<CheckResult, "outcome"> => ({
+  source,
+  created: 0,
+  events: 0,
+  calls: 0,
+  backlog: false,
+  watched: 0,
+});
+
+/** What every step of one check reads: the source, its upstream, the check's call budget and its clock. */
+interface Check {
+  env: Env;
+  deps: SourceDeps;
+  spec: SourceSpec;
+  key: WatchKey;
+  lease: string;
+  budget: CallBudget;
+  now: string;
+  credential: ReturnType<typeof configuredCredential>;
+  /** The source's listing; 8x8: one definition version, or the latest when null. */
+  open: (version?: string | null) => ReturnType<SourceSpec["open"]>;
+}
+
+async function checkHeld(
+  env: Env,
+  deps: SourceDeps,
+  spec: SourceSpec,
+  key: WatchKey,
+  lease: string,
+  named: string[],
+): Promise<CheckResult> {
+  const { state, watched: openRows, lastSequence } = await detectionState(env.DB, key);
+  const check: Check = {
+    env,
+    deps,
+    spec,
+    key,
+    lease,
+    budget: new CallBudget(configOf(env).webhookCheckCalls),
+    now: isoMicros(Date.now()),
+    credential: configuredCredential(env, spec.source.provider),
+    open: (version = null) => spec.open(deps, env, version),
+  };
+  if (state.version === 0) return baseline(check, lastSequence);
+  // An inbound push names the item it concerns: read it again too, even if its watch is closed (it was terminal).
+  const openIds = new Set(openRows.map((w) => w.item_id));
+  const pushed = (await watchedByIds(env.DB, key, named)).filter((w) => !openIds.has(w.item_id));
+  return continueFrom(check, { ...state, lastSequence }, openRows, pushed);
+}
+
+/** The first check: the listing's head becomes the frontier, and the open items it shows are watched; no events. */
+async function baseline(check: Check, lastSequence: number): Promise<CheckResult> {
+  const { spec, deps, credential, budget, now } = check;
+  const head = await readHead(check.open(), configOf(check.env).webhookCheckItems);
+  const version = head.items[0] ? (spec.versionOf(head.items[0]) ?? undefined) : undefined;
+  const look = await spec.lookup({
+    deps,
+    credential,
+    watched: [],
+    budget,
+    baseline: true,
+    openCap: 0,
+    marks: [],
+    turn: 0,
+    ...(version === undefined ? {} : { latest: version }),
+  });
+  const seen = [...head.items, ...look.seenOpen].filter((item) => !isTerminal(item) && announced(head.frontier, item));
+  const watch = [...new Map(seen.map((item) => [item.id, watchRow(item, now, spec.versionOf(item))])).values()];
+  const state = {
+    ...head.frontier,
+    hints: { ...head.frontier.hints, openCap: look.openCap, marks: look.marks, version },
+  };
+  return commit(
+    check,
+    { version: 0, state, lastSequence },
+    [],
+    { watch, unwatch: [] },
+    {
+      outcome: "baseline",
+      watched: watch.length,
+      horizonStart: "",
+    },
+  );
+}
+
+/**
+ * A later check: what is new since the frontier, oldest first, while the budget lasts, then the watched open items
+ * read again. The lookup keeps half the budget when it runs. A check that continues a backlog within the minute
+ * leaves the open items to the next tick (their lookup would repeat with every continuation, and nothing is lost by
+ * reading them a little later); a push always reads them.
+ */
+async function continueFrom(
+  check: Check,
+  state: DetectionState & { lastSequence: number },
+  openRows: WatchedRow[],
+  pushed: WatchedRow[],
+): Promise<CheckResult> {
+  const { spec, budget, now } = check;
+  const config = configOf(check.env);
+  const watched = [...openRows, ...pushed];
+  const { lookedAt } = state.hints;
+  const recent = state.backlog && lookedAt !== undefined && Date.now() - lookedAt < LOOKUP_EVERY_MS;
+  // Also without watched items: Inkit's scan shows changed items detection never saw.
+  const lookup = !recent || pushed.length > 0;
+  const share = lookup && watched.length > 0 ? Math.ceil(budget.limit / 2) : budget.limit;
+  const news = await readSinceFrontier(
+    check.open,
+    state,
+    { items: config.webhookCheckItems, callsLeft: () => share - budget.used },
+    spec.versionOf,
+  );
+  const horizonStart = isoMicros(Date.now() - config.webhookWatchHorizonDays * 86_400_000);
+  const looked = lookup
+    ? await lookUpWatched(check, watched, state.hints, news, horizonStart)
+    : { outcome: { changes: [], watch: [], unwatch: [] }, hints: {}, error: null };
+  const error = news.error ?? looked.error;
+  const changes = [...news.items.map((item) => created(spec.kind, item)), ...looked.outcome.changes];
+  const next = { ...news.frontier, hints: { ...news.frontier.hints, ...looked.hints } };
+  const additions = news.items.map((item) => watchRow(item, now, spec.versionOf(item)));
+  const rows = { watch: [...additions, ...looked.outcome.watch], unwatch: looked.outcome.unwatch };
+  return commit(check, { version: state.version, state: next, lastSequence: state.lastSequence }, changes, rows, {
+    outcome: error ? "partial" : "checked",
+    error,
+    created: news.items.length,
+    watched: openAfter(watched, rows),
+    horizonStart,
+  });
+}
+
+/**
+ * Reads the watched items again and lets the pure core compare them. Items the lookup shows that are not watched
+ * yet (announced before they were seen open, carried over, or open at the baseline below what it read) are watched
+ * from now on, and those already over report their final state. Without a lookup
+ * nothing is known of the open items: they stay as they were, and only the horizon applies.
+ */
+async function lookUpWatched(
+  check: Check,
+  watched: WatchedRow[],
+  hints: DetectionState["hints"],
+  news: { items: WatchedItem[]; frontier: Frontier },
+  horizonStart: string,
+): Promise<{ outcome: WatchOutcome; hints: Partial<DetectionState["hints"]>; error: unknown }> {
+  const { spec, deps, credential, budget, now } = check;
+  const lookedAt = Date.now();
+  try {
+    const openCap = hints.openCap ?? 0;
+    const marks = hints.marks ?? [];
+    const latest = news.frontier.hints.version;
+    const turn = hints.turn ?? 0;
+    const look = await spec.lookup({
+      deps,
+      credential,
+      watched,
+      budget,
+      baseline: false,
+      openCap,
+      marks,
+      turn,
+      ...(latest === undefined ? {} : { latest }),
+    });
+    const outcome = compareWatched(spec.kind, watched, look, {
+      horizonStart,
+      now,
+      touch: look.touch,
+      versionOf: spec.versionOf,
+    });
+    const known = new Set([...watched.map((w) => w.item_id), ...news.items.map((i) => i.id)]);
+    const unseen = (item: WatchedItem) => !known.has(item.id) && announced(news.frontier, item);
+    for (const item of look.seenOpen.filter(unseen)) outcome.watch.push(watchRow(item, now, spec.versionOf(item)));
+    // Changed although never watched (open at the baseline below what it read): its state now, watched from here
+    // on while open. One with a closed row (its end was reported already) is reported only if it moved since.
+    const changed = look.seenChanged.filter(unseen);
+    const rowsOf =
+      changed.length > 0
+        ? await watchedByIds(
+            check.env.DB,
+            check.key,
+            changed.map((i) => i.id),
+          )
+        : [];
+    const closed = new Map(rowsOf.map((w) => [w.item_id, w]));
+    for (const item of changed) {
+      const row = closed.get(item.id);
+      const change = row ? changedStatus(spec.kind, row, item) : changedUnwatched(spec.kind, item);
+      if (change) outcome.changes.push(change);
+      if (change || !row) outcome.watch.push(watchRow(item, now, spec.versionOf(item), row?.seen_at));
+    }
+    return {
+      outcome,
+      hints: { openCap: look.openCap, marks: look.marks.length > 0 ? look.marks : marks, lookedAt, turn: look.turn },
+      error: null,
+    };
+  } catch (err) {
+    const outcome = compareWatched(spec.kind, watched, { found: [], gone: [] }, { horizonStart, now });
+    return { outcome, hints: { lookedAt }, error: err };
+  }
+}
+
+/** How many items are watched open once `rows` are applied. */
+function openAfter(watched: WatchedRow[], rows: { watch: WatchedRow[]; unwatch: string[] }): number {
+  const gone = new Set(rows.unwatch);
+  const status = new Map([...watched, ...rows.watch].map((w) => [w.item_id, w.open]));
+  return [...status].filter(([id, isOpen]) => isOpen === 1 && !gone.has(id)).length;
+}
+
+interface Committing {
+  version: number;
+  state: Frontier;
+  lastSequence: number;
+}
+
+/** Numbers the changes, fans them out to the source's watchers and commits everything in one transaction. */
+async function commit(
+  check: Check,
+  c: Committing,
+  changes: Change[],
+  rows: { watch: WatchedRow[]; unwatch: string[] },
+  report: {
+    outcome: CheckResult["outcome"];
+    error?: unknown;
+    created?: number;
+    watched: number;
+    horizonStart: string;
+  },
+): Promise<CheckResult> {
+  const { env, spec, key, lease, now } = check;
+  const ordered = numbered(changes, c.lastSequence);
+  const sequence = ordered.at(-1)?.sequences.at(-1) ?? c.lastSequence;
+  const watchers: Watcher[] = ordered.length > 0 ? await endpointsWatching(env.DB, key.source) : [];
+  const { events, deliveries } = fanOut(spec.key, ordered, watchers, now);
+  const figures = {
+    calls: check.budget.used,
+    created: report.created ?? 0,
+    events: events.length,
+    watched: report.watched,
+  };
+  const commitment: CheckCommit = {
+    key,
+    version: c.version,
+    lease,
+    now,
+    state: c.state,
+    watch: rows.watch,
+    unwatch: rows.unwatch,
+    horizonStart: report.horizonStart,
+    sequence: sequence > c.lastSequence ? sequence : null,
+    figures,
+  };
+  try {
+    await recordAndQueue(env, { alongside: commitStatements(env.DB, commitment), events, deliveries, now });
+  } catch (err) {
+    if (!isCheckConflict(err)) throw err;
+    await releaseSource(env.DB, key, lease);
+    return { ...nothing(spec.key), outcome: "conflict", calls: figures.calls };
+  }
+  const error = report.error
+    ? report.error instanceof Error
+      ? report.error.message
+      : String(report.error)
+    : undefined;
+  if (error)
+    loggerOf(env).warn("change detection read failed midway; the next check continues", { source: spec.key, error });
+  return {
+    source: spec.key,
+    outcome: report.outcome,
+    created: figures.created,
+    events: events.length,
+    calls: figures.calls,
+    backlog: c.state.backlog,
+    watched: figures.watched,
+    ...(error ? { error } : {}),
+  };
+}

@@ -1,0 +1,327 @@
+/**
+ * Reading watched open items again, with what each upstream offers, so the cost follows the number of open items
+ * and what changed, never how deep the items sit in their listing:
+ * - 8x8: its `status` filter lists every open instance (`Runnable`, `Suspended`) of a version in a few calls; a
+ *   watched instance missing from those lists has moved on, and its start-time window finds its new state.
+ * - Inkit: a listing sorted by `updated_at` (newest first) has every changed item at its top, so the first page (more
+ *   when a page holds only items that changed since the last check) shows most changes at once. Items carry no
+ *   `updated_at`, so the scan cannot prove it saw every change: each check also reads the least recently checked
+ *   watched items directly (runs: up to 100 by `data_id` in one call; batches: one item read), in turns, so every
+ *   watched item is read again within (open items / turn size) checks even when the scan missed its change.
+ */
+
+import type { z } from "@hono/zod-openapi";
+import type { UpstreamDeps } from "../cache/upstream-deps";
+import type { OffsetReader } from "../paging/offset-reader";
+import { versionOf as versionOfInstance } from "../providers/eightbyeight/source";
+import type { InkitBatchSchema } from "../providers/inkit/schemas";
+import {
+  type InkitListing,
+  inkitBatch,
+  inkitDocumentBatches,
+  inkitReader,
+  inkitRuns,
+  inkitRunsById,
+  inkitWorkflowBatches,
+  RUN_IDS_PER_LOOKUP,
+} from "../providers/inkit/source";
+import { openReader } from "../providers/readers";
+import type { Batch } from "../schemas/batch";
+import type { EightByEightRunNormalized } from "../schemas/run";
+import type { SourceKey } from "../schemas/sources";
+import { ProblemError } from "../shared/problem";
+import type { Credential } from "../upstream/credential";
+import { currentUpstreamScope } from "../upstream/scope";
+import type { Lookup, WatchedItem } from "./changes";
+import type { WatchedRow } from "./store";
+
+/** Upstream calls one check may still make (retries included, as they are subrequests too). */
+export class CallBudget {
+  private readonly start: number;
+  constructor(readonly limit: number) {
+    this.start = currentUpstreamScope()?.attempts ?? 0;
+  }
+  get used(): number {
+    return (currentUpstreamScope()?.attempts ?? 0) - this.start;
+  }
+  left(): number {
+    return this.limit - this.used;
+  }
+}
+
+export interface LookupRequest {
+  deps: UpstreamDeps;
+  credential: Credential;
+  /** Least recently checked first. */
+  watched: WatchedRow[];
+  budget: CallBudget;
+  /** The first check of the source: see every open item it lists, not only watched ones. */
+  baseline: boolean;
+  /** A cap learned on the open-items listings (0: none). */
+  openCap: number;
+  /** Inkit: the first ids of the last `updated_at` scan. */
+  marks: string[];
+  /** 8x8: the definition's latest version, as far as detection knows it (undefined: not known). */
+  latest?: string;
+  /** 8x8: which open list takes its turn (see `openListsFor`). */
+  turn: number;
+}
+
+export interface LookupResult extends Lookup {
+  /** Open items detection does not watch yet (8x8: the status lists show them all). */
+  seenOpen: WatchedItem[];
+  /** Inkit: items detection does not watch that the scan shows changed since the last one. */
+  seenChanged: WatchedItem[];
+  /** Whether unchanged watched rows must record this check (lookups that take turns). */
+  touch: boolean;
+  /** A cap learned on the open-items listings. */
+  openCap: number;
+  /** Inkit: the first ids of this scan, for the next one. */
+  marks: string[];
+  /** 8x8: the turn of the next check's open lists. */
+  turn: number;
+}
+
+/** The lookup of a source's watched items. */
+export function lookupFor(source: SourceKey): (req: LookupRequest) => Promise<LookupResult> {
+  if (source.provider === "8x8") return (req) => eightByEightLookup(source, req);
+  if (source.listing === "runs") return (req) => inkitLookup(inkitRuns, verifyRuns, req);
+  const listing = source.listing === "batches" ? inkitDocumentBatches : inkitWorkflowBatches;
+  return (req) => inkitLookup(listing, (rows, r, more) => verifyBatches(listing, rows, r, more), req);
+}
+
+/** Pages of the `updated_at` scan: items changed since the last check sit in the first ones. */
+const SCAN_PAGE = 100;
+/** Ids of the scan's first items, kept to tell next time whether a page holds only what changed since. */
+const SCAN_MARKS = 20;
+/** Pages one scan reads at most: past them (a burst of new items, many changes), the direct reads take over. */
+const MAX_SCAN_PAGES = 5;
+
+/** Reads watched items directly, least recently checked first; `more` when the scan may have missed changes. */
+type Verify = (
+  rows: WatchedRow[],
+  req: LookupRequest,
+  more: boolean,
+) => Promise<{ found: WatchedItem[]; gone: string[] }>;
+
+async function inkitLookup(
+  listing: InkitListing<z.ZodType, WatchedItem>,
+  verify: Verify,
+  req: LookupRequest,
+): Promise<LookupResult> {
+  const byUpdate = inkitReader(req.deps, listing, { sort: "-updated_at" }, req.credential);
+  const marks = new Set(req.marks);
+  const scanned: WatchedItem[] = [];
+  // Pages while the budget lasts (one call stays for the direct reads), until a page holds an item that led the last
+  // scan: what follows did not change since. The first check has nothing to compare: it only marks the top.
+  let reached = marks.size === 0;
+  // What changed since the last scan: everything above the first item that led it.
+  let changed: WatchedItem[] = [];
+  for (let page = 0; !reached && page < MAX_SCAN_PAGES && req.budget.left() > 1; page++) {
+    const { items } = await byUpdate.read(page * SCAN_PAGE, SCAN_PAGE, 0, { short: true });
+    scanned.push(...items);
+    const mark = items.findIndex((item) => marks.has(item.id));
+    changed = [...changed, ...(mark < 0 ? items : items.slice(0, mark))];
+    reached = items.length < SCAN_PAGE || mark >= 0;
+  }
+  if (req.baseline || marks.size === 0) {
+    const { items } = await byUpdate.read(0, SCAN_MARKS, 0, { short: true });
+    scanned.push(...items);
+  }
+  const watchedIds = new Set(req.watched.map((w) => w.item_id));
+  const seen = new Set(scanned.map((item) => item.id));
+  // A scan that did not reach the last one's marks may have missed changes: the direct reads do more this time.
+  const verified = await verify(
+    req.watched.filter((w) => !seen.has(w.item_id)),
+    req,
+    !reached,
+  );
+  return {
+    found: [...scanned.filter((item) => watchedIds.has(item.id)), ...verified.found],
+    gone: verified.gone,
+    seenOpen: [],
+    // Changed items detection does not watch (open at the baseline below what it read, say): seen now.
+    seenChanged: changed.filter((item) => !watchedIds.has(item.id)),
+    turn: req.turn,
+    touch: true,
+    openCap: req.openCap,
+    marks: scanned.slice(0, SCAN_MARKS).map((item) => item.id),
+  };
+}
+
+/**
+ * Runs by `data_id`, least recently checked first: 100 in one call, or all of them (a call per 100) while the budget
+ * lasts when the scan may have missed changes. An id Inkit does not list is gone.
+ */
+async function verifyRuns(rows: WatchedRow[], req: LookupRequest, more: boolean) {
+  const calls = more ? Math.max(1, req.budget.left()) : 1;
+  const ids = rows.slice(0, calls * RUN_IDS_PER_LOOKUP).map((w) => w.item_id);
+  if (ids.length === 0 || req.budget.left() <= 0) return { found: [], gone: [] };
+  const found = await inkitRunsById(req.deps, ids, req.credential);
+  const listed = new Set(found.map((r) => r.id));
+  return { found, gone: ids.filter((id) => !listed.has(id)) };
+}
+
+/**
+ * Batches read one by one, least recently checked first: one per check, so a quiet check stays cheap, or as many as
+ * the budget allows when the scan may have missed changes. One Inkit no longer has is gone.
+ */
+async function verifyBatches(
+  listing: InkitListing<typeof InkitBatchSchema, Batch>,
+  rows: WatchedRow[],
+  req: LookupRequest,
+  more: boolean,
+) {
+  const found: Batch[] = [];
+  const gone: string[] = [];
+  for (const row of rows.slice(0, more ? rows.length : 1)) {
+    if (req.budget.left() <= 0) break;
+    try {
+      found.push(await inkitBatch(req.deps, listing, row.item_id, req.credential));
+    } catch (err) {
+      if (!(err instanceof ProblemError && err.type === "not-found")) throw err;
+      gone.push(row.item_id);
+    }
+  }
+  return { found, gone };
+}
+
+/** 8x8's names for the open statuses, as our status filter spells them. */
+const OPEN_STATUSES = ["running", "suspended"] as const;
+const MAX_LIMIT = 500;
+
+/** One of 8x8's open lists: a status of a version (null: the latest, the listing's default). */
+interface OpenList {
+  version: string | null;
+  status: (typeof OPEN_STATUSES)[number];
+}
+
+const listKey = (list: OpenList) => `${list.version ?? "latest"}|${list.status}`;
+
+/**
+ * The open lists a check reads. The baseline reads every one, the latest version's and each older version's, so every
+ * open instance is seen. Later checks read the latest version's `Runnable` list every time (most open instances are
+ * there, and a watched one that left it is found again by its start time, whatever it became), and one other list in
+ * turns: the latest version's `Suspended` list, then both lists of each older version with watched instances. So a
+ * quiet check reads 2 lists, however many versions hold open instances; a change on another list is seen within as
+ * many checks as there are such lists. Without the latest version's number (state kept before it was), every list of
+ * every watched version is read each time.
+ */
+export function openListsFor(req: Pick<LookupRequest, "baseline" | "latest" | "turn" | "watched">): OpenList[] {
+  const both = (version: string | null): OpenList[] => OPEN_STATUSES.map((status) => ({ version, status }));
+  const latest = req.latest ?? null;
+  const older = (version: string | null) => version !== null && version !== latest;
+  if (req.baseline) {
+    const below =
+      latest === null ? [] : Array.from({ length: Number(latest) - 1 }, (_, i) => String(Number(latest) - 1 - i));
+    return [...both(null), ...below.flatMap(both)];
+  }
+  const versions = [...new Set(req.watched.map((w) => w.version))].filter(older) as string[];
+  if (latest === null) {
+    const lists = versions.flatMap(both);
+    return req.watched.some((w) => w.version === null) || lists.length === 0 ? [...both(null), ...lists] : lists;
+  }
+  const turns: OpenList[] = [{ version: null, status: "suspended" }, ...versions.sort(byNumberDesc).flatMap(both)];
+  return [{ version: null, status: "running" }, turns[req.turn % turns.length] as OpenList];
+}
+
+const byNumberDesc = (a: string, b: string) => Number(b) - Number(a);
+
+/** The open list a watched instance is on, as `openListsFor` names it. */
+function listOf(row: Pick<WatchedRow, "version" | "status">, latest: string | null): string {
+  const version = row.version === null || row.version === latest ? null : row.version;
+  return listKey({ version, status: row.status === "suspended" ? "suspended" : "running" });
+}
+
+async function eightByEightLookup(
+  source: Extract<SourceKey, { provider: "8x8" }>,
+  req: LookupRequest,
+): Promise<LookupResult> {
+  const reader = (filters: Record<string, string>) =>
+    openReader(source, req.deps, { credential: req.credential, filters });
+  const window = req.openCap > 0 ? Math.min(req.openCap, MAX_LIMIT) : MAX_LIMIT;
+  const listed = new Map<string, EightByEightRunNormalized>();
+  const short: number[] = [];
+  const complete = new Set<string>();
+  for (const list of openListsFor(req)) {
+    const open = reader({ status: list.status, ...(list.version ? { version: list.version } : {}) });
+    // A short answer ends a list here; should it have been a silent cap, the missing instances' own windows
+    // below find them still open, and the cap is learned.
+    for (let offset = 0; req.budget.left() > 0; ) {
+      const { items } = await open.read(offset, window, 0, { short: true });
+      for (const item of items) listed.set(item.id, item);
+      offset += items.length;
+      if (items.length < window) {
+        if (items.length > 0) short.push(items.length);
+        complete.add(listKey(list));
+        break;
+      }
+    }
+  }
+  const watchedIds = new Set(req.watched.map((w) => w.item_id));
+  // Only a list read to its end says anything by an absence.
+  const latest = req.latest ?? null;
+  const missing = req.watched.filter((w) => !listed.has(w.item_id) && complete.has(listOf(w, latest)));
+  const resolved = await resolveMissing(reader, missing, req.budget);
+  // A missing instance found still on the list it was missing from means that list was cut short by a cap: read in
+  // windows of it from now on. (One found on the other open list moved there.)
+  const rowList = new Map(missing.map((w) => [w.item_id, listOf(w, latest)]));
+  const stillOpen = resolved.found.some(
+    (item) =>
+      (item.status === "running" || item.status === "suspended") &&
+      rowList.get(item.id) === listOf({ version: versionOfInstance(item), status: item.status }, latest),
+  );
+  const openCap = stillOpen && short.length > 0 ? Math.min(...short) : req.openCap;
+  return {
+    found: [...[...listed.values()].filter((item) => watchedIds.has(item.id)), ...resolved.found],
+    gone: resolved.gone,
+    seenOpen: [...listed.values()].filter((item) => !watchedIds.has(item.id)),
+    seenChanged: [],
+    touch: false,
+    openCap,
+    marks: [],
+    turn: req.turn + 1,
+  };
+}
+
+/**
+ * Finds instances that left the open lists, by start time: windows from the newest missing one down to the oldest,
+ * 500 a call, so instances close in time share calls. Everything strictly newer than a window's last item was in the
+ * window: a missing instance not there is gone. Stops (leaving the rest for the next check) when the budget is out.
+ */
+async function resolveMissing(
+  reader: (filters: Record<string, string>) => OffsetReader<EightByEightRunNormalized>,
+  missing: WatchedRow[],
+  budget: CallBudget,
+): Promise<{ found: EightByEightRunNormalized[]; gone: string[] }> {
+  const found: EightByEightRunNormalized[] = [];
+  const gone: string[] = [];
+  const byVersion = new Map<string | null, WatchedRow[]>();
+  for (const row of missing) byVersion.set(row.version, [...(byVersion.get(row.version) ?? []), row]);
+  for (const [version, rows] of byVersion) {
+    let left = [...rows].sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
+    while (left.length > 0 && budget.left() > 0) {
+      const newest = left[0] as WatchedRow;
+      const oldest = left.at(-1) as WatchedRow;
+      const { items } = await reader({
+        started_from: oldest.created_at,
+        started_to: newest.created_at,
+        ...(version ? { version } : {}),
+      }).read(0, MAX_LIMIT, 0, { short: true });
+      const byId = new Map(items.map((item) => [item.id, item]));
+      const last = items.at(-1);
+      const covered = (row: WatchedRow) =>
+        items.length === 0 || (last !== undefined && row.created_at > last.created_at);
+      const next: WatchedRow[] = [];
+      for (const row of left) {
+        const item = byId.get(row.item_id);
+        if (item) found.push(item);
+        else if (covered(row)) gone.push(row.item_id);
+        else next.push(row);
+      }
+      // No progress: one instant holds more instances than an answer. Its missing ones stay watched as they are.
+      left = next.length === left.length && last ? next.filter((r) => r.created_at < last.created_at) : next;
+    }
+  }
+  return { found, gone };
+}

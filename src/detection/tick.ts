@@ -1,0 +1,120 @@
+/**
+ * Change detection's schedule: every cron tick sends one message per watched source to the detection queue, and
+ * each message is checked in an invocation of its own (`max_batch_size = 1`), so a tick of 100 sources never runs
+ * in one invocation, and each check has Workers' per-invocation limits to itself.
+ */
+
+import { analyticsOf } from "../observability/dataset";
+import { point, type Telemetry } from "../observability/telemetry";
+import { loggerOf } from "../shared/logger";
+import { withUpstreamScope } from "../upstream/scope";
+import { type CheckResult, checkSource } from "./check";
+import { type SourceDeps, sourceDeps } from "./sources";
+import { forgetSourcesExcept, watchedSources } from "./store";
+
+/** The queue the checks travel through (wrangler.toml). */
+export const DETECTION_QUEUE_NAME = "tributary-detection";
+
+/** A detection queue message: check this source now. */
+export interface CheckMessage {
+  source: string;
+}
+
+/**
+ * Sends one check per watched source; forgets the state of sources no longer watched (watching one again starts
+ * from a new baseline). Returns how many checks it sent.
+ */
+export async function scheduleChecks(env: Env): Promise<number> {
+  const watched = await watchedSources(env.DB);
+  await forgetSourcesExcept(env.DB, watched);
+  const messages = watched.map((source): { body: CheckMessage } => ({ body: { source } }));
+  for (let i = 0; i < messages.length; i += 100) await env.DETECTION_QUEUE.sendBatch(messages.slice(i, i + 100));
+  return watched.length;
+}
+
+/**
+ * Checks one source with its own upstream budget. A check that left a backlog (and met no failure) sends itself
+ * again, so a burst is caught up in seconds rather than a check per tick; a busy source is left to its holder.
+ */
+async function runCheck(env: Env, deps: SourceDeps, source: string): Promise<CheckResult> {
+  const started = performance.now();
+  let telemetry: Telemetry | undefined;
+  const result = await withUpstreamScope(env, (scope) => {
+    telemetry = scope.telemetry;
+    telemetry.route = "detection";
+    return checkSource(env, deps, source);
+  }).catch(
+    (err): CheckResult => ({
+      source,
+      outcome: "error",
+      created: 0,
+      events: 0,
+      calls: 0,
+      backlog: false,
+      watched: 0,
+      error: err instanceof Error ? err.message : String(err),
+    }),
+  );
+  if (result.outcome === "checked" && result.backlog) await env.DETECTION_QUEUE.send({ source } satisfies CheckMessage);
+  reportCheck(env, result, telemetry, performance.now() - started);
+  return result;
+}
+
+/**
+ * One check's figures, as one data point (kind `check`, beside its upstream calls' points) and one log line: calls
+ * made, items announced, events minted, whether a backlog is left, and the open items watched.
+ */
+function reportCheck(env: Env, result: CheckResult, telemetry: Telemetry | undefined, durationMs: number): void {
+  const provider = result.source.startsWith("8x8") ? "8x8" : "inkit";
+  const failed = result.outcome === "error";
+  telemetry?.flush(analyticsOf(env), (dropped) =>
+    point({
+      kind: "check",
+      index: result.source,
+      provider,
+      listing: result.source,
+      route: "detection",
+      cache: "bypass",
+      statusClass: result.outcome,
+      errorType: failed ? "error" : "",
+      durationMs,
+      items: result.created,
+      calls: result.calls,
+      events: result.events,
+      backlog: result.backlog ? 1 : 0,
+      watched: result.watched,
+      sources: 1,
+      dropped,
+    }),
+  );
+  const fields = {
+    ...result,
+    duration_ms: Math.round(durationMs),
+    points_written: telemetry?.written ?? 0,
+    points_dropped: telemetry?.dropped ?? 0,
+  };
+  if (failed) loggerOf(env).error("change detection failed", fields);
+  else loggerOf(env).info("change detection", fields);
+}
+
+/** Reports a cron tick: the checks it sent (one per watched source), as one data point and one log line. */
+export function reportTick(env: Env, figures: { sources: number; resent: number }): void {
+  analyticsOf(env)?.writeDataPoint(
+    point({ kind: "tick", index: "tick", route: "detection", sources: figures.sources, items: figures.resent }),
+  );
+  loggerOf(env).info("change detection tick", { sources: figures.sources, deliveries_resent: figures.resent });
+}
+
+/** The detection queue's consumer: every message is acknowledged; a failed check is retried by the next tick. */
+export async function handleCheckBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<void> {
+  const deps = sourceDeps(env, waitUntil);
+  for (const message of batch.messages) {
+    const body = message.body as Partial<CheckMessage> | null;
+    if (typeof body?.source === "string") await runCheck(env, deps, body.source);
+    message.ack();
+  }
+}

@@ -1,0 +1,49 @@
+/** Rows of `events`: one by id, the stored body every attempt sends, and retention. Written only by record.ts. */
+import type { EventType } from "../schemas/events";
+
+export interface EventRow {
+  id: string;
+  tenant: string;
+  type: EventType;
+  source: string | null;
+  object_id: string;
+  created_at: string;
+  /** Per source, strictly increasing (see migrations/0002); null for ping. */
+  sequence: number | null;
+  payload: string;
+  /**
+   * Commit order across every event (see migrations/0004): set by `recordAndQueue` in the inserting transaction, so
+   * absent on rows not yet inserted.
+   */
+  position?: number | null;
+}
+
+export async function findEvent(db: D1Database, tenant: string, id: string): Promise<EventRow | null> {
+  return db.prepare("SELECT * FROM events WHERE id = ? AND tenant = ?").bind(id, tenant).first<EventRow>();
+}
+
+/** The stored body of an event, byte for byte what every attempt sends. */
+export async function eventPayload(db: D1Database, id: string): Promise<string | null> {
+  const row = await db.prepare("SELECT payload FROM events WHERE id = ?").bind(id).first<{ payload: string }>();
+  return row?.payload ?? null;
+}
+
+/**
+ * Deletes up to `limit` events created before `cutoff`, with their deliveries and attempts, and records the highest
+ * stream position deleted: a stream cursor below it has lost events (see `readStream`).
+ */
+export async function pruneEvents(db: D1Database, cutoff: string, limit: number): Promise<void> {
+  const expired = "SELECT id FROM events WHERE created_at < ? ORDER BY created_at LIMIT ?";
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO event_stream (id, last, pruned)
+         SELECT 1, 0, COALESCE(MAX(position), 0) FROM events WHERE id IN (${expired})
+         ON CONFLICT (id) DO UPDATE SET pruned = MAX(pruned, excluded.pruned)`,
+      )
+      .bind(cutoff, limit),
+    db.prepare(`DELETE FROM delivery_attempts WHERE event_id IN (${expired})`).bind(cutoff, limit),
+    db.prepare(`DELETE FROM deliveries WHERE event_id IN (${expired})`).bind(cutoff, limit),
+    db.prepare(`DELETE FROM events WHERE id IN (${expired})`).bind(cutoff, limit),
+  ]);
+}

@@ -1,0 +1,115 @@
+/**
+ * The event stream's cursor: where a consumer stands in commit order. Sealed like the list cursors (`kid.payload.mac`,
+ * HMAC-SHA256 with the `CURSOR_SECRET` keys, base64url) but without their lifetime: a position stays good until
+ * retention deletes events after it, which the stream checks against the database, not against the clock.
+ */
+import { z } from "@hono/zod-openapi";
+import type { CursorKey } from "../paging/cursor";
+import { fromBase64Url, toBase64Url } from "../shared/base64url";
+import { sha256Hex } from "../shared/digest";
+import { type FieldError, ProblemError } from "../shared/problem";
+import type { StreamFilters } from "./store";
+
+/** Where a consumer stands, as its cursor carries it. */
+export interface StreamCursor {
+  /** Digest of the caller the cursor was issued to (see `streamBinding`). */
+  caller: string;
+  /** The stream's filters, canonical: later requests may omit them. */
+  filters: StreamFilters;
+  /** The limit of the page that issued it: the default for the next one. */
+  limit: number;
+  /** The last position read: the next page starts after it. */
+  position: number;
+}
+
+const ROUTE = "event-stream";
+
+/** The sealed payload, with short keys: a cursor travels in URLs. */
+const PayloadSchema = z.strictObject({
+  r: z.literal(ROUTE),
+  v: z.literal(1),
+  b: z.string(),
+  f: z.strictObject({ type: z.string().optional(), source: z.string().optional() }),
+  l: z.number().int().min(1).max(500),
+  p: z.number().int().min(0),
+});
+
+const encoder = new TextEncoder();
+const MAC_BYTES = 16;
+
+async function mac(key: CryptoKey, data: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(data))).slice(0, MAC_BYTES);
+}
+
+const invalid = (detail: string, errors?: FieldError[]) =>
+  new ProblemError("invalid-cursor", {
+    detail: `${detail} Restart the stream without a cursor (or with \`since\`).`,
+    ...(errors ? { errors } : {}),
+  });
+
+/** The caller's digest a cursor is bound to: the API key's id, never stored as it is. */
+export async function streamBinding(keyId: string): Promise<string> {
+  return (await sha256Hex(`${ROUTE}|${keyId}`)).slice(0, 22);
+}
+
+/**
+ * Seals a stream position with the first key.
+ * @example await sealStreamCursor({ caller, filters: { type: "run.completed" }, limit: 100, position: 42 }, keys)
+ */
+export async function sealStreamCursor(cursor: StreamCursor, keys: CursorKey[]): Promise<string> {
+  const signer = keys[0];
+  if (!signer) throw new Error("no cursor key");
+  const payload = { r: ROUTE, v: 1, b: cursor.caller, f: cursor.filters, l: cursor.limit, p: cursor.position };
+  const body = `${signer.id}.${toBase64Url(encoder.encode(JSON.stringify(payload)))}`;
+  return `${body}.${toBase64Url(await mac(signer.key, body))}`;
+}
+
+/** Verifies and decodes a stream cursor; anything modified, foreign or malformed is a 400 `invalid-cursor`. */
+export async function openStreamCursor(token: string, keys: CursorKey[]): Promise<StreamCursor> {
+  const parts = token.split(".");
+  if (parts.length !== 3 || token.length > 4096) throw invalid("The cursor is malformed.");
+  const [kid, body, tag] = parts as [string, string, string];
+  const key = keys.find((k) => k.id === kid);
+  if (!key) throw invalid("The cursor was signed with a key this deployment no longer accepts.");
+  let presented: Uint8Array;
+  try {
+    presented = fromBase64Url(tag);
+  } catch {
+    throw invalid("The cursor is malformed.");
+  }
+  const expected = await mac(key.key, `${kid}.${body}`);
+  if (presented.length !== expected.length || !crypto.subtle.timingSafeEqual(presented, expected)) {
+    throw invalid("The cursor was modified or is corrupt.");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(fromBase64Url(body)));
+  } catch {
+    throw invalid("The cursor is malformed.");
+  }
+  if ((json as { r?: unknown } | null)?.r !== ROUTE) {
+    throw invalid("This cursor was issued by a list route, not by the event stream.");
+  }
+  const parsed = PayloadSchema.safeParse(json);
+  if (!parsed.success) throw invalid("The cursor is not in a format this version understands.");
+  const { b, f, l, p } = parsed.data;
+  return { caller: b, filters: f, limit: l, position: p };
+}
+
+/**
+ * The filters a resumed stream reads with: the cursor's, once it is known to belong to `caller` and the filters
+ * sent (if any) equal it. Anything else is a 400 `invalid-cursor`.
+ */
+export function resumedFilters(cursor: StreamCursor, caller: string, sent: StreamFilters): StreamFilters {
+  if (cursor.caller !== caller) throw invalid("This cursor was issued to another API key.");
+  const differing = (Object.keys(sent) as (keyof StreamFilters)[]).filter(
+    (name) => sent[name] !== undefined && sent[name] !== cursor.filters[name],
+  );
+  if (differing.length > 0) {
+    throw invalid(
+      `The cursor belongs to a stream with other filters (${differing.join(", ")}): omit them or send the same values.`,
+      differing.map((name) => ({ in: "cursor", name, message: "Differs from the value the stream was started with." })),
+    );
+  }
+  return cursor.filters;
+}
