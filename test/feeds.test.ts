@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../simulator/credentials";
 import { FeedSchema } from "../src/schemas/feed";
-import { MAX_FEED_SOURCES, MAX_SAVED_FEED_SOURCES } from "../src/schemas/sources";
+import { MAX_INLINE_SOURCES, MAX_SAVED_FEED_SOURCES } from "../src/schemas/sources";
 import { TEST_API_KEY_2 } from "./setup/bindings";
 import { expectProblem } from "./support/problem";
 import { eightByEightSim, inkitSim, mutationsOf, resetSimulators } from "./support/simulator";
@@ -164,13 +164,13 @@ describe("saved feeds: create, read, list, delete", () => {
     expect(((await page.json()) as PageBody).data.length).toBeGreaterThan(0);
   });
 
-  it(`names at most ${MAX_FEED_SOURCES} sources inline (source=); more is a 400 pointing to saved feeds`, async () => {
-    const { definitions } = await mutate.addDefinitions({ count: MAX_FEED_SOURCES });
+  it(`names at most ${MAX_INLINE_SOURCES} sources inline (source=); more is a 400 pointing to saved feeds`, async () => {
+    const { definitions } = await mutate.addDefinitions({ count: MAX_INLINE_SOURCES });
     const sources = ["inkit", ...definitions.map((d) => `8x8:acme-ops/${d.id}`)];
     const problem = await expectProblem(await call(`/v1/runs?${inline(sources)}`), 400, "validation-error");
     expect(problem.errors?.map((e) => e.name)).toEqual(["source"]);
     expect(problem.detail).toContain("/v1/feeds");
-    const ok = await call(`/v1/runs?${inline(sources.slice(0, MAX_FEED_SOURCES))}`);
+    const ok = await call(`/v1/runs?${inline(sources.slice(0, MAX_INLINE_SOURCES))}`);
     expect(ok.status).toBe(200);
   });
 
@@ -219,8 +219,8 @@ describe("GET /v1/runs?feed=…", () => {
     expect(await back(feedWalk)).toEqual(await back(inlineWalk));
   });
 
-  it(`the cursor carries the feed's id and a digest of its sources, not the sources: smaller than inline at ${MAX_FEED_SOURCES} sources`, async () => {
-    const { definitions } = await mutate.addDefinitions({ count: MAX_FEED_SOURCES - 1, instances: 20 });
+  it(`the cursor carries the feed's id and a digest of its sources, not the sources: smaller than inline at ${MAX_INLINE_SOURCES} sources`, async () => {
+    const { definitions } = await mutate.addDefinitions({ count: MAX_INLINE_SOURCES - 1, instances: 20 });
     const sources = ["inkit", ...definitions.map((d) => `8x8:acme-ops/${d.id}`)];
     const { feed } = await saveFeed({ sources });
     const byFeed = (await callJson<PageBody>(`/v1/runs?feed=${feed.id}&limit=50`)).body.page;
@@ -243,7 +243,7 @@ describe("GET /v1/runs?feed=…", () => {
   });
 
   it("a feed of an organisation's sources walks exactly its merged truth, ties across sources and with Inkit included", async () => {
-    const { definitions, shared } = await mutate.addDefinitions({ count: MAX_FEED_SOURCES - 1, instances: 40 });
+    const { definitions, shared } = await mutate.addDefinitions({ count: MAX_INLINE_SOURCES - 1, instances: 40 });
     expect(shared.some((s) => s.inkitRuns > 0)).toBe(true);
     const sources = ["inkit", ...definitions.map((d) => `8x8:acme-ops/${d.id}`)];
     const { feed } = await saveFeed({ sources });

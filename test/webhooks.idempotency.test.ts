@@ -330,7 +330,7 @@ describe("Idempotency-Key: what is kept", () => {
   it("409 while the first request runs; a claim whose request died (its lock passed) is taken over by a repeat", async () => {
     const w = webhookEnv();
     const json = { url: consumer.url("idem-running") };
-    // Caller.keyId: the API key's SHA-256, truncated (src/http/auth.ts).
+    // Caller.tenant: the API key's SHA-256, truncated (src/http/auth.ts).
     const tenant = (await sha256Hex(TEST_API_KEY)).slice(0, 32);
     const running = (lockedUntil: number, fingerprint: Promise<string>) =>
       fingerprint.then((fp) =>

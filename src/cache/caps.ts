@@ -1,7 +1,7 @@
 import { loggerOf } from "../shared/logger";
 import { currentUpstreamScope } from "../upstream/scope";
 import { perNamespace } from "./per-namespace";
-import { type CacheScope, scopeBase } from "./request-cache";
+import { type CachePartition, partitionBase } from "./request-cache";
 
 /**
  * Silent page-size caps, remembered per upstream listing and credential: isolate memory in front of KV. A walk
@@ -30,11 +30,11 @@ const memoryOf = perNamespace(() => new Map<string, Known>());
 const reading = new Set<string>();
 
 /** The cap memory of one upstream listing and credential. Without a `CACHE` binding it remembers nothing. */
-export function capMemory(env: Env, waitUntil: (p: Promise<unknown>) => void, scope: CacheScope): CapMemory {
+export function capMemory(env: Env, waitUntil: (p: Promise<unknown>) => void, partition: CachePartition): CapMemory {
   const kv = env.CACHE as KVNamespace | undefined;
   let key: string | undefined;
   const keyOf = async () => {
-    key ??= `c1:${await scopeBase(scope)}`;
+    key ??= `c1:${await partitionBase(partition)}`;
     return key;
   };
   const remember = (k: string, cap: number) => {
@@ -61,7 +61,7 @@ export function capMemory(env: Env, waitUntil: (p: Promise<unknown>) => void, sc
       return known?.cap ?? 0;
     },
     learn(cap) {
-      if (cap > 0) currentUpstreamScope()?.telemetry.learnedCap(scope.resource, cap);
+      if (cap > 0) currentUpstreamScope()?.telemetry.learnedCap(partition.resource, cap);
       if (!kv) return;
       waitUntil(
         (async () => {

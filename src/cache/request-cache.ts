@@ -7,7 +7,7 @@ import type { Credential } from "../upstream/credential";
 import { forgetNamespaceState, perNamespace } from "./per-namespace";
 
 /** Whose entries, for which resource: entries are never shared between upstream credentials. */
-export interface CacheScope {
+export interface CachePartition {
   provider: Provider;
   credential: Credential;
   /** e.g. `inkit:runs`, `inkit:batches`, `8x8:<account_id>/<definition_id>`. */
@@ -33,7 +33,7 @@ interface Entry<T> {
   v: T;
   /** When it was fetched upstream (unix ms): freshness is decided here, not by KV's expiry. */
   at: number;
-  /** The scope's generation when it was fetched; a newer generation invalidates it. */
+  /** The partition's generation when it was fetched; a newer generation invalidates it. */
   g: string;
 }
 
@@ -119,22 +119,22 @@ function fingerprint(credential: Credential): Promise<string> {
   return known;
 }
 
-/** A scope as a key prefix: provider, credential fingerprint (never the credential) and resource. */
-export async function scopeBase(scope: CacheScope): Promise<string> {
-  return `${scope.provider}:${await fingerprint(scope.credential)}:${scope.resource}`;
+/** A partition as a key prefix: provider, credential fingerprint (never the credential) and resource. */
+export async function partitionBase(partition: CachePartition): Promise<string> {
+  return `${partition.provider}:${await fingerprint(partition.credential)}:${partition.resource}`;
 }
 
-async function scopeKeys(scope: CacheScope, request: string) {
-  const base = await scopeBase(scope);
+async function partitionKeys(partition: CachePartition, request: string) {
+  const base = await partitionBase(partition);
   return { entry: `e1:${base}:${(await sha256Hex(request)).slice(0, 32)}`, generation: `g1:${base}` };
 }
 
 /**
  * Invalidates every cached entry of one tenant's resource at once, without listing keys:
- * it bumps the scope's generation, and entries stamped with an older one stop counting.
+ * it bumps the partition's generation, and entries stamped with an older one stop counting.
  */
-export async function invalidateListings(env: Env, scope: CacheScope): Promise<void> {
-  const { generation } = await scopeKeys(scope, "");
+export async function invalidateListings(env: Env, partition: CachePartition): Promise<void> {
+  const { generation } = await partitionKeys(partition, "");
   const g = crypto.randomUUID();
   await env.CACHE.put(generation, g);
   hotEntries(env.CACHE).setGeneration(generation, g, Date.now());
@@ -187,7 +187,7 @@ export class RequestCache {
    * `fresh` goes to the upstream for this read alone (a caller found the cached value older than another).
    */
   async read<T>(
-    scope: CacheScope,
+    partition: CachePartition,
     request: string,
     kind: CacheKind,
     load: () => Promise<T>,
@@ -197,9 +197,9 @@ export class RequestCache {
   ): Promise<T> {
     const ttl = kind === "list" ? this.config.cacheListTtlSeconds : this.config.cacheItemTtlSeconds;
     // Each upstream call says which listing it read and how the cache read that made it went.
-    const via = (cache: CacheOutcomeName) => () => withCallContext({ listing: scope.resource, cache }, load);
+    const via = (cache: CacheOutcomeName) => () => withCallContext({ listing: partition.resource, cache }, load);
     if (ttl === 0) return via("bypass")();
-    const keys = await scopeKeys(scope, request);
+    const keys = await partitionKeys(partition, request);
     if (this.options.bypass || fresh) return this.fetchAndStore(keys, ttl, via("bypass"), "bypass", undefined, keep);
 
     const memory = hotEntries(this.env.CACHE);
@@ -239,10 +239,10 @@ export class RequestCache {
    * Stores a value under another request that is known to answer the same (e.g. the pinned form of the walk's
    * first read), as if fetched when this request's oldest read was: later pages then find it cached.
    */
-  async seed<T>(scope: CacheScope, request: string, kind: CacheKind, value: T): Promise<void> {
+  async seed<T>(partition: CachePartition, request: string, kind: CacheKind, value: T): Promise<void> {
     const ttl = kind === "list" ? this.config.cacheListTtlSeconds : this.config.cacheItemTtlSeconds;
     if (ttl === 0 || this.options.store === false) return;
-    const keys = await scopeKeys(scope, request);
+    const keys = await partitionKeys(partition, request);
     const at = this.fetchedAt() ?? Date.now();
     await this.store(keys, ttl, value, at, hotEntries(this.env.CACHE).generation(keys.generation, Date.now()));
   }

@@ -119,11 +119,11 @@ async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
   };
   const sentAt = Date.now();
   const res = await post(verdict.url, headers, payload, config.webhookTimeoutMs);
-  await settle(env, endpoint, m, res, sentAt);
+  await recordOutcome(env, endpoint, m, res, sentAt);
 }
 
 /** Records the attempt and moves the delivery on: delivered, retrying, failed, or endpoint disabled (410). */
-async function settle(env: Env, endpoint: EndpointRow, m: DeliveryMessage, res: EndpointAnswer, sentAt: number) {
+async function recordOutcome(env: Env, endpoint: EndpointRow, m: DeliveryMessage, res: EndpointAnswer, sentAt: number) {
   const db = env.DB;
   const now = Date.now();
   const ok = res.status !== null && res.status >= 200 && res.status < 300;

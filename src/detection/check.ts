@@ -75,11 +75,11 @@ export async function checkSource(
 ): Promise<CheckResult> {
   const spec = sourceSpec(text);
   if (!spec) return { ...nothing(text), outcome: "error", error: "Unknown source key." };
-  const key: WatchKey = { source: spec.key, credential: CONFIGURED };
+  const key: WatchKey = { source: spec.name, credential: CONFIGURED };
   const config = configOf(env);
   // Longer than any check can run (its upstream budget), so a lease only lapses when its holder died.
   const lease = await claimSource(env.DB, key, Date.now(), Math.max(60_000, 3 * config.upstreamBudgetMs));
-  if (lease === null) return { ...nothing(spec.key), outcome: "busy" };
+  if (lease === null) return { ...nothing(spec.name), outcome: "busy" };
   try {
     return await checkHeld(env, deps, spec, key, lease, options.named ?? []);
   } catch (err) {
@@ -131,7 +131,7 @@ async function checkHeld(
     lease,
     budget: new CallBudget(configOf(env).webhookCheckCalls),
     now: isoMicros(Date.now()),
-    credential: configuredCredential(env, spec.source.provider),
+    credential: configuredCredential(env, spec.key.provider),
     open: (version = null) => spec.open(deps, env, version),
   };
   if (state.version === 0) return baseline(check, lastSequence);
@@ -320,7 +320,7 @@ async function commit(
   const ordered = numbered(changes, c.lastSequence);
   const sequence = ordered.at(-1)?.sequences.at(-1) ?? c.lastSequence;
   const watchers: Watcher[] = ordered.length > 0 ? await endpointsWatching(env.DB, key.source) : [];
-  const { events, deliveries } = fanOut(spec.key, ordered, watchers, now);
+  const { events, deliveries } = fanOut(spec.name, ordered, watchers, now);
   const figures = {
     calls: check.budget.used,
     created: report.created ?? 0,
@@ -344,7 +344,7 @@ async function commit(
   } catch (err) {
     if (!isCheckConflict(err)) throw err;
     await releaseSource(env.DB, key, lease);
-    return { ...nothing(spec.key), outcome: "conflict", calls: figures.calls };
+    return { ...nothing(spec.name), outcome: "conflict", calls: figures.calls };
   }
   const error = report.error
     ? report.error instanceof Error
@@ -352,9 +352,9 @@ async function commit(
       : String(report.error)
     : undefined;
   if (error)
-    loggerOf(env).warn("change detection read failed midway; the next check continues", { source: spec.key, error });
+    loggerOf(env).warn("change detection read failed midway; the next check continues", { source: spec.name, error });
   return {
-    source: spec.key,
+    source: spec.name,
     outcome: report.outcome,
     created: figures.created,
     events: events.length,

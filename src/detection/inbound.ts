@@ -45,7 +45,7 @@ async function invalidate(env: Env, spec: SourceSpec): Promise<void> {
   try {
     await invalidateSource(env, spec);
   } catch (err) {
-    loggerOf(env).warn("cache invalidation failed", { source: spec.key, error: String(err) });
+    loggerOf(env).warn("cache invalidation failed", { source: spec.name, error: String(err) });
   }
 }
 
@@ -66,16 +66,16 @@ export async function recheckSources(
     const spec = sourceSpec(key);
     if (!spec) continue;
     await invalidate(env, spec);
-    if (!watched.has(spec.key)) {
-      results.push({ source: spec.key, outcome: "not_watched", events: 0 });
+    if (!watched.has(spec.name)) {
+      results.push({ source: spec.name, outcome: "not_watched", events: 0 });
       continue;
     }
     try {
-      const result = await checkSource(env, deps, spec.key, { named });
-      results.push({ source: spec.key, outcome: result.outcome, events: result.events });
+      const result = await checkSource(env, deps, spec.name, { named });
+      results.push({ source: spec.name, outcome: result.outcome, events: result.events });
     } catch (err) {
       loggerOf(env).error("inbound re-check failed", { source: key, error: String(err) });
-      results.push({ source: spec.key, outcome: "error", events: 0 });
+      results.push({ source: spec.name, outcome: "error", events: 0 });
     }
   }
   return results;

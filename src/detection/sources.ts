@@ -25,9 +25,10 @@ export function sourceDeps(env: Env, waitUntil: (promise: Promise<unknown>) => v
 
 /** A watched listing: what it holds and how to read it. */
 export interface SourceSpec {
-  /** The canonical source key (see the catalog), also the `resource` of its cached listings. */
-  key: string;
-  source: SourceKey;
+  /** The source's canonical name (schemas/sources.ts), also the `resource` of its cached listings. */
+  name: string;
+  /** The same source, parsed. */
+  key: SourceKey;
   kind: ItemKind;
   /**
    * The newest-first listing (creation order), with the deployment's configured credential. 8x8: one definition
@@ -42,25 +43,25 @@ export interface SourceSpec {
 
 /** Drops the cached listings of a source read with the deployment's configured credential. */
 export async function invalidateSource(env: Env, spec: SourceSpec): Promise<void> {
-  const { source } = spec;
+  const { key } = spec;
   await invalidateListings(env, {
-    provider: source.provider,
-    credential: configuredCredential(env, source.provider),
-    resource: resourceName(source),
+    provider: key.provider,
+    credential: configuredCredential(env, key.provider),
+    resource: resourceName(key),
   });
 }
 
 /** The spec of a source key (any accepted spelling), or null when it names no source. */
 export function sourceSpec(text: string): SourceSpec | null {
-  const source = parseSourceKey(text);
-  if (source === null) return null;
+  const key = parseSourceKey(text);
+  if (key === null) return null;
   return {
-    key: formatSourceKey(source),
-    source,
-    kind: source.provider === "inkit" && source.listing !== "runs" ? "batch" : "run",
+    name: formatSourceKey(key),
+    key,
+    kind: key.provider === "inkit" && key.listing !== "runs" ? "batch" : "run",
     open: (deps, env, version = null) =>
-      openReader(source, deps, { credential: configuredCredential(env, source.provider), version }),
-    lookup: lookupFor(source),
-    versionOf: (item) => (source.provider === "8x8" ? versionOf(item as EightByEightRunNormalized) : null),
+      openReader(key, deps, { credential: configuredCredential(env, key.provider), version }),
+    lookup: lookupFor(key),
+    versionOf: (item) => (key.provider === "8x8" ? versionOf(item as EightByEightRunNormalized) : null),
   };
 }

@@ -1,12 +1,16 @@
 import type { RequestCache } from "../cache/request-cache";
 import type { Config } from "../config";
 import type { Logger } from "../shared/logger";
-import type { IdempotencyScope } from "./idempotency/store";
+import type { IdempotencyKeyRef } from "./idempotency/store";
 
-/** The caller, once authenticated: a stable, non-reversible id for its API key. */
+/** The caller, once authenticated. */
 export interface Caller {
-  /** Hex SHA-256 of the API key, truncated: safe to log and to bind cursors and cache entries to. */
-  keyId: string;
+  /**
+   * The tenant: the id of the API key that made the request (its hex SHA-256, truncated), safe to log and to bind
+   * cursors and cache entries to. Everything a tenant creates is owned by it. The code and D1 (the `tenant` column of
+   * every table) use this one name; logs call it `key_id`.
+   */
+  tenant: string;
 }
 
 /** Hono environment of the app: bindings come from `wrangler types` (worker-configuration.d.ts). */
@@ -26,7 +30,7 @@ export interface AppEnv {
 
 /** A claimed `Idempotency-Key`: whose it is, the claim's token, and whether the operation's write keeps its answer. */
 export interface KeyClaim {
-  scope: IdempotencyScope;
+  ref: IdempotencyKeyRef;
   token: string;
   keptInWrite: boolean;
 }

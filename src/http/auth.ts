@@ -72,5 +72,11 @@ export const apiKeyAuth = bearerAuth({
   invalid: "The API key is not valid.",
   invalidTokenError: true,
   // The key's hex SHA-256, truncated: the digest authentication computed already.
-  accepted: (c, _key, digest) => c.set("caller", { keyId: toHex(digest).slice(0, 32) }),
+  accepted: (c, _key, digest) => c.set("caller", { tenant: toHex(digest).slice(0, 32) }),
 });
+
+/**
+ * The tenant of an authenticated request: the id of its API key (see `Caller`).
+ * @example await findFeed(c.env.DB, tenantOf(c), id)
+ */
+export const tenantOf = (c: Context<AppEnv>): string => c.get("caller").tenant;

@@ -22,7 +22,7 @@ async function walkContext(c: Context<AppEnv>): Promise<WalkContext> {
   return {
     keys: await cursorKeys(c.env.CURSOR_SECRET),
     cursorTtlSeconds: configOf(c.env).cursorTtlSeconds,
-    callerKeyId: c.get("caller").keyId,
+    tenant: c.get("caller").tenant,
     cache: { shared: cache.shared, fetchedAt: () => cache.fetchedAt() },
     now: Date.now(),
     failures: upstreamFailures,

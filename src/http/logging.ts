@@ -25,7 +25,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     status,
     duration_ms: Date.now() - started,
     request_id: c.get("requestId") ?? null,
-    key_id: c.get("caller")?.keyId ?? null,
+    key_id: c.get("caller")?.tenant ?? null,
     upstream_attempts: scope?.attempts ?? 0,
     upstream_calls: Object.fromEntries([...providers].map(([name, t]) => [name, t.calls])),
     upstream_ms: Object.fromEntries([...providers].map(([name, t]) => [name, Math.round(t.ms)])),

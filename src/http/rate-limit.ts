@@ -26,7 +26,7 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   c.header("RateLimit-Policy", policy);
   let allowed = true;
   try {
-    allowed = (await limiter.limit({ key: caller.keyId })).success;
+    allowed = (await limiter.limit({ key: caller.tenant })).success;
   } catch (err) {
     c.get("log").warn("rate limiter failed; request let through", { error: String(err) });
   }

@@ -62,9 +62,9 @@ const DEFAULT_LIMIT = 50;
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Binds a cursor to the API key and the upstream credential in use, without storing either. */
-async function bindingDigest(callerKeyId: string, credential: Credential): Promise<string> {
+async function bindingDigest(tenant: string, credential: Credential): Promise<string> {
   const cred = credential.passThrough ? await sha256Hex(credential.value) : "configured";
-  return (await sha256Hex(`${callerKeyId}|${cred}`)).slice(0, 22);
+  return (await sha256Hex(`${tenant}|${cred}`)).slice(0, 22);
 }
 
 /** Checks that a cursor belongs to this route, caller and filters; returns the walk's filters. */
@@ -137,7 +137,7 @@ export interface WalkContext {
   keys: CursorKey[];
   cursorTtlSeconds: number;
   /** The caller's API key id: cursors are bound to it. */
-  callerKeyId: string;
+  tenant: string;
   /** The listing cache's view of this request. */
   cache: {
     /** Whether reads go through a shared cache (then they are aligned, so walks share answers). */
@@ -151,7 +151,7 @@ export interface WalkContext {
 
 async function openWalk<T extends Keyed>(ctx: WalkContext, req: ListRequest<T>): Promise<Walk<T>> {
   const { keys } = ctx;
-  const binding = await bindingDigest(ctx.callerKeyId, req.credential);
+  const binding = await bindingDigest(ctx.tenant, req.credential);
   const payload = req.cursor ? await openCursor(req.cursor, keys, ctx.cursorTtlSeconds, ctx.now) : null;
   const filters = payload ? checkCursor(payload, req, binding) : { ...req.defaults, ...req.sent };
   const limit = req.limit ?? payload?.l ?? DEFAULT_LIMIT;

@@ -64,7 +64,7 @@ export const INKIT_SOURCE_KEYS = INKIT_LISTINGS.map((listing) => formatSourceKey
  * Sources an inline walk (`?source=`, repeated) may name: as many as keep its URL and its cursor short (the cursor
  * carries its filters). Larger sets are named once as a saved feed.
  */
-export const MAX_FEED_SOURCES = 16;
+export const MAX_INLINE_SOURCES = 16;
 
 /** Sources a saved feed (`POST /v1/feeds`) may name: more than fit in a URL as `source=` parameters. */
 export const MAX_SAVED_FEED_SOURCES = 100;
@@ -87,12 +87,12 @@ const SOURCES_FIELD = {
 
 /**
  * The canonical, de-duplicated source list of a feed; bad specs are a 400 naming them (a 503 from config). At most
- * `max` sources: `MAX_FEED_SOURCES` for a walk, `MAX_SAVED_FEED_SOURCES` for a saved feed.
+ * `max` sources: `MAX_INLINE_SOURCES` for `source=`, `MAX_SAVED_FEED_SOURCES` for a saved feed.
  */
 export function canonicalFeedSources(
   specs: string[],
   where: "query" | "body" | "config",
-  max: number = MAX_FEED_SOURCES,
+  max: number = MAX_INLINE_SOURCES,
 ): string[] {
   const field = SOURCES_FIELD[where === "config" ? "query" : where];
   const bad = specs.filter((s) => parseFeedSource(s) === null);
@@ -108,7 +108,7 @@ export function canonicalFeedSources(
   const names = [...new Set(specs.map((s) => feedSourceName(parseFeedSource(s) as SourceKey)))];
   if (names.length > max) {
     throw new ProblemError("validation-error", {
-      detail: `At most ${max} sources${max === MAX_FEED_SOURCES ? ` inline; name more (up to ${MAX_SAVED_FEED_SOURCES}) once as a saved feed: POST /v1/feeds, then GET /v1/runs?feed={id}` : " per feed"}.`,
+      detail: `At most ${max} sources${max === MAX_INLINE_SOURCES ? ` inline; name more (up to ${MAX_SAVED_FEED_SOURCES}) once as a saved feed: POST /v1/feeds, then GET /v1/runs?feed={id}` : " per feed"}.`,
       errors: [{ ...field, message: `At most ${max} sources.` }],
     });
   }

@@ -48,8 +48,8 @@ const invalid = (detail: string, errors?: FieldError[]) =>
   });
 
 /** The caller's digest a cursor is bound to: the API key's id, never stored as it is. */
-export async function streamBinding(keyId: string): Promise<string> {
-  return (await sha256Hex(`${ROUTE}|${keyId}`)).slice(0, 22);
+export async function streamBinding(tenant: string): Promise<string> {
+  return (await sha256Hex(`${ROUTE}|${tenant}`)).slice(0, 22);
 }
 
 /**

@@ -144,11 +144,11 @@ export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<Upstrea
     if (Date.now() + wait >= scope.deadline) break;
     await sleep(wait);
   }
-  return settle(opts, admission, last, retryAfterMs);
+  return concludeCall(opts, admission, last, retryAfterMs);
 }
 
 /** Tells the breaker how the call went and turns the last attempt into an answer or a problem. */
-function settle(
+function concludeCall(
   opts: UpstreamFetchOptions,
   admission: Admission,
   last: Attempt,

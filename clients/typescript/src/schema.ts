@@ -181,7 +181,7 @@ export interface paths {
         put?: never;
         /**
          * Save a feed: a set of sources to walk by id
-         * @description Saves a set of merged-feed sources under an id, so a walk of `GET /v1/runs` names them with one `feed={id}` parameter instead of one `source=` each (100 sources would make a 6 KB URL). The sources are validated and canonicalised as `source=` is; repeats are dropped. A feed is immutable, so its walks never change under their cursors: to change the set, save another and delete this one. Walks currently carry at most 16 sources.
+         * @description Saves a set of merged-feed sources under an id, so a walk of `GET /v1/runs` names them with one `feed={id}` parameter instead of one `source=` each (100 sources would make a 6 KB URL). The sources are validated and canonicalised as `source=` is; repeats are dropped. A feed is immutable, so its walks never change under their cursors: to change the set, save another and delete this one. A feed takes up to 100 sources; `source=` takes at most 16.
          */
         post: operations["createFeed"];
         delete?: never;

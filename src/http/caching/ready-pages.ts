@@ -26,7 +26,7 @@ export function readyPageHeaders(page: ReadyPage, now: number): Record<string, s
 /** Who asks for what (see readyPageKey): the caller, the upstream credentials it passes through, and the URL. */
 const keyOf = (c: Context<AppEnv>) =>
   readyPageKey(
-    c.get("caller")?.keyId ?? "",
+    c.get("caller")?.tenant ?? "",
     Object.values(passThroughHeaders).map((name) => c.req.header(name)),
     new URL(c.req.url),
   );

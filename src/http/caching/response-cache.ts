@@ -27,9 +27,9 @@ const readyPagesOf = perNamespace(() => ({ pages: new Map<string, ReadyPage>(), 
  * Who asks for what: the caller's key id, any pass-through upstream credential (hashed), and the URL. Two callers
  * never share a page, since cursors are bound to the caller.
  */
-export async function readyPageKey(keyId: string, credentials: (string | undefined)[], url: URL): Promise<string> {
+export async function readyPageKey(tenant: string, credentials: (string | undefined)[], url: URL): Promise<string> {
   const own = credentials.some((c) => c !== undefined) ? await sha256Hex(credentials.join("\u0000")) : "";
-  return `${keyId}|${own}|${url.pathname}${url.search}`;
+  return `${tenant}|${own}|${url.pathname}${url.search}`;
 }
 
 /** A ready page still fresh and valid at `now`, given the generations this isolate currently knows. */

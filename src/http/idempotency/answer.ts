@@ -3,7 +3,7 @@ import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import { ProblemError } from "../../shared/problem";
 import { openSealed, sealText } from "../../shared/sealing";
 import type { AppEnv } from "../app-env";
-import type { IdempotencyRow, IdempotencyScope, RecordedAnswer } from "./store";
+import type { IdempotencyKeyRef, IdempotencyRow, RecordedAnswer } from "./store";
 
 /** Headers of the first answer that a replay repeats: how to read its body and where a created resource lives. */
 const KEPT_HEADERS = ["Content-Type", "Location"] as const;
@@ -12,7 +12,7 @@ const KEPT_HEADERS = ["Content-Type", "Location"] as const;
 const REPLAYED_HEADER = "Idempotent-Replayed";
 
 /** Additional data of a kept answer's encryption: it opens only for the caller, operation and key it answers. */
-const sealContext = (s: IdempotencyScope) => JSON.stringify(["idempotency", s.tenant, s.operation, s.key]);
+const sealContext = (s: IdempotencyKeyRef) => JSON.stringify(["idempotency", s.tenant, s.operation, s.key]);
 
 /**
  * An answer as it is kept for replays: its status, the headers a replay repeats, and its body. The body is encrypted
@@ -21,7 +21,7 @@ const sealContext = (s: IdempotencyScope) => JSON.stringify(["idempotency", s.te
  */
 export async function keptAnswer(
   master: string | null,
-  scope: IdempotencyScope,
+  ref: IdempotencyKeyRef,
   res: Response,
 ): Promise<RecordedAnswer> {
   const headers = KEPT_HEADERS.flatMap((name) => {
@@ -32,14 +32,14 @@ export async function keptAnswer(
   return {
     status: res.status,
     headers: JSON.stringify(Object.fromEntries(headers)),
-    body: master === null ? body : await sealText(master, sealContext(scope), body),
+    body: master === null ? body : await sealText(master, sealContext(ref), body),
     sealed: master === null ? 0 : 1,
   };
 }
 
 /** The first answer of a key, sent again: same status, headers and body, marked `Idempotent-Replayed: true`. */
 export async function replayAnswer(c: Context<AppEnv>, row: IdempotencyRow): Promise<Response> {
-  const scope = { tenant: row.tenant, operation: row.operation, key: row.idempotency_key };
+  const ref = { tenant: row.tenant, operation: row.operation, key: row.idempotency_key };
   const master = c.get("config").webhookEncryptionKey;
   if (row.sealed === 1 && master === null) {
     throw new ProblemError("service-unavailable", {
@@ -48,7 +48,7 @@ export async function replayAnswer(c: Context<AppEnv>, row: IdempotencyRow): Pro
     });
   }
   const stored = row.body ?? "";
-  const body = row.sealed === 1 && master !== null ? await openSealed(master, sealContext(scope), stored) : stored;
+  const body = row.sealed === 1 && master !== null ? await openSealed(master, sealContext(ref), stored) : stored;
   const headers = { ...(JSON.parse(row.headers ?? "{}") as Record<string, string>), [REPLAYED_HEADER]: "true" };
   // A 2xx without content (none today) cannot carry even an empty body.
   return body === ""

@@ -7,7 +7,7 @@ import { keptAnswer, replayAnswer } from "./answer";
 import { requestFingerprint } from "./fingerprint";
 import {
   claimIdempotencyKey,
-  type IdempotencyScope,
+  type IdempotencyKeyRef,
   idempotentAnswerStatement,
   recordIdempotentAnswer,
   releaseIdempotencyKey,
@@ -52,19 +52,19 @@ export function idempotent<H extends Handler>(route: { operationId?: string }, h
   const wrapped = async (c: Context<AppEnv>, next: Next) => {
     const key = c.req.header("Idempotency-Key");
     if (key === undefined) return handler(c, next);
-    const scope: IdempotencyScope = { tenant: c.get("caller").keyId, operation, key };
+    const ref: IdempotencyKeyRef = { tenant: c.get("caller").tenant, operation, key };
     const fingerprint = await requestFingerprint(c);
     const token = crypto.randomUUID();
     const now = Date.now();
     const row = await claimIdempotencyKey(c.env.DB, {
-      ...scope,
+      ...ref,
       fingerprint,
       token,
       now: isoMicros(now),
       lockedUntil: isoMicros(now + IDEMPOTENCY_LOCK_MS),
       expiresAt: isoMicros(now + IDEMPOTENCY_TTL_MS),
     });
-    if (row.token === token) return runOnce(c, scope, token, () => handler(c, next));
+    if (row.token === token) return runOnce(c, ref, token, () => handler(c, next));
     if (row.fingerprint !== fingerprint) throw reused(operation);
     if (row.status === null) throw inUse();
     return replayAnswer(c, row);
@@ -76,19 +76,19 @@ export function idempotent<H extends Handler>(route: { operationId?: string }, h
  * Runs the operation under a claimed key, then keeps its answer (2xx) or frees the key (anything else). An answer the
  * operation kept in its own write is already committed; freeing never touches a committed answer.
  */
-function runOnce(c: Context<AppEnv>, scope: IdempotencyScope, token: string, run: () => unknown): Promise<Response> {
-  const claim: KeyClaim = { scope, token, keptInWrite: false };
+function runOnce(c: Context<AppEnv>, ref: IdempotencyKeyRef, token: string, run: () => unknown): Promise<Response> {
+  const claim: KeyClaim = { ref, token, keptInWrite: false };
   c.set("idempotency", claim);
   const work = (async () => {
     let res: Response;
     try {
       res = (await run()) as Response;
     } catch (err) {
-      await release(c, scope, token);
+      await release(c, ref, token);
       throw err;
     }
-    if (res.status < 200 || res.status >= 300) await release(c, scope, token);
-    else if (!claim.keptInWrite) await record(c, scope, token, res);
+    if (res.status < 200 || res.status >= 300) await release(c, ref, token);
+    else if (!claim.keptInWrite) await record(c, ref, token, res);
     return res;
   })();
   // Recorded even when the caller hangs up first: a lost answer is exactly what its retry comes to collect.
@@ -118,9 +118,9 @@ export function answerInWrite<R, A extends Response>(c: Context<AppEnv>, respond
     built = respond(result);
     const claim = c.get("idempotency");
     if (claim === undefined) return [];
-    const kept = await keptAnswer(c.get("config").webhookEncryptionKey, claim.scope, built);
+    const kept = await keptAnswer(c.get("config").webhookEncryptionKey, claim.ref, built);
     claim.keptInWrite = true;
-    return [idempotentAnswerStatement(c.env.DB, claim.scope, claim.token, kept)];
+    return [idempotentAnswerStatement(c.env.DB, claim.ref, claim.token, kept)];
   };
   const answer = (): A => {
     if (built === null) throw new Error("answerInWrite: the write never built its answer");
@@ -129,32 +129,32 @@ export function answerInWrite<R, A extends Response>(c: Context<AppEnv>, respond
   return { keep, answer };
 }
 
-async function record(c: Context<AppEnv>, scope: IdempotencyScope, token: string, res: Response): Promise<void> {
-  const answer = await keptAnswer(c.get("config").webhookEncryptionKey, scope, res);
+async function record(c: Context<AppEnv>, ref: IdempotencyKeyRef, token: string, res: Response): Promise<void> {
+  const answer = await keptAnswer(c.get("config").webhookEncryptionKey, ref, res);
   for (let attempt = 1; ; attempt++) {
     try {
-      const kept = await recordIdempotentAnswer(c.env.DB, scope, token, answer);
-      if (!kept) logTrouble(c, scope, "idempotency claim lost before its answer was kept");
+      const kept = await recordIdempotentAnswer(c.env.DB, ref, token, answer);
+      if (!kept) logTrouble(c, ref, "idempotency claim lost before its answer was kept");
       return;
     } catch (err) {
       // The answer still goes out; the key stays claimed until its lock passes, then a retry runs again.
-      if (attempt >= RECORD_ATTEMPTS) return logTrouble(c, scope, "idempotency answer not kept", err);
+      if (attempt >= RECORD_ATTEMPTS) return logTrouble(c, ref, "idempotency answer not kept", err);
     }
   }
 }
 
-async function release(c: Context<AppEnv>, scope: IdempotencyScope, token: string): Promise<void> {
+async function release(c: Context<AppEnv>, ref: IdempotencyKeyRef, token: string): Promise<void> {
   try {
-    await releaseIdempotencyKey(c.env.DB, scope, token);
+    await releaseIdempotencyKey(c.env.DB, ref, token);
   } catch (err) {
-    logTrouble(c, scope, "idempotency key not released", err);
+    logTrouble(c, ref, "idempotency key not released", err);
   }
 }
 
 /** One log line about a key: the operation and request, never the key's answer (it may hold a secret). */
-function logTrouble(c: Context<AppEnv>, scope: IdempotencyScope, msg: string, err?: unknown): void {
+function logTrouble(c: Context<AppEnv>, ref: IdempotencyKeyRef, msg: string, err?: unknown): void {
   c.get("log").error(msg, {
-    operation: scope.operation,
+    operation: ref.operation,
     request_id: c.get("requestId") ?? null,
     ...(err === undefined ? {} : { error: err instanceof Error ? err.message.slice(0, 200) : "unknown" }),
   });

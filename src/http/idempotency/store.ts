@@ -1,7 +1,7 @@
 /** Rows of `idempotency_keys`: the first answer of each keyed POST, and every statement over them. */
 
 /** Whose key it is and what it names: the primary key. */
-export interface IdempotencyScope {
+export interface IdempotencyKeyRef {
   tenant: string;
   operation: string;
   key: string;
@@ -23,7 +23,7 @@ export interface IdempotencyRow {
   expires_at: string;
 }
 
-interface IdempotencyClaim extends IdempotencyScope {
+interface IdempotencyClaim extends IdempotencyKeyRef {
   fingerprint: string;
   token: string;
   now: string;
@@ -40,7 +40,7 @@ export interface RecordedAnswer {
 }
 
 const WHERE_KEY = "tenant = ? AND operation = ? AND idempotency_key = ?";
-const keyOf = (s: IdempotencyScope) => [s.tenant, s.operation, s.key];
+const keyOf = (s: IdempotencyKeyRef) => [s.tenant, s.operation, s.key];
 
 /**
  * Claims a key, in one batch (one transaction, one round trip): inserts the claim when the key is new, takes the row
@@ -75,7 +75,7 @@ export async function claimIdempotencyKey(db: D1Database, claim: IdempotencyClai
  */
 export function idempotentAnswerStatement(
   db: D1Database,
-  scope: IdempotencyScope,
+  ref: IdempotencyKeyRef,
   token: string,
   answer: RecordedAnswer,
 ): D1PreparedStatement {
@@ -84,17 +84,17 @@ export function idempotentAnswerStatement(
       `UPDATE idempotency_keys SET status = ?, headers = ?, body = ?, sealed = ?, locked_until = NULL
        WHERE ${WHERE_KEY} AND token = ?`,
     )
-    .bind(answer.status, answer.headers, answer.body, answer.sealed, ...keyOf(scope), token);
+    .bind(answer.status, answer.headers, answer.body, answer.sealed, ...keyOf(ref), token);
 }
 
 /** Keeps the answer of a claimed key; false when the claim was lost meanwhile (taken over after its lock passed). */
 export async function recordIdempotentAnswer(
   db: D1Database,
-  scope: IdempotencyScope,
+  ref: IdempotencyKeyRef,
   token: string,
   answer: RecordedAnswer,
 ): Promise<boolean> {
-  const result = await idempotentAnswerStatement(db, scope, token, answer).run();
+  const result = await idempotentAnswerStatement(db, ref, token, answer).run();
   return result.meta.changes > 0;
 }
 
@@ -102,10 +102,10 @@ export async function recordIdempotentAnswer(
  * Frees a claimed key whose request kept no answer (it failed): a retry runs the operation afresh. A key whose answer
  * was committed with its operation stays: the operation took effect, whatever failed after it.
  */
-export async function releaseIdempotencyKey(db: D1Database, scope: IdempotencyScope, token: string): Promise<void> {
+export async function releaseIdempotencyKey(db: D1Database, ref: IdempotencyKeyRef, token: string): Promise<void> {
   await db
     .prepare(`DELETE FROM idempotency_keys WHERE ${WHERE_KEY} AND token = ? AND status IS NULL`)
-    .bind(...keyOf(scope), token)
+    .bind(...keyOf(ref), token)
     .run();
 }
 

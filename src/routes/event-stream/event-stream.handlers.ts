@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/app-env";
+import { tenantOf } from "../../http/auth";
 import { linkHeader } from "../../http/link-header";
 import { listResponse } from "../../http/list-response";
 import { cursorKeys } from "../../paging/cursor";
@@ -12,7 +13,7 @@ export const stream: RouteHandler<StreamRoute, AppEnv> = async (c) => {
   const { limit, cursor, since, type, source } = c.req.valid("query");
   const config = c.get("config");
   const body = await readStream(c.env.DB, {
-    tenant: c.get("caller").keyId,
+    tenant: tenantOf(c),
     keys: await cursorKeys(c.env.CURSOR_SECRET),
     cursor,
     since: since === undefined ? undefined : toRfc3339(since),

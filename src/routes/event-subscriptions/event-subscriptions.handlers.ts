@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../http/app-env";
+import { tenantOf } from "../../http/auth";
 import { answerInWrite } from "../../http/idempotency";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
@@ -13,10 +14,8 @@ import { createSubscription, subscriptionTag, toSubscription, updateSubscription
 import { canonicalSources } from "../filters";
 import type * as R from "./event-subscriptions.routes";
 
-const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
-
 async function owned(c: Context<AppEnv>, id: string): Promise<SubscriptionRow> {
-  const row = await findSubscription(c.env.DB, tenant(c), id);
+  const row = await findSubscription(c.env.DB, tenantOf(c), id);
   if (!row) throw new ProblemError("not-found", { detail: `No event subscription ${id}.` });
   return row;
 }
@@ -38,7 +37,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
     eventTypes: body.event_types ?? null,
     sources: body.sources ? canonicalSources(body.sources) : defaultWatchedSources(c.env),
   };
-  await createSubscription(c.env.DB, tenant(c), fields, reply.keep);
+  await createSubscription(c.env.DB, tenantOf(c), fields, reply.keep);
   return reply.answer();
 };
 
@@ -54,7 +53,7 @@ export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
       db: c.env.DB,
       table: "event_subscriptions",
       where: ["tenant = ?"],
-      params: [tenant(c)],
+      params: [tenantOf(c)],
       map: toSubscription,
     })),
   });

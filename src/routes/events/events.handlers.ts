@@ -5,6 +5,7 @@ import type { AttemptRow } from "../../delivery/delivery-store";
 import { toEvent } from "../../events/model";
 import { type EventRow, findEvent } from "../../events/store";
 import type { AppEnv } from "../../http/app-env";
+import { tenantOf } from "../../http/auth";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
 import type { Filters } from "../../paging/listing";
@@ -15,8 +16,6 @@ import { toRfc3339 } from "../../shared/time";
 import { d1Listing } from "../../storage/d1-listing";
 import { sentFilters } from "../filters";
 import type { AttemptsRoute, GetRoute, ListRoute } from "./events.routes";
-
-const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
 
 /** SQL conditions for the event filters of a walk (from the request, or from its cursor). */
 function eventConditions(key: string, filters: Filters) {
@@ -52,7 +51,7 @@ export const list: RouteHandler<ListRoute, AppEnv> = async (c) => {
     ...d1Listing("events", (filters) => ({
       db: c.env.DB,
       table: "events",
-      ...eventConditions(tenant(c), filters),
+      ...eventConditions(tenantOf(c), filters),
       map: (row: EventRow) => toEvent(row),
     })),
   });
@@ -60,7 +59,7 @@ export const list: RouteHandler<ListRoute, AppEnv> = async (c) => {
 };
 
 async function ownedEvent(c: Context<AppEnv>, id: string): Promise<EventRow> {
-  const row = await findEvent(c.env.DB, tenant(c), id);
+  const row = await findEvent(c.env.DB, tenantOf(c), id);
   if (!row) throw new ProblemError("not-found", { detail: `No event ${id}.` });
   return row;
 }

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { createFeed, feedTag, toFeed } from "../../feeds/feeds";
 import { deleteFeed, type FeedRow, findFeed } from "../../feeds/store";
 import type { AppEnv } from "../../http/app-env";
+import { tenantOf } from "../../http/auth";
 import { answerInWrite } from "../../http/idempotency";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
@@ -12,10 +13,8 @@ import { ProblemError } from "../../shared/problem";
 import { d1Listing } from "../../storage/d1-listing";
 import type * as R from "./feeds.routes";
 
-const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
-
 async function owned(c: Context<AppEnv>, id: string): Promise<FeedRow> {
-  const row = await findFeed(c.env.DB, tenant(c), id);
+  const row = await findFeed(c.env.DB, tenantOf(c), id);
   if (!row) throw new ProblemError("not-found", { detail: `No feed ${id}.` });
   return row;
 }
@@ -34,7 +33,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
     sources: canonicalFeedSources(body.sources, "body", MAX_SAVED_FEED_SOURCES),
     description: body.description ?? null,
   };
-  await createFeed(c.env.DB, tenant(c), fields, reply.keep);
+  await createFeed(c.env.DB, tenantOf(c), fields, reply.keep);
   return reply.answer();
 };
 
@@ -50,7 +49,7 @@ export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
       db: c.env.DB,
       table: "feeds",
       where: ["tenant = ?"],
-      params: [tenant(c)],
+      params: [tenantOf(c)],
       map: toFeed,
     })),
   });

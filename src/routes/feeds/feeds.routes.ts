@@ -8,7 +8,7 @@ import {
   notModifiedResponse,
 } from "../../schemas/page";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
-import { MAX_FEED_SOURCES } from "../../schemas/sources";
+import { MAX_INLINE_SOURCES, MAX_SAVED_FEED_SOURCES } from "../../schemas/sources";
 import {
   etagHeaderDoc,
   idempotencyErrorResponses,
@@ -45,7 +45,7 @@ export const create = createRoute({
   operationId: "createFeed",
   tags,
   summary: "Save a feed: a set of sources to walk by id",
-  description: `Saves a set of merged-feed sources under an id, so a walk of \`GET /v1/runs\` names them with one \`feed={id}\` parameter instead of one \`source=\` each (100 sources would make a 6 KB URL). The sources are validated and canonicalised as \`source=\` is; repeats are dropped. A feed is immutable, so its walks never change under their cursors: to change the set, save another and delete this one. Walks currently carry at most ${MAX_FEED_SOURCES} sources.`,
+  description: `Saves a set of merged-feed sources under an id, so a walk of \`GET /v1/runs\` names them with one \`feed={id}\` parameter instead of one \`source=\` each (100 sources would make a 6 KB URL). The sources are validated and canonicalised as \`source=\` is; repeats are dropped. A feed is immutable, so its walks never change under their cursors: to change the set, save another and delete this one. A feed takes up to ${MAX_SAVED_FEED_SOURCES} sources; \`source=\` takes at most ${MAX_INLINE_SOURCES}.`,
   request: { body: json(CreateFeedSchema), headers: idempotencyKeyHeaders },
   responses: {
     201: {

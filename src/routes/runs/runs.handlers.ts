@@ -3,6 +3,7 @@ import type { UpstreamDeps } from "../../cache/upstream-deps";
 import { configOf } from "../../config";
 import { feedWalk } from "../../feeds/walk";
 import type { AppEnv } from "../../http/app-env";
+import { tenantOf } from "../../http/auth";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
 import type { Lane, Verdict } from "../../paging/lanes";
@@ -82,7 +83,7 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
   const { limit, cursor, partial, source, feed, ...query } = c.req.valid("query");
   const creds = { inkit: upstreamCredential(c, "inkit"), "8x8": upstreamCredential(c, "8x8") };
   // A saved feed's walk binds its id and a digest of its sources; its lanes are the stored sources, read every page.
-  const saved = await feedWalk(c.env, c.get("caller").keyId, { feed, source, cursor });
+  const saved = await feedWalk(c.env, tenantOf(c), { feed, source, cursor });
   const sent = { ...sentFilters(query), ...saved?.sent };
   if (source !== undefined) sent.source = canonicalFeedSources(Array.isArray(source) ? source : [source], "query");
   const defaults: Filters = saved ? {} : { source: defaultFeedSources(c.env) };

@@ -11,7 +11,7 @@ import {
 } from "../../schemas/page";
 import { problemResponseFor } from "../../schemas/problem";
 import { RUN_STATUSES, RunSchema } from "../../schemas/run";
-import { FEED_SOURCE_PATTERN, MAX_FEED_SOURCES, MAX_SAVED_FEED_SOURCES } from "../../schemas/sources";
+import { FEED_SOURCE_PATTERN, MAX_INLINE_SOURCES, MAX_SAVED_FEED_SOURCES } from "../../schemas/sources";
 
 const q = (name: string) => ({ param: { name, in: "query" as const } });
 const sourceSpec = z
@@ -23,7 +23,7 @@ const FEED_DOC = [
   "Order (tributary's own, never the upstreams' order among tied timestamps): `created_at` descending, then `provider`",
   "ascending (`8x8` before `inkit`), then `id` descending; ids compare as plain strings. It is the same for one source.",
   "Sources read aligned blocks that later pages share through the cache; an exhausted source costs nothing.",
-  `Name the sources with \`source=\` (up to ${MAX_FEED_SOURCES}), or save them once as a feed (\`POST /v1/feeds\`) and`,
+  `Name the sources with \`source=\` (up to ${MAX_INLINE_SOURCES}), or save them once as a feed (\`POST /v1/feeds\`) and`,
   "send `feed={id}`: the URL and the cursor then carry the feed's id and a digest of its sources, not the sources.",
   "\n\n**Exactly-once walks.** A forward walk started at time T returns every run that existed at T exactly once,",
   "in that order, whatever order the upstreams give tied runs, even while they insert new runs at their heads between",
@@ -67,14 +67,14 @@ export const listRuns = createRoute({
           z
             .array(sourceSpec)
             .max(
-              MAX_FEED_SOURCES,
-              `At most ${MAX_FEED_SOURCES} sources inline. Name more (up to ${MAX_SAVED_FEED_SOURCES}) once as a saved feed: POST /v1/feeds, then GET /v1/runs?feed={id}.`,
+              MAX_INLINE_SOURCES,
+              `At most ${MAX_INLINE_SOURCES} sources inline. Name more (up to ${MAX_SAVED_FEED_SOURCES}) once as a saved feed: POST /v1/feeds, then GET /v1/runs?feed={id}.`,
             ),
         ])
         .optional()
         .openapi({
           ...q("source"),
-          description: `Repeatable, up to ${MAX_FEED_SOURCES}. \`inkit\`, or \`8x8:{account_id}/{definition_id}\`. Default: the \`DEFAULT_SOURCES\` setting. For many sources, save them once as a feed and send \`feed\` instead.`,
+          description: `Repeatable, up to ${MAX_INLINE_SOURCES}. \`inkit\`, or \`8x8:{account_id}/{definition_id}\`. Default: the \`DEFAULT_SOURCES\` setting. For many sources, save them once as a feed and send \`feed\` instead.`,
           example: "8x8:acme-ops/3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14",
         }),
       feed: z

@@ -11,6 +11,7 @@ import {
 import { replayMissed, sendPing } from "../../delivery/replay";
 import { checkWebhookUrl } from "../../delivery/url-safety";
 import type { AppEnv } from "../../http/app-env";
+import { tenantOf } from "../../http/auth";
 import { answerInWrite } from "../../http/idempotency";
 import { listResponse } from "../../http/list-response";
 import { serveListing } from "../../http/listing";
@@ -21,8 +22,6 @@ import { isoMicros, toRfc3339 } from "../../shared/time";
 import { d1Listing } from "../../storage/d1-listing";
 import { canonicalSources } from "../filters";
 import type * as R from "./webhooks.routes";
-
-const tenant = (c: Context<AppEnv>) => c.get("caller").keyId;
 
 function masterKey(c: Context<AppEnv>): string {
   const key = c.get("config").webhookEncryptionKey;
@@ -45,7 +44,7 @@ function safeUrl(c: Context<AppEnv>, url: string): string {
 }
 
 async function owned(c: Context<AppEnv>, id: string): Promise<EndpointRow> {
-  const row = await findEndpoint(c.env.DB, tenant(c), id);
+  const row = await findEndpoint(c.env.DB, tenantOf(c), id);
   if (!row) throw new ProblemError("not-found", { detail: `No webhook endpoint ${id}.` });
   return row;
 }
@@ -73,7 +72,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
     c.json({ ...toEndpoint(row), secret }, 201, { Location: `/v1/webhook-endpoints/${row.id}` }),
   );
   const input = {
-    tenant: tenant(c),
+    tenant: tenantOf(c),
     url: safeUrl(c, body.url),
     description: body.description ?? null,
     eventTypes: body.event_types ?? null,
@@ -95,7 +94,7 @@ export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
       db: c.env.DB,
       table: "webhook_endpoints",
       where: ["tenant = ?"],
-      params: [tenant(c)],
+      params: [tenantOf(c)],
       map: toEndpoint,
     })),
   });
