@@ -8,7 +8,7 @@ import {
   ProblemError,
 } from "../clients/typescript/src/index.js";
 import { createApp } from "../src/app";
-import { eventPayload } from "../src/events/model";
+import { eventBody } from "../src/events/model";
 import { recordAndQueue } from "../src/events/record";
 import type { EventRow } from "../src/events/store";
 import { sha256Hex } from "../src/shared/digest";
@@ -58,7 +58,7 @@ async function commit(n: number): Promise<string[]> {
       object_id: "we_x",
       created_at: now,
       sequence: null,
-      payload: eventPayload("ping", now, object, null, null),
+      payload: eventBody("ping", now, object, null, null),
     };
   });
   await recordAndQueue(w.env, { events, now });

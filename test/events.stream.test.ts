@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { eventPayload } from "../src/events/model";
+import { eventBody } from "../src/events/model";
 import { recordAndQueue } from "../src/events/record";
 import type { EventRow } from "../src/events/store";
 import { pruneExpired } from "../src/scheduled";
@@ -45,7 +45,7 @@ function event(owner: string, opts: { ageMs?: number; type?: EventType; source?:
     object_id: object.id,
     created_at: createdAt,
     sequence: n,
-    payload: eventPayload(type, createdAt, object, null, n),
+    payload: eventBody(type, createdAt, object, null, n),
   };
 }
 

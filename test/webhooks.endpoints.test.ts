@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { decryptSecret } from "../src/delivery/signing";
+import { openSecret } from "../src/delivery/signing";
 import { EVENT_TYPES } from "../src/schemas/events";
 import { WebhookEndpointSchema } from "../src/schemas/webhook-endpoint";
 import { TEST_API_KEY_2, TEST_WEBHOOK_ENCRYPTION_KEY } from "./setup/bindings";
@@ -66,14 +66,12 @@ describe("webhook endpoints: create", () => {
     );
     const dump = JSON.stringify(await rows("SELECT * FROM webhook_secrets"));
     expect(dump).not.toContain(endpoint.secret.slice(6));
-    expect(await decryptSecret(TEST_WEBHOOK_ENCRYPTION_KEY, endpoint.id, stored?.ciphertext ?? "")).toBe(
-      endpoint.secret,
-    );
+    expect(await openSecret(TEST_WEBHOOK_ENCRYPTION_KEY, endpoint.id, stored?.ciphertext ?? "")).toBe(endpoint.secret);
     await expect(
-      decryptSecret("another-key-0123456789abcdef-0123456789", endpoint.id, stored?.ciphertext ?? ""),
+      openSecret("another-key-0123456789abcdef-0123456789", endpoint.id, stored?.ciphertext ?? ""),
     ).rejects.toThrow();
     // Bound to its endpoint: copying the row to another endpoint does not make it usable there.
-    await expect(decryptSecret(TEST_WEBHOOK_ENCRYPTION_KEY, "we_other", stored?.ciphertext ?? "")).rejects.toThrow();
+    await expect(openSecret(TEST_WEBHOOK_ENCRYPTION_KEY, "we_other", stored?.ciphertext ?? "")).rejects.toThrow();
   });
 
   it("canonicalizes 8x8 source keys and accepts event type filters", async () => {

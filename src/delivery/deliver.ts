@@ -1,7 +1,7 @@
 import { version } from "../../package.json";
 import { configOf } from "../config";
 import type { DeliveryMessage } from "../events/outbox";
-import { eventPayload } from "../events/store";
+import { storedEventBody } from "../events/store";
 import { newId } from "../shared/ids";
 import { loggerOf } from "../shared/logger";
 import { isoMicros } from "../shared/time";
@@ -101,7 +101,7 @@ async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
   const config = configOf(env);
   const verdict = checkWebhookUrl(endpoint.url, config.allowInsecureWebhookUrls);
   if (!verdict.ok) return abandon(db, m, `url refused: ${verdict.reason}`);
-  const payload = await eventPayload(db, m.event_id);
+  const payload = await storedEventBody(db, m.event_id);
   if (payload === null) return abandon(db, m, "event not found");
 
   const master = config.webhookEncryptionKey;

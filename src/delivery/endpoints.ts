@@ -12,7 +12,7 @@ import {
   type SecretRow,
   saveEndpoint,
 } from "./endpoint-store";
-import { decryptSecret, encryptSecret, generateSecret } from "./signing";
+import { generateSecret, openSecret, sealSecret } from "./signing";
 
 /** How long a rotated-out secret keeps signing beside the new one. */
 const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -48,7 +48,7 @@ async function newSecret(master: string, endpointId: string, now: string): Promi
   const clear = generateSecret();
   return {
     clear,
-    row: { id: newId("whs"), ciphertext: await encryptSecret(master, endpointId, clear), created_at: now },
+    row: { id: newId("whs"), ciphertext: await sealSecret(master, endpointId, clear), created_at: now },
   };
 }
 
@@ -141,5 +141,5 @@ export async function rotateSecret(
 /** The secrets an endpoint's deliveries are signed with right now, newest first, decrypted. */
 export async function signingSecrets(db: D1Database, master: string, endpointId: string): Promise<string[]> {
   const stored = await currentSecrets(db, endpointId, isoMicros(Date.now()));
-  return Promise.all(stored.map((ciphertext) => decryptSecret(master, endpointId, ciphertext)));
+  return Promise.all(stored.map((ciphertext) => openSecret(master, endpointId, ciphertext)));
 }

@@ -1,9 +1,7 @@
-import { eventPayload } from "../events/model";
+import { mintEvent } from "../events/model";
 import type { DeliveryMessage } from "../events/outbox";
 import { recordAndQueue } from "../events/record";
-import type { EventRow } from "../events/store";
 import { subscribes } from "../events/subscribes";
-import { newId } from "../shared/ids";
 import { isoMicros, toRfc3339 } from "../shared/time";
 import { type AnswerStatements, noAnswer } from "../storage/answer-statements";
 import { replayCandidates, restartStatement } from "./delivery-store";
@@ -15,22 +13,16 @@ const MAX_REPLAY = 1000;
 /** Records a `ping` event for one endpoint and queues its delivery; returns the event id. `answer` commits with it. */
 export async function sendPing(env: Env, endpoint: EndpointRow, answer: AnswerStatements<string> = noAnswer) {
   const now = isoMicros(Date.now());
-  const event: EventRow = {
-    id: newId("evt"),
+  const event = mintEvent({
     tenant: endpoint.tenant,
     type: "ping",
     source: null,
-    object_id: endpoint.id,
-    created_at: now,
+    objectId: endpoint.id,
+    object: { endpoint_id: endpoint.id, url: endpoint.url, message: "Test event from tributary." },
+    previous: null,
     sequence: null,
-    payload: eventPayload(
-      "ping",
-      now,
-      { endpoint_id: endpoint.id, url: endpoint.url, message: "Test event from tributary." },
-      null,
-      null,
-    ),
-  };
+    now,
+  });
   await recordAndQueue(env, {
     alongside: await answer(event.id),
     events: [event],

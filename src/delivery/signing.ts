@@ -34,10 +34,9 @@ export async function signatureHeader(id: string, timestamp: number, body: strin
   return signatures.join(" ");
 }
 
-/** Encrypts a signing secret, bound to its endpoint id (additional data) so rows cannot be swapped. */
-export const encryptSecret = (master: string, endpointId: string, secret: string) =>
-  sealText(master, endpointId, secret);
+/** Seals a signing secret (AES-GCM, shared/sealing.ts), bound to its endpoint id (additional data) so rows cannot be swapped. */
+export const sealSecret = (master: string, endpointId: string, secret: string) => sealText(master, endpointId, secret);
 
-/** Decrypts what {@link encryptSecret} sealed; throws if the key, endpoint id or ciphertext do not match. */
-export const decryptSecret = (master: string, endpointId: string, stored: string) =>
+/** Opens what {@link sealSecret} sealed; throws if the key, endpoint id or ciphertext do not match. */
+export const openSecret = (master: string, endpointId: string, stored: string) =>
   openSealed(master, endpointId, stored);

@@ -3,14 +3,13 @@
  * check.ts reads the upstream and the store, and commits what these functions decide.
  */
 
-import { eventPayload } from "../events/model";
+import { mintEvent } from "../events/model";
 import type { NewDelivery } from "../events/record";
 import type { EventRow } from "../events/store";
 import { subscribes } from "../events/subscribes";
 import type { Batch } from "../schemas/batch";
 import type { BatchEventType, EventType, PreviousStatus, RunEventType, UnwatchReason } from "../schemas/events";
 import type { Run } from "../schemas/run";
-import { newId } from "../shared/ids";
 import type { WatchedRow } from "./store";
 
 /** An item change detection watches: a normalized run or batch. */
@@ -183,19 +182,20 @@ export function fanOut(source: string, changes: Numbered[], watchers: Watcher[],
       for (const tenant of tenants) {
         const subscribers = watchers.filter((w) => w.tenant === tenant && subscribes(w, type));
         if (subscribers.length === 0) continue;
-        const id = newId("evt");
-        events.push({
-          id,
+        const event = mintEvent({
           tenant,
           type,
           source,
-          object_id: item.id,
-          created_at: now,
+          objectId: item.id,
+          object: item,
+          previous,
           sequence,
-          payload: eventPayload(type, now, item, previous, sequence, reason),
+          reason,
+          now,
         });
+        events.push(event);
         for (const watcher of subscribers.filter((w) => w.enabled === 1 && w.delivers !== 0)) {
-          deliveries.push({ event_id: id, endpoint_id: watcher.id, tenant });
+          deliveries.push({ event_id: event.id, endpoint_id: watcher.id, tenant });
         }
       }
     }

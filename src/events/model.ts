@@ -1,4 +1,9 @@
+/**
+ * The event model: how an event is minted (its id and its body, stored once) and the API shape it is read back in.
+ * Every event, whether detection saw a change or a caller asked for a ping, is minted by `mintEvent`.
+ */
 import type { EventRecord, EventType, UnwatchReason } from "../schemas/events";
+import { newId } from "../shared/ids";
 import type { EventRow } from "./store";
 
 /**
@@ -6,7 +11,7 @@ import type { EventRow } from "./store";
  * `sequence` for ping, and with `data.reason` on `*.unwatched`. Stored once, so every retry and replay sends the same
  * bytes and the same sequence.
  */
-export function eventPayload(
+export function eventBody(
   type: EventType,
   timestamp: string,
   object: unknown,
@@ -16,6 +21,42 @@ export function eventPayload(
 ): string {
   const data = reason === undefined ? { object, previous } : { object, previous, reason };
   return JSON.stringify({ type, timestamp, ...(sequence === null ? {} : { sequence }), data });
+}
+
+/** What an event says, before it has an id. */
+interface EventFacts {
+  /** Whose event it is: one tenant's copy of a change. */
+  tenant: string;
+  type: EventType;
+  /** The canonical source key it was seen on; null for ping. */
+  source: string | null;
+  /** The id of the item (or endpoint, for ping) it is about. */
+  objectId: string;
+  object: unknown;
+  previous: unknown;
+  /** Per source, strictly increasing; null for ping. */
+  sequence: number | null;
+  /** Set on `*.unwatched`. */
+  reason?: UnwatchReason;
+  /** When it is recorded: its `created_at` and the body's `timestamp`. */
+  now: string;
+}
+
+/**
+ * A new event row: a fresh time-ordered id, and the body every attempt and replay will send, byte for byte.
+ * @example mintEvent({ tenant, type: "run.created", source: "inkit:runs", objectId: run.id, object: run, previous: null, sequence: 7, now })
+ */
+export function mintEvent(e: EventFacts): EventRow {
+  return {
+    id: newId("evt"),
+    tenant: e.tenant,
+    type: e.type,
+    source: e.source,
+    object_id: e.objectId,
+    created_at: e.now,
+    sequence: e.sequence,
+    payload: eventBody(e.type, e.now, e.object, e.previous, e.sequence, e.reason),
+  };
 }
 
 /** The API shape of an event row. */

@@ -23,7 +23,7 @@ export async function findEvent(db: D1Database, tenant: string, id: string): Pro
 }
 
 /** The stored body of an event, byte for byte what every attempt sends. */
-export async function eventPayload(db: D1Database, id: string): Promise<string | null> {
+export async function storedEventBody(db: D1Database, id: string): Promise<string | null> {
   const row = await db.prepare("SELECT payload FROM events WHERE id = ?").bind(id).first<{ payload: string }>();
   return row?.payload ?? null;
 }
