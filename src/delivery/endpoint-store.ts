@@ -1,5 +1,7 @@
 /** Rows of `webhook_endpoints` and `webhook_secrets`, and every statement over them. */
 
+import { findOwned } from "../storage/owned-rows";
+
 export interface EndpointRow {
   id: string;
   tenant: string;
@@ -48,10 +50,7 @@ export async function insertEndpoint(
 
 /** The tenant's endpoint, or null (another tenant's endpoint is reported as missing, never as forbidden). */
 export async function findEndpoint(db: D1Database, tenant: string, id: string): Promise<EndpointRow | null> {
-  return db
-    .prepare("SELECT * FROM webhook_endpoints WHERE id = ? AND tenant = ?")
-    .bind(id, tenant)
-    .first<EndpointRow>();
+  return findOwned<EndpointRow>(db, "webhook_endpoints", tenant, id);
 }
 
 export async function endpointById(db: D1Database, id: string): Promise<EndpointRow | null> {

@@ -1,5 +1,6 @@
 /** Rows of `events`: one by id, the stored body every attempt sends, and retention. Written only by record.ts. */
 import type { EventType } from "../schemas/events";
+import { findOwned } from "../storage/owned-rows";
 
 export interface EventRow {
   id: string;
@@ -19,7 +20,7 @@ export interface EventRow {
 }
 
 export async function findEvent(db: D1Database, tenant: string, id: string): Promise<EventRow | null> {
-  return db.prepare("SELECT * FROM events WHERE id = ? AND tenant = ?").bind(id, tenant).first<EventRow>();
+  return findOwned<EventRow>(db, "events", tenant, id);
 }
 
 /** The stored body of an event, byte for byte what every attempt sends. */

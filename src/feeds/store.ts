@@ -1,5 +1,7 @@
 /** Rows of `feeds` (saved feeds, migration 0006), and every D1 statement over them. */
 
+import { findOwned } from "../storage/owned-rows";
+
 export interface FeedRow {
   id: string;
   tenant: string;
@@ -20,7 +22,7 @@ export async function insertFeed(db: D1Database, row: FeedRow, alongside: D1Prep
 
 /** The tenant's feed, or null (another tenant's is reported as missing, never as forbidden). */
 export async function findFeed(db: D1Database, tenant: string, id: string): Promise<FeedRow | null> {
-  return db.prepare("SELECT * FROM feeds WHERE id = ? AND tenant = ?").bind(id, tenant).first<FeedRow>();
+  return findOwned<FeedRow>(db, "feeds", tenant, id);
 }
 
 /**

@@ -1,5 +1,7 @@
 /** Rows of `event_subscriptions`: poll-only subscriptions, and every statement over them. */
 
+import { findOwned } from "../storage/owned-rows";
+
 export interface SubscriptionRow {
   id: string;
   tenant: string;
@@ -30,10 +32,7 @@ export async function insertSubscription(
 
 /** The tenant's subscription, or null (another tenant's is reported as missing, never as forbidden). */
 export async function findSubscription(db: D1Database, tenant: string, id: string): Promise<SubscriptionRow | null> {
-  return db
-    .prepare("SELECT * FROM event_subscriptions WHERE id = ? AND tenant = ?")
-    .bind(id, tenant)
-    .first<SubscriptionRow>();
+  return findOwned<SubscriptionRow>(db, "event_subscriptions", tenant, id);
 }
 
 /** A condition that holds while the subscription is still exactly `row`: the guard of a write under `If-Match`. */
