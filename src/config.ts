@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "off"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Tunables read from vars, with defaults. Every one is documented in the README. */
+/** Tunables read from vars, with defaults. Every one is documented in docs/configuration.md. */
 export interface Config {
   cursorTtlSeconds: number;
   inkitMaxPageSize: number;
@@ -92,7 +92,7 @@ const int = (fallback: number, min: number, max: number): Setting<number> => ({
 
 const text: Setting<string | undefined> = { schema: z.string().optional(), fallback: undefined, rule: "text" };
 
-/** Every var the config reads, with its rule (README, Configuration). */
+/** Every var the config reads, with its rule (docs/configuration.md). */
 const SETTINGS = {
   CURSOR_TTL_SECONDS: int(86_400, 60, 30 * 86_400),
   INKIT_MAX_PAGE_SIZE: int(500, 1, 10_000),

@@ -274,7 +274,7 @@ class LaneReader<T extends Keyed> {
       const len = this.view.items.filter((item) => item.created_at === seen.createdAt).length;
       // Whole only if it holds every item seen in the group: one it lacks means the answer was cut short.
       const ids = new Set(group?.map((item) => item.id));
-      if (!group || this.view.items.slice(at, at + len).some((item) => !ids.has(item.id))) continue; // the README's limit
+      if (!group || this.view.items.slice(at, at + len).some((item) => !ids.has(item.id))) continue; // docs/walks.md#limits
       const id = this.responses++;
       this.view.items.splice(at, len, ...group);
       this.view.response.splice(at, len, ...group.map(() => id));
@@ -498,7 +498,7 @@ async function settleNewer<T extends Keyed>(
       const mixed = summary.mixed.filter((group) => served === undefined || group.createdAt <= served.created_at);
       unsettled = mixed.filter((group) => !reader.reread.has(group.createdAt)).map((group) => group.createdAt);
       if (unsettled.length === 0 || !callsLeft()) break;
-      // A group no single response can hold is read as well as the responses allow (the README's limit).
+      // A group no single response can hold is read as well as the responses allow (docs/walks.md#limits).
       if (!(await reader.settle(mixed))) {
         unsettled = [];
         break;
