@@ -1,5 +1,5 @@
 import { cloudflarePool, cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
-import { configDefaults, defineConfig, type Plugin } from "vitest/config";
+import { defineConfig, type Plugin } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 import { TEST_RATE_LIMITS, testBindings } from "./test/setup/bindings.ts";
 import { leaseSimulators, type SimulatorLease } from "./test/setup/simulator-pool.ts";
@@ -108,8 +108,7 @@ export default defineConfig({
           // machine, as the unit files get.
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          include: ["test/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, "test/node/**", "test/unit/**"],
+          include: ["test/integration/**/*.test.ts"],
           globalSetup: ["./test/setup/simulators.ts", "./test/setup/webhook-consumer.ts"],
           // Files share runtimes, one per worker, each with its simulator pair: starting a runtime and loading the
           // worker's modules cost seconds, more than most files take. test/setup/fresh-file.ts gives each file the
