@@ -1,8 +1,17 @@
+import { readdirSync } from "node:fs";
 import { cloudflarePool, cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
-import { configDefaults, defineConfig, type Plugin } from "vitest/config";
+import { defineConfig, type Plugin } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 import { TEST_RATE_LIMITS, testBindings } from "./test/setup/bindings.ts";
 import { leaseSimulators, type SimulatorLease } from "./test/setup/simulator-pool.ts";
+
+// Test files live in test/unit/ and test/integration/ (this config) or test/node/ (vitest.node.config.ts): one anywhere
+// else would run in no project, silently, so it stops the run instead.
+const TEST_FOLDERS = ["unit/", "integration/", "node/"];
+const strays = readdirSync("test", { recursive: true, encoding: "utf8" }).filter(
+  (f) => f.endsWith(".test.ts") && !TEST_FOLDERS.some((folder) => f.startsWith(folder)),
+);
+if (strays.length > 0) throw new Error(`test files outside ${TEST_FOLDERS.join(", ")}: ${strays.join(", ")}`);
 
 // The webhook store's schema, applied by the webhook tests with applyD1Migrations.
 const migrations = await readD1Migrations("./migrations");
@@ -108,8 +117,7 @@ export default defineConfig({
           // machine, as the unit files get.
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          include: ["test/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, "test/node/**", "test/unit/**"],
+          include: ["test/integration/**/*.test.ts"],
           globalSetup: ["./test/setup/simulators.ts", "./test/setup/webhook-consumer.ts"],
           // Files share runtimes, one per worker, each with its simulator pair: starting a runtime and loading the
           // worker's modules cost seconds, more than most files take. test/setup/fresh-file.ts gives each file the

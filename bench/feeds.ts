@@ -29,7 +29,7 @@ import {
 
 export const FEED_SIZES = [1, 4, 16, 64, 100];
 export const FEED_LIMIT = 50;
-/** Seeded instances per added 8x8 definition (as test/runs.feed.scale.test.ts). */
+/** Seeded instances per added 8x8 definition (as test/integration/runs.feed.scale.test.ts). */
 export const INSTANCES_PER_DEFINITION = 12;
 /** First pages of each feed asked again (no-cache), interleaved, for their p50. */
 export const FIRST_PAGE_REPEATS = 7;
@@ -60,7 +60,7 @@ export interface FeedWalk {
   /** Pages after the first: mean distinct sources with an item on the page. */
   laterContributingPerPage: number;
   /**
-   * Pages after the first: mean sources a page must read (as test/runs.feed.scale.test.ts counts them): any with an
+   * Pages after the first: mean sources a page must read (as test/integration/runs.feed.scale.test.ts counts them): any with an
    * item from the page's first instant down to the instant of the item after it, ties at either end included.
    */
   laterNeededPerPage: number;

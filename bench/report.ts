@@ -274,7 +274,7 @@ function feedTargets(feeds: FeedsResult | null): TargetResult[] {
   });
   out.push({
     id: "later-page calls over what they must read, feed of 100 sources",
-    what: "no-cache walk of a 100-source feed: later pages' calls minus the sources each must read (with an item from the page's first instant to the next item's), summed over the walk; as test/runs.feed.scale.test.ts, one more per source (an 8x8 list's empty end)",
+    what: "no-cache walk of a 100-source feed: later pages' calls minus the sources each must read (with an item from the page's first instant to the next item's), summed over the walk; as test/integration/runs.feed.scale.test.ts, one more per source (an 8x8 list's empty end)",
     target: `≤ +${feeds?.sources.total ?? 100}`,
     value: noCache ? `${noCache.laterCallsOverNeededNet >= 0 ? "+" : ""}${noCache.laterCallsOverNeededNet}` : "n/a",
     met: noCache !== undefined && noCache.laterCallsOverNeededNet <= noCache.sources,

@@ -6,7 +6,7 @@ import { loggerOf } from "../shared/logger";
 
 /**
  * Every file in `migrations/`, in order. A deployment that lacks one answers `deployment-incomplete` instead of
- * failing on a missing table or column (test/readiness.test.ts checks this list against the directory).
+ * failing on a missing table or column (test/integration/readiness.test.ts checks this list against the directory).
  */
 export const MIGRATIONS = [
   "0001_webhooks.sql",

@@ -20,7 +20,7 @@ export function testBindings(urls: { inkitUrl: string; eightByEightUrl: string }
     WEBHOOK_ENCRYPTION_KEY: TEST_WEBHOOK_ENCRYPTION_KEY,
     INKIT_WEBHOOK_SECRET: TEST_INKIT_WEBHOOK_SECRET,
     EIGHTBYEIGHT_INBOUND_SECRET: TEST_EIGHTBYEIGHT_INBOUND_SECRET,
-    // Hardening: retries back off by ~1 ms instead of ~200 ms, and request lines are not logged (test/hardening.security.test.ts turns them on).
+    // Hardening: retries back off by ~1 ms instead of ~200 ms, and request lines are not logged (test/integration/hardening.security.test.ts turns them on).
     UPSTREAM_RETRY_BASE_MS: "1",
     LOG_LEVEL: "off",
   };
@@ -28,7 +28,7 @@ export function testBindings(urls: { inkitUrl: string; eightByEightUrl: string }
 
 /**
  * Rate limiters of the test runtime. The suite sends thousands of requests with two keys, so the deployed
- * limiter is made generous; a tight one (5 per minute) lets test/hardening.ratelimit.test.ts reach the limit.
+ * limiter is made generous; a tight one (5 per minute) lets test/integration/hardening.ratelimit.test.ts reach the limit.
  */
 export const TEST_RATE_LIMITS = {
   RATE_LIMITER: { namespace_id: "7001", simple: { limit: 1_000_000, period: 60 as const } },

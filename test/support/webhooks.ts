@@ -1,5 +1,4 @@
 import {
-  applyD1Migrations,
   createExecutionContext,
   createMessageBatch,
   createScheduledController,
@@ -16,6 +15,7 @@ import type { DeliveryMessage } from "../../src/events/outbox";
 import { type EventType, eventPayloadSchemas } from "../../src/schemas/events";
 import { TEST_API_KEY } from "../setup/bindings";
 import type { ReceivedDelivery } from "../setup/received-delivery";
+import { migrateAfresh } from "./storage";
 
 export type { ReceivedDelivery };
 
@@ -194,26 +194,12 @@ export async function drain(w: WebhookEnv, maxRounds = 20): Promise<number> {
   return rounds;
 }
 
-const TABLES = [
-  "delivery_attempts",
-  "deliveries",
-  "events",
-  "webhook_secrets",
-  "webhook_endpoints",
-  "detection_state",
-  "detection_checks",
-  "watched_items",
-  "event_sequences",
-  "event_stream",
-  "event_subscriptions",
-  "idempotency_keys",
-  "feeds",
-];
-
-/** Applies the D1 migrations (idempotent) and empties every table, saved feeds too: each file starts from nothing. */
+/**
+ * Leaves env.DB as the migrations leave an empty database (migrateAfresh): no rows but those the migrations seed, saved
+ * feeds gone too: a test that calls it starts from nothing.
+ */
 export async function resetWebhookStore(): Promise<void> {
-  await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: D1Migration[] }).TEST_MIGRATIONS);
-  await env.DB.batch(TABLES.map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
+  await migrateAfresh(env.DB, (env as unknown as { TEST_MIGRATIONS: D1Migration[] }).TEST_MIGRATIONS);
 }
 
 /** Rows of a webhook table, for assertions. */

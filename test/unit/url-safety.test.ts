@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkWebhookUrl } from "../../src/delivery/url-safety";
 
-// Refused URLs are checked through the route too, in test/webhooks.security.test.ts.
+// Refused URLs are checked through the route too, in test/integration/webhooks.security.test.ts.
 const ACCEPTED = [
   "https://hooks.example.com/tributary",
   "https://hooks.example.com:8443/x?y=1",
