@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { cursorSecretEntries, cursorSecretProblem } from "../config";
 import { fromBase64Url, toBase64Url } from "../shared/base64url";
+import { type SigningKey, signingKeys, signToken, type TokenFailure, verifyToken } from "../shared/signed-token";
 import { WalkError } from "./errors";
 import type { Keyset } from "./order";
 import type { LaneState } from "./positions";
@@ -73,45 +74,25 @@ export const CursorPayloadSchema = z.union([
 export type CursorPayload = z.infer<typeof CursorPayloadSchema>;
 export type SealedPayload = Extract<CursorPayload, { v: 3 }>;
 
-export interface CursorKey {
-  id: string;
-  key: CryptoKey;
-}
-
 const encoder = new TextEncoder();
-const MAC_BYTES = 16;
 
 /**
  * Parses `CURSOR_SECRET`: comma-separated `kid:secret` pairs. The first signs new cursors;
  * the rest still verify, so a secret can be rotated without breaking live cursors. Missing, or with a secret under
  * 32 bytes, paging is not configured (503).
  */
-export async function cursorKeys(secret: string | undefined): Promise<CursorKey[]> {
+export async function cursorKeys(secret: string | undefined): Promise<SigningKey[]> {
   const entries = cursorSecretEntries(secret);
   const problem = entries.length === 0 ? "CURSOR_SECRET is unset" : cursorSecretProblem(secret);
   if (problem !== null) {
     throw new WalkError("unconfigured", `Paging is not configured for this deployment (${problem}).`);
   }
-  return Promise.all(
-    entries.map(async ({ id, secret: raw }) => {
-      const key = await crypto.subtle.importKey("raw", encoder.encode(raw), { name: "HMAC", hash: "SHA-256" }, false, [
-        "sign",
-      ]);
-      return { id, key };
-    }),
-  );
+  return signingKeys(entries);
 }
 
-async function mac(key: CryptoKey, data: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(data))).slice(0, MAC_BYTES);
-}
-
-/** Seals a payload as `kid.payload.mac`, all URL-safe. */
-export async function sealCursor(payload: CursorPayload, keys: CursorKey[]): Promise<string> {
-  const signer = keys[0];
-  if (!signer) throw new Error("no cursor key");
-  const body = `${signer.id}.${toBase64Url(packPayload(payload))}`;
-  return `${body}.${toBase64Url(await mac(signer.key, body))}`;
+/** Seals a payload as `kid.payload.mac`, all URL-safe (a signed token: shared/signed-token.ts). */
+export async function sealCursor(payload: CursorPayload, keys: SigningKey[]): Promise<string> {
+  return signToken(packPayload(payload), keys);
 }
 
 /** Format 3 marker: the payload's JSON (without the lanes), then the packed lanes as raw bytes. */
@@ -151,33 +132,30 @@ export function unpackPayload(bytes: Uint8Array): unknown {
 
 const invalid = (detail: string) => new WalkError("invalid-cursor", `${detail} Restart from the first page.`);
 
+const NOT_UNDERSTOOD = "The cursor is not in a format this version understands.";
+
+/** What a cursor that did not verify is told, before "Restart from the first page." */
+const tokenFailures: Record<TokenFailure, string> = {
+  malformed: "The cursor is malformed.",
+  "unknown-key": "The cursor was signed with a key this deployment no longer accepts.",
+  modified: "The cursor was modified or is corrupt.",
+  undecodable: NOT_UNDERSTOOD,
+};
+
 /** Verifies and decodes a cursor. Any modification is a 400, never a wrong page. */
 export async function openCursor(
   token: string,
-  keys: CursorKey[],
+  keys: SigningKey[],
   maxAgeSeconds: number,
   now: number,
 ): Promise<CursorPayload> {
-  const parts = token.split(".");
-  if (parts.length !== 3 || token.length > 4096) throw invalid("The cursor is malformed.");
-  const [kid, body, tag] = parts as [string, string, string];
-  const key = keys.find((k) => k.id === kid);
-  if (!key) throw invalid("The cursor was signed with a key this deployment no longer accepts.");
-  let presented: Uint8Array;
-  try {
-    presented = fromBase64Url(tag);
-  } catch {
-    throw invalid("The cursor is malformed.");
-  }
-  const expected = await mac(key.key, `${kid}.${body}`);
-  if (presented.length !== expected.length || !crypto.subtle.timingSafeEqual(presented, expected)) {
-    throw invalid("The cursor was modified or is corrupt.");
-  }
+  const verified = await verifyToken(token, keys);
+  if (!verified.ok) throw invalid(tokenFailures[verified.failure]);
   let payload: CursorPayload;
   try {
-    payload = CursorPayloadSchema.parse(unpackPayload(fromBase64Url(body)));
+    payload = CursorPayloadSchema.parse(unpackPayload(verified.payload));
   } catch {
-    throw invalid("The cursor is not in a format this version understands.");
+    throw invalid(NOT_UNDERSTOOD);
   }
   if ((now - payload.s) / 1000 > maxAgeSeconds) {
     throw new WalkError(

@@ -1,13 +1,7 @@
 import { sha256Hex } from "../shared/digest";
+import type { SigningKey } from "../shared/signed-token";
 import type { Credential } from "../upstream/credential";
-import {
-  type CursorKey,
-  type CursorPayload,
-  laneFromTuple,
-  openCursor,
-  type SealedPayload,
-  sealCursor,
-} from "./cursor";
+import { type CursorPayload, laneFromTuple, openCursor, type SealedPayload, sealCursor } from "./cursor";
 import { WalkError, type WalkMismatch } from "./errors";
 import { decodeLanes, encodeLanes, walkHead } from "./lane-codec";
 import { type Lane, type LaneReading, readLanes } from "./lanes";
@@ -96,7 +90,7 @@ function checkCursor<T extends Keyed>(payload: CursorPayload, req: ListRequest<T
 
 /** A walk opened from a request: its filters, lanes and where each lane stands. */
 interface Walk<T extends Keyed> {
-  keys: CursorKey[];
+  keys: SigningKey[];
   payload: CursorPayload | null;
   base: Omit<SealedPayload, "d" | "k" | "p" | "h">;
   lanes: Lane<T>[];
@@ -134,7 +128,7 @@ function lanesOf(payload: CursorPayload): (LaneState | null)[] {
 /** What a walk needs of the request it serves, as plain values (the HTTP edge builds it: http/listing.ts). */
 export interface WalkContext {
   /** Cursor keys: the first signs, all verify. */
-  keys: CursorKey[];
+  keys: SigningKey[];
   cursorTtlSeconds: number;
   /** The caller's API key id: cursors are bound to it. */
   tenant: string;

@@ -5,9 +5,9 @@
  */
 
 import { toEvent } from "../events/model";
-import type { CursorKey } from "../paging/cursor";
 import type { EventRecord } from "../schemas/events";
 import { ProblemError } from "../shared/problem";
+import type { SigningKey } from "../shared/signed-token";
 import { isoMicros } from "../shared/time";
 import { openStreamCursor, resumedFilters, sealStreamCursor, streamBinding } from "./cursor";
 import { eventsAfter, oldestEventTime, positionBefore, type StreamFilters } from "./store";
@@ -17,7 +17,7 @@ const DEFAULT_STREAM_LIMIT = 100;
 interface StreamRequest {
   /** The caller's API key id: its events only. */
   tenant: string;
-  keys: CursorKey[];
+  keys: SigningKey[];
   cursor: string | undefined;
   /** Start at the first event created at or after this instant (RFC 3339, canonical); without a cursor only. */
   since: string | undefined;
