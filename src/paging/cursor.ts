@@ -53,8 +53,8 @@ const PayloadBase = z.object({
 });
 
 /**
- * What a cursor carries. Format 3 (what is sealed): the lanes packed by `lane-codec.ts`, so a feed of 100 sources
- * keeps a short cursor. Format 2 (still opened, for cursors issued before it): one JSON tuple per lane.
+ * What a cursor carries. Format 3 (what is signed now): the lanes packed by `lane-codec.ts`, so a feed of 100 sources
+ * keeps a short cursor. Format 2 (still verified, for cursors issued before it): one JSON tuple per lane.
  */
 export const CursorPayloadSchema = z.union([
   PayloadBase.extend({
@@ -72,7 +72,8 @@ export const CursorPayloadSchema = z.union([
 ]);
 
 export type CursorPayload = z.infer<typeof CursorPayloadSchema>;
-export type SealedPayload = Extract<CursorPayload, { v: 3 }>;
+/** The format new cursors are issued in (3). */
+export type IssuedPayload = Extract<CursorPayload, { v: 3 }>;
 
 const encoder = new TextEncoder();
 
@@ -90,8 +91,8 @@ export async function cursorKeys(secret: string | undefined): Promise<SigningKey
   return signingKeys(entries);
 }
 
-/** Seals a payload as `kid.payload.mac`, all URL-safe (a signed token: shared/signed-token.ts). */
-export async function sealCursor(payload: CursorPayload, keys: SigningKey[]): Promise<string> {
+/** Signs a payload as `kid.payload.mac`, all URL-safe (shared/signed-token.ts). */
+export async function signCursor(payload: CursorPayload, keys: SigningKey[]): Promise<string> {
   return signToken(packPayload(payload), keys);
 }
 
@@ -143,7 +144,7 @@ const tokenFailures: Record<TokenFailure, string> = {
 };
 
 /** Verifies and decodes a cursor. Any modification is a 400, never a wrong page. */
-export async function openCursor(
+export async function verifyCursor(
   token: string,
   keys: SigningKey[],
   maxAgeSeconds: number,

@@ -55,16 +55,16 @@ export async function streamBinding(tenant: string): Promise<string> {
 }
 
 /**
- * Seals a stream position with the first key.
- * @example await sealStreamCursor({ caller, filters: { type: "run.completed" }, limit: 100, position: 42 }, keys)
+ * Signs a stream position with the first key.
+ * @example await signStreamCursor({ caller, filters: { type: "run.completed" }, limit: 100, position: 42 }, keys)
  */
-export async function sealStreamCursor(cursor: StreamCursor, keys: SigningKey[]): Promise<string> {
+export async function signStreamCursor(cursor: StreamCursor, keys: SigningKey[]): Promise<string> {
   const payload = { r: ROUTE, v: 1, b: cursor.caller, f: cursor.filters, l: cursor.limit, p: cursor.position };
   return signToken(new TextEncoder().encode(JSON.stringify(payload)), keys);
 }
 
 /** Verifies and decodes a stream cursor; anything modified, foreign or malformed is a 400 `invalid-cursor`. */
-export async function openStreamCursor(token: string, keys: SigningKey[]): Promise<StreamCursor> {
+export async function verifyStreamCursor(token: string, keys: SigningKey[]): Promise<StreamCursor> {
   const verified = await verifyToken(token, keys);
   if (!verified.ok) throw invalid(tokenFailures[verified.failure]);
   let json: unknown;
