@@ -1,7 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { cursorSecretEntries, cursorSecretProblem } from "../config";
 import { fromBase64Url, toBase64Url } from "../shared/base64url";
-import { type SigningKey, signingKeys, signToken, type TokenFailure, verifyToken } from "../shared/signed-token";
+import {
+  readTokenUnverified,
+  type SigningKey,
+  signingKeys,
+  signToken,
+  type TokenFailure,
+  verifyToken,
+} from "../shared/signed-token";
 import { WalkError } from "./errors";
 import type { Keyset } from "./order";
 import type { LaneState } from "./positions";
@@ -117,7 +124,7 @@ function packPayload(payload: CursorPayload): Uint8Array {
 }
 
 /** Inverse of `packPayload` (format 2 cursors are plain JSON); unverified, so the result is still to be checked. */
-export function unpackPayload(bytes: Uint8Array): unknown {
+function unpackPayload(bytes: Uint8Array): unknown {
   if (bytes[0] !== PACKED) return JSON.parse(new TextDecoder().decode(bytes));
   let size = 0;
   let i = 1;
@@ -165,6 +172,23 @@ export async function verifyCursor(
     );
   }
   return payload;
+}
+
+/**
+ * A listing cursor reduced to what its entity tag needs, WITHOUT verifying it (the tag only describes a page already
+ * served): `content` is its key id and payload without the snapshot time `s`, `snapshot` is `s`. Null when the token
+ * does not read as a cursor.
+ * @example peekCursor(page.next_cursor) // { content: 'k1.{"r":"inkit.runs",…}', snapshot: 1733000000000 }
+ */
+export function peekCursor(token: string): { content: string; snapshot: number } | null {
+  const read = readTokenUnverified(token);
+  if (!read) return null;
+  try {
+    const { s, ...rest } = unpackPayload(read.payload) as { s?: unknown };
+    return typeof s === "number" ? { content: `${read.kid}.${JSON.stringify(rest)}`, snapshot: s } : null;
+  } catch {
+    return null;
+  }
 }
 
 type LaneTuple = z.infer<typeof laneTuple>;

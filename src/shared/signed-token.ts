@@ -102,3 +102,18 @@ export async function verifyToken(token: string, keys: readonly SigningKey[]): P
     return { ok: false, failure: "undecodable" };
   }
 }
+
+/**
+ * A token's key id and payload bytes WITHOUT verifying it: for what only describes a token already handed out (an
+ * entity tag), never for deciding anything. The MAC is neither checked nor required (`kid.payload` reads too); null
+ * when there is no payload part or it is not base64url.
+ */
+export function readTokenUnverified(token: string): { kid: string; payload: Uint8Array } | null {
+  const [kid, body] = token.split(".");
+  if (kid === undefined || body === undefined) return null;
+  try {
+    return { kid, payload: fromBase64Url(body) };
+  } catch {
+    return null;
+  }
+}
