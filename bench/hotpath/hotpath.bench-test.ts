@@ -7,7 +7,7 @@
 // advance during CPU work, every batch would be bracketed by an awaited timer (I/O) instead, minus the bracket's
 // own median cost measured the same way.
 import { inject, it } from "vitest";
-import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "../../src/paging/cursor";
+import { type CursorPayload, cursorKeys, signCursor, verifyCursor } from "../../src/paging/cursor";
 import { encodeLanes, walkHead } from "../../src/paging/lane-codec";
 import type { LaneState } from "../../src/paging/lanes";
 import type { Keyset } from "../../src/paging/order";
@@ -207,8 +207,8 @@ it("hot path: 500-item pages and cursors", async () => {
   });
   const one = payload(1);
   const four = payload(4);
-  const sealedOne = await sealCursor(one, keys);
-  const sealedFour = await sealCursor(four, keys);
+  const signedOne = await signCursor(one, keys);
+  const signedFour = await signCursor(four, keys);
   const maxAge = 86_400;
   const now = Date.now();
 
@@ -236,11 +236,11 @@ it("hot path: 500-item pages and cursors", async () => {
   const stamps = (inkitValid.items as { created_at: string }[]).map((item) => item.created_at);
   timings.push(await measure("toRfc3339 × 500 (one per Inkit run)", () => stamps.map(toRfc3339)));
   timings.push(await measure("response JSON.stringify (500 inkit runs)", () => JSON.stringify({ data: inkitItems })));
-  timings.push(await measure("cursor seal (1 lane)", () => sealCursor(one, keys)));
-  timings.push(await measure("cursor open (1 lane)", () => openCursor(sealedOne, keys, maxAge, now)));
+  timings.push(await measure("cursor sign (1 lane)", () => signCursor(one, keys)));
+  timings.push(await measure("cursor verify (1 lane)", () => verifyCursor(signedOne, keys, maxAge, now)));
   timings.push(
-    await measure("cursor seal + open (4 lanes)", async () =>
-      openCursor(await sealCursor(four, keys), keys, maxAge, now),
+    await measure("cursor sign + verify (4 lanes)", async () =>
+      verifyCursor(await signCursor(four, keys), keys, maxAge, now),
     ),
   );
 
@@ -261,8 +261,8 @@ it("hot path: 500-item pages and cursors", async () => {
     sizes: {
       inkitPageBytes: inkitText.length,
       eightByEightPageBytes: eightByEightText.length,
-      cursorOneLaneChars: sealedOne.length,
-      cursorFourLanesChars: sealedFour.length,
+      cursorOneLaneChars: signedOne.length,
+      cursorFourLanesChars: signedFour.length,
     },
     timings,
   };

@@ -1,5 +1,5 @@
 import { configOf } from "../config";
-import { cursorKeys, openCursor } from "../paging/cursor";
+import { cursorKeys, verifyCursor } from "../paging/cursor";
 import type { Filters } from "../paging/listing";
 import { ProblemError } from "../shared/problem";
 import { missingStep } from "../storage/readiness";
@@ -66,7 +66,7 @@ export async function feedWalk(env: Env, tenant: string, query: SourceChoice): P
  */
 async function cursorFeed(env: Env, cursor: string): Promise<string | null> {
   const keys = await cursorKeys(env.CURSOR_SECRET);
-  const payload = await openCursor(cursor, keys, configOf(env).cursorTtlSeconds, Date.now());
+  const payload = await verifyCursor(cursor, keys, configOf(env).cursorTtlSeconds, Date.now());
   const feed = payload.f.feed;
   return typeof feed === "string" ? feed : null;
 }

@@ -1,7 +1,7 @@
 /**
  * The pure core of a walk: given what each lane has read of its upstream list, decide whether a page can be
  * served, and if so assemble it in tributary's order with each lane's next and previous positions.
- * No I/O and no Hono here: lanes.ts reads, listing.ts opens and seals cursors.
+ * No I/O and no Hono here: lanes.ts reads, listing.ts verifies and signs cursors.
  */
 import { compareItems, type Direction, isAfter, isBefore, type Keyed, type Keyset, timeBefore } from "./order";
 

@@ -1,6 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { cursorSecretEntries, cursorSecretProblem } from "../config";
 import { fromBase64Url, toBase64Url } from "../shared/base64url";
+import {
+  readTokenUnverified,
+  type SigningKey,
+  signingKeys,
+  signToken,
+  type TokenFailure,
+  verifyToken,
+} from "../shared/signed-token";
 import { WalkError } from "./errors";
 import type { Keyset } from "./order";
 import type { LaneState } from "./positions";
@@ -52,8 +60,8 @@ const PayloadBase = z.object({
 });
 
 /**
- * What a cursor carries. Format 3 (what is sealed): the lanes packed by `lane-codec.ts`, so a feed of 100 sources
- * keeps a short cursor. Format 2 (still opened, for cursors issued before it): one JSON tuple per lane.
+ * What a cursor carries. Format 3 (what is signed now): the lanes packed by `lane-codec.ts`, so a feed of 100 sources
+ * keeps a short cursor. Format 2 (still verified, for cursors issued before it): one JSON tuple per lane.
  */
 export const CursorPayloadSchema = z.union([
   PayloadBase.extend({
@@ -71,47 +79,28 @@ export const CursorPayloadSchema = z.union([
 ]);
 
 export type CursorPayload = z.infer<typeof CursorPayloadSchema>;
-export type SealedPayload = Extract<CursorPayload, { v: 3 }>;
-
-export interface CursorKey {
-  id: string;
-  key: CryptoKey;
-}
+/** The format new cursors are issued in (3). */
+export type IssuedPayload = Extract<CursorPayload, { v: 3 }>;
 
 const encoder = new TextEncoder();
-const MAC_BYTES = 16;
 
 /**
  * Parses `CURSOR_SECRET`: comma-separated `kid:secret` pairs. The first signs new cursors;
  * the rest still verify, so a secret can be rotated without breaking live cursors. Missing, or with a secret under
  * 32 bytes, paging is not configured (503).
  */
-export async function cursorKeys(secret: string | undefined): Promise<CursorKey[]> {
+export async function cursorKeys(secret: string | undefined): Promise<SigningKey[]> {
   const entries = cursorSecretEntries(secret);
   const problem = entries.length === 0 ? "CURSOR_SECRET is unset" : cursorSecretProblem(secret);
   if (problem !== null) {
     throw new WalkError("unconfigured", `Paging is not configured for this deployment (${problem}).`);
   }
-  return Promise.all(
-    entries.map(async ({ id, secret: raw }) => {
-      const key = await crypto.subtle.importKey("raw", encoder.encode(raw), { name: "HMAC", hash: "SHA-256" }, false, [
-        "sign",
-      ]);
-      return { id, key };
-    }),
-  );
+  return signingKeys(entries);
 }
 
-async function mac(key: CryptoKey, data: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(data))).slice(0, MAC_BYTES);
-}
-
-/** Seals a payload as `kid.payload.mac`, all URL-safe. */
-export async function sealCursor(payload: CursorPayload, keys: CursorKey[]): Promise<string> {
-  const signer = keys[0];
-  if (!signer) throw new Error("no cursor key");
-  const body = `${signer.id}.${toBase64Url(packPayload(payload))}`;
-  return `${body}.${toBase64Url(await mac(signer.key, body))}`;
+/** Signs a payload as `kid.payload.mac`, all URL-safe (shared/signed-token.ts). */
+export async function signCursor(payload: CursorPayload, keys: SigningKey[]): Promise<string> {
+  return signToken(packPayload(payload), keys);
 }
 
 /** Format 3 marker: the payload's JSON (without the lanes), then the packed lanes as raw bytes. */
@@ -135,7 +124,7 @@ function packPayload(payload: CursorPayload): Uint8Array {
 }
 
 /** Inverse of `packPayload` (format 2 cursors are plain JSON); unverified, so the result is still to be checked. */
-export function unpackPayload(bytes: Uint8Array): unknown {
+function unpackPayload(bytes: Uint8Array): unknown {
   if (bytes[0] !== PACKED) return JSON.parse(new TextDecoder().decode(bytes));
   let size = 0;
   let i = 1;
@@ -151,33 +140,30 @@ export function unpackPayload(bytes: Uint8Array): unknown {
 
 const invalid = (detail: string) => new WalkError("invalid-cursor", `${detail} Restart from the first page.`);
 
+const NOT_UNDERSTOOD = "The cursor is not in a format this version understands.";
+
+/** What a cursor that did not verify is told, before "Restart from the first page." */
+const tokenFailures: Record<TokenFailure, string> = {
+  malformed: "The cursor is malformed.",
+  "unknown-key": "The cursor was signed with a key this deployment no longer accepts.",
+  modified: "The cursor was modified or is corrupt.",
+  undecodable: NOT_UNDERSTOOD,
+};
+
 /** Verifies and decodes a cursor. Any modification is a 400, never a wrong page. */
-export async function openCursor(
+export async function verifyCursor(
   token: string,
-  keys: CursorKey[],
+  keys: SigningKey[],
   maxAgeSeconds: number,
   now: number,
 ): Promise<CursorPayload> {
-  const parts = token.split(".");
-  if (parts.length !== 3 || token.length > 4096) throw invalid("The cursor is malformed.");
-  const [kid, body, tag] = parts as [string, string, string];
-  const key = keys.find((k) => k.id === kid);
-  if (!key) throw invalid("The cursor was signed with a key this deployment no longer accepts.");
-  let presented: Uint8Array;
-  try {
-    presented = fromBase64Url(tag);
-  } catch {
-    throw invalid("The cursor is malformed.");
-  }
-  const expected = await mac(key.key, `${kid}.${body}`);
-  if (presented.length !== expected.length || !crypto.subtle.timingSafeEqual(presented, expected)) {
-    throw invalid("The cursor was modified or is corrupt.");
-  }
+  const verified = await verifyToken(token, keys);
+  if (!verified.ok) throw invalid(tokenFailures[verified.failure]);
   let payload: CursorPayload;
   try {
-    payload = CursorPayloadSchema.parse(unpackPayload(fromBase64Url(body)));
+    payload = CursorPayloadSchema.parse(unpackPayload(verified.payload));
   } catch {
-    throw invalid("The cursor is not in a format this version understands.");
+    throw invalid(NOT_UNDERSTOOD);
   }
   if ((now - payload.s) / 1000 > maxAgeSeconds) {
     throw new WalkError(
@@ -186,6 +172,23 @@ export async function openCursor(
     );
   }
   return payload;
+}
+
+/**
+ * A listing cursor reduced to what its entity tag needs, WITHOUT verifying it (the tag only describes a page already
+ * served): `content` is its key id and payload without the snapshot time `s`, `snapshot` is `s`. Null when the token
+ * does not read as a cursor.
+ * @example peekCursor(page.next_cursor) // { content: 'k1.{"r":"inkit.runs",…}', snapshot: 1733000000000 }
+ */
+export function peekCursor(token: string): { content: string; snapshot: number } | null {
+  const read = readTokenUnverified(token);
+  if (!read) return null;
+  try {
+    const { s, ...rest } = unpackPayload(read.payload) as { s?: unknown };
+    return typeof s === "number" ? { content: `${read.kid}.${JSON.stringify(rest)}`, snapshot: s } : null;
+  } catch {
+    return null;
+  }
 }
 
 type LaneTuple = z.infer<typeof laneTuple>;

@@ -1,13 +1,7 @@
 import { sha256Hex } from "../shared/digest";
+import type { SigningKey } from "../shared/signed-token";
 import type { Credential } from "../upstream/credential";
-import {
-  type CursorKey,
-  type CursorPayload,
-  laneFromTuple,
-  openCursor,
-  type SealedPayload,
-  sealCursor,
-} from "./cursor";
+import { type CursorPayload, type IssuedPayload, laneFromTuple, signCursor, verifyCursor } from "./cursor";
 import { WalkError, type WalkMismatch } from "./errors";
 import { decodeLanes, encodeLanes, walkHead } from "./lane-codec";
 import { type Lane, type LaneReading, readLanes } from "./lanes";
@@ -96,9 +90,9 @@ function checkCursor<T extends Keyed>(payload: CursorPayload, req: ListRequest<T
 
 /** A walk opened from a request: its filters, lanes and where each lane stands. */
 interface Walk<T extends Keyed> {
-  keys: CursorKey[];
+  keys: SigningKey[];
   payload: CursorPayload | null;
-  base: Omit<SealedPayload, "d" | "k" | "p" | "h">;
+  base: Omit<IssuedPayload, "d" | "k" | "p" | "h">;
   lanes: Lane<T>[];
   states: (LaneState | null)[];
   limit: number;
@@ -106,7 +100,7 @@ interface Walk<T extends Keyed> {
   backward: boolean;
 }
 
-/** What a page turned out to be, before sealing. */
+/** What a page turned out to be, before signing. */
 export interface Page<T> {
   items: T[];
   next: { key: Keyset | null; lanes: (LaneState | null)[] } | null;
@@ -121,7 +115,7 @@ function packLanes(states: (LaneState | null)[], key: Keyset | null) {
   return { p: encodeLanes(states, key, h), h };
 }
 
-/** A cursor's lanes, whichever format sealed it. */
+/** A cursor's lanes, whichever format signed it. */
 function lanesOf(payload: CursorPayload): (LaneState | null)[] {
   if (payload.v === 2) return payload.p.map((t) => (t ? laneFromTuple(t, payload.k) : null));
   try {
@@ -134,7 +128,7 @@ function lanesOf(payload: CursorPayload): (LaneState | null)[] {
 /** What a walk needs of the request it serves, as plain values (the HTTP edge builds it: http/listing.ts). */
 export interface WalkContext {
   /** Cursor keys: the first signs, all verify. */
-  keys: CursorKey[];
+  keys: SigningKey[];
   cursorTtlSeconds: number;
   /** The caller's API key id: cursors are bound to it. */
   tenant: string;
@@ -152,7 +146,7 @@ export interface WalkContext {
 async function openWalk<T extends Keyed>(ctx: WalkContext, req: ListRequest<T>): Promise<Walk<T>> {
   const { keys } = ctx;
   const binding = await bindingDigest(ctx.tenant, req.credential);
-  const payload = req.cursor ? await openCursor(req.cursor, keys, ctx.cursorTtlSeconds, ctx.now) : null;
+  const payload = req.cursor ? await verifyCursor(req.cursor, keys, ctx.cursorTtlSeconds, ctx.now) : null;
   const filters = payload ? checkCursor(payload, req, binding) : { ...req.defaults, ...req.sent };
   const limit = req.limit ?? payload?.l ?? DEFAULT_LIMIT;
   const lanes = req.lanes(filters);
@@ -258,7 +252,7 @@ async function readUnordered<T extends Keyed>(walk: Walk<T>): Promise<Page<T>> {
 
 /**
  * Serves one page of a listing of one or more lanes (a merged feed): open the walk, read the lanes, assemble
- * the page in tributary's order, seal the next and previous cursors.
+ * the page in tributary's order, sign the next and previous cursors.
  */
 export async function readListing<T extends Keyed>(ctx: WalkContext, req: ListRequest<T>) {
   const walk = await openWalk(ctx, req);
@@ -274,14 +268,14 @@ export async function readListing<T extends Keyed>(ctx: WalkContext, req: ListRe
           failures: ctx.failures,
         });
   const snapshot = walk.payload?.s ?? ctx.cache.fetchedAt() ?? ctx.now;
-  const seal = (d: "n" | "p", at: NonNullable<Page<T>["next"]>) =>
-    sealCursor({ ...walk.base, s: snapshot, d, k: at.key, ...packLanes(at.lanes, at.key) }, walk.keys);
+  const sign = (d: "n" | "p", at: NonNullable<Page<T>["next"]>) =>
+    signCursor({ ...walk.base, s: snapshot, d, k: at.key, ...packLanes(at.lanes, at.key) }, walk.keys);
   const hasNext = page.next?.lanes.some((s, i) => s !== null && !walk.lanes[i]?.empty) === true;
   const info: PageInfo = {
     limit: walk.limit,
     has_more: false,
-    next_cursor: hasNext && page.next ? await seal("n", page.next) : null,
-    prev_cursor: page.prev ? await seal("p", page.prev) : null,
+    next_cursor: hasNext && page.next ? await sign("n", page.next) : null,
+    prev_cursor: page.prev ? await sign("p", page.prev) : null,
     total: page.totals.every((t) => t !== null) ? page.totals.reduce<number>((sum, t) => sum + (t ?? 0), 0) : null,
     ...(page.errors.length > 0 ? { errors: page.errors } : {}),
   };

@@ -1,13 +1,12 @@
 /**
- * The event stream's cursor: where a consumer stands in commit order. Sealed like the list cursors (`kid.payload.mac`,
- * HMAC-SHA256 with the `CURSOR_SECRET` keys, base64url) but without their lifetime: a position stays good until
+ * The event stream's cursor: where a consumer stands in commit order. Signed like the list cursors (a signed token,
+ * shared/signed-token.ts, with the `CURSOR_SECRET` keys) but without their lifetime: a position stays good until
  * retention deletes events after it, which the stream checks against the database, not against the clock.
  */
 import { z } from "@hono/zod-openapi";
-import type { CursorKey } from "../paging/cursor";
-import { fromBase64Url, toBase64Url } from "../shared/base64url";
 import { sha256Hex } from "../shared/digest";
 import { type FieldError, ProblemError } from "../shared/problem";
+import { type SigningKey, signToken, type TokenFailure, verifyToken } from "../shared/signed-token";
 import type { StreamFilters } from "./store";
 
 /** Where a consumer stands, as its cursor carries it. */
@@ -24,7 +23,7 @@ export interface StreamCursor {
 
 const ROUTE = "event-stream";
 
-/** The sealed payload, with short keys: a cursor travels in URLs. */
+/** The signed payload, with short keys: a cursor travels in URLs. */
 const PayloadSchema = z.strictObject({
   r: z.literal(ROUTE),
   v: z.literal(1),
@@ -34,12 +33,15 @@ const PayloadSchema = z.strictObject({
   p: z.number().int().min(0),
 });
 
-const encoder = new TextEncoder();
-const MAC_BYTES = 16;
+const MALFORMED = "The cursor is malformed.";
 
-async function mac(key: CryptoKey, data: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(data))).slice(0, MAC_BYTES);
-}
+/** What a cursor that did not verify is told, before how to restart. */
+const tokenFailures: Record<TokenFailure, string> = {
+  malformed: MALFORMED,
+  "unknown-key": "The cursor was signed with a key this deployment no longer accepts.",
+  modified: "The cursor was modified or is corrupt.",
+  undecodable: MALFORMED,
+};
 
 const invalid = (detail: string, errors?: FieldError[]) =>
   new ProblemError("invalid-cursor", {
@@ -53,39 +55,23 @@ export async function streamBinding(tenant: string): Promise<string> {
 }
 
 /**
- * Seals a stream position with the first key.
- * @example await sealStreamCursor({ caller, filters: { type: "run.completed" }, limit: 100, position: 42 }, keys)
+ * Signs a stream position with the first key.
+ * @example await signStreamCursor({ caller, filters: { type: "run.completed" }, limit: 100, position: 42 }, keys)
  */
-export async function sealStreamCursor(cursor: StreamCursor, keys: CursorKey[]): Promise<string> {
-  const signer = keys[0];
-  if (!signer) throw new Error("no cursor key");
+export async function signStreamCursor(cursor: StreamCursor, keys: SigningKey[]): Promise<string> {
   const payload = { r: ROUTE, v: 1, b: cursor.caller, f: cursor.filters, l: cursor.limit, p: cursor.position };
-  const body = `${signer.id}.${toBase64Url(encoder.encode(JSON.stringify(payload)))}`;
-  return `${body}.${toBase64Url(await mac(signer.key, body))}`;
+  return signToken(new TextEncoder().encode(JSON.stringify(payload)), keys);
 }
 
 /** Verifies and decodes a stream cursor; anything modified, foreign or malformed is a 400 `invalid-cursor`. */
-export async function openStreamCursor(token: string, keys: CursorKey[]): Promise<StreamCursor> {
-  const parts = token.split(".");
-  if (parts.length !== 3 || token.length > 4096) throw invalid("The cursor is malformed.");
-  const [kid, body, tag] = parts as [string, string, string];
-  const key = keys.find((k) => k.id === kid);
-  if (!key) throw invalid("The cursor was signed with a key this deployment no longer accepts.");
-  let presented: Uint8Array;
-  try {
-    presented = fromBase64Url(tag);
-  } catch {
-    throw invalid("The cursor is malformed.");
-  }
-  const expected = await mac(key.key, `${kid}.${body}`);
-  if (presented.length !== expected.length || !crypto.subtle.timingSafeEqual(presented, expected)) {
-    throw invalid("The cursor was modified or is corrupt.");
-  }
+export async function verifyStreamCursor(token: string, keys: SigningKey[]): Promise<StreamCursor> {
+  const verified = await verifyToken(token, keys);
+  if (!verified.ok) throw invalid(tokenFailures[verified.failure]);
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(fromBase64Url(body)));
+    json = JSON.parse(new TextDecoder().decode(verified.payload));
   } catch {
-    throw invalid("The cursor is malformed.");
+    throw invalid(MALFORMED);
   }
   if ((json as { r?: unknown } | null)?.r !== ROUTE) {
     throw invalid("This cursor was issued by a list route, not by the event stream.");

@@ -5,11 +5,11 @@
  */
 
 import { toEvent } from "../events/model";
-import type { CursorKey } from "../paging/cursor";
 import type { EventRecord } from "../schemas/events";
 import { ProblemError } from "../shared/problem";
+import type { SigningKey } from "../shared/signed-token";
 import { isoMicros } from "../shared/time";
-import { openStreamCursor, resumedFilters, sealStreamCursor, streamBinding } from "./cursor";
+import { resumedFilters, signStreamCursor, streamBinding, verifyStreamCursor } from "./cursor";
 import { eventsAfter, oldestEventTime, positionBefore, type StreamFilters } from "./store";
 
 const DEFAULT_STREAM_LIMIT = 100;
@@ -17,7 +17,7 @@ const DEFAULT_STREAM_LIMIT = 100;
 interface StreamRequest {
   /** The caller's API key id: its events only. */
   tenant: string;
-  keys: CursorKey[];
+  keys: SigningKey[];
   cursor: string | undefined;
   /** Start at the first event created at or after this instant (RFC 3339, canonical); without a cursor only. */
   since: string | undefined;
@@ -47,10 +47,10 @@ export function streamPage<R extends { position: number }>(rows: R[], limit: num
   return { items, hasMore, next: hasMore ? read : Math.max(read, last) };
 }
 
-/** Reads one page of the caller's stream and seals the cursor to resume it with. */
+/** Reads one page of the caller's stream and signs the cursor to resume it with. */
 export async function readStream(db: D1Database, req: StreamRequest): Promise<StreamBody> {
   const caller = await streamBinding(req.tenant);
-  const resumed = req.cursor === undefined ? null : await openStreamCursor(req.cursor, req.keys);
+  const resumed = req.cursor === undefined ? null : await verifyStreamCursor(req.cursor, req.keys);
   const filters = resumed ? resumedFilters(resumed, caller, req.filters) : req.filters;
   const limit = req.limit ?? resumed?.limit ?? DEFAULT_STREAM_LIMIT;
   const from = resumed
@@ -66,7 +66,7 @@ export async function readStream(db: D1Database, req: StreamRequest): Promise<St
     });
   }
   const page = streamPage(rows, limit, from, counter.last);
-  const next = await sealStreamCursor({ caller, filters, limit, position: page.next }, req.keys);
+  const next = await signStreamCursor({ caller, filters, limit, position: page.next }, req.keys);
   return {
     data: page.items.map(toEvent),
     page: { limit, has_more: page.hasMore, next_cursor: next, prev_cursor: null, total: null },

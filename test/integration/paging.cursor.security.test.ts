@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../../simulator/credentials";
-import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "../../src/paging/cursor";
+import { type CursorPayload, cursorKeys, signCursor, verifyCursor } from "../../src/paging/cursor";
 import { TEST_API_KEY_2, testBindings } from "../setup/bindings";
 import { expectProblem } from "../support/problem";
 import type { PageBody } from "../support/walk";
@@ -20,10 +20,10 @@ async function nextCursor(path: string, init?: RequestInit & { auth?: string }) 
 /** Re-signs a cursor after changing its payload, as if the deployment itself had issued it so. */
 async function reissue(cursor: string, change: (p: CursorPayload) => CursorPayload, keyIndex = 0) {
   const keys = await cursorKeys(secrets);
-  const payload = await openCursor(cursor, keys, 86_400, Date.now());
+  const payload = await verifyCursor(cursor, keys, 86_400, Date.now());
   const signer = keys[keyIndex];
   if (!signer) throw new Error("no such key");
-  return sealCursor(change(payload), [signer]);
+  return signCursor(change(payload), [signer]);
 }
 
 const withCursor = (path: string, cursor: string) => `${path}?cursor=${encodeURIComponent(cursor)}`;

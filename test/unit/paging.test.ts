@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type LaneView, tieGroupsOf } from "../../src/paging/assemble";
-import { type CursorPayload, cursorKeys, openCursor, sealCursor } from "../../src/paging/cursor";
+import { type CursorPayload, cursorKeys, signCursor, verifyCursor } from "../../src/paging/cursor";
 import { offsetModelReader, pageModelReader, planPages, type RememberedCaps } from "../../src/paging/reader-models";
 
 describe("window planning (page model)", () => {
@@ -138,29 +138,33 @@ describe("cursor codec", () => {
   };
   const DAY = 86_400;
 
-  it("seals URL-safe and opens to the same payload", async () => {
+  it("signs URL-safe and verifies to the same payload", async () => {
     const keys = await cursorKeys("k2:secret-two-0123456789abcdef0123456789");
-    const token = await sealCursor(payload, keys);
+    const token = await signCursor(payload, keys);
     expect(token).toMatch(/^k2\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-    expect(await openCursor(token, keys, DAY, 1000)).toEqual(payload);
+    expect(await verifyCursor(token, keys, DAY, 1000)).toEqual(payload);
   });
 
   it("refuses a modified cursor, an unknown key and an expired one", async () => {
     const keys = await cursorKeys("k2:secret-two-0123456789abcdef0123456789");
-    const token = await sealCursor(payload, keys);
+    const token = await signCursor(payload, keys);
     const [kid, body, tag] = token.split(".") as [string, string, string];
     const flipped = `${kid}.${body}.${tag.startsWith("A") ? "B" : "A"}${tag.slice(1)}`;
-    await expect(openCursor(flipped, keys, DAY, 1000)).rejects.toMatchObject({ failure: "invalid-cursor" });
-    await expect(openCursor(`k9.${body}.${tag}`, keys, DAY, 1000)).rejects.toMatchObject({ failure: "invalid-cursor" });
-    await expect(openCursor(token, keys, DAY, DAY * 1000 + 1001)).rejects.toMatchObject({ failure: "cursor-expired" });
+    await expect(verifyCursor(flipped, keys, DAY, 1000)).rejects.toMatchObject({ failure: "invalid-cursor" });
+    await expect(verifyCursor(`k9.${body}.${tag}`, keys, DAY, 1000)).rejects.toMatchObject({
+      failure: "invalid-cursor",
+    });
+    await expect(verifyCursor(token, keys, DAY, DAY * 1000 + 1001)).rejects.toMatchObject({
+      failure: "cursor-expired",
+    });
   });
 
   it("keeps verifying cursors of a rotated-out key listed after the new one", async () => {
-    const old = await sealCursor(payload, await cursorKeys("k1:secret-one-0123456789abcdef0123456789"));
+    const old = await signCursor(payload, await cursorKeys("k1:secret-one-0123456789abcdef0123456789"));
     const rotated = await cursorKeys(
       "k2:secret-two-0123456789abcdef0123456789,k1:secret-one-0123456789abcdef0123456789",
     );
-    expect(await openCursor(old, rotated, DAY, 1000)).toEqual(payload);
+    expect(await verifyCursor(old, rotated, DAY, 1000)).toEqual(payload);
   });
 });
 

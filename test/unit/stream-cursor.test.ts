@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CursorPayload, cursorKeys, sealCursor } from "../../src/paging/cursor";
+import { type CursorPayload, cursorKeys, signCursor } from "../../src/paging/cursor";
 import { fromBase64Url, toBase64Url } from "../../src/shared/base64url";
 import { ProblemError } from "../../src/shared/problem";
 import {
-  openStreamCursor,
   resumedFilters,
   type StreamCursor,
-  sealStreamCursor,
+  signStreamCursor,
   streamBinding,
+  verifyStreamCursor,
 } from "../../src/stream/cursor";
 import { streamPage } from "../../src/stream/read";
 
@@ -40,10 +40,10 @@ describe("stream cursor codec", () => {
         }),
         async (position, limit, type, source) => {
           const filters = { ...(type ? { type } : {}), ...(source ? { source } : {}) };
-          const token = await sealStreamCursor({ caller, filters, limit, position }, keys);
+          const token = await signStreamCursor({ caller, filters, limit, position }, keys);
           expect(token).toMatch(/^k2\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
           expect(token.length).toBeLessThan(300);
-          expect(await openStreamCursor(token, keys)).toEqual({ caller, filters, limit, position });
+          expect(await verifyStreamCursor(token, keys)).toEqual({ caller, filters, limit, position });
         },
       ),
       { seed: 7, numRuns: 50 },
@@ -51,17 +51,17 @@ describe("stream cursor codec", () => {
   });
 
   it("is deterministic: one position and binding is one cursor", async () => {
-    expect(await sealStreamCursor(cursor, keys)).toBe(await sealStreamCursor({ ...cursor }, keys));
+    expect(await signStreamCursor(cursor, keys)).toBe(await signStreamCursor({ ...cursor }, keys));
   });
 
-  it("verifies with every configured key: a cursor signed before a rotation still opens", async () => {
-    const token = await sealStreamCursor(cursor, older);
-    expect((await openStreamCursor(token, keys)).position).toBe(42);
-    expect(await problemOf(() => openStreamCursor(token, [keys[0] as (typeof keys)[0]]))).toBe("400 invalid-cursor");
+  it("verifies with every configured key: a cursor signed before a rotation is still accepted", async () => {
+    const token = await signStreamCursor(cursor, older);
+    expect((await verifyStreamCursor(token, keys)).position).toBe(42);
+    expect(await problemOf(() => verifyStreamCursor(token, [keys[0] as (typeof keys)[0]]))).toBe("400 invalid-cursor");
   });
 
   it("any modification is a 400 invalid-cursor, never another position", async () => {
-    const token = await sealStreamCursor(cursor, keys);
+    const token = await signStreamCursor(cursor, keys);
     const [kid, body, tag] = token.split(".") as [string, string, string];
     const forged = toBase64Url(
       new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(fromBase64Url(body))), p: 0 })),
@@ -76,13 +76,13 @@ describe("stream cursor codec", () => {
       "k2.%%%.AAAA",
       token.slice(0, -1),
     ]) {
-      expect(await problemOf(() => openStreamCursor(bad, keys)), bad).toBe("400 invalid-cursor");
+      expect(await problemOf(() => verifyStreamCursor(bad, keys)), bad).toBe("400 invalid-cursor");
     }
   });
 
   it("a list route's cursor, validly signed, is not a stream cursor", async () => {
     const list: CursorPayload = { v: 2, r: "events", b: "x", f: {}, l: 50, d: "n", k: null, p: [], s: 0 };
-    expect(await problemOf(async () => openStreamCursor(await sealCursor(list, keys), keys))).toBe(
+    expect(await problemOf(async () => verifyStreamCursor(await signCursor(list, keys), keys))).toBe(
       "400 invalid-cursor",
     );
   });

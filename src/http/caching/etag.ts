@@ -1,19 +1,6 @@
-import { unpackPayload } from "../../paging/cursor";
-import { fromBase64Url } from "../../shared/base64url";
+import { peekCursor } from "../../paging/cursor";
 import { strongEntityTag, tagOf } from "../../shared/entity-tag";
 import { joinListBody, type ListBodyParts } from "./served-body";
-
-/** A cursor reduced to what it points at: its signing key id and payload without the snapshot time `s`. */
-function cursorContent(token: string): { content: string; snapshot: number } | null {
-  const [kid, body] = token.split(".");
-  if (kid === undefined || body === undefined) return null;
-  try {
-    const { s, ...rest } = unpackPayload(fromBase64Url(body)) as { s?: unknown };
-    return typeof s === "number" ? { content: `${kid}.${JSON.stringify(rest)}`, snapshot: s } : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The entity tag of a GET body.
@@ -66,7 +53,7 @@ async function listPageTag(
   const halfLife = Math.max(1, cursorTtlSeconds) * 500;
   let epoch: number | null = null;
   const reduce = (value: unknown) => {
-    const cursor = typeof value === "string" ? cursorContent(value) : null;
+    const cursor = typeof value === "string" ? peekCursor(value) : null;
     if (!cursor) return value;
     epoch = Math.floor(cursor.snapshot / halfLife);
     return cursor.content;

@@ -3,8 +3,8 @@ import { sha256Hex } from "../../shared/digest";
 
 /**
  * Finished list pages in isolate memory, ready to send: a repeated cached page is a lookup plus headers, not a
- * walk, a seal and a serialization. An entry is only as fresh as the oldest upstream read it was built from, and
- * only as valid as the cache generations of the listings it read (an invalidation drops it), exactly as the
+ * walk, signed cursors and a serialization. An entry is only as fresh as the oldest upstream read it was built from,
+ * and only as valid as the cache generations of the listings it read (an invalidation drops it), exactly as the
  * listing cache decides for each read. Bounded by bytes, least recently used out first.
  */
 export interface ReadyPage {
