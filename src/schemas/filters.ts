@@ -1,7 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { isIso8601, toRfc3339 } from "../shared/time";
-
-const q = (name: string) => ({ param: { name, in: "query" as const } });
+import { queryParam } from "./params";
 
 /** A single-valued filter of a walk (from the request or its cursor), or undefined when absent or a list. */
 export const oneFilter = (filters: Record<string, string | string[]>, name: string): string | undefined => {
@@ -38,13 +37,13 @@ export const inkitFilterShape = {
     .min(1)
     .max(200)
     .optional()
-    .openapi({ ...q("search"), description: "Only records matching this search key.", example: "Invoice" }),
+    .openapi({ ...queryParam("search"), description: "Only records matching this search key.", example: "Invoice" }),
   destination_name: z
     .string()
     .regex(/^[a-z0-9_]{1,64}$/, "Expected a destination type such as inkit_storage or sepire.")
     .optional()
     .openapi({
-      ...q("destination_name"),
+      ...queryParam("destination_name"),
       description: "Only records with this destination type.",
       example: "inkit_storage",
     }),
@@ -54,14 +53,14 @@ export const inkitFilterShape = {
     .max(64)
     .optional()
     .openapi({
-      ...q("destination_status"),
+      ...queryParam("destination_status"),
       description: "Only records with this destination status (Inkit's text).",
       example: "Completed",
     }),
   sort: z
     .enum(INKIT_SORTS)
     .optional()
-    .openapi({ ...q("sort"), description: SORT_DOC, example: "-created_at" }),
+    .openapi({ ...queryParam("sort"), description: SORT_DOC, example: "-created_at" }),
 };
 
 /** `data_id` of the runs route: a comma-separated list of run ids. */
@@ -72,7 +71,7 @@ export const dataIdShape = {
     .regex(/^[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*$/, "Expected a comma-separated list of run ids.")
     .optional()
     .openapi({
-      ...q("data_id"),
+      ...queryParam("data_id"),
       description: "Only these runs: a comma-separated list of run ids.",
       example: "rend_2DhtpDQ5ErIaNJQRtCpKfN,rend_rHbYbzClfysX85KrJeKCB",
     }),
@@ -101,7 +100,7 @@ export const eightByEightFilterShape = {
     .min(1)
     .optional()
     .openapi({
-      ...q("version"),
+      ...queryParam("version"),
       description: "Definition version. Default: the latest version, as 8x8 does.",
       example: 2,
     }),
@@ -109,17 +108,17 @@ export const eightByEightFilterShape = {
     .enum(["running", "suspended", "completed", "terminated"])
     .optional()
     .openapi({
-      ...q("status"),
+      ...queryParam("status"),
       description: "Normalized status: running (8x8 Runnable), suspended, completed (Complete), terminated.",
       example: "completed",
     }),
   started_from: rfc3339.optional().openapi({
-    ...q("started_from"),
+    ...queryParam("started_from"),
     description: "Only runs started at or after this time (RFC 3339).",
     example: "2026-10-01T00:00:00Z",
   }),
   started_to: rfc3339.optional().openapi({
-    ...q("started_to"),
+    ...queryParam("started_to"),
     description: "Only runs started at or before this time (RFC 3339).",
     example: "2026-10-31T23:59:59Z",
   }),

@@ -7,11 +7,10 @@ import {
   notModifiedResponse,
   PageSchema,
 } from "../../schemas/page";
+import { queryParam } from "../../schemas/params";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import { instantSchema } from "../../schemas/webhook-endpoint";
 import { eventFilterShape } from "../events/events.routes";
-
-const q = (name: string) => ({ param: { name, in: "query" as const } });
 
 const CURSOR_DOC = [
   "Opaque cursor from `page.next_cursor`: resumes the stream right after the last event you read. It carries the",
@@ -28,7 +27,7 @@ const query = z
       .max(500)
       .optional()
       .openapi({
-        ...q("limit"),
+        ...queryParam("limit"),
         description: "Events per page, 1..500. Default 100, or the limit of the page that issued the cursor.",
         example: 100,
       }),
@@ -37,11 +36,11 @@ const query = z
       .min(1)
       .max(4096)
       .optional()
-      .openapi({ ...q("cursor"), description: CURSOR_DOC }),
+      .openapi({ ...queryParam("cursor"), description: CURSOR_DOC }),
     since: instantSchema()
       .optional()
       .openapi({
-        ...q("since"),
+        ...queryParam("since"),
         format: "date-time",
         description:
           "Start at the first event created at or after this instant (RFC 3339), instead of the oldest event kept. Only without `cursor`.",
