@@ -3,11 +3,10 @@ import type { AppEnv } from "../../http/app-env";
 import { tenantOf } from "../../http/auth";
 import { answerInWrite } from "../../http/idempotency";
 import { guardedWrite } from "../../http/preconditions";
-import { defaultWatchedSources } from "../../providers/default-sources";
 import { deleteSubscription, findSubscription, type SubscriptionRow } from "../../stream/subscription-store";
 import { createSubscription, subscriptionTag, toSubscription, updateSubscription } from "../../stream/subscriptions";
-import { canonicalSources } from "../filters";
 import { guarded, guardedDelete, owned, tenantPage } from "../resource.handlers";
+import { watchOf, watchPatchOf } from "../watch";
 import type * as R from "./event-subscriptions.routes";
 
 const subscriptions = { noun: "event subscription", find: findSubscription, tag: subscriptionTag };
@@ -17,12 +16,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
   const reply = answerInWrite(c, (row: SubscriptionRow) =>
     c.json(toSubscription(row), 201, { Location: `/v1/event-subscriptions/${row.id}` }),
   );
-  const fields = {
-    description: body.description ?? null,
-    eventTypes: body.event_types ?? null,
-    sources: body.sources ? canonicalSources(body.sources) : defaultWatchedSources(c.env),
-  };
-  await createSubscription(c.env.DB, tenantOf(c), fields, reply.keep);
+  await createSubscription(c.env.DB, tenantOf(c), watchOf(c.env, body), reply.keep);
   return reply.answer();
 };
 
@@ -38,12 +32,7 @@ export const get: RouteHandler<R.GetRoute, AppEnv> = async (c) => {
 };
 
 export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
-  const body = c.req.valid("json");
-  const patch = {
-    description: body.description,
-    eventTypes: body.event_types,
-    sources: body.sources === undefined ? undefined : canonicalSources(body.sources),
-  };
+  const patch = watchPatchOf(c.req.valid("json"));
   const next = await guardedWrite(c, guarded(c, subscriptions, c.req.valid("param").id), (row, isGuarded) =>
     updateSubscription(c.env.DB, row, patch, isGuarded),
   );

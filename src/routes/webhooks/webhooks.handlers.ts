@@ -14,11 +14,10 @@ import type { AppEnv } from "../../http/app-env";
 import { tenantOf } from "../../http/auth";
 import { answerInWrite } from "../../http/idempotency";
 import { guardedWrite } from "../../http/preconditions";
-import { defaultWatchedSources } from "../../providers/default-sources";
 import { ProblemError } from "../../shared/problem";
 import { isoMicros, toRfc3339 } from "../../shared/time";
-import { canonicalSources } from "../filters";
 import { guarded, guardedDelete, owned, tenantPage } from "../resource.handlers";
+import { watchOf, watchPatchOf } from "../watch";
 import type * as R from "./webhooks.routes";
 
 function masterKey(c: Context<AppEnv>): string {
@@ -61,9 +60,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
   const input = {
     tenant: tenantOf(c),
     url: safeUrl(c, body.url),
-    description: body.description ?? null,
-    eventTypes: body.event_types ?? null,
-    sources: body.sources ? canonicalSources(body.sources) : defaultWatchedSources(c.env),
+    ...watchOf(c.env, body),
   };
   await createEndpoint(c.env.DB, master, input, reply.keep);
   return reply.answer();
@@ -84,9 +81,7 @@ export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const patch = {
     url: body.url === undefined ? undefined : safeUrl(c, body.url),
-    description: body.description,
-    eventTypes: body.event_types,
-    sources: body.sources === undefined ? undefined : canonicalSources(body.sources),
+    ...watchPatchOf(body),
     enabled: body.enabled,
   };
   const next = await guardedWrite(c, guarded(c, endpoints, c.req.valid("param").id), (row, isGuarded) =>
