@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DeliveryAttemptSchema, EVENT_TYPES, EventSchema } from "../../schemas/events";
+import { DeliveryAttemptSchema, EventSchema } from "../../schemas/events";
+import { eventFilterShape } from "../../schemas/filters";
 import { cursorPagination, listQueryShape } from "../../schemas/page";
-import { queryParam } from "../../schemas/params";
-import { instantSchema } from "../../schemas/webhook-endpoint";
 import {
   conditionalHeaders,
   getResponses,
@@ -16,30 +15,6 @@ import {
 const tags = ["Events"];
 const params = idParams("an event", "evt_01JD5Q0Z8K3M4N5P6Q7R8S9T0V");
 const notFound = notFoundResponse("event");
-
-const instant = (name: string, description: string) =>
-  instantSchema()
-    .optional()
-    .openapi({ ...queryParam(name), format: "date-time", description, example: "2026-11-01T00:00:00Z" });
-
-export const eventFilterShape = {
-  type: z
-    .enum(EVENT_TYPES)
-    .optional()
-    .openapi({ ...queryParam("type"), description: "Only events of this type.", example: "run.completed" }),
-  source: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .openapi({
-      ...queryParam("source"),
-      description: "Only events seen in this source (a source key).",
-      example: "inkit:runs",
-    }),
-  created_from: instant("created_from", "Only events created at or after this instant (RFC 3339)."),
-  created_to: instant("created_to", "Only events created at or before this instant (RFC 3339)."),
-};
 
 export const list = createRoute({
   method: "get",

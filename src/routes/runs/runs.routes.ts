@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eightByEightCredentialHeaderShape, inkitCredentialHeaderShape } from "../../schemas/credentials";
-import { rfc3339 } from "../../schemas/filters";
+import { timeFilter } from "../../schemas/filters";
 import {
   cacheRequestHeaderShape,
   cursorPagination,
@@ -96,16 +96,12 @@ export const listRuns = createRoute({
             "Only runs with this normalized status. 8x8 applies it itself where it can; otherwise the facade does, and pages stay full.",
           example: "completed",
         }),
-      created_after: rfc3339.optional().openapi({
-        ...queryParam("created_after"),
-        description: "Only runs created strictly after this time.",
-        example: "2026-10-01T00:00:00Z",
-      }),
-      created_before: rfc3339.optional().openapi({
-        ...queryParam("created_before"),
-        description: "Only runs created strictly before this time.",
-        example: "2026-11-01T00:00:00Z",
-      }),
+      created_after: timeFilter("created_after", "Only runs created strictly after this time.", "2026-10-01T00:00:00Z"),
+      created_before: timeFilter(
+        "created_before",
+        "Only runs created strictly before this time.",
+        "2026-11-01T00:00:00Z",
+      ),
       partial: z
         .enum(["true", "false"])
         .optional()
