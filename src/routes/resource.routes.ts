@@ -1,5 +1,6 @@
-// The createRoute pieces of the resources an API key keeps in D1 (webhook endpoints, event subscriptions, saved
-// feeds, and the events recorded for it): their ids, bodies, answers and the errors every such route shares.
+// The createRoute pieces route folders share: JSON bodies and answers, and what the routes of the resources an API
+// key keeps in D1 (webhook endpoints, event subscriptions, saved feeds, the events recorded for it) have in common:
+// their ids, their 201, 404 and 304, and the errors of every route over D1.
 import { z } from "@hono/zod-openapi";
 import { cacheRequestHeaderShape, listOf, listQueryShape, notModifiedResponse } from "../schemas/page";
 import { pathParam } from "../schemas/params";
