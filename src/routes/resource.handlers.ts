@@ -13,7 +13,7 @@ import { type D1ListingQuery, d1Listing } from "../storage/d1-listing";
 import type { ListedTable } from "../storage/listings";
 
 /** One kind of resource a tenant owns: how to find one of its rows by id, and what to call it in problems. */
-export interface Stored<Row> {
+interface Stored<Row> {
   /** Names it in a 404 and a 412, e.g. "webhook endpoint". */
   noun: string;
   find: (db: D1Database, tenant: string, id: string) => Promise<Row | null>;
