@@ -1,5 +1,4 @@
 import type { Filters } from "../paging/listing";
-import { canonicalSourceKey } from "../schemas/sources";
 import { toRfc3339 } from "../shared/time";
 
 /** Canonical form of the filters a request sent, so equal meanings compare equal inside a cursor. */
@@ -15,6 +14,3 @@ export function sentFilters(query: Record<string, unknown>, params: Record<strin
   }
   return out;
 }
-
-/** Source keys as stored: canonical, each once (`inkit` and `inkit:runs` are one source). */
-export const canonicalSources = (keys: readonly string[]) => [...new Set(keys.map((k) => canonicalSourceKey(k) ?? k))];

@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { isIso8601, toRfc3339 } from "../shared/time";
-
-const q = (name: string) => ({ param: { name, in: "query" as const } });
+import { EVENT_TYPES } from "./events";
+import { queryParam } from "./params";
+import { instantSchema } from "./webhook-endpoint";
 
 /** A single-valued filter of a walk (from the request or its cursor), or undefined when absent or a list. */
 export const oneFilter = (filters: Record<string, string | string[]>, name: string): string | undefined => {
@@ -38,13 +39,13 @@ export const inkitFilterShape = {
     .min(1)
     .max(200)
     .optional()
-    .openapi({ ...q("search"), description: "Only records matching this search key.", example: "Invoice" }),
+    .openapi({ ...queryParam("search"), description: "Only records matching this search key.", example: "Invoice" }),
   destination_name: z
     .string()
     .regex(/^[a-z0-9_]{1,64}$/, "Expected a destination type such as inkit_storage or sepire.")
     .optional()
     .openapi({
-      ...q("destination_name"),
+      ...queryParam("destination_name"),
       description: "Only records with this destination type.",
       example: "inkit_storage",
     }),
@@ -54,14 +55,14 @@ export const inkitFilterShape = {
     .max(64)
     .optional()
     .openapi({
-      ...q("destination_status"),
+      ...queryParam("destination_status"),
       description: "Only records with this destination status (Inkit's text).",
       example: "Completed",
     }),
   sort: z
     .enum(INKIT_SORTS)
     .optional()
-    .openapi({ ...q("sort"), description: SORT_DOC, example: "-created_at" }),
+    .openapi({ ...queryParam("sort"), description: SORT_DOC, example: "-created_at" }),
 };
 
 /** `data_id` of the runs route: a comma-separated list of run ids. */
@@ -72,7 +73,7 @@ export const dataIdShape = {
     .regex(/^[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*$/, "Expected a comma-separated list of run ids.")
     .optional()
     .openapi({
-      ...q("data_id"),
+      ...queryParam("data_id"),
       description: "Only these runs: a comma-separated list of run ids.",
       example: "rend_2DhtpDQ5ErIaNJQRtCpKfN,rend_rHbYbzClfysX85KrJeKCB",
     }),
@@ -89,9 +90,13 @@ const datetime = z.iso.datetime({
   offset: true,
   message: "Expected an RFC 3339 timestamp such as 2026-10-01T00:00:00Z.",
 });
-export const rfc3339 = datetime.refine((s) => !datetime.safeParse(s).success || isFilterInstant(s), {
+const rfc3339 = datetime.refine((s) => !datetime.safeParse(s).success || isFilterInstant(s), {
   message: "Expected a timestamp between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z.",
 });
+
+/** A time filter of a listing of runs: an RFC 3339 timestamp within 1970..9999. */
+export const timeFilter = (name: string, description: string, example: string) =>
+  rfc3339.optional().openapi({ ...queryParam(name), description, example });
 
 /** Filters of the 8x8 runs route; 8x8 applies each of them itself. */
 export const eightByEightFilterShape = {
@@ -101,7 +106,7 @@ export const eightByEightFilterShape = {
     .min(1)
     .optional()
     .openapi({
-      ...q("version"),
+      ...queryParam("version"),
       description: "Definition version. Default: the latest version, as 8x8 does.",
       example: 2,
     }),
@@ -109,18 +114,40 @@ export const eightByEightFilterShape = {
     .enum(["running", "suspended", "completed", "terminated"])
     .optional()
     .openapi({
-      ...q("status"),
+      ...queryParam("status"),
       description: "Normalized status: running (8x8 Runnable), suspended, completed (Complete), terminated.",
       example: "completed",
     }),
-  started_from: rfc3339.optional().openapi({
-    ...q("started_from"),
-    description: "Only runs started at or after this time (RFC 3339).",
-    example: "2026-10-01T00:00:00Z",
-  }),
-  started_to: rfc3339.optional().openapi({
-    ...q("started_to"),
-    description: "Only runs started at or before this time (RFC 3339).",
-    example: "2026-10-31T23:59:59Z",
-  }),
+  started_from: timeFilter(
+    "started_from",
+    "Only runs started at or after this time (RFC 3339).",
+    "2026-10-01T00:00:00Z",
+  ),
+  started_to: timeFilter("started_to", "Only runs started at or before this time (RFC 3339).", "2026-10-31T23:59:59Z"),
+};
+
+/** An instant filter of the event log: RFC 3339, with seconds and an offset. */
+export const instantFilter = (name: string, description: string) =>
+  instantSchema()
+    .optional()
+    .openapi({ ...queryParam(name), format: "date-time", description, example: "2026-11-01T00:00:00Z" });
+
+/** Filters of the event log; the event stream takes `type` and `source`. */
+export const eventFilterShape = {
+  type: z
+    .enum(EVENT_TYPES)
+    .optional()
+    .openapi({ ...queryParam("type"), description: "Only events of this type.", example: "run.completed" }),
+  source: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({
+      ...queryParam("source"),
+      description: "Only events seen in this source (a source key).",
+      example: "inkit:runs",
+    }),
+  created_from: instantFilter("created_from", "Only events created at or after this instant (RFC 3339)."),
+  created_to: instantFilter("created_to", "Only events created at or before this instant (RFC 3339)."),
 };

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { queryParam } from "./params";
 import { authErrorResponses, problemResponseFor } from "./problem";
 
 const CURSOR_DOC = [
@@ -9,25 +10,29 @@ const CURSOR_DOC = [
   "anything else is a 400 `invalid-cursor` or `cursor-expired` problem telling you to restart.",
 ].join(" ");
 
-/** `limit` and `cursor`: the part of the query every list route shares. */
-export const listQueryShape = {
-  limit: z.coerce
+/** The `limit` of a page, 1..500; `description` gives its default. */
+export const limitParam = (description: string, example: number) =>
+  z.coerce
     .number()
     .int()
     .min(1)
     .max(500)
     .optional()
-    .openapi({
-      param: { name: "limit", in: "query" },
-      description: "Items per page, 1..500. Default 50, or the limit of the page that issued the cursor.",
-      example: 50,
-    }),
-  cursor: z
+    .openapi({ ...queryParam("limit"), description, example });
+
+/** The `cursor` a page hands out; `description` says what it carries and how long it lasts. */
+export const cursorParam = (description: string) =>
+  z
     .string()
     .min(1)
     .max(4096)
     .optional()
-    .openapi({ param: { name: "cursor", in: "query" }, description: CURSOR_DOC }),
+    .openapi({ ...queryParam("cursor"), description });
+
+/** `limit` and `cursor`: the part of the query every list route shares. */
+export const listQueryShape = {
+  limit: limitParam("Items per page, 1..500. Default 50, or the limit of the page that issued the cursor.", 50),
+  cursor: cursorParam(CURSOR_DOC),
 };
 
 /**

@@ -3,7 +3,7 @@ import type { OffsetReader } from "../paging/offset-reader";
 import type { Keyed } from "../paging/order";
 import { type ListedTable, newestFirst } from "./listings";
 
-interface D1ListingQuery<Row, T extends Keyed> {
+export interface D1ListingQuery<Row, T extends Keyed> {
   db: D1Database;
   /** A table with `id` and `created_at` columns. */
   table: ListedTable;

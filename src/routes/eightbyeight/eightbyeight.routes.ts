@@ -8,6 +8,7 @@ import {
   listOf,
   listQueryShape,
 } from "../../schemas/page";
+import { pathParam } from "../../schemas/params";
 import { problemResponseFor } from "../../schemas/problem";
 import { NormalizedEightByEightRunSchema } from "../../schemas/run";
 
@@ -22,10 +23,7 @@ export const listRuns = createRoute({
     "8x8 Automation's workflow instances of one definition, normalized and cursor-paged, newest first: `created_at` (8x8 `startedAt`) descending, then `id` descending, whatever order 8x8 gives tied start times. Without `version`, a walk stays on the definition version its first page listed, even when 8x8 publishes a new one meanwhile. 8x8 has no total, so `page.total` is null.",
   request: {
     params: z.object({
-      account_id: z
-        .string()
-        .regex(/^[A-Za-z0-9._-]{1,128}$/, "Expected an 8x8 account id.")
-        .openapi({ param: { name: "account_id", in: "path" }, example: "acme-ops" }),
+      account_id: pathParam("account_id", /^[A-Za-z0-9._-]{1,128}$/, "Expected an 8x8 account id.", "acme-ops"),
       definition_id: z
         .uuid("Expected a workflow definition id (a UUID).")
         .openapi({ param: { name: "definition_id", in: "path" }, example: "5870442f-3ddd-4657-b74c-6e17308f5230" }),

@@ -1,17 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { EventSchema } from "../../schemas/events";
+import { eventFilterShape, instantFilter } from "../../schemas/filters";
 import {
-  cacheRequestHeaderShape,
+  cursorParam,
+  limitParam,
   linkHeaderDoc,
   listEnvelope,
   notModifiedResponse,
   PageSchema,
 } from "../../schemas/page";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
-import { instantSchema } from "../../schemas/webhook-endpoint";
-import { eventFilterShape } from "../events/events.routes";
-
-const q = (name: string) => ({ param: { name, in: "query" as const } });
+import { conditionalHeaders } from "../resource.routes";
 
 const CURSOR_DOC = [
   "Opaque cursor from `page.next_cursor`: resumes the stream right after the last event you read. It carries the",
@@ -21,32 +20,12 @@ const CURSOR_DOC = [
 
 const query = z
   .strictObject({
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(500)
-      .optional()
-      .openapi({
-        ...q("limit"),
-        description: "Events per page, 1..500. Default 100, or the limit of the page that issued the cursor.",
-        example: 100,
-      }),
-    cursor: z
-      .string()
-      .min(1)
-      .max(4096)
-      .optional()
-      .openapi({ ...q("cursor"), description: CURSOR_DOC }),
-    since: instantSchema()
-      .optional()
-      .openapi({
-        ...q("since"),
-        format: "date-time",
-        description:
-          "Start at the first event created at or after this instant (RFC 3339), instead of the oldest event kept. Only without `cursor`.",
-        example: "2026-11-01T00:00:00Z",
-      }),
+    limit: limitParam("Events per page, 1..500. Default 100, or the limit of the page that issued the cursor.", 100),
+    cursor: cursorParam(CURSOR_DOC),
+    since: instantFilter(
+      "since",
+      "Start at the first event created at or after this instant (RFC 3339), instead of the oldest event kept. Only without `cursor`.",
+    ),
     type: eventFilterShape.type,
     source: eventFilterShape.source,
   })
@@ -83,7 +62,7 @@ export const stream = createRoute({
   summary: "Read the event stream",
   description:
     "Your API key's events, oldest first in the order they were committed, for consumers that pull instead of receiving webhooks: the same events as `GET /v1/events`, whether or not anything delivered them. Resume with `page.next_cursor`: no event is skipped or repeated, including events committed after you read with an earlier `created_at`. At the end `has_more` is false, and `next_cursor` plus `Retry-After` say where and when to poll again.",
-  request: { query, headers: z.object({ "if-none-match": cacheRequestHeaderShape["if-none-match"] }) },
+  request: { query, headers: conditionalHeaders },
   responses: {
     200: {
       description: "A page of events, oldest first.",

@@ -1,20 +1,16 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { toAttempt } from "../../delivery/attempts";
 import type { AttemptRow } from "../../delivery/delivery-store";
 import { toEvent } from "../../events/model";
 import { type EventRow, findEvent } from "../../events/store";
 import type { AppEnv } from "../../http/app-env";
 import { tenantOf } from "../../http/auth";
-import { listResponse } from "../../http/list-response";
-import { serveListing } from "../../http/listing";
 import type { Filters } from "../../paging/listing";
 import { oneFilter } from "../../schemas/filters";
 import { canonicalSourceKey } from "../../schemas/sources";
-import { ProblemError } from "../../shared/problem";
 import { toRfc3339 } from "../../shared/time";
-import { d1Listing } from "../../storage/d1-listing";
 import { sentFilters } from "../filters";
+import { d1Page, owned } from "../resource.handlers";
 import type { AttemptsRoute, GetRoute, ListRoute } from "./events.routes";
 
 /** SQL conditions for the event filters of a walk (from the request, or from its cursor). */
@@ -42,48 +38,28 @@ export const list: RouteHandler<ListRoute, AppEnv> = async (c) => {
     created_from: created_from === undefined ? undefined : toRfc3339(created_from),
     created_to: created_to === undefined ? undefined : toRfc3339(created_to),
   });
-  const { body, headers } = await serveListing(c, {
-    route: "events",
-    sent,
-    defaults: {},
-    limit,
-    cursor,
-    ...d1Listing("events", (filters) => ({
-      db: c.env.DB,
-      table: "events",
-      ...eventConditions(tenantOf(c), filters),
-      map: (row: EventRow) => toEvent(row),
-    })),
-  });
-  return listResponse(c, { body, headers });
+  return d1Page(c, { route: "events", sent, limit, cursor }, "events", (filters) => ({
+    db: c.env.DB,
+    table: "events",
+    ...eventConditions(tenantOf(c), filters),
+    map: (row: EventRow) => toEvent(row),
+  }));
 };
 
-async function ownedEvent(c: Context<AppEnv>, id: string): Promise<EventRow> {
-  const row = await findEvent(c.env.DB, tenantOf(c), id);
-  if (!row) throw new ProblemError("not-found", { detail: `No event ${id}.` });
-  return row;
-}
+const events = { noun: "event", find: findEvent };
 
 export const get: RouteHandler<GetRoute, AppEnv> = async (c) => {
-  return c.json(toEvent(await ownedEvent(c, c.req.valid("param").id)), 200);
+  return c.json(toEvent(await owned(c, events, c.req.valid("param").id)), 200);
 };
 
 export const attempts: RouteHandler<AttemptsRoute, AppEnv> = async (c) => {
-  const event = await ownedEvent(c, c.req.valid("param").id);
-  const { limit, cursor } = c.req.valid("query");
-  const { body, headers } = await serveListing(c, {
-    route: "events.attempts",
-    sent: { event_id: event.id },
-    defaults: {},
-    limit,
-    cursor,
-    ...d1Listing("attempts", (filters) => ({
-      db: c.env.DB,
-      table: "delivery_attempts",
-      where: ["event_id = ?"],
-      params: [String(filters.event_id)],
-      map: (row: AttemptRow) => toAttempt(row),
-    })),
-  });
-  return listResponse(c, { body, headers });
+  const event = await owned(c, events, c.req.valid("param").id);
+  const page = { route: "events.attempts", sent: { event_id: event.id }, ...c.req.valid("query") };
+  return d1Page(c, page, "attempts", (filters) => ({
+    db: c.env.DB,
+    table: "delivery_attempts",
+    where: ["event_id = ?"],
+    params: [String(filters.event_id)],
+    map: (row: AttemptRow) => toAttempt(row),
+  }));
 };

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { problemResponseFor, storageErrorResponses } from "../../schemas/problem";
+import { jsonBody, jsonResponse } from "../resource.routes";
 import { eightByEightBearer, inboundBodyLimit, inkitSignature } from "./inbound.auth";
 
 const tags = ["Inbound"];
@@ -21,7 +22,7 @@ const RecheckSchema = z
   .openapi("InboundResult", { description: "What the push invalidated and re-checked." });
 
 const responses = (auth: string) => ({
-  202: { description: "Verified and processed.", content: { "application/json": { schema: RecheckSchema } } },
+  202: jsonResponse("Verified and processed.", RecheckSchema),
   400: problemResponseFor("The body is not the expected JSON (`validation-error`)."),
   401: problemResponseFor(`${auth} Nothing was processed (\`unauthorized\`).`),
   413: problemResponseFor("The body is larger than 64 KiB (`payload-too-large`)."),
@@ -46,19 +47,14 @@ export const inkit = createRoute({
         example: "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592",
       }),
     }),
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z
-            .looseObject({
-              event_type: z.string().min(1).max(200).openapi({ example: "render.completed" }),
-              resource_id: z.string().min(1).max(200).openapi({ example: "rend_2DhtpDQ5ErIaNJQRtCpKfN" }),
-            })
-            .openapi("InkitWebhook"),
-        },
-      },
-    },
+    body: jsonBody(
+      z
+        .looseObject({
+          event_type: z.string().min(1).max(200).openapi({ example: "render.completed" }),
+          resource_id: z.string().min(1).max(200).openapi({ example: "rend_2DhtpDQ5ErIaNJQRtCpKfN" }),
+        })
+        .openapi("InkitWebhook"),
+    ),
   },
   responses: responses("`Inkit-Signature` is missing or wrong."),
 });
@@ -74,25 +70,20 @@ export const eightByEight = createRoute({
     "Call this from an 8x8 workflow's `HttpRequest` step with `Authorization: Bearer <EIGHTBYEIGHT_INBOUND_SECRET>` (not an API key). The definition's cached listings are invalidated and its watched sources re-checked at once.",
   middleware: [inboundBodyLimit, eightByEightBearer] as const,
   request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z
-            .looseObject({
-              workflowId: z.string().min(1).max(64).openapi({ example: "60dbe307fe55d99fc083db61" }),
-              definitionId: z.uuid().openapi({ example: "3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14" }),
-              status: z.string().min(1).max(64).openapi({ example: "Complete" }),
-              accountId: z
-                .string()
-                .regex(/^[A-Za-z0-9._-]{1,128}$/)
-                .optional()
-                .openapi({ description: "Optional: narrows the re-check to this account.", example: "acme-ops" }),
-            })
-            .openapi("EightByEightWebhook"),
-        },
-      },
-    },
+    body: jsonBody(
+      z
+        .looseObject({
+          workflowId: z.string().min(1).max(64).openapi({ example: "60dbe307fe55d99fc083db61" }),
+          definitionId: z.uuid().openapi({ example: "3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14" }),
+          status: z.string().min(1).max(64).openapi({ example: "Complete" }),
+          accountId: z
+            .string()
+            .regex(/^[A-Za-z0-9._-]{1,128}$/)
+            .optional()
+            .openapi({ description: "Optional: narrows the re-check to this account.", example: "acme-ops" }),
+        })
+        .openapi("EightByEightWebhook"),
+    ),
   },
   responses: responses("The bearer secret is missing or wrong."),
 });

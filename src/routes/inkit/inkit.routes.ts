@@ -11,6 +11,7 @@ import {
   listQueryShape,
   notModifiedResponse,
 } from "../../schemas/page";
+import { pathParam } from "../../schemas/params";
 import { authErrorResponses, problemResponseFor } from "../../schemas/problem";
 import { NormalizedInkitRunSchema } from "../../schemas/run";
 
@@ -29,29 +30,33 @@ export const listRuns = createRoute({
   responses: { ...listOf(NormalizedInkitRunSchema, "InkitRunList", "A page of runs."), ...listErrorResponses },
 });
 
-export const listWorkflowBatches = createRoute({
-  method: "get",
-  path: "/inkit/workflow-batches",
-  operationId: "listInkitWorkflowBatches",
-  ...cursorPagination,
-  tags: ["Inkit"],
-  summary: "List Inkit workflow batches",
-  description: "Inkit `GET /v1/invoke/batch`, normalized and cursor-paged (`kind: workflow_batch`).",
-  request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape }), headers },
-  responses: { ...listOf(BatchSchema, "BatchList", "A page of batches."), ...listErrorResponses },
-});
+/** Inkit's two batch listings: the same query and page of batches (`kind` tells them apart), over two endpoints. */
+const batchList = <P extends string>(path: P, operationId: string, summary: string, description: string) =>
+  createRoute({
+    method: "get",
+    path,
+    operationId,
+    ...cursorPagination,
+    tags: ["Inkit"],
+    summary,
+    description,
+    request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape }), headers },
+    responses: { ...listOf(BatchSchema, "BatchList", "A page of batches."), ...listErrorResponses },
+  });
 
-export const listBatches = createRoute({
-  method: "get",
-  path: "/inkit/batches",
-  operationId: "listInkitBatches",
-  ...cursorPagination,
-  tags: ["Inkit"],
-  summary: "List Inkit document batches",
-  description: "Inkit `GET /v1/batch`, normalized and cursor-paged (`kind: document_batch`).",
-  request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape }), headers },
-  responses: { ...listOf(BatchSchema, "BatchList", "A page of batches."), ...listErrorResponses },
-});
+export const listWorkflowBatches = batchList(
+  "/inkit/workflow-batches",
+  "listInkitWorkflowBatches",
+  "List Inkit workflow batches",
+  "Inkit `GET /v1/invoke/batch`, normalized and cursor-paged (`kind: workflow_batch`).",
+);
+
+export const listBatches = batchList(
+  "/inkit/batches",
+  "listInkitBatches",
+  "List Inkit document batches",
+  "Inkit `GET /v1/batch`, normalized and cursor-paged (`kind: document_batch`).",
+);
 
 export const getBatch = createRoute({
   method: "get",
@@ -62,10 +67,12 @@ export const getBatch = createRoute({
   description: "Inkit `GET /v1/batch/{batchId}`, normalized.",
   request: {
     params: z.object({
-      batch_id: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,64}$/, "Expected a batch id such as rb_6WtDgF7RGqdS5Uzea9neZJ.")
-        .openapi({ param: { name: "batch_id", in: "path" }, example: "rb_6WtDgF7RGqdS5Uzea9neZJ" }),
+      batch_id: pathParam(
+        "batch_id",
+        /^[A-Za-z0-9_-]{1,64}$/,
+        "Expected a batch id such as rb_6WtDgF7RGqdS5Uzea9neZJ.",
+        "rb_6WtDgF7RGqdS5Uzea9neZJ",
+      ),
     }),
     query: z.strictObject({}),
     headers,

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eightByEightCredentialHeaderShape, inkitCredentialHeaderShape } from "../../schemas/credentials";
-import { rfc3339 } from "../../schemas/filters";
+import { timeFilter } from "../../schemas/filters";
 import {
   cacheRequestHeaderShape,
   cursorPagination,
@@ -9,11 +9,11 @@ import {
   listQueryShape,
   PageSchema,
 } from "../../schemas/page";
+import { queryParam } from "../../schemas/params";
 import { problemResponseFor } from "../../schemas/problem";
 import { RUN_STATUSES, RunSchema } from "../../schemas/run";
 import { FEED_SOURCE_PATTERN, MAX_INLINE_SOURCES, MAX_SAVED_FEED_SOURCES } from "../../schemas/sources";
 
-const q = (name: string) => ({ param: { name, in: "query" as const } });
 const sourceSpec = z
   .string()
   .regex(new RegExp(FEED_SOURCE_PATTERN), "Expected `inkit` or `8x8:{account_id}/{definition_id}`.");
@@ -73,7 +73,7 @@ export const listRuns = createRoute({
         ])
         .optional()
         .openapi({
-          ...q("source"),
+          ...queryParam("source"),
           description: `Repeatable, up to ${MAX_INLINE_SOURCES}. \`inkit\`, or \`8x8:{account_id}/{definition_id}\`. Default: the \`DEFAULT_SOURCES\` setting. For many sources, save them once as a feed and send \`feed\` instead.`,
           example: "8x8:acme-ops/3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14",
         }),
@@ -82,7 +82,7 @@ export const listRuns = createRoute({
         .regex(/^[A-Za-z0-9_]{1,64}$/, "Expected a feed id such as feed_01JD5Q0Z8K3M4N5P6Q7R8S9T0V.")
         .optional()
         .openapi({
-          ...q("feed"),
+          ...queryParam("feed"),
           description:
             "A saved feed's id (`POST /v1/feeds`), instead of `source`: the walk's sources are the feed's. Its cursors carry the feed's id and a digest of its sources, so later pages may omit it. Not with `source`. An unknown feed, or another API key's, is a 404; so is the next page of a walk whose feed was deleted.",
           example: "feed_01JD5Q0Z8K3M4N5P6Q7R8S9T0V",
@@ -91,26 +91,22 @@ export const listRuns = createRoute({
         .enum(RUN_STATUSES)
         .optional()
         .openapi({
-          ...q("status"),
+          ...queryParam("status"),
           description:
             "Only runs with this normalized status. 8x8 applies it itself where it can; otherwise the facade does, and pages stay full.",
           example: "completed",
         }),
-      created_after: rfc3339.optional().openapi({
-        ...q("created_after"),
-        description: "Only runs created strictly after this time.",
-        example: "2026-10-01T00:00:00Z",
-      }),
-      created_before: rfc3339.optional().openapi({
-        ...q("created_before"),
-        description: "Only runs created strictly before this time.",
-        example: "2026-11-01T00:00:00Z",
-      }),
+      created_after: timeFilter("created_after", "Only runs created strictly after this time.", "2026-10-01T00:00:00Z"),
+      created_before: timeFilter(
+        "created_before",
+        "Only runs created strictly before this time.",
+        "2026-11-01T00:00:00Z",
+      ),
       partial: z
         .enum(["true", "false"])
         .optional()
         .openapi({
-          ...q("partial"),
+          ...queryParam("partial"),
           description:
             "`true`: when a source fails, serve the others and name it in `page.errors` instead of failing with 502.",
           example: "false",

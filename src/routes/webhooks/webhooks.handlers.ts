@@ -13,14 +13,11 @@ import { checkWebhookUrl } from "../../delivery/url-safety";
 import type { AppEnv } from "../../http/app-env";
 import { tenantOf } from "../../http/auth";
 import { answerInWrite } from "../../http/idempotency";
-import { listResponse } from "../../http/list-response";
-import { serveListing } from "../../http/listing";
-import { type Guarded, guardedWrite } from "../../http/preconditions";
-import { defaultWatchedSources } from "../../providers/default-sources";
+import { guardedWrite } from "../../http/preconditions";
 import { ProblemError } from "../../shared/problem";
 import { isoMicros, toRfc3339 } from "../../shared/time";
-import { d1Listing } from "../../storage/d1-listing";
-import { canonicalSources } from "../filters";
+import { guarded, guardedDelete, owned, tenantPage } from "../resource.handlers";
+import { watchOf, watchPatchOf } from "../watch";
 import type * as R from "./webhooks.routes";
 
 function masterKey(c: Context<AppEnv>): string {
@@ -43,18 +40,7 @@ function safeUrl(c: Context<AppEnv>, url: string): string {
   });
 }
 
-async function owned(c: Context<AppEnv>, id: string): Promise<EndpointRow> {
-  const row = await findEndpoint(c.env.DB, tenantOf(c), id);
-  if (!row) throw new ProblemError("not-found", { detail: `No webhook endpoint ${id}.` });
-  return row;
-}
-
-/** The caller's endpoint `id`, for a write under `If-Match`. */
-const endpoint = (c: Context<AppEnv>, id: string): Guarded<EndpointRow> => ({
-  what: `webhook endpoint ${id}`,
-  read: () => owned(c, id),
-  tag: endpointTag,
-});
+const endpoints = { noun: "webhook endpoint", find: findEndpoint, tag: endpointTag };
 
 function requireEnabled(row: EndpointRow): void {
   if (row.enabled !== 1) {
@@ -74,61 +60,43 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
   const input = {
     tenant: tenantOf(c),
     url: safeUrl(c, body.url),
-    description: body.description ?? null,
-    eventTypes: body.event_types ?? null,
-    sources: body.sources ? canonicalSources(body.sources) : defaultWatchedSources(c.env),
+    ...watchOf(c.env, body),
   };
   await createEndpoint(c.env.DB, master, input, reply.keep);
   return reply.answer();
 };
 
-export const list: RouteHandler<R.ListRoute, AppEnv> = async (c) => {
-  const { limit, cursor } = c.req.valid("query");
-  const { body, headers } = await serveListing(c, {
-    route: "webhooks.endpoints",
-    sent: {},
-    defaults: {},
-    limit,
-    cursor,
-    ...d1Listing("webhook-endpoints", () => ({
-      db: c.env.DB,
-      table: "webhook_endpoints",
-      where: ["tenant = ?"],
-      params: [tenantOf(c)],
-      map: toEndpoint,
-    })),
-  });
-  return listResponse(c, { body, headers });
-};
+export const list: RouteHandler<R.ListRoute, AppEnv> = (c) =>
+  tenantPage(
+    c,
+    { route: "webhooks.endpoints", ...c.req.valid("query") },
+    { lane: "webhook-endpoints", table: "webhook_endpoints", map: toEndpoint },
+  );
 
 export const get: RouteHandler<R.GetRoute, AppEnv> = async (c) => {
-  return c.json(toEndpoint(await owned(c, c.req.valid("param").id)), 200);
+  return c.json(toEndpoint(await owned(c, endpoints, c.req.valid("param").id)), 200);
 };
 
 export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const patch = {
     url: body.url === undefined ? undefined : safeUrl(c, body.url),
-    description: body.description,
-    eventTypes: body.event_types,
-    sources: body.sources === undefined ? undefined : canonicalSources(body.sources),
+    ...watchPatchOf(body),
     enabled: body.enabled,
   };
-  const next = await guardedWrite(c, endpoint(c, c.req.valid("param").id), (row, guarded) =>
-    updateEndpoint(c.env.DB, row, patch, guarded),
+  const next = await guardedWrite(c, guarded(c, endpoints, c.req.valid("param").id), (row, isGuarded) =>
+    updateEndpoint(c.env.DB, row, patch, isGuarded),
   );
   return c.json(toEndpoint(next), 200, { ETag: await endpointTag(next) });
 };
 
-export const remove: RouteHandler<R.RemoveRoute, AppEnv> = async (c) => {
-  await guardedWrite(c, endpoint(c, c.req.valid("param").id), async (row, guarded) =>
-    (await deleteEndpoint(c.env.DB, row.id, isoMicros(Date.now()), guarded ? row : undefined)) ? row : null,
+export const remove: RouteHandler<R.RemoveRoute, AppEnv> = (c) =>
+  guardedDelete(c, endpoints, c.req.valid("param").id, (row, isGuarded) =>
+    deleteEndpoint(c.env.DB, row.id, isoMicros(Date.now()), isGuarded ? row : undefined),
   );
-  return c.body(null, 204);
-};
 
 export const rotateSecret: RouteHandler<R.RotateSecretRoute, AppEnv> = async (c) => {
-  const row = await owned(c, c.req.valid("param").id);
+  const row = await owned(c, endpoints, c.req.valid("param").id);
   const reply = answerInWrite(c, (r: { secret: string; previousSecretExpiresAt: string }) =>
     c.json({ id: row.id, secret: r.secret, previous_secret_expires_at: r.previousSecretExpiresAt }, 200),
   );
@@ -137,7 +105,7 @@ export const rotateSecret: RouteHandler<R.RotateSecretRoute, AppEnv> = async (c)
 };
 
 export const sendTest: RouteHandler<R.SendTestRoute, AppEnv> = async (c) => {
-  const row = await owned(c, c.req.valid("param").id);
+  const row = await owned(c, endpoints, c.req.valid("param").id);
   requireEnabled(row);
   const reply = answerInWrite(c, (eventId: string) => c.json({ event_id: eventId }, 202));
   await sendPing(c.env, row, reply.keep);
@@ -145,7 +113,7 @@ export const sendTest: RouteHandler<R.SendTestRoute, AppEnv> = async (c) => {
 };
 
 export const replay: RouteHandler<R.ReplayRoute, AppEnv> = async (c) => {
-  const row = await owned(c, c.req.valid("param").id);
+  const row = await owned(c, endpoints, c.req.valid("param").id);
   requireEnabled(row);
   const { since, until } = c.req.valid("json");
   if (until !== undefined && toRfc3339(until) < toRfc3339(since)) {

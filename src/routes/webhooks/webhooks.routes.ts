@@ -1,11 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import {
-  cacheRequestHeaderShape,
-  cursorPagination,
-  listOf,
-  listQueryShape,
-  notModifiedResponse,
-} from "../../schemas/page";
+import { createRoute } from "@hono/zod-openapi";
+import { cursorPagination } from "../../schemas/page";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import {
   CreateWebhookEndpointSchema,
@@ -17,41 +11,26 @@ import {
   WebhookEndpointSchema,
   WebhookEndpointWithSecretSchema,
 } from "../../schemas/webhook-endpoint";
+import { idempotencyErrorResponses, idempotencyKeyHeaders, ifMatchHeaders } from "../../schemas/writes";
 import {
-  etagHeaderDoc,
-  idempotencyErrorResponses,
-  idempotencyKeyHeaders,
-  ifMatchHeaders,
-  preconditionErrorResponses,
-  replayHeadersDoc,
-} from "../../schemas/writes";
-
-/** GETs answer 304 to a matching `If-None-Match` (every /v1 GET carries an ETag). */
-const conditional = z.object({ "if-none-match": cacheRequestHeaderShape["if-none-match"] });
+  conditionalHeaders,
+  createdResponse,
+  deleteResponses,
+  getResponses,
+  guardedWriteErrorResponses,
+  idParams,
+  jsonBody,
+  listQuery,
+  listResponses,
+  notFoundResponse,
+  replayableResponse,
+  storedErrorResponses,
+  taggedResponse,
+} from "../resource.routes";
 
 const tags = ["Webhooks"];
-
-const params = z.object({
-  id: z
-    .string()
-    .regex(/^[A-Za-z0-9_]{1,64}$/, "Expected an endpoint id such as we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V.")
-    .openapi({ param: { name: "id", in: "path" }, example: "we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V" }),
-});
-
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-/** The answer of a POST, which a repeat with the same `Idempotency-Key` replays. */
-const replayable = <T extends z.ZodType>(description: string, schema: T) => ({
-  ...ok(description, schema),
-  headers: replayHeadersDoc,
-});
-
-const notFound = { 404: problemResponseFor("No endpoint with this id belongs to your API key (`not-found`).") };
-const noKeys = "Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed.";
-const storage = storageErrorResponses(noKeys);
+const params = idParams("an endpoint", "we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V");
+const notFound = notFoundResponse("endpoint");
 const unavailable = storageErrorResponses(
   "Or `service-unavailable`: the deployment has no `WEBHOOK_ENCRYPTION_KEY` (or no `API_KEYS`), so it cannot store or use signing secrets.",
 );
@@ -64,15 +43,9 @@ export const create = createRoute({
   summary: "Create a webhook endpoint",
   description:
     "Registers a URL to receive signed events from the given sources. The answer carries the signing secret: it is shown only here and on rotation.",
-  request: { body: json(CreateWebhookEndpointSchema), headers: idempotencyKeyHeaders },
+  request: { body: jsonBody(CreateWebhookEndpointSchema), headers: idempotencyKeyHeaders },
   responses: {
-    201: {
-      ...ok("The endpoint, with its secret.", WebhookEndpointWithSecretSchema),
-      headers: {
-        Location: { description: "The new endpoint's URL.", schema: { type: "string" } },
-        ...replayHeadersDoc,
-      },
-    },
+    201: createdResponse("The endpoint, with its secret.", WebhookEndpointWithSecretSchema, "endpoint"),
     ...authErrorResponses,
     400: problemResponseFor(
       "Invalid input (`validation-error`): every offending field is named in `errors`, including a refused `url` and a malformed `idempotency-key`.",
@@ -90,13 +63,8 @@ export const list = createRoute({
   tags,
   summary: "List webhook endpoints",
   description: "Your API key's endpoints, newest first, cursor-paged like every list.",
-  request: { query: z.strictObject({ ...listQueryShape }), headers: conditional },
-  responses: {
-    ...listOf(WebhookEndpointSchema, "WebhookEndpointList", "A page of endpoints."),
-    304: notModifiedResponse,
-    ...authErrorResponses,
-    ...storage,
-  },
+  request: { query: listQuery, headers: conditionalHeaders },
+  responses: listResponses(WebhookEndpointSchema, "WebhookEndpointList", "A page of endpoints."),
 });
 
 export const get = createRoute({
@@ -105,14 +73,8 @@ export const get = createRoute({
   operationId: "getWebhookEndpoint",
   tags,
   summary: "Get a webhook endpoint",
-  request: { params, headers: conditional },
-  responses: {
-    200: { ...ok("The endpoint.", WebhookEndpointSchema), headers: etagHeaderDoc },
-    304: notModifiedResponse,
-    ...authErrorResponses,
-    ...storage,
-    ...notFound,
-  },
+  request: { params, headers: conditionalHeaders },
+  responses: getResponses(taggedResponse("The endpoint.", WebhookEndpointSchema), notFound),
 });
 
 export const update = createRoute({
@@ -123,13 +85,10 @@ export const update = createRoute({
   summary: "Update a webhook endpoint",
   description:
     "Changes the given fields only. `enabled: true` re-enables an endpoint disabled by hand or by a 410; `POST …/replay` then re-sends what it missed. With `If-Match` (the `ETag` of a `GET` or of the last `PATCH` answer), the change applies only to that state: a concurrent edit is never overwritten.",
-  request: { params, body: json(UpdateWebhookEndpointSchema), headers: ifMatchHeaders },
+  request: { params, body: jsonBody(UpdateWebhookEndpointSchema), headers: ifMatchHeaders },
   responses: {
-    200: { ...ok("The updated endpoint.", WebhookEndpointSchema), headers: etagHeaderDoc },
-    ...authErrorResponses,
-    ...notFound,
-    ...preconditionErrorResponses,
-    ...storage,
+    200: taggedResponse("The updated endpoint.", WebhookEndpointSchema),
+    ...guardedWriteErrorResponses(notFound),
   },
 });
 
@@ -142,13 +101,7 @@ export const remove = createRoute({
   description:
     "Deletes the endpoint and its secrets. Its pending deliveries are abandoned; its events stay in the log. With `If-Match`, only if the endpoint is still in that state.",
   request: { params, headers: ifMatchHeaders },
-  responses: {
-    204: { description: "Deleted." },
-    ...authErrorResponses,
-    ...notFound,
-    ...preconditionErrorResponses,
-    ...storage,
-  },
+  responses: deleteResponses(notFound),
 });
 
 export const rotateSecret = createRoute({
@@ -161,7 +114,7 @@ export const rotateSecret = createRoute({
     "Issues a new secret. For 24 hours deliveries carry two signatures (`v1,<new> v1,<old>`), so consumers can switch without losing events.",
   request: { params, headers: idempotencyKeyHeaders },
   responses: {
-    200: replayable("The new secret.", RotatedSecretSchema),
+    200: replayableResponse("The new secret.", RotatedSecretSchema),
     ...authErrorResponses,
     ...notFound,
     ...idempotencyErrorResponses,
@@ -179,9 +132,8 @@ export const sendTest = createRoute({
     "Queues a `ping` event to this endpoint, whatever its event types. Follow it with `GET /v1/events/{id}/attempts`.",
   request: { params, headers: idempotencyKeyHeaders },
   responses: {
-    202: replayable("The ping is queued.", TestEventResultSchema),
-    ...authErrorResponses,
-    ...storage,
+    202: replayableResponse("The ping is queued.", TestEventResultSchema),
+    ...storedErrorResponses,
     400: problemResponseFor(
       "The endpoint is disabled (`validation-error`): enable it first. Or a malformed `idempotency-key`.",
     ),
@@ -197,11 +149,10 @@ export const replay = createRoute({
   tags,
   summary: "Re-send missed events",
   description: `Queues again, as new deliveries with unchanged event ids (\`webhook-id\`), every event created in [since, until] that the endpoint subscribes to and has not received: failed or exhausted deliveries, deliveries waiting for a retry, and events recorded while it was disabled. At most 1000 per request (newest first).`,
-  request: { params, body: json(ReplaySchema), headers: idempotencyKeyHeaders },
+  request: { params, body: jsonBody(ReplaySchema), headers: idempotencyKeyHeaders },
   responses: {
-    202: replayable("The replayed events are queued.", ReplayResultSchema),
-    ...authErrorResponses,
-    ...storage,
+    202: replayableResponse("The replayed events are queued.", ReplayResultSchema),
+    ...storedErrorResponses,
     400: problemResponseFor(
       "Invalid window, or the endpoint is disabled (`validation-error`). Or a malformed `idempotency-key`.",
     ),
