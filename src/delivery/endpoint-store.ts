@@ -1,5 +1,6 @@
 /** Rows of `webhook_endpoints` and `webhook_secrets`, and every statement over them. */
 
+import { insertRow } from "../storage/insert-many";
 import { findOwned } from "../storage/owned-rows";
 
 export interface EndpointRow {
@@ -23,11 +24,13 @@ export interface SecretRow {
 }
 
 const insertSecret = (db: D1Database, endpointId: string, s: SecretRow) =>
-  db
-    .prepare(
-      "INSERT INTO webhook_secrets (id, endpoint_id, ciphertext, created_at, expires_at) VALUES (?, ?, ?, ?, NULL)",
-    )
-    .bind(s.id, endpointId, s.ciphertext, s.created_at);
+  insertRow(db, "webhook_secrets", {
+    id: s.id,
+    endpoint_id: endpointId,
+    ciphertext: s.ciphertext,
+    created_at: s.created_at,
+    expires_at: null,
+  });
 
 /** Inserts an enabled endpoint with its first secret, in one transaction. */
 export async function insertEndpoint(
@@ -37,12 +40,7 @@ export async function insertEndpoint(
   alongside: D1PreparedStatement[] = [],
 ): Promise<void> {
   await db.batch([
-    db
-      .prepare(
-        `INSERT INTO webhook_endpoints (id, tenant, url, description, event_types, sources, enabled, disabled_reason, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 1, NULL, ?, ?)`,
-      )
-      .bind(row.id, row.tenant, row.url, row.description, row.event_types, row.sources, row.created_at, row.updated_at),
+    insertRow(db, "webhook_endpoints", { ...row, enabled: 1, disabled_reason: null }),
     insertSecret(db, row.id, secret),
     ...alongside,
   ]);

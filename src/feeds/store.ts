@@ -1,5 +1,6 @@
 /** Rows of `feeds` (saved feeds, migration 0006), and every D1 statement over them. */
 
+import { insertRow } from "../storage/insert-many";
 import { findOwned } from "../storage/owned-rows";
 
 export interface FeedRow {
@@ -12,12 +13,7 @@ export interface FeedRow {
 }
 
 export async function insertFeed(db: D1Database, row: FeedRow, alongside: D1PreparedStatement[] = []): Promise<void> {
-  await db.batch([
-    db
-      .prepare("INSERT INTO feeds (id, tenant, description, sources, created_at) VALUES (?, ?, ?, ?, ?)")
-      .bind(row.id, row.tenant, row.description, row.sources, row.created_at),
-    ...alongside,
-  ]);
+  await db.batch([insertRow(db, "feeds", row), ...alongside]);
 }
 
 /** The tenant's feed, or null (another tenant's is reported as missing, never as forbidden). */

@@ -1,8 +1,14 @@
 // The createRoute pieces route folders share: JSON bodies and answers, and what the routes of the resources an API
 // key keeps in D1 (webhook endpoints, event subscriptions, saved feeds, the events recorded for it) have in common:
 // their ids, their 201, 404 and 304, and the errors of every route over D1.
-import { z } from "@hono/zod-openapi";
-import { cacheRequestHeaderShape, listOf, listQueryShape, notModifiedResponse } from "../schemas/page";
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  cacheRequestHeaderShape,
+  cursorPagination,
+  listOf,
+  listQueryShape,
+  notModifiedResponse,
+} from "../schemas/page";
 import { pathParam } from "../schemas/params";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../schemas/problem";
 import {
@@ -104,3 +110,49 @@ export const deleteResponses = <NotFound extends object>(notFound: NotFound) => 
   204: { description: "Deleted." },
   ...guardedWriteErrorResponses(notFound),
 });
+
+/** What names one kind of resource an API key keeps, in its routes and their documentation. */
+interface OwnedResource<P extends string> {
+  /** The collection's path, e.g. `/feeds`. */
+  path: P;
+  tags: string[];
+  /** The operation and its one-line summary. */
+  operationId: string;
+  summary: string;
+}
+
+/**
+ * The list route of a resource an API key keeps, with no filters: the key's own, newest first, cursor-paged.
+ * @example export const list = ownedListRoute({ path: "/feeds", ..., plural: "saved feeds", item: FeedSchema, name: "FeedList" })
+ */
+export const ownedListRoute = <P extends string, T extends z.ZodType>(
+  r: OwnedResource<P> & { plural: string; item: T; name: string; page: string },
+) =>
+  createRoute({
+    method: "get",
+    path: r.path,
+    operationId: r.operationId,
+    ...cursorPagination,
+    tags: r.tags,
+    summary: r.summary,
+    description: `Your API key's ${r.plural}, newest first, cursor-paged like every list.`,
+    request: { query: listQuery, headers: conditionalHeaders },
+    responses: listResponses(r.item, r.name, r.page),
+  });
+
+/**
+ * The GET of one resource an API key keeps, at `{path}/{id}`: `ok`, a 304, or the 404 of an id that is not the key's.
+ * @example export const get = ownedGetRoute({ path: "/feeds/{id}", ..., params, ok: taggedResponse("The feed.", FeedSchema), notFound })
+ */
+export const ownedGetRoute = <P extends string, Params extends z.ZodObject, Ok extends object, NotFound extends object>(
+  r: OwnedResource<P> & { params: Params; ok: Ok; notFound: NotFound },
+) =>
+  createRoute({
+    method: "get",
+    path: r.path,
+    operationId: r.operationId,
+    tags: r.tags,
+    summary: r.summary,
+    request: { params: r.params, headers: conditionalHeaders },
+    responses: getResponses(r.ok, r.notFound),
+  });

@@ -41,3 +41,15 @@ export function insertExpressions(
   }
   return statements;
 }
+
+/**
+ * The INSERT of one row: its keys are the columns, in the order they were written.
+ * @example insertRow(db, "feeds", { id, tenant, description: null, sources: "[]", created_at })
+ */
+export function insertRow<Row extends object>(db: D1Database, table: string, row: Row): D1PreparedStatement {
+  const columns = Object.keys(row);
+  const values = Object.values(row) as (string | number | null)[];
+  return db
+    .prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`)
+    .bind(...values);
+}

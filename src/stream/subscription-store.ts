@@ -1,5 +1,6 @@
 /** Rows of `event_subscriptions`: poll-only subscriptions, and every statement over them. */
 
+import { insertRow } from "../storage/insert-many";
 import { findOwned } from "../storage/owned-rows";
 
 export interface SubscriptionRow {
@@ -19,15 +20,7 @@ export async function insertSubscription(
   row: SubscriptionRow,
   alongside: D1PreparedStatement[] = [],
 ): Promise<void> {
-  await db.batch([
-    db
-      .prepare(
-        `INSERT INTO event_subscriptions (id, tenant, description, event_types, sources, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(row.id, row.tenant, row.description, row.event_types, row.sources, row.created_at, row.updated_at),
-    ...alongside,
-  ]);
+  await db.batch([insertRow(db, "event_subscriptions", row), ...alongside]);
 }
 
 /** The tenant's subscription, or null (another tenant's is reported as missing, never as forbidden). */

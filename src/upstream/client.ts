@@ -12,7 +12,7 @@ interface UpstreamErrorBody {
   message: string | null;
 }
 
-interface UpstreamClientOptions {
+export interface UpstreamClientOptions {
   provider: Provider;
   /** The provider's name as problems show it, e.g. "Inkit". */
   name: string;

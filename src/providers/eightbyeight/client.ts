@@ -1,15 +1,10 @@
 import { ProblemError } from "../../shared/problem";
-import { upstreamClient } from "../../upstream/client";
 import type { Credential } from "../../upstream/credential";
-import { upstreamIdentity } from "../upstream-identity";
+import { providerClient } from "../provider-client";
 
 /** 8x8 Automation: bearer auth; its documented codes 1000 (bad definition id) and 1300 (no such definition). */
 export function eightByEightClient(baseUrl: string, credential: Credential, timeoutMs: number) {
-  return upstreamClient({
-    ...upstreamIdentity("8x8"),
-    baseUrl,
-    credential,
-    timeoutMs,
+  return providerClient("8x8", baseUrl, credential, timeoutMs, {
     authHeaders: (key) => ({ Authorization: `Bearer ${key}` }),
     mapError: (status, body, info) => {
       if (status === 400 && body.code === 1000) {

@@ -1,15 +1,10 @@
 import { ProblemError } from "../../shared/problem";
-import { upstreamClient } from "../../upstream/client";
 import type { Credential } from "../../upstream/credential";
-import { upstreamIdentity } from "../upstream-identity";
+import { providerClient } from "../provider-client";
 
 /** Inkit: `X-Inkit-API-Token` auth; a 404 means the requested batch does not exist. */
 export function inkitClient(baseUrl: string, credential: Credential, timeoutMs: number) {
-  return upstreamClient({
-    ...upstreamIdentity("inkit"),
-    baseUrl,
-    credential,
-    timeoutMs,
+  return providerClient("inkit", baseUrl, credential, timeoutMs, {
     authHeaders: (token) => ({ "X-Inkit-API-Token": token }),
     mapError: (status, _body, info) =>
       status === 404

@@ -4,21 +4,18 @@ import {
   EventSubscriptionSchema,
   UpdateEventSubscriptionSchema,
 } from "../../schemas/event-subscription";
-import { cursorPagination } from "../../schemas/page";
 import { idempotencyKeyHeaders, ifMatchHeaders } from "../../schemas/writes";
 import {
-  conditionalHeaders,
   createdResponse,
   createErrorResponses,
   deleteResponses,
-  getResponses,
   guardedWriteErrorResponses,
   idParams,
   invalidBodyResponse,
   jsonBody,
-  listQuery,
-  listResponses,
   notFoundResponse,
+  ownedGetRoute,
+  ownedListRoute,
   taggedResponse,
 } from "../resource.routes";
 
@@ -41,26 +38,25 @@ export const create = createRoute({
   },
 });
 
-export const list = createRoute({
-  method: "get",
+export const list = ownedListRoute({
   path: "/event-subscriptions",
   operationId: "listEventSubscriptions",
-  ...cursorPagination,
   tags,
   summary: "List poll-only subscriptions",
-  description: "Your API key's subscriptions, newest first, cursor-paged like every list.",
-  request: { query: listQuery, headers: conditionalHeaders },
-  responses: listResponses(EventSubscriptionSchema, "EventSubscriptionList", "A page of subscriptions."),
+  plural: "subscriptions",
+  item: EventSubscriptionSchema,
+  name: "EventSubscriptionList",
+  page: "A page of subscriptions.",
 });
 
-export const get = createRoute({
-  method: "get",
+export const get = ownedGetRoute({
   path: "/event-subscriptions/{id}",
   operationId: "getEventSubscription",
   tags,
   summary: "Get a poll-only subscription",
-  request: { params, headers: conditionalHeaders },
-  responses: getResponses(taggedResponse("The subscription.", EventSubscriptionSchema), notFound),
+  params,
+  ok: taggedResponse("The subscription.", EventSubscriptionSchema),
+  notFound,
 });
 
 export const update = createRoute({

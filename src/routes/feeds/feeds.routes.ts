@@ -1,19 +1,16 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CreateFeedSchema, FeedSchema } from "../../schemas/feed";
-import { cursorPagination } from "../../schemas/page";
 import { MAX_INLINE_SOURCES, MAX_SAVED_FEED_SOURCES } from "../../schemas/sources";
 import { idempotencyKeyHeaders, ifMatchHeaders } from "../../schemas/writes";
 import {
-  conditionalHeaders,
   createdResponse,
   createErrorResponses,
   deleteResponses,
-  getResponses,
   idParams,
   jsonBody,
-  listQuery,
-  listResponses,
   notFoundResponse,
+  ownedGetRoute,
+  ownedListRoute,
   taggedResponse,
 } from "../resource.routes";
 
@@ -35,26 +32,25 @@ export const create = createRoute({
   },
 });
 
-export const list = createRoute({
-  method: "get",
+export const list = ownedListRoute({
   path: "/feeds",
   operationId: "listFeeds",
-  ...cursorPagination,
   tags,
   summary: "List saved feeds",
-  description: "Your API key's saved feeds, newest first, cursor-paged like every list.",
-  request: { query: listQuery, headers: conditionalHeaders },
-  responses: listResponses(FeedSchema, "FeedList", "A page of saved feeds."),
+  plural: "saved feeds",
+  item: FeedSchema,
+  name: "FeedList",
+  page: "A page of saved feeds.",
 });
 
-export const get = createRoute({
-  method: "get",
+export const get = ownedGetRoute({
   path: "/feeds/{id}",
   operationId: "getFeed",
   tags,
   summary: "Get a saved feed",
-  request: { params, headers: conditionalHeaders },
-  responses: getResponses(taggedResponse("The feed.", FeedSchema), notFound),
+  params,
+  ok: taggedResponse("The feed.", FeedSchema),
+  notFound,
 });
 
 export const remove = createRoute({

@@ -1,5 +1,4 @@
 import { createRoute } from "@hono/zod-openapi";
-import { cursorPagination } from "../../schemas/page";
 import { authErrorResponses, problemResponseFor, storageErrorResponses } from "../../schemas/problem";
 import {
   CreateWebhookEndpointSchema,
@@ -13,16 +12,14 @@ import {
 } from "../../schemas/webhook-endpoint";
 import { idempotencyErrorResponses, idempotencyKeyHeaders, ifMatchHeaders } from "../../schemas/writes";
 import {
-  conditionalHeaders,
   createdResponse,
   deleteResponses,
-  getResponses,
   guardedWriteErrorResponses,
   idParams,
   jsonBody,
-  listQuery,
-  listResponses,
   notFoundResponse,
+  ownedGetRoute,
+  ownedListRoute,
   replayableResponse,
   storedErrorResponses,
   taggedResponse,
@@ -55,26 +52,25 @@ export const create = createRoute({
   },
 });
 
-export const list = createRoute({
-  method: "get",
+export const list = ownedListRoute({
   path: "/webhook-endpoints",
   operationId: "listWebhookEndpoints",
-  ...cursorPagination,
   tags,
   summary: "List webhook endpoints",
-  description: "Your API key's endpoints, newest first, cursor-paged like every list.",
-  request: { query: listQuery, headers: conditionalHeaders },
-  responses: listResponses(WebhookEndpointSchema, "WebhookEndpointList", "A page of endpoints."),
+  plural: "endpoints",
+  item: WebhookEndpointSchema,
+  name: "WebhookEndpointList",
+  page: "A page of endpoints.",
 });
 
-export const get = createRoute({
-  method: "get",
+export const get = ownedGetRoute({
   path: "/webhook-endpoints/{id}",
   operationId: "getWebhookEndpoint",
   tags,
   summary: "Get a webhook endpoint",
-  request: { params, headers: conditionalHeaders },
-  responses: getResponses(taggedResponse("The endpoint.", WebhookEndpointSchema), notFound),
+  params,
+  ok: taggedResponse("The endpoint.", WebhookEndpointSchema),
+  notFound,
 });
 
 export const update = createRoute({
