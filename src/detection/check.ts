@@ -1,7 +1,8 @@
 /**
  * One check of one watched source: the I/O half of change detection. It holds the source's lease, reads what is new
  * since the frontier (oldest first, with the walk engine) and the watched open items again, lets the pure core
- * (changes.ts) decide, and commits events, watch rows and the new frontier in one transaction.
+ * decide (changes.ts for the items, check-rules.ts for the check), and commits events, watch rows and the new frontier
+ * in one transaction.
  */
 import { configOf } from "../config";
 import { recordAndQueue } from "../events/record";
@@ -10,18 +11,19 @@ import { loggerOf } from "../shared/logger";
 import { isoMicros } from "../shared/time";
 import {
   type Change,
-  changed as changedStatus,
-  changedUnwatched,
   compareWatched,
   created,
   fanOut,
   isTerminal,
   numbered,
+  sightings,
   type WatchedItem,
   type Watcher,
   type WatchOutcome,
   watchRow,
+  withSightings,
 } from "./changes";
+import { hintsAfterLookup, lookupAsk, lookupPlan, openAfter } from "./check-rules";
 import { announced, type Frontier, readHead, readSinceFrontier } from "./frontier";
 import { CallBudget } from "./lookups";
 import { type SourceDeps, type SourceSpec, sourceSpec } from "./sources";
@@ -87,9 +89,6 @@ export async function checkSource(
     throw err;
   }
 }
-
-/** How often a source's open items are read again while its checks continue a backlog. */
-const LOOKUP_EVERY_MS = 50_000;
 
 const nothing = (source: string): Omit<CheckResult, "outcome"> => ({
   source,
@@ -178,9 +177,9 @@ async function baseline(check: Check, lastSequence: number): Promise<CheckResult
 
 /**
  * A later check: what is new since the frontier, oldest first, while the budget lasts, then the watched open items
- * read again. The lookup keeps half the budget when it runs. A check that continues a backlog within the minute
- * leaves the open items to the next tick (their lookup would repeat with every continuation, and nothing is lost by
- * reading them a little later); a push always reads them.
+ * read again (`lookupPlan` says whether, and what share of the budget the new items get). A check that continues a
+ * backlog within the minute leaves the open items to the next tick (their lookup would repeat with every
+ * continuation, and nothing is lost by reading them a little later); a push always reads them.
  */
 async function continueFrom(
   check: Check,
@@ -191,11 +190,8 @@ async function continueFrom(
   const { spec, budget, now } = check;
   const config = configOf(check.env);
   const watched = [...openRows, ...pushed];
-  const { lookedAt } = state.hints;
-  const recent = state.backlog && lookedAt !== undefined && Date.now() - lookedAt < LOOKUP_EVERY_MS;
-  // Also without watched items: Inkit's scan shows changed items detection never saw.
-  const lookup = !recent || pushed.length > 0;
-  const share = lookup && watched.length > 0 ? Math.ceil(budget.limit / 2) : budget.limit;
+  const counts = { watched: watched.length, pushed: pushed.length };
+  const { lookup, share } = lookupPlan(state, counts, budget.limit, Date.now());
   const news = await readSinceFrontier(
     check.open,
     state,
@@ -203,9 +199,7 @@ async function continueFrom(
     spec.versionOf,
   );
   const horizonStart = isoMicros(Date.now() - config.webhookWatchHorizonDays * 86_400_000);
-  const looked = lookup
-    ? await lookUpWatched(check, watched, state.hints, news, horizonStart)
-    : { outcome: { changes: [], watch: [], unwatch: [] }, hints: {}, error: null };
+  const looked = lookup ? await lookUpWatched(check, watched, state.hints, news, horizonStart) : NOT_LOOKED;
   const error = news.error ?? looked.error;
   const changes = [...news.items.map((item) => created(spec.kind, item)), ...looked.outcome.changes];
   const next = { ...news.frontier, hints: { ...news.frontier.hints, ...looked.hints } };
@@ -220,11 +214,22 @@ async function continueFrom(
   });
 }
 
+/** What reading the watched items again decided, the hints it leaves the next check, and the failure it met. */
+interface Looked {
+  outcome: WatchOutcome;
+  hints: Partial<DetectionState["hints"]>;
+  error: unknown;
+}
+
+/** A check that leaves the open items to a later one: nothing is known of them, and they stay as they were. */
+const NOT_LOOKED: Looked = { outcome: { changes: [], watch: [], unwatch: [] }, hints: {}, error: null };
+
 /**
  * Reads the watched items again and lets the pure core compare them. Items the lookup shows that are not watched
  * yet (announced before they were seen open, carried over, or open at the baseline below what it read) are watched
- * from now on, and those already over report their final state. Without a lookup
- * nothing is known of the open items: they stay as they were, and only the horizon applies.
+ * from now on, and those already over report their final state (`sightings`, `withSightings`; the rows of those seen
+ * changed are read first, a closed one says its end was reported). Without a lookup nothing is known of the open
+ * items: they stay as they were, and only the horizon applies.
  */
 async function lookUpWatched(
   check: Check,
@@ -232,68 +237,27 @@ async function lookUpWatched(
   hints: DetectionState["hints"],
   news: { items: WatchedItem[]; frontier: Frontier },
   horizonStart: string,
-): Promise<{ outcome: WatchOutcome; hints: Partial<DetectionState["hints"]>; error: unknown }> {
+): Promise<Looked> {
   const { spec, deps, credential, budget, now } = check;
   const lookedAt = Date.now();
   try {
-    const openCap = hints.openCap ?? 0;
-    const marks = hints.marks ?? [];
-    const latest = news.frontier.hints.version;
-    const turn = hints.turn ?? 0;
-    const look = await spec.lookup({
-      deps,
-      credential,
-      watched,
-      budget,
-      baseline: false,
-      openCap,
-      marks,
-      turn,
-      ...(latest === undefined ? {} : { latest }),
-    });
-    const outcome = compareWatched(spec.kind, watched, look, {
+    const ask = lookupAsk(watched, hints, news.frontier.hints.version);
+    const look = await spec.lookup({ deps, credential, budget, ...ask });
+    const compared = compareWatched(spec.kind, watched, look, {
       horizonStart,
       now,
       touch: look.touch,
       versionOf: spec.versionOf,
     });
-    const known = new Set([...watched.map((w) => w.item_id), ...news.items.map((i) => i.id)]);
-    const unseen = (item: WatchedItem) => !known.has(item.id) && announced(news.frontier, item);
-    for (const item of look.seenOpen.filter(unseen)) outcome.watch.push(watchRow(item, now, spec.versionOf(item)));
-    // Changed although never watched (open at the baseline below what it read): its state now, watched from here
-    // on while open. One with a closed row (its end was reported already) is reported only if it moved since.
-    const changed = look.seenChanged.filter(unseen);
-    const rowsOf =
-      changed.length > 0
-        ? await watchedByIds(
-            check.env.DB,
-            check.key,
-            changed.map((i) => i.id),
-          )
-        : [];
-    const closed = new Map(rowsOf.map((w) => [w.item_id, w]));
-    for (const item of changed) {
-      const row = closed.get(item.id);
-      const change = row ? changedStatus(spec.kind, row, item) : changedUnwatched(spec.kind, item);
-      if (change) outcome.changes.push(change);
-      if (change || !row) outcome.watch.push(watchRow(item, now, spec.versionOf(item), row?.seen_at));
-    }
-    return {
-      outcome,
-      hints: { openCap: look.openCap, marks: look.marks.length > 0 ? look.marks : marks, lookedAt, turn: look.turn },
-      error: null,
-    };
+    const seen = sightings(look, watched, news);
+    const ids = seen.changed.map((i) => i.id);
+    const closed = ids.length > 0 ? await watchedByIds(check.env.DB, check.key, ids) : [];
+    const outcome = withSightings(spec.kind, compared, seen, closed, { now, versionOf: spec.versionOf });
+    return { outcome, hints: hintsAfterLookup(look, hints, lookedAt), error: null };
   } catch (err) {
     const outcome = compareWatched(spec.kind, watched, { found: [], gone: [] }, { horizonStart, now });
     return { outcome, hints: { lookedAt }, error: err };
   }
-}
-
-/** How many items are watched open once `rows` are applied. */
-function openAfter(watched: WatchedRow[], rows: { watch: WatchedRow[]; unwatch: string[] }): number {
-  const gone = new Set(rows.unwatch);
-  const status = new Map([...watched, ...rows.watch].map((w) => [w.item_id, w.open]));
-  return [...status].filter(([id, isOpen]) => isOpen === 1 && !gone.has(id)).length;
 }
 
 interface Committing {
