@@ -208,6 +208,12 @@ export function numbered(changes: Change[], last: number): Numbered[] {
   return changes.map((change) => ({ ...change, sequences: change.types.map(() => ++next) }));
 }
 
+/** The source's last sequence after `changes` were numbered from `last`: null when none was handed out. */
+export function sequenceAfter(changes: Numbered[], last: number): number | null {
+  const sequence = changes.at(-1)?.sequences.at(-1) ?? last;
+  return sequence > last ? sequence : null;
+}
+
 /** Who is told about a source: webhook endpoints (`delivers` 1) and poll-only subscriptions (`delivers` 0). */
 export interface Watcher {
   id: string;

@@ -1,11 +1,43 @@
 /**
  * The rules of one check besides the items' own (changes.ts) and the frontier's (frontier-rules.ts), pure: whether it
  * reads the watched items again and how many calls it leaves the new items, what it asks that lookup and which hints
- * the next check gets from it, and how many items stay watched. check.ts does the reads and
- * the commit.
+ * the next check gets from it, how many items stay watched, and what it commits and reports (`CheckResult`). check.ts
+ * does the reads and the commit.
  */
+import type { Frontier } from "./frontier-rules";
 import type { LookupRequest, LookupResult } from "./lookups";
-import type { DetectionHints, DetectionState, WatchedRow } from "./store";
+import type { CheckCommit, DetectionHints, DetectionState, WatchedRow, WatchKey } from "./store";
+
+/** What one check did, as its caller (the queue consumer, an inbound push) sees it. */
+export interface CheckResult {
+  source: string;
+  /**
+   * `baseline`: first sight, recorded without events. `busy`: another check holds the source. `conflict`: another
+   * check committed first. `partial`: an upstream failed midway; what was read before it is committed.
+   */
+  outcome: "baseline" | "checked" | "partial" | "busy" | "conflict" | "error";
+  /** New items announced. */
+  created: number;
+  /** Event rows recorded (one per type and subscribed tenant). */
+  events: number;
+  /** Upstream calls made, retries included. */
+  calls: number;
+  /** Newer items were left for the next check. */
+  backlog: boolean;
+  /** Open items watched after the check. */
+  watched: number;
+  error?: string;
+}
+
+/** A check's result before its outcome: nothing announced, recorded, called or watched. */
+export const nothing = (source: string): Omit<CheckResult, "outcome"> => ({
+  source,
+  created: 0,
+  events: 0,
+  calls: 0,
+  backlog: false,
+  watched: 0,
+});
 
 /** How often a source's open items are read again while its checks continue a backlog. */
 export const LOOKUP_EVERY_MS = 50_000;
@@ -67,4 +99,69 @@ export function openAfter(watched: WatchedRow[], rows: { watch: WatchedRow[]; un
   const gone = new Set(rows.unwatch);
   const status = new Map([...watched, ...rows.watch].map((w) => [w.item_id, w.open]));
   return [...status].filter(([id, isOpen]) => isOpen === 1 && !gone.has(id)).length;
+}
+
+/** What a check commits: the commit version and frontier it read, the last sequence it holds. */
+export interface Committing {
+  version: number;
+  state: Frontier;
+  lastSequence: number;
+}
+
+/** The watch rows a check writes, and the ids it stops watching. */
+export interface WatchRows {
+  watch: WatchedRow[];
+  unwatch: string[];
+}
+
+/** What a check reports besides what its commit counts (calls and events). */
+export interface CheckReport {
+  outcome: CheckResult["outcome"];
+  error?: unknown;
+  created?: number;
+  watched: number;
+  horizonStart: string;
+}
+
+/**
+ * What a check commits under its lease (`held`), and the result it reports once committed: the figures it records
+ * (`made`: the calls it made and the events it minted; items announced, 0 unless reported), the sequence the source's
+ * counter moves to (null when no number was handed out), and the message of a failure it met midway.
+ */
+export function conclusion(
+  held: { key: WatchKey; lease: string; now: string },
+  c: Committing,
+  rows: WatchRows,
+  report: CheckReport,
+  made: { calls: number; events: number; sequence: number | null },
+): { commitment: CheckCommit; result: CheckResult } {
+  const figures = { calls: made.calls, created: report.created ?? 0, events: made.events, watched: report.watched };
+  const commitment: CheckCommit = {
+    ...held,
+    version: c.version,
+    state: c.state,
+    watch: rows.watch,
+    unwatch: rows.unwatch,
+    horizonStart: report.horizonStart,
+    sequence: made.sequence,
+    figures,
+  };
+  const error = failureMessage(report.error);
+  const result: CheckResult = {
+    source: held.key.source,
+    outcome: report.outcome,
+    created: figures.created,
+    events: figures.events,
+    calls: figures.calls,
+    backlog: c.state.backlog,
+    watched: figures.watched,
+    ...(error ? { error } : {}),
+  };
+  return { commitment, result };
+}
+
+/** The message a check reports for a failure it met (`error`), or undefined when it met none. */
+function failureMessage(error: unknown): string | undefined {
+  if (!error) return undefined;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -16,6 +16,7 @@ import {
   fanOut,
   isTerminal,
   numbered,
+  sequenceAfter,
   sightings,
   type WatchedItem,
   type Watcher,
@@ -23,12 +24,22 @@ import {
   watchRow,
   withSightings,
 } from "./changes";
-import { hintsAfterLookup, lookupAsk, lookupPlan, openAfter } from "./check-rules";
+import {
+  type CheckReport,
+  type CheckResult,
+  type Committing,
+  conclusion,
+  hintsAfterLookup,
+  lookupAsk,
+  lookupPlan,
+  nothing,
+  openAfter,
+  type WatchRows,
+} from "./check-rules";
 import { announced, type Frontier, readHead, readSinceFrontier } from "./frontier";
 import { CallBudget } from "./lookups";
 import { type SourceDeps, type SourceSpec, sourceSpec } from "./sources";
 import {
-  type CheckCommit,
   claimSource,
   commitStatements,
   type DetectionState,
@@ -41,25 +52,7 @@ import {
   watchedByIds,
 } from "./store";
 
-export interface CheckResult {
-  source: string;
-  /**
-   * `baseline`: first sight, recorded without events. `busy`: another check holds the source. `conflict`: another
-   * check committed first. `partial`: an upstream failed midway; what was read before it is committed.
-   */
-  outcome: "baseline" | "checked" | "partial" | "busy" | "conflict" | "error";
-  /** New items announced. */
-  created: number;
-  /** Event rows recorded (one per type and subscribed tenant). */
-  events: number;
-  /** Upstream calls made, retries included. */
-  calls: number;
-  /** Newer items were left for the next check. */
-  backlog: boolean;
-  /** Open items watched after the check. */
-  watched: number;
-  error?: string;
-}
+export type { CheckResult };
 
 /** The deployment's own credential: detection state is kept per credential so tenants' own can follow. */
 const CONFIGURED = "configured";
@@ -89,15 +82,6 @@ export async function checkSource(
     throw err;
   }
 }
-
-const nothing = (source: string): Omit<CheckResult, "outcome"> => ({
-  source,
-  created: 0,
-  events: 0,
-  calls: 0,
-  backlog: false,
-  watched: 0,
-});
 
 /** What every step of one check reads: the source, its upstream, the check's call budget and its clock. */
 interface Check {
@@ -260,71 +244,31 @@ async function lookUpWatched(
   }
 }
 
-interface Committing {
-  version: number;
-  state: Frontier;
-  lastSequence: number;
-}
-
 /** Numbers the changes, fans them out to the source's watchers and commits everything in one transaction. */
 async function commit(
   check: Check,
   c: Committing,
   changes: Change[],
-  rows: { watch: WatchedRow[]; unwatch: string[] },
-  report: {
-    outcome: CheckResult["outcome"];
-    error?: unknown;
-    created?: number;
-    watched: number;
-    horizonStart: string;
-  },
+  rows: WatchRows,
+  report: CheckReport,
 ): Promise<CheckResult> {
   const { env, spec, key, lease, now } = check;
   const ordered = numbered(changes, c.lastSequence);
-  const sequence = ordered.at(-1)?.sequences.at(-1) ?? c.lastSequence;
   const watchers: Watcher[] = ordered.length > 0 ? await endpointsWatching(env.DB, key.source) : [];
   const { events, deliveries } = fanOut(spec.name, ordered, watchers, now);
-  const figures = {
-    calls: check.budget.used,
-    created: report.created ?? 0,
-    events: events.length,
-    watched: report.watched,
-  };
-  const commitment: CheckCommit = {
-    key,
-    version: c.version,
-    lease,
-    now,
-    state: c.state,
-    watch: rows.watch,
-    unwatch: rows.unwatch,
-    horizonStart: report.horizonStart,
-    sequence: sequence > c.lastSequence ? sequence : null,
-    figures,
-  };
+  const made = { calls: check.budget.used, events: events.length, sequence: sequenceAfter(ordered, c.lastSequence) };
+  const { commitment, result } = conclusion({ key, lease, now }, c, rows, report, made);
   try {
     await recordAndQueue(env, { alongside: commitStatements(env.DB, commitment), events, deliveries, now });
   } catch (err) {
     if (!isCheckConflict(err)) throw err;
     await releaseSource(env.DB, key, lease);
-    return { ...nothing(spec.name), outcome: "conflict", calls: figures.calls };
+    return { ...nothing(spec.name), outcome: "conflict", calls: made.calls };
   }
-  const error = report.error
-    ? report.error instanceof Error
-      ? report.error.message
-      : String(report.error)
-    : undefined;
-  if (error)
-    loggerOf(env).warn("change detection read failed midway; the next check continues", { source: spec.name, error });
-  return {
-    source: spec.name,
-    outcome: report.outcome,
-    created: figures.created,
-    events: events.length,
-    calls: figures.calls,
-    backlog: c.state.backlog,
-    watched: figures.watched,
-    ...(error ? { error } : {}),
-  };
+  if (result.error !== undefined)
+    loggerOf(env).warn("change detection read failed midway; the next check continues", {
+      source: spec.name,
+      error: result.error,
+    });
+  return result;
 }

@@ -1,12 +1,21 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { watchRow } from "../../src/detection/changes";
-import { hintsAfterLookup, LOOKUP_EVERY_MS, lookupAsk, lookupPlan, openAfter } from "../../src/detection/check-rules";
+import {
+  conclusion,
+  hintsAfterLookup,
+  LOOKUP_EVERY_MS,
+  lookupAsk,
+  lookupPlan,
+  openAfter,
+} from "../../src/detection/check-rules";
+import type { Frontier } from "../../src/detection/frontier-rules";
 import type { DetectionHints, WatchedRow } from "../../src/detection/store";
 import type { Run } from "../../src/schemas/run";
 
 // One check's rules besides the items' own: whether it reads the watched items again and with what share of its
-// calls, what it asks that lookup and carries to the next check, and how many items stay watched.
+// calls, what it asks that lookup and carries to the next check, how many items stay watched, what it commits and
+// reports.
 
 const NOW_MS = Date.UTC(2026, 11, 1);
 const NOW = "2026-12-01T00:00:00.000000Z";
@@ -124,5 +133,79 @@ describe("openAfter: the items watched open once the rows are applied", () => {
     ["a row written and dropped in one check counts as dropped", [row("a", 1)], [row("n", 1)], ["n"], 1],
   ])("%s", (_, watched, watch, unwatch, open) => {
     expect(openAfter(watched, { watch, unwatch })).toBe(open);
+  });
+});
+
+describe("conclusion: what a check commits and reports", () => {
+  const key = { source: "inkit:runs", credential: "configured" };
+  const state: Frontier = { frontierAt: NOW, frontierIds: ["r"], hints: HINTS, backlog: true };
+  const c = { version: 4, state, lastSequence: 10 };
+  const rows = { watch: [row("a", 1)], unwatch: ["z"] };
+  const report = { outcome: "checked" as const, created: 2, watched: 5, horizonStart: "2026-11-01T00:00:00.000000Z" };
+
+  it("commits the frontier, the rows, the figures and the sequence under the lease, and reports the same figures", () => {
+    const { commitment, result } = conclusion({ key, lease: "L", now: NOW }, c, rows, report, {
+      calls: 7,
+      events: 3,
+      sequence: 12,
+    });
+    expect(commitment).toEqual({
+      key,
+      version: 4,
+      lease: "L",
+      now: NOW,
+      state,
+      watch: rows.watch,
+      unwatch: ["z"],
+      horizonStart: report.horizonStart,
+      sequence: 12,
+      figures: { calls: 7, created: 2, events: 3, watched: 5 },
+    });
+    expect(result).toEqual({
+      source: "inkit:runs",
+      outcome: "checked",
+      created: 2,
+      events: 3,
+      calls: 7,
+      backlog: true,
+      watched: 5,
+    });
+    expect("error" in result).toBe(false);
+    // The queue consumer logs the result's fields as they come: in this order.
+    expect(Object.keys(result)).toEqual(["source", "outcome", "created", "events", "calls", "backlog", "watched"]);
+  });
+
+  it("a baseline reports nothing created, and a sequence that did not move commits none", () => {
+    const baseline = { outcome: "baseline" as const, watched: 1, horizonStart: "" };
+    const { commitment, result } = conclusion({ key, lease: "L", now: NOW }, c, rows, baseline, {
+      calls: 2,
+      events: 0,
+      sequence: null,
+    });
+    expect(commitment.figures.created).toBe(0);
+    expect(commitment.sequence).toBeNull();
+    expect(result).toMatchObject({ outcome: "baseline", created: 0, events: 0, calls: 2 });
+  });
+
+  it.each([
+    ["an Error: its message", new Error("upstream 503"), "upstream 503"],
+    ["anything else: as text", "timeout", "timeout"],
+    ["no failure", null, undefined],
+    ["an Error without a message: nothing to report", new Error(""), undefined],
+  ])("a failure met midway, %s", (_, error, message) => {
+    const { result } = conclusion(
+      { key, lease: "L", now: NOW },
+      c,
+      rows,
+      { ...report, outcome: "partial", error },
+      {
+        calls: 1,
+        events: 0,
+        sequence: null,
+      },
+    );
+    expect(result.error).toBe(message);
+    expect("error" in result).toBe(message !== undefined);
+    if (message !== undefined) expect(Object.keys(result).at(-1)).toBe("error");
   });
 });

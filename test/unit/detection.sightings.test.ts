@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   type Change,
+  numbered,
+  sequenceAfter,
   sightings,
   type WatchedItem,
   type WatchOutcome,
@@ -10,7 +12,7 @@ import {
 import type { Frontier } from "../../src/detection/frontier-rules";
 import type { WatchedRow } from "../../src/detection/store";
 
-// What a lookup shows of items detection never watched: the pure core, by example.
+// What a lookup shows of items detection never watched, and the sequences a check hands out: the pure core, by example.
 
 const NOW = "2026-12-01T00:00:00.000000Z";
 const EARLIER = "2026-11-25T00:00:00.000000Z";
@@ -147,5 +149,18 @@ describe("withSightings: the watch outcome with what the sightings add", () => {
       "c2 batch.status_changed",
     ]);
     expect(out.watch.map((w) => w.item_id)).toEqual(["w", "o", "c1", "c2"]);
+  });
+});
+
+describe("sequenceAfter: where the source's counter moves", () => {
+  const change = (id: string, types: Change["types"]): Change => ({ item: item(id, "running"), previous: null, types });
+
+  it.each([
+    ["no changes: it stays", [], 7, null],
+    ["one change of two types", [change("a", ["run.created", "run.completed"])], 7, 9],
+    ["changes from a first sequence of 0", [change("a", ["run.created"]), change("b", ["run.created"])], 0, 2],
+    ["only changes without types: it stays", [change("a", [])], 3, null],
+  ])("%s", (_, changes, last, expected) => {
+    expect(sequenceAfter(numbered(changes, last), last)).toBe(expected);
   });
 });
