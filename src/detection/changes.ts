@@ -10,6 +10,7 @@ import { subscribes } from "../events/subscribes";
 import type { Batch } from "../schemas/batch";
 import type { BatchEventType, EventType, PreviousStatus, RunEventType, UnwatchReason } from "../schemas/events";
 import type { Run } from "../schemas/run";
+import { announced, type Frontier } from "./frontier-rules";
 import type { WatchedRow } from "./store";
 
 /** An item change detection watches: a normalized run or batch. */
@@ -57,7 +58,7 @@ export function changed(kind: ItemKind, row: WatchedRow, item: WatchedItem): Cha
  * An item detection never watched, seen where the upstream shows what changed (Inkit's `updated_at` order): its
  * state now, with no previous one known, and its terminal type when it is over.
  */
-export function changedUnwatched(kind: ItemKind, item: WatchedItem): Change {
+function changedUnwatched(kind: ItemKind, item: WatchedItem): Change {
   const type: RunEventType | BatchEventType = kind === "run" ? "run.status_changed" : "batch.status_changed";
   return { item, previous: null, types: [type, ...terminalType(kind, item.status)] };
 }
@@ -149,6 +150,52 @@ export function compareWatched(
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Items a lookup showed that detection does not watch: open ones (8x8), and ones seen changed (Inkit's scan). */
+interface Sightings {
+  open: WatchedItem[];
+  changed: WatchedItem[];
+}
+
+/**
+ * What a lookup showed of items detection never watched (announced before they were seen open, carried over, or open
+ * at the baseline below what it read): those neither watched nor new in this check, at or behind the frontier (a newer
+ * one is announced by a later check's read of new items).
+ */
+export function sightings(
+  look: { seenOpen: WatchedItem[]; seenChanged: WatchedItem[] },
+  watched: WatchedRow[],
+  news: { items: WatchedItem[]; frontier: Frontier },
+): Sightings {
+  const known = new Set([...watched.map((w) => w.item_id), ...news.items.map((i) => i.id)]);
+  const unseen = (item: WatchedItem) => !known.has(item.id) && announced(news.frontier, item);
+  return { open: look.seenOpen.filter(unseen), changed: look.seenChanged.filter(unseen) };
+}
+
+/**
+ * The watch outcome with what the sightings add, after the outcome's own: an item seen open is watched from now on.
+ * One seen changed is reported in its state now and watched from here on while open; one with a closed row in
+ * `closed` (its end was reported already) is reported, and its row rewritten, only if it moved since.
+ */
+export function withSightings(
+  kind: ItemKind,
+  outcome: WatchOutcome,
+  seen: Sightings,
+  closed: WatchedRow[],
+  options: { now: string; versionOf: (item: WatchedItem) => string | null },
+): WatchOutcome {
+  const { now, versionOf } = options;
+  const rows = new Map(closed.map((w) => [w.item_id, w]));
+  const changes = [...outcome.changes];
+  const watch = [...outcome.watch, ...seen.open.map((item) => watchRow(item, now, versionOf(item)))];
+  for (const item of seen.changed) {
+    const row = rows.get(item.id);
+    const change = row ? changed(kind, row, item) : changedUnwatched(kind, item);
+    if (change) changes.push(change);
+    if (change || !row) watch.push(watchRow(item, now, versionOf(item), row?.seen_at));
+  }
+  return { changes, watch, unwatch: outcome.unwatch };
+}
+
 /** A change's event types, each with its sequence. */
 type Numbered = Change & { sequences: number[] };
 
@@ -159,6 +206,12 @@ type Numbered = Change & { sequences: number[] };
 export function numbered(changes: Change[], last: number): Numbered[] {
   let next = last;
   return changes.map((change) => ({ ...change, sequences: change.types.map(() => ++next) }));
+}
+
+/** The source's last sequence after `changes` were numbered from `last`: null when none was handed out. */
+export function sequenceAfter(changes: Numbered[], last: number): number | null {
+  const sequence = changes.at(-1)?.sequences.at(-1) ?? last;
+  return sequence > last ? sequence : null;
 }
 
 /** Who is told about a source: webhook endpoints (`delivers` 1) and poll-only subscriptions (`delivers` 0). */

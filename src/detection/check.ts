@@ -1,7 +1,8 @@
 /**
  * One check of one watched source: the I/O half of change detection. It holds the source's lease, reads what is new
  * since the frontier (oldest first, with the walk engine) and the watched open items again, lets the pure core
- * (changes.ts) decide, and commits events, watch rows and the new frontier in one transaction.
+ * decide (changes.ts for the items, check-rules.ts for the check), and commits events, watch rows and the new frontier
+ * in one transaction.
  */
 import { configOf } from "../config";
 import { recordAndQueue } from "../events/record";
@@ -10,23 +11,35 @@ import { loggerOf } from "../shared/logger";
 import { isoMicros } from "../shared/time";
 import {
   type Change,
-  changed as changedStatus,
-  changedUnwatched,
   compareWatched,
   created,
   fanOut,
   isTerminal,
   numbered,
+  sequenceAfter,
+  sightings,
   type WatchedItem,
   type Watcher,
   type WatchOutcome,
   watchRow,
+  withSightings,
 } from "./changes";
+import {
+  type CheckReport,
+  type CheckResult,
+  type Committing,
+  conclusion,
+  hintsAfterLookup,
+  lookupAsk,
+  lookupPlan,
+  nothing,
+  openAfter,
+  type WatchRows,
+} from "./check-rules";
 import { announced, type Frontier, readHead, readSinceFrontier } from "./frontier";
 import { CallBudget } from "./lookups";
 import { type SourceDeps, type SourceSpec, sourceSpec } from "./sources";
 import {
-  type CheckCommit,
   claimSource,
   commitStatements,
   type DetectionState,
@@ -39,25 +52,7 @@ import {
   watchedByIds,
 } from "./store";
 
-export interface CheckResult {
-  source: string;
-  /**
-   * `baseline`: first sight, recorded without events. `busy`: another check holds the source. `conflict`: another
-   * check committed first. `partial`: an upstream failed midway; what was read before it is committed.
-   */
-  outcome: "baseline" | "checked" | "partial" | "busy" | "conflict" | "error";
-  /** New items announced. */
-  created: number;
-  /** Event rows recorded (one per type and subscribed tenant). */
-  events: number;
-  /** Upstream calls made, retries included. */
-  calls: number;
-  /** Newer items were left for the next check. */
-  backlog: boolean;
-  /** Open items watched after the check. */
-  watched: number;
-  error?: string;
-}
+export type { CheckResult };
 
 /** The deployment's own credential: detection state is kept per credential so tenants' own can follow. */
 const CONFIGURED = "configured";
@@ -87,18 +82,6 @@ export async function checkSource(
     throw err;
   }
 }
-
-/** How often a source's open items are read again while its checks continue a backlog. */
-const LOOKUP_EVERY_MS = 50_000;
-
-const nothing = (source: string): Omit<CheckResult, "outcome"> => ({
-  source,
-  created: 0,
-  events: 0,
-  calls: 0,
-  backlog: false,
-  watched: 0,
-});
 
 /** What every step of one check reads: the source, its upstream, the check's call budget and its clock. */
 interface Check {
@@ -178,9 +161,9 @@ async function baseline(check: Check, lastSequence: number): Promise<CheckResult
 
 /**
  * A later check: what is new since the frontier, oldest first, while the budget lasts, then the watched open items
- * read again. The lookup keeps half the budget when it runs. A check that continues a backlog within the minute
- * leaves the open items to the next tick (their lookup would repeat with every continuation, and nothing is lost by
- * reading them a little later); a push always reads them.
+ * read again (`lookupPlan` says whether, and what share of the budget the new items get). A check that continues a
+ * backlog within the minute leaves the open items to the next tick (their lookup would repeat with every
+ * continuation, and nothing is lost by reading them a little later); a push always reads them.
  */
 async function continueFrom(
   check: Check,
@@ -191,11 +174,8 @@ async function continueFrom(
   const { spec, budget, now } = check;
   const config = configOf(check.env);
   const watched = [...openRows, ...pushed];
-  const { lookedAt } = state.hints;
-  const recent = state.backlog && lookedAt !== undefined && Date.now() - lookedAt < LOOKUP_EVERY_MS;
-  // Also without watched items: Inkit's scan shows changed items detection never saw.
-  const lookup = !recent || pushed.length > 0;
-  const share = lookup && watched.length > 0 ? Math.ceil(budget.limit / 2) : budget.limit;
+  const counts = { watched: watched.length, pushed: pushed.length };
+  const { lookup, share } = lookupPlan(state, counts, budget.limit, Date.now());
   const news = await readSinceFrontier(
     check.open,
     state,
@@ -203,9 +183,7 @@ async function continueFrom(
     spec.versionOf,
   );
   const horizonStart = isoMicros(Date.now() - config.webhookWatchHorizonDays * 86_400_000);
-  const looked = lookup
-    ? await lookUpWatched(check, watched, state.hints, news, horizonStart)
-    : { outcome: { changes: [], watch: [], unwatch: [] }, hints: {}, error: null };
+  const looked = lookup ? await lookUpWatched(check, watched, state.hints, news, horizonStart) : NOT_LOOKED;
   const error = news.error ?? looked.error;
   const changes = [...news.items.map((item) => created(spec.kind, item)), ...looked.outcome.changes];
   const next = { ...news.frontier, hints: { ...news.frontier.hints, ...looked.hints } };
@@ -220,11 +198,22 @@ async function continueFrom(
   });
 }
 
+/** What reading the watched items again decided, the hints it leaves the next check, and the failure it met. */
+interface Looked {
+  outcome: WatchOutcome;
+  hints: Partial<DetectionState["hints"]>;
+  error: unknown;
+}
+
+/** A check that leaves the open items to a later one: nothing is known of them, and they stay as they were. */
+const NOT_LOOKED: Looked = { outcome: { changes: [], watch: [], unwatch: [] }, hints: {}, error: null };
+
 /**
  * Reads the watched items again and lets the pure core compare them. Items the lookup shows that are not watched
  * yet (announced before they were seen open, carried over, or open at the baseline below what it read) are watched
- * from now on, and those already over report their final state. Without a lookup
- * nothing is known of the open items: they stay as they were, and only the horizon applies.
+ * from now on, and those already over report their final state (`sightings`, `withSightings`; the rows of those seen
+ * changed are read first, a closed one says its end was reported). Without a lookup nothing is known of the open
+ * items: they stay as they were, and only the horizon applies.
  */
 async function lookUpWatched(
   check: Check,
@@ -232,74 +221,27 @@ async function lookUpWatched(
   hints: DetectionState["hints"],
   news: { items: WatchedItem[]; frontier: Frontier },
   horizonStart: string,
-): Promise<{ outcome: WatchOutcome; hints: Partial<DetectionState["hints"]>; error: unknown }> {
+): Promise<Looked> {
   const { spec, deps, credential, budget, now } = check;
   const lookedAt = Date.now();
   try {
-    const openCap = hints.openCap ?? 0;
-    const marks = hints.marks ?? [];
-    const latest = news.frontier.hints.version;
-    const turn = hints.turn ?? 0;
-    const look = await spec.lookup({
-      deps,
-      credential,
-      watched,
-      budget,
-      baseline: false,
-      openCap,
-      marks,
-      turn,
-      ...(latest === undefined ? {} : { latest }),
-    });
-    const outcome = compareWatched(spec.kind, watched, look, {
+    const ask = lookupAsk(watched, hints, news.frontier.hints.version);
+    const look = await spec.lookup({ deps, credential, budget, ...ask });
+    const compared = compareWatched(spec.kind, watched, look, {
       horizonStart,
       now,
       touch: look.touch,
       versionOf: spec.versionOf,
     });
-    const known = new Set([...watched.map((w) => w.item_id), ...news.items.map((i) => i.id)]);
-    const unseen = (item: WatchedItem) => !known.has(item.id) && announced(news.frontier, item);
-    for (const item of look.seenOpen.filter(unseen)) outcome.watch.push(watchRow(item, now, spec.versionOf(item)));
-    // Changed although never watched (open at the baseline below what it read): its state now, watched from here
-    // on while open. One with a closed row (its end was reported already) is reported only if it moved since.
-    const changed = look.seenChanged.filter(unseen);
-    const rowsOf =
-      changed.length > 0
-        ? await watchedByIds(
-            check.env.DB,
-            check.key,
-            changed.map((i) => i.id),
-          )
-        : [];
-    const closed = new Map(rowsOf.map((w) => [w.item_id, w]));
-    for (const item of changed) {
-      const row = closed.get(item.id);
-      const change = row ? changedStatus(spec.kind, row, item) : changedUnwatched(spec.kind, item);
-      if (change) outcome.changes.push(change);
-      if (change || !row) outcome.watch.push(watchRow(item, now, spec.versionOf(item), row?.seen_at));
-    }
-    return {
-      outcome,
-      hints: { openCap: look.openCap, marks: look.marks.length > 0 ? look.marks : marks, lookedAt, turn: look.turn },
-      error: null,
-    };
+    const seen = sightings(look, watched, news);
+    const ids = seen.changed.map((i) => i.id);
+    const closed = ids.length > 0 ? await watchedByIds(check.env.DB, check.key, ids) : [];
+    const outcome = withSightings(spec.kind, compared, seen, closed, { now, versionOf: spec.versionOf });
+    return { outcome, hints: hintsAfterLookup(look, hints, lookedAt), error: null };
   } catch (err) {
     const outcome = compareWatched(spec.kind, watched, { found: [], gone: [] }, { horizonStart, now });
     return { outcome, hints: { lookedAt }, error: err };
   }
-}
-
-/** How many items are watched open once `rows` are applied. */
-function openAfter(watched: WatchedRow[], rows: { watch: WatchedRow[]; unwatch: string[] }): number {
-  const gone = new Set(rows.unwatch);
-  const status = new Map([...watched, ...rows.watch].map((w) => [w.item_id, w.open]));
-  return [...status].filter(([id, isOpen]) => isOpen === 1 && !gone.has(id)).length;
-}
-
-interface Committing {
-  version: number;
-  state: Frontier;
-  lastSequence: number;
 }
 
 /** Numbers the changes, fans them out to the source's watchers and commits everything in one transaction. */
@@ -307,60 +249,26 @@ async function commit(
   check: Check,
   c: Committing,
   changes: Change[],
-  rows: { watch: WatchedRow[]; unwatch: string[] },
-  report: {
-    outcome: CheckResult["outcome"];
-    error?: unknown;
-    created?: number;
-    watched: number;
-    horizonStart: string;
-  },
+  rows: WatchRows,
+  report: CheckReport,
 ): Promise<CheckResult> {
   const { env, spec, key, lease, now } = check;
   const ordered = numbered(changes, c.lastSequence);
-  const sequence = ordered.at(-1)?.sequences.at(-1) ?? c.lastSequence;
   const watchers: Watcher[] = ordered.length > 0 ? await endpointsWatching(env.DB, key.source) : [];
   const { events, deliveries } = fanOut(spec.name, ordered, watchers, now);
-  const figures = {
-    calls: check.budget.used,
-    created: report.created ?? 0,
-    events: events.length,
-    watched: report.watched,
-  };
-  const commitment: CheckCommit = {
-    key,
-    version: c.version,
-    lease,
-    now,
-    state: c.state,
-    watch: rows.watch,
-    unwatch: rows.unwatch,
-    horizonStart: report.horizonStart,
-    sequence: sequence > c.lastSequence ? sequence : null,
-    figures,
-  };
+  const made = { calls: check.budget.used, events: events.length, sequence: sequenceAfter(ordered, c.lastSequence) };
+  const { commitment, result } = conclusion({ key, lease, now }, c, rows, report, made);
   try {
     await recordAndQueue(env, { alongside: commitStatements(env.DB, commitment), events, deliveries, now });
   } catch (err) {
     if (!isCheckConflict(err)) throw err;
     await releaseSource(env.DB, key, lease);
-    return { ...nothing(spec.name), outcome: "conflict", calls: figures.calls };
+    return { ...nothing(spec.name), outcome: "conflict", calls: made.calls };
   }
-  const error = report.error
-    ? report.error instanceof Error
-      ? report.error.message
-      : String(report.error)
-    : undefined;
-  if (error)
-    loggerOf(env).warn("change detection read failed midway; the next check continues", { source: spec.name, error });
-  return {
-    source: spec.name,
-    outcome: report.outcome,
-    created: figures.created,
-    events: events.length,
-    calls: figures.calls,
-    backlog: c.state.backlog,
-    watched: figures.watched,
-    ...(error ? { error } : {}),
-  };
+  if (result.error !== undefined)
+    loggerOf(env).warn("change detection read failed midway; the next check continues", {
+      source: spec.name,
+      error: result.error,
+    });
+  return result;
 }

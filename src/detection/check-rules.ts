@@ -1,0 +1,167 @@
+/**
+ * The rules of one check besides the items' own (changes.ts) and the frontier's (frontier-rules.ts), pure: whether it
+ * reads the watched items again and how many calls it leaves the new items, what it asks that lookup and which hints
+ * the next check gets from it, how many items stay watched, and what it commits and reports (`CheckResult`). check.ts
+ * does the reads and the commit.
+ */
+import type { Frontier } from "./frontier-rules";
+import type { LookupRequest, LookupResult } from "./lookups";
+import type { CheckCommit, DetectionHints, DetectionState, WatchedRow, WatchKey } from "./store";
+
+/** What one check did, as its caller (the queue consumer, an inbound push) sees it. */
+export interface CheckResult {
+  source: string;
+  /**
+   * `baseline`: first sight, recorded without events. `busy`: another check holds the source. `conflict`: another
+   * check committed first. `partial`: an upstream failed midway; what was read before it is committed.
+   */
+  outcome: "baseline" | "checked" | "partial" | "busy" | "conflict" | "error";
+  /** New items announced. */
+  created: number;
+  /** Event rows recorded (one per type and subscribed tenant). */
+  events: number;
+  /** Upstream calls made, retries included. */
+  calls: number;
+  /** Newer items were left for the next check. */
+  backlog: boolean;
+  /** Open items watched after the check. */
+  watched: number;
+  error?: string;
+}
+
+/** A check's result before its outcome: nothing announced, recorded, called or watched. */
+export const nothing = (source: string): Omit<CheckResult, "outcome"> => ({
+  source,
+  created: 0,
+  events: 0,
+  calls: 0,
+  backlog: false,
+  watched: 0,
+});
+
+/** How often a source's open items are read again while its checks continue a backlog. */
+export const LOOKUP_EVERY_MS = 50_000;
+
+/**
+ * Whether a later check reads the watched items again (`lookup`), and how many of its `limit` calls the read of new
+ * items may spend (`share`). A check that continues a backlog within LOOKUP_EVERY_MS of the last lookup leaves the
+ * open items to a later one (their lookup would repeat with every continuation); one that follows a push always reads
+ * them. The lookup runs also without watched items (Inkit's scan shows changed items detection never saw), and keeps
+ * half the calls when there are some.
+ */
+export function lookupPlan(
+  state: Pick<DetectionState, "backlog" | "hints">,
+  counts: { watched: number; pushed: number },
+  limit: number,
+  nowMs: number,
+): { lookup: boolean; share: number } {
+  const { lookedAt } = state.hints;
+  const recent = state.backlog && lookedAt !== undefined && nowMs - lookedAt < LOOKUP_EVERY_MS;
+  const lookup = !recent || counts.pushed > 0;
+  return { lookup, share: lookup && counts.watched > 0 ? Math.ceil(limit / 2) : limit };
+}
+
+/**
+ * What a later check asks its lookup, besides the upstream and the budget: the watched rows, and what the last lookup
+ * left in the hints (the open lists' cap, Inkit's marks, 8x8's turn). `latest`: the version the frontier lies in, when
+ * known (8x8).
+ */
+export function lookupAsk(
+  watched: WatchedRow[],
+  hints: DetectionHints,
+  latest: string | undefined,
+): Omit<LookupRequest, "deps" | "credential" | "budget"> {
+  return {
+    watched,
+    baseline: false,
+    openCap: hints.openCap ?? 0,
+    marks: hints.marks ?? [],
+    turn: hints.turn ?? 0,
+    ...(latest === undefined ? {} : { latest }),
+  };
+}
+
+/**
+ * The hints a lookup leaves the next check: the cap and turn it reached, its marks (or the last ones, when it made
+ * none), and when it ran (`lookedAt`, unix ms).
+ */
+export function hintsAfterLookup(
+  look: Pick<LookupResult, "openCap" | "marks" | "turn">,
+  hints: DetectionHints,
+  lookedAt: number,
+): Partial<DetectionHints> {
+  const marks = look.marks.length > 0 ? look.marks : (hints.marks ?? []);
+  return { openCap: look.openCap, marks, lookedAt, turn: look.turn };
+}
+
+/** How many items are watched open once `rows` are applied. */
+export function openAfter(watched: WatchedRow[], rows: { watch: WatchedRow[]; unwatch: string[] }): number {
+  const gone = new Set(rows.unwatch);
+  const status = new Map([...watched, ...rows.watch].map((w) => [w.item_id, w.open]));
+  return [...status].filter(([id, isOpen]) => isOpen === 1 && !gone.has(id)).length;
+}
+
+/** What a check commits: the commit version and frontier it read, the last sequence it holds. */
+export interface Committing {
+  version: number;
+  state: Frontier;
+  lastSequence: number;
+}
+
+/** The watch rows a check writes, and the ids it stops watching. */
+export interface WatchRows {
+  watch: WatchedRow[];
+  unwatch: string[];
+}
+
+/** What a check reports besides what its commit counts (calls and events). */
+export interface CheckReport {
+  outcome: CheckResult["outcome"];
+  error?: unknown;
+  created?: number;
+  watched: number;
+  horizonStart: string;
+}
+
+/**
+ * What a check commits under its lease (`held`), and the result it reports once committed: the figures it records
+ * (`made`: the calls it made and the events it minted; items announced, 0 unless reported), the sequence the source's
+ * counter moves to (null when no number was handed out), and the message of a failure it met midway.
+ */
+export function conclusion(
+  held: { key: WatchKey; lease: string; now: string },
+  c: Committing,
+  rows: WatchRows,
+  report: CheckReport,
+  made: { calls: number; events: number; sequence: number | null },
+): { commitment: CheckCommit; result: CheckResult } {
+  const figures = { calls: made.calls, created: report.created ?? 0, events: made.events, watched: report.watched };
+  const commitment: CheckCommit = {
+    ...held,
+    version: c.version,
+    state: c.state,
+    watch: rows.watch,
+    unwatch: rows.unwatch,
+    horizonStart: report.horizonStart,
+    sequence: made.sequence,
+    figures,
+  };
+  const error = failureMessage(report.error);
+  const result: CheckResult = {
+    source: held.key.source,
+    outcome: report.outcome,
+    created: figures.created,
+    events: figures.events,
+    calls: figures.calls,
+    backlog: c.state.backlog,
+    watched: figures.watched,
+    ...(error ? { error } : {}),
+  };
+  return { commitment, result };
+}
+
+/** The message a check reports for a failure it met (`error`), or undefined when it met none. */
+function failureMessage(error: unknown): string | undefined {
+  if (!error) return undefined;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,211 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { watchRow } from "../../src/detection/changes";
+import {
+  conclusion,
+  hintsAfterLookup,
+  LOOKUP_EVERY_MS,
+  lookupAsk,
+  lookupPlan,
+  openAfter,
+} from "../../src/detection/check-rules";
+import type { Frontier } from "../../src/detection/frontier-rules";
+import type { DetectionHints, WatchedRow } from "../../src/detection/store";
+import type { Run } from "../../src/schemas/run";
+
+// One check's rules besides the items' own: whether it reads the watched items again and with what share of its
+// calls, what it asks that lookup and carries to the next check, how many items stay watched, what it commits and
+// reports.
+
+const NOW_MS = Date.UTC(2026, 11, 1);
+const NOW = "2026-12-01T00:00:00.000000Z";
+const HINTS: DetectionHints = { at: 3, span: 1, total: 40, cap: 0 };
+
+const row = (id: string, open: number): WatchedRow => ({
+  ...watchRow({ id, status: open ? "running" : "completed", provider_status: "x", created_at: NOW } as Run, NOW),
+  open,
+});
+
+describe("lookupPlan: whether the watched items are read again, and the new items' share of the calls", () => {
+  const plan = (backlog: boolean, lookedAgo: number | undefined, watched: number, pushed: number, limit = 10) =>
+    lookupPlan(
+      { backlog, hints: { ...HINTS, ...(lookedAgo === undefined ? {} : { lookedAt: NOW_MS - lookedAgo }) } },
+      { watched, pushed },
+      limit,
+      NOW_MS,
+    );
+
+  it.each([
+    [
+      "no backlog: every check reads them, and keeps half the calls",
+      false,
+      1_000,
+      3,
+      0,
+      10,
+      { lookup: true, share: 5 },
+    ],
+    [
+      "a backlog continued soon after the last lookup: left to a later check",
+      true,
+      1_000,
+      3,
+      0,
+      10,
+      { lookup: false, share: 10 },
+    ],
+    ["a backlog, the last lookup a while ago", true, LOOKUP_EVERY_MS, 3, 0, 10, { lookup: true, share: 5 }],
+    ["a backlog, never looked up", true, undefined, 3, 0, 10, { lookup: true, share: 5 }],
+    ["a backlog continued soon, but a push names an item", true, 1_000, 4, 1, 10, { lookup: true, share: 5 }],
+    [
+      "nothing watched: a lookup still runs (Inkit's scan), with every call for new items",
+      false,
+      1_000,
+      0,
+      0,
+      10,
+      { lookup: true, share: 10 },
+    ],
+    ["an odd budget: the new items' half is rounded up", false, 1_000, 3, 0, 9, { lookup: true, share: 5 }],
+  ])("%s", (_, backlog, ago, watched, pushed, limit, expected) => {
+    expect(plan(backlog, ago, watched, pushed, limit)).toEqual(expected);
+  });
+
+  it("never gives the new items more than the budget, nor less than half of it", () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.option(fc.nat(200_000), { nil: undefined }),
+        fc.nat(50),
+        fc.nat(3),
+        fc.integer({ min: 1, max: 1_000 }),
+        (backlog, ago, watched, pushed, limit) => {
+          const { lookup, share } = plan(backlog, ago, watched, pushed, limit);
+          expect(share).toBeLessThanOrEqual(limit);
+          expect(share).toBeGreaterThanOrEqual(limit / 2);
+          if (!lookup) expect(share).toBe(limit);
+          if (pushed > 0 || !backlog) expect(lookup).toBe(true);
+        },
+      ),
+      { seed: 20_261_207, numRuns: 300 },
+    );
+  });
+});
+
+describe("lookupAsk and hintsAfterLookup: what the lookup is asked, and what it leaves the next check", () => {
+  const watched = [row("a", 1)];
+
+  it("asks with what the last lookup left, and defaults where it left nothing", () => {
+    expect(lookupAsk(watched, HINTS, undefined)).toEqual({ watched, baseline: false, openCap: 0, marks: [], turn: 0 });
+    expect("latest" in lookupAsk(watched, HINTS, undefined)).toBe(false);
+    const hints = { ...HINTS, openCap: 80, marks: ["m1", "m2"], turn: 5 };
+    expect(lookupAsk(watched, hints, "3")).toEqual({
+      watched,
+      baseline: false,
+      openCap: 80,
+      marks: ["m1", "m2"],
+      turn: 5,
+      latest: "3",
+    });
+  });
+
+  it.each([
+    ["new marks replace the last ones", ["n1"], ["m1"], ["n1"]],
+    ["no new marks: the last ones stay", [], ["m1"], ["m1"]],
+    ["no marks at all", [], undefined, []],
+  ])("%s", (_, marks, before, kept) => {
+    const hints = { ...HINTS, ...(before ? { marks: before } : {}) };
+    expect(hintsAfterLookup({ openCap: 40, marks, turn: 2 }, hints, NOW_MS)).toEqual({
+      openCap: 40,
+      marks: kept,
+      lookedAt: NOW_MS,
+      turn: 2,
+    });
+  });
+});
+
+describe("openAfter: the items watched open once the rows are applied", () => {
+  it.each([
+    ["nothing changes", [row("a", 1), row("b", 1)], [], [], 2],
+    ["one closes", [row("a", 1), row("b", 1)], [row("a", 0)], [], 1],
+    ["one is dropped", [row("a", 1), row("b", 1)], [], ["b"], 1],
+    ["a new one is watched, a closed one opens again", [row("a", 1), row("c", 0)], [row("n", 1), row("c", 1)], [], 3],
+    ["a row written and dropped in one check counts as dropped", [row("a", 1)], [row("n", 1)], ["n"], 1],
+  ])("%s", (_, watched, watch, unwatch, open) => {
+    expect(openAfter(watched, { watch, unwatch })).toBe(open);
+  });
+});
+
+describe("conclusion: what a check commits and reports", () => {
+  const key = { source: "inkit:runs", credential: "configured" };
+  const state: Frontier = { frontierAt: NOW, frontierIds: ["r"], hints: HINTS, backlog: true };
+  const c = { version: 4, state, lastSequence: 10 };
+  const rows = { watch: [row("a", 1)], unwatch: ["z"] };
+  const report = { outcome: "checked" as const, created: 2, watched: 5, horizonStart: "2026-11-01T00:00:00.000000Z" };
+
+  it("commits the frontier, the rows, the figures and the sequence under the lease, and reports the same figures", () => {
+    const { commitment, result } = conclusion({ key, lease: "L", now: NOW }, c, rows, report, {
+      calls: 7,
+      events: 3,
+      sequence: 12,
+    });
+    expect(commitment).toEqual({
+      key,
+      version: 4,
+      lease: "L",
+      now: NOW,
+      state,
+      watch: rows.watch,
+      unwatch: ["z"],
+      horizonStart: report.horizonStart,
+      sequence: 12,
+      figures: { calls: 7, created: 2, events: 3, watched: 5 },
+    });
+    expect(result).toEqual({
+      source: "inkit:runs",
+      outcome: "checked",
+      created: 2,
+      events: 3,
+      calls: 7,
+      backlog: true,
+      watched: 5,
+    });
+    expect("error" in result).toBe(false);
+    // The queue consumer logs the result's fields as they come: in this order.
+    expect(Object.keys(result)).toEqual(["source", "outcome", "created", "events", "calls", "backlog", "watched"]);
+  });
+
+  it("a baseline reports nothing created, and a sequence that did not move commits none", () => {
+    const baseline = { outcome: "baseline" as const, watched: 1, horizonStart: "" };
+    const { commitment, result } = conclusion({ key, lease: "L", now: NOW }, c, rows, baseline, {
+      calls: 2,
+      events: 0,
+      sequence: null,
+    });
+    expect(commitment.figures.created).toBe(0);
+    expect(commitment.sequence).toBeNull();
+    expect(result).toMatchObject({ outcome: "baseline", created: 0, events: 0, calls: 2 });
+  });
+
+  it.each([
+    ["an Error: its message", new Error("upstream 503"), "upstream 503"],
+    ["anything else: as text", "timeout", "timeout"],
+    ["no failure", null, undefined],
+    ["an Error without a message: nothing to report", new Error(""), undefined],
+  ])("a failure met midway, %s", (_, error, message) => {
+    const { result } = conclusion(
+      { key, lease: "L", now: NOW },
+      c,
+      rows,
+      { ...report, outcome: "partial", error },
+      {
+        calls: 1,
+        events: 0,
+        sequence: null,
+      },
+    );
+    expect(result.error).toBe(message);
+    expect("error" in result).toBe(message !== undefined);
+    if (message !== undefined) expect(Object.keys(result).at(-1)).toBe("error");
+  });
+});
