@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { isTenant, type Tenant } from "../credentials";
+import { isTenant, type Tenant, tenantForCredential } from "../credentials";
 import { faultSpecSchema } from "../faults";
 import { jsonResponse } from "../shared/env";
 import { settingsUpdateSchema } from "../shared/settings";
@@ -38,10 +38,17 @@ export function readTenant(c: Context): Tenant | Response {
 export const tenantSchema = z.enum(["demo", "other"]);
 
 /** The shared admin routes below, which leave the seeded data as it is. */
-const SHARED_ROUTES = /\/(reset|settings|counters|faults)(\/[^/]*)?$/;
+const SHARED_ROUTES = /\/(reset|settings|counters|faults|credentials)(\/[^/]*)?$/;
 
-/** Routes both simulators share: reset, settings, request counters and fault injection. */
-export function createAdminApp<Data>(state: SimulatorState<Data>): Hono {
+/** One exact credential string, as the emulated routes receive it (a `~tag` suffix included). */
+const credentialSchema = z.strictObject({ credential: z.string().min(1) });
+
+/**
+ * Routes both simulators share: reset, settings, request counters, fault injection and credential revocation.
+ * `credentials` are the simulator's own (a token or key per tenant); only those, with or without a `~tag`, can be
+ * revoked, so a typo or the other vendor's credential gets 404 instead of silently doing nothing.
+ */
+export function createAdminApp<Data>(state: SimulatorState<Data>, credentials: Record<Tenant, string>): Hono {
   const admin = new Hono();
 
   // The emulated routes only read the data; it changes through the admin writes of each simulator's own routes.
@@ -89,6 +96,20 @@ export function createAdminApp<Data>(state: SimulatorState<Data>): Hono {
       ? jsonResponse(200, { cleared: 1 })
       : adminError(404, "unknown_fault", `No fault ${id}.`);
   });
+
+  admin.get("/credentials", () => jsonResponse(200, { revoked: [...state.revoked] }));
+  const setRevoked = (revoked: boolean) => async (c: Context) => {
+    const body = await readBody(c, credentialSchema);
+    if (body instanceof Response) return body;
+    const tenant = tenantForCredential(credentials, body.credential);
+    if (tenant === undefined)
+      return adminError(404, "unknown_credential", `${body.credential} is none of this simulator's credentials.`);
+    if (revoked) state.revoked.add(body.credential);
+    else state.revoked.delete(body.credential);
+    return jsonResponse(200, { credential: body.credential, tenant, revoked });
+  };
+  admin.post("/credentials/revoke", setRevoked(true));
+  admin.post("/credentials/reinstate", setRevoked(false));
 
   return admin;
 }

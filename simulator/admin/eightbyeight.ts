@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import { z } from "zod";
-import { TENANTS, type Tenant } from "../credentials";
+import { EIGHT_BY_EIGHT_API_KEYS, TENANTS, type Tenant } from "../credentials";
 import {
   buildInstance,
   type EightByEightDefinition,
@@ -69,7 +69,7 @@ const statusSchema = z
 
 /** The 8x8 admin API: the shared routes plus insert, status, delete, items and definitions. */
 export function createEightByEightAdmin(state: EightByEightState): Hono {
-  const admin = createAdminApp(state);
+  const admin = createAdminApp(state, EIGHT_BY_EIGHT_API_KEYS);
   const locate = (definitionId: string, tenant: Tenant | undefined) => {
     for (const candidate of tenant === undefined ? TENANTS : [tenant]) {
       const data = state.data[candidate];

@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import { z } from "zod";
-import { TENANTS, type Tenant } from "../credentials";
+import { INKIT_API_TOKENS, TENANTS, type Tenant } from "../credentials";
 import { newestFirst } from "../data/inkit";
 import { batchDestinationStatus, buildBatch } from "../data/inkit-batches";
 import type { InkitBatch, InkitRun, InkitTenantData, Stored } from "../data/inkit-records";
@@ -46,7 +46,7 @@ const CREATION_ORDER: InkitSort = { key: "created_at", descending: true };
 
 /** The Inkit admin API: the shared routes plus insert, status, delete and items. */
 export function createInkitAdmin(state: InkitState): Hono {
-  const admin = createAdminApp(state);
+  const admin = createAdminApp(state, INKIT_API_TOKENS);
 
   admin.post("/insert", async (c) => {
     const body = await readBody(c, insertSchema);

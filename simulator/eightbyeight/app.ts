@@ -24,7 +24,7 @@ export function createEightByEightApp(state: EightByEightState): Hono<SimulatorE
   const deps = {
     counters: state.counters,
     faults: state.faults,
-    authenticate: authenticate(),
+    authenticate: authenticate(state),
     vendorError: eightByEightStatusError,
   };
 
@@ -73,12 +73,16 @@ export function createEightByEightApp(state: EightByEightState): Hono<SimulatorE
   return app;
 }
 
-/** `Authorization: Bearer <key>` must carry one of the simulator's keys; it selects the tenant. */
-function authenticate(): MiddlewareHandler<SimulatorEnv> {
+/**
+ * `Authorization: Bearer <key>` must carry one of the simulator's keys, not revoked; it selects the tenant. A revoked
+ * key gets exactly what an unknown one gets (401, code 1100).
+ */
+function authenticate(state: EightByEightState): MiddlewareHandler<SimulatorEnv> {
   return async (c, next) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
-    const tenant = tenantForCredential(EIGHT_BY_EIGHT_API_KEYS, match?.[1]);
-    if (tenant === undefined) return eightByEightError(401, ERROR_CODES.unauthorized, "Missing or invalid API key.");
+    const key = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+    const tenant = tenantForCredential(EIGHT_BY_EIGHT_API_KEYS, key);
+    if (tenant === undefined || state.revoked.has(key ?? ""))
+      return eightByEightError(401, ERROR_CODES.unauthorized, "Missing or invalid API key.");
     c.set("tenant", tenant);
     await next();
   };

@@ -25,7 +25,7 @@ export function createInkitApp(state: InkitState): Hono<SimulatorEnv> {
   const deps = {
     counters: state.counters,
     faults: state.faults,
-    authenticate: authenticate(),
+    authenticate: authenticate(state),
     vendorError: inkitStatusError,
   };
   const batches = (c: Context<SimulatorEnv>, kind: BatchKind): Stored<InkitBatch>[] => {
@@ -64,11 +64,16 @@ export function createInkitApp(state: InkitState): Hono<SimulatorEnv> {
   return app;
 }
 
-/** `X-Inkit-API-Token` must be one of the simulator's tokens; it selects the tenant. */
-function authenticate(): MiddlewareHandler<SimulatorEnv> {
+/**
+ * `X-Inkit-API-Token` must be one of the simulator's tokens, not revoked; it selects the tenant. A revoked token gets
+ * exactly what an unknown one gets: the docs list 401 and say nothing that would tell the two apart.
+ */
+function authenticate(state: InkitState): MiddlewareHandler<SimulatorEnv> {
   return async (c, next) => {
-    const tenant = tenantForCredential(INKIT_API_TOKENS, c.req.header("X-Inkit-API-Token"));
-    if (tenant === undefined) return inkitError(401, "unauthorized", "Missing or invalid X-Inkit-API-Token.");
+    const token = c.req.header("X-Inkit-API-Token");
+    const tenant = tenantForCredential(INKIT_API_TOKENS, token);
+    if (tenant === undefined || state.revoked.has(token ?? ""))
+      return inkitError(401, "unauthorized", "Missing or invalid X-Inkit-API-Token.");
     c.set("tenant", tenant);
     await next();
   };

@@ -4,14 +4,17 @@ import type { SimulatorSettings } from "./settings";
 
 /**
  * Everything one simulator holds: its seeded data (mutable through the admin
- * API), run-time settings, request counters and active faults. The app reads
- * `data` and `settings` on every request, so `reset()` takes effect immediately.
+ * API), run-time settings, request counters, active faults and revoked
+ * credentials. The app reads `data`, `settings` and `revoked` on every request,
+ * so `reset()` takes effect immediately.
  */
 export class SimulatorState<Data> {
   data: Data;
   settings: SimulatorSettings;
   readonly counters = new RequestCounters();
   readonly faults = new FaultStore();
+  /** Exact credential strings the emulated routes answer 401, as for an unknown one (`~tag` siblings stay valid). */
+  readonly revoked = new Set<string>();
   /** Whether `data` may differ from what `generate` gives: an admin write touched it since it was generated. */
   #changed = false;
   #revision = 0;
@@ -41,7 +44,7 @@ export class SimulatorState<Data> {
   /**
    * Restores the seeded data (regenerated only if it changed: generation is deterministic, and costs a few hundred
    * ms that suites resetting before every test would pay thousands of times), restores the start-up settings, and
-   * clears faults (releasing hung requests) and counters.
+   * clears faults (releasing hung requests), counters and revocations.
    */
   reset(): void {
     if (this.#changed) {
@@ -52,5 +55,6 @@ export class SimulatorState<Data> {
     this.settings = { ...this.defaults };
     this.counters.clear();
     this.faults.clear();
+    this.revoked.clear();
   }
 }
