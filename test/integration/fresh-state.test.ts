@@ -51,7 +51,7 @@ async function migratedFromNothing(list: D1Migration[]) {
 }
 
 describe("startFresh: what a file leaves behind, the next does not see", () => {
-  it("data, faults and counters, the listing cache, the breakers, the databases, a fake clock and mocks", async () => {
+  it("data, faults, counters and revoked credentials, the listing cache, the breakers, the databases, a fake clock and mocks", async () => {
     const startUp = await inkitSim.getSettings();
     // A cached page: the next identical request is answered from memory, without an upstream call.
     const first = await callJson<{ data: { id: string }[] }>("/v1/inkit/runs?limit=3");
@@ -72,6 +72,8 @@ describe("startFresh: what a file leaves behind, the next does not see", () => {
     // Data, settings, stored rows, migrated databases, a frozen clock.
     await inkitSim.insert({ kind: "run", count: 5 });
     await inkitSim.settings({ tie_order: startUp.tie_order === "window" ? "hidden" : "window", page_size_cap: 7 });
+    // The worker's own token, revoked: every upstream call would answer 401.
+    await inkitSim.revoke(env.INKIT_API_TOKEN);
     await resetWebhookStore();
     for (const db of testDatabases()) await db.prepare("CREATE TABLE IF NOT EXISTS left_behind (x)").run();
     vi.useFakeTimers({ toFake: ["Date"] });
@@ -87,6 +89,7 @@ describe("startFresh: what a file leaves behind, the next does not see", () => {
     expect(await inkitSim.getSettings()).toEqual(startUp);
     expect((await inkitSim.faults()).faults).toEqual([]);
     expect((await inkitSim.counters()).total).toBe(0);
+    expect(await inkitSim.revoked()).toEqual([]);
     // The breaker is closed and the cache forgotten: the same request goes upstream and finds the seeded data.
     const again = await callJson<{ data: { id: string }[] }>("/v1/inkit/runs?limit=3");
     expect(again.res.status).toBe(200);

@@ -38,6 +38,11 @@ function adminClient(baseUrl: string) {
     /** Changes some run-time settings (tie_order, page_size_cap); answers the full settings. Reset restores them. */
     settings: (body: Partial<SimulatorSettings>) => admin<SimulatorSettings>("POST", "/settings", body),
     getSettings: () => admin<SimulatorSettings>("GET", "/settings"),
+    /** The emulated routes answer this exact credential (`~tag` included) 401, as an unknown one, until reinstated. */
+    revoke: (credential: string) => admin<CredentialState>("POST", "/credentials/revoke", { credential }),
+    reinstate: (credential: string) => admin<CredentialState>("POST", "/credentials/reinstate", { credential }),
+    /** The credentials revoked since the last reset. */
+    revoked: async () => (await admin<{ revoked: string[] }>("GET", "/credentials")).revoked,
     /** 8x8 only: makes `latestVersion + 1` the latest version, with no instances; answers the definition summary. */
     publish: (body: { definitionId: string; tenant?: "demo" | "other" }) =>
       admin<DefinitionSummary>("POST", "/publish", body),
@@ -64,6 +69,13 @@ interface AddDefinitions {
 export interface AddedDefinitions {
   definitions: DefinitionSummary[];
   shared: { startedAt: string; definitionIds: string[]; instances: number; inkitRuns: number }[];
+}
+
+/** The answer of `POST /__admin/credentials/revoke` and `/reinstate`. */
+interface CredentialState {
+  credential: string;
+  tenant: "demo" | "other";
+  revoked: boolean;
 }
 
 /** The simulators' run-time settings (simulator/shared/settings.ts). */
@@ -93,7 +105,8 @@ export async function resetSimulators() {
 
 /**
  * Data changes through the admin API, with cleanup after each test: a reset (which regenerates the seeded data)
- * only after tests that changed data, otherwise just clearing faults; and a reset after the file.
+ * only after tests that changed data, settings or revoked credentials, otherwise just clearing faults; and a reset
+ * after the file.
  */
 export function mutationsOf<Item = { id: string }>(sim: ReturnType<typeof adminClient>) {
   let dirty = false;
@@ -115,6 +128,10 @@ export function mutationsOf<Item = { id: string }>(sim: ReturnType<typeof adminC
     settings(body: Partial<SimulatorSettings>) {
       dirty = true;
       return sim.settings(body);
+    },
+    revoke(credential: string) {
+      dirty = true;
+      return sim.revoke(credential);
     },
     publish(body: { definitionId: string; tenant?: "demo" | "other" }) {
       dirty = true;
