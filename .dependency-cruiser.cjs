@@ -7,6 +7,7 @@ const LAYERS = [
   ["http", "^src/http/"],
   ["feeds", "^src/feeds/"],
   ["detection", "^src/detection/"],
+  ["connections", "^src/connections/"],
   ["delivery", "^src/delivery/"],
   ["stream", "^src/stream/"],
   ["events", "^src/events/"],

@@ -18,6 +18,7 @@ import { walkProblem } from "./http/walk-problems";
 import { registerOpenApi } from "./openapi/document";
 import { registerWebhooks } from "./openapi/webhooks";
 import { WalkError } from "./paging/errors";
+import { connectionsRouter } from "./routes/connections/connections.index";
 import { docsRouter } from "./routes/docs/docs.index";
 import { eightByEightRouter } from "./routes/eightbyeight/eightbyeight.index";
 import { eventStreamRouter } from "./routes/event-stream/event-stream.index";
@@ -69,6 +70,7 @@ export function createApp() {
   app.route("/v1", eightByEightRouter);
   app.route("/v1", runsRouter);
   app.route("/v1", feedsRouter);
+  app.route("/v1", connectionsRouter);
   app.route("/v1", webhooksRouter);
   app.route("/v1", eventsRouter);
   app.route("/v1", eventStreamRouter);

@@ -210,13 +210,26 @@ export function cursorSecretEntries(secret: string | undefined): { id: string; s
   });
 }
 
-/** Why `CURSOR_SECRET` cannot sign cursors (a secret part under 32 bytes), naming the key id, never the secret; or null. */
-export function cursorSecretProblem(secret: string | undefined): string | null {
+/** Why a keyring var cannot be used (a secret part under 32 bytes), naming the key id, never the secret; or null. */
+function keyringProblem(name: string, secret: string | undefined): string | null {
   const short = cursorSecretEntries(secret).find(
     (e) => new TextEncoder().encode(e.secret).length < CURSOR_SECRET_MIN_BYTES,
   );
   if (!short) return null;
-  return `the secret of key ${short.id} is shorter than ${CURSOR_SECRET_MIN_BYTES} bytes: each \`kid:secret\` pair of CURSOR_SECRET needs a secret (the part after \`kid:\`) of at least ${CURSOR_SECRET_MIN_BYTES} bytes`;
+  return `the secret of key ${short.id} is shorter than ${CURSOR_SECRET_MIN_BYTES} bytes: each \`kid:secret\` pair of ${name} needs a secret (the part after \`kid:\`) of at least ${CURSOR_SECRET_MIN_BYTES} bytes`;
+}
+
+/** Why `CURSOR_SECRET` cannot sign cursors (a secret part under 32 bytes), naming the key id, never the secret; or null. */
+export const cursorSecretProblem = (secret: string | undefined) => keyringProblem("CURSOR_SECRET", secret);
+
+/**
+ * Why `CONNECTION_ENCRYPTION_KEYS` cannot seal tenants' credentials, or null: unset, or a secret under 32 bytes. Its
+ * form is CURSOR_SECRET's (`kid:secret` pairs, the first one seals); every key listed still opens what it sealed.
+ */
+export function connectionKeysProblem(keys: string | undefined): string | null {
+  if (cursorSecretEntries(keys).length === 0)
+    return "CONNECTION_ENCRYPTION_KEYS is unset: set it to `k1:<secret of 32+ bytes>` (see docs/connections.md)";
+  return keyringProblem("CONNECTION_ENCRYPTION_KEYS", keys);
 }
 
 /**
@@ -237,6 +250,10 @@ export function configIssues(env: Env): ConfigIssue[] {
   }
   const cursor = cursorSecretProblem(raw.CURSOR_SECRET as string | undefined);
   if (cursor) issues.push({ var: "CURSOR_SECRET", problem: cursor, used: "none: list routes answer 503" });
+  const connectionKeys = raw.CONNECTION_ENCRYPTION_KEYS as string | undefined;
+  const sealing = connectionKeys === undefined || connectionKeys === "" ? null : connectionKeysProblem(connectionKeys);
+  if (sealing)
+    issues.push({ var: "CONNECTION_ENCRYPTION_KEYS", problem: sealing, used: "none: connection routes answer 503" });
   return issues;
 }
 

@@ -1,4 +1,5 @@
 import { configOf } from "./config";
+import { resealOlder } from "./connections/reseal";
 import { resendOverdue } from "./delivery/sweep";
 import { reportTick, scheduleChecks } from "./detection/tick";
 import { pruneEvents } from "./events/store";
@@ -8,7 +9,7 @@ import { logNotReady, missingStep } from "./storage/readiness";
 
 /**
  * The cron tick: one change-detection check per watched source, sent to the detection queue, then a sweep for
- * deliveries whose message was lost, then retention.
+ * deliveries whose message was lost, connections' credentials sealed again under the newest key, then retention.
  */
 export async function onScheduled(env: Env, _ctx: ExecutionContext): Promise<void> {
   // Nothing is lost by skipping a tick: frontiers do not advance, so the next tick after the fix sees every change.
@@ -16,6 +17,7 @@ export async function onScheduled(env: Env, _ctx: ExecutionContext): Promise<voi
   if (step !== null) return logNotReady(env, "scheduled", step);
   const sources = await scheduleChecks(env);
   const resent = await resendOverdue(env);
+  await resealOlder(env);
   await pruneExpired(env);
   reportTick(env, { sources, resent });
 }

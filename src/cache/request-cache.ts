@@ -3,7 +3,7 @@ import { type CacheOutcomeName, withCallContext } from "../observability/telemet
 import type { Provider } from "../schemas/sources";
 import { sha256Hex } from "../shared/digest";
 import { loggerOf } from "../shared/logger";
-import type { Credential } from "../upstream/credential";
+import { type Credential, credentialIdentity } from "../upstream/credential";
 import { forgetNamespaceState, perNamespace } from "./per-namespace";
 
 /** Whose entries, for which resource: entries are never shared between upstream credentials. */
@@ -113,7 +113,7 @@ const fingerprints = new WeakMap<Credential, Promise<string>>();
 function fingerprint(credential: Credential): Promise<string> {
   let known = fingerprints.get(credential);
   if (!known) {
-    known = sha256Hex(`cred|${credential.value}`).then((hex) => hex.slice(0, 24));
+    known = sha256Hex(credentialIdentity(credential)).then((hex) => hex.slice(0, 24));
     fingerprints.set(credential, known);
   }
   return known;

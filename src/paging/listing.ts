@@ -22,8 +22,11 @@ export interface ListRequest<T extends Keyed> {
   cursor: string | undefined;
   /** The upstream credential in use (a merged feed binds the configured ones). */
   credential: Credential;
-  /** The walk's lanes for its filters, in a fixed order. */
-  lanes: (filters: Filters) => Lane<T>[];
+  /**
+   * The walk's lanes for its filters, in a fixed order. It may resolve what the lanes read with first (a connection's
+   * credential), since a later page's filters come from its cursor.
+   */
+  lanes: (filters: Filters) => Lane<T>[] | Promise<Lane<T>[]>;
   /**
    * The walk's direction in tributary's order, or null for a sort by a field that changes while one walks
    * (then the upstream's order is served and positions are plain offsets).
@@ -57,7 +60,12 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 /** Binds a cursor to the API key and the upstream credential in use, without storing either. */
 async function bindingDigest(tenant: string, credential: Credential): Promise<string> {
-  const cred = credential.passThrough ? await sha256Hex(credential.value) : "configured";
+  // A connection's walks are bound to its id (they outlive a rotation); a caller's own credential to its hash.
+  const cred = credential.connection
+    ? credential.connection.id
+    : credential.passThrough
+      ? await sha256Hex(credential.value)
+      : "configured";
   return (await sha256Hex(`${tenant}|${cred}`)).slice(0, 22);
 }
 
@@ -149,7 +157,7 @@ async function openWalk<T extends Keyed>(ctx: WalkContext, req: ListRequest<T>):
   const payload = req.cursor ? await verifyCursor(req.cursor, keys, ctx.cursorTtlSeconds, ctx.now) : null;
   const filters = payload ? checkCursor(payload, req, binding) : { ...req.defaults, ...req.sent };
   const limit = req.limit ?? payload?.l ?? DEFAULT_LIMIT;
-  const lanes = req.lanes(filters);
+  const lanes = await req.lanes(filters);
   const first = freshLane(req.start?.(filters) ?? null);
   const states = payload ? lanesOf(payload) : lanes.map(() => ({ ...first }));
   if (states.length !== lanes.length)

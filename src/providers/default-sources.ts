@@ -20,7 +20,7 @@ export const defaultFeedSources = (env: Env) => canonicalFeedSources(defaultSour
 export function defaultWatchedSources(env: Env): string[] {
   const eightByEight = defaultSourceEntries(env)
     .map(parseFeedSource)
-    .filter((key): key is SourceKey => key?.provider === "8x8")
+    .filter((key): key is SourceKey => key?.provider === "8x8" && key.connection === undefined)
     .map(formatSourceKey);
   return [...new Set([...INKIT_SOURCE_KEYS, ...eightByEight])];
 }

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { BATCH_STATUSES, BatchSchema } from "./batch";
+import { CONNECTION_STATUSES, ConnectionSchema } from "./connection";
 import { RUN_STATUSES, RunSchema, timestamp } from "./run";
 import { SOURCE_KEY_INPUT_PATTERN, SOURCE_KEY_PATTERN } from "./sources";
 
@@ -16,12 +17,14 @@ export const BATCH_EVENT_TYPES = [
   "batch.completed",
   "batch.unwatched",
 ] as const;
+export const CONNECTION_EVENT_TYPES = ["connection.invalid", "connection.recovered", "connection.deleted"] as const;
 /** The types an endpoint can subscribe to; `ping` is only ever sent by the test route. */
-export const SUBSCRIBABLE_EVENT_TYPES = [...RUN_EVENT_TYPES, ...BATCH_EVENT_TYPES] as const;
+export const SUBSCRIBABLE_EVENT_TYPES = [...RUN_EVENT_TYPES, ...BATCH_EVENT_TYPES, ...CONNECTION_EVENT_TYPES] as const;
 export const EVENT_TYPES = [...SUBSCRIBABLE_EVENT_TYPES, "ping"] as const;
 
 export type RunEventType = (typeof RUN_EVENT_TYPES)[number];
 export type BatchEventType = (typeof BATCH_EVENT_TYPES)[number];
+export type ConnectionEventType = (typeof CONNECTION_EVENT_TYPES)[number];
 export type SubscribableEventType = (typeof SUBSCRIBABLE_EVENT_TYPES)[number];
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -30,8 +33,10 @@ const EVENT_TYPE_DOC = [
   "`run.completed`, `run.failed` or `batch.completed`). `*.status_changed`: `status` or `provider_status` changed.",
   "`run.completed`, `run.failed`, `batch.completed`: the normalized status became that. `run.unwatched` /",
   "`batch.unwatched`: detection stopped watching an item that was still open (`data.reason`: `horizon`, it passed",
-  "the watch horizon; `gone`, the upstream no longer lists it), so its final state will not be reported. `ping`: sent",
-  "by `POST /v1/webhook-endpoints/{id}/test` only.",
+  "the watch horizon; `gone`, the upstream no longer lists it), so its final state will not be reported.",
+  "`connection.invalid`, `connection.recovered`, `connection.deleted`: one of your connections changed status (see",
+  "`Connection`); every endpoint and subscription of its API key hears of it. `ping`: sent by",
+  "`POST /v1/webhook-endpoints/{id}/test` only.",
 ].join(" ");
 
 const EventTypeSchema = z.enum(EVENT_TYPES).openapi("EventType", {
@@ -67,6 +72,12 @@ const PingObjectSchema = z
   })
   .openapi("PingObject", { description: "The object of a `ping` event: the endpoint it was sent to." });
 
+const ConnectionPreviousSchema = z
+  .object({
+    status: z.enum(CONNECTION_STATUSES).openapi({ description: "The connection's status before.", example: "active" }),
+  })
+  .openapi("ConnectionPrevious", { description: "The status a connection had before this event." });
+
 const eventTimestamp = timestamp("When tributary detected the change (UTC, six fractional digits).", null).openapi({
   example: "2026-11-01T00:05:12.345000Z",
 });
@@ -76,7 +87,7 @@ const SEQUENCE_DOC = [
   "of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back.",
   "Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order:",
   "keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose",
-  "sequence is not above it; it is a duplicate or an older state.",
+  "sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.",
 ].join(" ");
 
 const sequence = z.number().int().min(1).openapi({ description: SEQUENCE_DOC, example: 1042 });
@@ -94,6 +105,7 @@ const UnwatchReasonSchema = z.enum(UNWATCH_REASONS).openapi("UnwatchReason", {
 });
 
 const isUnwatched = (type: EventType) => type === "run.unwatched" || type === "batch.unwatched";
+const isConnectionEvent = (type: EventType) => type.startsWith("connection.");
 
 /** The payload schema of one event type: the exact JSON body a delivery carries. */
 function payloadSchema<T extends EventType, O extends z.ZodType>(
@@ -104,7 +116,9 @@ function payloadSchema<T extends EventType, O extends z.ZodType>(
 ) {
   const data = isUnwatched(type)
     ? z.object({ object, previous: z.null(), reason: UnwatchReasonSchema })
-    : z.object({ object, previous: type === "ping" ? z.null() : previousField });
+    : isConnectionEvent(type)
+      ? z.object({ object, previous: ConnectionPreviousSchema })
+      : z.object({ object, previous: type === "ping" ? z.null() : previousField });
   const shape =
     type === "ping"
       ? { type: z.literal(type), timestamp: eventTimestamp, data }
@@ -130,13 +144,25 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
     "Detection stopped watching a run that was still open: it passed the watch horizon, or the upstream no longer lists it. `object` is the run as last seen; its final state will not be reported.",
   "batch.unwatched":
     "Detection stopped watching a batch that was still open: it passed the watch horizon, or the upstream no longer lists it. `object` is the batch as last seen; its final state will not be reported.",
+  "connection.invalid":
+    "The upstream rejected one of your connections' credential (HTTP 401 or 403). Its listings answer 409 and change detection pauses for it, losing nothing, until a working credential is patched in. `object.last_error` says what the upstream answered.",
+  "connection.recovered":
+    "A connection that was `invalid` works again (a new credential was patched in, or a test found the stored one accepted again); change detection resumes where it stopped.",
+  "connection.deleted": "A connection was deleted: its credential is erased, and sources read through it end.",
   ping: "A test event sent on request to one endpoint.",
 };
 
 /** One payload schema per event type, named e.g. `RunCompletedEvent`. */
 export const eventPayloadSchemas = {} as Record<EventType, z.ZodType>;
 for (const type of EVENT_TYPES) {
-  const object = type === "ping" ? PingObjectSchema : type.startsWith("run.") ? RunSchema : BatchSchema;
+  const object =
+    type === "ping"
+      ? PingObjectSchema
+      : isConnectionEvent(type)
+        ? ConnectionSchema
+        : type.startsWith("run.")
+          ? RunSchema
+          : BatchSchema;
   eventPayloadSchemas[type] = payloadSchema(type, object, `${pascal(type)}Event`, EVENT_DESCRIPTIONS[type]);
 }
 
@@ -146,11 +172,11 @@ export const SourceKeySchema = z
   .string()
   .regex(
     new RegExp(SOURCE_KEY_PATTERN),
-    "Expected inkit:runs, inkit:workflow-batches, inkit:batches or 8x8:<account_id>/<definition_id>.",
+    "Expected inkit:runs, inkit:workflow-batches, inkit:batches or 8x8:<account_id>/<definition_id>, then @<connection_id> or not.",
   )
   .openapi("SourceKey", {
     description:
-      "A watched upstream listing: `inkit:runs`, `inkit:workflow-batches`, `inkit:batches`, or `8x8:<account_id>/<definition_id>` (the definition's latest version).",
+      "A watched upstream listing: `inkit:runs`, `inkit:workflow-batches`, `inkit:batches`, or `8x8:<account_id>/<definition_id>` (the definition's latest version). Read through one of your connections, it ends in `@<connection_id>` (`inkit:runs@conn_…`); without one, it is read with the deployment's own credentials.",
     example: "inkit:runs",
   });
 
@@ -159,7 +185,7 @@ export const SourceKeyInputSchema = z
   .string()
   .regex(
     new RegExp(SOURCE_KEY_INPUT_PATTERN),
-    "Expected inkit, inkit:runs, inkit:workflow-batches, inkit:batches or 8x8:<account_id>/<definition_id>.",
+    "Expected inkit, inkit:runs, inkit:workflow-batches, inkit:batches or 8x8:<account_id>/<definition_id>, then @<connection_id> or not.",
   )
   .openapi({
     description:
@@ -176,16 +202,17 @@ export const EventSchema = z
     }),
     type: EventTypeSchema,
     source: z.string().nullable().openapi({
-      description: "The source key the change was seen in (see `SourceKey`); null for `ping`.",
+      description: "The source key the change was seen in (see `SourceKey`); null for `ping` and connection events.",
       example: "inkit:runs",
     }),
     created_at: eventTimestamp,
     sequence: sequence.nullable().openapi({ description: `${SEQUENCE_DOC} Null for \`ping\`.`, example: 1042 }),
     data: z.object({
-      object: z.union([RunSchema, BatchSchema, PingObjectSchema]).openapi({
-        description: "The normalized Run or Batch as detected (a `PingObject` for `ping`).",
+      object: z.union([RunSchema, BatchSchema, ConnectionSchema, PingObjectSchema]).openapi({
+        description:
+          "The normalized Run or Batch as detected (the `Connection` for connection events, a `PingObject` for `ping`).",
       }),
-      previous: previousField,
+      previous: z.union([PreviousStatusSchema, ConnectionPreviousSchema, z.null()]),
       reason: UnwatchReasonSchema.optional().openapi({ description: "Only on `run.unwatched` and `batch.unwatched`." }),
     }),
   })

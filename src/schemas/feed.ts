@@ -4,7 +4,10 @@ import { FEED_SOURCE_PATTERN, MAX_SAVED_FEED_SOURCES } from "./sources";
 
 const source = z
   .string()
-  .regex(new RegExp(FEED_SOURCE_PATTERN), "Expected `inkit` or `8x8:{account_id}/{definition_id}`.")
+  .regex(
+    new RegExp(FEED_SOURCE_PATTERN),
+    "Expected `inkit` or `8x8:{account_id}/{definition_id}`, then `@{connection_id}` or not.",
+  )
   .openapi({ example: "8x8:acme-ops/3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14" });
 
 const description = z.string().max(500);

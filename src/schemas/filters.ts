@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { isIso8601, toRfc3339 } from "../shared/time";
 import { EVENT_TYPES } from "./events";
 import { queryParam } from "./params";
+import { CONNECTION_ID } from "./sources";
 import { instantSchema } from "./webhook-endpoint";
 
 /** A single-valued filter of a walk (from the request or its cursor), or undefined when absent or a list. */
@@ -31,6 +32,20 @@ const SORT_DOC = [
   "Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk",
   "(`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all.",
 ].join(" ");
+
+/** `connection`: read through one of the caller's connections instead of the request's or the deployment's credential. */
+export const connectionShape = {
+  connection: z
+    .string()
+    .regex(new RegExp(`^${CONNECTION_ID}$`), "Expected a connection id such as conn_01JD5Q0Z8K3M4N5P6Q7R8S9T0V.")
+    .optional()
+    .openapi({
+      ...queryParam("connection"),
+      description:
+        "Read through one of your connections (`POST /v1/connections`): with its credential instead of this deployment's or the one in the credential header (send one or the other). Later pages' cursors keep it.",
+      example: "conn_01JD5Q0Z8K3M4N5P6Q7R8S9T0V",
+    }),
+};
 
 /** Filters shared by every Inkit list route; the names are Inkit's own. */
 export const inkitFilterShape = {

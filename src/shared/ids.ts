@@ -29,7 +29,7 @@ function randomPart(ms: number): number[] {
  *
  * @example newId("evt") // "evt_01JD5Q0Z8K3M4N5P6Q7R8S9T0V"
  */
-export function newId(prefix: "evt" | "we" | "whs" | "att" | "sub" | "feed", now = Date.now()): string {
+export function newId(prefix: "evt" | "we" | "whs" | "att" | "sub" | "feed" | "conn", now = Date.now()): string {
   const ms = Math.max(now, lastMs);
   let time = "";
   let t = ms;

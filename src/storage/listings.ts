@@ -1,7 +1,13 @@
 /** Reads for the list routes over D1 tables: endpoints, subscriptions, events, attempts and saved feeds. */
 
 /** Tables listed newest first by the list routes; each has `id` and `created_at` columns. */
-export type ListedTable = "webhook_endpoints" | "event_subscriptions" | "events" | "delivery_attempts" | "feeds";
+export type ListedTable =
+  | "webhook_endpoints"
+  | "event_subscriptions"
+  | "events"
+  | "delivery_attempts"
+  | "feeds"
+  | "connections";
 
 /**
  * Up to `limit` rows from `offset` in the order of every listing, `created_at DESC, id DESC`, where all of

@@ -1,5 +1,5 @@
 /** Tables whose rows belong to one tenant and are addressed by `id`. */
-type OwnedTable = "webhook_endpoints" | "event_subscriptions" | "events" | "feeds";
+type OwnedTable = "webhook_endpoints" | "event_subscriptions" | "events" | "feeds" | "connections";
 
 /**
  * The tenant's row of `table` with this id, or null: another tenant's row is reported as missing, never as

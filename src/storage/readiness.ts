@@ -15,6 +15,7 @@ export const MIGRATIONS = [
   "0004_event_stream.sql",
   "0005_idempotency_keys.sql",
   "0006_feeds.sql",
+  "0007_connections.sql",
 ] as const;
 
 /** What a route or handler needs besides its code: the webhook store (D1, migrated) and the delivery queues. */

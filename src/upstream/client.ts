@@ -112,7 +112,8 @@ export function upstreamClient(opts: UpstreamClientOptions) {
         headers: opts.authHeaders(credential.value),
         timeoutMs,
         scope,
-        rateLimitIsShared: !credential.passThrough,
+        // A 429 to a caller's own account or a tenant's connection says nothing of the deployment's.
+        rateLimitIsShared: !credential.passThrough && !credential.connection,
       });
       if (res.status >= 200 && res.status < 300) {
         try {
@@ -126,6 +127,9 @@ export function upstreamClient(opts: UpstreamClientOptions) {
       }
       const body = readErrorBody(res);
       const info: UpstreamInfo = { provider, status: res.status, code: body.code, error_id: body.errorId };
+      if (credential.connection && (res.status === 401 || res.status === 403)) {
+        throw await credential.connection.rejected(info);
+      }
       throw opts.mapError(res.status, body, info) ?? genericError(name, credential, info);
     },
   };

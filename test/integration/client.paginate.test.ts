@@ -285,6 +285,7 @@ describe("the OpenAPI document declares the walk for SDK generators", () => {
     "/v1/webhook-endpoints": true,
     "/v1/event-subscriptions": true,
     "/v1/feeds": true,
+    "/v1/connections": true,
     "/v1/events": true,
     "/v1/events/{id}/attempts": true,
   } satisfies Record<ListPath, true>;

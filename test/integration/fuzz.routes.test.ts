@@ -2,7 +2,7 @@ import { applyD1Migrations, type D1Migration } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../../simulator/credentials";
+import { EIGHT_BY_EIGHT_API_KEYS, EIGHT_BY_EIGHT_DEFINITION_IDS, INKIT_API_TOKENS } from "../../simulator/credentials";
 import { EVENT_TYPES } from "../../src/schemas/events";
 import { resetCircuitBreakers } from "../../src/upstream/circuit-breaker";
 import {
@@ -43,6 +43,8 @@ interface SchemaObject {
   items?: SchemaObject;
   properties?: Record<string, SchemaObject>;
   required?: string[];
+  /** A body of alternatives (a discriminated union): fuzzed as the union of their fields. */
+  oneOf?: SchemaObject[];
 }
 interface OpenApiDoc {
   paths: Record<
@@ -257,7 +259,19 @@ beforeAll(async () => {
       const op = ops[m];
       if (!op) return [];
       const ref = op.requestBody?.content?.["application/json"]?.schema?.$ref;
-      const schema = ref ? doc.components.schemas[ref.replace("#/components/schemas/", "")] : undefined;
+      const named = ref ? doc.components.schemas[ref.replace("#/components/schemas/", "")] : undefined;
+      // Alternatives: every field any of them declares, required where all of them require it.
+      const schema = named?.oneOf
+        ? {
+            properties: Object.assign({}, ...named.oneOf.map((alt) => alt.properties ?? {})) as Record<
+              string,
+              SchemaObject
+            >,
+            required: (named.oneOf[0]?.required ?? []).filter((r) =>
+              named.oneOf?.every((alt) => alt.required?.includes(r)),
+            ),
+          }
+        : named;
       const properties = schema?.properties ?? null;
       if (properties) {
         for (const [name, prop] of Object.entries(properties)) {
@@ -407,6 +421,16 @@ const BODY_VALID: Record<string, unknown[]> = {
   resource_id: ["rend_2DhtpDQ5ErIaNJQRtCpKfN", "fb_doesNotExist", "rb_doesNotExist"],
   definitionId: [defs.appointmentReminders, defs.orderNotifications.toUpperCase()],
   accountId: ["acme-ops", "globex-support"],
+  provider: ["inkit", "8x8"],
+  account_id: ["acme-ops", "globex-support"],
+  credentials: [
+    { api_token: INKIT_API_TOKENS.demo },
+    { api_key: EIGHT_BY_EIGHT_API_KEYS.demo },
+    { api_token: "sim_inkit_unknown_token" },
+    { api_key: "with space" },
+    { api_token: "ctrl\u0007char" },
+  ],
+  name: ["Acme", null],
 };
 
 const BODY_NASTY: unknown[] = [
@@ -474,15 +498,25 @@ const rawBody = (op: BodyOperation) =>
   );
 
 describe("fuzzing every POST and PATCH body", () => {
-  /** Real endpoints, subscriptions and feeds of both keys, so path ids reach the handlers, plus ids that do not exist. */
+  /**
+   * Real endpoints, subscriptions, feeds and connections of both keys, so path ids reach the handlers, plus ids that
+   * do not exist.
+   */
   const endpointIds: string[] = [];
   const subscriptionIds: string[] = [];
   const feedIds: string[] = [];
-  type Owned = "endpoint" | "subscription" | "feed";
+  const connectionIds: string[] = [];
+  type Owned = "endpoint" | "subscription" | "feed" | "connection";
   const kindOf = (path: string): Owned =>
-    path.startsWith("/v1/event-subscriptions") ? "subscription" : path.startsWith("/v1/feeds") ? "feed" : "endpoint";
+    path.startsWith("/v1/event-subscriptions")
+      ? "subscription"
+      : path.startsWith("/v1/feeds")
+        ? "feed"
+        : path.startsWith("/v1/connections")
+          ? "connection"
+          : "endpoint";
   const idsOf = (path: string) =>
-    ({ endpoint: endpointIds, subscription: subscriptionIds, feed: feedIds })[kindOf(path)];
+    ({ endpoint: endpointIds, subscription: subscriptionIds, feed: feedIds, connection: connectionIds })[kindOf(path)];
   // Deliveries are recorded, never sent: a fuzzed endpoint URL must not receive requests.
   const queues = {
     WEBHOOK_QUEUE: recordingQueue().binding,
@@ -497,6 +531,10 @@ describe("fuzzing every POST and PATCH body", () => {
       endpoint: ["/v1/webhook-endpoints", { url: "http://127.0.0.1:9/hooks/fuzz", sources: ["inkit:runs"] }] as const,
       subscription: ["/v1/event-subscriptions", { sources: ["inkit:runs"] }] as const,
       feed: ["/v1/feeds", { sources: ["inkit"] }] as const,
+      connection: [
+        "/v1/connections",
+        { provider: "inkit", credentials: { api_token: INKIT_API_TOKENS.demo } },
+      ] as const,
     }[kind];
     const res = await request(path, {
       method: "POST",
@@ -522,6 +560,7 @@ describe("fuzzing every POST and PATCH body", () => {
       endpointIds.push(await createOwned("endpoint", key));
       subscriptionIds.push(await createOwned("subscription", key));
       feedIds.push(await createOwned("feed", key));
+      connectionIds.push(await createOwned("connection", key));
     }
   });
 
@@ -530,6 +569,9 @@ describe("fuzzing every POST and PATCH body", () => {
       [
         "PATCH /v1/webhook-endpoints/{id}",
         "PATCH /v1/event-subscriptions/{id}",
+        "PATCH /v1/connections/{id}",
+        "POST /v1/connections",
+        "POST /v1/connections/{id}/test",
         "POST /v1/event-subscriptions",
         "POST /v1/feeds",
         "POST /v1/inbound/8x8",
@@ -608,7 +650,7 @@ describe("fuzzing every POST and PATCH body", () => {
 
   it("DELETEs with their declared headers: never a 5xx, every error a problem document", async () => {
     expect(deleteOperations.map((o) => o.path).sort()).toEqual(
-      ["/v1/event-subscriptions/{id}", "/v1/feeds/{id}", "/v1/webhook-endpoints/{id}"].sort(),
+      ["/v1/connections/{id}", "/v1/event-subscriptions/{id}", "/v1/feeds/{id}", "/v1/webhook-endpoints/{id}"].sort(),
     );
     const arbitrary = fc.integer({ min: 0, max: deleteOperations.length - 1 }).chain((i) => {
       const op = deleteOperations[i] as Operation;

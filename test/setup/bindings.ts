@@ -3,6 +3,9 @@ export const TEST_API_KEY = "trib_test_key_a_0123456789abcdef";
 export const TEST_API_KEY_2 = "trib_test_key_b_fedcba9876543210";
 
 export const TEST_WEBHOOK_ENCRYPTION_KEY = "test-webhook-encryption-key-0123456789abcdef";
+/** The connections' keyring: `k2` seals, `k1` (an older key) still opens what it sealed. */
+export const TEST_CONNECTION_KEYS =
+  "k2:test-connection-key-two-0123456789abcdef,k1:test-connection-key-one-0123456789abcdef";
 export const TEST_INKIT_WEBHOOK_SECRET = "test-inkit-webhook-secret";
 export const TEST_EIGHTBYEIGHT_INBOUND_SECRET = "test-8x8-inbound-secret";
 
@@ -18,6 +21,7 @@ export function testBindings(urls: { inkitUrl: string; eightByEightUrl: string }
     // Webhooks: the test consumer listens on http://127.0.0.1, which only this relaxation admits.
     ALLOW_INSECURE_WEBHOOK_URLS: "true",
     WEBHOOK_ENCRYPTION_KEY: TEST_WEBHOOK_ENCRYPTION_KEY,
+    CONNECTION_ENCRYPTION_KEYS: TEST_CONNECTION_KEYS,
     INKIT_WEBHOOK_SECRET: TEST_INKIT_WEBHOOK_SECRET,
     EIGHTBYEIGHT_INBOUND_SECRET: TEST_EIGHTBYEIGHT_INBOUND_SECRET,
     // Hardening: retries back off by ~1 ms instead of ~200 ms, and request lines are not logged (test/integration/hardening.security.test.ts turns them on).

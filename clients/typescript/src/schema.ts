@@ -211,6 +211,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your connections
+         * @description Your API key's connections (deleted ones are left out), newest first, cursor-paged like every list.
+         */
+        get: operations["listConnections"];
+        put?: never;
+        /**
+         * Save one of your upstream accounts
+         * @description Saves an Inkit or 8x8 account of yours. The credential is checked with one upstream call first (Inkit: its first run, `GET /v1/invoke?page=1&page_size=1`; 8x8: the instances of a definition that does not exist in the account, which a working key answers with 404, code 1300) and stored only if the upstream accepts it. It is never shown again. Then name sources through it: `inkit:runs@{id}`, `inkit@{id}` in the merged feed, `8x8:{account_id}/{definition_id}@{id}`, or `?connection={id}` on the provider routes.
+         */
+        post: operations["createConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a connection */
+        get: operations["getConnection"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a connection
+         * @description Erases the credential and ends the sources read through it: change detection stops, and cursors and feeds that name it answer 404 saying why. Records `connection.deleted`. With `If-Match`, only if the connection is still in that state.
+         */
+        delete: operations["deleteConnection"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename a connection or give it a new credential
+         * @description Changes the given fields only. A new credential is checked with the upstream before it replaces the old one; the id, live cursors and change detection's position are kept, and an `invalid` connection becomes `active` again (`connection.recovered`). With `If-Match` (the `ETag` of a `GET` or of the last `PATCH` answer), the change applies only to that state.
+         */
+        patch: operations["updateConnection"];
+        trace?: never;
+    };
+    "/v1/connections/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test a connection's stored credential
+         * @description Makes the same upstream call that checked the credential when it was saved. A rejection marks the connection `invalid` (`connection.invalid`); an acceptance brings an `invalid` one back (`connection.recovered`).
+         */
+        post: operations["testConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -686,6 +755,72 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "connection.invalid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event `connection.invalid`
+         * @description The upstream rejected one of your connections' credential (HTTP 401 or 403). Its listings answer 409 and change detection pauses for it, losing nothing, until a working credential is patched in. `object.last_error` says what the upstream answered.
+         *
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
+         */
+        post: operations["connectionInvalidWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "connection.recovered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event `connection.recovered`
+         * @description A connection that was `invalid` works again (a new credential was patched in, or a test found the stored one accepted again); change detection resumes where it stopped.
+         *
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
+         */
+        post: operations["connectionRecoveredWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "connection.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Event `connection.deleted`
+         * @description A connection was deleted: its credential is erased, and sources read through it end.
+         *
+         *     Delivered as a Standard Webhooks POST (https://www.standardwebhooks.com). Answer 2xx within 15 s to acknowledge. Other answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (429 and 503 honour `Retry-After`); 410 Gone disables the endpoint. Delivery is at least once and unordered (retries, replays and concurrent deliveries): deduplicate on `webhook-id`, and never apply a run or batch event whose `sequence` is not above the highest one you applied for that object.
+         */
+        post: operations["connectionDeletedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     ping: {
         parameters: {
             query?: never;
@@ -722,7 +857,7 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
              * @example 1042
              */
             sequence: number;
@@ -1013,7 +1148,7 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
              * @example 1042
              */
             sequence: number;
@@ -1033,7 +1168,7 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
              * @example 1042
              */
             sequence: number;
@@ -1053,7 +1188,7 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
              * @example 1042
              */
             sequence: number;
@@ -1073,7 +1208,7 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
              * @example 1042
              */
             sequence: number;
@@ -1100,7 +1235,7 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
              * @example 1042
              */
             sequence: number;
@@ -1216,7 +1351,7 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
              * @example 1042
              */
             sequence: number;
@@ -1236,7 +1371,7 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
              * @example 1042
              */
             sequence: number;
@@ -1256,7 +1391,7 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state.
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
              * @example 1042
              */
             sequence: number;
@@ -1264,6 +1399,130 @@ export interface components {
                 object: components["schemas"]["Batch"];
                 previous: null;
                 reason: components["schemas"]["UnwatchReason"];
+            };
+        };
+        /** @description The upstream rejected one of your connections' credential (HTTP 401 or 403). Its listings answer 409 and change detection pauses for it, losing nothing, until a working credential is patched in. `object.last_error` says what the upstream answered. */
+        ConnectionInvalidEvent: {
+            /** @enum {string} */
+            type: "connection.invalid";
+            /**
+             * Format: date-time
+             * @description When tributary detected the change (UTC, six fractional digits).
+             * @example 2026-11-01T00:05:12.345000Z
+             */
+            timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
+             * @example 1042
+             */
+            sequence: number;
+            data: {
+                object: components["schemas"]["Connection"];
+                previous: components["schemas"]["ConnectionPrevious"];
+            };
+        };
+        /** @description One of your own upstream accounts. Its credential is write-only: it is checked with the upstream when saved, kept sealed, and never shown again. Name a source through it as `inkit:runs@{id}`, `inkit@{id}` in the merged feed, or `8x8:{account_id}/{definition_id}@{id}`. */
+        Connection: {
+            /** @example conn_01JD5Q0Z8K3M4N5P6Q7R8S9T0V */
+            id: string;
+            /**
+             * @example inkit
+             * @enum {string}
+             */
+            provider: "inkit" | "8x8";
+            /**
+             * @description Your label for it.
+             * @example Acme's Inkit account
+             */
+            name: string | null;
+            /**
+             * @description 8x8: the account the key belongs to (its sources are `8x8:{account_id}/…@{id}`); null for Inkit.
+             * @example null
+             */
+            account_id: string | null;
+            /**
+             * @description `active`: its credential was accepted when it was saved and has not been rejected since. `invalid`: the upstream rejected its credential (HTTP 401 or 403) on some use; listings through it answer 409 `connection-invalid`, and change detection makes no upstream call for it until a working credential is patched in (it then resumes where it stopped). `deleted`: its credential was erased; sources that name it end.
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "invalid" | "deleted";
+            /**
+             * Format: date-time
+             * @description When `status` last changed.
+             * @example 2026-11-01T00:00:00.000000Z
+             */
+            status_changed_at: string;
+            /**
+             * Format: date-time
+             * @description When a listing or a check last read through it (to the minute); null before the first use.
+             * @example 2026-11-01T00:05:00.000000Z
+             */
+            last_used_at: string | null;
+            /**
+             * @description Why it became `invalid` (the upstream's answer, never the credential); null while `active`.
+             * @example null
+             */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @description When it was saved.
+             * @example 2026-11-01T00:00:00.000000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it last changed (a new credential, a new name, a new status).
+             * @example 2026-11-01T00:00:00.000000Z
+             */
+            updated_at: string;
+        };
+        /** @description The status a connection had before this event. */
+        ConnectionPrevious: {
+            /**
+             * @description The connection's status before.
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "invalid" | "deleted";
+        };
+        /** @description A connection that was `invalid` works again (a new credential was patched in, or a test found the stored one accepted again); change detection resumes where it stopped. */
+        ConnectionRecoveredEvent: {
+            /** @enum {string} */
+            type: "connection.recovered";
+            /**
+             * Format: date-time
+             * @description When tributary detected the change (UTC, six fractional digits).
+             * @example 2026-11-01T00:05:12.345000Z
+             */
+            timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
+             * @example 1042
+             */
+            sequence: number;
+            data: {
+                object: components["schemas"]["Connection"];
+                previous: components["schemas"]["ConnectionPrevious"];
+            };
+        };
+        /** @description A connection was deleted: its credential is erased, and sources read through it end. */
+        ConnectionDeletedEvent: {
+            /** @enum {string} */
+            type: "connection.deleted";
+            /**
+             * Format: date-time
+             * @description When tributary detected the change (UTC, six fractional digits).
+             * @example 2026-11-01T00:05:12.345000Z
+             */
+            timestamp: string;
+            /**
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection.
+             * @example 1042
+             */
+            sequence: number;
+            data: {
+                object: components["schemas"]["Connection"];
+                previous: components["schemas"]["ConnectionPrevious"];
             };
         };
         /** @description A test event sent on request to one endpoint. */
@@ -1421,6 +1680,65 @@ export interface components {
             data: components["schemas"]["Feed"][];
             page: components["schemas"]["Page"];
         };
+        /** @description `provider` and its `credentials` (`api_token` for Inkit, `api_key` for 8x8, with the 8x8 `account_id`). The credential is checked with one upstream call before it is stored. */
+        CreateConnection: {
+            /** @enum {string} */
+            provider: "inkit";
+            name?: string;
+            credentials: components["schemas"]["InkitCredentials"];
+        } | {
+            /** @enum {string} */
+            provider: "8x8";
+            name?: string;
+            /**
+             * @description The 8x8 account the key belongs to.
+             * @example acme-ops
+             */
+            account_id: string;
+            credentials: components["schemas"]["EightByEightCredentials"];
+        };
+        InkitCredentials: {
+            /** @description The account's Inkit API token (sent as `X-Inkit-API-Token`). */
+            api_token: string;
+        };
+        EightByEightCredentials: {
+            /** @description The account's 8x8 API key (sent as `Authorization: Bearer`). */
+            api_key: string;
+        };
+        ConnectionList: {
+            data: components["schemas"]["Connection"][];
+            page: components["schemas"]["Page"];
+        };
+        UpdateConnection: {
+            name?: string | null;
+            /** @description A new credential for the same account, in the connection's provider's form. It is checked with the upstream before it replaces the old one; the id, the cursors and change detection's position are kept. A working credential brings an `invalid` connection back to `active`. */
+            credentials?: components["schemas"]["InkitCredentials"] | components["schemas"]["EightByEightCredentials"];
+        };
+        ConnectionTest: {
+            /** @example conn_01JD5Q0Z8K3M4N5P6Q7R8S9T0V */
+            id: string;
+            /**
+             * @description Whether the upstream accepted the stored credential.
+             * @example true
+             */
+            ok: boolean;
+            /**
+             * @description The connection's status after the test.
+             * @enum {string}
+             */
+            status: "active" | "invalid" | "deleted";
+            /**
+             * Format: date-time
+             * @description When the test call was made.
+             * @example 2026-11-01T00:00:00.000000Z
+             */
+            checked_at: string;
+            /**
+             * @description What the upstream answered when it refused.
+             * @example null
+             */
+            detail: string | null;
+        };
         /** @description A new endpoint, with its signing secret (shown once). */
         WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
             /**
@@ -1434,9 +1752,9 @@ export interface components {
          * @example run.completed
          * @enum {string}
          */
-        SubscribableEventType: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched";
+        SubscribableEventType: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched" | "connection.invalid" | "connection.recovered" | "connection.deleted";
         /**
-         * @description A watched upstream listing: `inkit:runs`, `inkit:workflow-batches`, `inkit:batches`, or `8x8:<account_id>/<definition_id>` (the definition's latest version).
+         * @description A watched upstream listing: `inkit:runs`, `inkit:workflow-batches`, `inkit:batches`, or `8x8:<account_id>/<definition_id>` (the definition's latest version). Read through one of your connections, it ends in `@<connection_id>` (`inkit:runs@conn_…`); without one, it is read with the deployment's own credentials.
          * @example inkit:runs
          */
         SourceKey: string;
@@ -1578,7 +1896,7 @@ export interface components {
             id: string;
             type: components["schemas"]["EventType"];
             /**
-             * @description The source key the change was seen in (see `SourceKey`); null for `ping`.
+             * @description The source key the change was seen in (see `SourceKey`); null for `ping` and connection events.
              * @example inkit:runs
              */
             source: string | null;
@@ -1589,23 +1907,23 @@ export interface components {
              */
             created_at: string;
             /**
-             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. Null for `ping`.
+             * @description Orders the events of one object. Strictly increasing per object: every run and batch event takes the next number of its source's counter (an object is listed by exactly one source), so numbers jump but never repeat or go back. Retries and replays carry the original event's sequence. Deliveries are concurrent and may arrive out of order: keep the highest sequence applied per object (`data.object.provider` + `data.object.id`) and drop an event whose sequence is not above it; it is a duplicate or an older state. A connection's events are numbered per connection. Null for `ping`.
              * @example 1042
              */
             sequence: number | null;
             data: {
-                /** @description The normalized Run or Batch as detected (a `PingObject` for `ping`). */
-                object: components["schemas"]["InkitRun"] | components["schemas"]["EightByEightRun"] | components["schemas"]["Batch"] | components["schemas"]["PingObject"];
-                previous: components["schemas"]["PreviousStatus"] | null;
+                /** @description The normalized Run or Batch as detected (the `Connection` for connection events, a `PingObject` for `ping`). */
+                object: components["schemas"]["InkitRun"] | components["schemas"]["EightByEightRun"] | components["schemas"]["Batch"] | components["schemas"]["Connection"] | components["schemas"]["PingObject"];
+                previous: components["schemas"]["PreviousStatus"] | components["schemas"]["ConnectionPrevious"] | null;
                 reason?: components["schemas"]["UnwatchReason"] & unknown;
             };
         };
         /**
-         * @description `run.created` / `batch.created`: an item appeared after the source's baseline (a terminal one also gets `run.completed`, `run.failed` or `batch.completed`). `*.status_changed`: `status` or `provider_status` changed. `run.completed`, `run.failed`, `batch.completed`: the normalized status became that. `run.unwatched` / `batch.unwatched`: detection stopped watching an item that was still open (`data.reason`: `horizon`, it passed the watch horizon; `gone`, the upstream no longer lists it), so its final state will not be reported. `ping`: sent by `POST /v1/webhook-endpoints/{id}/test` only.
+         * @description `run.created` / `batch.created`: an item appeared after the source's baseline (a terminal one also gets `run.completed`, `run.failed` or `batch.completed`). `*.status_changed`: `status` or `provider_status` changed. `run.completed`, `run.failed`, `batch.completed`: the normalized status became that. `run.unwatched` / `batch.unwatched`: detection stopped watching an item that was still open (`data.reason`: `horizon`, it passed the watch horizon; `gone`, the upstream no longer lists it), so its final state will not be reported. `connection.invalid`, `connection.recovered`, `connection.deleted`: one of your connections changed status (see `Connection`); every endpoint and subscription of its API key hears of it. `ping`: sent by `POST /v1/webhook-endpoints/{id}/test` only.
          * @example run.completed
          * @enum {string}
          */
-        EventType: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched" | "ping";
+        EventType: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched" | "connection.invalid" | "connection.recovered" | "connection.deleted" | "ping";
         DeliveryAttemptList: {
             data: components["schemas"]["DeliveryAttempt"][];
             page: components["schemas"]["Page"];
@@ -1799,7 +2117,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "subrequest-limit" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "stream-position-expired" | "precondition-failed" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
+                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "subrequest-limit" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "connection-invalid" | "stream-position-expired" | "precondition-failed" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "credential-rejected" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
             };
             cookie?: never;
         };
@@ -1842,6 +2160,8 @@ export interface operations {
                 sort?: "-created_at" | "created_at" | "-updated_at" | "updated_at" | "-name" | "name" | "-status" | "status";
                 /** @description Only these runs: a comma-separated list of run ids. */
                 data_id?: string;
+                /** @description Read through one of your connections (`POST /v1/connections`): with its credential instead of this deployment's or the one in the credential header (send one or the other). Later pages' cursors keep it. */
+                connection?: string;
             };
             header?: {
                 /** @description Your own Inkit API token, used instead of the deployment's. If Inkit rejects it, the answer is 401. */
@@ -2027,6 +2347,8 @@ export interface operations {
                 destination_status?: string;
                 /** @description Sort key; a `-` prefix sorts descending. Default `-created_at`: newest first by creation time (we ask Inkit for it explicitly: its own default sorts by `updated_at`). Creation-time sorts are served in tributary's order: `created_at`, then `id`, both in the sort's direction, whatever order Inkit gives tied timestamps. Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk (`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all. */
                 sort?: "-created_at" | "created_at" | "-updated_at" | "updated_at" | "-name" | "name" | "-status" | "status";
+                /** @description Read through one of your connections (`POST /v1/connections`): with its credential instead of this deployment's or the one in the credential header (send one or the other). Later pages' cursors keep it. */
+                connection?: string;
             };
             header?: {
                 /** @description Your own Inkit API token, used instead of the deployment's. If Inkit rejects it, the answer is 401. */
@@ -2212,6 +2534,8 @@ export interface operations {
                 destination_status?: string;
                 /** @description Sort key; a `-` prefix sorts descending. Default `-created_at`: newest first by creation time (we ask Inkit for it explicitly: its own default sorts by `updated_at`). Creation-time sorts are served in tributary's order: `created_at`, then `id`, both in the sort's direction, whatever order Inkit gives tied timestamps. Walks are exactly-once under sorts by `created_at`; a sort by a field that changes while you walk (`updated_at`, `status`, `name`) can move an item across your position, so it may be seen twice or not at all. */
                 sort?: "-created_at" | "created_at" | "-updated_at" | "updated_at" | "-name" | "name" | "-status" | "status";
+                /** @description Read through one of your connections (`POST /v1/connections`): with its credential instead of this deployment's or the one in the credential header (send one or the other). Later pages' cursors keep it. */
+                connection?: string;
             };
             header?: {
                 /** @description Your own Inkit API token, used instead of the deployment's. If Inkit rejects it, the answer is 401. */
@@ -2384,7 +2708,10 @@ export interface operations {
     };
     getInkitBatch: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Read through one of your connections (`POST /v1/connections`): with its credential instead of this deployment's or the one in the credential header (send one or the other). Later pages' cursors keep it. */
+                connection?: string;
+            };
             header?: {
                 /** @description Your own Inkit API token, used instead of the deployment's. If Inkit rejects it, the answer is 401. */
                 "x-inkit-api-token"?: string;
@@ -2575,6 +2902,8 @@ export interface operations {
                 started_from?: string;
                 /** @description Only runs started at or before this time (RFC 3339). */
                 started_to?: string;
+                /** @description Read through one of your connections (`POST /v1/connections`): with its credential instead of this deployment's or the one in the credential header (send one or the other). Later pages' cursors keep it. */
+                connection?: string;
             };
             header?: {
                 /** @description An `ETag` from an earlier answer: 304 when the content is unchanged (weak comparison, RFC 9110). Also with `Cache-Control: no-cache`, which fetch clients add to every conditional request: the upstream is asked, and the answer is a 304 when its data did not change. */
@@ -2764,7 +3093,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque, URL-safe cursor from `page.next_cursor` or `page.prev_cursor` (or the `Link` header). It carries the walk's filters and limit, so they may be omitted; if sent, they must match. `limit` may change between pages. Cursors are signed, bound to the route, its path parameters, filters, sort, the API key and any pass-through upstream credential, and expire after 24 hours (`CURSOR_TTL_SECONDS`): anything else is a 400 `invalid-cursor` or `cursor-expired` problem telling you to restart. */
                 cursor?: string;
-                /** @description Repeatable, up to 16. `inkit`, or `8x8:{account_id}/{definition_id}`. Default: the `DEFAULT_SOURCES` setting. For many sources, save them once as a feed and send `feed` instead. */
+                /** @description Repeatable, up to 16. `inkit`, or `8x8:{account_id}/{definition_id}`; read through one of your connections with `@{connection_id}` after it (`inkit@conn_…`). Default: the `DEFAULT_SOURCES` setting. For many sources, save them once as a feed and send `feed` instead. */
                 source?: string | string[];
                 /** @description A saved feed's id (`POST /v1/feeds`), instead of `source`: the walk's sources are the feed's. Its cursors carry the feed's id and a digest of its sources, so later pages may omit it. Not with `source`. An unknown feed, or another API key's, is a 404; so is the next page of a walk whose feed was deleted. */
                 feed?: string;
@@ -3449,6 +3778,806 @@ export interface operations {
             };
             /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listConnections: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1..500. Default 50, or the limit of the page that issued the cursor. */
+                limit?: number;
+                /** @description Opaque, URL-safe cursor from `page.next_cursor` or `page.prev_cursor` (or the `Link` header). It carries the walk's filters and limit, so they may be omitted; if sent, they must match. `limit` may change between pages. Cursors are signed, bound to the route, its path parameters, filters, sort, the API key and any pass-through upstream credential, and expire after 24 hours (`CURSOR_TTL_SECONDS`): anything else is a 400 `invalid-cursor` or `cursor-expired` problem telling you to restart. */
+                cursor?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 when the content is unchanged (weak comparison, RFC 9110). Also with `Cache-Control: no-cache`, which fetch clients add to every conditional request: the upstream is asked, and the answer is a 304 when its data did not change. */
+                "if-none-match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of connections. */
+            200: {
+                headers: {
+                    /**
+                     * @description RFC 8288 links to the neighbouring pages as absolute URLs: `rel="next"` and `rel="prev"`, when they exist.
+                     * @example <https://tributary.example/v1/inkit/runs?cursor=k1.eyJ2Ijox...>; rel="next"
+                     */
+                    Link?: string;
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionList"];
+                };
+            };
+            /** @description Not modified: the content equals that of the answer with this `ETag`; the body you kept stays usable. */
+            304: {
+                headers: {
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `validation-error` (Invalid request). Every offending parameter is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createConnection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateConnection"];
+            };
+        };
+        responses: {
+            /** @description The connection (without its credential). */
+            201: {
+                headers: {
+                    /** @description The new connection's URL. */
+                    Location?: string;
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
+            /** @description Invalid input (`validation-error`): every offending field is named in `errors` (an unknown provider, a missing or oversized field, a credential with spaces or control characters), and nothing is stored. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The upstream could not be asked (`upstream-error`, naming it); nothing was stored. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `deployment-incomplete`: the deployment has no usable `CONNECTION_ENCRYPTION_KEYS`, so it cannot seal or open credentials (or no `API_KEYS`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The upstream did not answer in time (`upstream-timeout`); nothing was stored. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConnection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 when the content is unchanged (weak comparison, RFC 9110). Also with `Cache-Control: no-cache`, which fetch clients add to every conditional request: the upstream is asked, and the answer is a 304 when its data did not change. */
+                "if-none-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection, with its health. */
+            200: {
+                headers: {
+                    /**
+                     * @description The strong entity tag of the resource's state as this answer shows it: send it as `If-Match` with the next write.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
+            /** @description Not modified: the content equals that of the answer with this `ETag`; the body you kept stays usable. */
+            304: {
+                headers: {
+                    /**
+                     * @description Validator of the answer; send it back as `If-None-Match` to get a 304 when nothing changed. On list pages it is weak (`W/"…"`): it stands for the page's content (items, `page`, the positions the cursors carry), not for the cursors' bytes, which also carry the walk's snapshot time. It changes when that content changes, and at least once per half cursor lifetime, so a kept page never holds cursors close to expiry. Single items carry a strong ETag.
+                     * @example W/"5d41402abc4b2a76b9719d911017c592"
+                     */
+                    ETag?: string;
+                    /**
+                     * @description RFC 9211: how tributary's listing cache served this answer: `hit` (fresh; `ttl` seconds left), `hit; ttl=-N; detail=stale` (stale, refreshed in the background), `fwd=miss` or `fwd=request` (from the upstream; `stored` when written back), `detail=cache-unavailable` (KV failed, served from the upstream).
+                     * @example tributary; hit; ttl=12
+                     */
+                    "Cache-Status"?: string;
+                    /**
+                     * @description Seconds since the data was fetched from the upstream.
+                     * @example 3
+                     */
+                    Age?: string;
+                    /**
+                     * @description `private, max-age=<seconds of freshness left>`.
+                     * @example private, max-age=12
+                     */
+                    "Cache-Control"?: string;
+                    /**
+                     * @description W3C Server Timing, on every `/v1` answer (problems too): per upstream called, the time spent in its calls (summed; up to six run at once) and their number; the listing cache's outcome (`hit`, `stale`, `miss`, `bypass`, or `none` when nothing was read through it); the total. Never credentials, query strings or cursors.
+                     * @example inkit;dur=41.2;desc="2 calls", cache;desc=miss, total;dur=57.9
+                     */
+                    "Server-Timing"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `validation-error` (Invalid request). Every offending parameter is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No connection with this id belongs to your API key (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteConnection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `validation-error` (Invalid request). Every offending parameter is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No connection with this id belongs to your API key (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `service-unavailable`: the deployment has no `API_KEYS` and fails closed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateConnection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the state your change is based on (from a `GET` or a `PATCH` answer). The write happens only if the resource is still in that state; otherwise a 412 names its current tag, and nothing changes. Compared strongly: a weak tag (`W/…`) never matches. `*` matches any current state. Without it, the write happens whatever the current state. */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateConnection"];
+            };
+        };
+        responses: {
+            /** @description The updated connection. */
+            200: {
+                headers: {
+                    /**
+                     * @description The strong entity tag of the resource's state as this answer shows it: send it as `If-Match` with the next write.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
+            /** @description Invalid input (`validation-error`): every offending field is named in `errors`, including credentials in another provider's form. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No connection with this id belongs to your API key (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition-failed`: `If-Match` does not match the current state, which changed since you read it; nothing was changed. `etag` (and the `ETag` header) is the current tag: GET the resource, reapply your change, and send that tag. */
+            412: {
+                headers: {
+                    /**
+                     * @description The resource's current entity tag.
+                     * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
+                     */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The upstream rejected the credential when it was checked (`credential-rejected`): its answer is in `upstream`; nothing was stored. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The upstream could not be asked (`upstream-error`, naming it); nothing was stored. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `deployment-incomplete`: the deployment has no usable `CONNECTION_ENCRYPTION_KEYS`, so it cannot seal or open credentials (or no `API_KEYS`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The upstream did not answer in time (`upstream-timeout`); nothing was stored. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testConnection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes this POST safe to retry. Send a unique value (a UUID) per operation you mean, and the same value on every retry of it. Within 24 hours a repeat gets the first answer again (same status and body, secrets included, with `Idempotent-Replayed: true`) and does not run the operation twice. The key belongs to your API key and this operation. The same key with another body or path is a 422; while the first request is still running, a 409. Only answers of operations that took effect (2xx) are kept: after an error, a retry with the key runs again. 1 to 255 printable ASCII characters. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the upstream answered. */
+            200: {
+                headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same `Idempotency-Key`: the operation did not run again. Absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description Invalid input: `validation-error` (Invalid request). Every offending parameter is listed in `errors`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API key. Carries `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No connection with this id belongs to your API key (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-in-use`: the first request with this `Idempotency-Key` is still running. Retry with the same key after `Retry-After` seconds: you then get its answer. */
+            409: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency-key-reused`: your API key used this `Idempotency-Key` for another request to this operation (another body or path) within the last 24 hours. Send a new key for a new request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this API key: `rate-limited` (Too many requests). Wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 30
+                     */
+                    "Retry-After"?: number;
+                    /**
+                     * @description The quota left: `r` requests remaining (0 here) and `t` seconds until the window resets, for the policy named `default`.
+                     * @example "default";r=0;t=30
+                     */
+                    RateLimit?: string;
+                    /**
+                     * @description The policy: `q` requests per `w`-second window per API key (`RATE_LIMIT_REQUESTS`, `RATE_LIMIT_PERIOD_SECONDS`). Sent on every response to an authenticated request.
+                     * @example "default";q=100;w=60
+                     */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. No internals are disclosed; quote `request_id` when reporting it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The upstream could not be asked (`upstream-error`, naming it); nothing was stored. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `deployment-incomplete` (Deployment incomplete): the deployment missed a setup step this route needs: the D1 migrations are not applied, or a binding (`DB`, `WEBHOOK_QUEUE`) is missing. `detail` names the step; retrying does not help until an operator completes it. Or `deployment-incomplete`: the deployment has no usable `CONNECTION_ENCRYPTION_KEYS`, so it cannot seal or open credentials (or no `API_KEYS`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The upstream did not answer in time (`upstream-timeout`); nothing was stored. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4445,7 +5574,7 @@ export interface operations {
                 /** @description Opaque, URL-safe cursor from `page.next_cursor` or `page.prev_cursor` (or the `Link` header). It carries the walk's filters and limit, so they may be omitted; if sent, they must match. `limit` may change between pages. Cursors are signed, bound to the route, its path parameters, filters, sort, the API key and any pass-through upstream credential, and expire after 24 hours (`CURSOR_TTL_SECONDS`): anything else is a 400 `invalid-cursor` or `cursor-expired` problem telling you to restart. */
                 cursor?: string;
                 /** @description Only events of this type. */
-                type?: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched" | "ping";
+                type?: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched" | "connection.invalid" | "connection.recovered" | "connection.deleted" | "ping";
                 /** @description Only events seen in this source (a source key). */
                 source?: string;
                 /** @description Only events created at or after this instant (RFC 3339). */
@@ -4892,7 +6021,7 @@ export interface operations {
                 /** @description Start at the first event created at or after this instant (RFC 3339), instead of the oldest event kept. Only without `cursor`. */
                 since?: string;
                 /** @description Only events of this type. */
-                type?: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched" | "ping";
+                type?: "run.created" | "run.status_changed" | "run.completed" | "run.failed" | "run.unwatched" | "batch.created" | "batch.status_changed" | "batch.completed" | "batch.unwatched" | "connection.invalid" | "connection.recovered" | "connection.deleted" | "ping";
                 /** @description Only events seen in this source (a source key). */
                 source?: string;
             };
@@ -6098,6 +7227,114 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["BatchUnwatchedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: tributary disables the endpoint and stops sending. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    connectionInvalidWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: identical on every retry and replay, so use it to deduplicate. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. Reject messages more than 5 minutes away from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}` keyed with the endpoint secret (base64-decoded after `whsec_`). Two during the 24 hours after a rotation; accept if any matches. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionInvalidEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: tributary disables the endpoint and stops sending. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    connectionRecoveredWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: identical on every retry and replay, so use it to deduplicate. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. Reject messages more than 5 minutes away from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}` keyed with the endpoint secret (base64-decoded after `whsec_`). Two during the 24 hours after a rotation; accept if any matches. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionRecoveredEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: tributary disables the endpoint and stops sending. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    connectionDeletedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: identical on every retry and replay, so use it to deduplicate. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. Reject messages more than 5 minutes away from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}` keyed with the endpoint secret (base64-decoded after `whsec_`). Two during the 24 hours after a rotation; accept if any matches. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionDeletedEvent"];
             };
         };
         responses: {

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eightByEightCredentialHeaderShape } from "../../schemas/credentials";
-import { eightByEightFilterShape } from "../../schemas/filters";
+import { connectionShape, eightByEightFilterShape } from "../../schemas/filters";
 import {
   cacheRequestHeaderShape,
   cursorPagination,
@@ -28,7 +28,7 @@ export const listRuns = createRoute({
         .uuid("Expected a workflow definition id (a UUID).")
         .openapi({ param: { name: "definition_id", in: "path" }, example: "5870442f-3ddd-4657-b74c-6e17308f5230" }),
     }),
-    query: z.strictObject({ ...listQueryShape, ...eightByEightFilterShape }),
+    query: z.strictObject({ ...listQueryShape, ...eightByEightFilterShape, ...connectionShape }),
     headers: z.object({
       ...cacheRequestHeaderShape,
       ...eightByEightCredentialHeaderShape,

@@ -16,7 +16,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
   const reply = answerInWrite(c, (row: SubscriptionRow) =>
     c.json(toSubscription(row), 201, { Location: `/v1/event-subscriptions/${row.id}` }),
   );
-  await createSubscription(c.env.DB, tenantOf(c), watchOf(c.env, body), reply.keep);
+  await createSubscription(c.env.DB, tenantOf(c), await watchOf(c, body), reply.keep);
   return reply.answer();
 };
 
@@ -32,7 +32,7 @@ export const get: RouteHandler<R.GetRoute, AppEnv> = async (c) => {
 };
 
 export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
-  const patch = watchPatchOf(c.req.valid("json"));
+  const patch = await watchPatchOf(c, c.req.valid("json"));
   const next = await guardedWrite(c, guarded(c, subscriptions, c.req.valid("param").id), (row, isGuarded) =>
     updateSubscription(c.env.DB, row, patch, isGuarded),
   );

@@ -5,6 +5,7 @@ import type { AppEnv } from "../../http/app-env";
 import { tenantOf } from "../../http/auth";
 import { answerInWrite } from "../../http/idempotency";
 import { canonicalFeedSources, MAX_SAVED_FEED_SOURCES } from "../../schemas/sources";
+import { checkSourceConnections } from "../read-credentials";
 import { guardedDelete, owned, tenantPage } from "../resource.handlers";
 import type * as R from "./feeds.routes";
 
@@ -17,6 +18,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
     sources: canonicalFeedSources(body.sources, "body", MAX_SAVED_FEED_SOURCES),
     description: body.description ?? null,
   };
+  await checkSourceConnections(c, fields.sources, { in: "body", name: "sources" });
   await createFeed(c.env.DB, tenantOf(c), fields, reply.keep);
   return reply.answer();
 };

@@ -9,7 +9,9 @@ import { inkitDocumentBatch } from "../../providers/inkit/source";
 import { openReader } from "../../providers/readers";
 import { DEFAULT_INKIT_SORT } from "../../schemas/filters";
 import { formatSourceKey, type InkitListingName } from "../../schemas/sources";
+import type { Credential } from "../../upstream/credential";
 import { sentFilters } from "../filters";
+import { connectionFilter, readCredentials } from "../read-credentials";
 import type { GetBatchRoute, ListBatchesRoute, ListRunsRoute, ListWorkflowBatchesRoute } from "./inkit.routes";
 
 const creationOrder: Record<string, Direction> = { [DEFAULT_INKIT_SORT]: "desc", created_at: "asc" };
@@ -18,23 +20,22 @@ const creationOrder: Record<string, Direction> = { [DEFAULT_INKIT_SORT]: "desc",
 function listInkit<L extends InkitListingName>(
   c: Context<AppEnv>,
   listing: L,
-  { limit, cursor, ...query }: { limit?: number; cursor?: string },
+  { limit, cursor, ...query }: { limit?: number; cursor?: string; connection?: string },
 ) {
-  const credential = upstreamCredential(c, "inkit");
-  const key = { provider: "inkit", listing } as const;
   return serveListing(c, {
     route: `inkit.${listing}`,
     sent: sentFilters(query),
     defaults: { sort: DEFAULT_INKIT_SORT },
     limit,
     cursor,
-    credential,
-    lanes: (filters) => [
-      {
-        name: formatSourceKey(key),
-        open: () => openReader(key, { env: c.env, cache: c.get("cache") }, { credential, filters }),
-      },
-    ],
+    credential: upstreamCredential(c, "inkit"),
+    lanes: async (filters) => {
+      const { connection, where, upstream } = connectionFilter(filters, query);
+      const key = { provider: "inkit", listing, ...(connection ? { connection } : {}) } as const;
+      const [credential] = (await readCredentials(c, [key], where)) as [Credential];
+      const deps = { env: c.env, cache: c.get("cache") };
+      return [{ name: formatSourceKey(key), open: () => openReader(key, deps, { credential, filters: upstream }) }];
+    },
     // Creation-time sorts get tributary's total order; other sort keys change under a walk, so the
     // upstream's order is served as it is.
     order: (filters) => creationOrder[String(filters.sort)] ?? null,
@@ -58,8 +59,8 @@ export const listBatches: RouteHandler<ListBatchesRoute, AppEnv> = async (c) => 
 
 export const getBatch: RouteHandler<GetBatchRoute, AppEnv> = async (c) => {
   const { batch_id } = c.req.valid("param");
-  return c.json(
-    await inkitDocumentBatch({ env: c.env, cache: c.get("cache") }, batch_id, upstreamCredential(c, "inkit")),
-    200,
-  );
+  const { connection } = c.req.valid("query");
+  const key = { provider: "inkit", listing: "batches", ...(connection ? { connection } : {}) } as const;
+  const [credential] = (await readCredentials(c, [key], { in: "query", name: "connection" })) as [Credential];
+  return c.json(await inkitDocumentBatch({ env: c.env, cache: c.get("cache") }, batch_id, credential), 200);
 };

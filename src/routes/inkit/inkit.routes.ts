@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BatchSchema } from "../../schemas/batch";
 import { inkitCredentialHeaderShape } from "../../schemas/credentials";
-import { dataIdShape, inkitFilterShape } from "../../schemas/filters";
+import { connectionShape, dataIdShape, inkitFilterShape } from "../../schemas/filters";
 import {
   cacheHeadersDoc,
   cacheRequestHeaderShape,
@@ -26,7 +26,10 @@ export const listRuns = createRoute({
   summary: "List Inkit workflow runs",
   description:
     "Inkit `GET /v1/invoke`, normalized and cursor-paged. Newest first by creation time unless `sort` says otherwise; creation-time sorts are in tributary's order (`created_at`, then `id`, both in the sort's direction), whatever order Inkit gives tied timestamps.",
-  request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape, ...dataIdShape }), headers },
+  request: {
+    query: z.strictObject({ ...listQueryShape, ...inkitFilterShape, ...dataIdShape, ...connectionShape }),
+    headers,
+  },
   responses: { ...listOf(NormalizedInkitRunSchema, "InkitRunList", "A page of runs."), ...listErrorResponses },
 });
 
@@ -40,7 +43,7 @@ const batchList = <P extends string>(path: P, operationId: string, summary: stri
     tags: ["Inkit"],
     summary,
     description,
-    request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape }), headers },
+    request: { query: z.strictObject({ ...listQueryShape, ...inkitFilterShape, ...connectionShape }), headers },
     responses: { ...listOf(BatchSchema, "BatchList", "A page of batches."), ...listErrorResponses },
   });
 
@@ -74,7 +77,7 @@ export const getBatch = createRoute({
         "rb_6WtDgF7RGqdS5Uzea9neZJ",
       ),
     }),
-    query: z.strictObject({}),
+    query: z.strictObject({ ...connectionShape }),
     headers,
   },
   responses: {

@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { UpstreamDeps } from "../../cache/upstream-deps";
+import type { Context } from "hono";
 import { configOf } from "../../config";
+import type { Named } from "../../connections/resolve";
 import { feedWalk } from "../../feeds/walk";
 import type { AppEnv } from "../../http/app-env";
 import { tenantOf } from "../../http/auth";
@@ -19,6 +20,7 @@ import { canonicalFeedSources, parseFeedSource, type SourceKey } from "../../sch
 import { ProblemError } from "../../shared/problem";
 import type { Credential } from "../../upstream/credential";
 import { sentFilters } from "../filters";
+import { readCredentials } from "../read-credentials";
 import type { ListRunsRoute } from "./runs.routes";
 
 /** The facade's share of the filters: what an upstream could not apply, checked item by item. */
@@ -34,17 +36,24 @@ function facadeFilter(filters: Filters): ((run: Run) => Verdict) | undefined {
   };
 }
 
-/** One lane per feed source; each provider applies what it can of the filters itself. */
-function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" | "8x8", Credential>): Lane<Run>[] {
+/**
+ * One lane per feed source, each read with its own credential (its connection's, or the request's); each provider
+ * applies what it can of the filters itself.
+ */
+async function feedLanes(c: Context<AppEnv>, filters: Filters, where: Named): Promise<Lane<Run>[]> {
   const filter = facadeFilter(filters);
   const before = oneFilter(filters, "created_before");
   const status = oneFilter(filters, "status");
-  return (filters.source as string[]).map((spec) => {
-    const key = parseFeedSource(spec) as SourceKey;
+  const specs = filters.source as string[];
+  const keys = specs.map((spec) => parseFeedSource(spec) as SourceKey);
+  const credentials = await readCredentials(c, keys, where);
+  const deps = { env: c.env, cache: c.get("cache") };
+  return keys.map((key, i) => {
+    const [spec, credential] = [specs[i] as string, credentials[i] as Credential];
     if (key.provider === "inkit") {
       // The feed's `inkit` is Inkit's runs.
-      const runs = { provider: "inkit", listing: "runs" } as const;
-      return { name: spec, open: () => openReader(runs, deps, { credential: creds.inkit }), filter };
+      const runs = { ...key, listing: "runs" } as const;
+      return { name: spec, open: () => openReader(runs, deps, { credential }), filter };
     }
     const sent: Filters = {};
     if (status && status in eightByEightStatusFilter) sent.status = status;
@@ -53,7 +62,7 @@ function feedLanes(deps: UpstreamDeps, filters: Filters, creds: Record<"inkit" |
     if (before) sent.started_to = before;
     return {
       name: spec,
-      open: (pin, version) => openReader(key, deps, { credential: creds["8x8"], filters: sent, pin, version }),
+      open: (pin, version) => openReader(key, deps, { credential, filters: sent, pin, version }),
       pinnable: true,
       versionOf: versionOf as (run: Run) => string | null,
       filter,
@@ -82,6 +91,8 @@ function withinLimit(lanes: Lane<Run>[], env: Env, firstPage: boolean, param: "s
 export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
   const { limit, cursor, partial, source, feed, ...query } = c.req.valid("query");
   const creds = { inkit: upstreamCredential(c, "inkit"), "8x8": upstreamCredential(c, "8x8") };
+  // Where a walk's sources were named, for a problem about one of their connections.
+  const where: Named = feed ? { in: "query", name: "feed" } : { in: source ? "query" : "cursor", name: "source" };
   // A saved feed's walk binds its id and a digest of its sources; its lanes are the stored sources, read every page.
   const saved = await feedWalk(c.env, tenantOf(c), { feed, source, cursor });
   const sent = { ...sentFilters(query), ...saved?.sent };
@@ -99,13 +110,8 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
       value: `${creds.inkit.value}|${creds["8x8"].value}`,
       passThrough: creds.inkit.passThrough || creds["8x8"].passThrough,
     },
-    lanes: (filters) =>
-      withinLimit(
-        feedLanes({ env: c.env, cache: c.get("cache") }, sources(filters), creds),
-        c.env,
-        !cursor,
-        feed ? "feed" : "source",
-      ),
+    lanes: async (filters) =>
+      withinLimit(await feedLanes(c, sources(filters), where), c.env, !cursor, feed ? "feed" : "source"),
     // Newest first: created_at descending, then provider ascending, then id descending.
     order: () => "desc",
     start: (filters) => (typeof filters.created_before === "string" ? beforeTime(filters.created_before) : null),

@@ -16,7 +16,10 @@ import { FEED_SOURCE_PATTERN, MAX_INLINE_SOURCES, MAX_SAVED_FEED_SOURCES } from 
 
 const sourceSpec = z
   .string()
-  .regex(new RegExp(FEED_SOURCE_PATTERN), "Expected `inkit` or `8x8:{account_id}/{definition_id}`.");
+  .regex(
+    new RegExp(FEED_SOURCE_PATTERN),
+    "Expected `inkit` or `8x8:{account_id}/{definition_id}`, then `@{connection_id}` or not.",
+  );
 
 const FEED_DOC = [
   "One newest-first feed of workflow runs across Inkit and any number of 8x8 definitions, behind one cursor.",
@@ -74,7 +77,7 @@ export const listRuns = createRoute({
         .optional()
         .openapi({
           ...queryParam("source"),
-          description: `Repeatable, up to ${MAX_INLINE_SOURCES}. \`inkit\`, or \`8x8:{account_id}/{definition_id}\`. Default: the \`DEFAULT_SOURCES\` setting. For many sources, save them once as a feed and send \`feed\` instead.`,
+          description: `Repeatable, up to ${MAX_INLINE_SOURCES}. \`inkit\`, or \`8x8:{account_id}/{definition_id}\`; read through one of your connections with \`@{connection_id}\` after it (\`inkit@conn_…\`). Default: the \`DEFAULT_SOURCES\` setting. For many sources, save them once as a feed and send \`feed\` instead.`,
           example: "8x8:acme-ops/3f6c2a1e-8b4d-4c7a-9e2f-5a1b7c9d0e14",
         }),
       feed: z

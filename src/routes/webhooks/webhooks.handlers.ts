@@ -60,7 +60,7 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
   const input = {
     tenant: tenantOf(c),
     url: safeUrl(c, body.url),
-    ...watchOf(c.env, body),
+    ...(await watchOf(c, body)),
   };
   await createEndpoint(c.env.DB, master, input, reply.keep);
   return reply.answer();
@@ -81,7 +81,7 @@ export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const patch = {
     url: body.url === undefined ? undefined : safeUrl(c, body.url),
-    ...watchPatchOf(body),
+    ...(await watchPatchOf(c, body)),
     enabled: body.enabled,
   };
   const next = await guardedWrite(c, guarded(c, endpoints, c.req.valid("param").id), (row, isGuarded) =>

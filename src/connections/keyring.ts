@@ -1,0 +1,28 @@
+/**
+ * The connections' keyring: credentials are sealed with AES-256-GCM under the first key of
+ * `CONNECTION_ENCRYPTION_KEYS`, with the tenant and the connection id as additional data, so a sealed value copied to
+ * another row (or another tenant) does not open. Every key listed still opens what it sealed: a new key goes first,
+ * the cron seals old rows again (`resealSome`), and the old key can be removed once none is left.
+ */
+import { connectionKeysProblem, cursorSecretEntries } from "../config";
+import { openWithKeyring, type SealingKey, sealWithKeyring } from "../shared/sealing";
+
+const PURPOSE = "connection-credentials";
+
+/** What binds a sealed credential to its row. */
+const contextOf = (row: { tenant: string; id: string }) => `${row.tenant}|${row.id}`;
+
+/** The deployment's keys, or why there are none fit to use (a missed step: routes answer 503 naming it). */
+export function connectionKeys(env: Env): { keys: SealingKey[] } | { problem: string } {
+  const text = (env as Partial<Env>).CONNECTION_ENCRYPTION_KEYS;
+  const problem = connectionKeysProblem(text);
+  return problem ? { problem } : { keys: cursorSecretEntries(text) };
+}
+
+/** Seals a credential for its row. */
+export const sealCredential = (keys: SealingKey[], row: { tenant: string; id: string }, secret: string) =>
+  sealWithKeyring(keys, PURPOSE, contextOf(row), secret);
+
+/** Opens a row's sealed credential; throws when no listed key opens it. */
+export const openCredential = (keys: SealingKey[], row: { tenant: string; id: string; sealed: string }) =>
+  openWithKeyring(keys, PURPOSE, contextOf(row), row.sealed);
