@@ -79,7 +79,8 @@ const stub = (row: WatchedRow) => ({
 
 /**
  * The watch row of an item as seen now (`seenAt`: when it was first seen, now for a new watch). A terminal item's row
- * is closed: kept for inbound pushes that name it, not read again by the checks.
+ * is closed: not read again by the checks, kept for inbound pushes that name it and for lookups that show the item
+ * anyway (its recorded status tells whether it moved since, see `withSightings`).
  */
 export function watchRow(item: WatchedItem, now: string, version: string | null = null, seenAt = now): WatchedRow {
   return {
@@ -150,49 +151,71 @@ export function compareWatched(
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Items a lookup showed that detection does not watch: open ones (8x8), and ones seen changed (Inkit's scan). */
+/**
+ * Items a lookup showed that detection does not watch open: open ones (8x8's open lists), ones the scan shows changed
+ * since the last one (Inkit's `updated_at` order above its marks), and the scan's other items (`listed`: their place
+ * in it says nothing of a change).
+ */
 interface Sightings {
   open: WatchedItem[];
   changed: WatchedItem[];
+  listed: WatchedItem[];
 }
 
 /**
- * What a lookup showed of items detection never watched (announced before they were seen open, carried over, or open
- * at the baseline below what it read): those neither watched nor new in this check, at or behind the frontier (a newer
- * one is announced by a later check's read of new items).
+ * What a lookup showed of items detection does not watch open (announced before they were seen open, carried over,
+ * open at the baseline below what it read, or recorded terminal): those neither watched nor new in this check, at or
+ * behind the frontier (a newer one is announced by a later check's read of new items).
  */
 export function sightings(
-  look: { seenOpen: WatchedItem[]; seenChanged: WatchedItem[] },
+  look: { seenOpen: WatchedItem[]; seenChanged: WatchedItem[]; seenListed: WatchedItem[] },
   watched: WatchedRow[],
   news: { items: WatchedItem[]; frontier: Frontier },
 ): Sightings {
   const known = new Set([...watched.map((w) => w.item_id), ...news.items.map((i) => i.id)]);
   const unseen = (item: WatchedItem) => !known.has(item.id) && announced(news.frontier, item);
-  return { open: look.seenOpen.filter(unseen), changed: look.seenChanged.filter(unseen) };
+  return {
+    open: look.seenOpen.filter(unseen),
+    changed: look.seenChanged.filter(unseen),
+    listed: look.seenListed.filter(unseen),
+  };
 }
 
+/** The ids whose recorded rows `withSightings` compares the sightings with: every one sighted, each once. */
+export const sightedIds = (seen: Sightings): string[] => [
+  ...new Set([...seen.open, ...seen.changed, ...seen.listed].map((item) => item.id)),
+];
+
 /**
- * The watch outcome with what the sightings add, after the outcome's own: an item seen open is watched from now on.
- * One seen changed is reported in its state now and watched from here on while open; one with a closed row in
- * `closed` (its end was reported already) is reported, and its row rewritten, only if it moved since.
+ * The watch outcome with what the sightings add, after the outcome's own. A sighted item with a recorded row in
+ * `recorded` (a closed watch: its end was reported) is compared with it, as a watched item is: a status that moved
+ * since is `*.status_changed` with the recorded one as `previous`, plus its terminal type when it reaches one, and
+ * the row is rewritten (and open again when the item is). Without a row: an item seen open is watched from now on;
+ * one seen changed is reported in its state now (no previous one known) and watched from here on while open; one only
+ * listed says nothing.
  */
 export function withSightings(
   kind: ItemKind,
   outcome: WatchOutcome,
   seen: Sightings,
-  closed: WatchedRow[],
+  recorded: WatchedRow[],
   options: { now: string; versionOf: (item: WatchedItem) => string | null },
 ): WatchOutcome {
   const { now, versionOf } = options;
-  const rows = new Map(closed.map((w) => [w.item_id, w]));
+  const rows = new Map(recorded.map((w) => [w.item_id, w]));
   const changes = [...outcome.changes];
-  const watch = [...outcome.watch, ...seen.open.map((item) => watchRow(item, now, versionOf(item)))];
-  for (const item of seen.changed) {
+  const watch = [...outcome.watch];
+  // `unrecorded`: what an item without a row means, and whether it is watched from now on.
+  const sighted = (item: WatchedItem, unrecorded: { change: Change | null; watch: boolean }) => {
     const row = rows.get(item.id);
-    const change = row ? changed(kind, row, item) : changedUnwatched(kind, item);
+    const current = watchRow(item, now, versionOf(item), row?.seen_at);
+    const change = row ? changed(kind, row, item) : unrecorded.change;
     if (change) changes.push(change);
-    if (change || !row) watch.push(watchRow(item, now, versionOf(item), row?.seen_at));
-  }
+    if (row ? change !== null || current.open !== row.open : unrecorded.watch) watch.push(current);
+  };
+  for (const item of seen.open) sighted(item, { change: null, watch: true });
+  for (const item of seen.changed) sighted(item, { change: changedUnwatched(kind, item), watch: true });
+  for (const item of seen.listed) sighted(item, { change: null, watch: false });
   return { changes, watch, unwatch: outcome.unwatch };
 }
 

@@ -72,6 +72,11 @@ export interface LookupResult extends Lookup {
   seenOpen: WatchedItem[];
   /** Inkit: items detection does not watch that the scan shows changed since the last one. */
   seenChanged: WatchedItem[];
+  /**
+   * Inkit: the scan's other items detection does not watch (at or below the last scan's marks, where an item that
+   * changed again may still sit): a recorded status tells whether they moved.
+   */
+  seenListed: WatchedItem[];
   /** Whether unchanged watched rows must record this check (lookups that take turns). */
   touch: boolean;
   /** A cap learned on the open-items listings. */
@@ -130,6 +135,7 @@ async function inkitLookup(
   }
   const watchedIds = new Set(req.watched.map((w) => w.item_id));
   const seen = new Set(scanned.map((item) => item.id));
+  const changedIds = new Set(changed.map((item) => item.id));
   // A scan that did not reach the last one's marks may have missed changes: the direct reads do more this time.
   const verified = await verify(
     req.watched.filter((w) => !seen.has(w.item_id)),
@@ -142,6 +148,12 @@ async function inkitLookup(
     seenOpen: [],
     // Changed items detection does not watch (open at the baseline below what it read, say): seen now.
     seenChanged: changed.filter((item) => !watchedIds.has(item.id)),
+    // The rest of the scan, each item once (as last read).
+    seenListed: [
+      ...new Map(
+        scanned.filter((item) => !watchedIds.has(item.id) && !changedIds.has(item.id)).map((item) => [item.id, item]),
+      ).values(),
+    ],
     turn: req.turn,
     touch: true,
     openCap: req.openCap,
@@ -277,6 +289,7 @@ async function eightByEightLookup(
     gone: resolved.gone,
     seenOpen: [...listed.values()].filter((item) => !watchedIds.has(item.id)),
     seenChanged: [],
+    seenListed: [],
     touch: false,
     openCap,
     marks: [],

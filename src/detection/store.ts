@@ -59,7 +59,10 @@ export interface WatchedRow {
   /** When detection first saw it open: the watch horizon counts from here. */
   seen_at: string;
   checked_at: string;
-  /** 1 while open: read again by every check. 0: terminal, read again only when a push names it. */
+  /**
+   * 1 while open: read again by every check. 0: terminal, read again only when a push names it, and compared with what
+   * a lookup shows of it anyway (Inkit's scan, 8x8's open lists).
+   */
   open: number;
 }
 
