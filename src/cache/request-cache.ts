@@ -156,6 +156,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export class RequestCache {
   readonly outcomes: CacheOutcome[] = [];
+  /**
+   * Whether a read went through a tenant's connection: such a page is never kept whole (a ready page is sent before
+   * the route runs, so it could not see the connection turn invalid or deleted).
+   */
+  throughConnection = false;
   /** The cache generations this request's reads were valid under, by generation key. */
   readonly generations = new Map<string, string>();
   private readonly config;
@@ -195,6 +200,7 @@ export class RequestCache {
     /** Store the answer (see `ReadOptions.keep`): false for a request no other one asks again. */
     keep = true,
   ): Promise<T> {
+    if (partition.credential.connection) this.throughConnection = true;
     const ttl = kind === "list" ? this.config.cacheListTtlSeconds : this.config.cacheItemTtlSeconds;
     // Each upstream call says which listing it read and how the cache read that made it went.
     const via = (cache: CacheOutcomeName) => () => withCallContext({ listing: partition.resource, cache }, load);
@@ -240,6 +246,7 @@ export class RequestCache {
    * first read), as if fetched when this request's oldest read was: later pages then find it cached.
    */
   async seed<T>(partition: CachePartition, request: string, kind: CacheKind, value: T): Promise<void> {
+    if (partition.credential.connection) this.throughConnection = true;
     const ttl = kind === "list" ? this.config.cacheListTtlSeconds : this.config.cacheItemTtlSeconds;
     if (ttl === 0 || this.options.store === false) return;
     const keys = await partitionKeys(partition, request);

@@ -28,7 +28,7 @@ export async function sourceCredentials(
 }
 
 /** What change detection reads a connection's source with: its credential, or why it makes no call now. */
-export type DetectionRead = { credential: Credential } | { paused: "invalid" | "deleted" | "missing" };
+type DetectionRead = { credential: Credential } | { paused: "invalid" | "deleted" | "missing" };
 
 /**
  * The credential a check of a source through a connection reads with; none (and no upstream call) while the

@@ -7,6 +7,7 @@ import { mintEvent } from "../events/model";
 import type { NewDelivery } from "../events/record";
 import type { EventRow } from "../events/store";
 import { subscribes } from "../events/subscribes";
+import type { Watcher } from "../events/watchers";
 import type { Batch } from "../schemas/batch";
 import type { BatchEventType, EventType, PreviousStatus, RunEventType, UnwatchReason } from "../schemas/events";
 import type { Run } from "../schemas/run";
@@ -235,16 +236,6 @@ export function numbered(changes: Change[], last: number): Numbered[] {
 export function sequenceAfter(changes: Numbered[], last: number): number | null {
   const sequence = changes.at(-1)?.sequences.at(-1) ?? last;
   return sequence > last ? sequence : null;
-}
-
-/** Who is told about a source: webhook endpoints (`delivers` 1) and poll-only subscriptions (`delivers` 0). */
-export interface Watcher {
-  id: string;
-  tenant: string;
-  event_types: string | null;
-  enabled: number;
-  /** 0 for a poll-only subscription: its events are recorded, nothing is delivered. Absent means 1. */
-  delivers?: number;
 }
 
 /** Events and deliveries for the changes: one event per change, type and tenant that subscribes to it. */

@@ -15,7 +15,7 @@ export interface CheckResult {
    * `baseline`: first sight, recorded without events. `busy`: another check holds the source. `conflict`: another
    * check committed first. `partial`: an upstream failed midway; what was read before it is committed.
    */
-  outcome: "baseline" | "checked" | "partial" | "busy" | "conflict" | "error";
+  outcome: "baseline" | "checked" | "partial" | "busy" | "conflict" | "paused" | "error";
   /** New items announced. */
   created: number;
   /** Event rows recorded (one per type and subscribed tenant). */

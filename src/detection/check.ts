@@ -5,10 +5,13 @@
  * in one transaction.
  */
 import { configOf } from "../config";
+import { detectionCredential } from "../connections/read";
 import { recordAndQueue } from "../events/record";
+import type { Watcher } from "../events/watchers";
 import { configuredCredential } from "../providers/credentials";
 import { loggerOf } from "../shared/logger";
 import { isoMicros } from "../shared/time";
+import type { Credential } from "../upstream/credential";
 import {
   type Change,
   compareWatched,
@@ -20,7 +23,6 @@ import {
   sightedIds,
   sightings,
   type WatchedItem,
-  type Watcher,
   type WatchOutcome,
   watchRow,
   withSightings,
@@ -55,13 +57,25 @@ import {
 
 export type { CheckResult };
 
-/** The deployment's own credential: detection state is kept per credential so tenants' own can follow. */
+/** The deployment's own credential: detection state is kept per credential, a connection's under its id. */
 const CONFIGURED = "configured";
+
+/**
+ * What a check reads with: the deployment's credential, or the source's connection's. None while the connection is
+ * `invalid` or deleted: the check makes no upstream call and its state waits, so nothing is lost.
+ */
+async function readWith(env: Env, deps: SourceDeps, spec: SourceSpec): Promise<Credential | null> {
+  const { connection, provider } = spec.key;
+  if (connection === undefined) return configuredCredential(env, provider);
+  const read = await detectionCredential(env, connection, deps.waitUntil);
+  return "credential" in read ? read.credential : null;
+}
 
 /**
  * Checks one source now: the lease makes a concurrent check of the same source answer `busy` at once. The first check
  * records a baseline without events. A check that could not read its whole backlog within its budget says so
- * (`backlog`), and the caller has the next check continue from where it stopped.
+ * (`backlog`), and the caller has the next check continue from where it stopped. A source read through a connection
+ * that cannot be used is `paused`: no upstream call, no change to its state.
  */
 export async function checkSource(
   env: Env,
@@ -71,13 +85,15 @@ export async function checkSource(
 ): Promise<CheckResult> {
   const spec = sourceSpec(text);
   if (!spec) return { ...nothing(text), outcome: "error", error: "Unknown source key." };
-  const key: WatchKey = { source: spec.name, credential: CONFIGURED };
+  const credential = await readWith(env, deps, spec);
+  if (credential === null) return { ...nothing(spec.name), outcome: "paused" };
+  const key: WatchKey = { source: spec.name, credential: spec.key.connection ?? CONFIGURED };
   const config = configOf(env);
   // Longer than any check can run (its upstream budget), so a lease only lapses when its holder died.
   const lease = await claimSource(env.DB, key, Date.now(), Math.max(60_000, 3 * config.upstreamBudgetMs));
   if (lease === null) return { ...nothing(spec.name), outcome: "busy" };
   try {
-    return await checkHeld(env, deps, spec, key, lease, options.named ?? []);
+    return await checkHeld({ env, deps, spec, key, lease, credential }, options.named ?? []);
   } catch (err) {
     await releaseSource(env.DB, key, lease);
     throw err;
@@ -93,30 +109,22 @@ interface Check {
   lease: string;
   budget: CallBudget;
   now: string;
-  credential: ReturnType<typeof configuredCredential>;
+  credential: Credential;
   /** The source's listing; 8x8: one definition version, or the latest when null. */
   open: (version?: string | null) => ReturnType<SourceSpec["open"]>;
 }
 
 async function checkHeld(
-  env: Env,
-  deps: SourceDeps,
-  spec: SourceSpec,
-  key: WatchKey,
-  lease: string,
+  held: Pick<Check, "env" | "deps" | "spec" | "key" | "lease" | "credential">,
   named: string[],
 ): Promise<CheckResult> {
+  const { env, deps, spec, key, credential } = held;
   const { state, watched: openRows, lastSequence } = await detectionState(env.DB, key);
   const check: Check = {
-    env,
-    deps,
-    spec,
-    key,
-    lease,
+    ...held,
     budget: new CallBudget(configOf(env).webhookCheckCalls),
     now: isoMicros(Date.now()),
-    credential: configuredCredential(env, spec.key.provider),
-    open: (version = null) => spec.open(deps, env, version),
+    open: (version = null) => spec.open(deps, credential, version),
   };
   if (state.version === 0) return baseline(check, lastSequence);
   // An inbound push names the item it concerns: read it again too, even if its watch is closed (it was terminal).

@@ -6,13 +6,17 @@ import { versionOf } from "../providers/eightbyeight/source";
 import { openReader } from "../providers/readers";
 import type { EightByEightRunNormalized } from "../schemas/run";
 import { formatSourceKey, parseSourceKey, resourceName, type SourceKey } from "../schemas/sources";
+import type { Credential } from "../upstream/credential";
 import type { ItemKind, WatchedItem } from "./changes";
 import { type LookupRequest, type LookupResult, lookupFor } from "./lookups";
 
 export type { WatchedItem };
 
-/** The upstream dependencies a source's reader is opened with: the same ones the list routes use. */
-export type SourceDeps = UpstreamDeps;
+/**
+ * The upstream dependencies a source's reader is opened with: the same ones the list routes use, and where background
+ * work that must outlive the check goes (recording a connection's use).
+ */
+export type SourceDeps = UpstreamDeps & { waitUntil: (promise: Promise<unknown>) => void };
 
 /**
  * The provider sources' dependencies for background work (cron, queue, inbound pushes). Reads go to the upstream
@@ -20,7 +24,7 @@ export type SourceDeps = UpstreamDeps;
  * would reuse, and routes read the listings themselves.
  */
 export function sourceDeps(env: Env, waitUntil: (promise: Promise<unknown>) => void): SourceDeps {
-  return { env, cache: new RequestCache(env, waitUntil, { bypass: true, store: false }) };
+  return { env, cache: new RequestCache(env, waitUntil, { bypass: true, store: false }), waitUntil };
 }
 
 /** A watched listing: what it holds and how to read it. */
@@ -31,10 +35,10 @@ export interface SourceSpec {
   key: SourceKey;
   kind: ItemKind;
   /**
-   * The newest-first listing (creation order), with the deployment's configured credential. 8x8: one definition
-   * `version`, or the latest (the upstream's default) when null.
+   * The newest-first listing (creation order), read with `credential` (the connection's, or the deployment's). 8x8:
+   * one definition `version`, or the latest (the upstream's default) when null.
    */
-  open(deps: SourceDeps, env: Env, version?: string | null): OffsetReader<WatchedItem>;
+  open(deps: SourceDeps, credential: Credential, version?: string | null): OffsetReader<WatchedItem>;
   /** Reads the watched open items again (see detection/lookups.ts). */
   lookup(req: LookupRequest): Promise<LookupResult>;
   /** The upstream version an item belongs to (8x8 definition versions), kept with its watch. */
@@ -59,8 +63,7 @@ export function sourceSpec(text: string): SourceSpec | null {
     name: formatSourceKey(key),
     key,
     kind: key.provider === "inkit" && key.listing !== "runs" ? "batch" : "run",
-    open: (deps, env, version = null) =>
-      openReader(key, deps, { credential: configuredCredential(env, key.provider), version }),
+    open: (deps, credential, version = null) => openReader(key, deps, { credential, version }),
     lookup: lookupFor(key),
     versionOf: (item) => (key.provider === "8x8" ? versionOf(item as EightByEightRunNormalized) : null),
   };

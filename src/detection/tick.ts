@@ -4,8 +4,10 @@
  * in one invocation, and each check has Workers' per-invocation limits to itself.
  */
 
+import { inactiveConnections } from "../connections/store";
 import { analyticsOf } from "../observability/dataset";
 import { point, type Telemetry } from "../observability/telemetry";
+import { parseSourceKey } from "../schemas/sources";
 import { loggerOf } from "../shared/logger";
 import { withUpstreamScope } from "../upstream/scope";
 import { type CheckResult, checkSource } from "./check";
@@ -22,14 +24,21 @@ export interface CheckMessage {
 
 /**
  * Sends one check per watched source; forgets the state of sources no longer watched (watching one again starts
- * from a new baseline). Returns how many checks it sent.
+ * from a new baseline), and of sources read through a deleted connection (they end). A source read through an
+ * `invalid` connection gets no check, and its state waits for a working credential. Returns how many checks it sent.
  */
 export async function scheduleChecks(env: Env): Promise<number> {
-  const watched = await watchedSources(env.DB);
-  await forgetSourcesExcept(env.DB, watched);
-  const messages = watched.map((source): { body: CheckMessage } => ({ body: { source } }));
+  const [watched, inactive] = await Promise.all([watchedSources(env.DB), inactiveConnections(env.DB)]);
+  const statusOf = (source: string) => {
+    const connection = parseSourceKey(source)?.connection;
+    return connection === undefined ? undefined : inactive.get(connection);
+  };
+  const kept = watched.filter((source) => statusOf(source) !== "deleted");
+  await forgetSourcesExcept(env.DB, kept);
+  const due = kept.filter((source) => statusOf(source) === undefined);
+  const messages = due.map((source): { body: CheckMessage } => ({ body: { source } }));
   for (let i = 0; i < messages.length; i += 100) await env.DETECTION_QUEUE.sendBatch(messages.slice(i, i + 100));
-  return watched.length;
+  return due.length;
 }
 
 /**

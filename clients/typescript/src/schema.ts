@@ -2046,10 +2046,10 @@ export interface components {
                 /** @example inkit:runs */
                 source: string;
                 /**
-                 * @description `checked`: re-checked now. `baseline`: first sight, recorded. `partial`: the upstream failed midway; what was read is recorded and the next check continues. `busy`: a check of the source is running now; it or the next one sees the change. `conflict`: a concurrent check committed first. `error`: the upstream failed (the cron catches up). `not_watched`: cache dropped, no endpoint watches it.
+                 * @description `checked`: re-checked now. `baseline`: first sight, recorded. `partial`: the upstream failed midway; what was read is recorded and the next check continues. `busy`: a check of the source is running now; it or the next one sees the change. `conflict`: a concurrent check committed first. `paused`: read through a connection that is `invalid` or deleted, so not read. `error`: the upstream failed (the cron catches up). `not_watched`: cache dropped, no endpoint watches it.
                  * @enum {string}
                  */
-                outcome: "baseline" | "checked" | "partial" | "busy" | "conflict" | "error" | "not_watched";
+                outcome: "baseline" | "checked" | "partial" | "busy" | "conflict" | "paused" | "error" | "not_watched";
                 /**
                  * @description Events the re-check recorded.
                  * @example 1

@@ -54,7 +54,7 @@ export const readyPages = createMiddleware<AppEnv>(async (c, next) => {
   if (!key || !kv || c.res.status !== 200 || outcomes.length === 0) return;
   const ttl = freshFor(outcomes);
   if (bypass) dropReadyPage(kv, key);
-  else if (ttl > 0 && outcomes.every((o) => o.status === "hit" || o.status === "miss")) {
+  else if (ttl > 0 && !cache.throughConnection && outcomes.every((o) => o.status === "hit" || o.status === "miss")) {
     keepReadyPage(kv, key, {
       body: (await servedBody(c)).text,
       etag: c.res.headers.get("ETag") as string,

@@ -11,10 +11,12 @@ const RecheckSchema = z
     sources: z.array(
       z.object({
         source: z.string().openapi({ example: "inkit:runs" }),
-        outcome: z.enum(["baseline", "checked", "partial", "busy", "conflict", "error", "not_watched"]).openapi({
-          description:
-            "`checked`: re-checked now. `baseline`: first sight, recorded. `partial`: the upstream failed midway; what was read is recorded and the next check continues. `busy`: a check of the source is running now; it or the next one sees the change. `conflict`: a concurrent check committed first. `error`: the upstream failed (the cron catches up). `not_watched`: cache dropped, no endpoint watches it.",
-        }),
+        outcome: z
+          .enum(["baseline", "checked", "partial", "busy", "conflict", "paused", "error", "not_watched"])
+          .openapi({
+            description:
+              "`checked`: re-checked now. `baseline`: first sight, recorded. `partial`: the upstream failed midway; what was read is recorded and the next check continues. `busy`: a check of the source is running now; it or the next one sees the change. `conflict`: a concurrent check committed first. `paused`: read through a connection that is `invalid` or deleted, so not read. `error`: the upstream failed (the cron catches up). `not_watched`: cache dropped, no endpoint watches it.",
+          }),
         events: z.number().int().openapi({ description: "Events the re-check recorded.", example: 1 }),
       }),
     ),
