@@ -6,7 +6,7 @@ import { ConnectionSchema } from "../../src/schemas/connection";
 import { TEST_API_KEY_2 } from "../setup/bindings";
 import { expectProblem } from "../support/problem";
 import { eightByEightSim, inkitSim, mutationsOf } from "../support/simulator";
-import { resetWebhookStore, rows } from "../support/webhooks";
+import { callAppJson, resetWebhookStore, rows, runCron, webhookEnv } from "../support/webhooks";
 import { call, callJson } from "../support/worker";
 
 interface Connection {
@@ -28,7 +28,8 @@ const post = (body: unknown) => ({
 const connect = (body: unknown) => callJson<Connection>("/v1/connections", post(body));
 
 const inkitCalls = async () => (await inkitSim.counters()).total;
-const revokeInkit = mutationsOf(inkitSim).revoke;
+const inkit = mutationsOf(inkitSim);
+const revokeInkit = (credential: string) => inkit.revoke(credential);
 
 beforeEach(async () => {
   await resetWebhookStore();
@@ -135,5 +136,49 @@ describe("reading through a connection", () => {
       `/v1/8x8/accounts/${EIGHT_BY_EIGHT_ACCOUNT_IDS.demo}/definitions/${definition}/runs?connection=${conn.id}`,
     );
     await expectProblem(wrongAccount, 400, "validation-error");
+  });
+});
+
+describe("change detection through a connection", () => {
+  it("watches the connection's account, pauses without calls while invalid, and reports what changed meanwhile", async () => {
+    const w = webhookEnv();
+    const token = inkitToken("watch");
+    const created = await callAppJson<Connection>(w, "/v1/connections", {
+      method: "POST",
+      json: { provider: "inkit", credentials: { api_token: token } },
+    });
+    const conn = created.body;
+    const source = `inkit:runs@${conn.id}`;
+    const sub = await callAppJson(w, "/v1/event-subscriptions", { method: "POST", json: { sources: [source] } });
+    expect(sub.res.status, JSON.stringify(sub.body)).toBe(201);
+    await runCron(w); // baseline
+    await inkit.insert({ kind: "run", count: 2, tenant: "other" });
+    await runCron(w);
+    const events = async () =>
+      (await callAppJson<{ data: { type: string; source: string | null }[] }>(w, "/v1/event-stream?limit=100")).body
+        .data;
+    const first = await events();
+    expect(first.filter((e) => e.type === "run.created").length).toBe(2);
+    expect(first.every((e) => e.source === source)).toBe(true);
+
+    await inkit.revoke(token);
+    await inkit.insert({ kind: "run", count: 1, tenant: "other" });
+    await runCron(w); // rejected: the connection becomes invalid, one event
+    await inkitSim.clearCounters();
+    await runCron(w);
+    await runCron(w);
+    expect((await inkitSim.counters()).total).toBe(0);
+    const invalid = (await events()).filter((e) => e.type === "connection.invalid");
+    expect(invalid.length).toBe(1);
+
+    const patched = await callAppJson<Connection>(w, `/v1/connections/${conn.id}`, {
+      method: "PATCH",
+      json: { credentials: { api_token: inkitToken("watch-2") } },
+    });
+    expect(patched.body.status).toBe("active");
+    await runCron(w);
+    const all = await events();
+    expect(all.filter((e) => e.type === "run.created").length).toBe(3);
+    expect(all.filter((e) => e.type === "connection.recovered").length).toBe(1);
   });
 });
