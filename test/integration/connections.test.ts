@@ -1,9 +1,12 @@
 // Connections: a tenant's own upstream accounts, checked when saved, sealed, used by listings, marked invalid once
 // when the upstream rejects them, and brought back by a working credential.
+import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_ACCOUNT_IDS, EIGHT_BY_EIGHT_API_KEYS, INKIT_API_TOKENS } from "../../simulator/credentials";
+import { forgetConnections } from "../../src/connections/resolve";
 import { ConnectionSchema } from "../../src/schemas/connection";
 import { TEST_API_KEY_2 } from "../setup/bindings";
+import { countingD1 } from "../support/d1-count";
 import { expectProblem } from "../support/problem";
 import { eightByEightSim, inkitSim, mutationsOf } from "../support/simulator";
 import { callAppJson, resetWebhookStore, rows, runCron, webhookEnv } from "../support/webhooks";
@@ -180,5 +183,35 @@ describe("change detection through a connection", () => {
     const all = await events();
     expect(all.filter((e) => e.type === "run.created").length).toBe(3);
     expect(all.filter((e) => e.type === "connection.recovered").length).toBe(1);
+  });
+});
+
+describe("what resolving a connection costs a listing", () => {
+  it("one D1 read on a cold isolate, none on a warm one, and no upstream call beyond the listing's own", async () => {
+    const { body: conn } = await connect({ provider: "inkit", credentials: { api_token: inkitToken("cost") } });
+    const d1 = countingD1(env.DB);
+    const w = webhookEnv({ DB: d1.binding });
+    forgetConnections();
+    const listing = `/v1/inkit/runs?limit=5&connection=${conn.id}`;
+    const connectionReads = () =>
+      d1.count.log.filter((l) => /FROM connections/.test(l) || l === "UPDATE connections SET").length;
+
+    await inkitSim.clearCounters();
+    const cold = await callAppJson(w, listing, { headers: { "Cache-Control": "no-cache" } });
+    expect(cold.res.status).toBe(200);
+    const coldCalls = (await inkitSim.counters()).total;
+    // The connection's row, read once (its one SELECT); its first use is recorded in the background.
+    expect([...d1.count.log].sort()).toEqual(["SELECT * FROM", "UPDATE connections SET"]);
+
+    d1.reset();
+    await inkitSim.clearCounters();
+    const warm = await callAppJson(w, listing, { headers: { "Cache-Control": "no-cache" } });
+    expect(warm.res.status).toBe(200);
+    expect(d1.count.log).toEqual([]);
+    // The same upstream calls as the cold request: resolving costs none.
+    expect((await inkitSim.counters()).total).toBe(coldCalls);
+    console.log(
+      `connection resolution: cold ${1} D1 read + 1 background write (last_used_at), warm 0 D1 round trips; upstream calls per page ${coldCalls} either way`,
+    );
   });
 });
