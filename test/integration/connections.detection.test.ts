@@ -1,12 +1,13 @@
 // Change detection per connection: a revoked token pauses its sources without a call and loses nothing, a rotation
-// keeps the frontier, a deletion stops detection and forgets its state.
+// keeps the frontier, a deletion stops detection and forgets its state, and an inbound push re-checks each tenant's
+// source with its own credential.
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS, INKIT_API_TOKENS } from "../../simulator/credentials";
 import { connectionKeys, sealCredential } from "../../src/connections/keyring";
 import { type ConnectionRow, saveConnection } from "../../src/connections/store";
 import { isoMicros } from "../../src/shared/time";
-import { TEST_API_KEY, TEST_API_KEY_2 } from "../setup/bindings";
+import { TEST_API_KEY, TEST_API_KEY_2, TEST_EIGHTBYEIGHT_INBOUND_SECRET } from "../setup/bindings";
 import {
   asLogged,
   type Connection,
@@ -35,6 +36,7 @@ import {
 } from "../support/webhooks";
 
 const { supportTriage } = EIGHT_BY_EIGHT_DEFINITION_IDS.other;
+const { smsKeywordRouter } = EIGHT_BY_EIGHT_DEFINITION_IDS.demo;
 
 beforeEach(async () => {
   await resetWebhookStore();
@@ -308,5 +310,115 @@ describe("delete", () => {
     expect(connectionEvents(stream, "connection.deleted", conn.id).length).toBe(1);
     expectStream(asLogged(stream.of(sources[0]?.source as string)), runs, sources[0] as StreamSource);
     expect(stream.events.filter((e) => e.source !== null && e.source !== sources[0]?.source)).toEqual([]);
+  });
+});
+
+describe("inbound 8x8 pushes", () => {
+  /** Pushes an 8x8 notification about an instance, as an `HttpRequest` step would. */
+  async function push(w: WebhookEnv, body: Record<string, string>) {
+    const { res, body: answer } = await callAppJson<{ sources: { source: string; outcome: string; events: number }[] }>(
+      w,
+      "/v1/inbound/8x8",
+      {
+        method: "POST",
+        auth: false,
+        json: body,
+        headers: { Authorization: `Bearer ${TEST_EIGHTBYEIGHT_INBOUND_SECRET}` },
+      },
+    );
+    expect(res.status, JSON.stringify(answer)).toBe(202);
+    return answer.sources;
+  }
+
+  it("re-check each tenant's source of the named definition with its own credential; events reach only its owner", async () => {
+    const w = webhookEnv();
+    // Both tenants watch the same definition of the same account, each through a connection of its own; A also
+    // watches a definition of another account that B cannot read.
+    const a = await connectEightByEight(w, "other", "push-a");
+    const b = await connectEightByEight(w, "other", "push-b", TEST_API_KEY_2);
+    const aElsewhere = await connectEightByEight(w, "demo", "push-a");
+    const triage = (conn: Connection) =>
+      eightByEightOf("other", supportTriage, `8x8:globex-support/${supportTriage}@${conn.id}`);
+    const [srcA, srcB] = [triage(a), triage(b)];
+    const srcSms = eightByEightOf("demo", smsKeywordRouter, `8x8:acme-ops/${smsKeywordRouter}@${aElsewhere.id}`);
+    await subscribe(w, [srcA.source, srcSms.source]);
+    await subscribe(w, [srcB.source], TEST_API_KEY_2);
+    await tick(w); // baselines
+    const [truthA, truthB, truthSms] = [new StreamTruth(srcA), new StreamTruth(srcB), new StreamTruth(srcSms)];
+    const streamA = new StreamFollower(w, TEST_API_KEY);
+    const streamB = new StreamFollower(w, TEST_API_KEY_2);
+    /** The account both tenants read: what changes there is the truth of both. */
+    const shared = {
+      async insert(count: number, status: string) {
+        const ids = await truthA.insert(count, status);
+        for (const id of ids) truthB.created.set(id, truthA.created.get(id) as string);
+        return ids;
+      },
+    };
+
+    const [created] = await shared.insert(1, "Runnable");
+    await clearCounters();
+    const first = await push(w, {
+      workflowId: created as string,
+      definitionId: supportTriage,
+      accountId: "globex-support",
+      status: "Runnable",
+    });
+    expect(first.map((s) => [s.source, s.outcome, s.events]).sort()).toEqual(
+      [
+        [srcA.source, "checked", 1],
+        [srcB.source, "checked", 1],
+      ].sort(),
+    );
+    expect(Object.keys(await callsByCredential()).sort()).toEqual(
+      [eightByEightKey("other", "push-a"), eightByEightKey("other", "push-b")].sort(),
+    );
+    await streamA.follow();
+    await streamB.follow();
+    expectStream(asLogged(streamA.of(srcA.source)), truthA, srcA);
+    expectStream(asLogged(streamB.of(srcB.source)), truthB, srcB);
+    expect(streamB.events.every((e) => e.source === srcB.source)).toBe(true);
+    expect(streamA.events.every((e) => e.source === srcA.source)).toBe(true);
+
+    // A definition only tenant A watches: tenant B is neither read for nor told.
+    const [sms] = await truthSms.insert(1, "Runnable");
+    await clearCounters();
+    const second = await push(w, {
+      workflowId: sms as string,
+      definitionId: smsKeywordRouter,
+      accountId: "acme-ops",
+      status: "Runnable",
+    });
+    expect(second.map((s) => [s.source, s.outcome, s.events])).toEqual([[srcSms.source, "checked", 1]]);
+    expect(Object.keys(await callsByCredential())).toEqual([eightByEightKey("demo", "push-a")]);
+    expect(await streamB.follow()).toEqual([]);
+
+    // Tenant A's key for the shared account is revoked (its next check finds out): a push pauses A's source without a
+    // call, and B's is read as before.
+    await eightByEightSim.revoke(eightByEightKey("other", "push-a"));
+    await tick(w);
+    await truthB.setStatus([created as string], "Complete");
+    await clearCounters();
+    const third = await push(w, {
+      workflowId: created as string,
+      definitionId: supportTriage,
+      accountId: "globex-support",
+      status: "Complete",
+    });
+    expect(third.map((s) => [s.source, s.outcome, s.events]).sort()).toEqual(
+      [
+        [srcA.source, "paused", 0],
+        [srcB.source, "checked", 2],
+      ].sort(),
+    );
+    expect(Object.keys(await callsByCredential())).toEqual([eightByEightKey("other", "push-b")]);
+    await streamA.follow();
+    await streamB.follow();
+    expectStream(asLogged(streamB.of(srcB.source)), truthB, srcB);
+    expect(streamB.events.every((e) => e.source === srcB.source)).toBe(true);
+    // A saw its connection become invalid, and nothing of what B was told since.
+    expect(streamA.events.filter((e) => e.source === null).map((e) => e.type)).toEqual(["connection.invalid"]);
+    expect(streamA.of(srcA.source).map((e) => e.type)).toEqual(["run.created"]);
+    expectStream(asLogged(streamA.of(srcSms.source)), truthSms, srcSms);
   });
 });

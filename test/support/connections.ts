@@ -217,9 +217,9 @@ export async function deliveredOf(hook: string, provider: "inkit" | "8x8") {
  * minute first, so what detection and connections keep for a while (a lookup's time, an isolate's resolved
  * credential) ages as it would between two ticks. The caller restores real timers after the test.
  */
-export async function tick(w: WebhookEnv): Promise<number> {
+export async function tick(w: WebhookEnv, options?: Parameters<typeof runCron>[1]): Promise<number> {
   const now = Date.now();
   vi.useFakeTimers({ toFake: ["Date"] });
   vi.setSystemTime(now + 60_000);
-  return runCron(w);
+  return runCron(w, options);
 }
