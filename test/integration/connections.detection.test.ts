@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS, INKIT_API_TOKENS } from "../../simulator/credentials";
 import { connectionKeys, sealCredential } from "../../src/connections/keyring";
 import { type ConnectionRow, saveConnection } from "../../src/connections/store";
+import { checkSource } from "../../src/detection/check";
+import { sourceDeps } from "../../src/detection/sources";
 import { isoMicros } from "../../src/shared/time";
 import { TEST_API_KEY, TEST_API_KEY_2, TEST_EIGHTBYEIGHT_INBOUND_SECRET } from "../setup/bindings";
 import {
@@ -168,6 +170,30 @@ describe("a revoked token", () => {
     expectStream(asLogged(theirStream.of(theirs.source)), theirTruth, theirs);
     expect(theirStream.events.every((e) => e.source === theirs.source)).toBe(true);
     console.log(`[cost] the tick that found the token revoked: ${refusedTick} upstream calls with it (3 sources)`);
+  });
+});
+
+describe("refusals at the same time", () => {
+  it("checks of a connection's three sources refused at once record one connection.invalid", async () => {
+    const w = webhookEnv();
+    const conn = await connectInkit(w, "demo", "concurrent");
+    const sources = inkitListingsOf("demo", conn).map((s) => s.source);
+    await subscribe(w, sources);
+    await tick(w);
+    await inkitSim.revoke(inkitToken("demo", "concurrent"));
+    const deps = sourceDeps(w.env, () => {});
+    // As three invocations of the detection queue's consumer would, each holding the connection as active.
+    const results = await Promise.all(sources.map((source) => checkSource(w.env, deps, source).catch(String)));
+    expect(results).toHaveLength(3);
+    const stream = new StreamFollower(w, TEST_API_KEY);
+    await stream.follow();
+    expect(stream.events.map((e) => e.type)).toEqual(["connection.invalid"]);
+    expect(await rows("SELECT from_status, to_status FROM connection_transitions")).toEqual([
+      { from_status: "active", to_status: "invalid" },
+    ]);
+    await clearCounters();
+    expect(await tick(w)).toBe(0);
+    expect(callsOfAccount(await callsByCredential(), INKIT_API_TOKENS.demo)).toBe(0);
   });
 });
 
