@@ -28,7 +28,7 @@ export const inkitToken = (account: Tenant, tag: string) => `${INKIT_API_TOKENS[
 export const eightByEightKey = (account: Tenant, tag: string) => `${EIGHT_BY_EIGHT_API_KEYS[account]}~${tag}`;
 
 /** Saves a connection for the API key `auth`; asserts it was created. */
-export async function connect(w: WebhookEnv, body: Record<string, unknown>, auth: string = TEST_API_KEY) {
+async function connect(w: WebhookEnv, body: Record<string, unknown>, auth: string = TEST_API_KEY) {
   const { res, body: conn } = await callAppJson<Connection>(w, "/v1/connections", { method: "POST", json: body, auth });
   expect(res.status, JSON.stringify(conn)).toBe(201);
   return conn;
@@ -139,7 +139,7 @@ export function eightByEightOf(account: Tenant, definitionId: string, source: st
 }
 
 /** An event as the stream serves it. */
-export interface StreamEvent {
+interface StreamEvent {
   id: string;
   type: string;
   source: string | null;
