@@ -74,6 +74,7 @@ export function createAdminApp<Data>(state: SimulatorState<Data>, credentials: R
   });
 
   admin.get("/counters", () => jsonResponse(200, state.counters.snapshot()));
+  admin.get("/counters/credentials", () => jsonResponse(200, { credentials: state.counters.byCredential() }));
   admin.delete("/counters", () => {
     state.counters.clear();
     return jsonResponse(200, state.counters.snapshot());

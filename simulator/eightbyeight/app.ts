@@ -25,6 +25,7 @@ export function createEightByEightApp(state: EightByEightState): Hono<SimulatorE
     counters: state.counters,
     faults: state.faults,
     authenticate: authenticate(state),
+    credentialOf: keyOf,
     vendorError: eightByEightStatusError,
   };
 
@@ -73,15 +74,18 @@ export function createEightByEightApp(state: EightByEightState): Hono<SimulatorE
   return app;
 }
 
+/** The key a request sent as `Authorization: Bearer <key>` ("" when none). */
+const keyOf = (c: Context<SimulatorEnv>) => /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "";
+
 /**
  * `Authorization: Bearer <key>` must carry one of the simulator's keys, not revoked; it selects the tenant. A revoked
  * key gets exactly what an unknown one gets (401, code 1100).
  */
 function authenticate(state: EightByEightState): MiddlewareHandler<SimulatorEnv> {
   return async (c, next) => {
-    const key = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+    const key = keyOf(c);
     const tenant = tenantForCredential(EIGHT_BY_EIGHT_API_KEYS, key);
-    if (tenant === undefined || state.revoked.has(key ?? ""))
+    if (tenant === undefined || state.revoked.has(key))
       return eightByEightError(401, ERROR_CODES.unauthorized, "Missing or invalid API key.");
     c.set("tenant", tenant);
     await next();

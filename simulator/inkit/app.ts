@@ -26,6 +26,7 @@ export function createInkitApp(state: InkitState): Hono<SimulatorEnv> {
     counters: state.counters,
     faults: state.faults,
     authenticate: authenticate(state),
+    credentialOf: tokenOf,
     vendorError: inkitStatusError,
   };
   const batches = (c: Context<SimulatorEnv>, kind: BatchKind): Stored<InkitBatch>[] => {
@@ -64,15 +65,18 @@ export function createInkitApp(state: InkitState): Hono<SimulatorEnv> {
   return app;
 }
 
+/** The token a request sent in `X-Inkit-API-Token` ("" when none). */
+const tokenOf = (c: Context<SimulatorEnv>) => c.req.header("X-Inkit-API-Token") ?? "";
+
 /**
  * `X-Inkit-API-Token` must be one of the simulator's tokens, not revoked; it selects the tenant. A revoked token gets
  * exactly what an unknown one gets: the docs list 401 and say nothing that would tell the two apart.
  */
 function authenticate(state: InkitState): MiddlewareHandler<SimulatorEnv> {
   return async (c, next) => {
-    const token = c.req.header("X-Inkit-API-Token");
+    const token = tokenOf(c);
     const tenant = tenantForCredential(INKIT_API_TOKENS, token);
-    if (tenant === undefined || state.revoked.has(token ?? ""))
+    if (tenant === undefined || state.revoked.has(token))
       return inkitError(401, "unauthorized", "Missing or invalid X-Inkit-API-Token.");
     c.set("tenant", tenant);
     await next();

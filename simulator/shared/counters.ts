@@ -1,9 +1,11 @@
 /**
- * Counts requests that reached an emulated route, keyed by "METHOD /route/:pattern", and the list items served,
- * so tests can compare items fetched with items returned.
+ * Counts requests that reached an emulated route, keyed by "METHOD /route/:pattern", the list items served, so tests
+ * can compare items fetched with items returned, and the requests each exact credential sent (a `~tag` included), so
+ * tests can tell one tenant's or one credential's calls from another's.
  */
 export class RequestCounters {
   readonly #routes = new Map<string, number>();
+  readonly #credentials = new Map<string, number>();
   #total = 0;
   #items = 0;
 
@@ -12,18 +14,26 @@ export class RequestCounters {
     this.#items += count;
   }
 
-  record(key: string): void {
+  /** One request to the route `key`, sent with `credential` ("" when it sent none). */
+  record(key: string, credential: string): void {
     this.#total += 1;
     this.#routes.set(key, (this.#routes.get(key) ?? 0) + 1);
+    this.#credentials.set(credential, (this.#credentials.get(credential) ?? 0) + 1);
   }
 
   snapshot(): { total: number; items: number; routes: Record<string, number> } {
     return { total: this.#total, items: this.#items, routes: Object.fromEntries(this.#routes) };
   }
 
+  /** Requests per exact credential string, as sent (known or not, revoked or not). */
+  byCredential(): Record<string, number> {
+    return Object.fromEntries(this.#credentials);
+  }
+
   clear(): void {
     this.#total = 0;
     this.#items = 0;
     this.#routes.clear();
+    this.#credentials.clear();
   }
 }

@@ -1,4 +1,4 @@
-import type { Handler, Hono, MiddlewareHandler } from "hono";
+import type { Context, Handler, Hono, MiddlewareHandler } from "hono";
 import { type FaultStore, injectFaults, type VendorErrorResponse } from "../faults";
 import type { RequestCounters } from "./counters";
 import type { SimulatorEnv } from "./env";
@@ -7,11 +7,13 @@ interface EmulatedRouteDeps {
   counters: RequestCounters;
   faults: FaultStore;
   authenticate: MiddlewareHandler<SimulatorEnv>;
+  /** The credential a request sent, as its auth header carries it ("" when none): counted per credential. */
+  credentialOf: (c: Context<SimulatorEnv>) => string;
   vendorError: VendorErrorResponse;
 }
 
 /**
- * Registers one emulated GET route. Every request is counted first (faulted and
+ * Registers one emulated GET route. Every request is counted first, by route and by credential (faulted and
  * rejected ones too), then faults apply (before auth, like a gateway in front
  * of the API would), then credentials are checked.
  */
@@ -21,8 +23,8 @@ export function emulatedGet(
   deps: EmulatedRouteDeps,
   handler: Handler<SimulatorEnv>,
 ): void {
-  const count: MiddlewareHandler<SimulatorEnv> = async (_c, next) => {
-    deps.counters.record(`GET ${pattern}`);
+  const count: MiddlewareHandler<SimulatorEnv> = async (c, next) => {
+    deps.counters.record(`GET ${pattern}`, deps.credentialOf(c));
     await next();
   };
   app.get(pattern, count, injectFaults(deps.faults, deps.vendorError), deps.authenticate, handler);

@@ -17,10 +17,11 @@ import { type AnswerStatements, noAnswer } from "../storage/answer-statements";
 import type { UpstreamInfo } from "../upstream/fetch";
 import { connectionKeys, openCredential, sealCredential } from "./keyring";
 import { toConnection } from "./model";
-import { invalidConnection } from "./problems";
+import { changedWhileReading, invalidConnection } from "./problems";
 import { forgetConnection } from "./resolve";
 import {
   type ConnectionRow,
+  findConnection,
   insertConnection,
   isTransitionConflict,
   lastSequence,
@@ -196,13 +197,19 @@ export async function deleteConnection(env: Env, row: ConnectionRow, guarded = f
 
 /**
  * Marks a connection `invalid` once the upstream rejected its credential on some use (`connection.invalid`, once
- * however many reads were refused at the same time). Returns the problem the refused read answers with.
+ * however many reads were refused at the same time), only while it is still exactly the connection the read resolved:
+ * an isolate reads with what it resolved for a while (resolve.ts), so it may still hold a credential another isolate
+ * has replaced since, and the refusal of that one says nothing of the new one. Returns the problem the refused read
+ * answers with.
  */
 export async function markRejected(env: Env, row: ConnectionRow, info: UpstreamInfo): Promise<ProblemError> {
   const now = isoMicros(Date.now());
   const reason = `${rejectedText(row.provider, info)} at ${now}`;
-  if (row.status === "active")
-    await transition(env, row, withStatus(row, "invalid", reason, now), "connection.invalid", false);
+  if (row.status === "active") {
+    const marked = await transition(env, row, withStatus(row, "invalid", reason, now), "connection.invalid", true);
+    const current = marked ? null : await findConnection(env.DB, row.tenant, row.id);
+    if (current?.status === "active") return changedWhileReading(current, info);
+  }
   return invalidConnection({ ...row, status: "invalid", last_error: row.last_error ?? reason }, info);
 }
 

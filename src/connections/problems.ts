@@ -10,3 +10,16 @@ export function invalidConnection(row: ConnectionRow, info?: UpstreamInfo): Prob
     extensions: { connection: row.id, ...(info ? { upstream: info } : {}) },
   });
 }
+
+/**
+ * The 409 of a read refused with a credential the connection no longer has: it changed while the read was under way
+ * (a new credential saved in another isolate, say). The connection stays `active`, and a retry reads with its current
+ * credential.
+ */
+export function changedWhileReading(row: ConnectionRow, info: UpstreamInfo): ProblemError {
+  const provider = providerNames[row.provider];
+  return new ProblemError("connection-invalid", {
+    detail: `${provider} rejected the credential this request read connection ${row.id} with, but the connection changed meanwhile (a new credential, say) and is still active. Retry: its current credential is used.`,
+    extensions: { connection: row.id, upstream: info },
+  });
+}

@@ -284,7 +284,9 @@ export const isCheckConflict = (err: unknown) => /constraint failed: detection_c
 /** Forgets every source not in `watched`: watching one again starts from a fresh baseline. */
 export async function forgetSourcesExcept(db: D1Database, watched: string[]): Promise<void> {
   const { results } = await db.prepare("SELECT DISTINCT source FROM detection_state").all<{ source: string }>();
-  const stale = results.map((r) => r.source).filter((s) => !watched.includes(s));
+  // A set: a tick of 1,000 connections × 3 sources compares 3,000 states with 3,000 sources.
+  const kept = new Set(watched);
+  const stale = results.map((r) => r.source).filter((s) => !kept.has(s));
   if (stale.length === 0) return;
   await db.batch(
     stale.flatMap((source) =>

@@ -253,4 +253,26 @@ describe("the admin routes", () => {
       routes: { [route]: 4, [`${route}/:workflowId`]: 1 },
     });
   });
+
+  it("counts requests per exact credential as sent, `~tag` included, unknown and missing ones too", async () => {
+    await inkitChanges.revoke(`${INKIT_DEMO}~a`);
+    await Promise.all([inkitSim.clearCounters(), eightByEightSim.clearCounters()]);
+    await inkit(INKIT_PROBE, `${INKIT_DEMO}~a`);
+    await inkit("/v1/batch", `${INKIT_DEMO}~a`);
+    await inkit(INKIT_PROBE, INKIT_DEMO);
+    await inkit(INKIT_PROBE, "no-such-token");
+    await inkit(INKIT_PROBE, null);
+    expect(await inkitSim.callsByCredential()).toEqual({
+      [`${INKIT_DEMO}~a`]: 2,
+      [INKIT_DEMO]: 1,
+      "no-such-token": 1,
+      "": 1,
+    });
+    await eightByEight(eightByEightProbe(), `${KEY_DEMO}~b`);
+    await eightByEight(`${eightByEightListing()}?limit=3`, KEY_DEMO);
+    await eightByEight(`${eightByEightListing()}?limit=3`, KEY_DEMO);
+    expect(await eightByEightSim.callsByCredential()).toEqual({ [`${KEY_DEMO}~b`]: 1, [KEY_DEMO]: 2 });
+    await inkitSim.clearCounters();
+    expect(await inkitSim.callsByCredential()).toEqual({});
+  });
 });

@@ -24,6 +24,9 @@ function adminClient(baseUrl: string) {
     reset: () => admin("POST", "/reset"),
     counters: () => admin<Counters>("GET", "/counters"),
     clearCounters: () => admin("DELETE", "/counters"),
+    /** Requests per exact credential string as sent (a `~tag` included; `""` for none), since the last clear. */
+    callsByCredential: async () =>
+      (await admin<{ credentials: Record<string, number> }>("GET", "/counters/credentials")).credentials,
     /** Every item of a collection in upstream shape, newest first. */
     items: async <T = { id: string }>(query: Record<string, string>) =>
       (await admin<{ items: T[] } | T[]>("GET", `/items?${new URLSearchParams(query)}`)) as { items: T[] },

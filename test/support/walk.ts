@@ -28,7 +28,7 @@ type LimitPlan = number | ((pageIndex: number) => number);
 export async function walkForward(
   path: string,
   limit: LimitPlan,
-  init: RequestInit = {},
+  init: RequestInit & { auth?: string | false } = {},
   maxPages = 10_000,
   /** Runs between pages, e.g. to insert items upstream while the walk is under way. */
   between?: (pageIndex: number) => Promise<void>,

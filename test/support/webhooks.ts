@@ -128,17 +128,26 @@ export async function callAppJson<T = Record<string, unknown>>(
   return { res, body: (text ? JSON.parse(text) : null) as T };
 }
 
+interface CronOptions {
+  /** Whether to run the checks that checks send to continue a backlog (default true). */
+  follow?: boolean;
+  maxChecks?: number;
+  /** Called once the scheduled handler is done, before the first check runs: to measure the two apart. */
+  afterScheduled?: () => void;
+}
+
 /**
  * One cron tick of change detection: the worker's scheduled handler, then every check it queued, each in an
  * invocation of its own as the detection queue's consumer runs them, and (unless `follow` is false) the checks those
  * send to continue a backlog, until none is left. Returns the checks run.
  */
-export async function runCron(w: WebhookEnv, options: { follow?: boolean; maxChecks?: number } = {}): Promise<number> {
+export async function runCron(w: WebhookEnv, options: CronOptions = {}): Promise<number> {
   const { follow = true, maxChecks = 500 } = options;
   const controller = createScheduledController({ scheduledTime: new Date(), cron: "* * * * *" });
   const ctx = createExecutionContext();
   await worker.scheduled(controller, w.env, ctx);
   await waitOnExecutionContext(ctx);
+  options.afterScheduled?.();
   let checks = 0;
   for (let round = w.detection.take(); round.length > 0; round = follow ? w.detection.take() : []) {
     for (const message of round) {
