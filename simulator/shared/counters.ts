@@ -1,9 +1,14 @@
+/** Requests `recent()` keeps, the latest last: enough for any one test's calls, never unbounded. */
+const RECENT_KEPT = 500;
+
 /**
  * Counts requests that reached an emulated route, keyed by "METHOD /route/:pattern", and the list items served,
- * so tests can compare items fetched with items returned.
+ * so tests can compare items fetched with items returned. Keeps the latest requests' exact paths too (query string
+ * included, headers never), so a test can see which resource a call named, not only which route it took.
  */
 export class RequestCounters {
   readonly #routes = new Map<string, number>();
+  #recent: string[] = [];
   #total = 0;
   #items = 0;
 
@@ -12,9 +17,17 @@ export class RequestCounters {
     this.#items += count;
   }
 
-  record(key: string): void {
+  /** Counts one request of route `key`; `path` is what it asked for exactly, e.g. "GET /v1/invoke?page=1". */
+  record(key: string, path: string): void {
     this.#total += 1;
     this.#routes.set(key, (this.#routes.get(key) ?? 0) + 1);
+    this.#recent.push(path);
+    if (this.#recent.length > RECENT_KEPT) this.#recent.splice(0, this.#recent.length - RECENT_KEPT);
+  }
+
+  /** The latest requests counted (up to 500), oldest first, as "METHOD /path?query". */
+  recent(): string[] {
+    return [...this.#recent];
   }
 
   snapshot(): { total: number; items: number; routes: Record<string, number> } {
@@ -25,5 +38,6 @@ export class RequestCounters {
     this.#total = 0;
     this.#items = 0;
     this.#routes.clear();
+    this.#recent = [];
   }
 }

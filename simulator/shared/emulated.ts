@@ -21,8 +21,9 @@ export function emulatedGet(
   deps: EmulatedRouteDeps,
   handler: Handler<SimulatorEnv>,
 ): void {
-  const count: MiddlewareHandler<SimulatorEnv> = async (_c, next) => {
-    deps.counters.record(`GET ${pattern}`);
+  const count: MiddlewareHandler<SimulatorEnv> = async (c, next) => {
+    const url = new URL(c.req.url);
+    deps.counters.record(`GET ${pattern}`, `GET ${url.pathname}${url.search}`);
     await next();
   };
   app.get(pattern, count, injectFaults(deps.faults, deps.vendorError), deps.authenticate, handler);

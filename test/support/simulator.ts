@@ -24,6 +24,8 @@ function adminClient(baseUrl: string) {
     reset: () => admin("POST", "/reset"),
     counters: () => admin<Counters>("GET", "/counters"),
     clearCounters: () => admin("DELETE", "/counters"),
+    /** The exact paths of the latest requests counted ("GET /path?query"), oldest first; cleared with the counters. */
+    requests: async () => (await admin<{ requests: string[] }>("GET", "/requests")).requests,
     /** Every item of a collection in upstream shape, newest first. */
     items: async <T = { id: string }>(query: Record<string, string>) =>
       (await admin<{ items: T[] } | T[]>("GET", `/items?${new URLSearchParams(query)}`)) as { items: T[] },
