@@ -105,14 +105,15 @@ export async function createConnection(
 
 /**
  * Records a status change with its event, if the connection still has the status `row` shows (and, when `exact`, is
- * still exactly `row`). Returns false when another change committed first.
+ * still exactly `row`). Only with `rewrite` (a rotation, a delete) are `next`'s name and credential written too.
+ * Returns false when another change committed first.
  */
 async function transition(
   env: Env,
   row: ConnectionRow,
   next: ConnectionRow,
   type: ConnectionEventType,
-  exact: boolean,
+  guard: { exact: boolean; rewrite: boolean },
 ): Promise<boolean> {
   const db = env.DB;
   const [watchers, sequence] = await Promise.all([tenantWatchers(db, row.tenant), lastSequence(db, row.id)]);
@@ -130,7 +131,7 @@ async function transition(
     : null;
   try {
     await recordAndQueue(env, {
-      alongside: transitionStatements(db, row, next, sequence, exact),
+      alongside: transitionStatements(db, row, next, sequence, guard),
       events: event ? [event] : [],
       deliveries: event ? deliveriesOf(event, watchers) : [],
       now: next.updated_at,
@@ -143,6 +144,9 @@ async function transition(
     forgetConnection(row.id);
   }
 }
+
+/** A change of status alone, whatever else changed since `row` was read: the stored name and credential stay. */
+const NO_GUARD = { exact: false, rewrite: false };
 
 const withStatus = (row: ConnectionRow, status: ConnectionRow["status"], lastError: string | null, now: string) => ({
   ...row,
@@ -176,7 +180,8 @@ export async function updateConnection(
     next = { ...next, sealed, key_id: keyId };
     if (row.status === "invalid") {
       const recovered = withStatus(next, "active", null, now);
-      return (await transition(env, row, recovered, "connection.recovered", guarded)) ? recovered : null;
+      const guard = { exact: guarded, rewrite: true };
+      return (await transition(env, row, recovered, "connection.recovered", guard)) ? recovered : null;
     }
   }
   const saved = await saveConnection(env.DB, next, guarded ? row : undefined);
@@ -191,7 +196,7 @@ export async function updateConnection(
 export async function deleteConnection(env: Env, row: ConnectionRow, guarded = false): Promise<boolean> {
   const now = isoMicros(Date.now());
   const gone = { ...withStatus(row, "deleted", null, now), sealed: null, key_id: null };
-  return transition(env, row, gone, "connection.deleted", guarded);
+  return transition(env, row, gone, "connection.deleted", { exact: guarded, rewrite: true });
 }
 
 /**
@@ -202,7 +207,7 @@ export async function markRejected(env: Env, row: ConnectionRow, info: UpstreamI
   const now = isoMicros(Date.now());
   const reason = `${rejectedText(row.provider, info)} at ${now}`;
   if (row.status === "active")
-    await transition(env, row, withStatus(row, "invalid", reason, now), "connection.invalid", false);
+    await transition(env, row, withStatus(row, "invalid", reason, now), "connection.invalid", NO_GUARD);
   return invalidConnection({ ...row, status: "invalid", last_error: row.last_error ?? reason }, info);
 }
 
@@ -232,6 +237,6 @@ export async function testConnection(env: Env, row: ConnectionRow): Promise<Test
   }
   if (row.status !== "invalid") return { ok: true, row, checkedAt, detail: null };
   const recovered = withStatus(row, "active", null, checkedAt);
-  await transition(env, row, recovered, "connection.recovered", false);
+  await transition(env, row, recovered, "connection.recovered", NO_GUARD);
   return { ok: true, row: recovered, checkedAt, detail: null };
 }

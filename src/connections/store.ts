@@ -76,16 +76,19 @@ export async function saveConnection(
  * The statements of a status change of `row` to `next` (one transaction with the event that reports it). The first
  * fails, and with it the whole batch, unless the connection still has `row.status` (with `exact`, is still exactly
  * `row`) and its last event sequence is still `sequence` (see migration 0007): two concurrent changes never both
- * commit (`isTransitionConflict`).
+ * commit (`isTransitionConflict`). A change of status alone writes the status, its reason and times only: `row` may be
+ * one resolved for a read, which carries no credential and may be a little old. With `rewrite` (a PATCH that brings the
+ * connection back, a delete) the name and the sealed credential of `next` are written too.
  */
 export function transitionStatements(
   db: D1Database,
   row: ConnectionRow,
   next: ConnectionRow,
   sequence: number,
-  exact: boolean,
+  { exact, rewrite }: { exact: boolean; rewrite: boolean },
 ): D1PreparedStatement[] {
   const still = exact ? "status = ?3 AND updated_at = ?7" : "status = ?3 AND ?7 IS NOT NULL";
+  const rewritten = rewrite ? ", name = ?6, sealed = ?7, key_id = ?8" : "";
   return [
     db
       .prepare(
@@ -96,17 +99,15 @@ export function transitionStatements(
       .bind(row.id, next.updated_at, row.status, sequence, next.status, next.last_error, row.updated_at),
     db
       .prepare(
-        "UPDATE connections SET status = ?, name = ?, sealed = ?, key_id = ?, last_error = ?, status_changed_at = ?, updated_at = ? WHERE id = ?",
+        `UPDATE connections SET status = ?1, last_error = ?2, status_changed_at = ?3, updated_at = ?4${rewritten} WHERE id = ?5`,
       )
       .bind(
         next.status,
-        next.name,
-        next.sealed,
-        next.key_id,
         next.last_error,
         next.status_changed_at,
         next.updated_at,
         row.id,
+        ...(rewrite ? [next.name, next.sealed, next.key_id] : []),
       ),
     db
       .prepare(
