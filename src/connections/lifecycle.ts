@@ -15,7 +15,7 @@ import { ProblemError } from "../shared/problem";
 import { isoMicros } from "../shared/time";
 import { type AnswerStatements, noAnswer } from "../storage/answer-statements";
 import type { UpstreamInfo } from "../upstream/fetch";
-import { connectionKeys, openCredential, sealCredential } from "./keyring";
+import { connectionKeys, openForUse, sealCredential } from "./keyring";
 import { toConnection } from "./model";
 import { invalidConnection } from "./problems";
 import { forgetConnection } from "./resolve";
@@ -226,7 +226,7 @@ interface TestOutcome {
 export async function testConnection(env: Env, row: ConnectionRow): Promise<TestOutcome> {
   const keys = keysOf(env);
   const checkedAt = isoMicros(Date.now());
-  const secret = await openCredential(keys, { ...row, sealed: row.sealed ?? "" });
+  const secret = await openForUse(keys, { ...row, sealed: row.sealed ?? "" });
   try {
     await probeCredential(env, row.provider, row.account_id, secret);
   } catch (err) {
