@@ -159,7 +159,8 @@ const withStatus = (row: ConnectionRow, status: ConnectionRow["status"], lastErr
 /**
  * Gives a connection a new name or a new credential (checked with the upstream first; the id, cursors and detection's
  * position stay). A working credential brings an `invalid` connection back (`connection.recovered`). With `guarded`
- * (If-Match), only if the stored row is still `row`; returns null when it is not.
+ * (If-Match), only if the stored row is still `row`; without, only if it still has `row`'s status. Returns null when
+ * it does not (the caller reads it again, or answers 412).
  */
 export async function updateConnection(
   env: Env,

@@ -53,8 +53,9 @@ function unchangedSince(row: ConnectionRow): { sql: string; params: (string | nu
 }
 
 /**
- * Writes a connection's name and sealed credential; with `expected`, only if the stored row still equals it. Returns
- * whether it was written.
+ * Writes a connection's name and sealed credential; with `expected`, only if the stored row still equals it, else only
+ * if it still has `next`'s status (a change of status since it was read, such as a refused read marking it invalid or
+ * a delete, is not overwritten: the caller reads it again). Returns whether it was written.
  */
 export async function saveConnection(
   db: D1Database,
@@ -62,7 +63,7 @@ export async function saveConnection(
   expected?: ConnectionRow,
   alongside: D1PreparedStatement[] = [],
 ): Promise<boolean> {
-  const guard = expected ? unchangedSince(expected) : { sql: "status != 'deleted'", params: [] };
+  const guard = expected ? unchangedSince(expected) : { sql: "status = ?", params: [next.status] };
   const [result] = await db.batch([
     db
       .prepare(`UPDATE connections SET name = ?, sealed = ?, key_id = ?, updated_at = ? WHERE id = ? AND ${guard.sql}`)
