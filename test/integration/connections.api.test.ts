@@ -76,6 +76,14 @@ const upstreamCalls = async () => (await inkitSim.counters()).total + (await eig
 
 const clearCounters = () => Promise.all([inkitSim.clearCounters(), eightByEightSim.clearCounters()]);
 
+/** Waits until `done` holds (polled every 10 ms, for at most 5 s). */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (const started = Date.now(); !(await done()); ) {
+    if (Date.now() - started > 5000) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Asserts a problem names this field in `errors`. */
 function namesField(problem: { errors?: { in: string; name: string }[] }, where: string, name: string) {
   expect(problem.errors, JSON.stringify(problem)).toContainEqual(expect.objectContaining({ in: where, name }));
@@ -581,6 +589,81 @@ describe("rotation in place", () => {
     expect(new Set(ids).size).toBe(ids.length);
     const after = await sendJson("GET", `/v1/connections/${conn.id}`);
     expect(after.body.status).toBe("active");
+  });
+
+  it("concurrent rotations of an invalid connection all succeed, the last one wins, and it is recovered once", async () => {
+    const conn = await connectInkit("race");
+    await inkit.revoke(inkitToken("race"));
+    await expectProblem(
+      await send("GET", `/v1/inkit/runs?connection=${conn.id}`, undefined, {
+        headers: { "Cache-Control": "no-cache" },
+      }),
+      409,
+      "connection-invalid",
+    );
+    const answers = await Promise.all(
+      [1, 2, 3].map((i) =>
+        sendJson("PATCH", `/v1/connections/${conn.id}`, { credentials: { api_token: inkitToken(`race-${i}`) } }),
+      ),
+    );
+    for (const { res, body } of answers) {
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      expect(body.status).toBe("active");
+    }
+    expect((await sendJson("GET", `/v1/connections/${conn.id}`)).body.status).toBe("active");
+    const transitions = await rows<{ to_status: string }>("SELECT to_status FROM connection_transitions ORDER BY at");
+    expect(transitions.map((t) => t.to_status)).toEqual(["invalid", "active"]);
+    const listed = await send("GET", `/v1/inkit/runs?limit=2&connection=${conn.id}`, undefined, {
+      headers: { "Cache-Control": "no-cache" },
+    });
+    expect(listed.status).toBe(200);
+  });
+
+  it("a rotation racing a delete: the delete wins, the rotation is a 404 saying so, never a 500", async () => {
+    const conn = await connectInkit("race-delete");
+    // The rotation's check is held upstream until the delete has committed.
+    await inkitSim.fault({ latency_ms: 400, times: 1 });
+    await clearCounters();
+    const rotation = sendJson("PATCH", `/v1/connections/${conn.id}`, {
+      credentials: { api_token: inkitToken("rd-2") },
+    });
+    await until(async () => (await inkitSim.requests()).length === 1);
+    expect((await send("DELETE", `/v1/connections/${conn.id}`)).status).toBe(204);
+    const { res, body } = await rotation;
+    expect(res.status, JSON.stringify(body)).toBe(404);
+    expect(JSON.stringify(body)).toMatch(/deleted/);
+    expect(await rows("SELECT status, sealed FROM connections")).toEqual([{ status: "deleted", sealed: null }]);
+  });
+
+  it("a rotation racing a refused read: the new credential is stored and the connection ends active", async () => {
+    const oldToken = inkitToken("race-read");
+    const conn = await connectInkit("race-read");
+    await inkit.revoke(oldToken);
+    // The rotation reads the connection while it is still active, and its check is held upstream meanwhile.
+    await inkitSim.fault({ latency_ms: 400, times: 1 });
+    await clearCounters();
+    const rotation = sendJson("PATCH", `/v1/connections/${conn.id}`, {
+      credentials: { api_token: inkitToken("race-read-2") },
+    });
+    await until(async () => (await inkitSim.requests()).length === 1);
+    // A read with the old token is refused and marks it invalid, before the rotation writes.
+    await expectProblem(
+      await send("GET", `/v1/inkit/runs?connection=${conn.id}`, undefined, {
+        headers: { "Cache-Control": "no-cache" },
+      }),
+      409,
+      "connection-invalid",
+    );
+    const { res, body } = await rotation;
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.status).toBe("active");
+    const got = await sendJson("GET", `/v1/connections/${conn.id}`);
+    expect(got.body).toMatchObject({ status: "active", last_error: null });
+    expect(got.res.headers.get("ETag")).toBe(res.headers.get("ETag"));
+    const listed = await send("GET", `/v1/inkit/runs?limit=2&connection=${conn.id}`, undefined, {
+      headers: { "Cache-Control": "no-cache" },
+    });
+    expect(listed.status).toBe(200);
   });
 
   it("a rejected new credential is a 422, and the old one stays in place and keeps working", async () => {
