@@ -454,6 +454,53 @@ describe("a source must fit its connection: a 400 naming the connection", () => 
   });
 });
 
+describe("the merged feed through an invalid connection", () => {
+  interface FeedPage extends Page<{ id: string; provider: string }> {
+    page: Page["page"] & { errors?: { source: string; status: number; type: string; detail: string }[] };
+  }
+
+  it("with partial=true the other sources are served and the connection's source is named in page.errors, before and after it is known invalid", async () => {
+    const token = inkitToken("partial");
+    const conn = await connectInkit("partial");
+    const ebeSource = `8x8:${DEMO_ACCOUNT}/${DEMO_DEF}`;
+    const path = `/v1/runs?limit=4&partial=true&source=inkit@${conn.id}&source=${encodeURIComponent(ebeSource)}`;
+    await inkit.revoke(token);
+    await clearCounters();
+    for (const moment of ["rejected during the read", "already known invalid"]) {
+      const res = await send("GET", path, undefined, { headers: { "Cache-Control": "no-cache" } });
+      const text = await res.clone().text();
+      expect(res.status, `${moment}: ${text}`).toBe(200);
+      await expectDeclaredSuccess("GET", path, res.clone());
+      const body = (await res.json()) as FeedPage;
+      expect(body.data.length, moment).toBe(4);
+      expect(
+        body.data.every((r) => r.provider === "8x8"),
+        moment,
+      ).toBe(true);
+      expect(body.page.errors, moment).toEqual([
+        expect.objectContaining({ source: `inkit@${conn.id}`, status: 409, type: "connection-invalid" }),
+      ]);
+      expect(body.page.errors?.[0]?.detail).toContain(conn.id);
+      // The next page keeps the source's place and says so again.
+      const next = await sendJson<FeedPage>(
+        "GET",
+        `/v1/runs?partial=true&cursor=${encodeURIComponent(body.page.next_cursor as string)}`,
+        undefined,
+        { headers: { "Cache-Control": "no-cache" } },
+      );
+      expect(next.res.status, JSON.stringify(next.body)).toBe(200);
+      expect(next.body.page.errors?.map((e) => e.type)).toEqual(["connection-invalid"]);
+    }
+    // Once known invalid, its source costs no Inkit call: only the first read (which found it rejected) made one.
+    expect((await inkitSim.counters()).total).toBe(1);
+    // Without partial=true, the page fails with the connection's 409.
+    const whole = await send("GET", path.replace("&partial=true", ""), undefined, {
+      headers: { "Cache-Control": "no-cache" },
+    });
+    expect((await expectProblem(whole, 409, "connection-invalid")).detail).toContain(conn.id);
+  });
+});
+
 describe("checked when saved", () => {
   it("Inkit: exactly one upstream call, its first run", async () => {
     await clearCounters();
