@@ -321,6 +321,34 @@ describe("another API key's connection is a 404 wherever it is named, and nothin
   });
 });
 
+describe("a cursor keeps its walk's connection", () => {
+  it("a later page naming another connection, or one where the walk had none, is a 400 naming `connection`", async () => {
+    const a = await connectInkit("cursor-a");
+    const b = await connectInkit("cursor-b");
+    const through = await sendJson<Page>("GET", `/v1/inkit/runs?limit=2&connection=${a.id}`);
+    const plain = await sendJson<Page>("GET", "/v1/inkit/runs?limit=2");
+    await clearCounters();
+    for (const [cursor, connection] of [
+      [through.body.page.next_cursor, b.id],
+      [plain.body.page.next_cursor, a.id],
+    ] as const) {
+      const res = await send(
+        "GET",
+        `/v1/inkit/runs?cursor=${encodeURIComponent(cursor as string)}&connection=${connection}`,
+      );
+      const problem = await expectProblem(res, 400, "invalid-cursor");
+      // Named as every filter a cursor's walk disagrees with is.
+      namesField(problem, "cursor", "connection");
+    }
+    // The same connection sent again is the same walk.
+    const same = await send(
+      "GET",
+      `/v1/inkit/runs?cursor=${encodeURIComponent(through.body.page.next_cursor as string)}&connection=${a.id}`,
+    );
+    expect(same.status).toBe(200);
+  });
+});
+
 describe("a deleted connection ends what names it, with a 404 that says why", () => {
   it("a live cursor of a walk through it: the next page is a 404 naming the connection and its deletion", async () => {
     const conn = await connectInkit("cursor");
