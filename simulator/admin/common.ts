@@ -79,6 +79,7 @@ export function createAdminApp<Data>(state: SimulatorState<Data>, credentials: R
     state.counters.clear();
     return jsonResponse(200, state.counters.snapshot());
   });
+  admin.get("/requests", () => jsonResponse(200, { requests: state.counters.recent() }));
 
   admin.post("/faults", async (c) => {
     const spec = await readBody(c, faultSpecSchema);

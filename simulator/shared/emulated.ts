@@ -24,7 +24,8 @@ export function emulatedGet(
   handler: Handler<SimulatorEnv>,
 ): void {
   const count: MiddlewareHandler<SimulatorEnv> = async (c, next) => {
-    deps.counters.record(`GET ${pattern}`, deps.credentialOf(c));
+    const url = new URL(c.req.url);
+    deps.counters.record(`GET ${pattern}`, `GET ${url.pathname}${url.search}`, deps.credentialOf(c));
     await next();
   };
   app.get(pattern, count, injectFaults(deps.faults, deps.vendorError), deps.authenticate, handler);

@@ -2,9 +2,10 @@
  * The connections' keyring: credentials are sealed with AES-256-GCM under the first key of
  * `CONNECTION_ENCRYPTION_KEYS`, with the tenant and the connection id as additional data, so a sealed value copied to
  * another row (or another tenant) does not open. Every key listed still opens what it sealed: a new key goes first,
- * the cron seals old rows again (`resealSome`), and the old key can be removed once none is left.
+ * the cron seals old rows again (`resealOlder`), and the old key can be removed once none is left.
  */
 import { connectionKeysProblem, cursorSecretEntries } from "../config";
+import { ProblemError } from "../shared/problem";
 import { openWithKeyring, type SealingKey, sealWithKeyring } from "../shared/sealing";
 
 const PURPOSE = "connection-credentials";
@@ -26,3 +27,20 @@ export const sealCredential = (keys: SealingKey[], row: { tenant: string; id: st
 /** Opens a row's sealed credential; throws when no listed key opens it. */
 export const openCredential = (keys: SealingKey[], row: { tenant: string; id: string; sealed: string }) =>
   openWithKeyring(keys, PURPOSE, contextOf(row), row.sealed);
+
+/**
+ * A row's credential, opened for a use (a read, a test); a deployment whose keyring no longer opens it (its key was
+ * removed, or replaced by another secret under the same id) has missed a step: a 503 that says which key it needs.
+ */
+export async function openForUse(
+  keys: SealingKey[],
+  row: { tenant: string; id: string; sealed: string; key_id: string | null },
+): Promise<string> {
+  try {
+    return await openCredential(keys, row);
+  } catch {
+    throw new ProblemError("deployment-incomplete", {
+      detail: `CONNECTION_ENCRYPTION_KEYS does not open the credential of connection ${row.id}: it was sealed with key ${row.key_id}, which is missing or has another secret. Put that key back in the list (after the first).`,
+    });
+  }
+}

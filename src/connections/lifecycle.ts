@@ -15,7 +15,7 @@ import { ProblemError } from "../shared/problem";
 import { isoMicros } from "../shared/time";
 import { type AnswerStatements, noAnswer } from "../storage/answer-statements";
 import type { UpstreamInfo } from "../upstream/fetch";
-import { connectionKeys, openCredential, sealCredential } from "./keyring";
+import { connectionKeys, openForUse, sealCredential } from "./keyring";
 import { toConnection } from "./model";
 import { changedWhileReading, invalidConnection } from "./problems";
 import { forgetConnection } from "./resolve";
@@ -106,14 +106,15 @@ export async function createConnection(
 
 /**
  * Records a status change with its event, if the connection still has the status `row` shows (and, when `exact`, is
- * still exactly `row`). Returns false when another change committed first.
+ * still exactly `row`). Only with `rewrite` (a rotation, a delete) are `next`'s name and credential written too.
+ * Returns false when another change committed first.
  */
 async function transition(
   env: Env,
   row: ConnectionRow,
   next: ConnectionRow,
   type: ConnectionEventType,
-  exact: boolean,
+  guard: { exact: boolean; rewrite: boolean },
 ): Promise<boolean> {
   const db = env.DB;
   const [watchers, sequence] = await Promise.all([tenantWatchers(db, row.tenant), lastSequence(db, row.id)]);
@@ -131,7 +132,7 @@ async function transition(
     : null;
   try {
     await recordAndQueue(env, {
-      alongside: transitionStatements(db, row, next, sequence, exact),
+      alongside: transitionStatements(db, row, next, sequence, guard),
       events: event ? [event] : [],
       deliveries: event ? deliveriesOf(event, watchers) : [],
       now: next.updated_at,
@@ -145,6 +146,9 @@ async function transition(
   }
 }
 
+/** A change of status alone, whatever else changed since `row` was read: the stored name and credential stay. */
+const NO_GUARD = { exact: false, rewrite: false };
+
 const withStatus = (row: ConnectionRow, status: ConnectionRow["status"], lastError: string | null, now: string) => ({
   ...row,
   status,
@@ -156,7 +160,8 @@ const withStatus = (row: ConnectionRow, status: ConnectionRow["status"], lastErr
 /**
  * Gives a connection a new name or a new credential (checked with the upstream first; the id, cursors and detection's
  * position stay). A working credential brings an `invalid` connection back (`connection.recovered`). With `guarded`
- * (If-Match), only if the stored row is still `row`; returns null when it is not.
+ * (If-Match), only if the stored row is still `row`; without, only if it still has `row`'s status. Returns null when
+ * it does not (the caller reads it again, or answers 412).
  */
 export async function updateConnection(
   env: Env,
@@ -177,7 +182,8 @@ export async function updateConnection(
     next = { ...next, sealed, key_id: keyId };
     if (row.status === "invalid") {
       const recovered = withStatus(next, "active", null, now);
-      return (await transition(env, row, recovered, "connection.recovered", guarded)) ? recovered : null;
+      const guard = { exact: guarded, rewrite: true };
+      return (await transition(env, row, recovered, "connection.recovered", guard)) ? recovered : null;
     }
   }
   const saved = await saveConnection(env.DB, next, guarded ? row : undefined);
@@ -192,7 +198,7 @@ export async function updateConnection(
 export async function deleteConnection(env: Env, row: ConnectionRow, guarded = false): Promise<boolean> {
   const now = isoMicros(Date.now());
   const gone = { ...withStatus(row, "deleted", null, now), sealed: null, key_id: null };
-  return transition(env, row, gone, "connection.deleted", guarded);
+  return transition(env, row, gone, "connection.deleted", { exact: guarded, rewrite: true });
 }
 
 /**
@@ -206,7 +212,10 @@ export async function markRejected(env: Env, row: ConnectionRow, info: UpstreamI
   const now = isoMicros(Date.now());
   const reason = `${rejectedText(row.provider, info)} at ${now}`;
   if (row.status === "active") {
-    const marked = await transition(env, row, withStatus(row, "invalid", reason, now), "connection.invalid", true);
+    // Only while the connection is still exactly the row this read resolved: a refusal of a credential it no longer
+    // has (rotated in another isolate) marks nothing.
+    const guard = { exact: true, rewrite: false };
+    const marked = await transition(env, row, withStatus(row, "invalid", reason, now), "connection.invalid", guard);
     const current = marked ? null : await findConnection(env.DB, row.tenant, row.id);
     if (current?.status === "active") return changedWhileReading(current, info);
   }
@@ -228,7 +237,7 @@ interface TestOutcome {
 export async function testConnection(env: Env, row: ConnectionRow): Promise<TestOutcome> {
   const keys = keysOf(env);
   const checkedAt = isoMicros(Date.now());
-  const secret = await openCredential(keys, { ...row, sealed: row.sealed ?? "" });
+  const secret = await openForUse(keys, { ...row, sealed: row.sealed ?? "" });
   try {
     await probeCredential(env, row.provider, row.account_id, secret);
   } catch (err) {
@@ -239,6 +248,6 @@ export async function testConnection(env: Env, row: ConnectionRow): Promise<Test
   }
   if (row.status !== "invalid") return { ok: true, row, checkedAt, detail: null };
   const recovered = withStatus(row, "active", null, checkedAt);
-  await transition(env, row, recovered, "connection.recovered", false);
+  await transition(env, row, recovered, "connection.recovered", NO_GUARD);
   return { ok: true, row: recovered, checkedAt, detail: null };
 }

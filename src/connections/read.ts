@@ -1,7 +1,9 @@
 /** The credentials reads use: a source's connection's when it names one, else the request's or the deployment's. */
 import type { Provider, SourceKey } from "../schemas/sources";
+import type { ProblemError } from "../shared/problem";
 import type { Credential } from "../upstream/credential";
 import { markRejected } from "./lifecycle";
+import { invalidConnection } from "./problems";
 import { checkedConnections, connectionCredential, type Named, resolveConnections } from "./resolve";
 
 /**
@@ -18,12 +20,40 @@ export async function sourceCredentials(
   fallback: (provider: Provider) => Credential,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<Credential[]> {
-  const resolved = await checkedConnections(env, tenant, keys, where, true);
+  // Every connection is usable here (an invalid one is refused first): none of them is a problem.
+  return (await credentialsOf(env, tenant, keys, where, fallback, waitUntil, true)) as Credential[];
+}
+
+/**
+ * `sourceCredentials` for a walk that serves the sources it can (a feed's `partial=true`): a source whose connection
+ * is `invalid` gets that connection's 409 in place of a credential, for its own lane to fail with (no upstream call),
+ * as it would had the upstream just rejected it. A connection that is another key's, deleted or unfit is still the
+ * whole request's 404 or 400.
+ */
+export const eachSourceCredential = (
+  env: Env,
+  tenant: string,
+  keys: SourceKey[],
+  where: Named,
+  fallback: (provider: Provider) => Credential,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<(Credential | ProblemError)[]> => credentialsOf(env, tenant, keys, where, fallback, waitUntil, false);
+
+async function credentialsOf(
+  env: Env,
+  tenant: string,
+  keys: SourceKey[],
+  where: Named,
+  fallback: (provider: Provider) => Credential,
+  waitUntil: (p: Promise<unknown>) => void,
+  usable: boolean,
+): Promise<(Credential | ProblemError)[]> {
+  const resolved = await checkedConnections(env, tenant, keys, where, usable);
   return keys.map((key) => {
     const found = key.connection === undefined ? undefined : resolved.get(key.connection);
-    return found
-      ? connectionCredential(env, found, (row, info) => markRejected(env, row, info), waitUntil)
-      : fallback(key.provider);
+    if (!found) return fallback(key.provider);
+    if (found.row.status === "invalid") return invalidConnection(found.row);
+    return connectionCredential(env, found, (row, info) => markRejected(env, row, info), waitUntil);
   });
 }
 

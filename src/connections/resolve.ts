@@ -6,10 +6,9 @@
  */
 import { formatSourceKey, type SourceKey } from "../schemas/sources";
 import { ProblemError } from "../shared/problem";
-import type { SealingKey } from "../shared/sealing";
 import { isoMicros } from "../shared/time";
 import type { Credential } from "../upstream/credential";
-import { connectionKeys, openCredential } from "./keyring";
+import { connectionKeys, openForUse } from "./keyring";
 import { invalidConnection } from "./problems";
 import { type ConnectionRow, connectionsByIds, touchConnection } from "./store";
 
@@ -53,27 +52,13 @@ export async function resolveConnections(env: Env, ids: string[]): Promise<Map<s
   const keyring = connectionKeys(env);
   if ("problem" in keyring) throw new ProblemError("deployment-incomplete", { detail: `${keyring.problem}.` });
   for (const row of await connectionsByIds(env.DB, missing)) {
-    const secret = row.sealed === null ? null : await opened(keyring.keys, { ...row, sealed: row.sealed });
+    const secret = row.sealed === null ? null : await openForUse(keyring.keys, { ...row, sealed: row.sealed });
     const resolved = { row: { ...row, sealed: null }, secret, until: now + FRESH_MS };
     if (memory.size >= MAX_KEPT) memory.clear();
     memory.set(row.id, resolved);
     found.set(row.id, resolved);
   }
   return found;
-}
-
-/**
- * A row's credential, opened; a deployment whose keyring no longer opens it (its key was removed, or replaced by
- * another secret under the same id) has missed a step, and says which key it needs.
- */
-async function opened(keys: SealingKey[], row: ConnectionRow & { sealed: string }): Promise<string> {
-  try {
-    return await openCredential(keys, row);
-  } catch {
-    throw new ProblemError("deployment-incomplete", {
-      detail: `CONNECTION_ENCRYPTION_KEYS does not open the credential of connection ${row.id}: it was sealed with key ${row.key_id}, which is missing or has another secret. Put that key back in the list (after the first).`,
-    });
-  }
 }
 
 /** What a read through a connection does when the upstream rejects its credential (see lifecycle.ts). */

@@ -53,8 +53,9 @@ function unchangedSince(row: ConnectionRow): { sql: string; params: (string | nu
 }
 
 /**
- * Writes a connection's name and sealed credential; with `expected`, only if the stored row still equals it. Returns
- * whether it was written.
+ * Writes a connection's name and sealed credential; with `expected`, only if the stored row still equals it, else only
+ * if it still has `next`'s status (a change of status since it was read, such as a refused read marking it invalid or
+ * a delete, is not overwritten: the caller reads it again). Returns whether it was written.
  */
 export async function saveConnection(
   db: D1Database,
@@ -62,7 +63,7 @@ export async function saveConnection(
   expected?: ConnectionRow,
   alongside: D1PreparedStatement[] = [],
 ): Promise<boolean> {
-  const guard = expected ? unchangedSince(expected) : { sql: "status != 'deleted'", params: [] };
+  const guard = expected ? unchangedSince(expected) : { sql: "status = ?", params: [next.status] };
   const [result] = await db.batch([
     db
       .prepare(`UPDATE connections SET name = ?, sealed = ?, key_id = ?, updated_at = ? WHERE id = ? AND ${guard.sql}`)
@@ -76,16 +77,19 @@ export async function saveConnection(
  * The statements of a status change of `row` to `next` (one transaction with the event that reports it). The first
  * fails, and with it the whole batch, unless the connection still has `row.status` (with `exact`, is still exactly
  * `row`) and its last event sequence is still `sequence` (see migration 0007): two concurrent changes never both
- * commit (`isTransitionConflict`).
+ * commit (`isTransitionConflict`). A change of status alone writes the status, its reason and times only: `row` may be
+ * one resolved for a read, which carries no credential and may be a little old. With `rewrite` (a PATCH that brings the
+ * connection back, a delete) the name and the sealed credential of `next` are written too.
  */
 export function transitionStatements(
   db: D1Database,
   row: ConnectionRow,
   next: ConnectionRow,
   sequence: number,
-  exact: boolean,
+  { exact, rewrite }: { exact: boolean; rewrite: boolean },
 ): D1PreparedStatement[] {
   const still = exact ? "status = ?3 AND updated_at = ?7" : "status = ?3 AND ?7 IS NOT NULL";
+  const rewritten = rewrite ? ", name = ?6, sealed = ?7, key_id = ?8" : "";
   return [
     db
       .prepare(
@@ -96,17 +100,15 @@ export function transitionStatements(
       .bind(row.id, next.updated_at, row.status, sequence, next.status, next.last_error, row.updated_at),
     db
       .prepare(
-        "UPDATE connections SET status = ?, name = ?, sealed = ?, key_id = ?, last_error = ?, status_changed_at = ?, updated_at = ? WHERE id = ?",
+        `UPDATE connections SET status = ?1, last_error = ?2, status_changed_at = ?3, updated_at = ?4${rewritten} WHERE id = ?5`,
       )
       .bind(
         next.status,
-        next.name,
-        next.sealed,
-        next.key_id,
         next.last_error,
         next.status_changed_at,
         next.updated_at,
         row.id,
+        ...(rewrite ? [next.name, next.sealed, next.key_id] : []),
       ),
     db
       .prepare(

@@ -14,11 +14,16 @@ const targetToLocation: Record<string, FieldError["in"]> = {
 /** Flattens zod issues into one entry per offending field. */
 function fieldErrors(where: FieldError["in"], error: z.ZodError): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
+    // An unknown key inside an object (`credentials.api_key`) is named with the path to it, as every other field is.
+    const nameOf = (path: PropertyKey[]) => path.map(String).join(".") || "(root)";
     if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ in: where, name: key, message: "Unknown parameter." }));
+      return issue.keys.map((key) => ({
+        in: where,
+        name: nameOf([...issue.path, key]),
+        message: "Unknown parameter.",
+      }));
     }
-    const name = issue.path.map(String).join(".") || "(root)";
-    return [{ in: where, name, message: issue.message }];
+    return [{ in: where, name: nameOf(issue.path), message: issue.message }];
   });
 }
 

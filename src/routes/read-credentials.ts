@@ -1,13 +1,13 @@
 // What a route reads each source with: the caller's connection when the source names one, else the credential the
 // caller sent in its header, else the deployment's own.
 import type { Context } from "hono";
-import { sourceCredentials } from "../connections/read";
+import { eachSourceCredential, sourceCredentials } from "../connections/read";
 import { checkedConnections, type Named } from "../connections/resolve";
 import type { AppEnv } from "../http/app-env";
 import { tenantOf } from "../http/auth";
 import type { Filters } from "../paging/listing";
 import { passThroughHeaders, upstreamCredential } from "../providers/credentials";
-import { parseSourceKey, type SourceKey } from "../schemas/sources";
+import { type Provider, parseSourceKey, type SourceKey } from "../schemas/sources";
 import { ProblemError } from "../shared/problem";
 import type { Credential } from "../upstream/credential";
 
@@ -17,6 +17,23 @@ import type { Credential } from "../upstream/credential";
  * header is a 400: one or the other.
  */
 export async function readCredentials(c: Context<AppEnv>, keys: SourceKey[], where: Named): Promise<Credential[]> {
+  return sourceCredentials(...credentialArgs(c, keys, where));
+}
+
+/**
+ * `readCredentials` for a feed walk that serves the sources it can (`partial=true`): a source whose connection is
+ * invalid gets its 409 instead of a credential, for its lane alone to fail with (see `eachSourceCredential`).
+ */
+export async function readEachCredential(
+  c: Context<AppEnv>,
+  keys: SourceKey[],
+  where: Named,
+): Promise<(Credential | ProblemError)[]> {
+  return eachSourceCredential(...credentialArgs(c, keys, where));
+}
+
+/** What both read with: the request's tenant and credentials; a connection and a credential header together: 400. */
+function credentialArgs(c: Context<AppEnv>, keys: SourceKey[], where: Named) {
   const clash = keys.find((key) => key.connection && c.req.header(passThroughHeaders[key.provider]));
   if (clash) {
     const header = passThroughHeaders[clash.provider];
@@ -26,14 +43,14 @@ export async function readCredentials(c: Context<AppEnv>, keys: SourceKey[], whe
       errors: [{ in: "header", name: header.toLowerCase(), message }],
     });
   }
-  return sourceCredentials(
+  return [
     c.env,
     tenantOf(c),
     keys,
     where,
-    (provider) => upstreamCredential(c, provider),
-    (p) => c.executionCtx.waitUntil(p),
-  );
+    (provider: Provider) => upstreamCredential(c, provider),
+    (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
+  ] as const;
 }
 
 /** A walk's `connection` filter, and where it came from (the request or, on later pages, its cursor). */

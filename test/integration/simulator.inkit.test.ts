@@ -600,6 +600,19 @@ describe("admin API", () => {
     await inkitSim.reset();
     expect(await inkitSim.counters()).toEqual({ total: 0, items: 0, routes: {} });
   });
+
+  it("the request log keeps each counted request's exact path and query, never a header; clear and reset empty it", async () => {
+    await inkitSim.clearCounters();
+    await request("/v1/invoke?page=2&page_size=3");
+    await request("/v1/invoke", {}, { token: null });
+    await request("/v1/nope");
+    expect(await inkitSim.requests()).toEqual(["GET /v1/invoke?page=2&page_size=3", "GET /v1/invoke"]);
+    await inkitSim.clearCounters();
+    expect(await inkitSim.requests()).toEqual([]);
+    await request("/v1/invoke/batch");
+    await inkitSim.reset();
+    expect(await inkitSim.requests()).toEqual([]);
+  });
 });
 
 describe("faults", () => {

@@ -27,6 +27,8 @@ function adminClient(baseUrl: string) {
     /** Requests per exact credential string as sent (a `~tag` included; `""` for none), since the last clear. */
     callsByCredential: async () =>
       (await admin<{ credentials: Record<string, number> }>("GET", "/counters/credentials")).credentials,
+    /** The exact paths of the latest requests counted ("GET /path?query"), oldest first; cleared with the counters. */
+    requests: async () => (await admin<{ requests: string[] }>("GET", "/requests")).requests,
     /** Every item of a collection in upstream shape, newest first. */
     items: async <T = { id: string }>(query: Record<string, string>) =>
       (await admin<{ items: T[] } | T[]>("GET", `/items?${new URLSearchParams(query)}`)) as { items: T[] },

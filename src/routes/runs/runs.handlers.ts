@@ -20,7 +20,7 @@ import { canonicalFeedSources, parseFeedSource, type SourceKey } from "../../sch
 import { ProblemError } from "../../shared/problem";
 import type { Credential } from "../../upstream/credential";
 import { sentFilters } from "../filters";
-import { readCredentials } from "../read-credentials";
+import { readCredentials, readEachCredential } from "../read-credentials";
 import type { ListRunsRoute } from "./runs.routes";
 
 /** The facade's share of the filters: what an upstream could not apply, checked item by item. */
@@ -36,20 +36,26 @@ function facadeFilter(filters: Filters): ((run: Run) => Verdict) | undefined {
   };
 }
 
+/** The reader of a lane known to fail before any call (its connection is invalid): every read is refused with it. */
+const refusedReader = (problem: ProblemError) => ({ read: () => Promise.reject(problem) });
+
 /**
  * One lane per feed source, each read with its own credential (its connection's, or the request's); each provider
- * applies what it can of the filters itself.
+ * applies what it can of the filters itself. With `partial`, a source whose connection is invalid fails its own lane
+ * (named in `page.errors`, no upstream call) instead of the page.
  */
-async function feedLanes(c: Context<AppEnv>, filters: Filters, where: Named): Promise<Lane<Run>[]> {
+async function feedLanes(c: Context<AppEnv>, filters: Filters, where: Named, partial: boolean): Promise<Lane<Run>[]> {
   const filter = facadeFilter(filters);
   const before = oneFilter(filters, "created_before");
   const status = oneFilter(filters, "status");
   const specs = filters.source as string[];
   const keys = specs.map((spec) => parseFeedSource(spec) as SourceKey);
-  const credentials = await readCredentials(c, keys, where);
+  const credentials = partial ? await readEachCredential(c, keys, where) : await readCredentials(c, keys, where);
   const deps = { env: c.env, cache: c.get("cache") };
   return keys.map((key, i) => {
-    const [spec, credential] = [specs[i] as string, credentials[i] as Credential];
+    const spec = specs[i] as string;
+    const credential = credentials[i] as Credential | ProblemError;
+    if (credential instanceof ProblemError) return { name: spec, open: () => refusedReader(credential) };
     if (key.provider === "inkit") {
       // The feed's `inkit` is Inkit's runs.
       const runs = { ...key, listing: "runs" } as const;
@@ -111,7 +117,12 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
       passThrough: creds.inkit.passThrough || creds["8x8"].passThrough,
     },
     lanes: async (filters) =>
-      withinLimit(await feedLanes(c, sources(filters), where), c.env, !cursor, feed ? "feed" : "source"),
+      withinLimit(
+        await feedLanes(c, sources(filters), where, partial === "true"),
+        c.env,
+        !cursor,
+        feed ? "feed" : "source",
+      ),
     // Newest first: created_at descending, then provider ascending, then id descending.
     order: () => "desc",
     start: (filters) => (typeof filters.created_before === "string" ? beforeTime(filters.created_before) : null),
