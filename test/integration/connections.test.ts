@@ -193,8 +193,6 @@ describe("what resolving a connection costs a listing", () => {
     const w = webhookEnv({ DB: d1.binding });
     forgetConnections();
     const listing = `/v1/inkit/runs?limit=5&connection=${conn.id}`;
-    const connectionReads = () =>
-      d1.count.log.filter((l) => /FROM connections/.test(l) || l === "UPDATE connections SET").length;
 
     await inkitSim.clearCounters();
     const cold = await callAppJson(w, listing, { headers: { "Cache-Control": "no-cache" } });
