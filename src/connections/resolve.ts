@@ -17,7 +17,7 @@ const FRESH_MS = 30_000;
 const TOUCH_EVERY_MS = 60_000;
 const MAX_KEPT = 2000;
 
-interface Resolved {
+export interface Resolved {
   row: ConnectionRow;
   /** The opened credential; null for a deleted connection. */
   secret: string | null;

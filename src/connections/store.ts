@@ -2,7 +2,7 @@
 
 import type { ConnectionStatus } from "../schemas/connection";
 import type { Provider } from "../schemas/sources";
-import { insertRow } from "../storage/insert-many";
+import { insertWith } from "../storage/insert-many";
 import { findOwned } from "../storage/owned-rows";
 
 export interface ConnectionRow {
@@ -22,13 +22,8 @@ export interface ConnectionRow {
   updated_at: string;
 }
 
-export async function insertConnection(
-  db: D1Database,
-  row: ConnectionRow,
-  alongside: D1PreparedStatement[] = [],
-): Promise<void> {
-  await db.batch([insertRow(db, "connections", row), ...alongside]);
-}
+export const insertConnection = (db: D1Database, row: ConnectionRow, alongside: D1PreparedStatement[] = []) =>
+  insertWith(db, "connections", row, alongside);
 
 /** The tenant's connection (deleted ones too: they say why their sources end), or null. */
 export const findConnection = (db: D1Database, tenant: string, id: string) =>

@@ -1,6 +1,6 @@
 /** Rows of `feeds` (saved feeds, migration 0006), and every D1 statement over them. */
 
-import { insertRow } from "../storage/insert-many";
+import { insertWith } from "../storage/insert-many";
 import { findOwned } from "../storage/owned-rows";
 
 export interface FeedRow {
@@ -12,9 +12,8 @@ export interface FeedRow {
   created_at: string;
 }
 
-export async function insertFeed(db: D1Database, row: FeedRow, alongside: D1PreparedStatement[] = []): Promise<void> {
-  await db.batch([insertRow(db, "feeds", row), ...alongside]);
-}
+export const insertFeed = (db: D1Database, row: FeedRow, alongside: D1PreparedStatement[] = []) =>
+  insertWith(db, "feeds", row, alongside);
 
 /** The tenant's feed, or null (another tenant's is reported as missing, never as forbidden). */
 export async function findFeed(db: D1Database, tenant: string, id: string): Promise<FeedRow | null> {

@@ -1,7 +1,7 @@
 // What a route reads each source with: the caller's connection when the source names one, else the credential the
 // caller sent in its header, else the deployment's own.
 import type { Context } from "hono";
-import { eachSourceCredential, sourceCredentials } from "../connections/read";
+import { eachSourceCredential, type ReadRequest, sourceCredentials } from "../connections/read";
 import { checkedConnections, type Named } from "../connections/resolve";
 import type { AppEnv } from "../http/app-env";
 import { tenantOf } from "../http/auth";
@@ -17,7 +17,7 @@ import type { Credential } from "../upstream/credential";
  * header is a 400: one or the other.
  */
 export async function readCredentials(c: Context<AppEnv>, keys: SourceKey[], where: Named): Promise<Credential[]> {
-  return sourceCredentials(...credentialArgs(c, keys, where));
+  return sourceCredentials(readRequest(c, keys, where), keys);
 }
 
 /**
@@ -29,11 +29,11 @@ export async function readEachCredential(
   keys: SourceKey[],
   where: Named,
 ): Promise<(Credential | ProblemError)[]> {
-  return eachSourceCredential(...credentialArgs(c, keys, where));
+  return eachSourceCredential(readRequest(c, keys, where), keys);
 }
 
 /** What both read with: the request's tenant and credentials; a connection and a credential header together: 400. */
-function credentialArgs(c: Context<AppEnv>, keys: SourceKey[], where: Named) {
+function readRequest(c: Context<AppEnv>, keys: SourceKey[], where: Named): ReadRequest {
   const clash = keys.find((key) => key.connection && c.req.header(passThroughHeaders[key.provider]));
   if (clash) {
     const header = passThroughHeaders[clash.provider];
@@ -43,14 +43,13 @@ function credentialArgs(c: Context<AppEnv>, keys: SourceKey[], where: Named) {
       errors: [{ in: "header", name: header.toLowerCase(), message }],
     });
   }
-  return [
-    c.env,
-    tenantOf(c),
-    keys,
+  return {
+    env: c.env,
+    tenant: tenantOf(c),
     where,
-    (provider: Provider) => upstreamCredential(c, provider),
-    (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
-  ] as const;
+    fallback: (provider: Provider) => upstreamCredential(c, provider),
+    waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
+  };
 }
 
 /** A walk's `connection` filter, and where it came from (the request or, on later pages, its cursor). */

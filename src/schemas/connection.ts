@@ -5,12 +5,10 @@ import { ACCOUNT_ID_PATTERN } from "./sources";
 export const CONNECTION_STATUSES = ["active", "invalid", "deleted"] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
-const STATUS_DOC = [
-  "`active`: its credential was accepted when it was saved and has not been rejected since. `invalid`: the upstream",
-  "rejected its credential (HTTP 401 or 403) on some use; listings through it answer 409 `connection-invalid`, and",
-  "change detection makes no upstream call for it until a working credential is patched in (it then resumes where it",
-  "stopped). `deleted`: its credential was erased; sources that name it end.",
-].join(" ");
+const STATUS_DOC = `\`active\`: its credential was accepted when it was saved and has not been rejected since. \
+\`invalid\`: the upstream rejected its credential (HTTP 401 or 403) on some use; listings through it answer 409 \
+\`connection-invalid\`, and change detection makes no upstream call for it until a working credential is patched in \
+(it then resumes where it stopped). \`deleted\`: its credential was erased; sources that name it end.`;
 
 const name = z.string().min(1).max(200);
 

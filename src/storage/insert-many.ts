@@ -53,3 +53,13 @@ export function insertRow<Row extends object>(db: D1Database, table: string, row
     .prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`)
     .bind(...values);
 }
+
+/** Inserts one row, with `alongside` in the same transaction (e.g. a keyed POST's kept answer). */
+export async function insertWith<Row extends object>(
+  db: D1Database,
+  table: string,
+  row: Row,
+  alongside: D1PreparedStatement[] = [],
+): Promise<void> {
+  await db.batch([insertRow(db, table, row), ...alongside]);
+}

@@ -1,6 +1,6 @@
 /** Rows of `event_subscriptions`: poll-only subscriptions, and every statement over them. */
 
-import { insertRow } from "../storage/insert-many";
+import { insertWith } from "../storage/insert-many";
 import { findOwned } from "../storage/owned-rows";
 
 export interface SubscriptionRow {
@@ -15,13 +15,8 @@ export interface SubscriptionRow {
   updated_at: string;
 }
 
-export async function insertSubscription(
-  db: D1Database,
-  row: SubscriptionRow,
-  alongside: D1PreparedStatement[] = [],
-): Promise<void> {
-  await db.batch([insertRow(db, "event_subscriptions", row), ...alongside]);
-}
+export const insertSubscription = (db: D1Database, row: SubscriptionRow, alongside: D1PreparedStatement[] = []) =>
+  insertWith(db, "event_subscriptions", row, alongside);
 
 /** The tenant's subscription, or null (another tenant's is reported as missing, never as forbidden). */
 export async function findSubscription(db: D1Database, tenant: string, id: string): Promise<SubscriptionRow | null> {
