@@ -92,18 +92,27 @@ async function replacedElsewhere(conn: Connection, credential: string) {
 const connectionEvents = (stream: StreamFollower, type: string, id: string) =>
   stream.events.filter((e) => e.type === type && e.data.object.id === id);
 
+/**
+ * A connection of the demo account (credential tag `tag`) whose three Inkit listings the first API key watches, beside
+ * the other key watching the other account's runs through a connection of its own: the tenant a test must not touch.
+ */
+async function watchedBesideAnother(w: WebhookEnv, tag: string) {
+  const conn = await connectInkit(w, "demo", tag);
+  const bystander = await connectInkit(w, "other", "bystander", TEST_API_KEY_2);
+  const sources = inkitListingsOf("demo", conn);
+  const theirs = inkitRunsOf("other", `inkit:runs@${bystander.id}`);
+  await subscribe(
+    w,
+    sources.map((s) => s.source),
+  );
+  await subscribe(w, [theirs.source], TEST_API_KEY_2);
+  return { conn, sources, theirs };
+}
+
 describe("a revoked token", () => {
   it("is one connection.invalid, no upstream call while invalid, then every change made meanwhile once and one connection.recovered", async () => {
     const w = webhookEnv();
-    const conn = await connectInkit(w, "demo", "revoked");
-    const bystander = await connectInkit(w, "other", "bystander", TEST_API_KEY_2);
-    const sources = inkitListingsOf("demo", conn);
-    const theirs = inkitRunsOf("other", `inkit:runs@${bystander.id}`);
-    await subscribe(
-      w,
-      sources.map((s) => s.source),
-    );
-    await subscribe(w, [theirs.source], TEST_API_KEY_2);
+    const { conn, sources, theirs } = await watchedBesideAnother(w, "revoked");
     await tick(w); // baselines
     const [runs, workflowBatches, batches] = sources.map((s) => new StreamTruth(s)) as [
       StreamTruth,
@@ -299,15 +308,7 @@ describe("rotation", () => {
 describe("delete", () => {
   it("stops detection: no check for its sources, their state forgotten, connection.deleted once", async () => {
     const w = webhookEnv();
-    const conn = await connectInkit(w, "demo", "deleted");
-    const bystander = await connectInkit(w, "other", "bystander", TEST_API_KEY_2);
-    const sources = inkitListingsOf("demo", conn);
-    const theirs = inkitRunsOf("other", `inkit:runs@${bystander.id}`);
-    await subscribe(
-      w,
-      sources.map((s) => s.source),
-    );
-    await subscribe(w, [theirs.source], TEST_API_KEY_2);
+    const { conn, sources, theirs } = await watchedBesideAnother(w, "deleted");
     await tick(w);
     const runs = new StreamTruth(sources[0] as StreamSource);
     await runs.insert(2, "In Progress");
