@@ -20,6 +20,13 @@ export function connectionKeys(env: Env): { keys: SealingKey[] } | { problem: st
   return problem ? { problem } : { keys: cursorSecretEntries(text) };
 }
 
+/** The deployment's keys, or the 503 `deployment-incomplete` that names the missing step. */
+export function keysOrStep(env: Env): SealingKey[] {
+  const keyring = connectionKeys(env);
+  if ("problem" in keyring) throw new ProblemError("deployment-incomplete", { detail: `${keyring.problem}.` });
+  return keyring.keys;
+}
+
 /** Seals a credential for its row. */
 export const sealCredential = (keys: SealingKey[], row: { tenant: string; id: string }, secret: string) =>
   sealWithKeyring(keys, PURPOSE, contextOf(row), secret);

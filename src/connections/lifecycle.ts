@@ -15,7 +15,7 @@ import { ProblemError } from "../shared/problem";
 import { isoMicros } from "../shared/time";
 import { type AnswerStatements, noAnswer } from "../storage/answer-statements";
 import type { UpstreamInfo } from "../upstream/fetch";
-import { connectionKeys, openForUse, sealCredential } from "./keyring";
+import { keysOrStep, openForUse, sealCredential } from "./keyring";
 import { toConnection } from "./model";
 import { changedWhileReading, invalidConnection } from "./problems";
 import { forgetConnection } from "./resolve";
@@ -28,13 +28,6 @@ import {
   saveConnection,
   transitionStatements,
 } from "./store";
-
-/** The deployment's keyring, or the 503 that names the missing step. */
-function keysOf(env: Env) {
-  const keyring = connectionKeys(env);
-  if ("problem" in keyring) throw new ProblemError("deployment-incomplete", { detail: `${keyring.problem}.` });
-  return keyring.keys;
-}
 
 /** The upstream's answer to a rejected credential (401 or 403), or null for any other failure. */
 function rejection(err: unknown): UpstreamInfo | null {
@@ -80,7 +73,7 @@ export async function createConnection(
   input: NewConnection,
   answer: AnswerStatements<ConnectionRow> = noAnswer,
 ): Promise<ConnectionRow> {
-  const keys = keysOf(env);
+  const keys = keysOrStep(env);
   await accepted(env, input.provider, input.accountId, input.secret);
   const now = isoMicros(Date.now());
   const id = newId("conn");
@@ -176,7 +169,7 @@ export async function updateConnection(
     updated_at: now,
   };
   if (patch.secret !== undefined) {
-    const keys = keysOf(env);
+    const keys = keysOrStep(env);
     await accepted(env, row.provider, row.account_id, patch.secret);
     const { keyId, sealed } = await sealCredential(keys, row, patch.secret);
     next = { ...next, sealed, key_id: keyId };
@@ -235,7 +228,7 @@ interface TestOutcome {
  * connection `invalid`, an acceptance brings an `invalid` one back. An unreachable upstream is its 502/503/504.
  */
 export async function testConnection(env: Env, row: ConnectionRow): Promise<TestOutcome> {
-  const keys = keysOf(env);
+  const keys = keysOrStep(env);
   const checkedAt = isoMicros(Date.now());
   const secret = await openForUse(keys, { ...row, sealed: row.sealed ?? "" });
   try {

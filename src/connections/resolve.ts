@@ -8,7 +8,7 @@ import { formatSourceKey, type SourceKey } from "../schemas/sources";
 import { ProblemError } from "../shared/problem";
 import { isoMicros } from "../shared/time";
 import type { Credential } from "../upstream/credential";
-import { connectionKeys, openForUse } from "./keyring";
+import { keysOrStep, openForUse } from "./keyring";
 import { invalidConnection } from "./problems";
 import { type ConnectionRow, connectionsByIds, touchConnection } from "./store";
 
@@ -49,10 +49,9 @@ export async function resolveConnections(env: Env, ids: string[]): Promise<Map<s
     else missing.push(id);
   }
   if (missing.length === 0) return found;
-  const keyring = connectionKeys(env);
-  if ("problem" in keyring) throw new ProblemError("deployment-incomplete", { detail: `${keyring.problem}.` });
+  const keys = keysOrStep(env);
   for (const row of await connectionsByIds(env.DB, missing)) {
-    const secret = row.sealed === null ? null : await openForUse(keyring.keys, { ...row, sealed: row.sealed });
+    const secret = row.sealed === null ? null : await openForUse(keys, { ...row, sealed: row.sealed });
     const resolved = { row: { ...row, sealed: null }, secret, until: now + FRESH_MS };
     if (memory.size >= MAX_KEPT) memory.clear();
     memory.set(row.id, resolved);

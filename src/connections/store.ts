@@ -52,20 +52,13 @@ function unchangedSince(row: ConnectionRow): { sql: string; params: (string | nu
  * if it still has `next`'s status (a change of status since it was read, such as a refused read marking it invalid or
  * a delete, is not overwritten: the caller reads it again). Returns whether it was written.
  */
-export async function saveConnection(
-  db: D1Database,
-  next: ConnectionRow,
-  expected?: ConnectionRow,
-  alongside: D1PreparedStatement[] = [],
-): Promise<boolean> {
+export async function saveConnection(db: D1Database, next: ConnectionRow, expected?: ConnectionRow): Promise<boolean> {
   const guard = expected ? unchangedSince(expected) : { sql: "status = ?", params: [next.status] };
-  const [result] = await db.batch([
-    db
-      .prepare(`UPDATE connections SET name = ?, sealed = ?, key_id = ?, updated_at = ? WHERE id = ? AND ${guard.sql}`)
-      .bind(next.name, next.sealed, next.key_id, next.updated_at, next.id, ...guard.params),
-    ...alongside,
-  ]);
-  return (result?.meta.changes ?? 0) > 0;
+  const result = await db
+    .prepare(`UPDATE connections SET name = ?, sealed = ?, key_id = ?, updated_at = ? WHERE id = ? AND ${guard.sql}`)
+    .bind(next.name, next.sealed, next.key_id, next.updated_at, next.id, ...guard.params)
+    .run();
+  return result.meta.changes > 0;
 }
 
 /**
@@ -83,7 +76,7 @@ export function transitionStatements(
   sequence: number,
   { exact, rewrite }: { exact: boolean; rewrite: boolean },
 ): D1PreparedStatement[] {
-  const still = exact ? "status = ?3 AND updated_at = ?7" : "status = ?3 AND ?7 IS NOT NULL";
+  const still = exact ? "status = ?3 AND updated_at = ?7" : "status = ?3";
   const rewritten = rewrite ? ", name = ?6, sealed = ?7, key_id = ?8" : "";
   return [
     db
@@ -92,7 +85,15 @@ export function transitionStatements(
            (SELECT status FROM connections WHERE id = ?1 AND ${still}
               AND COALESCE((SELECT sequence FROM event_sequences WHERE source = ?1), 0) = ?4), ?5, ?6)`,
       )
-      .bind(row.id, next.updated_at, row.status, sequence, next.status, next.last_error, row.updated_at),
+      .bind(
+        row.id,
+        next.updated_at,
+        row.status,
+        sequence,
+        next.status,
+        next.last_error,
+        ...(exact ? [row.updated_at] : []),
+      ),
     db
       .prepare(
         `UPDATE connections SET status = ?1, last_error = ?2, status_changed_at = ?3, updated_at = ?4${rewritten} WHERE id = ?5`,
