@@ -2,6 +2,8 @@ import { createApp } from "./app";
 import { onQueue } from "./queue";
 import { onScheduled } from "./scheduled";
 
+export { UpstreamBudget } from "./upstream/budget-object";
+
 const app = createApp();
 
 export default {

@@ -94,9 +94,14 @@ export const authErrorResponses = {
   500: problemResponseFor("Unexpected error. No internals are disclosed; quote `request_id` when reporting it."),
   503: {
     ...problemResponseFor(
-      `${describe(["upstream-unavailable"])}: an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; \`upstream\` names it and \`Retry-After\` says when to come back. Or ${describe(["service-unavailable"])}: the deployment is not configured to accept keys (\`API_KEYS\` unset) and fails closed, or, on list routes, to sign cursors (\`CURSOR_SECRET\` unset, or a secret in it under 32 bytes).`,
+      `${describe(["upstream-unavailable"])}: an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; \`upstream\` names it and \`Retry-After\` says when to come back. Or ${describe(["upstream-budget-exhausted"])}: the upstream account this request reads with has spent its request budget (shared by every caller and by change detection), or is paused after the upstream answered 429, for longer than the request may wait; \`budget.account\` names the account (\`configured\`, a connection's id, or \`caller:…\` for the credential you sent) and \`Retry-After\` says when a call fits again. Or ${describe(["service-unavailable"])}: the deployment is not configured to accept keys (\`API_KEYS\` unset) and fails closed, or, on list routes, to sign cursors (\`CURSOR_SECRET\` unset, or a secret in it under 32 bytes).`,
     ),
-    headers: { "Retry-After": { ...retryAfterHeader, description: "Seconds to wait (`upstream-unavailable` only)." } },
+    headers: {
+      "Retry-After": {
+        ...retryAfterHeader,
+        description: "Seconds to wait (`upstream-unavailable` and `upstream-budget-exhausted` only).",
+      },
+    },
   },
 } as const;
 
