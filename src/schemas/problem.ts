@@ -28,6 +28,23 @@ const UpstreamErrorSchema = z
   })
   .openapi("UpstreamError");
 
+const BudgetInfoSchema = z
+  .object({
+    account: z.string().openapi({
+      description:
+        "The upstream account whose budget refused: `configured` (this deployment's credential), a connection's id, or `caller:` and a hash prefix of the credential sent in the request (never the credential).",
+      example: "configured",
+    }),
+    retry_after_ms: z
+      .number()
+      .int()
+      .openapi({ description: "When a call with this account fits again, in ms.", example: 1200 }),
+    paused: z.boolean().openapi({
+      description: "The account is paused because its upstream answered 429, for as long as its `Retry-After` said.",
+    }),
+  })
+  .openapi("UpstreamBudget");
+
 export const ProblemSchema = z
   .object({
     type: z.string().openapi({
@@ -41,6 +58,9 @@ export const ProblemSchema = z
     request_id: z.string().nullable().openapi({ example: "8f14e45f-ceea-467f-a0e6-0b6e5a3c8b1d" }),
     errors: z.array(FieldErrorSchema).optional(),
     upstream: UpstreamErrorSchema.optional(),
+    budget: BudgetInfoSchema.optional().openapi({
+      description: "`upstream-budget-exhausted` only: the upstream account and when its budget has room again.",
+    }),
     etag: z.string().optional().openapi({
       description:
         "`precondition-failed` only: the resource's current entity tag, to send as `If-Match` once your change is reapplied to its current state.",

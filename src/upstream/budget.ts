@@ -2,7 +2,8 @@
  * The isolate's side of the upstream accounts' budgets: tokens granted by each account's `UpstreamBudget` object are
  * held here in batches and spent one per upstream attempt, so a warm isolate pays no round trip per call. A lease runs
  * low → it is topped up in the background; empty → the call waits for a grant. Refused: a listing waits when the grant
- * is near and fits its time, else answers 503 `upstream-budget-exhausted`; detection is deferred at once.
+ * is near and fits its time, else answers 503 `upstream-budget-exhausted`; a check is deferred when refused before its
+ * first call, and waits (within its time) once under way.
  */
 import type { BudgetTime } from "../observability/telemetry";
 import type { Provider } from "../schemas/sources";
@@ -220,12 +221,16 @@ export async function drawToken(
         if (answer.granted > 0 || lease.tokens > 0) continue;
       }
       const retryAfterMs = Math.max(1, lease.notBefore - Date.now());
-      if (access.priority === "detection") {
+      // Detection defers a check the budget refuses before its first call; a check under way waits instead (within its
+      // time), so that what it has read is not read again by the next one.
+      const mayWaitMs =
+        access.priority === "listing" ? access.maxWaitMs : figures.draws > 0 ? Number.POSITIVE_INFINITY : -1;
+      const fits = performance.now() - started + retryAfterMs <= mayWaitMs && Date.now() + retryAfterMs < deadline;
+      if (!fits && access.priority === "detection") {
         figures.deferredMs = Math.max(figures.deferredMs, retryAfterMs);
         throw new BudgetDeferral(account, retryAfterMs);
       }
-      const elapsed = performance.now() - started;
-      if (elapsed + retryAfterMs > access.maxWaitMs || Date.now() + retryAfterMs >= deadline) {
+      if (!fits) {
         figures.refused += 1;
         throw budgetExhausted(account, retryAfterMs, lease.paused);
       }
