@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { type BucketPolicy, type BudgetPriority, freshBucket, grant, pause } from "./budget-rules";
+import { type BucketPolicy, type BucketState, type BudgetPriority, freshBucket, grant, pause } from "./budget-rules";
 
 /** A grant as the object answers it. */
 export interface BudgetGrant {
@@ -18,22 +18,25 @@ export interface BudgetStats {
   pauses: number;
 }
 
-const STATE = "bucket";
+/** Where a pause is kept: the one part of the bucket that must outlive the object. */
+const PAUSED_UNTIL = "pausedUntil";
 
 /**
  * One upstream account's request budget (one instance per account, `idFromName`): the thin I/O edge around
- * budget-rules.ts. A Durable Object runs one call at a time, so grants never race; the bucket is kept in its SQLite
- * storage (written synchronously, read once per start), so an evicted object resumes its bucket and its pause instead of
- * starting full.
+ * budget-rules.ts. A Durable Object runs one call at a time, so grants never race. The bucket lives in memory: a grant
+ * costs no storage write, and an object is evicted only after it has been idle for a while, by when its bucket would
+ * have refilled anyway (the default bucket holds 10 seconds of calls). A pause (an upstream's `Retry-After`, which may be
+ * long) is kept in its SQLite storage too, so an evicted object still honours it.
  */
 export class UpstreamBudget extends DurableObject<Env> {
   private stats: BudgetStats = { grants: 0, granted: 0, refused: 0, pauses: 0 };
+  private state: BucketState | null = null;
 
   /** Grants up to `want` tokens to `priority`, or says how long to wait. */
   grant(ask: { want: number; priority: BudgetPriority; policy: BucketPolicy }): BudgetGrant {
     const now = Date.now();
     const decision = grant(this.bucket(ask.policy, now), ask.policy, { ...ask, now });
-    this.ctx.storage.kv.put(STATE, decision.state);
+    this.state = decision.state;
     this.stats.grants += 1;
     this.stats.granted += decision.granted;
     if (decision.granted === 0) this.stats.refused += 1;
@@ -43,7 +46,8 @@ export class UpstreamBudget extends DurableObject<Env> {
   /** The upstream answered 429: nobody calls it with this account until `until` (Unix ms). */
   pause(request: { until: number; policy: BucketPolicy }): void {
     const now = Date.now();
-    this.ctx.storage.kv.put(STATE, pause(this.bucket(request.policy, now), request.policy, request.until, now));
+    this.state = pause(this.bucket(request.policy, now), request.policy, request.until, now);
+    this.ctx.storage.kv.put(PAUSED_UNTIL, this.state.pausedUntil);
     this.stats.pauses += 1;
   }
 
@@ -52,7 +56,16 @@ export class UpstreamBudget extends DurableObject<Env> {
     return { ...this.stats };
   }
 
-  private bucket(policy: BucketPolicy, now: number) {
-    return this.ctx.storage.kv.get<ReturnType<typeof freshBucket>>(STATE) ?? freshBucket(policy, now);
+  /** The bucket, or (after a start) a full one that honours a pause still running. */
+  private bucket(policy: BucketPolicy, now: number): BucketState {
+    if (this.state) return this.state;
+    const pausedUntil = this.ctx.storage.kv.get<number>(PAUSED_UNTIL) ?? 0;
+    return pausedUntil > now ? { tokens: 0, updatedAt: pausedUntil, pausedUntil } : freshBucket(policy, now);
+  }
+
+  /** Forgets the bucket and any pause: a new deployment's budget, for tests. */
+  reset(): void {
+    this.state = null;
+    this.ctx.storage.kv.delete(PAUSED_UNTIL);
   }
 }

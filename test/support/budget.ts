@@ -11,7 +11,7 @@ export async function resetBudgets(): Promise<void> {
   forgetLeases();
   const namespace = env.UPSTREAM_BUDGET as DurableObjectNamespace<UpstreamBudget>;
   for (const id of await listDurableObjectIds(namespace)) {
-    await runInDurableObject(namespace.get(id), (_, state) => state.storage.kv.delete("bucket"));
+    await runInDurableObject(namespace.get(id), (instance) => instance.reset());
   }
 }
 
