@@ -26,7 +26,7 @@ export interface BucketState {
 }
 
 /** What a grant decided: tokens given (0 when refused), and when to ask again if refused. */
-export interface GrantDecision {
+interface GrantDecision {
   state: BucketState;
   granted: number;
   /** 0 when granted; else ms until the ask could be met, at least in part. */
@@ -53,7 +53,7 @@ export const freshBucket = (policy: BucketPolicy, now: number): BucketState => (
 });
 
 /** The bucket at `now`: refilled at the policy's rate, never above capacity (a smaller capacity cuts it down). */
-export function refill(state: BucketState, policy: BucketPolicy, now: number): BucketState {
+function refill(state: BucketState, policy: BucketPolicy, now: number): BucketState {
   const elapsed = Math.max(0, now - state.updatedAt) / 1000;
   const tokens = Math.min(policy.capacity, state.tokens + elapsed * policy.ratePerSecond);
   return { ...state, tokens, updatedAt: Math.max(now, state.updatedAt) };

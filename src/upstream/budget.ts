@@ -11,7 +11,6 @@ import { sha256Hex } from "../shared/digest";
 import { ProblemError } from "../shared/problem";
 import type { BudgetGrant, UpstreamBudget } from "./budget-object";
 import { type BucketPolicy, type BudgetPriority, bucketPolicy } from "./budget-rules";
-import type { Credential } from "./credential";
 import { retryAfterSeconds, sleep } from "./retry";
 
 /** An upstream account: what its budget object is named by, and what problems and telemetry call it. */
@@ -39,7 +38,7 @@ export interface BudgetAccess {
 }
 
 /** Budget settings as config holds them. */
-export interface BudgetConfig {
+interface BudgetConfig {
   upstreamAccountCallsPerMinute: number;
   upstreamAccountBurstSeconds: number;
   upstreamAccountBatch: number;
@@ -73,10 +72,10 @@ export function budgetAccess(
  * loosen what the upstream sees: an isolate holds at most about a batch and a half at any moment, so calls in any
  * window stay within the bucket's capacity, its rate over the window, and the batches isolates hold.
  */
-export const LEASE_TTL_MS = 5_000;
+const LEASE_TTL_MS = 5_000;
 
 /** A deployment that lacks the binding answers this instead of calling upstreams unbudgeted. */
-export const MISSING_BUDGET_BINDING =
+const MISSING_BUDGET_BINDING =
   'The Durable Object binding `UPSTREAM_BUDGET` is missing: add a `[[durable_objects.bindings]]` entry with `name = "UPSTREAM_BUDGET"` and `class_name = "UpstreamBudget"`, and its `[[migrations]]` entry (`new_sqlite_classes = ["UpstreamBudget"]`), to wrangler.toml (see docs/upstream-budget.md).';
 
 const NAMES: Record<Provider, string> = { inkit: "Inkit", "8x8": "8x8" };
@@ -84,8 +83,11 @@ const NAMES: Record<Provider, string> = { inkit: "Inkit", "8x8": "8x8" };
 // Hashes of credential values, so a busy isolate hashes each once; bounded, as callers' credentials are unbounded.
 const hashes = new Map<string, string>();
 
-/** The account a credential draws from. */
-export async function budgetAccount(provider: Provider, credential: Credential): Promise<BudgetAccount> {
+/** The account a credential (credential.ts's `Credential`) draws from. */
+export async function budgetAccount(
+  provider: Provider,
+  credential: { value: string; passThrough: boolean; connection?: { id: string } },
+): Promise<BudgetAccount> {
   const name = NAMES[provider];
   if (credential.connection) {
     const id = credential.connection.id;
@@ -159,7 +161,7 @@ function refill(access: BudgetAccess, account: BudgetAccount, lease: Lease, figu
 }
 
 /** The problem of a listing its account's budget cannot serve in time. */
-export function budgetExhausted(account: BudgetAccount, retryAfterMs: number, paused: boolean): ProblemError {
+function budgetExhausted(account: BudgetAccount, retryAfterMs: number, paused: boolean): ProblemError {
   const name = NAMES[account.provider];
   const why = paused
     ? `${name} answered 429 (rate limit exceeded), so every call with ${account.label} is paused`
@@ -175,7 +177,7 @@ export function budgetExhausted(account: BudgetAccount, retryAfterMs: number, pa
 }
 
 /** A check's call that its account's budget refused: the check stops where it is, and is sent again later. */
-export class BudgetDeferral extends Error {
+class BudgetDeferral extends Error {
   constructor(
     readonly account: BudgetAccount,
     readonly retryAfterMs: number,
