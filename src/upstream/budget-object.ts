@@ -24,8 +24,8 @@ const PAUSED_UNTIL = "pausedUntil";
 /**
  * One upstream account's request budget (one instance per account, `idFromName`): the thin I/O edge around
  * budget-rules.ts. A Durable Object runs one call at a time, so grants never race. The bucket lives in memory: a grant
- * costs no storage write, and an object is evicted only after it has been idle for a while, by when its bucket would
- * have refilled anyway (the default bucket holds 10 seconds of calls). A pause (an upstream's `Retry-After`, which may be
+ * costs no storage write, and an object is evicted only after it has been idle for a while, by when its bucket has
+ * refilled for most of that time (an evicted object starts full: at worst one burst early). A pause (an upstream's `Retry-After`, which may be
  * long) is kept in its SQLite storage too, so an evicted object still honours it.
  */
 export class UpstreamBudget extends DurableObject<Env> {

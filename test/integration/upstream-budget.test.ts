@@ -198,7 +198,8 @@ describe("an upstream 429", () => {
   });
 
   it("pauses the account for every caller: another isolate's detection makes no call until it ends", async () => {
-    const w = webhookEnv({ UPSTREAM_ACCOUNT_WAIT_MS: "0" });
+    const ds = recordingDataset();
+    const w = webhookEnv({ UPSTREAM_ACCOUNT_WAIT_MS: "0", ANALYTICS: ds.binding });
     const source = `8x8:acme-ops/${orderNotifications}`;
     await createHookEndpoint(w, { sources: [source] });
     await eightByEightSim.fault({ retry_after: 30, times: 1 });
@@ -223,6 +224,13 @@ describe("an upstream 429", () => {
     expect(resent).toHaveLength(1);
     expect(resent[0]?.body).toEqual({ source });
     expect(resent[0]?.delaySeconds).toBeGreaterThanOrEqual(29);
+    // Operators see it: the 429 on the call's point, the pause's refusal on the listing's, the deferral on the check's.
+    const points = ds.points.map((p) => ({ kind: p.blobs?.[0], errorType: p.blobs?.[6], ...decodeBudget(p) }));
+    expect(points.filter((p) => p.kind === "upstream" && p.pauses === 1)).toHaveLength(1);
+    expect(points.filter((p) => p.kind === "request" && p.budgetRefused === 1)).toHaveLength(1);
+    const check = points.find((p) => p.kind === "check");
+    expect(check).toMatchObject({ account: "configured", errorType: "deferred" });
+    expect(check?.deferredMs).toBeGreaterThanOrEqual(29_000);
     // The other provider's account is not paused.
     await inkitSim.clearCounters();
     expect((await callApp(w, "/v1/inkit/runs?limit=5", { headers: NO_CACHE })).status).toBe(200);
@@ -257,5 +265,19 @@ describe("a warm isolate", () => {
     const after = await budgetRoundTrips();
     expect(after.grants - before.grants).toBeLessThanOrEqual(1 + Math.ceil(REQUESTS / 5));
     expect(after.granted - before.granted).toBeGreaterThanOrEqual(REQUESTS);
+  });
+});
+
+describe("a deployment without the UPSTREAM_BUDGET binding", () => {
+  it("answers 503 deployment-incomplete naming it, and calls no upstream unbudgeted", async () => {
+    await resetSimulators();
+    const w = webhookEnv({ UPSTREAM_BUDGET: undefined });
+    const problem = await expectProblem(
+      await callApp(w, listing(), { headers: NO_CACHE }),
+      503,
+      "deployment-incomplete",
+    );
+    expect(problem.detail).toContain("`UPSTREAM_BUDGET`");
+    expect((await eightByEightSim.counters()).total).toBe(0);
   });
 });
