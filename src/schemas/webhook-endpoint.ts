@@ -30,8 +30,11 @@ const description = z.string().max(500);
 /** Deliveries in flight at once when an endpoint sets no `max_in_flight` (migrations/0008 has the same default). */
 export const DEFAULT_MAX_IN_FLIGHT = 10;
 const MAX_IN_FLIGHT_LIMIT = 100;
-/** Highest `rate_limit` (deliveries per second) an endpoint may set. */
-const MAX_RATE_LIMIT = 1_000;
+/**
+ * Highest `rate_limit` (deliveries per second) an endpoint may set: each delivery is two calls to the endpoint's pacer,
+ * and one Durable Object serves about 1,000 requests a second.
+ */
+const MAX_RATE_LIMIT = 200;
 
 const RATE_LIMIT_DOC = `Deliveries per second at most (1 to ${MAX_RATE_LIMIT}), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused).`;
 const MAX_IN_FLIGHT_DOC = `Deliveries in flight (sent, not yet answered) at once at most, 1 to ${MAX_IN_FLIGHT_LIMIT}. Default ${DEFAULT_MAX_IN_FLIGHT}.`;

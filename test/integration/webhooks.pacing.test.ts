@@ -78,7 +78,7 @@ describe("endpoint pacing settings", () => {
 
     const bad: [string, unknown][] = [
       ["rate_limit", 0],
-      ["rate_limit", 1001],
+      ["rate_limit", 201],
       ["rate_limit", 2.5],
       ["rate_limit", "5"],
       ["max_in_flight", 0],
