@@ -61,7 +61,7 @@ export const emptyPacerState = (): PacerState => ({
 });
 
 /** The state without what has lapsed by `now`: expired leases, grants older than the rate window, past turns. */
-export function pruned(state: PacerState, now: number): PacerState {
+function pruned(state: PacerState, now: number): PacerState {
   const leases = Object.fromEntries(Object.entries(state.leases).filter(([, lease]) => lease.until > now));
   return {
     leases,
