@@ -194,6 +194,9 @@ interface QueueResult {
 
 let messageSeq = 0;
 
+/** The deliveries consumer's `max_batch_size` in wrangler.toml: Queues hand it at most this many messages at once. */
+const MAX_BATCH_SIZE = 10;
+
 /** Hands queued messages to the worker's queue consumer as one batch; asserts each was explicitly acked. */
 export async function consumeOnce(w: WebhookEnv, messages: Queued[] = w.queue.take()): Promise<QueueResult> {
   const batch = createMessageBatch<DeliveryMessage>(
@@ -210,14 +213,16 @@ export async function consumeOnce(w: WebhookEnv, messages: Queued[] = w.queue.ta
 
 /**
  * Consumes until the queue is empty, ignoring delays (as if they had all elapsed: the endpoints' pacers forget their
- * pauses and windows between rounds too); returns the rounds run.
+ * pauses and windows between rounds too); returns the rounds run. A round takes every pending message and hands them
+ * to the consumer in batches of the queue's `max_batch_size` (10), one after another.
  */
 export async function drain(w: WebhookEnv, maxRounds = 20): Promise<number> {
   let rounds = 0;
   while (w.queue.size > 0) {
     if (++rounds > maxRounds) throw new Error(`queue not drained after ${maxRounds} rounds`);
     if (rounds > 1) await lapsePacers(w);
-    await consumeOnce(w);
+    const round = w.queue.take();
+    for (let i = 0; i < round.length; i += MAX_BATCH_SIZE) await consumeOnce(w, round.slice(i, i + MAX_BATCH_SIZE));
   }
   return rounds;
 }
@@ -247,9 +252,9 @@ export async function drainInTime(w: WebhookEnv, options: { concurrency?: number
   let batches = 0;
   for (;;) {
     const due = running.size < concurrency ? w.queue.takeDue(Date.now()) : [];
-    for (let i = 0; i < due.length; i += 10) {
+    for (let i = 0; i < due.length; i += MAX_BATCH_SIZE) {
       if (++batches > maxBatches) throw new Error(`queue not drained after ${maxBatches} batches`);
-      const run: Promise<unknown> = consumeOnce(w, due.slice(i, i + 10)).finally(() => running.delete(run));
+      const run: Promise<unknown> = consumeOnce(w, due.slice(i, i + MAX_BATCH_SIZE)).finally(() => running.delete(run));
       running.add(run);
     }
     const next = w.queue.nextVisible();
