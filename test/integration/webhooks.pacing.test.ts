@@ -4,6 +4,7 @@ import { expectProblem } from "../support/problem";
 import {
   callApp,
   callAppJson,
+  consumeOnce,
   consumer,
   createHookEndpoint,
   drainInTime,
@@ -169,6 +170,31 @@ describe("paced deliveries, counted at the consumer", () => {
       { attempt: 1, status_code: 429, outcome: "retrying" },
       { attempt: 2, status_code: 200, outcome: "delivered" },
     ]);
+  });
+
+  it("a held delivery keeps its attempt, and its stored next_attempt_at moves to the pause's end", async () => {
+    const w = webhookEnv();
+    const { hook, endpoint } = await createHookEndpoint(w, { max_in_flight: 1 });
+    await consumer.configure(hook, { fail: { status: 503, times: 1, retry_after: "3600" } });
+    const [first, second] = await pings(w, endpoint.id, 2);
+    const [toFirst, toSecond] = w.queue.take();
+    await consumeOnce(w, toFirst ? [toFirst] : []); // answered 503, Retry-After one hour: the endpoint pauses
+    await consumeOnce(w, toSecond ? [toSecond] : []); // held, unsent
+    expect(await consumer.received(hook)).toHaveLength(1);
+
+    const [retry, again] = w.queue.sent.slice(-2);
+    expect(retry).toMatchObject({ body: { event_id: first, attempt: 2 }, delaySeconds: 3600 });
+    expect(again?.body).toMatchObject({ event_id: second, attempt: 1 });
+    expect(again?.delaySeconds).toBeGreaterThanOrEqual(3590);
+    const stored = await rows<{ event_id: string; next_attempt: number; next_attempt_at: string; attempts: number }>(
+      "SELECT event_id, next_attempt, next_attempt_at, attempts FROM deliveries ORDER BY event_id",
+    );
+    const byId = new Map(stored.map((d) => [d.event_id, d]));
+    expect(byId.get(second ?? "")).toMatchObject({ next_attempt: 1, attempts: 0 });
+    // Held until about when the answered one is retried: the pause's end.
+    const heldTill = byId.get(second ?? "")?.next_attempt_at ?? "";
+    const retried = byId.get(first ?? "")?.next_attempt_at ?? "";
+    expect(Math.abs(Date.parse(heldTill) - Date.parse(retried))).toBeLessThan(10_000);
   });
 
   it("max_in_flight 2 with a slow consumer (1.5 s an answer): never more than 2 at once, each event once", {
