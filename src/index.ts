@@ -9,3 +9,5 @@ export default {
   scheduled: (_controller, env, ctx) => onScheduled(env, ctx),
   queue: (batch, env, ctx) => onQueue(batch, env, ctx),
 } satisfies ExportedHandler<Env>;
+
+export { EndpointPacer } from "./delivery/pacer";

@@ -1797,6 +1797,16 @@ export interface components {
              */
             disabled_reason: "manual" | "endpoint_gone" | null;
             /**
+             * @description Deliveries per second at most (1 to 200), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused).
+             * @example 5
+             */
+            rate_limit: number | null;
+            /**
+             * @description Deliveries in flight (sent, not yet answered) at once at most, 1 to 100. Default 10.
+             * @example 10
+             */
+            max_in_flight: number;
+            /**
              * Format: date-time
              * @description When the endpoint was created.
              * @example 2026-11-01T00:00:00.000000Z
@@ -1820,6 +1830,16 @@ export interface components {
             /** @description Listings to watch. Default: `inkit:runs`, `inkit:workflow-batches` and `inkit:batches`, plus the 8x8 definitions in the deployment's `DEFAULT_SOURCES` setting. */
             sources?: string[];
             description?: string;
+            /**
+             * @description Deliveries per second at most (1 to 200), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused). Default: null.
+             * @example 5
+             */
+            rate_limit?: number | null;
+            /**
+             * @description Deliveries in flight (sent, not yet answered) at once at most, 1 to 100. Default 10.
+             * @example 2
+             */
+            max_in_flight?: number;
         };
         WebhookEndpointList: {
             data: components["schemas"]["WebhookEndpoint"][];
@@ -1837,6 +1857,16 @@ export interface components {
             description?: string | null;
             /** @description `false` disables the endpoint (`disabled_reason: manual`); `true` enables it again. */
             enabled?: boolean;
+            /**
+             * @description Deliveries per second at most (1 to 200), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused). null removes it.
+             * @example 5
+             */
+            rate_limit?: number | null;
+            /**
+             * @description Deliveries in flight (sent, not yet answered) at once at most, 1 to 100. Default 10.
+             * @example 2
+             */
+            max_in_flight?: number;
         };
         RotatedSecret: {
             /**
@@ -2027,6 +2057,16 @@ export interface components {
             /** @description Listings to watch. Default: `inkit:runs`, `inkit:workflow-batches` and `inkit:batches`, plus the 8x8 definitions in the deployment's `DEFAULT_SOURCES` setting. */
             sources?: string[];
             description?: string;
+            /**
+             * @description Deliveries per second at most (1 to 200), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused). Default: null.
+             * @example 5
+             */
+            rate_limit?: number | null;
+            /**
+             * @description Deliveries in flight (sent, not yet answered) at once at most, 1 to 100. Default 10.
+             * @example 2
+             */
+            max_in_flight?: number;
         };
         EventSubscriptionList: {
             data: components["schemas"]["EventSubscription"][];
@@ -2037,6 +2077,16 @@ export interface components {
             event_types?: components["schemas"]["SubscribableEventType"][] | null;
             sources?: string[];
             description?: string | null;
+            /**
+             * @description Deliveries per second at most (1 to 200), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused). null removes it.
+             * @example 5
+             */
+            rate_limit?: number | null;
+            /**
+             * @description Deliveries in flight (sent, not yet answered) at once at most, 1 to 100. Default 10.
+             * @example 2
+             */
+            max_in_flight?: number;
         };
         /** @description What the push invalidated and re-checked. */
         InboundResult: {
