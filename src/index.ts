@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import { onQueue } from "./queue";
 import { onScheduled } from "./scheduled";
 
+export { EndpointPacer } from "./delivery/pacer";
 export { UpstreamBudget } from "./upstream/budget-object";
 
 const app = createApp();

@@ -9,6 +9,7 @@ import { timedOut } from "../upstream/timeout";
 import { abandonDelivery, findDelivery, recordAttempt } from "./delivery-store";
 import { disableStatement, type EndpointRow, endpointById } from "./endpoint-store";
 import { signingSecrets } from "./endpoints";
+import { acquireSlot, hold, releaseSlot } from "./pacing";
 import { queueDelay, remainingHop, retryAfterDelay, scheduledDelay } from "./schedule";
 import { signatureHeader } from "./signing";
 import { checkWebhookUrl } from "./url-safety";
@@ -76,7 +77,8 @@ function nextDelay(m: DeliveryMessage, res: EndpointAnswer, now: number): number
 }
 
 /**
- * Handles one queue message: one signed attempt to deliver one event to one endpoint, recorded, then either
+ * Handles one queue message: one signed attempt to deliver one event to one endpoint, once the endpoint's pacer
+ * gives it a slot (else held: the same message queued again for later, see pacing.ts), recorded, then either
  * delivered, retried later (a new message with the next attempt number and the schedule's or the endpoint's
  * Retry-After delay), or given up (dead-letter queue). Messages that no longer match their delivery (already
  * delivered, replayed since, or a duplicate) are dropped. Throws only on our own failures (D1, Queues), so the
@@ -109,17 +111,29 @@ async function deliver(env: Env, m: DeliveryMessage): Promise<void> {
   const secrets = await signingSecrets(db, master, endpoint.id);
   if (secrets.length === 0) throw new Error(`endpoint ${endpoint.id} has no signing secret`);
 
+  // Paced: a slot from the endpoint's pacer, asked for last, so the POST follows the grant closely.
+  const slot = await acquireSlot(env, endpoint, config.webhookTimeoutMs);
+  if (!slot.granted) return hold(env, m, slot.waitMs, Date.now());
+  const sentAt = Date.now();
+  let res: EndpointAnswer = { status: null, retryAfter: null, error: "not sent", durationMs: 0 };
+  try {
+    res = await post(verdict.url, await signedHeaders(m.event_id, payload, secrets), payload, config.webhookTimeoutMs);
+  } finally {
+    await releaseSlot(env, endpoint.id, slot.lease, res, Date.now());
+  }
+  await recordOutcome(env, endpoint, m, res, sentAt);
+}
+
+/** The headers of one attempt, signed now with every current secret. */
+async function signedHeaders(eventId: string, payload: string, secrets: string[]): Promise<Record<string, string>> {
   const timestamp = Math.floor(Date.now() / 1000);
-  const headers = {
+  return {
     "Content-Type": "application/json",
     "User-Agent": `tributary-webhooks/${version}`,
-    "webhook-id": m.event_id,
+    "webhook-id": eventId,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": await signatureHeader(m.event_id, timestamp, payload, secrets),
+    "webhook-signature": await signatureHeader(eventId, timestamp, payload, secrets),
   };
-  const sentAt = Date.now();
-  const res = await post(verdict.url, headers, payload, config.webhookTimeoutMs);
-  await recordOutcome(env, endpoint, m, res, sentAt);
 }
 
 /** Records the attempt and moves the delivery on: delivered, retrying, failed, or endpoint disabled (410). */

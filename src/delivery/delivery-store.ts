@@ -35,6 +35,17 @@ export async function abandonDelivery(db: D1Database, m: DeliveryMessage, reason
     .run();
 }
 
+/** Moves a held delivery's `next_attempt_at` (only while the message still matches it: pending, same attempt). */
+export async function holdDelivery(db: D1Database, m: DeliveryMessage, nextAt: string): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE deliveries SET next_attempt_at = ? WHERE event_id = ? AND endpoint_id = ? AND status = 'pending'
+         AND generation = ? AND next_attempt = ?`,
+    )
+    .bind(nextAt, m.event_id, m.endpoint_id, m.generation, m.attempt)
+    .run();
+}
+
 /** One attempt as recorded, and where it leaves its delivery. */
 interface AttemptRecord {
   attempt: AttemptRow;

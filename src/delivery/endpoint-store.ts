@@ -12,6 +12,10 @@ export interface EndpointRow {
   sources: string;
   enabled: number;
   disabled_reason: "manual" | "endpoint_gone" | null;
+  /** Deliveries per second at most; null: no rate limit. */
+  rate_limit: number | null;
+  /** Deliveries in flight at once at most. */
+  max_in_flight: number;
   created_at: string;
   updated_at: string;
 }
@@ -61,8 +65,18 @@ export async function endpointById(db: D1Database, id: string): Promise<Endpoint
  */
 function unchangedSince(row: EndpointRow): { sql: string; params: (string | number | null)[] } {
   return {
-    sql: "url = ? AND description IS ? AND event_types IS ? AND sources = ? AND enabled = ? AND disabled_reason IS ? AND updated_at = ?",
-    params: [row.url, row.description, row.event_types, row.sources, row.enabled, row.disabled_reason, row.updated_at],
+    sql: "url = ? AND description IS ? AND event_types IS ? AND sources = ? AND enabled = ? AND disabled_reason IS ? AND rate_limit IS ? AND max_in_flight = ? AND updated_at = ?",
+    params: [
+      row.url,
+      row.description,
+      row.event_types,
+      row.sources,
+      row.enabled,
+      row.disabled_reason,
+      row.rate_limit,
+      row.max_in_flight,
+      row.updated_at,
+    ],
   };
 }
 
@@ -74,7 +88,8 @@ export async function saveEndpoint(db: D1Database, row: EndpointRow, expected?: 
   const guard = expected ? unchangedSince(expected) : { sql: "1", params: [] };
   const result = await db
     .prepare(
-      `UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, sources = ?, enabled = ?, disabled_reason = ?, updated_at = ?
+      `UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, sources = ?, enabled = ?, disabled_reason = ?,
+         rate_limit = ?, max_in_flight = ?, updated_at = ?
        WHERE id = ? AND ${guard.sql}`,
     )
     .bind(
@@ -84,6 +99,8 @@ export async function saveEndpoint(db: D1Database, row: EndpointRow, expected?: 
       row.sources,
       row.enabled,
       row.disabled_reason,
+      row.rate_limit,
+      row.max_in_flight,
       row.updated_at,
       row.id,
       ...guard.params,
@@ -169,7 +186,7 @@ export async function currentSecrets(db: D1Database, endpointId: string, now: st
  * a delivery: change detection records its tenant's events and delivers only to rows with `enabled === 1 &&
  * delivers === 1`.
  */
-export interface WatchingRow extends EndpointRow {
+export interface WatchingRow extends Omit<EndpointRow, "rate_limit" | "max_in_flight"> {
   delivers: 0 | 1;
 }
 

@@ -27,6 +27,8 @@ export function toEndpoint(row: EndpointRow): WebhookEndpoint {
     sources: JSON.parse(row.sources) as string[],
     enabled: row.enabled === 1,
     disabled_reason: row.disabled_reason,
+    rate_limit: row.rate_limit,
+    max_in_flight: row.max_in_flight,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -41,6 +43,8 @@ interface NewEndpoint {
   description: string | null;
   eventTypes: SubscribableEventType[] | null;
   sources: string[];
+  rateLimit: number | null;
+  maxInFlight: number;
 }
 
 /** A fresh signing secret for an endpoint: in clear (shown once) and as stored, encrypted. */
@@ -73,6 +77,8 @@ export async function createEndpoint(
     sources: JSON.stringify(input.sources),
     enabled: 1,
     disabled_reason: null,
+    rate_limit: input.rateLimit,
+    max_in_flight: input.maxInFlight,
     created_at: now,
     updated_at: now,
   };
@@ -88,6 +94,8 @@ interface EndpointPatch {
   eventTypes?: SubscribableEventType[] | null;
   sources?: string[];
   enabled?: boolean;
+  rateLimit?: number | null;
+  maxInFlight?: number;
 }
 
 /**
@@ -114,6 +122,8 @@ export async function updateEndpoint(
     enabled: patch.enabled === undefined ? row.enabled : patch.enabled ? 1 : 0,
     disabled_reason:
       patch.enabled === undefined ? row.disabled_reason : patch.enabled ? null : (row.disabled_reason ?? "manual"),
+    rate_limit: patch.rateLimit === undefined ? row.rate_limit : patch.rateLimit,
+    max_in_flight: patch.maxInFlight ?? row.max_in_flight,
     updated_at: isoMicros(Date.now()),
   };
   return (await saveEndpoint(db, next, guarded ? row : undefined)) ? next : null;

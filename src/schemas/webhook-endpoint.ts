@@ -27,6 +27,21 @@ const sources = z
 
 const description = z.string().max(500);
 
+/** Deliveries in flight at once when an endpoint sets no `max_in_flight` (migrations/0008 has the same default). */
+export const DEFAULT_MAX_IN_FLIGHT = 10;
+const MAX_IN_FLIGHT_LIMIT = 100;
+/**
+ * Highest `rate_limit` (deliveries per second) an endpoint may set: each delivery is two calls to the endpoint's pacer,
+ * and one Durable Object serves about 1,000 requests a second.
+ */
+const MAX_RATE_LIMIT = 200;
+
+const RATE_LIMIT_DOC = `Deliveries per second at most (1 to ${MAX_RATE_LIMIT}), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused).`;
+const MAX_IN_FLIGHT_DOC = `Deliveries in flight (sent, not yet answered) at once at most, 1 to ${MAX_IN_FLIGHT_LIMIT}. Default ${DEFAULT_MAX_IN_FLIGHT}.`;
+
+const rateLimit = z.number().int().min(1).max(MAX_RATE_LIMIT);
+const maxInFlight = z.number().int().min(1).max(MAX_IN_FLIGHT_LIMIT);
+
 export const WebhookEndpointSchema = z
   .object({
     id: z.string().openapi({ example: "we_01JD5Q0Z8K3M4N5P6Q7R8S9T0V" }),
@@ -49,6 +64,8 @@ export const WebhookEndpointSchema = z
         "Why the endpoint is disabled: `manual` (PATCHed), `endpoint_gone` (it answered a delivery with 410 Gone). Null while enabled.",
       example: null,
     }),
+    rate_limit: rateLimit.nullable().openapi({ description: RATE_LIMIT_DOC, example: 5 }),
+    max_in_flight: maxInFlight.openapi({ description: MAX_IN_FLIGHT_DOC, example: DEFAULT_MAX_IN_FLIGHT }),
     created_at: timestamp("When the endpoint was created.", "2026-11-01T00:00:00.000000Z"),
     updated_at: timestamp("When the endpoint last changed.", "2026-11-01T00:00:00.000000Z"),
   })
@@ -87,6 +104,11 @@ export const CreateWebhookEndpointSchema = z
         "Listings to watch. Default: `inkit:runs`, `inkit:workflow-batches` and `inkit:batches`, plus the 8x8 definitions in the deployment's `DEFAULT_SOURCES` setting.",
     }),
     description: description.optional(),
+    rate_limit: rateLimit
+      .nullable()
+      .optional()
+      .openapi({ description: `${RATE_LIMIT_DOC} Default: null.`, example: 5 }),
+    max_in_flight: maxInFlight.optional().openapi({ description: MAX_IN_FLIGHT_DOC, example: 2 }),
   })
   .openapi("CreateWebhookEndpoint");
 
@@ -99,6 +121,11 @@ export const UpdateWebhookEndpointSchema = z
     enabled: z.boolean().optional().openapi({
       description: "`false` disables the endpoint (`disabled_reason: manual`); `true` enables it again.",
     }),
+    rate_limit: rateLimit
+      .nullable()
+      .optional()
+      .openapi({ description: `${RATE_LIMIT_DOC} null removes it.`, example: 5 }),
+    max_in_flight: maxInFlight.optional().openapi({ description: MAX_IN_FLIGHT_DOC, example: 2 }),
   })
   .openapi("UpdateWebhookEndpoint");
 

@@ -330,6 +330,7 @@ describe("cron and queue handlers", () => {
       { DB: undefined },
       { WEBHOOK_QUEUE: undefined },
       { WEBHOOK_DLQ: undefined },
+      { ENDPOINT_PACER: undefined },
     ]) {
       const w = webhookEnv({ ...broken, LOG_LEVEL: "error" }); // the suite logs nothing by default
       const { result, lines } = await captureLogs(() =>

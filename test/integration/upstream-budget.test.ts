@@ -3,7 +3,13 @@
 // instead of meeting a 429; listings made meanwhile are served; a listing the budget cannot serve answers a 503 naming
 // the account; a 429 pauses the account for every caller; a warm isolate pays no round trip to the budget per request.
 // Everything is counted (calls, 429s, events, round trips), never timed.
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_API_KEYS, EIGHT_BY_EIGHT_DEFINITION_IDS } from "../../simulator/credentials";
 import worker from "../../src";
@@ -278,6 +284,24 @@ describe("a deployment without the UPSTREAM_BUDGET binding", () => {
       "deployment-incomplete",
     );
     expect(problem.detail).toContain("`UPSTREAM_BUDGET`");
+    expect((await eightByEightSim.counters()).total).toBe(0);
+  });
+
+  it("the detection queue's consumer acknowledges no check and retries the batch later", async () => {
+    const w = webhookEnv({ UPSTREAM_BUDGET: undefined });
+    const batch = createMessageBatch<CheckMessage>("tributary-detection", [
+      {
+        id: "chk-unbudgeted",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { source: `8x8:acme-ops/${orderNotifications}` },
+      },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, w.env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryBatch).toMatchObject({ retry: true, delaySeconds: 60 });
+    expect(result.explicitAcks).toEqual([]);
     expect((await eightByEightSim.counters()).total).toBe(0);
   });
 });

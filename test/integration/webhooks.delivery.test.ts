@@ -13,6 +13,7 @@ import {
   createHookEndpoint,
   drain,
   expectAllVerified,
+  lapsePacers,
   payloadOf,
   resetWebhookStore,
   rows,
@@ -139,6 +140,13 @@ describe("delivery", () => {
     await ping(w, endpoint.id);
     await consumeOnce(w);
     expect(w.queue.sent.at(-1)).toMatchObject({ body: { attempt: 2 }, delaySeconds: 42 });
+    // The whole endpoint waits out the Retry-After: a message that comes early is held (same attempt), unsent.
+    await consumeOnce(w);
+    expect(w.queue.sent.at(-1)?.body.attempt).toBe(2);
+    expect(w.queue.sent.at(-1)?.delaySeconds).toBeGreaterThanOrEqual(40);
+    expect(w.queue.sent.at(-1)?.delaySeconds).toBeLessThanOrEqual(42);
+    expect(await consumer.received(hook)).toHaveLength(1);
+    await lapsePacers(w); // the 42 s have passed
 
     const when = new Date(Date.now() + 90_000).toUTCString();
     await consumer.configure(hook, { fail: { status: 503, times: 1, retry_after: when } });

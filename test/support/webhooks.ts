@@ -3,7 +3,10 @@ import {
   createMessageBatch,
   createScheduledController,
   type D1Migration,
+  evictDurableObject,
   getQueueResult,
+  listDurableObjectIds,
+  runInDurableObject,
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -40,9 +43,12 @@ interface Queued<T = DeliveryMessage> {
 export function recordingQueue<T = DeliveryMessage>() {
   const pending: Queued<T>[] = [];
   const sent: Queued<T>[] = [];
+  // When each message becomes visible, as a queue honouring its delay would deliver it (`takeDue`).
+  const visibleAt = new WeakMap<Queued<T>, number>();
   const record = (body: T, delaySeconds = 0) => {
     // Queues serialize bodies: never hand the consumer the producer's object.
     const message = { body: JSON.parse(JSON.stringify(body)) as T, delaySeconds };
+    visibleAt.set(message, Date.now() + delaySeconds * 1000);
     pending.push(message);
     sent.push(message);
   };
@@ -65,6 +71,15 @@ export function recordingQueue<T = DeliveryMessage>() {
     sent,
     /** Takes the messages not yet consumed. */
     take: () => pending.splice(0, pending.length),
+    /** Takes the messages whose delay has run out by `now`, oldest first. */
+    takeDue(now: number): Queued<T>[] {
+      const due = pending.filter((m) => (visibleAt.get(m) ?? 0) <= now);
+      for (const m of due) pending.splice(pending.indexOf(m), 1);
+      return due;
+    },
+    /** When the next pending message becomes visible (ms), or null when none is pending. */
+    nextVisible: (): number | null =>
+      pending.length === 0 ? null : Math.min(...pending.map((m) => visibleAt.get(m) ?? 0)),
     get size() {
       return pending.length;
     },
@@ -179,6 +194,9 @@ interface QueueResult {
 
 let messageSeq = 0;
 
+/** The deliveries consumer's `max_batch_size` in wrangler.toml: Queues hand it at most this many messages at once. */
+const MAX_BATCH_SIZE = 10;
+
 /** Hands queued messages to the worker's queue consumer as one batch; asserts each was explicitly acked. */
 export async function consumeOnce(w: WebhookEnv, messages: Queued[] = w.queue.take()): Promise<QueueResult> {
   const batch = createMessageBatch<DeliveryMessage>(
@@ -193,14 +211,58 @@ export async function consumeOnce(w: WebhookEnv, messages: Queued[] = w.queue.ta
   return result;
 }
 
-/** Consumes until the queue is empty, ignoring delays (as if they had all elapsed); returns the rounds run. */
+/**
+ * Consumes until the queue is empty, ignoring delays (as if they had all elapsed: the endpoints' pacers forget their
+ * pauses and windows between rounds too); returns the rounds run. A round takes every pending message and hands them
+ * to the consumer in batches of the queue's `max_batch_size` (10), one after another.
+ */
 export async function drain(w: WebhookEnv, maxRounds = 20): Promise<number> {
   let rounds = 0;
   while (w.queue.size > 0) {
     if (++rounds > maxRounds) throw new Error(`queue not drained after ${maxRounds} rounds`);
-    await consumeOnce(w);
+    if (rounds > 1) await lapsePacers(w);
+    const round = w.queue.take();
+    for (let i = 0; i < round.length; i += MAX_BATCH_SIZE) await consumeOnce(w, round.slice(i, i + MAX_BATCH_SIZE));
   }
   return rounds;
+}
+
+/**
+ * Makes every endpoint pacer start afresh, as if its pause, rate window and leases had run out: for tests that let
+ * queue delays elapse at once. Its stored pause is deleted and the object evicted (its memory goes with it).
+ */
+export async function lapsePacers(w: WebhookEnv): Promise<void> {
+  const pacers = w.env.ENDPOINT_PACER;
+  for (const id of await listDurableObjectIds(pacers)) {
+    const stub = pacers.get(id);
+    await runInDurableObject(stub, (_pacer, state) => state.storage.deleteAll());
+    await evictDurableObject(stub);
+  }
+}
+
+/**
+ * Runs the deliveries consumer as Queues would, in real time: messages become visible once their delay has run out,
+ * in batches of the consumer's `max_batch_size` (10), every visible batch in an invocation of its own at once (up to
+ * `concurrency`), until nothing is pending or running. The pacing under test sees real concurrency and real delays;
+ * the test asserts what the consumer counted, never how long this took. Returns the batches run.
+ */
+export async function drainInTime(w: WebhookEnv, options: { concurrency?: number; maxBatches?: number } = {}) {
+  const { concurrency = 20, maxBatches = 2_000 } = options;
+  const running = new Set<Promise<unknown>>();
+  let batches = 0;
+  for (;;) {
+    const due = running.size < concurrency ? w.queue.takeDue(Date.now()) : [];
+    for (let i = 0; i < due.length; i += MAX_BATCH_SIZE) {
+      if (++batches > maxBatches) throw new Error(`queue not drained after ${maxBatches} batches`);
+      const run: Promise<unknown> = consumeOnce(w, due.slice(i, i + MAX_BATCH_SIZE)).finally(() => running.delete(run));
+      running.add(run);
+    }
+    const next = w.queue.nextVisible();
+    if (running.size === 0 && next === null) return batches;
+    // Wake when a batch ends or the next message becomes visible, whichever is first.
+    const untilVisible = next === null ? 1_000 : Math.max(next - Date.now(), 10);
+    await Promise.race([...running, new Promise((resolve) => setTimeout(resolve, Math.min(untilVisible, 1_000)))]);
+  }
 }
 
 /**
@@ -235,7 +297,8 @@ export const consumer = {
     name: string,
     config: {
       secrets?: string[];
-      fail?: { status: number; times?: number; retry_after?: string } | null;
+      /** `for_ms`: fail every request for that long from the first; `retry_after: "remaining"`: the seconds left. */
+      fail?: { status: number; times?: number; for_ms?: number; retry_after?: string } | null;
       delay_ms?: number;
     },
   ) {
@@ -246,10 +309,21 @@ export const consumer = {
     expect(res.status).toBe(200);
   },
   async received(name: string): Promise<ReceivedDelivery[]> {
+    return (await consumer.report(name)).received;
+  },
+  /** What the hook counted: every request, the most within any 1,000 ms, the most at once, its failure window. */
+  async report(name: string): Promise<HookReport> {
     const res = await fetch(`${inject("consumerUrl")}/__admin/${hookPath(name)}`);
-    return ((await res.json()) as { received: ReceivedDelivery[] }).received;
+    return (await res.json()) as HookReport;
   },
 };
+
+interface HookReport {
+  received: ReceivedDelivery[];
+  max_per_second: number;
+  max_concurrent: number;
+  fail_window: { from: number; until: number } | null;
+}
 
 let hookSeq = 0;
 
@@ -269,7 +343,13 @@ export interface CreatedEndpoint {
 /** Creates an endpoint delivering to a fresh consumer hook that verifies with the endpoint's secret. */
 export async function createHookEndpoint(
   w: WebhookEnv,
-  body: { sources?: string[]; event_types?: string[]; description?: string } = {},
+  body: {
+    sources?: string[];
+    event_types?: string[];
+    description?: string;
+    rate_limit?: number | null;
+    max_in_flight?: number;
+  } = {},
   auth?: string,
 ) {
   const hook = uniqueHook("hook");

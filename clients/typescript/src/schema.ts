@@ -1813,6 +1813,16 @@ export interface components {
              */
             disabled_reason: "manual" | "endpoint_gone" | null;
             /**
+             * @description Deliveries per second at most (1 to 200), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused).
+             * @example 5
+             */
+            rate_limit: number | null;
+            /**
+             * @description Deliveries in flight (sent, not yet answered) at once at most, 1 to 100. Default 10.
+             * @example 10
+             */
+            max_in_flight: number;
+            /**
              * Format: date-time
              * @description When the endpoint was created.
              * @example 2026-11-01T00:00:00.000000Z
@@ -1836,6 +1846,16 @@ export interface components {
             /** @description Listings to watch. Default: `inkit:runs`, `inkit:workflow-batches` and `inkit:batches`, plus the 8x8 definitions in the deployment's `DEFAULT_SOURCES` setting. */
             sources?: string[];
             description?: string;
+            /**
+             * @description Deliveries per second at most (1 to 200), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused). Default: null.
+             * @example 5
+             */
+            rate_limit?: number | null;
+            /**
+             * @description Deliveries in flight (sent, not yet answered) at once at most, 1 to 100. Default 10.
+             * @example 2
+             */
+            max_in_flight?: number;
         };
         WebhookEndpointList: {
             data: components["schemas"]["WebhookEndpoint"][];
@@ -1853,6 +1873,16 @@ export interface components {
             description?: string | null;
             /** @description `false` disables the endpoint (`disabled_reason: manual`); `true` enables it again. */
             enabled?: boolean;
+            /**
+             * @description Deliveries per second at most (1 to 200), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused). null removes it.
+             * @example 5
+             */
+            rate_limit?: number | null;
+            /**
+             * @description Deliveries in flight (sent, not yet answered) at once at most, 1 to 100. Default 10.
+             * @example 2
+             */
+            max_in_flight?: number;
         };
         RotatedSecret: {
             /**
@@ -2043,6 +2073,16 @@ export interface components {
             /** @description Listings to watch. Default: `inkit:runs`, `inkit:workflow-batches` and `inkit:batches`, plus the 8x8 definitions in the deployment's `DEFAULT_SOURCES` setting. */
             sources?: string[];
             description?: string;
+            /**
+             * @description Deliveries per second at most (1 to 200), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused). Default: null.
+             * @example 5
+             */
+            rate_limit?: number | null;
+            /**
+             * @description Deliveries in flight (sent, not yet answered) at once at most, 1 to 100. Default 10.
+             * @example 2
+             */
+            max_in_flight?: number;
         };
         EventSubscriptionList: {
             data: components["schemas"]["EventSubscription"][];
@@ -2053,6 +2093,16 @@ export interface components {
             event_types?: components["schemas"]["SubscribableEventType"][] | null;
             sources?: string[];
             description?: string | null;
+            /**
+             * @description Deliveries per second at most (1 to 200), counted as the endpoint receives them; null: no rate limit. Deliveries beyond it wait (never dropped, their retry schedule paused). null removes it.
+             * @example 5
+             */
+            rate_limit?: number | null;
+            /**
+             * @description Deliveries in flight (sent, not yet answered) at once at most, 1 to 100. Default 10.
+             * @example 2
+             */
+            max_in_flight?: number;
         };
         /** @description What the push invalidated and re-checked. */
         InboundResult: {

@@ -14,6 +14,7 @@ import type { AppEnv } from "../../http/app-env";
 import { tenantOf } from "../../http/auth";
 import { answerInWrite } from "../../http/idempotency";
 import { guardedWrite } from "../../http/preconditions";
+import { DEFAULT_MAX_IN_FLIGHT } from "../../schemas/webhook-endpoint";
 import { ProblemError } from "../../shared/problem";
 import { isoMicros, toRfc3339 } from "../../shared/time";
 import { guarded, guardedDelete, owned, tenantPage } from "../resource.handlers";
@@ -61,6 +62,8 @@ export const create: RouteHandler<R.CreateRoute, AppEnv> = async (c) => {
     tenant: tenantOf(c),
     url: safeUrl(c, body.url),
     ...(await watchOf(c, body)),
+    rateLimit: body.rate_limit ?? null,
+    maxInFlight: body.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
   };
   await createEndpoint(c.env.DB, master, input, reply.keep);
   return reply.answer();
@@ -83,6 +86,8 @@ export const update: RouteHandler<R.UpdateRoute, AppEnv> = async (c) => {
     url: body.url === undefined ? undefined : safeUrl(c, body.url),
     ...(await watchPatchOf(c, body)),
     enabled: body.enabled,
+    rateLimit: body.rate_limit,
+    maxInFlight: body.max_in_flight,
   };
   const next = await guardedWrite(c, guarded(c, endpoints, c.req.valid("param").id), (row, isGuarded) =>
     updateEndpoint(c.env.DB, row, patch, isGuarded),
