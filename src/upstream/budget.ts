@@ -127,6 +127,12 @@ function leaseOf(account: BudgetAccount, priority: BudgetPriority): Lease {
   const key = `${account.key}|${priority}`;
   let lease = leases.get(key);
   if (!lease) {
+    // Callers' own credentials are unbounded: past 1,000 accounts, forget the leases that hold nothing.
+    if (leases.size >= 1_000) {
+      const now = Date.now();
+      for (const [k, l] of leases)
+        if (!l.refill && (l.tokens === 0 || l.expiresAt <= now) && l.notBefore <= now) leases.delete(k);
+    }
     lease = { tokens: 0, expiresAt: 0, notBefore: 0, paused: false, refill: null, waiting: 0 };
     leases.set(key, lease);
   }
@@ -143,11 +149,12 @@ function refill(access: BudgetAccess, account: BudgetAccount, lease: Lease, figu
   const asked = Promise.resolve(stub.grant({ want, priority: access.priority, policy: access.policy }))
     .then((answer) => {
       const now = Date.now();
-      if (answer.granted > 0) {
+      // A pause this isolate met while the grant was in flight wins: its tokens would be spent into a paused account.
+      if (answer.granted > 0 && lease.notBefore <= now) {
         lease.tokens += answer.granted;
         lease.expiresAt = now + LEASE_TTL_MS;
         lease.paused = false;
-      } else {
+      } else if (answer.granted === 0) {
         lease.notBefore = now + answer.retryAfterMs;
         lease.paused = answer.paused;
       }

@@ -88,9 +88,10 @@ interface UpstreamFetchOptions {
 
 /**
  * Draws the attempt's call from its account's budget (when the scope has budgets): the time it waited, or throws the
- * budget's refusal. A refused attempt settles the breaker's admission as a call that was never made.
+ * budget's refusal. A refused first attempt settles the breaker's admission as a call never made; a refused retry, as
+ * the failure of the attempt before it.
  */
-async function drawFor(opts: UpstreamFetchOptions, admission: Admission): Promise<number> {
+async function drawFor(opts: UpstreamFetchOptions, admission: Admission, previous: Attempt | null): Promise<number> {
   const { scope, account } = opts;
   if (!scope.budget || !account) return 0;
   const figures = scope.telemetry.budgetOf(account.provider, account.id);
@@ -98,7 +99,8 @@ async function drawFor(opts: UpstreamFetchOptions, admission: Admission): Promis
   try {
     await drawToken(scope.budget, account, scope.deadline, figures);
   } catch (err) {
-    breakerFor(`${opts.provider} ${new URL(opts.url).origin}`).release(admission);
+    if (previous) settleFailure(opts, admission, previous);
+    else breakerFor(`${opts.provider} ${new URL(opts.url).origin}`).release(admission);
     throw err;
   }
   return figures.waitMs - before;
@@ -156,7 +158,7 @@ export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<Upstrea
     }
     if (scope.attempts >= scope.maxAttempts) break;
     // A retry after a 429 draws too: the account is paused by then, so it waits (or is refused) rather than call.
-    const budgetWaitMs = await drawFor(opts, admission);
+    const budgetWaitMs = await drawFor(opts, admission, attempt > 1 ? last : null);
     scope.attempts += 1;
     const started = performance.now();
     last = await attemptGet(opts.url, opts.headers, Math.min(opts.timeoutMs, Math.max(1, scope.deadline - Date.now())));
@@ -191,16 +193,13 @@ function concludeCall(
 ): UpstreamResponse {
   const { provider, name, scope } = opts;
   const breaker = breakerFor(`${provider} ${new URL(opts.url).origin}`);
-  const now = Date.now();
   const info = (status: number | null): UpstreamInfo => ({ provider, status, code: null, error_id: null });
 
   if (last.kind === "response" && !retryable(last)) {
     breaker.success();
     return last;
   }
-  const sharedFailure = !(last.kind === "response" && last.status === 429) || opts.rateLimitIsShared;
-  if (sharedFailure) breaker.failure(scope.policy.breaker, now, admission);
-  else breaker.release(admission);
+  settleFailure(opts, admission, last);
 
   switch (last.kind) {
     case "timeout":
@@ -232,6 +231,17 @@ function concludeCall(
       }
       return last;
   }
+}
+
+/**
+ * Tells the breaker of a call that failed: a 429 to a caller's own account or a connection's says nothing of the
+ * upstream's health, so it only releases the admission.
+ */
+function settleFailure(opts: UpstreamFetchOptions, admission: Admission, last: Attempt): void {
+  const breaker = breakerFor(`${opts.provider} ${new URL(opts.url).origin}`);
+  const sharedFailure = !(last.kind === "response" && last.status === 429) || opts.rateLimitIsShared;
+  if (sharedFailure) breaker.failure(opts.scope.policy.breaker, Date.now(), admission);
+  else breaker.release(admission);
 }
 
 const throwing = (error: ProblemError): never => {
