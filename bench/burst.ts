@@ -61,7 +61,8 @@ interface ProcessPeak {
 
 export interface BurstResult {
   perSource: number;
-  inspector: boolean;
+  /** Whether the stack ran with the DevTools inspector; null when attached to a stack started elsewhere. */
+  inspector: boolean | null;
   attached: boolean;
   expected: number;
   /** Distinct events (by id) of the inserted items the endpoint received, and deliveries beyond the first per id. */
@@ -501,7 +502,7 @@ export async function runBurst(opts: BurstOptions, log: Log): Promise<BurstResul
     if (peakTotal > DESCRIPTOR_BOUND) problems.push(`descriptors peaked at ${peakTotal} (bound ${DESCRIPTOR_BOUND})`);
     return {
       perSource: opts.perSource,
-      inspector: opts.attach ? false : opts.inspector,
+      inspector: opts.attach ? null : opts.inspector,
       attached: opts.attach !== undefined,
       expected,
       delivered,
@@ -544,7 +545,7 @@ export function burstTable(r: BurstResult): string {
     .map((x) => `${x.name} ${x.baseline}→${x.peak} (${x.rssBaselineMiB}→${x.rssPeakMiB} MiB)`)
     .join(", ");
   return [
-    `8. Burst through npm start's stack: ${r.perSource} + ${r.perSource} new items, one endpoint and one poll-only subscription${r.inspector ? " (DevTools inspector on, as wrangler dev runs it)" : ""}`,
+    `8. Burst through npm start's stack: ${r.perSource} + ${r.perSource} new items, one endpoint and one poll-only subscription${r.attached ? " (attached to a running stack)" : r.inspector ? " (DevTools inspector on, as wrangler dev runs it)" : ""}`,
     `   events expected ${r.expected}: delivered ${r.delivered} (duplicates ${r.duplicateDeliveries}, unverified ${r.unverified}), streamed ${r.streamed} (repeats ${r.duplicateStreamed})`,
     `   runtime descriptors: ${r.descriptors.baseline} before, peak ${r.descriptors.peak} (bound ${r.descriptors.bound}); ${p}`,
     `   delivery: ${r.deliveryRatePerS ?? "–"} events/s over ${r.deliverySpanS ?? "–"} s; detection caught up after ${r.detectionS ?? "–"} s, last delivery ${r.lastDeliveryS ?? "–"} s after the insert`,
