@@ -30,7 +30,7 @@ const STREAM_LIMIT = 500;
  * the peak of the burst. Idle, they hold about 110; what a burst adds is bounded by the deliveries in flight (the
  * queue consumer's batches of 10, a connection each to the consumer), the D1/KV/queue files and the listeners, not by
  * the number of items. 1,000 is ten times the idle count and a twentieth of the 20,000 where the stack broke. With
- * the DevTools inspector on, a 2,000 + 2,000 burst took them to about 3,500, a 10,000 + 10,000 one to 5,417.
+ * the DevTools inspector on, a 2,000 + 2,000 burst took them to 3,500–6,500, a 10,000 + 10,000 one to 5,417–6,015.
  */
 const DESCRIPTOR_BOUND = 1_000;
 /** The run stops (and fails) above this many, to spare a shared machine the 20,000 limit. */
