@@ -1,18 +1,22 @@
 // `npm run bench`: measures tributary's upstream efficiency, hot-path cost, end-to-end overhead, size and startup
 // (issue 8), change detection's upstream calls per tick, saved feeds of up to 100 sources (issue 19), and the cost of
-// writing Analytics Engine data points (issue 21), prints a table
+// writing Analytics Engine data points (issue 21), prints a table. Opt-in: a burst of new upstream items through
+// `npm start`'s stack (issue 30, part 8, `--only=burst`); it is not part of a full run. Prints a table
 // and writes the results as JSON. Loopback only; bounded in time (a hard deadline stops
 // everything); every child process is stopped on the way out. See bench/README.md.
 //
 //   npm run bench                       every part
 //   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load, feeds, analytics),
 //                                       comma-separated
+//   npm run bench -- --only=burst       part 8 alone: 10,000 + 10,000 items (--burst=N: N + N; --inspector: the stack
+//                                       with wrangler's DevTools inspector on, the way `wrangler dev` runs it)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { installCleanup, runToEnd, stopAll } from "../scripts/proc";
 import { type AnalyticsResult, analyticsTable, runAnalytics } from "./analytics";
+import { type BurstResult, burstSizeFromArgs, burstTable, runBurst } from "./burst";
 import { type DetectionResult, runDetection } from "./detection";
 import { CONSTANT_LIMIT, runEfficiency, VARYING_LIMITS, type WalkResult } from "./efficiency";
 import {
@@ -41,12 +45,17 @@ import { evaluateTargets, previousTargets, printTables, ratiosOf } from "./repor
 import { type BundleResult, measureBundle, profileStartup, type StartupProfile } from "./size";
 
 const DEADLINE_MS = 360_000;
+/** Part 8's own limit; the runner's deadline grows by it when the part is selected. */
+const BURST_TIMEOUT_MS = 900_000;
 const KEEP_RUNS = 3;
 const PARTS = ["size", "hotpath", "detection", "efficiency", "load", "feeds", "analytics"] as const;
-type Part = (typeof PARTS)[number];
+/** Parts that run only when named in --only. */
+const OPT_IN = ["burst"] as const;
+type Part = (typeof PARTS)[number] | (typeof OPT_IN)[number];
+const KNOWN: readonly Part[] = [...PARTS, ...OPT_IN];
 
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-const parts = new Set<Part>(only ? (only.split(",").filter((p) => PARTS.includes(p as Part)) as Part[]) : PARTS);
+const parts = new Set<Part>(only ? (only.split(",").filter((p) => KNOWN.includes(p as Part)) as Part[]) : PARTS);
 
 const started = performance.now();
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -58,10 +67,11 @@ const log = (line: string) => console.log(line);
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 
 installCleanup();
+const deadlineMs = DEADLINE_MS + (parts.has("burst") ? BURST_TIMEOUT_MS + 60_000 : 0);
 const deadline = setTimeout(() => {
-  console.error(`bench: over the ${DEADLINE_MS / 1000} s deadline, stopping`);
+  console.error(`bench: over the ${deadlineMs / 1000} s deadline, stopping`);
   void stopAll().finally(() => process.exit(2));
-}, DEADLINE_MS);
+}, deadlineMs);
 deadline.unref();
 
 function git(args: string[]): string | null {
@@ -90,6 +100,7 @@ let profile: StartupProfile | { error: string } | null = null;
 let hotPath: HotPathResult | null = null;
 let detection: DetectionResult | null = null;
 let analytics: AnalyticsResult | null = null;
+let burst: BurstResult | null = null;
 let walks: WalkResult[] = [];
 let crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null = null;
 let load: LoadResult[] = [];
@@ -158,6 +169,16 @@ try {
     }
     noteLoad("end");
   }
+  if (parts.has("burst")) {
+    noteLoad("burst");
+    const perSource = burstSizeFromArgs(process.argv);
+    log(`[${elapsed()}] 8. burst of ${perSource} + ${perSource} new items through npm start's stack`);
+    burst = await runBurst(
+      { perSource, inspector: process.argv.includes("--inspector"), timeoutMs: BURST_TIMEOUT_MS, dir },
+      (line) => log(line),
+    );
+    if (!burst.passed) failure = new Error(`burst: ${burst.problems.join("; ")}`);
+  }
 } catch (error) {
   failure = error;
 } finally {
@@ -176,7 +197,7 @@ const targets = evaluateTargets({ walks, hotPath, load, sequential, bundle, feed
   ...t,
   before: previous.get(t.id),
 }));
-const complete = failure === null && parts.size === PARTS.length;
+const complete = failure === null && PARTS.every((p) => parts.has(p));
 const cores = cpus();
 const results = {
   schema: 1,
@@ -241,6 +262,16 @@ const results = {
     analytics === null
       ? null
       : { generatedAt: new Date().toISOString(), commit: git(["rev-parse", "--short", "HEAD"]), ...analytics },
+  burst:
+    burst === null
+      ? null
+      : {
+          generatedAt: new Date().toISOString(),
+          commit: git(["rev-parse", "--short", "HEAD"]),
+          method:
+            "scripts/start.ts (npm start) on free ports with its state under the run's directory; N new Inkit runs and N new 8x8 instances (one seeded definition) inserted at once; one webhook endpoint (a counting, verifying consumer) and one poll-only subscription under the second API key, read from GET /v1/event-stream. Once a second: /proc/<pid>/fd of wrangler's Node process and its workerd processes (summed), and /healthz (5 s timeout). Delivery rate = events delivered / (last - first delivery).",
+          ...burst,
+        },
   feeds:
     feeds === null
       ? null
@@ -253,9 +284,11 @@ const results = {
 const before = phases[0]?.loadavg1m ?? 0;
 const contention =
   before > cores.length
-    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2, 3 and 6 are pessimistic. Parts 1, 4 and 5 and the call counts of 6's no-cache walks are unaffected (its cached walks' counts depend on how many entries expire mid-walk).`
+    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2, 3 and 6 (and part 8's rates) are pessimistic. Parts 1, 4 and 5 and the call counts of 6's no-cache walks are unaffected (its cached walks' counts depend on how many entries expire mid-walk).`
     : "";
-const printed = `${printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${analytics ? `\n\n${analyticsTable(analytics)}` : ""}${contention}`;
+// A run of opt-in parts alone has none of the targets: print their tables only.
+const onlyOptIn = [...parts].every((p) => (OPT_IN as readonly string[]).includes(p));
+const printed = `${onlyOptIn ? "" : printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${analytics ? `\n\n${analyticsTable(analytics)}` : ""}${burst ? `${onlyOptIn ? "" : "\n\n"}${burstTable(burst)}` : ""}${contention}`;
 console.log(`\n${printed}`);
 const fullPath = join(dir, "results.json");
 writeFileSync(fullPath, `${JSON.stringify(results, null, 2)}\n`);
@@ -276,13 +309,18 @@ const summary = {
         },
 };
 const latestPath = join(ROOT, "bench/latest.json");
-// A run of part 7 alone (or with others) records it in latest.json's `analytics` member, stamped with its own time and
-// commit, and leaves the rest as the last complete run wrote it.
-const partial = !complete && failure === null && analytics !== null;
+// A run of part 7 or 8 alone (or with others) records it in latest.json's `analytics` or `burst` member, stamped with
+// its own time and commit, and leaves the rest as the last complete run wrote it. A complete run keeps the last burst.
+const partial = !complete && failure === null && (analytics !== null || burst !== null);
 if (complete || partial) {
+  const prior = JSON.parse(readFileSync(latestPath, "utf8")) as Record<string, unknown>;
   const written = complete
-    ? summary
-    : { ...(JSON.parse(readFileSync(latestPath, "utf8")) as Record<string, unknown>), analytics: results.analytics };
+    ? { ...summary, burst: results.burst ?? prior.burst ?? null }
+    : {
+        ...prior,
+        ...(analytics !== null ? { analytics: results.analytics } : {}),
+        ...(burst !== null ? { burst: results.burst } : {}),
+      };
   writeFileSync(latestPath, `${JSON.stringify(written, null, 2)}\n`);
   // Committed, so formatted the way `npm run lint` (biome) expects.
   await runToEnd(join(ROOT, "node_modules/.bin/biome"), ["format", "--write", latestPath], {
@@ -299,7 +337,7 @@ for (const old of readdirSync(resultsRoot)
 }
 
 console.log(
-  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : partial ? `\nsummary: ${latestPath} (its analytics member only)` : " (partial run: bench/latest.json left as it was)"}`,
+  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : partial ? `\nsummary: ${latestPath} (its ${[analytics && "analytics", burst && "burst"].filter(Boolean).join(" and ")} member only)` : " (partial run: bench/latest.json left as it was)"}`,
 );
 console.log(`total: ${elapsed()}`);
 if (failure !== null) {
