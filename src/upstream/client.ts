@@ -2,6 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import { DEFAULT_CONFIG } from "../config";
 import type { Provider } from "../schemas/sources";
 import { ProblemError } from "../shared/problem";
+import { budgetAccount } from "./budget";
 import type { Credential } from "./credential";
 import { parseUpstreamJson, type UpstreamInfo, type UpstreamResponse, upstreamFetch, upstreamProblem } from "./fetch";
 import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "./scope";
@@ -105,6 +106,7 @@ export function upstreamClient(opts: UpstreamClientOptions) {
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
       if (!ownScope) ownScope = newUpstreamScope(DEFAULT_CONFIG);
       const scope = currentUpstreamScope() ?? ownScope;
+      const account = scope.budget ? await budgetAccount(provider, credential) : undefined;
       const res = await upstreamFetch({
         provider,
         name,
@@ -114,6 +116,7 @@ export function upstreamClient(opts: UpstreamClientOptions) {
         scope,
         // A 429 to a caller's own account or a tenant's connection says nothing of the deployment's.
         rateLimitIsShared: !credential.passThrough && !credential.connection,
+        ...(account ? { account } : {}),
       });
       if (res.status >= 200 && res.status < 300) {
         try {
