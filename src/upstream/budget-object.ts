@@ -63,9 +63,10 @@ export class UpstreamBudget extends DurableObject<Env> {
     return pausedUntil > now ? { tokens: 0, updatedAt: pausedUntil, pausedUntil } : freshBucket(policy, now);
   }
 
-  /** Forgets the bucket and any pause: a new deployment's budget, for tests. */
+  /** Forgets the bucket, any pause and the counts: a new deployment's budget, for tests. */
   reset(): void {
     this.state = null;
+    this.stats = { grants: 0, granted: 0, refused: 0, pauses: 0 };
     this.ctx.storage.kv.delete(PAUSED_UNTIL);
   }
 }

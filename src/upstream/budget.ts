@@ -123,8 +123,15 @@ interface Lease {
 
 const leases = new Map<string, Lease>();
 
+/**
+ * Every account key this isolate has drawn from or paused, never forgotten with its leases: what tests reset between
+ * files (resetting every object the runtime ever made grew to seconds per file over a suite).
+ */
+export const seenAccounts = new Set<string>();
+
 function leaseOf(account: BudgetAccount, priority: BudgetPriority): Lease {
   const key = `${account.key}|${priority}`;
+  seenAccounts.add(account.key);
   let lease = leases.get(key);
   if (!lease) {
     // Callers' own credentials are unbounded: past 1,000 accounts, forget the leases that hold nothing.
@@ -183,6 +190,25 @@ function budgetExhausted(account: BudgetAccount, retryAfterMs: number, paused: b
   });
 }
 
+/** How long a check waits before it asks again an account's object that could not be reached. */
+const UNREACHABLE_DEFERRAL_MS = 5_000;
+
+/**
+ * The account's object could not be asked (an error of the platform's, not the upstream's): a listing answers a 503
+ * naming the budget, with a short Retry-After, rather than a generic 500 or a call the budget never granted; a check is
+ * deferred, as when it is refused.
+ */
+function unreachable(access: BudgetAccess, account: BudgetAccount, figures: BudgetTime, err: unknown): Error {
+  if (access.priority === "detection") {
+    figures.deferredMs = Math.max(figures.deferredMs, UNREACHABLE_DEFERRAL_MS);
+    return new BudgetDeferral(account, UNREACHABLE_DEFERRAL_MS);
+  }
+  return new ProblemError("service-unavailable", {
+    detail: `The upstream request budget of ${account.label} could not be consulted just now (${err instanceof Error ? err.name : "error"}). Retry after the time given.`,
+    headers: { "Retry-After": "1" },
+  });
+}
+
 /** A check's call that its account's budget refused: the check stops where it is, and is sent again later. */
 class BudgetDeferral extends Error {
   constructor(
@@ -224,9 +250,13 @@ export async function drawToken(
       if (lease.notBefore <= now) {
         lease.waiting += 1;
         figures.roundTrips += 1;
-        const answer = await refill(access, account, lease, figures).finally(() => {
-          lease.waiting -= 1;
-        });
+        const answer = await refill(access, account, lease, figures)
+          .catch((err: unknown) => {
+            throw unreachable(access, account, figures, err);
+          })
+          .finally(() => {
+            lease.waiting -= 1;
+          });
         if (answer.granted > 0 || lease.tokens > 0) continue;
       }
       const retryAfterMs = Math.max(1, lease.notBefore - Date.now());

@@ -306,3 +306,43 @@ describe("a deployment without the UPSTREAM_BUDGET binding", () => {
     expect((await eightByEightSim.counters()).total).toBe(0);
   });
 });
+
+describe("an account's budget object that cannot be reached", () => {
+  // The binding is there, but asking the object fails (an overloaded or unreachable object): a platform error injected
+  // around the real namespace, which still names the objects.
+  const failing = (namespace: DurableObjectNamespace) => ({
+    idFromName: (name: string) => namespace.idFromName(name),
+    get: () => ({ grant: () => Promise.reject(new Error("Durable Object is overloaded")) }),
+  });
+
+  beforeAll(async () => {
+    await resetWebhookStore();
+    await resetSimulators();
+    await resetBudgets();
+  });
+
+  it("a listing answers 503 naming the account's budget, with Retry-After, and calls no upstream unbudgeted", async () => {
+    const w = webhookEnv();
+    const broken = webhookEnv({ UPSTREAM_BUDGET: failing(w.env.UPSTREAM_BUDGET) });
+    const res = await callApp(broken, listing(), { headers: NO_CACHE });
+    const problem = await expectProblem(res, 503, "service-unavailable");
+    expect(problem.detail).toContain("this deployment's 8x8 account");
+    expect(res.headers.get("Retry-After")).toBe("1");
+    expect((await eightByEightSim.counters()).total).toBe(0);
+  });
+
+  it("a check is put off (sent again with a delay), not lost, and makes no call", async () => {
+    const w = webhookEnv();
+    const source = `8x8:acme-ops/${orderNotifications}`;
+    await createHookEndpoint(w, { sources: [source] });
+    forgetLeases();
+    await eightByEightSim.clearCounters();
+    const broken = webhookEnv({ UPSTREAM_BUDGET: failing(w.env.UPSTREAM_BUDGET) });
+    await consumeCheck(broken, { source });
+    expect((await eightByEightSim.counters()).total).toBe(0);
+    const resent = broken.detection.take();
+    expect(resent).toHaveLength(1);
+    expect(resent[0]?.body).toEqual({ source });
+    expect(resent[0]?.delaySeconds).toBeGreaterThanOrEqual(5);
+  });
+});
