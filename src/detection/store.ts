@@ -297,6 +297,33 @@ export async function forgetSourcesExcept(db: D1Database, watched: string[]): Pr
   );
 }
 
+/**
+ * Sources whose check the budget put off and which are queued again for later than `now`: the tick sends them no other
+ * check. Forgets the deferrals that have run out.
+ */
+export async function deferredSources(db: D1Database, now: number): Promise<Set<string>> {
+  const [, pending] = await db.batch<{ source: string }>([
+    db.prepare("DELETE FROM detection_deferrals WHERE until <= ?").bind(now),
+    db.prepare("SELECT source FROM detection_deferrals"),
+  ]);
+  return new Set((pending?.results ?? []).map((r) => r.source));
+}
+
+/** The check of `source` is queued again for `until` (unix ms), after the budget put it off. */
+export async function deferCheck(db: D1Database, source: string, until: number): Promise<void> {
+  await db
+    .prepare(
+      "INSERT INTO detection_deferrals (source, until) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET until = excluded.until",
+    )
+    .bind(source, until)
+    .run();
+}
+
+/** The put-off check of `source` has run: the ticks send it checks again. */
+export async function endDeferral(db: D1Database, source: string): Promise<void> {
+  await db.prepare("DELETE FROM detection_deferrals WHERE source = ?").bind(source).run();
+}
+
 /** Source keys some enabled endpoint or some poll-only subscription watches: the only ones change detection polls. */
 export async function watchedSources(db: D1Database): Promise<string[]> {
   const { results } = await db

@@ -12,7 +12,7 @@ import { loggerOf } from "../shared/logger";
 import { withUpstreamScope } from "../upstream/scope";
 import { type CheckResult, checkSource } from "./check";
 import { type SourceDeps, sourceDeps } from "./sources";
-import { forgetSourcesExcept, watchedSources } from "./store";
+import { deferCheck, deferredSources, endDeferral, forgetSourcesExcept, watchedSources } from "./store";
 
 /** The queue the checks travel through (wrangler.toml). */
 export const DETECTION_QUEUE_NAME = "tributary-detection";
@@ -20,6 +20,8 @@ export const DETECTION_QUEUE_NAME = "tributary-detection";
 /** A detection queue message: check this source now. */
 export interface CheckMessage {
   source: string;
+  /** Set on a check the budget put off and sent again: while it waits, the ticks send the source no other check. */
+  deferred?: true;
 }
 
 /**
@@ -28,14 +30,19 @@ export interface CheckMessage {
  * `invalid` connection gets no check, and its state waits for a working credential. Returns how many checks it sent.
  */
 export async function scheduleChecks(env: Env): Promise<number> {
-  const [watched, inactive] = await Promise.all([watchedSources(env.DB), inactiveConnections(env.DB)]);
+  const [watched, inactive, deferred] = await Promise.all([
+    watchedSources(env.DB),
+    inactiveConnections(env.DB),
+    deferredSources(env.DB, Date.now()),
+  ]);
   const statusOf = (source: string) => {
     const connection = parseSourceKey(source)?.connection;
     return connection === undefined ? undefined : inactive.get(connection);
   };
   const kept = watched.filter((source) => statusOf(source) !== "deleted");
   await forgetSourcesExcept(env.DB, kept);
-  const due = kept.filter((source) => statusOf(source) === undefined);
+  // A source whose check the budget put off already has one queued: the schedule stretches rather than piles up.
+  const due = kept.filter((source) => statusOf(source) === undefined && !deferred.has(source));
   const messages = due.map((source): { body: CheckMessage } => ({ body: { source } }));
   for (let i = 0; i < messages.length; i += 100) await env.DETECTION_QUEUE.sendBatch(messages.slice(i, i + 100));
   return due.length;
@@ -47,7 +54,8 @@ export async function scheduleChecks(env: Env): Promise<number> {
  * its account's request budget refused (detection draws only what listings leave) stops where it was, having committed
  * what it read, and sends itself again for when the budget has room: delayed, never lost.
  */
-async function runCheck(env: Env, deps: SourceDeps, source: string): Promise<CheckResult> {
+async function runCheck(env: Env, deps: SourceDeps, message: CheckMessage): Promise<CheckResult> {
+  const { source } = message;
   const started = performance.now();
   let telemetry: Telemetry | undefined;
   const result = await withUpstreamScope(env, { priority: "detection", waitUntil: deps.waitUntil }, (scope) => {
@@ -68,9 +76,13 @@ async function runCheck(env: Env, deps: SourceDeps, source: string): Promise<Che
   );
   const deferredMs = telemetry?.budgetTotals().deferredMs ?? 0;
   if (deferredMs > 0) {
-    await env.DETECTION_QUEUE.send({ source } satisfies CheckMessage, { delaySeconds: deferredSeconds(deferredMs) });
-  } else if (result.outcome === "checked" && result.backlog) {
-    await env.DETECTION_QUEUE.send({ source } satisfies CheckMessage);
+    const delaySeconds = deferredSeconds(deferredMs);
+    await deferCheck(env.DB, source, Date.now() + delaySeconds * 1000);
+    await env.DETECTION_QUEUE.send({ source, deferred: true } satisfies CheckMessage, { delaySeconds });
+  } else {
+    if (message.deferred) await endDeferral(env.DB, source);
+    if (result.outcome === "checked" && result.backlog)
+      await env.DETECTION_QUEUE.send({ source } satisfies CheckMessage);
   }
   reportCheck(env, result, telemetry, performance.now() - started);
   return result;
@@ -142,7 +154,12 @@ export async function handleCheckBatch(
   const deps = sourceDeps(env, waitUntil);
   for (const message of batch.messages) {
     const body = message.body as Partial<CheckMessage> | null;
-    if (typeof body?.source === "string") await runCheck(env, deps, body.source);
+    if (typeof body?.source === "string") {
+      await runCheck(env, deps, {
+        source: body.source,
+        ...(body.deferred === true ? { deferred: true as const } : {}),
+      });
+    }
     message.ack();
   }
 }

@@ -17,6 +17,7 @@ export const MIGRATIONS = [
   "0006_feeds.sql",
   "0007_connections.sql",
   "0008_endpoint_pacing.sql",
+  "0009_detection_deferrals.sql",
 ] as const;
 
 /**

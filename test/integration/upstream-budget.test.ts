@@ -229,8 +229,11 @@ describe("an upstream 429", () => {
     expect((await eightByEightSim.counters()).total).toBe(0);
     const resent = w.detection.take();
     expect(resent).toHaveLength(1);
-    expect(resent[0]?.body).toEqual({ source });
+    expect(resent[0]?.body).toEqual({ source, deferred: true });
     expect(resent[0]?.delaySeconds).toBeGreaterThanOrEqual(29);
+    // While it waits, the cron's ticks send the source no other check: the schedule stretches instead of piling up.
+    await tickOnly(w);
+    expect(w.detection.take().map((m) => m.body.source)).not.toContain(source);
     // Operators see it: the 429 on the call's point, the pause's refusal on the listing's, the deferral on the check's.
     const points = ds.points.map((p) => ({ kind: p.blobs?.[0], errorType: p.blobs?.[6], ...decodeBudget(p) }));
     expect(points.filter((p) => p.kind === "upstream" && p.pauses === 1)).toHaveLength(1);
@@ -342,7 +345,14 @@ describe("an account's budget object that cannot be reached", () => {
     expect((await eightByEightSim.counters()).total).toBe(0);
     const resent = broken.detection.take();
     expect(resent).toHaveLength(1);
-    expect(resent[0]?.body).toEqual({ source });
+    expect(resent[0]?.body).toEqual({ source, deferred: true });
     expect(resent[0]?.delaySeconds).toBeGreaterThanOrEqual(5);
+    await tickOnly(w);
+    expect(w.detection.take().map((m) => m.body.source)).not.toContain(source);
+    // Once the put-off check has run, the ticks send the source checks again.
+    await consumeCheck(w, resent[0]?.body as CheckMessage);
+    expect((await eightByEightSim.counters()).total).toBeGreaterThan(0);
+    await tickOnly(w);
+    expect(w.detection.take().map((m) => m.body.source)).toContain(source);
   });
 });
