@@ -131,6 +131,8 @@ export const seenAccounts = new Set<string>();
 
 function leaseOf(account: BudgetAccount, priority: BudgetPriority): Lease {
   const key = `${account.key}|${priority}`;
+  // Bounded like the leases: callers' own accounts are unbounded, and only tests read this.
+  if (seenAccounts.size >= 10_000) seenAccounts.clear();
   seenAccounts.add(account.key);
   let lease = leases.get(key);
   if (!lease) {
