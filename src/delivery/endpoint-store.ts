@@ -59,25 +59,27 @@ export async function endpointById(db: D1Database, id: string): Promise<Endpoint
   return db.prepare("SELECT * FROM webhook_endpoints WHERE id = ?").bind(id).first<EndpointRow>();
 }
 
+/** The columns a write changes and its representation shows, in one order: what a write sets and its guard compares. */
+const CHANGEABLE = [
+  "url",
+  "description",
+  "event_types",
+  "sources",
+  "enabled",
+  "disabled_reason",
+  "rate_limit",
+  "max_in_flight",
+  "updated_at",
+] as const;
+
+const changeable = (row: EndpointRow) => CHANGEABLE.map((column) => row[column]);
+
 /**
  * A condition that holds while the endpoint is still exactly `row` (every column its representation shows): the
- * compare-and-set guard of a write under `If-Match`.
+ * compare-and-set guard of a write under `If-Match`. `IS` compares NULLs as values.
  */
 function unchangedSince(row: EndpointRow): { sql: string; params: (string | number | null)[] } {
-  return {
-    sql: "url = ? AND description IS ? AND event_types IS ? AND sources = ? AND enabled = ? AND disabled_reason IS ? AND rate_limit IS ? AND max_in_flight = ? AND updated_at = ?",
-    params: [
-      row.url,
-      row.description,
-      row.event_types,
-      row.sources,
-      row.enabled,
-      row.disabled_reason,
-      row.rate_limit,
-      row.max_in_flight,
-      row.updated_at,
-    ],
-  };
+  return { sql: CHANGEABLE.map((column) => `${column} IS ?`).join(" AND "), params: changeable(row) };
 }
 
 /**
@@ -88,23 +90,10 @@ export async function saveEndpoint(db: D1Database, row: EndpointRow, expected?: 
   const guard = expected ? unchangedSince(expected) : { sql: "1", params: [] };
   const result = await db
     .prepare(
-      `UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, sources = ?, enabled = ?, disabled_reason = ?,
-         rate_limit = ?, max_in_flight = ?, updated_at = ?
+      `UPDATE webhook_endpoints SET ${CHANGEABLE.map((column) => `${column} = ?`).join(", ")}
        WHERE id = ? AND ${guard.sql}`,
     )
-    .bind(
-      row.url,
-      row.description,
-      row.event_types,
-      row.sources,
-      row.enabled,
-      row.disabled_reason,
-      row.rate_limit,
-      row.max_in_flight,
-      row.updated_at,
-      row.id,
-      ...guard.params,
-    )
+    .bind(...changeable(row), row.id, ...guard.params)
     .run();
   return result.meta.changes > 0;
 }
