@@ -313,7 +313,7 @@ describe("a deployment without the UPSTREAM_BUDGET binding", () => {
 describe("an account's budget object that cannot be reached", () => {
   // The binding is there, but asking the object fails (an overloaded or unreachable object): a platform error injected
   // around the real namespace, which still names the objects.
-  const failing = (namespace: DurableObjectNamespace) => ({
+  const failing = (namespace: { idFromName: (name: string) => DurableObjectId }) => ({
     idFromName: (name: string) => namespace.idFromName(name),
     get: () => ({ grant: () => Promise.reject(new Error("Durable Object is overloaded")) }),
   });
