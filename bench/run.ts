@@ -5,14 +5,15 @@
 // everything); every child process is stopped on the way out. See bench/README.md.
 //
 //   npm run bench                       every part
-//   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load, feeds, analytics),
-//                                       comma-separated
+//   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load, feeds, analytics,
+//                                       cpu), comma-separated
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { installCleanup, runToEnd, stopAll } from "../scripts/proc";
 import { type AnalyticsResult, analyticsTable, runAnalytics } from "./analytics";
+import { type CpuResult, cpuGuard, cpuTable, previousRatios, runCpu } from "./cpu";
 import { type DetectionResult, runDetection } from "./detection";
 import { CONSTANT_LIMIT, runEfficiency, VARYING_LIMITS, type WalkResult } from "./efficiency";
 import {
@@ -42,7 +43,7 @@ import { type BundleResult, measureBundle, profileStartup, type StartupProfile }
 
 const DEADLINE_MS = 360_000;
 const KEEP_RUNS = 3;
-const PARTS = ["size", "hotpath", "detection", "efficiency", "load", "feeds", "analytics"] as const;
+const PARTS = ["size", "hotpath", "detection", "efficiency", "load", "feeds", "analytics", "cpu"] as const;
 type Part = (typeof PARTS)[number];
 
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
@@ -90,6 +91,7 @@ let profile: StartupProfile | { error: string } | null = null;
 let hotPath: HotPathResult | null = null;
 let detection: DetectionResult | null = null;
 let analytics: AnalyticsResult | null = null;
+let cpu: CpuResult | null = null;
 let walks: WalkResult[] = [];
 let crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null = null;
 let load: LoadResult[] = [];
@@ -120,6 +122,11 @@ try {
     noteLoad("analytics");
     log(`[${elapsed()}] 7. Analytics Engine data points inside workerd (vitest, bench/vitest.analytics.config.ts)`);
     analytics = await runAnalytics(dir);
+  }
+  if (parts.has("cpu")) {
+    noteLoad("cpu");
+    log(`[${elapsed()}] 8. CPU per invocation inside workerd (vitest, bench/vitest.cpu.config.ts)`);
+    cpu = await runCpu(dir);
   }
   if (parts.has("efficiency") || parts.has("load") || parts.has("feeds")) {
     noteLoad("start");
@@ -165,13 +172,16 @@ try {
 }
 
 // Before: the same targets in the previous committed run.
-const previous = (() => {
+const recorded = (() => {
   try {
-    return previousTargets(JSON.parse(readFileSync(join(ROOT, "bench/latest.json"), "utf8")));
+    return JSON.parse(readFileSync(join(ROOT, "bench/latest.json"), "utf8")) as unknown;
   } catch {
-    return new Map<string, string>();
+    return null;
   }
 })();
+const previous = recorded === null ? new Map<string, string>() : previousTargets(recorded);
+// Part 8's guard: over 10 ms of CPU, or a ratio to the control 20% above the recorded run's.
+const cpuFindings = cpu === null ? [] : cpuGuard(cpu.rows, previousRatios(recorded));
 const targets = evaluateTargets({ walks, hotPath, load, sequential, bundle, feeds }).map((t) => ({
   ...t,
   before: previous.get(t.id),
@@ -237,6 +247,15 @@ const results = {
     ratios: load.length > 0 ? ratiosOf(load, sequential) : null,
   },
   size: { bundle, startup, startupProfile: profile },
+  cpu:
+    cpu === null
+      ? null
+      : {
+          generatedAt: new Date().toISOString(),
+          commit: git(["rev-parse", "--short", "HEAD"]),
+          guard: { findings: cpuFindings },
+          ...cpu,
+        },
   analytics:
     analytics === null
       ? null
@@ -255,7 +274,7 @@ const contention =
   before > cores.length
     ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2, 3 and 6 are pessimistic. Parts 1, 4 and 5 and the call counts of 6's no-cache walks are unaffected (its cached walks' counts depend on how many entries expire mid-walk).`
     : "";
-const printed = `${printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${analytics ? `\n\n${analyticsTable(analytics)}` : ""}${contention}`;
+const printed = `${printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${analytics ? `\n\n${analyticsTable(analytics)}` : ""}${cpu ? `\n\n${cpuTable(cpu, cpuFindings)}` : ""}${contention}`;
 console.log(`\n${printed}`);
 const fullPath = join(dir, "results.json");
 writeFileSync(fullPath, `${JSON.stringify(results, null, 2)}\n`);
@@ -278,11 +297,18 @@ const summary = {
 const latestPath = join(ROOT, "bench/latest.json");
 // A run of part 7 alone (or with others) records it in latest.json's `analytics` member, stamped with its own time and
 // commit, and leaves the rest as the last complete run wrote it.
-const partial = !complete && failure === null && analytics !== null;
+// Part 8 likewise, in its `cpu` member, unless its guard failed: a regressed run never becomes the reference.
+const cpuKept = cpu !== null && cpuFindings.length === 0;
+const partial = !complete && failure === null && (analytics !== null || cpuKept);
 if (complete || partial) {
+  const kept = JSON.parse(readFileSync(latestPath, "utf8")) as Record<string, unknown>;
   const written = complete
-    ? summary
-    : { ...(JSON.parse(readFileSync(latestPath, "utf8")) as Record<string, unknown>), analytics: results.analytics };
+    ? { ...summary, ...(cpuKept ? {} : { cpu: kept.cpu ?? null }) }
+    : {
+        ...kept,
+        ...(analytics !== null ? { analytics: results.analytics } : {}),
+        ...(cpuKept ? { cpu: results.cpu } : {}),
+      };
   writeFileSync(latestPath, `${JSON.stringify(written, null, 2)}\n`);
   // Committed, so formatted the way `npm run lint` (biome) expects.
   await runToEnd(join(ROOT, "node_modules/.bin/biome"), ["format", "--write", latestPath], {
@@ -299,11 +325,15 @@ for (const old of readdirSync(resultsRoot)
 }
 
 console.log(
-  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : partial ? `\nsummary: ${latestPath} (its analytics member only)` : " (partial run: bench/latest.json left as it was)"}`,
+  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : partial ? `\nsummary: ${latestPath} (its ${[analytics !== null ? "analytics" : "", cpuKept ? "cpu" : ""].filter(Boolean).join(" and ")} member only)` : " (partial run: bench/latest.json left as it was)"}`,
 );
 console.log(`total: ${elapsed()}`);
 if (failure !== null) {
   console.error("\nbench failed:", failure);
+  process.exit(1);
+}
+if (cpuFindings.length > 0) {
+  console.error(`\nbench failed: part 8's guard:\n${cpuFindings.map((f) => `  ${f}`).join("\n")}`);
   process.exit(1);
 }
 process.exit(0);

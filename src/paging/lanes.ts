@@ -3,6 +3,7 @@
  * one, a merged feed one per source). Its position is a keyset in tributary's order; upstream offsets are
  * only hints that make the next read cheap, and every read checks that it did not start past the position.
  */
+import { staged } from "../observability/stages";
 import {
   type Decision,
   decide,
@@ -362,9 +363,9 @@ export async function readLanes<T extends Keyed>(
   for (let round = 0; round < MAX_ROUNDS; round++) {
     for (const [i, reader] of readers.entries())
       if (reader && results[i]?.kind === "read") results[i] = { kind: "read", read: reader.read };
-    const summaries = summarizeLanes(results, states, lanes, dir, backward);
+    const summaries = staged("assemble", () => summarizeLanes(results, states, lanes, dir, backward));
     // First make sure each view contains its lane's position, and that no tie group mixes two responses.
-    const { anchor, settle } = repairs(summaries);
+    const { anchor, settle } = staged("assemble", () => repairs(summaries));
     let repaired = anchor.length > 0;
     await pooled([...anchor, ...settle.map(([i]) => i)], MAX_CONNECTIONS, async (i) => {
       const groups = settle.find(([lane]) => lane === i)?.[1];
@@ -375,7 +376,7 @@ export async function readLanes<T extends Keyed>(
       repaired ||= results[i]?.kind !== "read"; // a lane that failed meanwhile (tolerated) drops out too
     });
     if (repaired) continue;
-    const decision = decide(summaries, limit, dir, backward, MAX_CONNECTIONS);
+    const decision = staged("assemble", () => decide(summaries, limit, dir, backward, MAX_CONNECTIONS));
     if (decision.ready) return { results, decision };
     await pooled(decision.extend, MAX_CONNECTIONS, async (i) => {
       if (results[i]?.kind === "deferred") return open(i, states[i] as LaneState);

@@ -1,5 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import { DEFAULT_CONFIG } from "../config";
+import { staged } from "../observability/stages";
 import type { Provider } from "../schemas/sources";
 import { ProblemError } from "../shared/problem";
 import type { Credential } from "./credential";
@@ -105,19 +106,23 @@ export function upstreamClient(opts: UpstreamClientOptions) {
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
       if (!ownScope) ownScope = newUpstreamScope(DEFAULT_CONFIG);
       const scope = currentUpstreamScope() ?? ownScope;
-      const res = await upstreamFetch({
-        provider,
-        name,
-        url: url.toString(),
-        headers: opts.authHeaders(credential.value),
-        timeoutMs,
-        scope,
-        // A 429 to a caller's own account or a tenant's connection says nothing of the deployment's.
-        rateLimitIsShared: !credential.passThrough && !credential.connection,
-      });
+      const res = await staged("reads", () =>
+        upstreamFetch({
+          provider,
+          name,
+          url: url.toString(),
+          headers: opts.authHeaders(credential.value),
+          timeoutMs,
+          scope,
+          // A 429 to a caller's own account or a tenant's connection says nothing of the deployment's.
+          rateLimitIsShared: !credential.passThrough && !credential.connection,
+        }),
+      );
       if (res.status >= 200 && res.status < 300) {
         try {
-          const body = parseUpstreamJson(provider, name, res, opts.validator(schema));
+          const body = staged("parse and normalize", () =>
+            parseUpstreamJson(provider, name, res, opts.validator(schema)),
+          );
           if (res.call) res.call.items = itemsIn(body);
           return body;
         } catch (err) {
