@@ -150,6 +150,8 @@ export interface WalkContext {
   };
   now: number;
   failures: LaneFailures;
+  /** Upstream calls one request may make (the subrequest limit); unbounded when absent. */
+  callRoom?: number;
 }
 
 async function openWalk<T extends Keyed>(ctx: WalkContext, req: ListRequest<T>): Promise<Walk<T>> {
@@ -275,7 +277,7 @@ export async function readListing<T extends Keyed>(ctx: WalkContext, req: ListRe
           dir: walk.dir,
           from: walk.payload && { key: walk.payload.k },
           partial: req.partial === true,
-          reading: { aligned: ctx.cache.shared },
+          reading: { aligned: ctx.cache.shared, room: ctx.callRoom },
           failures: ctx.failures,
         });
   const snapshot = walk.payload?.s ?? ctx.cache.fetchedAt() ?? ctx.now;
