@@ -30,6 +30,8 @@ export default defineConfig({
           INKIT_BASE_URL: inject("cpuInkitUrl"),
           EIGHTBYEIGHT_BASE_URL: inject("cpuEightByEightUrl"),
           BENCH_MIGRATIONS: migrations,
+          // Some request types only, by id (comma-separated), when measuring one change: the guard then sees only them.
+          BENCH_CPU_ONLY: process.env.BENCH_CPU_ONLY ?? "",
         },
         // The limiter is called on every /v1 request, as in production; its limit is raised so that it never refuses.
         ratelimits: { RATE_LIMITER: { namespace_id: "7001", simple: { limit: 1_000_000, period: 60 } } },

@@ -52,9 +52,10 @@ export function createApp() {
 
   app.use(init);
   app.use(requestId({ headerName: "X-Request-Id" }));
-  app.use(upstreamScope);
+  // Only /v1 calls upstreams and is observed (Server-Timing, Analytics Engine): /healthz and /docs skip that work.
+  app.use("/v1/*", upstreamScope);
   app.use(stagedMiddleware("log", requestLog));
-  app.use(stagedMiddleware("metrics", observe));
+  app.use("/v1/*", stagedMiddleware("metrics", observe));
   app.use(securityHeaders);
   app.use(corsFromConfig);
   app.use(inputGuard);

@@ -533,8 +533,11 @@ it("CPU per invocation beside a bare Hono control", async () => {
     },
   ];
 
+  const only = String((env as unknown as { BENCH_CPU_ONLY?: string }).BENCH_CPU_ONLY ?? "")
+    .split(",")
+    .filter(Boolean);
   const rows: CpuRow[] = [];
-  for (const t of types) rows.push(await measureType(t));
+  for (const t of types) if (only.length === 0 || only.includes(t.id)) rows.push(await measureType(t));
 
   const figures: CpuFigures = {
     clock: {
