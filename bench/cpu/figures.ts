@@ -36,6 +36,8 @@ export interface CpuRow {
   ratio: number;
   /** Mean self time per stage, as a share of the sum of stages (null: not recorded). */
   stages: Record<string, number> | null;
+  /** The CPU limit per invocation of the plan whose settings the request type is measured at (ms). */
+  limitMs: number;
   /** Why the figure is not a production default, when it is not. */
   note?: string;
 }
