@@ -139,7 +139,7 @@ function laneBounds<T extends Keyed>(
 }
 
 /** Lanes a page reads in one wave of connections: above this many, a fresh page may open each lane lean. */
-export const LEAN_ABOVE_LANES = 6;
+const LEAN_ABOVE_LANES = 6;
 /** The fewest items a lean opening reads of a lane: enough to see most lanes' frontier past the page's items. */
 export const LEAN_OPENING = 2;
 
