@@ -83,7 +83,7 @@ export function cpuGuard(
   return { overLimit, regressions };
 }
 
-/** Part 8 as tables: CPU per invocation beside the control, then each request type's stage shares. */
+/** Part 9 as tables: CPU per invocation beside the control, then each request type's stage shares. */
 export function cpuTable(c: CpuResult, guard: { overLimit: string[]; regressions: string[] }): string {
   const findings = [...guard.overLimit, ...guard.regressions];
   const main = table(

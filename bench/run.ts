@@ -1,18 +1,23 @@
 // `npm run bench`: measures tributary's upstream efficiency, hot-path cost, end-to-end overhead, size and startup
-// (issue 8), change detection's upstream calls per tick, saved feeds of up to 100 sources (issue 19), and the cost of
-// writing Analytics Engine data points (issue 21), prints a table
+// (issue 8), change detection's upstream calls per tick, saved feeds of up to 100 sources (issue 19), the cost of
+// writing Analytics Engine data points (issue 21), and CPU per invocation inside workerd (issue 31, part 9). Opt-in: a
+// burst of new upstream items through `npm start`'s stack (issue 30, part 8, `--only=burst`); it is not part of a full
+// run. Prints a table
 // and writes the results as JSON. Loopback only; bounded in time (a hard deadline stops
 // everything); every child process is stopped on the way out. See bench/README.md.
 //
 //   npm run bench                       every part
 //   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load, feeds, analytics,
 //                                       cpu), comma-separated
+//   npm run bench -- --only=burst       part 8 alone: 10,000 + 10,000 items (--burst=N: N + N; --inspector: the stack
+//                                       with wrangler's DevTools inspector on, the way `wrangler dev` runs it)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { installCleanup, runToEnd, stopAll } from "../scripts/proc";
 import { type AnalyticsResult, analyticsTable, runAnalytics } from "./analytics";
+import { type BurstResult, burstSizeFromArgs, burstTable, runBurst } from "./burst";
 import { type CpuResult, cpuGuard, cpuTable, previousRatios, runCpu } from "./cpu";
 import { type DetectionResult, runDetection } from "./detection";
 import { CONSTANT_LIMIT, runEfficiency, VARYING_LIMITS, type WalkResult } from "./efficiency";
@@ -42,12 +47,17 @@ import { evaluateTargets, previousTargets, printTables, ratiosOf } from "./repor
 import { type BundleResult, measureBundle, profileStartup, type StartupProfile } from "./size";
 
 const DEADLINE_MS = 360_000;
+/** Part 8's own limit; the runner's deadline grows by it when the part is selected. */
+const BURST_TIMEOUT_MS = 900_000;
 const KEEP_RUNS = 3;
 const PARTS = ["size", "hotpath", "detection", "efficiency", "load", "feeds", "analytics", "cpu"] as const;
-type Part = (typeof PARTS)[number];
+/** Parts that run only when named in --only. */
+const OPT_IN = ["burst"] as const;
+type Part = (typeof PARTS)[number] | (typeof OPT_IN)[number];
+const KNOWN: readonly Part[] = [...PARTS, ...OPT_IN];
 
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-const parts = new Set<Part>(only ? (only.split(",").filter((p) => PARTS.includes(p as Part)) as Part[]) : PARTS);
+const parts = new Set<Part>(only ? (only.split(",").filter((p) => KNOWN.includes(p as Part)) as Part[]) : PARTS);
 
 const started = performance.now();
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -59,10 +69,11 @@ const log = (line: string) => console.log(line);
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 
 installCleanup();
+const deadlineMs = DEADLINE_MS + (parts.has("burst") ? BURST_TIMEOUT_MS + 60_000 : 0);
 const deadline = setTimeout(() => {
-  console.error(`bench: over the ${DEADLINE_MS / 1000} s deadline, stopping`);
+  console.error(`bench: over the ${deadlineMs / 1000} s deadline, stopping`);
   void stopAll().finally(() => process.exit(2));
-}, DEADLINE_MS);
+}, deadlineMs);
 deadline.unref();
 
 function git(args: string[]): string | null {
@@ -92,6 +103,7 @@ let hotPath: HotPathResult | null = null;
 let detection: DetectionResult | null = null;
 let analytics: AnalyticsResult | null = null;
 let cpu: CpuResult | null = null;
+let burst: BurstResult | null = null;
 let walks: WalkResult[] = [];
 let crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null = null;
 let load: LoadResult[] = [];
@@ -125,7 +137,7 @@ try {
   }
   if (parts.has("cpu")) {
     noteLoad("cpu");
-    log(`[${elapsed()}] 8. CPU per invocation inside workerd (vitest, bench/vitest.cpu.config.ts)`);
+    log(`[${elapsed()}] 9. CPU per invocation inside workerd (vitest, bench/vitest.cpu.config.ts)`);
     cpu = await runCpu(dir);
   }
   if (parts.has("efficiency") || parts.has("load") || parts.has("feeds")) {
@@ -165,6 +177,16 @@ try {
     }
     noteLoad("end");
   }
+  if (parts.has("burst")) {
+    noteLoad("burst");
+    const perSource = burstSizeFromArgs(process.argv);
+    log(`[${elapsed()}] 8. burst of ${perSource} + ${perSource} new items through npm start's stack`);
+    burst = await runBurst(
+      { perSource, inspector: process.argv.includes("--inspector"), timeoutMs: BURST_TIMEOUT_MS, dir },
+      (line) => log(line),
+    );
+    if (!burst.passed) failure = new Error(`burst: ${burst.problems.join("; ")}`);
+  }
 } catch (error) {
   failure = error;
 } finally {
@@ -180,14 +202,14 @@ const recorded = (() => {
   }
 })();
 const previous = recorded === null ? new Map<string, string>() : previousTargets(recorded);
-// Part 8's guard: over 10 ms of CPU, or a ratio to the control 20% above the recorded run's.
+// Part 9's guard: over 10 ms of CPU, or a ratio to the control 20% above the recorded run's.
 const cpuGuarded = cpu === null ? { overLimit: [], regressions: [] } : cpuGuard(cpu.rows, previousRatios(recorded));
 const cpuFindings = [...cpuGuarded.overLimit, ...cpuGuarded.regressions];
 const targets = evaluateTargets({ walks, hotPath, load, sequential, bundle, feeds }).map((t) => ({
   ...t,
   before: previous.get(t.id),
 }));
-const complete = failure === null && parts.size === PARTS.length;
+const complete = failure === null && PARTS.every((p) => parts.has(p));
 const cores = cpus();
 const results = {
   schema: 1,
@@ -261,6 +283,16 @@ const results = {
     analytics === null
       ? null
       : { generatedAt: new Date().toISOString(), commit: git(["rev-parse", "--short", "HEAD"]), ...analytics },
+  burst:
+    burst === null
+      ? null
+      : {
+          generatedAt: new Date().toISOString(),
+          commit: git(["rev-parse", "--short", "HEAD"]),
+          method:
+            "scripts/start.ts (npm start) on free ports with its state under the run's directory; N new Inkit runs and N new 8x8 instances (one seeded definition) inserted at once; one webhook endpoint (a counting, verifying consumer) and one poll-only subscription under the second API key, read from GET /v1/event-stream. Once a second: /proc/<pid>/fd of wrangler's Node process and its workerd processes (summed), and /healthz (5 s timeout). Delivery rate = events delivered / (last - first delivery).",
+          ...burst,
+        },
   feeds:
     feeds === null
       ? null
@@ -273,9 +305,11 @@ const results = {
 const before = phases[0]?.loadavg1m ?? 0;
 const contention =
   before > cores.length
-    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2, 3 and 6 are pessimistic. Parts 1, 4 and 5 and the call counts of 6's no-cache walks are unaffected (its cached walks' counts depend on how many entries expire mid-walk).`
+    ? `\nNote: the load average was ${before} on ${cores.length} cores before the bench began: other work competed with it, so the timings of parts 2, 3 and 6 (and part 8's rates) are pessimistic. Parts 1, 4 and 5 and the call counts of 6's no-cache walks are unaffected (its cached walks' counts depend on how many entries expire mid-walk).`
     : "";
-const printed = `${printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${analytics ? `\n\n${analyticsTable(analytics)}` : ""}${cpu ? `\n\n${cpuTable(cpu, cpuGuarded)}` : ""}${contention}`;
+// A run of opt-in parts alone has none of the targets: print their tables only.
+const onlyOptIn = [...parts].every((p) => (OPT_IN as readonly string[]).includes(p));
+const printed = `${onlyOptIn ? "" : printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${analytics ? `\n\n${analyticsTable(analytics)}` : ""}${cpu ? `\n\n${cpuTable(cpu, cpuGuarded)}` : ""}${burst ? `${onlyOptIn ? "" : "\n\n"}${burstTable(burst)}` : ""}${contention}`;
 console.log(`\n${printed}`);
 const fullPath = join(dir, "results.json");
 writeFileSync(fullPath, `${JSON.stringify(results, null, 2)}\n`);
@@ -296,19 +330,20 @@ const summary = {
         },
 };
 const latestPath = join(ROOT, "bench/latest.json");
-// A run of part 7 alone (or with others) records it in latest.json's `analytics` member, stamped with its own time and
-// commit, and leaves the rest as the last complete run wrote it.
-// Part 8 likewise, in its `cpu` member, unless a ratio regressed: a regressed run never becomes the reference. A request
+// A run of part 7 or 8 alone (or with others) records it in latest.json's `analytics` or `burst` member, stamped with
+// its own time and commit, and leaves the rest as the last complete run wrote it. A complete run keeps the last burst.
+// Part 9 likewise, in its `cpu` member, unless a ratio regressed: a regressed run never becomes the reference. A request
 // type over its CPU limit fails the bench too, but its figures are still the reference the next run's ratios face.
 const cpuKept = cpu !== null && cpuGuarded.regressions.length === 0;
-const partial = !complete && failure === null && (analytics !== null || cpuKept);
+const partial = !complete && failure === null && (analytics !== null || burst !== null || cpuKept);
 if (complete || partial) {
-  const kept = JSON.parse(readFileSync(latestPath, "utf8")) as Record<string, unknown>;
+  const prior = JSON.parse(readFileSync(latestPath, "utf8")) as Record<string, unknown>;
   const written = complete
-    ? { ...summary, ...(cpuKept ? {} : { cpu: kept.cpu ?? null }) }
+    ? { ...summary, burst: results.burst ?? prior.burst ?? null, ...(cpuKept ? {} : { cpu: prior.cpu ?? null }) }
     : {
-        ...kept,
+        ...prior,
         ...(analytics !== null ? { analytics: results.analytics } : {}),
+        ...(burst !== null ? { burst: results.burst } : {}),
         ...(cpuKept ? { cpu: results.cpu } : {}),
       };
   writeFileSync(latestPath, `${JSON.stringify(written, null, 2)}\n`);
@@ -327,7 +362,7 @@ for (const old of readdirSync(resultsRoot)
 }
 
 console.log(
-  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : partial ? `\nsummary: ${latestPath} (its ${[analytics !== null ? "analytics" : "", cpuKept ? "cpu" : ""].filter(Boolean).join(" and ")} member only)` : " (partial run: bench/latest.json left as it was)"}`,
+  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : partial ? `\nsummary: ${latestPath} (its ${[analytics && "analytics", burst && "burst", cpuKept && "cpu"].filter(Boolean).join(" and ")} member only)` : " (partial run: bench/latest.json left as it was)"}`,
 );
 console.log(`total: ${elapsed()}`);
 if (failure !== null) {
@@ -335,7 +370,7 @@ if (failure !== null) {
   process.exit(1);
 }
 if (cpuFindings.length > 0) {
-  console.error(`\nbench failed: part 8's guard:\n${cpuFindings.map((f) => `  ${f}`).join("\n")}`);
+  console.error(`\nbench failed: part 9's guard:\n${cpuFindings.map((f) => `  ${f}`).join("\n")}`);
   process.exit(1);
 }
 process.exit(0);

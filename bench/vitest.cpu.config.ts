@@ -30,6 +30,11 @@ export default defineConfig({
           INKIT_BASE_URL: inject("cpuInkitUrl"),
           EIGHTBYEIGHT_BASE_URL: inject("cpuEightByEightUrl"),
           BENCH_MIGRATIONS: migrations,
+          // Every upstream call still draws from its account's budget (the runtime's own UpstreamBudget object, its
+          // round trips counted), at the bench stack's rate (bench/lib/stack.ts): the deployed 300 a minute would
+          // refuse the bench's thousands. The batch an isolate takes at once stays the default.
+          UPSTREAM_ACCOUNT_CALLS_PER_MINUTE: "600000",
+          UPSTREAM_ACCOUNT_BURST_SECONDS: "60",
           // Some request types only, by id (comma-separated), when measuring one change: the guard then sees only them.
           BENCH_CPU_ONLY: process.env.BENCH_CPU_ONLY ?? "",
         },

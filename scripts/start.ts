@@ -25,10 +25,13 @@ const sims = await startSimulators({
 
 // The simulators regenerate the same seeded world on every start (new items even get the same ids), so the worker's
 // local state (detection state, events, cache) starts fresh too: otherwise it would remember a previous world.
-rmSync(".wrangler/state", { recursive: true, force: true });
+// STATE_DIR moves that state elsewhere (the burst bench uses it to leave .wrangler/state alone).
+const stateDir = process.env.STATE_DIR;
+rmSync(stateDir ?? ".wrangler/state", { recursive: true, force: true });
+const persistTo = stateDir ? [`--persist-to=${stateDir}`] : [];
 
 // The webhook store: apply D1 migrations to the local database `wrangler dev` uses (idempotent, non-interactive).
-const migrated = spawnSync("node_modules/.bin/wrangler", ["d1", "migrations", "apply", "DB", "--local"], {
+const migrated = spawnSync("node_modules/.bin/wrangler", ["d1", "migrations", "apply", "DB", "--local", ...persistTo], {
   stdio: ["ignore", "ignore", "inherit"],
   env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
 });
@@ -37,16 +40,16 @@ if (migrated.status !== 0) {
   throw new Error("applying the local D1 migrations failed (see above)");
 }
 
+// The worker as `wrangler dev --test-scheduled` runs it, minus the DevTools inspector (DEV_INSPECTOR=1 turns it on): under
+// a burst of deliveries the inspector's event forwarding exhausts the runtime's file descriptors (scripts/dev-worker.ts).
 const worker: ChildProcess = spawn(
-  "node_modules/.bin/wrangler",
+  "node_modules/.bin/tsx",
   [
-    "dev",
-    "--ip=127.0.0.1",
+    "scripts/dev-worker.ts",
     `--port=${port}`,
-    "--test-scheduled",
-    "--show-interactive-dev-session=false",
     `--var=INKIT_BASE_URL:${sims.inkitUrl}`,
     `--var=EIGHTBYEIGHT_BASE_URL:${sims.eightByEightUrl}`,
+    ...persistTo,
   ],
   { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );

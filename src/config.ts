@@ -24,6 +24,14 @@ export interface Config {
    * plan and 10,000 on the paid plan. A request that would need more is refused with a clear 400 instead.
    */
   subrequestLimit: number;
+  /** Upstream calls per minute one upstream account may make, from every isolate (docs/upstream-budget.md). */
+  upstreamAccountCallsPerMinute: number;
+  /** The account's largest burst, in seconds of its rate: the token bucket's capacity. */
+  upstreamAccountBurstSeconds: number;
+  /** Tokens an isolate takes from its account's budget at once, and spends without a round trip. */
+  upstreamAccountBatch: number;
+  /** The longest a listing waits for its account's budget before it answers 503 `upstream-budget-exhausted`. */
+  upstreamAccountWaitMs: number;
   /** Attempts per upstream GET (1 = no retries). Only network errors, 5xx and 429 are retried. */
   upstreamMaxAttempts: number;
   /** Base of the full-jitter exponential back-off between attempts. */
@@ -104,6 +112,10 @@ const SETTINGS = {
   CACHE_READ_TIMEOUT_MS: int(150, 1, 10_000),
   UPSTREAM_BUDGET_MS: int(20_000, 100, 120_000),
   SUBREQUEST_LIMIT: int(50, 10, 10_000),
+  UPSTREAM_ACCOUNT_CALLS_PER_MINUTE: int(300, 1, 600_000),
+  UPSTREAM_ACCOUNT_BURST_SECONDS: int(30, 1, 60),
+  UPSTREAM_ACCOUNT_BATCH: int(10, 1, 100),
+  UPSTREAM_ACCOUNT_WAIT_MS: int(2_000, 0, 60_000),
   UPSTREAM_MAX_ATTEMPTS: int(3, 1, 10),
   UPSTREAM_RETRY_BASE_MS: int(200, 0, 10_000),
   UPSTREAM_RETRY_MAX_DELAY_MS: int(2_000, 0, 60_000),
@@ -167,6 +179,10 @@ const VarsSchema = z
       cacheReadTimeoutMs: v.CACHE_READ_TIMEOUT_MS,
       upstreamBudgetMs: v.UPSTREAM_BUDGET_MS,
       subrequestLimit: v.SUBREQUEST_LIMIT,
+      upstreamAccountCallsPerMinute: v.UPSTREAM_ACCOUNT_CALLS_PER_MINUTE,
+      upstreamAccountBurstSeconds: v.UPSTREAM_ACCOUNT_BURST_SECONDS,
+      upstreamAccountBatch: v.UPSTREAM_ACCOUNT_BATCH,
+      upstreamAccountWaitMs: v.UPSTREAM_ACCOUNT_WAIT_MS,
       upstreamMaxAttempts: v.UPSTREAM_MAX_ATTEMPTS,
       upstreamRetryBaseMs: v.UPSTREAM_RETRY_BASE_MS,
       upstreamRetryMaxDelayMs: v.UPSTREAM_RETRY_MAX_DELAY_MS,

@@ -13,7 +13,9 @@ export async function onQueue(batch: MessageBatch<unknown>, env: Env, ctx: Execu
   const checks = batch.queue === DETECTION_QUEUE_NAME;
   const step = await missingStep(
     env,
-    checks ? ["DB", "WEBHOOK_QUEUE", "DETECTION_QUEUE"] : ["DB", "WEBHOOK_QUEUE", "WEBHOOK_DLQ", "ENDPOINT_PACER"],
+    checks
+      ? ["DB", "WEBHOOK_QUEUE", "DETECTION_QUEUE", "UPSTREAM_BUDGET"]
+      : ["DB", "WEBHOOK_QUEUE", "WEBHOOK_DLQ", "ENDPOINT_PACER"],
   );
   if (step !== null) {
     logNotReady(env, "queue", step, { messages: batch.messages.length, retry_in_seconds: NOT_READY_RETRY_SECONDS });

@@ -1,6 +1,6 @@
 // CPU per invocation inside workerd: whole requests through the worker's own `fetch` handler (src/index.ts), with
 // every upstream answered from memory inside the isolate (recorded once from the simulators), beside a bare Hono app in
-// the same isolate that answers the same bytes. See bench/README.md, part 8.
+// the same isolate that answers the same bytes. See bench/README.md, part 9.
 //
 // Timing: each sample is a batch of k invocations (k sized so a batch takes ~20 ms), bracketed by two reads of the
 // workerd process's CPU time (bench/cpu/setup.ts, Linux schedstat, ns); per-invocation CPU = (after − before − the

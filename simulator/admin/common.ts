@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { isTenant, type Tenant, tenantForCredential } from "../credentials";
 import { faultSpecSchema } from "../faults";
+import { rateLimitSpecSchema } from "../rate-limit";
 import { jsonResponse } from "../shared/env";
 import { settingsUpdateSchema } from "../shared/settings";
 import type { SimulatorState } from "../shared/state";
@@ -38,13 +39,14 @@ export function readTenant(c: Context): Tenant | Response {
 export const tenantSchema = z.enum(["demo", "other"]);
 
 /** The shared admin routes below, which leave the seeded data as it is. */
-const SHARED_ROUTES = /\/(reset|settings|counters|faults|credentials)(\/[^/]*)?$/;
+const SHARED_ROUTES = /\/(reset|settings|counters|faults|credentials|rate-limit)(\/[^/]*)?$/;
 
 /** One exact credential string, as the emulated routes receive it (a `~tag` suffix included). */
 const credentialSchema = z.strictObject({ credential: z.string().min(1) });
 
 /**
- * Routes both simulators share: reset, settings, request counters, fault injection and credential revocation.
+ * Routes both simulators share: reset, settings, request counters, fault injection, per-credential rate limits and
+ * credential revocation.
  * `credentials` are the simulator's own (a token or key per tenant); only those, with or without a `~tag`, can be
  * revoked, so a typo or the other vendor's credential gets 404 instead of silently doing nothing.
  */
@@ -97,6 +99,21 @@ export function createAdminApp<Data>(state: SimulatorState<Data>, credentials: R
     return state.faults.remove(id)
       ? jsonResponse(200, { cleared: 1 })
       : adminError(404, "unknown_fault", `No fault ${id}.`);
+  });
+
+  admin.post("/rate-limit", async (c) => {
+    const spec = await readBody(c, rateLimitSpecSchema);
+    if (spec instanceof Response) return spec;
+    state.rateLimits.set(spec);
+    return jsonResponse(200, { limits: state.rateLimits.list(), refused: state.rateLimits.refusedTotal() });
+  });
+  admin.get("/rate-limit", () =>
+    jsonResponse(200, { limits: state.rateLimits.list(), refused: state.rateLimits.refusedTotal() }),
+  );
+  admin.delete("/rate-limit", () => {
+    const cleared = state.rateLimits.list().length;
+    state.rateLimits.clear();
+    return jsonResponse(200, { cleared });
   });
 
   admin.get("/credentials", () => jsonResponse(200, { revoked: [...state.revoked] }));

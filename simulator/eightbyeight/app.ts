@@ -24,6 +24,7 @@ export function createEightByEightApp(state: EightByEightState): Hono<SimulatorE
   const deps = {
     counters: state.counters,
     faults: state.faults,
+    rateLimits: state.rateLimits,
     authenticate: authenticate(state),
     credentialOf: keyOf,
     vendorError: eightByEightStatusError,

@@ -25,6 +25,7 @@ export function createInkitApp(state: InkitState): Hono<SimulatorEnv> {
   const deps = {
     counters: state.counters,
     faults: state.faults,
+    rateLimits: state.rateLimits,
     authenticate: authenticate(state),
     credentialOf: tokenOf,
     vendorError: inkitStatusError,

@@ -1,4 +1,5 @@
 import { FaultStore } from "../faults";
+import { RateLimits } from "../rate-limit";
 import { RequestCounters } from "./counters";
 import type { SimulatorSettings } from "./settings";
 
@@ -13,6 +14,8 @@ export class SimulatorState<Data> {
   settings: SimulatorSettings;
   readonly counters = new RequestCounters();
   readonly faults = new FaultStore();
+  /** Per-credential rate limits (`POST /__admin/rate-limit`). */
+  readonly rateLimits = new RateLimits();
   /** Exact credential strings the emulated routes answer 401, as for an unknown one (`~tag` siblings stay valid). */
   readonly revoked = new Set<string>();
   /** Whether `data` may differ from what `generate` gives: an admin write touched it since it was generated. */
@@ -44,7 +47,7 @@ export class SimulatorState<Data> {
   /**
    * Restores the seeded data (regenerated only if it changed: generation is deterministic, and costs a few hundred
    * ms that suites resetting before every test would pay thousands of times), restores the start-up settings, and
-   * clears faults (releasing hung requests), counters and revocations.
+   * clears faults (releasing hung requests), rate limits, counters and revocations.
    */
   reset(): void {
     if (this.#changed) {
@@ -55,6 +58,7 @@ export class SimulatorState<Data> {
     this.settings = { ...this.defaults };
     this.counters.clear();
     this.faults.clear();
+    this.rateLimits.clear();
     this.revoked.clear();
   }
 }

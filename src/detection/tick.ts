@@ -6,7 +6,7 @@
 
 import { inactiveConnections } from "../connections/store";
 import { analyticsOf } from "../observability/dataset";
-import { point, type Telemetry } from "../observability/telemetry";
+import { budgetFields, point, type Telemetry } from "../observability/telemetry";
 import { parseSourceKey } from "../schemas/sources";
 import { loggerOf } from "../shared/logger";
 import { withUpstreamScope } from "../upstream/scope";
@@ -43,12 +43,14 @@ export async function scheduleChecks(env: Env): Promise<number> {
 
 /**
  * Checks one source with its own upstream budget. A check that left a backlog (and met no failure) sends itself
- * again, so a burst is caught up in seconds rather than a check per tick; a busy source is left to its holder.
+ * again, so a burst is caught up in seconds rather than a check per tick; a busy source is left to its holder. A check
+ * its account's request budget refused (detection draws only what listings leave) stops where it was, having committed
+ * what it read, and sends itself again for when the budget has room: delayed, never lost.
  */
 async function runCheck(env: Env, deps: SourceDeps, source: string): Promise<CheckResult> {
   const started = performance.now();
   let telemetry: Telemetry | undefined;
-  const result = await withUpstreamScope(env, (scope) => {
+  const result = await withUpstreamScope(env, { priority: "detection", waitUntil: deps.waitUntil }, (scope) => {
     telemetry = scope.telemetry;
     telemetry.route = "detection";
     return checkSource(env, deps, source);
@@ -64,18 +66,30 @@ async function runCheck(env: Env, deps: SourceDeps, source: string): Promise<Che
       error: err instanceof Error ? err.message : String(err),
     }),
   );
-  if (result.outcome === "checked" && result.backlog) await env.DETECTION_QUEUE.send({ source } satisfies CheckMessage);
+  const deferredMs = telemetry?.budgetTotals().deferredMs ?? 0;
+  if (deferredMs > 0) {
+    await env.DETECTION_QUEUE.send({ source } satisfies CheckMessage, { delaySeconds: deferredSeconds(deferredMs) });
+  } else if (result.outcome === "checked" && result.backlog) {
+    await env.DETECTION_QUEUE.send({ source } satisfies CheckMessage);
+  }
   reportCheck(env, result, telemetry, performance.now() - started);
   return result;
 }
 
+/** A deferred check's delay: when the budget said a call fits again, in whole seconds (Queues' unit), at most 5 min. */
+const deferredSeconds = (ms: number) => Math.min(300, Math.max(1, Math.ceil(ms / 1000)));
+
 /**
  * One check's figures, as one data point (kind `check`, beside its upstream calls' points) and one log line: calls
- * made, items announced, events minted, whether a backlog is left, and the open items watched.
+ * made, items announced, events minted, whether a backlog is left, the open items watched, and its account's budget:
+ * the time its calls waited for it and, when it refused the check, how long the check is put off (`deferred_ms`).
  */
 function reportCheck(env: Env, result: CheckResult, telemetry: Telemetry | undefined, durationMs: number): void {
   const provider = result.source.startsWith("8x8") ? "8x8" : "inkit";
-  const failed = result.outcome === "error";
+  const budget = telemetry?.budgetTotals();
+  // A check the budget refused before it read anything failed only for now: it is sent again, nothing is lost.
+  const deferred = (budget?.deferredMs ?? 0) > 0;
+  const failed = result.outcome === "error" && !deferred;
   telemetry?.flush(analyticsOf(env), (dropped) =>
     point({
       kind: "check",
@@ -85,7 +99,7 @@ function reportCheck(env: Env, result: CheckResult, telemetry: Telemetry | undef
       route: "detection",
       cache: "bypass",
       statusClass: result.outcome,
-      errorType: failed ? "error" : "",
+      errorType: failed ? "error" : deferred ? "deferred" : "",
       durationMs,
       items: result.created,
       calls: result.calls,
@@ -94,11 +108,16 @@ function reportCheck(env: Env, result: CheckResult, telemetry: Telemetry | undef
       watched: result.watched,
       sources: 1,
       dropped,
+      ...(telemetry ? budgetFields(telemetry) : {}),
     }),
   );
   const fields = {
     ...result,
     duration_ms: Math.round(durationMs),
+    budget_wait_ms: Math.round(budget?.waitMs ?? 0),
+    deferred,
+    deferred_ms: budget?.deferredMs ?? 0,
+    upstream_429s: budget?.pauses ?? 0,
     points_written: telemetry?.written ?? 0,
     points_dropped: telemetry?.dropped ?? 0,
   };

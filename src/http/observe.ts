@@ -3,7 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
 import { analyticsOf } from "../observability/dataset";
 import { serverTiming } from "../observability/server-timing";
-import { type CacheOutcomeName, point, statusClass } from "../observability/telemetry";
+import { budgetFields, type CacheOutcomeName, point, statusClass } from "../observability/telemetry";
 import { currentUpstreamScope } from "../upstream/scope";
 import type { AppEnv } from "./app-env";
 
@@ -46,7 +46,7 @@ export const observe = createMiddleware<AppEnv>(async (c, next) => {
   if (!telemetry || !(c.req.path === "/v1" || c.req.path.startsWith("/v1/"))) return;
   const cache = cacheOutcomeOf(c);
   const total = performance.now() - started;
-  const timing = serverTiming(telemetry.byProvider(), cache, total);
+  const timing = serverTiming(telemetry.byProvider(), cache, total, telemetry.budgets.values());
   try {
     c.res.headers.set("Server-Timing", timing);
   } catch {
@@ -66,6 +66,7 @@ export const observe = createMiddleware<AppEnv>(async (c, next) => {
       status,
       calls: telemetry.calls.length,
       dropped,
+      ...budgetFields(telemetry),
     }),
   );
 });

@@ -28,12 +28,37 @@ export interface UpstreamCall {
   items: number;
   /** A silent page-size cap the walk learned from this call; 0 for none. */
   cap: number;
+  /** The upstream account whose budget the call drew from ("" when none did). */
+  account: string;
+  /** Time this attempt waited for its account's budget before it went. */
+  budgetWaitMs: number;
 }
 
 /** Per provider: upstream attempts and the time spent in them. */
 export interface ProviderTime {
   calls: number;
   ms: number;
+}
+
+/** One upstream account's budget as one invocation met it (src/upstream/budget.ts fills it in). */
+export interface BudgetTime {
+  provider: string;
+  /** `configured`, a connection's id, or `caller:<hash prefix>`: never a credential. */
+  account: string;
+  /** Tokens drawn: one per upstream attempt. */
+  draws: number;
+  /** Grants asked of the account's object, in the background or not. */
+  grants: number;
+  /** Grants the invocation waited for: its round trips to the object. */
+  roundTrips: number;
+  /** Time the invocation's calls spent waiting for the budget (round trips and waits for a grant). */
+  waitMs: number;
+  /** Listings refused: answered 503 `upstream-budget-exhausted`. */
+  refused: number;
+  /** Detection: how long the check is put off because the budget refused it (0 when it was not). */
+  deferredMs: number;
+  /** Upstream 429s that paused the account. */
+  pauses: number;
 }
 
 /** Analytics Engine's limit per invocation (≤ 250 data points): more are dropped and counted, never thrown. */
@@ -60,13 +85,56 @@ export class Telemetry {
   route = "";
   written = 0;
   dropped = 0;
+  /** Per upstream account (`provider account`): its budget's draws, waits, refusals and pauses. */
+  readonly budgets = new Map<string, BudgetTime>();
   private dataset: AnalyticsEngineDataset | undefined;
   private flushed = false;
 
+  /** The budget figures of one account, started at zero. */
+  budgetOf(provider: string, account: string): BudgetTime {
+    const key = `${provider} ${account}`;
+    let figures = this.budgets.get(key);
+    if (!figures) {
+      figures = {
+        provider,
+        account,
+        draws: 0,
+        grants: 0,
+        roundTrips: 0,
+        waitMs: 0,
+        refused: 0,
+        deferredMs: 0,
+        pauses: 0,
+      };
+      this.budgets.set(key, figures);
+    }
+    return figures;
+  }
+
+  /** The budgets' figures summed over accounts, for the invocation's own point and log line. */
+  budgetTotals(): Omit<BudgetTime, "provider" | "account"> {
+    const total = { draws: 0, grants: 0, roundTrips: 0, waitMs: 0, refused: 0, deferredMs: 0, pauses: 0 };
+    for (const b of this.budgets.values()) {
+      total.draws += b.draws;
+      total.grants += b.grants;
+      total.roundTrips += b.roundTrips;
+      total.waitMs += b.waitMs;
+      total.refused += b.refused;
+      total.deferredMs = Math.max(total.deferredMs, b.deferredMs);
+      total.pauses += b.pauses;
+    }
+    return total;
+  }
+
   /** Records one attempt; the returned call may still be completed (items served, error type) until the flush. */
-  record(call: Omit<UpstreamCall, "listing" | "cache" | "items" | "cap">): UpstreamCall {
+  record(
+    call: Omit<UpstreamCall, "listing" | "cache" | "items" | "cap" | "account" | "budgetWaitMs"> &
+      Partial<Pick<UpstreamCall, "account" | "budgetWaitMs">>,
+  ): UpstreamCall {
     const context = callContext.getStore();
     const full: UpstreamCall = {
+      account: "",
+      budgetWaitMs: 0,
       ...call,
       listing: context?.listing ?? "",
       cache: context?.cache ?? "none",
@@ -137,7 +205,9 @@ export class Telemetry {
  * The layout every point shares (docs/observability.md): blob1 kind, blob2 provider, blob3 listing or source,
  * blob4 route, blob5 cache outcome, blob6 status class, blob7 error type, blob8 server address; double1 duration (ms),
  * double2 status code, double3 attempt, double4 items, double5 learned cap, double6 upstream calls, double7 events,
- * double8 backlog, double9 open items watched, double10 sources, double11 points dropped.
+ * double8 backlog, double9 open items watched, double10 sources, double11 points dropped; and the upstream accounts'
+ * budgets: blob9 account, double12 budget wait (ms), double13 budget round trips waited for, double14 upstream 429s
+ * that paused an account, double15 listings refused by a budget, double16 detection's deferral (ms).
  */
 interface PointFields {
   kind: "upstream" | "request" | "check" | "tick";
@@ -160,6 +230,26 @@ interface PointFields {
   watched?: number;
   sources?: number;
   dropped?: number;
+  account?: string;
+  budgetWaitMs?: number;
+  budgetRoundTrips?: number;
+  pauses?: number;
+  budgetRefused?: number;
+  deferredMs?: number;
+}
+
+/** The budget fields of an invocation's own point: its budgets' figures summed, and the account when it used one. */
+export function budgetFields(telemetry: Telemetry): Partial<PointFields> {
+  const totals = telemetry.budgetTotals();
+  const accounts = [...telemetry.budgets.values()];
+  return {
+    account: accounts.length === 1 ? (accounts[0] as BudgetTime).account : accounts.length > 1 ? "several" : "",
+    budgetWaitMs: totals.waitMs,
+    budgetRoundTrips: totals.roundTrips,
+    pauses: totals.pauses,
+    budgetRefused: totals.refused,
+    deferredMs: totals.deferredMs,
+  };
 }
 
 /** One data point in the shared layout; Analytics Engine's index (its sampling key) is `index`. */
@@ -175,6 +265,7 @@ export function point(f: PointFields): AnalyticsEngineDataPoint {
       f.statusClass ?? "",
       f.errorType ?? "",
       f.address ?? "",
+      f.account ?? "",
     ],
     doubles: [
       f.durationMs ?? 0,
@@ -188,6 +279,11 @@ export function point(f: PointFields): AnalyticsEngineDataPoint {
       f.watched ?? 0,
       f.sources ?? 0,
       f.dropped ?? 0,
+      f.budgetWaitMs ?? 0,
+      f.budgetRoundTrips ?? 0,
+      f.pauses ?? 0,
+      f.budgetRefused ?? 0,
+      f.deferredMs ?? 0,
     ],
   };
 }
@@ -210,5 +306,8 @@ function callPoint(call: UpstreamCall, route: string): AnalyticsEngineDataPoint 
     items: call.items,
     cap: call.cap,
     calls: 1,
+    account: call.account,
+    budgetWaitMs: call.budgetWaitMs,
+    pauses: call.status === 429 && call.account !== "" ? 1 : 0,
   });
 }

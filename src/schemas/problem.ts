@@ -28,6 +28,23 @@ const UpstreamErrorSchema = z
   })
   .openapi("UpstreamError");
 
+const BudgetInfoSchema = z
+  .object({
+    account: z.string().openapi({
+      description:
+        "The upstream account whose budget refused: `configured` (this deployment's credential), a connection's id, or `caller:` and a hash prefix of the credential sent in the request (never the credential).",
+      example: "configured",
+    }),
+    retry_after_ms: z
+      .number()
+      .int()
+      .openapi({ description: "When a call with this account fits again, in ms.", example: 1200 }),
+    paused: z.boolean().openapi({
+      description: "The account is paused because its upstream answered 429, for as long as its `Retry-After` said.",
+    }),
+  })
+  .openapi("UpstreamBudget");
+
 export const ProblemSchema = z
   .object({
     type: z.string().openapi({
@@ -41,6 +58,9 @@ export const ProblemSchema = z
     request_id: z.string().nullable().openapi({ example: "8f14e45f-ceea-467f-a0e6-0b6e5a3c8b1d" }),
     errors: z.array(FieldErrorSchema).optional(),
     upstream: UpstreamErrorSchema.optional(),
+    budget: BudgetInfoSchema.optional().openapi({
+      description: "`upstream-budget-exhausted` only: the upstream account and when its budget has room again.",
+    }),
     etag: z.string().optional().openapi({
       description:
         "`precondition-failed` only: the resource's current entity tag, to send as `If-Match` once your change is reapplied to its current state.",
@@ -94,9 +114,14 @@ export const authErrorResponses = {
   500: problemResponseFor("Unexpected error. No internals are disclosed; quote `request_id` when reporting it."),
   503: {
     ...problemResponseFor(
-      `${describe(["upstream-unavailable"])}: an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; \`upstream\` names it and \`Retry-After\` says when to come back. Or ${describe(["service-unavailable"])}: the deployment is not configured to accept keys (\`API_KEYS\` unset) and fails closed, or, on list routes, to sign cursors (\`CURSOR_SECRET\` unset, or a secret in it under 32 bytes).`,
+      `${describe(["upstream-unavailable"])}: an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; \`upstream\` names it and \`Retry-After\` says when to come back. Or ${describe(["upstream-budget-exhausted"])}: the upstream account this request reads with has spent its request budget (shared by every caller and by change detection), or is paused after the upstream answered 429, for longer than the request may wait; \`budget.account\` names the account (\`configured\`, a connection's id, or \`caller:…\` for the credential you sent) and \`Retry-After\` says when a call fits again. Or ${describe(["service-unavailable"])}: the deployment is not configured to accept keys (\`API_KEYS\` unset) and fails closed, or, on list routes, to sign cursors (\`CURSOR_SECRET\` unset, or a secret in it under 32 bytes).`,
     ),
-    headers: { "Retry-After": { ...retryAfterHeader, description: "Seconds to wait (`upstream-unavailable` only)." } },
+    headers: {
+      "Retry-After": {
+        ...retryAfterHeader,
+        description: "Seconds to wait (`upstream-unavailable` and `upstream-budget-exhausted` only).",
+      },
+    },
   },
 } as const;
 

@@ -34,6 +34,7 @@ export const problemTypes = {
   "service-unavailable": { status: 503, title: "Service unavailable" },
   "deployment-incomplete": { status: 503, title: "Deployment incomplete" },
   "upstream-unavailable": { status: 503, title: "Upstream temporarily unavailable" },
+  "upstream-budget-exhausted": { status: 503, title: "Upstream account's request budget exhausted" },
   "upstream-timeout": { status: 504, title: "Upstream timed out" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 

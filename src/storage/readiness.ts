@@ -23,7 +23,13 @@ export const MIGRATIONS = [
  * What a route or handler needs besides its code: the webhook store (D1, migrated), the delivery queues and the
  * endpoints' pacers (a Durable Object namespace).
  */
-export type StorageNeed = "DB" | "WEBHOOK_QUEUE" | "WEBHOOK_DLQ" | "DETECTION_QUEUE" | "ENDPOINT_PACER";
+export type StorageNeed =
+  | "DB"
+  | "WEBHOOK_QUEUE"
+  | "WEBHOOK_DLQ"
+  | "DETECTION_QUEUE"
+  | "ENDPOINT_PACER"
+  | "UPSTREAM_BUDGET";
 
 const APPLY = "Run `wrangler d1 migrations apply DB` (`--local` for `wrangler dev`, `--remote` for the deployment).";
 
@@ -37,6 +43,8 @@ const MISSING_BINDING: Record<StorageNeed, string> = {
     'The Queue binding `DETECTION_QUEUE` is missing: add a `[[queues.producers]]` entry with `binding = "DETECTION_QUEUE"` and a `[[queues.consumers]]` entry (queue `tributary-detection`, `max_batch_size = 1`) to wrangler.toml.',
   ENDPOINT_PACER:
     'The Durable Object binding `ENDPOINT_PACER` is missing: add a `[[durable_objects.bindings]]` entry with `name = "ENDPOINT_PACER"` and `class_name = "EndpointPacer"`, and its `[[migrations]]` entry (`new_sqlite_classes = ["EndpointPacer"]`), to wrangler.toml.',
+  UPSTREAM_BUDGET:
+    'The Durable Object binding `UPSTREAM_BUDGET` is missing: add a `[[durable_objects.bindings]]` entry with `name = "UPSTREAM_BUDGET"` and `class_name = "UpstreamBudget"`, and its `[[migrations]]` entry (`new_sqlite_classes = ["UpstreamBudget"]`), to wrangler.toml (see docs/upstream-budget.md).',
 };
 
 // Databases seen fully migrated by this isolate: migrations are never rolled back, so they are asked once.

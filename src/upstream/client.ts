@@ -3,6 +3,7 @@ import { DEFAULT_CONFIG } from "../config";
 import { staged } from "../observability/stages";
 import type { Provider } from "../schemas/sources";
 import { ProblemError } from "../shared/problem";
+import { budgetAccount } from "./budget";
 import type { Credential } from "./credential";
 import { parseUpstreamJson, type UpstreamInfo, type UpstreamResponse, upstreamFetch, upstreamProblem } from "./fetch";
 import { currentUpstreamScope, newUpstreamScope, type UpstreamScope } from "./scope";
@@ -106,6 +107,7 @@ export function upstreamClient(opts: UpstreamClientOptions) {
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
       if (!ownScope) ownScope = newUpstreamScope(DEFAULT_CONFIG);
       const scope = currentUpstreamScope() ?? ownScope;
+      const account = scope.budget ? await budgetAccount(provider, credential) : undefined;
       const res = await staged("reads", () =>
         upstreamFetch({
           provider,
@@ -116,6 +118,7 @@ export function upstreamClient(opts: UpstreamClientOptions) {
           scope,
           // A 429 to a caller's own account or a tenant's connection says nothing of the deployment's.
           rateLimitIsShared: !credential.passThrough && !credential.connection,
+          ...(account ? { account } : {}),
         }),
       );
       if (res.status >= 200 && res.status < 300) {

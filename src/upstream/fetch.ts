@@ -2,6 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import type { UpstreamCall } from "../observability/telemetry";
 import type { Provider } from "../schemas/sources";
 import { ProblemError, type ProblemType } from "../shared/problem";
+import { type BudgetAccount, drawToken, pauseAccount } from "./budget";
 import { type Admission, breakerFor } from "./circuit-breaker";
 import { backoffDelay, parseRetryAfter, retryAfterSeconds, sleep } from "./retry";
 import type { UpstreamScope } from "./scope";
@@ -81,6 +82,37 @@ interface UpstreamFetchOptions {
    * toward the circuit breaker, or only that a caller's own credential hit its quota (pass-through).
    */
   rateLimitIsShared: boolean;
+  /** The upstream account the credential belongs to: each attempt draws one call from its budget. */
+  account?: BudgetAccount;
+}
+
+/**
+ * Draws the attempt's call from its account's budget (when the scope has budgets): the time it waited, or throws the
+ * budget's refusal. A refused first attempt settles the breaker's admission as a call never made; a refused retry, as
+ * the failure of the attempt before it.
+ */
+async function drawFor(opts: UpstreamFetchOptions, admission: Admission, previous: Attempt | null): Promise<number> {
+  const { scope, account } = opts;
+  if (!scope.budget || !account) return 0;
+  const figures = scope.telemetry.budgetOf(account.provider, account.id);
+  const before = figures.waitMs;
+  try {
+    await drawToken(scope.budget, account, scope.deadline, figures);
+  } catch (err) {
+    if (previous) settleFailure(opts, admission, previous);
+    else breakerFor(`${opts.provider} ${new URL(opts.url).origin}`).release(admission);
+    throw err;
+  }
+  return figures.waitMs - before;
+}
+
+/** An upstream 429 with this account: pause the account for every isolate, for as long as the upstream said. */
+async function pauseAfter429(opts: UpstreamFetchOptions, retryAfterMs: number | null): Promise<void> {
+  const { scope, account } = opts;
+  if (!scope.budget || !account) return;
+  scope.telemetry.budgetOf(account.provider, account.id).pauses += 1;
+  const wait = Math.min(retryAfterMs ?? scope.policy.retry.maxDelayMs, MAX_RETRY_AFTER_MS);
+  await pauseAccount(scope.budget, account, Date.now() + Math.max(1, wait));
 }
 
 /** The problem of a request that needs more upstream calls than the deployment allows one request. */
@@ -125,9 +157,11 @@ export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<Upstrea
       break;
     }
     if (scope.attempts >= scope.maxAttempts) break;
+    // A retry after a 429 draws too: the account is paused by then, so it waits (or is refused) rather than call.
+    const budgetWaitMs = await drawFor(opts, admission, attempt > 1 ? last : null);
     scope.attempts += 1;
     const started = performance.now();
-    last = await attemptGet(opts.url, opts.headers, Math.min(opts.timeoutMs, remaining));
+    last = await attemptGet(opts.url, opts.headers, Math.min(opts.timeoutMs, Math.max(1, scope.deadline - Date.now())));
     const call = scope.telemetry.record({
       provider,
       address: new URL(opts.url).host,
@@ -135,10 +169,13 @@ export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<Upstrea
       errorType: errorType(last),
       durationMs: performance.now() - started,
       attempt,
+      account: opts.account?.id ?? "",
+      budgetWaitMs,
     });
     if (last.kind === "response") last.call = call;
     if (!retryable(last)) break;
     retryAfterMs = last.kind === "response" ? parseRetryAfter(last.headers.get("Retry-After"), Date.now()) : null;
+    if (last.kind === "response" && last.status === 429) await pauseAfter429(opts, retryAfterMs);
     if (attempt === maxAttempts) break;
     const wait = retryAfterMs ?? backoffDelay(attempt, policy.retry);
     if (Date.now() + wait >= scope.deadline) break;
@@ -156,16 +193,13 @@ function concludeCall(
 ): UpstreamResponse {
   const { provider, name, scope } = opts;
   const breaker = breakerFor(`${provider} ${new URL(opts.url).origin}`);
-  const now = Date.now();
   const info = (status: number | null): UpstreamInfo => ({ provider, status, code: null, error_id: null });
 
   if (last.kind === "response" && !retryable(last)) {
     breaker.success();
     return last;
   }
-  const sharedFailure = !(last.kind === "response" && last.status === 429) || opts.rateLimitIsShared;
-  if (sharedFailure) breaker.failure(scope.policy.breaker, now, admission);
-  else breaker.release(admission);
+  settleFailure(opts, admission, last);
 
   switch (last.kind) {
     case "timeout":
@@ -197,6 +231,17 @@ function concludeCall(
       }
       return last;
   }
+}
+
+/**
+ * Tells the breaker of a call that failed: a 429 to a caller's own account or a connection's says nothing of the
+ * upstream's health, so it only releases the admission.
+ */
+function settleFailure(opts: UpstreamFetchOptions, admission: Admission, last: Attempt): void {
+  const breaker = breakerFor(`${opts.provider} ${new URL(opts.url).origin}`);
+  const sharedFailure = !(last.kind === "response" && last.status === 429) || opts.rateLimitIsShared;
+  if (sharedFailure) breaker.failure(opts.scope.policy.breaker, Date.now(), admission);
+  else breaker.release(admission);
 }
 
 const throwing = (error: ProblemError): never => {

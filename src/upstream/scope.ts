@@ -2,6 +2,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createMiddleware } from "hono/factory";
 import { type Config, configOf } from "../config";
 import { Telemetry } from "../observability/telemetry";
+import { type BudgetAccess, budgetAccess } from "./budget";
+import type { BudgetPriority } from "./budget-rules";
 import type { BreakerPolicy } from "./circuit-breaker";
 import type { RetryPolicy } from "./retry";
 
@@ -24,6 +26,8 @@ export interface UpstreamScope {
   maxAttempts: number;
   /** Every upstream attempt the request made, for `Server-Timing`, its log line and Analytics Engine. */
   telemetry: Telemetry;
+  /** The upstream accounts' budgets every attempt draws from; null outside a deployment's scope (no env at hand). */
+  budget: BudgetAccess | null;
 }
 
 function upstreamPolicy(config: Config): UpstreamPolicy {
@@ -38,14 +42,15 @@ function upstreamPolicy(config: Config): UpstreamPolicy {
   };
 }
 
-/** A scope whose budget starts now. */
-export function newUpstreamScope(config: Config, now = Date.now()): UpstreamScope {
+/** A scope whose budget starts now; with `budget`, its attempts draw from their upstream accounts' budgets. */
+export function newUpstreamScope(config: Config, now = Date.now(), budget: BudgetAccess | null = null): UpstreamScope {
   return {
     policy: upstreamPolicy(config),
     deadline: now + config.upstreamBudgetMs,
     attempts: 0,
     maxAttempts: config.subrequestLimit,
     telemetry: new Telemetry(),
+    budget,
   };
 }
 
@@ -55,18 +60,33 @@ const storage = new AsyncLocalStorage<UpstreamScope>();
 export const currentUpstreamScope = (): UpstreamScope | undefined => storage.getStore();
 
 /**
- * Runs `fn` with its own upstream budget, e.g. one cron run's work per source; `fn` gets the scope (its telemetry).
- * @example await withUpstreamScope(env, () => detectChanges(env))
+ * Runs `fn` with its own upstream budget, e.g. one check of one source; `fn` gets the scope (its telemetry). Its calls
+ * draw from their accounts' budgets as `priority`.
+ * @example await withUpstreamScope(env, { priority: "detection" }, () => checkSource(env, deps, source))
  */
-export function withUpstreamScope<T>(env: Env, fn: (scope: UpstreamScope) => T): T {
-  const scope = newUpstreamScope(configOf(env));
+export function withUpstreamScope<T>(
+  env: Env,
+  options: { priority: BudgetPriority; waitUntil?: (p: Promise<unknown>) => void },
+  fn: (scope: UpstreamScope) => T,
+): T {
+  const config = configOf(env);
+  const scope = newUpstreamScope(config, Date.now(), budgetAccess(env, config, options.priority, options.waitUntil));
   return storage.run(scope, () => fn(scope));
 }
 
 /**
- * Gives the request one upstream budget (`UPSTREAM_BUDGET_MS`) shared by every upstream call it makes, and
- * the deployment's retry and breaker policy. Carried by AsyncLocalStorage, so sources need not pass it down.
+ * Gives the request one upstream budget (`UPSTREAM_BUDGET_MS`) shared by every upstream call it makes, the
+ * deployment's retry and breaker policy, and its calls' draws from their accounts' budgets (as listings: first). Carried by AsyncLocalStorage, so sources need not pass it down.
  */
 export const upstreamScope = createMiddleware<{ Bindings: Env }>(async (c, next) => {
-  await storage.run(newUpstreamScope(configOf(c.env)), next);
+  const config = configOf(c.env);
+  let waitUntil: ((p: Promise<unknown>) => void) | undefined;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = (p) => ctx.waitUntil(p);
+  } catch {
+    // No execution context (a request built by hand): a background top-up is then simply not awaited.
+  }
+  const budget = budgetAccess(c.env, config, "listing", waitUntil);
+  await storage.run(newUpstreamScope(config, Date.now(), budget), next);
 });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../../simulator/credentials";
 import { resetCircuitBreakers } from "../../src/upstream/circuit-breaker";
+import { resetBudgets } from "../support/budget";
 import { expectProblem } from "../support/problem";
 import { eightByEightSim, inkitSim, resetSimulators } from "../support/simulator";
 import { eightByEightTruth, inkitTruth } from "../support/truth";
@@ -34,6 +35,8 @@ const faultHits = async (sim: typeof inkitSim) => (await sim.faults()).faults.ma
 beforeEach(async () => {
   await resetSimulators();
   resetCircuitBreakers();
+  // A 429 pauses its upstream account for as long as its Retry-After says: each test starts with none paused.
+  await resetBudgets();
 });
 
 afterEach(async () => {

@@ -55,6 +55,10 @@ const coldPath = () => `/v1/inkit/runs?limit=${5 + n}&${everyRun[n++]}`;
 
 beforeEach(async () => {
   await resetSimulators();
+  // The configured Inkit account's budget is warm, as on a busy isolate: its calls draw from tokens already granted,
+  // with no round trip to its object (a cold isolate's first call waits for one, and shows a `budget` entry:
+  // test/integration/upstream-budget.test.ts).
+  await get("/v1/inkit/runs?limit=1", env, { "Cache-Control": "no-cache" });
   await inkitSim.clearCounters();
   ds.take();
 });

@@ -26,6 +26,10 @@ export function testBindings(urls: { inkitUrl: string; eightByEightUrl: string }
     EIGHTBYEIGHT_INBOUND_SECRET: TEST_EIGHTBYEIGHT_INBOUND_SECRET,
     // Hardening: retries back off by ~1 ms instead of ~200 ms, and request lines are not logged (test/integration/hardening.security.test.ts turns them on).
     UPSTREAM_RETRY_BASE_MS: "1",
+    // Upstream accounts' budgets: far beyond anything the suite spends, so only the budget tests (which set tight ones
+    // per env) meet them.
+    UPSTREAM_ACCOUNT_CALLS_PER_MINUTE: "600000",
+    UPSTREAM_ACCOUNT_BURST_SECONDS: "60",
     LOG_LEVEL: "off",
   };
 }

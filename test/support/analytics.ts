@@ -41,3 +41,17 @@ export function decodePoint(p: AnalyticsEngineDataPoint) {
 }
 
 export type DecodedPoint = ReturnType<typeof decodePoint>;
+
+/** A point's upstream-account budget columns (docs/observability.md, "Layout"): blob9, double12 to double16. */
+export function decodeBudget(p: AnalyticsEngineDataPoint) {
+  const b = (p.blobs ?? []) as string[];
+  const d = (p.doubles ?? []) as number[];
+  return {
+    account: b[8],
+    budgetWaitMs: d[11] as number,
+    budgetRoundTrips: d[12] as number,
+    pauses: d[13] as number,
+    budgetRefused: d[14] as number,
+    deferredMs: d[15] as number,
+  };
+}

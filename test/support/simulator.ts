@@ -38,6 +38,16 @@ function adminClient(baseUrl: string) {
     remove: (body: Record<string, unknown>) => admin<{ deleted: number }>("POST", "/delete", body),
     fault: (spec: Record<string, unknown>) => admin<{ id: string }>("POST", "/faults", spec),
     clearFaults: () => admin("DELETE", "/faults"),
+    /** Limits one exact credential to `calls` per sliding `per_seconds` window: the call past it gets 429. */
+    rateLimit: (spec: {
+      credential: string;
+      calls: number;
+      per_seconds: number;
+      retry_after?: "seconds" | "http-date";
+    }) => admin<RateLimitState>("POST", "/rate-limit", spec),
+    /** The limits set since the last reset, and the 429s they sent (`refused`, in all). */
+    rateLimits: () => admin<RateLimitState>("GET", "/rate-limit"),
+    clearRateLimits: () => admin("DELETE", "/rate-limit"),
     /** The faults injected since the last reset, with how many requests each applied to. */
     faults: () => admin<{ faults: { id: string; hits: number; remaining: number | null }[] }>("GET", "/faults"),
     /** Changes some run-time settings (tie_order, page_size_cap); answers the full settings. Reset restores them. */
@@ -74,6 +84,12 @@ interface AddDefinitions {
 export interface AddedDefinitions {
   definitions: DefinitionSummary[];
   shared: { startedAt: string; definitionIds: string[]; instances: number; inkitRuns: number }[];
+}
+
+/** The answer of `GET /__admin/rate-limit`. */
+interface RateLimitState {
+  limits: { credential: string; calls: number; per_seconds: number; retry_after: string; refused: number }[];
+  refused: number;
 }
 
 /** The answer of `POST /__admin/credentials/revoke` and `/reinstate`. */

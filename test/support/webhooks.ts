@@ -174,7 +174,7 @@ export async function runCron(w: WebhookEnv, options: CronOptions = {}): Promise
 }
 
 /** Hands one detection message to the worker's queue consumer, as the detection queue does; asserts it was acked. */
-async function consumeCheck(w: WebhookEnv, body: CheckMessage): Promise<void> {
+export async function consumeCheck(w: WebhookEnv, body: CheckMessage): Promise<void> {
   const batch = createMessageBatch<CheckMessage>("tributary-detection", [
     { id: `chk-${++messageSeq}`, timestamp: new Date(), attempts: 1, body },
   ]);

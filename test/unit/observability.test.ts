@@ -29,6 +29,18 @@ describe("Server-Timing", () => {
   it("without upstream calls it has the cache outcome and the total only", () => {
     expect(serverTiming(new Map(), "hit", 1)).toBe("cache;desc=hit, total;dur=1");
   });
+
+  it("names an upstream account's budget only when the request waited for it", () => {
+    const t = new Telemetry();
+    const waited = t.budgetOf("8x8", "configured");
+    waited.roundTrips = 2;
+    waited.waitMs = 804.24;
+    t.budgetOf("inkit", "conn_1").draws = 3; // drawn from tokens already granted: no wait
+    expect(serverTiming(new Map([["8x8", { calls: 1, ms: 12 }]]), "bypass", 820.5, t.budgets.values())).toBe(
+      '8x8;dur=12;desc="1 call", budget;dur=804.2;desc="8x8 account configured: 2 round trips", cache;desc=bypass, total;dur=820.5',
+    );
+    expect(t.budgetTotals()).toMatchObject({ draws: 3, roundTrips: 2, waitMs: 804.24 });
+  });
 });
 
 describe("Telemetry", () => {

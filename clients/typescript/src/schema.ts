@@ -1582,6 +1582,7 @@ export interface components {
             request_id: string | null;
             errors?: components["schemas"]["FieldError"][];
             upstream?: components["schemas"]["UpstreamError"];
+            budget?: components["schemas"]["UpstreamBudget"];
             /**
              * @description `precondition-failed` only: the resource's current entity tag, to send as `If-Match` once your change is reapplied to its current state.
              * @example "3f1c0e9a7b2d4c6e8f0a1b2c3d4e5f60"
@@ -1605,6 +1606,21 @@ export interface components {
             code: string | number | null;
             /** @description The upstream's error id (8x8 `errorId`), for support requests. */
             error_id: string | null;
+        };
+        /** @description `upstream-budget-exhausted` only: the upstream account and when its budget has room again. */
+        UpstreamBudget: {
+            /**
+             * @description The upstream account whose budget refused: `configured` (this deployment's credential), a connection's id, or `caller:` and a hash prefix of the credential sent in the request (never the credential).
+             * @example configured
+             */
+            account: string;
+            /**
+             * @description When a call with this account fits again, in ms.
+             * @example 1200
+             */
+            retry_after_ms: number;
+            /** @description The account is paused because its upstream answered 429, for as long as its `Retry-After` said. */
+            paused: boolean;
         };
         InkitRunList: {
             data: components["schemas"]["InkitRun"][];
@@ -2167,7 +2183,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "subrequest-limit" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "connection-invalid" | "stream-position-expired" | "precondition-failed" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "credential-rejected" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-timeout";
+                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "subrequest-limit" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "connection-invalid" | "stream-position-expired" | "precondition-failed" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "credential-rejected" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-budget-exhausted" | "upstream-timeout";
             };
             cookie?: never;
         };
@@ -2357,11 +2373,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `upstream-budget-exhausted` (Upstream account's request budget exhausted): the upstream account this request reads with has spent its request budget (shared by every caller and by change detection), or is paused after the upstream answered 429, for longer than the request may wait; `budget.account` names the account (`configured`, a connection's id, or `caller:…` for the credential you sent) and `Retry-After` says when a call fits again. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
             503: {
                 headers: {
                     /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
+                     * @description Seconds to wait (`upstream-unavailable` and `upstream-budget-exhausted` only).
                      * @example 30
                      */
                     "Retry-After"?: number;
@@ -2544,11 +2560,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `upstream-budget-exhausted` (Upstream account's request budget exhausted): the upstream account this request reads with has spent its request budget (shared by every caller and by change detection), or is paused after the upstream answered 429, for longer than the request may wait; `budget.account` names the account (`configured`, a connection's id, or `caller:…` for the credential you sent) and `Retry-After` says when a call fits again. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
             503: {
                 headers: {
                     /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
+                     * @description Seconds to wait (`upstream-unavailable` and `upstream-budget-exhausted` only).
                      * @example 30
                      */
                     "Retry-After"?: number;
@@ -2731,11 +2747,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `upstream-budget-exhausted` (Upstream account's request budget exhausted): the upstream account this request reads with has spent its request budget (shared by every caller and by change detection), or is paused after the upstream answered 429, for longer than the request may wait; `budget.account` names the account (`configured`, a connection's id, or `caller:…` for the credential you sent) and `Retry-After` says when a call fits again. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
             503: {
                 headers: {
                     /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
+                     * @description Seconds to wait (`upstream-unavailable` and `upstream-budget-exhausted` only).
                      * @example 30
                      */
                     "Retry-After"?: number;
@@ -2912,11 +2928,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `upstream-budget-exhausted` (Upstream account's request budget exhausted): the upstream account this request reads with has spent its request budget (shared by every caller and by change detection), or is paused after the upstream answered 429, for longer than the request may wait; `budget.account` names the account (`configured`, a connection's id, or `caller:…` for the credential you sent) and `Retry-After` says when a call fits again. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
             503: {
                 headers: {
                     /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
+                     * @description Seconds to wait (`upstream-unavailable` and `upstream-budget-exhausted` only).
                      * @example 30
                      */
                     "Retry-After"?: number;
@@ -3111,11 +3127,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `upstream-budget-exhausted` (Upstream account's request budget exhausted): the upstream account this request reads with has spent its request budget (shared by every caller and by change detection), or is paused after the upstream answered 429, for longer than the request may wait; `budget.account` names the account (`configured`, a connection's id, or `caller:…` for the credential you sent) and `Retry-After` says when a call fits again. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). */
             503: {
                 headers: {
                     /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
+                     * @description Seconds to wait (`upstream-unavailable` and `upstream-budget-exhausted` only).
                      * @example 30
                      */
                     "Retry-After"?: number;
@@ -3311,11 +3327,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). With `feed` (or a feed walk's cursor) only: `deployment-incomplete`, the D1 database that holds saved feeds is missing or not migrated; `detail` names the step. */
+            /** @description `upstream-unavailable` (Upstream temporarily unavailable): an upstream is failing and its circuit is open, or it is rate limiting us beyond this request's time budget; `upstream` names it and `Retry-After` says when to come back. Or `upstream-budget-exhausted` (Upstream account's request budget exhausted): the upstream account this request reads with has spent its request budget (shared by every caller and by change detection), or is paused after the upstream answered 429, for longer than the request may wait; `budget.account` names the account (`configured`, a connection's id, or `caller:…` for the credential you sent) and `Retry-After` says when a call fits again. Or `service-unavailable` (Service unavailable): the deployment is not configured to accept keys (`API_KEYS` unset) and fails closed, or, on list routes, to sign cursors (`CURSOR_SECRET` unset, or a secret in it under 32 bytes). With `feed` (or a feed walk's cursor) only: `deployment-incomplete`, the D1 database that holds saved feeds is missing or not migrated; `detail` names the step. */
             503: {
                 headers: {
                     /**
-                     * @description Seconds to wait (`upstream-unavailable` only).
+                     * @description Seconds to wait (`upstream-unavailable` and `upstream-budget-exhausted` only).
                      * @example 30
                      */
                     "Retry-After"?: number;
