@@ -128,7 +128,7 @@ export function cpuTable(c: CpuResult, guard: { overLimit: string[]; regressions
   );
   const notes = c.rows.filter((r) => r.note).map((r) => `note: ${r.name}: ${r.note}`);
   return [
-    "8. CPU per invocation inside workerd: the worker's fetch handler beside a bare Hono control, same bytes (interleaved batches)",
+    "9. CPU per invocation inside workerd: the worker's fetch, scheduled and queue handlers beside a bare Hono control, same bytes (interleaved batches)",
     ...main,
     `clock: ${c.clock.method}; bracket ${c.clock.bracketCpuMs} ms CPU subtracted; the process idles at ${c.clock.idleCpuMsPerS} ms CPU/s; performance.now() advances during CPU work: ${c.clock.performanceNowAdvancesDuringCpu} (busy loop ${c.clock.busyLoopMs} ms)`,
     ...notes,

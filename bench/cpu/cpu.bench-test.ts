@@ -7,12 +7,21 @@
 // bracket's median cost) / k. The isolate's own clock (performance.now(), 1 ms steps, advancing during CPU work in
 // local workerd: checked and recorded, as part 2 does) times the same batch as wall time. The worker's batches and
 // the control's alternate, so a slow spell of the machine hits both alike. Median and p99 are over batches.
-import { applyD1Migrations, createExecutionContext, type D1Migration, waitOnExecutionContext } from "cloudflare:test";
+import {
+  applyD1Migrations,
+  createExecutionContext,
+  createMessageBatch,
+  type D1Migration,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { inject, it } from "vitest";
 import worker from "../../src";
 import { forgetCacheMemory } from "../../src/cache/request-cache";
+import { DETECTION_QUEUE_NAME } from "../../src/detection/tick";
+import type { DeliveryMessage } from "../../src/events/outbox";
 import { recordStages, type Stage, type StageRecorder, staged } from "../../src/observability/stages";
 import type { CpuFigures, CpuRow, Spread } from "./figures";
 
@@ -99,8 +108,11 @@ class SelfTime implements StageRecorder {
   }
 }
 
-/** Stage shares of a request type: invocations with the recorder installed, apart from the timed batches. */
-async function stageShares(op: () => Promise<void>): Promise<Record<string, number>> {
+/**
+ * Stage shares of a request type: invocations with the recorder installed, apart from the timed batches (`after`, an
+ * undo step between invocations, is not recorded).
+ */
+async function stageShares(op: () => Promise<void>, after?: () => Promise<void>): Promise<Record<string, number>> {
   const self = new SelfTime();
   recordStages(self);
   try {
@@ -109,6 +121,7 @@ async function stageShares(op: () => Promise<void>): Promise<Record<string, numb
       self.start();
       await op();
       self.end();
+      await after?.();
     }
   } finally {
     recordStages(null);
@@ -144,7 +157,16 @@ function itemsIn(body: string): number {
   }
 }
 
+/** The webhook endpoint of the delivery rows: answered from memory inside the isolate, as the upstreams are. */
+const HOOK = "https://hooks.bench.example/hook";
+let hooksReceived = 0;
+
 globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const href = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  if (href === HOOK) {
+    hooksReceived++;
+    return new Response(null, { status: 204 });
+  }
   const request = new Request(input, init);
   const upstream = sims().some((s) => request.url.startsWith(s)) && !request.url.includes("/__admin");
   if (!upstream || request.method !== "GET") return realFetch(request);
@@ -404,6 +426,298 @@ async function measureType(t: RequestType): Promise<CpuRow> {
   return row;
 }
 
+/** A Queue binding that keeps what is sent in memory: the bench decides what a consumer runs. */
+function memoryQueue<T>() {
+  const pending: T[] = [];
+  const record = (body: T) => pending.push(JSON.parse(JSON.stringify(body)) as T);
+  const binding = {
+    async send(body: T) {
+      record(body);
+    },
+    async sendBatch(messages: Iterable<MessageSendRequest<T>>) {
+      for (const m of messages) record(m.body);
+    },
+  } as unknown as Queue<T>;
+  return { binding, take: () => pending.splice(0, pending.length) };
+}
+
+let messageSeq = 0;
+
+/** One invocation of the worker's `queue` handler with `bodies` as one batch; throws unless every message is acked. */
+async function invokeQueue(queue: string, bodies: unknown[], bindings: Env, check = false): Promise<void> {
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body) => ({ id: `msg-${++messageSeq}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, bindings, ctx);
+  if (!check) return;
+  const result = (await getQueueResult(batch, ctx)) as { explicitAcks: string[]; retryMessages: unknown[] };
+  if (result.explicitAcks.length !== bodies.length || result.retryMessages.length > 0)
+    throw new Error(`${queue}: ${result.explicitAcks.length} of ${bodies.length} acknowledged`);
+}
+
+/**
+ * A request type through the `queue` handler. Each invocation changes stored state (a check moves its frontier, a
+ * delivery is marked delivered), so `undo` puts it back after every one; undo's own CPU, measured right after real
+ * invocations (so it undoes as much as it does in the batches), is subtracted.
+ */
+interface QueueType {
+  id: string;
+  name: string;
+  run: () => Promise<void>;
+  undo: () => Promise<void>;
+  control: () => Promise<void>;
+  controlName: string;
+  /** What one reference invocation did (checked against `expect`), for the row. */
+  outcome: () => Promise<{ done: number; expect: number; itemsReturned: number | null }>;
+  note?: string;
+}
+
+async function measureQueueType(t: QueueType): Promise<CpuRow> {
+  take();
+  await t.run();
+  const urls = take();
+  const outcome = await t.outcome();
+  if (outcome.done !== outcome.expect)
+    throw new Error(
+      `${t.id}: did ${outcome.done}, expected ${outcome.expect} (${urls.length} upstream calls); checks: ${JSON.stringify((await env.DB.prepare("SELECT version, calls, created, events, backlog FROM detection_checks").all()).results)}`,
+    );
+  await t.undo();
+  for (let i = 0; i < WARMUP / 4; i++) {
+    await t.run();
+    await t.undo();
+    await t.control();
+  }
+  const undoCpu: number[] = [];
+  const undoWall: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    await t.run();
+    const u = await batch(t.undo, 1);
+    undoCpu.push(u.cpu);
+    undoWall.push(u.wall);
+  }
+  const undoCpuMs = spread(undoCpu).medianMs;
+  const undoWallMs = spread(undoWall).medianMs;
+  const ours = async () => {
+    await t.run();
+    await t.undo();
+  };
+  const k = await calibrate(ours);
+  const kc = await calibrate(t.control);
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  const controlCpu: number[] = [];
+  const controlWall: number[] = [];
+  const started = performance.now();
+  while (cpu.length < MAX_BATCHES && (cpu.length < MIN_BATCHES || performance.now() - started < TYPE_BUDGET_MS)) {
+    const order = cpu.length % 2 === 0 ? [true, false] : [false, true];
+    for (const mine of order) {
+      if (mine) {
+        const b = await batch(ours, k);
+        cpu.push(Math.max(0, b.cpu / k - undoCpuMs));
+        wall.push(Math.max(0, b.wall / k - undoWallMs));
+      } else {
+        const b = await batch(t.control, kc);
+        controlCpu.push(Math.max(0, b.cpu / kc));
+        controlWall.push(Math.max(0, b.wall / kc));
+      }
+    }
+  }
+  const row: CpuRow = {
+    id: t.id,
+    name: t.name,
+    handler: "queue",
+    control: t.controlName,
+    status: 200,
+    upstreamCalls: urls.length,
+    itemsServed: urls.reduce((n, url) => n + (kept.get(url)?.items ?? 0), 0),
+    itemsReturned: outcome.itemsReturned,
+    responseBytes: 0,
+    perBatch: k,
+    controlPerBatch: kc,
+    batches: cpu.length,
+    cpu: spread(cpu),
+    controlCpu: spread(controlCpu),
+    wall: spread(wall),
+    controlWall: spread(controlWall),
+    ratio: 0,
+    stages: await stageShares(t.run, t.undo),
+    limitMs: FREE_PLAN_CPU_MS,
+    note: `${t.note ? `${t.note}; ` : ""}undo after each invocation: ${undoCpuMs} ms CPU, subtracted`,
+  };
+  row.ratio = round(row.cpu.medianMs / Math.max(row.controlCpu.medianMs, 0.001));
+  return row;
+}
+
+/**
+ * Copies of `tables` as they are now, and the statements that put them back (D1 as the worker sees it: every table a
+ * check or a delivery writes).
+ */
+async function snapshot(db: D1Database, name: string, tables: string[]): Promise<() => Promise<void>> {
+  await db.batch(
+    tables.flatMap((t) => [
+      db.prepare(`DROP TABLE IF EXISTS "bench_snap_${name}_${t}"`),
+      db.prepare(`CREATE TABLE "bench_snap_${name}_${t}" AS SELECT * FROM "${t}"`),
+    ]),
+  );
+  const restore = tables.flatMap((t) => [
+    db.prepare(`DELETE FROM "${t}"`),
+    db.prepare(`INSERT INTO "${t}" SELECT * FROM "bench_snap_${name}_${t}"`),
+  ]);
+  return async () => {
+    await db.batch(restore);
+  };
+}
+
+/** HMAC-SHA256 of `payload`, base64: the least a signed delivery does (the control's). */
+async function sign(secret: Uint8Array, payload: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(payload)));
+  return btoa(String.fromCharCode(...mac));
+}
+
+/** The backlog a detection check reads: the check's item budget at its default (WEBHOOK_CHECK_ITEMS). */
+const BACKLOG = 500;
+const DELIVERY_BATCH = 10;
+const WATCHED = "inkit:runs";
+/** Every table a check or a delivery writes (a run that writes any other fails the bench). */
+const WRITTEN = [
+  "detection_state",
+  "detection_checks",
+  "watched_items",
+  "events",
+  "deliveries",
+  "delivery_attempts",
+  "event_sequences",
+  "event_stream",
+];
+
+async function rowCounts(db: D1Database): Promise<Map<string, number>> {
+  const { results } = await db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'bench_snap_%'",
+    )
+    .all<{ name: string }>();
+  const counts = new Map<string, number>();
+  for (const { name } of results)
+    counts.set(name, (await db.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).first<{ n: number }>())?.n ?? 0);
+  return counts;
+}
+
+/**
+ * A detection check with a backlog of 500 (one message through the `queue` handler, as the consumer's batch of 1
+ * runs it) and a delivery batch of 10 (ten messages the check queued, to an endpoint answered from memory).
+ */
+async function queueTypes(bench: Env, ids: string[]): Promise<QueueType[]> {
+  const checks = memoryQueue<{ source: string }>();
+  const hooks = memoryQueue<DeliveryMessage>();
+  const q = {
+    ...bench,
+    DETECTION_QUEUE: checks.binding,
+    WEBHOOK_QUEUE: hooks.binding,
+    WEBHOOK_DLQ: memoryQueue().binding,
+  } as Env;
+  const db = env.DB;
+  const created = await invoke(
+    authorized(
+      "/v1/webhook-endpoints",
+      { "Content-Type": "application/json" },
+      { method: "POST", body: JSON.stringify({ url: HOOK, sources: [WATCHED] }) },
+    ),
+    q,
+    true,
+  );
+  if (created.status !== 201) throw new Error(`POST /v1/webhook-endpoints: ${created.status} ${created.text}`);
+  const message = { source: WATCHED };
+  await invokeQueue(DETECTION_QUEUE_NAME, [message], q, true);
+  await admin(inject("cpuInkitUrl"), "POST", "/insert", { kind: "run", count: BACKLOG, status: "In Progress" });
+  // Upstream answers kept before the insert would hide the backlog: every later read is filled again.
+  kept.clear();
+  checks.take();
+  hooks.take();
+  const undoCheck = await snapshot(db, "check", WRITTEN);
+  const before = await rowCounts(db);
+  await invokeQueue(DETECTION_QUEUE_NAME, [message], q, true);
+  const after = await rowCounts(db);
+  const stray = [...after].filter(([t, n]) => !WRITTEN.includes(t) && n !== before.get(t)).map(([t]) => t);
+  if (stray.length > 0) throw new Error(`a check wrote ${stray.join(", ")}, which the bench does not put back`);
+  const queued = hooks.take().slice(0, DELIVERY_BATCH);
+  checks.take();
+  if (queued.length < DELIVERY_BATCH) throw new Error(`the check queued ${queued.length} deliveries`);
+  const undoDeliveries = await snapshot(db, "deliveries", WRITTEN);
+  const eventIds = queued.map((m) => m.event_id);
+  const payloads = (
+    await db
+      .prepare(`SELECT payload FROM events WHERE id IN (${eventIds.map(() => "?").join(",")})`)
+      .bind(...eventIds)
+      .all<{ payload: string }>()
+  ).results.map((r) => r.payload);
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  await undoCheck();
+
+  const lastCheck = () =>
+    db
+      .prepare("SELECT created, events FROM detection_checks WHERE source = ? ORDER BY version DESC LIMIT 1")
+      .bind(WATCHED)
+      .first<{ created: number; events: number }>();
+  const types: QueueType[] = [
+    {
+      id: "check-500",
+      name: `detection check, backlog of ${BACKLOG}`,
+      run: () => invokeQueue(DETECTION_QUEUE_NAME, [message], q),
+      undo: async () => {
+        checks.take();
+        hooks.take();
+        await undoCheck();
+      },
+      // The same upstream bodies, fetched (from memory) and parsed: what any check must do to see the backlog.
+      control: async () => {
+        for (const url of controlSpecs.get("check-500")?.upstream ?? []) await (await fetch(url)).json();
+      },
+      controlName: "the same upstream bodies, fetched and parsed",
+      outcome: async () => {
+        const row = await lastCheck();
+        return { done: row?.created ?? 0, expect: BACKLOG, itemsReturned: row?.events ?? 0 };
+      },
+      note: `one endpoint watches the source: ${BACKLOG} events and ${BACKLOG} deliveries queued (to memory). Local D1 runs in the measured process, so its own CPU (the "d1" share) is in the figure; in production it is not the invocation's`,
+    },
+    {
+      id: "deliveries-10",
+      name: `delivery batch of ${DELIVERY_BATCH}`,
+      run: async () => {
+        await invokeQueue("tributary-webhooks", queued, q);
+      },
+      undo: async () => {
+        hooks.take();
+        await undoDeliveries();
+      },
+      // The same payloads, each signed (HMAC-SHA256) and POSTed to the same endpoint (answered from memory).
+      control: async () => {
+        await Promise.all(
+          payloads.map(async (payload, i) => {
+            const id = eventIds[i] ?? "";
+            const signature = await sign(secret, `${id}.${Math.floor(Date.now() / 1000)}.${payload}`);
+            await fetch(HOOK, {
+              method: "POST",
+              headers: { "Content-Type": "application/json", "webhook-id": id, "webhook-signature": `v1,${signature}` },
+              body: payload,
+            });
+          }),
+        );
+      },
+      controlName: `the same ${DELIVERY_BATCH} payloads, each signed and POSTed to the endpoint`,
+      outcome: async () => {
+        const received = hooksReceived;
+        hooksReceived = 0;
+        return { done: received, expect: DELIVERY_BATCH, itemsReturned: null };
+      },
+      note: `the endpoint answers 204 from memory. Local D1 and the endpoint's EndpointPacer object run in the measured process, so their own CPU (the "d1" share: D1 statements) is in the figure; in production it is not the invocation's`,
+    },
+  ];
+  return types.filter((t) => ids.includes(t.id));
+}
+
 const authorized = (path: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
   new Request(`http://tributary.local${path}`, {
     ...init,
@@ -555,6 +869,22 @@ it("CPU per invocation beside a bare Hono control", async () => {
     .filter(Boolean);
   const rows: CpuRow[] = [];
   for (const t of types) if (only.length === 0 || only.includes(t.id)) rows.push(await measureType(t));
+  // Last: the check's backlog is inserted into the Inkit simulator, which the rows above read.
+  const queueIds = ["check-500", "deliveries-10"].filter((id) => only.length === 0 || only.includes(id));
+  if (queueIds.length > 0)
+    for (const t of await queueTypes(bench, queueIds)) {
+      if (t.id === "check-500") {
+        // The control reads what the check read: its URLs, from one invocation.
+        take();
+        await t.run();
+        controlSpecs.set(t.id, { body: "", contentType: "", upstream: [...new Set(take())], fromKv: false });
+        await t.undo();
+      }
+      // Each starts from its own state: before the check, or with the check's deliveries pending.
+      await t.undo();
+      hooksReceived = 0;
+      rows.push(await measureQueueType(t));
+    }
 
   const figures: CpuFigures = {
     clock: {
