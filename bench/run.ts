@@ -334,7 +334,8 @@ const latestPath = join(ROOT, "bench/latest.json");
 // its own time and commit, and leaves the rest as the last complete run wrote it. A complete run keeps the last burst.
 // Part 9 likewise, in its `cpu` member, unless a ratio regressed: a regressed run never becomes the reference. A request
 // type over its CPU limit fails the bench too, but its figures are still the reference the next run's ratios face.
-const cpuKept = cpu !== null && cpuGuarded.regressions.length === 0;
+// A run of some request types only (BENCH_CPU_ONLY) is a measurement of one change, never the reference.
+const cpuKept = cpu !== null && cpuGuarded.regressions.length === 0 && !process.env.BENCH_CPU_ONLY;
 const partial = !complete && failure === null && (analytics !== null || burst !== null || cpuKept);
 if (complete || partial) {
   const prior = JSON.parse(readFileSync(latestPath, "utf8")) as Record<string, unknown>;
