@@ -130,7 +130,7 @@ export function cpuTable(c: CpuResult, guard: { overLimit: string[]; regressions
   return [
     "9. CPU per invocation inside workerd: the worker's fetch, scheduled and queue handlers beside a bare Hono control, same bytes (interleaved batches)",
     ...main,
-    `clock: ${c.clock.method}; bracket ${c.clock.bracketCpuMs} ms CPU subtracted; the process idles at ${c.clock.idleCpuMsPerS} ms CPU/s; performance.now() advances during CPU work: ${c.clock.performanceNowAdvancesDuringCpu} (busy loop ${c.clock.busyLoopMs} ms)`,
+    `clock: ${c.clock.method}; bracket ${c.clock.bracketCpuMs} ms CPU subtracted; the process idles at ${c.clock.idleCpuMsPerS} ms CPU/s; one grant round trip to an UpstreamBudget object (both sides, in this process) ${c.clock.budgetGrantCpuMs ?? "?"} ms CPU; performance.now() advances during CPU work: ${c.clock.performanceNowAdvancesDuringCpu} (busy loop ${c.clock.busyLoopMs} ms)`,
     ...notes,
     "",
     "stage shares (self time, wall clock, summed over a pass with the recorder installed; d1 = D1 statements, other = routing, validation, handlers)",

@@ -52,6 +52,8 @@ export interface CpuFigures {
     bracketWallMs: number;
     /** CPU the process used in one second of the isolate waiting: background work under every figure. */
     idleCpuMsPerS: number;
+    /** CPU of one grant round trip to an UpstreamBudget object, both sides (the object runs in the same process). */
+    budgetGrantCpuMs: number;
     sampleTargetMs: number;
   };
   runtime: { userAgent: string; linesLogged: number };
