@@ -1,13 +1,14 @@
 // `npm run bench`: measures tributary's upstream efficiency, hot-path cost, end-to-end overhead, size and startup
-// (issue 8), change detection's upstream calls per tick, saved feeds of up to 100 sources (issue 19), and the cost of
-// writing Analytics Engine data points (issue 21), prints a table. Opt-in: a burst of new upstream items through
-// `npm start`'s stack (issue 30, part 8, `--only=burst`); it is not part of a full run. Prints a table
+// (issue 8), change detection's upstream calls per tick, saved feeds of up to 100 sources (issue 19), the cost of
+// writing Analytics Engine data points (issue 21), and CPU per invocation inside workerd (issue 31, part 9). Opt-in: a
+// burst of new upstream items through `npm start`'s stack (issue 30, part 8, `--only=burst`); it is not part of a full
+// run. Prints a table
 // and writes the results as JSON. Loopback only; bounded in time (a hard deadline stops
 // everything); every child process is stopped on the way out. See bench/README.md.
 //
 //   npm run bench                       every part
-//   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load, feeds, analytics),
-//                                       comma-separated
+//   npm run bench -- --only=efficiency  some parts (size, hotpath, detection, efficiency, load, feeds, analytics,
+//                                       cpu), comma-separated
 //   npm run bench -- --only=burst       part 8 alone: 10,000 + 10,000 items (--burst=N: N + N; --inspector: the stack
 //                                       with wrangler's DevTools inspector on, the way `wrangler dev` runs it)
 import { execFileSync } from "node:child_process";
@@ -17,6 +18,7 @@ import { join } from "node:path";
 import { installCleanup, runToEnd, stopAll } from "../scripts/proc";
 import { type AnalyticsResult, analyticsTable, runAnalytics } from "./analytics";
 import { type BurstResult, burstSizeFromArgs, burstTable, runBurst } from "./burst";
+import { type CpuResult, cpuGuard, cpuTable, previousRatios, runCpu } from "./cpu";
 import { type DetectionResult, runDetection } from "./detection";
 import { CONSTANT_LIMIT, runEfficiency, VARYING_LIMITS, type WalkResult } from "./efficiency";
 import {
@@ -48,7 +50,7 @@ const DEADLINE_MS = 360_000;
 /** Part 8's own limit; the runner's deadline grows by it when the part is selected. */
 const BURST_TIMEOUT_MS = 900_000;
 const KEEP_RUNS = 3;
-const PARTS = ["size", "hotpath", "detection", "efficiency", "load", "feeds", "analytics"] as const;
+const PARTS = ["size", "hotpath", "detection", "efficiency", "load", "feeds", "analytics", "cpu"] as const;
 /** Parts that run only when named in --only. */
 const OPT_IN = ["burst"] as const;
 type Part = (typeof PARTS)[number] | (typeof OPT_IN)[number];
@@ -100,6 +102,7 @@ let profile: StartupProfile | { error: string } | null = null;
 let hotPath: HotPathResult | null = null;
 let detection: DetectionResult | null = null;
 let analytics: AnalyticsResult | null = null;
+let cpu: CpuResult | null = null;
 let burst: BurstResult | null = null;
 let walks: WalkResult[] = [];
 let crossCheck: { benchCounted: number; simulatorCounters: number; match: boolean } | null = null;
@@ -131,6 +134,11 @@ try {
     noteLoad("analytics");
     log(`[${elapsed()}] 7. Analytics Engine data points inside workerd (vitest, bench/vitest.analytics.config.ts)`);
     analytics = await runAnalytics(dir);
+  }
+  if (parts.has("cpu")) {
+    noteLoad("cpu");
+    log(`[${elapsed()}] 9. CPU per invocation inside workerd (vitest, bench/vitest.cpu.config.ts)`);
+    cpu = await runCpu(dir);
   }
   if (parts.has("efficiency") || parts.has("load") || parts.has("feeds")) {
     noteLoad("start");
@@ -186,13 +194,17 @@ try {
 }
 
 // Before: the same targets in the previous committed run.
-const previous = (() => {
+const recorded = (() => {
   try {
-    return previousTargets(JSON.parse(readFileSync(join(ROOT, "bench/latest.json"), "utf8")));
+    return JSON.parse(readFileSync(join(ROOT, "bench/latest.json"), "utf8")) as unknown;
   } catch {
-    return new Map<string, string>();
+    return null;
   }
 })();
+const previous = recorded === null ? new Map<string, string>() : previousTargets(recorded);
+// Part 9's guard: over 10 ms of CPU, or a ratio to the control 20% above the recorded run's.
+const cpuGuarded = cpu === null ? { overLimit: [], regressions: [] } : cpuGuard(cpu.rows, previousRatios(recorded));
+const cpuFindings = [...cpuGuarded.overLimit, ...cpuGuarded.regressions];
 const targets = evaluateTargets({ walks, hotPath, load, sequential, bundle, feeds }).map((t) => ({
   ...t,
   before: previous.get(t.id),
@@ -258,6 +270,15 @@ const results = {
     ratios: load.length > 0 ? ratiosOf(load, sequential) : null,
   },
   size: { bundle, startup, startupProfile: profile },
+  cpu:
+    cpu === null
+      ? null
+      : {
+          generatedAt: new Date().toISOString(),
+          commit: git(["rev-parse", "--short", "HEAD"]),
+          guard: cpuGuarded,
+          ...cpu,
+        },
   analytics:
     analytics === null
       ? null
@@ -288,7 +309,7 @@ const contention =
     : "";
 // A run of opt-in parts alone has none of the targets: print their tables only.
 const onlyOptIn = [...parts].every((p) => (OPT_IN as readonly string[]).includes(p));
-const printed = `${onlyOptIn ? "" : printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${analytics ? `\n\n${analyticsTable(analytics)}` : ""}${burst ? `${onlyOptIn ? "" : "\n\n"}${burstTable(burst)}` : ""}${contention}`;
+const printed = `${onlyOptIn ? "" : printTables({ walks, crossCheck, hotPath, detection, load, sequential, bundle, startup, profile, feeds, targets })}${analytics ? `\n\n${analyticsTable(analytics)}` : ""}${cpu ? `\n\n${cpuTable(cpu, cpuGuarded)}` : ""}${burst ? `${onlyOptIn ? "" : "\n\n"}${burstTable(burst)}` : ""}${contention}`;
 console.log(`\n${printed}`);
 const fullPath = join(dir, "results.json");
 writeFileSync(fullPath, `${JSON.stringify(results, null, 2)}\n`);
@@ -311,15 +332,20 @@ const summary = {
 const latestPath = join(ROOT, "bench/latest.json");
 // A run of part 7 or 8 alone (or with others) records it in latest.json's `analytics` or `burst` member, stamped with
 // its own time and commit, and leaves the rest as the last complete run wrote it. A complete run keeps the last burst.
-const partial = !complete && failure === null && (analytics !== null || burst !== null);
+// Part 9 likewise, in its `cpu` member, unless a ratio regressed: a regressed run never becomes the reference. A request
+// type over its CPU limit fails the bench too, but its figures are still the reference the next run's ratios face.
+// A run of some request types only (BENCH_CPU_ONLY) is a measurement of one change, never the reference.
+const cpuKept = cpu !== null && cpuGuarded.regressions.length === 0 && !process.env.BENCH_CPU_ONLY;
+const partial = !complete && failure === null && (analytics !== null || burst !== null || cpuKept);
 if (complete || partial) {
   const prior = JSON.parse(readFileSync(latestPath, "utf8")) as Record<string, unknown>;
   const written = complete
-    ? { ...summary, burst: results.burst ?? prior.burst ?? null }
+    ? { ...summary, burst: results.burst ?? prior.burst ?? null, ...(cpuKept ? {} : { cpu: prior.cpu ?? null }) }
     : {
         ...prior,
         ...(analytics !== null ? { analytics: results.analytics } : {}),
         ...(burst !== null ? { burst: results.burst } : {}),
+        ...(cpuKept ? { cpu: results.cpu } : {}),
       };
   writeFileSync(latestPath, `${JSON.stringify(written, null, 2)}\n`);
   // Committed, so formatted the way `npm run lint` (biome) expects.
@@ -337,11 +363,15 @@ for (const old of readdirSync(resultsRoot)
 }
 
 console.log(
-  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : partial ? `\nsummary: ${latestPath} (its ${[analytics && "analytics", burst && "burst"].filter(Boolean).join(" and ")} member only)` : " (partial run: bench/latest.json left as it was)"}`,
+  `\nresults: ${fullPath}${complete ? `\nsummary: ${latestPath}` : partial ? `\nsummary: ${latestPath} (its ${[analytics && "analytics", burst && "burst", cpuKept && "cpu"].filter(Boolean).join(" and ")} member only)` : " (partial run: bench/latest.json left as it was)"}`,
 );
 console.log(`total: ${elapsed()}`);
 if (failure !== null) {
   console.error("\nbench failed:", failure);
+  process.exit(1);
+}
+if (cpuFindings.length > 0) {
+  console.error(`\nbench failed: part 9's guard:\n${cpuFindings.map((f) => `  ${f}`).join("\n")}`);
   process.exit(1);
 }
 process.exit(0);

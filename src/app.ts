@@ -14,6 +14,7 @@ import { rateLimit } from "./http/rate-limit";
 import { warnWithoutCache } from "./http/readiness";
 import { createRouter } from "./http/router";
 import { corsFromConfig, securityHeaders } from "./http/security";
+import { stagedMiddleware } from "./http/staged";
 import { walkProblem } from "./http/walk-problems";
 import { registerOpenApi } from "./openapi/document";
 import { registerWebhooks } from "./openapi/webhooks";
@@ -51,18 +52,19 @@ export function createApp() {
 
   app.use(init);
   app.use(requestId({ headerName: "X-Request-Id" }));
-  app.use(upstreamScope);
-  app.use(requestLog);
-  app.use(observe);
+  // Only /v1 calls upstreams and is observed (Server-Timing, Analytics Engine): /healthz and /docs skip that work.
+  app.use("/v1/*", upstreamScope);
+  app.use(stagedMiddleware("log", requestLog));
+  app.use("/v1/*", stagedMiddleware("metrics", observe));
   app.use(securityHeaders);
   app.use(corsFromConfig);
   app.use(inputGuard);
   // Inbound webhooks authenticate with their provider's signature or secret, not an API key.
-  app.use("/v1/*", except("/v1/inbound/*", apiKeyAuth));
-  app.use("/v1/*", rateLimit);
+  app.use("/v1/*", except("/v1/inbound/*", stagedMiddleware("auth", apiKeyAuth)));
+  app.use("/v1/*", stagedMiddleware("rate limit", rateLimit));
   app.use("/v1/*", requestBodyLimit);
   app.use("/v1/*", warnWithoutCache);
-  app.use("/v1/*", cacheLayer);
+  app.use("/v1/*", stagedMiddleware("cache", cacheLayer));
 
   app.route("/", metaRouter);
   app.route("/", docsRouter);

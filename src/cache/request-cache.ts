@@ -1,4 +1,5 @@
 import { configOf } from "../config";
+import { staged } from "../observability/stages";
 import { type CacheOutcomeName, withCallContext } from "../observability/telemetry";
 import type { Provider } from "../schemas/sources";
 import { sha256Hex } from "../shared/digest";
@@ -191,7 +192,7 @@ export class RequestCache {
    * The value of an upstream read: from KV when fresh (or stale within the window), else from `load`.
    * `fresh` goes to the upstream for this read alone (a caller found the cached value older than another).
    */
-  async read<T>(
+  read<T>(
     partition: CachePartition,
     request: string,
     kind: CacheKind,
@@ -199,6 +200,17 @@ export class RequestCache {
     fresh = false,
     /** Store the answer (see `ReadOptions.keep`): false for a request no other one asks again. */
     keep = true,
+  ): Promise<T> {
+    return staged("cache", () => this.readThrough(partition, request, kind, load, fresh, keep));
+  }
+
+  private async readThrough<T>(
+    partition: CachePartition,
+    request: string,
+    kind: CacheKind,
+    load: () => Promise<T>,
+    fresh: boolean,
+    keep: boolean,
   ): Promise<T> {
     if (partition.credential.connection) this.throughConnection = true;
     const ttl = kind === "list" ? this.config.cacheListTtlSeconds : this.config.cacheItemTtlSeconds;

@@ -1,5 +1,6 @@
 import type { Context, TypedResponse } from "hono";
 import type { JSONParsed } from "hono/utils/types";
+import { staged } from "../observability/stages";
 import type { AppEnv } from "./app-env";
 import { handOverBody, serializeListBody } from "./caching/served-body";
 
@@ -19,7 +20,7 @@ export function listResponse<T extends ListBody>(
   { body, headers }: { body: T; headers: Record<string, string> },
 ): Response & TypedResponse<JSONParsed<T>, 200, "json"> {
   // What c.json does: serialize, then a response with the JSON content type unless `headers` says otherwise.
-  const { text, parts } = serializeListBody(body);
+  const { text, parts } = staged("serialize", () => serializeListBody(body));
   const res: Response = c.body(text, 200, { "Content-Type": "application/json", ...headers });
   handOverBody(c, res, text, parts);
   // The same bytes c.json would send for `body`, so the same type.

@@ -26,6 +26,7 @@ async function walkContext(c: Context<AppEnv>): Promise<WalkContext> {
     cache: { shared: cache.shared, fetchedAt: () => cache.fetchedAt() },
     now: Date.now(),
     failures: upstreamFailures,
+    callRoom: configOf(c.env).subrequestLimit,
   };
 }
 

@@ -238,6 +238,30 @@ export function decide<T extends Keyed>(
 }
 
 /**
+ * Forward: how many more of a lane's items a page of `limit` could still take: `limit + 1` (the page and the item
+ * that proves it) less the candidates, of any lane, that come before the lane's frontier, since every unread item
+ * of the lane comes after them. A read that extends the lane for the page need ask no more.
+ * @example roomIn(summaries, 2, 50, "desc") // 51 when no candidate comes before lane 2's frontier
+ */
+export function roomIn<T extends Keyed>(
+  summaries: (LaneSummary<T> | null)[],
+  lane: number,
+  limit: number,
+  dir: Direction,
+): number {
+  const summary = summaries[lane];
+  if (!summary || summary.frontier === "none") return 0;
+  const { frontier } = summary;
+  let ahead = 0;
+  for (const [i, s] of summaries.entries()) {
+    if (!s) continue;
+    if (frontier === "unknown") ahead += i === lane ? s.candidates.length : 0;
+    else for (const item of s.candidates) if (timeBefore(item.created_at, frontier, dir)) ahead++;
+  }
+  return Math.max(0, limit + 1 - ahead);
+}
+
+/**
  * Where the tie group of creation time `createdAt` begins in a lane's view (as an upstream offset), and how
  * long it is there: the next read starts one item before it, so it can tell the group was not cut.
  */

@@ -3,6 +3,7 @@
  * one, a merged feed one per source). Its position is a keyset in tributary's order; upstream offsets are
  * only hints that make the next read cheap, and every read checks that it did not start past the position.
  */
+import { staged } from "../observability/stages";
 import {
   type Decision,
   decide,
@@ -10,6 +11,7 @@ import {
   type LaneSummary,
   type LaneView,
   repairs,
+  roomIn,
   summarizeBackward,
   type TieGroup,
   type Verdict,
@@ -21,6 +23,8 @@ import {
   type LaneRead,
   type LaneResult,
   type LaneState,
+  LEAN_OPENING,
+  leanOpening,
   openingWindow,
   positionAt,
   summarizeLanes,
@@ -85,6 +89,11 @@ class LaneReader<T extends Keyed> {
     private readonly aligned = true,
     /** Whether another upstream call may start (change detection's per-check budget); reads stop short when not. */
     private readonly canCall: () => boolean = () => true,
+    /**
+     * Reads exactly what is asked (a lean opening, see `leanOpening`): no whole block for a window at a block's start,
+     * no tie slack past it. Unshared only.
+     */
+    readonly lean = false,
   ) {
     this.cap = state.cap;
     this.source = lane.open(state.head, state.version);
@@ -109,7 +118,7 @@ class LaneReader<T extends Keyed> {
     // Unshared, a window that starts a block and stays in it still reads that block (one call either way, and a
     // no-cache first page then refreshes the entry others share); any other window is read as it is, in the fewest
     // calls.
-    const oneBlock = from % this.blockSize === 0 && count <= this.blockSize;
+    const oneBlock = !this.lean && from % this.blockSize === 0 && count <= this.blockSize;
     const aligned = this.aligned || oneBlock;
     const first = aligned ? Math.floor(from / this.blockSize) * this.blockSize : from;
     const items: T[] = [];
@@ -120,7 +129,7 @@ class LaneReader<T extends Keyed> {
       // Unaligned reads ask for what is left of the window (a page model then finds one page that holds it).
       const asked = aligned ? this.blockSize - (pos % this.blockSize) : from + count - pos;
       // A read of an aligned block is kept for other requests; one of just this page's window is not.
-      const read = await this.readWindow(pos, false, asked, aligned ? 0 : TIE_SLACK, aligned);
+      const read = await this.readWindow(pos, false, asked, aligned || this.lean ? 0 : TIE_SLACK, aligned);
       let id = this.responses++;
       const cuts = new Set(read.cuts ?? []);
       for (const [k, item] of read.items.entries()) {
@@ -217,7 +226,9 @@ class LaneReader<T extends Keyed> {
     const last = items.at(-1)?.created_at;
     const held = this.view.start + items.length;
     let tail = 0;
-    while (!this.aligned && tail < items.length && items[items.length - 1 - tail]?.created_at === last) tail++;
+    // Lean, it is not: that costs an item a call, and a group that does come in two responses is settled as usual.
+    while (!this.aligned && !this.lean && tail < items.length && items[items.length - 1 - tail]?.created_at === last)
+      tail++;
     // Not where a short answer ended (probably the list's end: only the call that proves it is left), nor a view that
     // is one tie group.
     if (tail === items.length || held === this.shortAt) tail = 0;
@@ -318,6 +329,8 @@ export interface LaneReading {
    * listing cache. Without a shared cache, reads ask for exactly the window a page needs.
    */
   aligned: boolean;
+  /** Upstream calls the page may make (the subrequest limit): a lean opening needs room for its extensions. */
+  room?: number;
 }
 
 /**
@@ -348,23 +361,29 @@ export async function readLanes<T extends Keyed>(
       results[i] = { kind: "failed", error };
     }
   };
+  const opening = firstReads(lanes, states, backward);
+  // A first page of many unshared lanes reads a few items of each, then extends the lanes it needs (`leanOpening`).
+  const lean =
+    reading.aligned || backward
+      ? null
+      : leanOpening(opening.read.length, limit, reading.room ?? Number.POSITIVE_INFINITY);
   const open = async (i: number, state: LaneState) => {
-    const reader = new LaneReader(lanes[i] as Lane<T>, state, dir, blockFor(limit), reading.aligned);
+    const fresh = lean !== null && state.key === null;
+    const reader = new LaneReader(lanes[i] as Lane<T>, state, dir, blockFor(limit), reading.aligned, undefined, fresh);
     readers[i] = reader;
     results[i] = { kind: "read", read: reader.read };
-    const { from, count } = openingWindow(state, limit, backward);
+    const { from, count } = fresh ? { from: 0, count: lean } : openingWindow(state, limit, backward);
     await attempt(i, (r) => r.begin(from, count));
   };
-  const opening = firstReads(lanes, states, backward);
   for (const [i, next] of opening.deferred) results[i] = { kind: "deferred", next };
   await pooled(opening.read, MAX_CONNECTIONS, (i) => open(i, states[i] as LaneState));
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
     for (const [i, reader] of readers.entries())
       if (reader && results[i]?.kind === "read") results[i] = { kind: "read", read: reader.read };
-    const summaries = summarizeLanes(results, states, lanes, dir, backward);
+    const summaries = staged("assemble", () => summarizeLanes(results, states, lanes, dir, backward));
     // First make sure each view contains its lane's position, and that no tie group mixes two responses.
-    const { anchor, settle } = repairs(summaries);
+    const { anchor, settle } = staged("assemble", () => repairs(summaries));
     let repaired = anchor.length > 0;
     await pooled([...anchor, ...settle.map(([i]) => i)], MAX_CONNECTIONS, async (i) => {
       const groups = settle.find(([lane]) => lane === i)?.[1];
@@ -375,11 +394,16 @@ export async function readLanes<T extends Keyed>(
       repaired ||= results[i]?.kind !== "read"; // a lane that failed meanwhile (tolerated) drops out too
     });
     if (repaired) continue;
-    const decision = decide(summaries, limit, dir, backward, MAX_CONNECTIONS);
+    const decision = staged("assemble", () => decide(summaries, limit, dir, backward, MAX_CONNECTIONS));
     if (decision.ready) return { results, decision };
     await pooled(decision.extend, MAX_CONNECTIONS, async (i) => {
       if (results[i]?.kind === "deferred") return open(i, states[i] as LaneState);
-      await attempt(i, (r) => (backward ? r.backward(r.grow(Math.max(limit, 1))) : r.forward(r.grow(limit + 1))));
+      await attempt(i, (r) => {
+        if (backward) return r.backward(r.grow(Math.max(limit, 1)));
+        if (!r.lean) return r.forward(r.grow(limit + 1));
+        // A lean lane grows from its opening, never by more than the page could still take of it.
+        return r.forward(Math.max(1, Math.min(r.grow(LEAN_OPENING), roomIn(summaries, i, limit, dir))));
+      });
     });
   }
   throw new Error("walk did not settle");

@@ -1,3 +1,4 @@
+import { staged } from "../observability/stages";
 import { sha256Hex } from "../shared/digest";
 import type { SigningKey } from "../shared/signed-token";
 import type { Credential } from "../upstream/credential";
@@ -149,12 +150,16 @@ export interface WalkContext {
   };
   now: number;
   failures: LaneFailures;
+  /** Upstream calls one request may make (the subrequest limit); unbounded when absent. */
+  callRoom?: number;
 }
 
 async function openWalk<T extends Keyed>(ctx: WalkContext, req: ListRequest<T>): Promise<Walk<T>> {
   const { keys } = ctx;
   const binding = await bindingDigest(ctx.tenant, req.credential);
-  const payload = req.cursor ? await verifyCursor(req.cursor, keys, ctx.cursorTtlSeconds, ctx.now) : null;
+  const payload = req.cursor
+    ? await staged("cursor", () => verifyCursor(req.cursor as string, keys, ctx.cursorTtlSeconds, ctx.now))
+    : null;
   const filters = payload ? checkCursor(payload, req, binding) : { ...req.defaults, ...req.sent };
   const limit = req.limit ?? payload?.l ?? DEFAULT_LIMIT;
   const lanes = await req.lanes(filters);
@@ -272,12 +277,14 @@ export async function readListing<T extends Keyed>(ctx: WalkContext, req: ListRe
           dir: walk.dir,
           from: walk.payload && { key: walk.payload.k },
           partial: req.partial === true,
-          reading: { aligned: ctx.cache.shared },
+          reading: { aligned: ctx.cache.shared, room: ctx.callRoom },
           failures: ctx.failures,
         });
   const snapshot = walk.payload?.s ?? ctx.cache.fetchedAt() ?? ctx.now;
   const sign = (d: "n" | "p", at: NonNullable<Page<T>["next"]>) =>
-    signCursor({ ...walk.base, s: snapshot, d, k: at.key, ...packLanes(at.lanes, at.key) }, walk.keys);
+    staged("cursor", () =>
+      signCursor({ ...walk.base, s: snapshot, d, k: at.key, ...packLanes(at.lanes, at.key) }, walk.keys),
+    );
   const hasNext = page.next?.lanes.some((s, i) => s !== null && !walk.lanes[i]?.empty) === true;
   const info: PageInfo = {
     limit: walk.limit,

@@ -138,6 +138,27 @@ function laneBounds<T extends Keyed>(
   return { key: backward ? state.key : clampToHead(state.key, state.head, dir), head: state.head, filter };
 }
 
+/** Lanes a page reads in one wave of connections: above this many, a fresh page may open each lane lean. */
+const LEAN_ABOVE_LANES = 6;
+/** The fewest items a lean opening reads of a lane: enough to see most lanes' frontier past the page's items. */
+export const LEAN_OPENING = 2;
+
+/**
+ * How many items an unshared forward first page reads first of each of `lanes` fresh lanes, when fewer than the
+ * usual `limit + 1`; null for the usual opening. A page can use `limit + 1` items in all, so a feed of many sources
+ * opens each with an even share of them (at least `LEAN_OPENING`), and extends only the lanes the page turns out to
+ * need: about `limit + 3 × lanes` items in all instead of a block per lane. Extensions cost calls, so only a page with
+ * room for twice its lanes' calls (`room`: the upstream calls one request may make) opens lean; with fewer lanes than
+ * a wave of connections, the usual opening costs no more time than a lean one's extensions would.
+ * @example leanOpening(100, 50, 1000) // 3
+ * @example leanOpening(4, 50, 1000) // null
+ */
+export function leanOpening(lanes: number, limit: number, room: number): number | null {
+  if (lanes <= LEAN_ABOVE_LANES || room < 2 * lanes) return null;
+  const share = Math.max(LEAN_OPENING, Math.ceil((limit + 1) / lanes));
+  return share < limit + 1 ? share : null;
+}
+
 /**
  * The stretch of a lane's upstream list a page reads first, at the lane's hints: it may supply the whole page, plus
  * the items that prove the page (one either side; a first page has none before it). Forward it starts one item

@@ -235,6 +235,9 @@ export async function drawToken(
   if (!access.namespace) throw new ProblemError("deployment-incomplete", { detail: MISSING_BUDGET_BINDING });
   const lease = leaseOf(account, access.priority);
   const started = performance.now();
+  // Counted among the lease's waiting calls from its first wait until it holds a token (or gives up): calls woken by a
+  // grant too small for them all ask the next one for every call still waiting, not for themselves alone.
+  let waiting = false;
   try {
     for (;;) {
       const now = Date.now();
@@ -250,15 +253,12 @@ export async function drawToken(
         return;
       }
       if (lease.notBefore <= now) {
-        lease.waiting += 1;
+        if (!waiting) lease.waiting += 1;
+        waiting = true;
         figures.roundTrips += 1;
-        const answer = await refill(access, account, lease, figures)
-          .catch((err: unknown) => {
-            throw unreachable(access, account, figures, err);
-          })
-          .finally(() => {
-            lease.waiting -= 1;
-          });
+        const answer = await refill(access, account, lease, figures).catch((err: unknown) => {
+          throw unreachable(access, account, figures, err);
+        });
         if (answer.granted > 0 || lease.tokens > 0) continue;
       }
       const retryAfterMs = Math.max(1, lease.notBefore - Date.now());
@@ -278,6 +278,7 @@ export async function drawToken(
       await sleep(retryAfterMs);
     }
   } finally {
+    if (waiting) lease.waiting -= 1;
     figures.waitMs += performance.now() - started;
   }
 }

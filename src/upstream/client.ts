@@ -1,5 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import { DEFAULT_CONFIG } from "../config";
+import { staged } from "../observability/stages";
 import type { Provider } from "../schemas/sources";
 import { ProblemError } from "../shared/problem";
 import { budgetAccount } from "./budget";
@@ -107,20 +108,24 @@ export function upstreamClient(opts: UpstreamClientOptions) {
       if (!ownScope) ownScope = newUpstreamScope(DEFAULT_CONFIG);
       const scope = currentUpstreamScope() ?? ownScope;
       const account = scope.budget ? await budgetAccount(provider, credential) : undefined;
-      const res = await upstreamFetch({
-        provider,
-        name,
-        url: url.toString(),
-        headers: opts.authHeaders(credential.value),
-        timeoutMs,
-        scope,
-        // A 429 to a caller's own account or a tenant's connection says nothing of the deployment's.
-        rateLimitIsShared: !credential.passThrough && !credential.connection,
-        ...(account ? { account } : {}),
-      });
+      const res = await staged("reads", () =>
+        upstreamFetch({
+          provider,
+          name,
+          url: url.toString(),
+          headers: opts.authHeaders(credential.value),
+          timeoutMs,
+          scope,
+          // A 429 to a caller's own account or a tenant's connection says nothing of the deployment's.
+          rateLimitIsShared: !credential.passThrough && !credential.connection,
+          ...(account ? { account } : {}),
+        }),
+      );
       if (res.status >= 200 && res.status < 300) {
         try {
-          const body = parseUpstreamJson(provider, name, res, opts.validator(schema));
+          const body = staged("parse and normalize", () =>
+            parseUpstreamJson(provider, name, res, opts.validator(schema)),
+          );
           if (res.call) res.call.items = itemsIn(body);
           return body;
         } catch (err) {

@@ -15,7 +15,8 @@ import { EIGHT_BY_EIGHT_API_KEYS, EIGHT_BY_EIGHT_DEFINITION_IDS } from "../../si
 import worker from "../../src";
 import { configOf } from "../../src/config";
 import type { CheckMessage } from "../../src/detection/tick";
-import { forgetLeases } from "../../src/upstream/budget";
+import { Telemetry } from "../../src/observability/telemetry";
+import { budgetAccess, drawToken, forgetLeases } from "../../src/upstream/budget";
 import { bucketPolicy } from "../../src/upstream/budget-rules";
 import { resetCircuitBreakers } from "../../src/upstream/circuit-breaker";
 import { decodeBudget, recordingDataset } from "../support/analytics";
@@ -278,6 +279,27 @@ describe("a warm isolate", () => {
   });
 });
 
+describe("a cold isolate's concurrent calls", () => {
+  beforeAll(async () => {
+    await resetBudgets();
+  });
+
+  it("wait for one grant for them all after the first, not one per batch", async () => {
+    const w = webhookEnv({ UPSTREAM_ACCOUNT_BATCH: "10" });
+    const access = budgetAccess(w.env, configOf(w.env), "listing");
+    const account = { provider: "inkit" as const, key: "inkit|test|concurrent", id: "test", label: "a test account" };
+    const figures = new Telemetry().budgetOf("inkit", "test");
+    const CALLS = 50;
+    const before = await budgetRoundTrips();
+    await Promise.all(Array.from({ length: CALLS }, () => drawToken(access, account, Date.now() + 10_000, figures)));
+    expect(figures.draws).toBe(CALLS);
+    // The first call asks for a batch and itself; the calls that grant left waiting ask the next one for all of them.
+    // Asked only for itself each time, a woken call took six grants for 50 calls.
+    const after = await budgetRoundTrips();
+    expect(after.grants - before.grants).toBe(2);
+  });
+});
+
 describe("a deployment without the UPSTREAM_BUDGET binding", () => {
   it("answers 503 deployment-incomplete naming it, and calls no upstream unbudgeted", async () => {
     await resetSimulators();
@@ -313,7 +335,7 @@ describe("a deployment without the UPSTREAM_BUDGET binding", () => {
 describe("an account's budget object that cannot be reached", () => {
   // The binding is there, but asking the object fails (an overloaded or unreachable object): a platform error injected
   // around the real namespace, which still names the objects.
-  const failing = (namespace: { idFromName: (name: string) => DurableObjectId }) => ({
+  const failing = (namespace: Env["UPSTREAM_BUDGET"]) => ({
     idFromName: (name: string) => namespace.idFromName(name),
     get: () => ({ grant: () => Promise.reject(new Error("Durable Object is overloaded")) }),
   });

@@ -4,6 +4,7 @@ import {
   type LaneSummary,
   type LaneView,
   repairs,
+  roomIn,
   summarizeBackward,
   summarizeForward,
 } from "../../src/paging/assemble";
@@ -13,6 +14,7 @@ import {
   freshLane,
   type LaneResult,
   type LaneState,
+  leanOpening,
   nextPositions,
   openingWindow,
   positionAt,
@@ -259,6 +261,68 @@ describe("openingWindow: what a page reads first of a lane", () => {
   ])("$case", ({ state, backward, want }) => {
     const { from, count } = openingWindow(state, 10, backward);
     expect([from, count]).toEqual(want);
+  });
+});
+
+describe("leanOpening: a first page of many unshared lanes reads a few items of each", () => {
+  it.each([
+    { case: "100 sources at limit 50: 2 items each", lanes: 100, limit: 50, room: 1000, want: 2 },
+    { case: "an even share of the page when it is more than 2", lanes: 10, limit: 50, room: 1000, want: 6 },
+    {
+      case: "no more lanes than a wave of connections: the usual opening",
+      lanes: 6,
+      limit: 50,
+      room: 1000,
+      want: null,
+    },
+    { case: "no room for twice the lanes' calls: the usual opening", lanes: 100, limit: 50, room: 199, want: null },
+    { case: "a page of 1 reads 2 of each anyway: the usual opening", lanes: 7, limit: 1, room: 1000, want: null },
+  ])("$case", ({ lanes, limit, room, want }) => {
+    expect(leanOpening(lanes, limit, room)).toBe(want);
+  });
+
+  it("reads at most `limit + 3 × lanes` items when each lane's opening read takes one more to see what follows", () => {
+    for (const lanes of [7, 10, 50, 100, 500])
+      for (const limit of [1, 10, 50, 100]) {
+        const share = leanOpening(lanes, limit, Number.POSITIVE_INFINITY);
+        if (share !== null && share <= 2) expect(lanes * (share + 1)).toBeLessThanOrEqual(limit + 3 * lanes);
+      }
+  });
+});
+
+describe("roomIn: how many more of a lane's items a page could still take", () => {
+  const lane = (specs: string, frontier: string): LaneSummary<Item> => ({
+    candidates: items(specs),
+    frontier,
+    anchored: true,
+    mixed: [],
+  });
+  it.each([
+    {
+      case: "the page and its proof, less every candidate before the lane's frontier",
+      lanes: [lane("a@09 c@07", "05"), lane("b@08", "06")],
+      target: 1,
+      want: 2,
+    },
+    {
+      case: "candidates at or after the frontier do not count",
+      lanes: [lane("a@09", "08"), lane("b@08 c@07", "none")],
+      target: 0,
+      want: 4,
+    },
+    {
+      case: "a lane fully known takes nothing more",
+      lanes: [lane("a@09", "none"), lane("b@08", "07")],
+      target: 0,
+      want: 0,
+    },
+    { case: "never below 0", lanes: [lane("a@09 b@08 c@07 d@06 e@05", "04"), lane("", "05")], target: 0, want: 0 },
+  ])("$case", ({ lanes, target, want }) => {
+    expect(roomIn(lanes, target, 4, "desc")).toBe(want);
+  });
+
+  it("an unknown frontier: less the lane's own candidates, which come before its unread items", () => {
+    expect(roomIn([lane("a@09 b@08", "unknown"), lane("c@07", "none")], 0, 4, "desc")).toBe(3);
   });
 });
 

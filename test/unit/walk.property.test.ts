@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readPage } from "../../src/paging/listing";
 import { fuzz } from "../support/fuzz";
-import { documented, type Item, ids, roundTrip, scenario, walk } from "./support/upstream-model";
+import { documented, type Item, ids, manyLanes, roundTrip, scenario, walk } from "./support/upstream-model";
 
 // The walk engine against in-memory upstreams that do everything their docs allow (see support/upstream-model):
 // ties in an order unrelated to ids, stable or changing with the request's window; a silent page-size cap from
@@ -27,6 +27,25 @@ describe("walk engine property (no simulator)", () => {
       250,
     );
     expect(cases).toBe(250);
+  });
+
+  it("without a shared cache, a feed of many lanes (a lean first page) walks every item exactly once, in order", async () => {
+    let cases = 0;
+    await fuzz(
+      "walks.unit.lean",
+      fc.asyncProperty(manyLanes, fc.boolean(), async (s, withInserts) => {
+        cases++;
+        const { atT, pages, short } = await walk(s, withInserts, { aligned: false });
+        expect(short, "every page with more after it is full").toBe(0);
+        const all = pages.flat();
+        expect(new Set(ids(all)).size, "no item twice").toBe(all.length);
+        const known = new Set(ids(atT));
+        expect(ids(all.filter((i) => known.has(i.id)))).toEqual(ids(atT));
+        for (let k = 1; k < all.length; k++) expect(documented(all[k - 1] as Item, all[k] as Item)).toBeLessThan(0);
+      }),
+      150,
+    );
+    expect(cases).toBe(150);
   });
 
   it("walking back with prev cursors returns exactly the forward pages, in reverse", async () => {

@@ -1,5 +1,6 @@
 import { canonicalRequest, type UpstreamDeps } from "../../cache/upstream-deps";
 import { configOf } from "../../config";
+import { staged } from "../../observability/stages";
 import { upToSecond } from "../../paging/lane-codec";
 import type { Filters } from "../../paging/listing";
 import type { OffsetReader } from "../../paging/offset-reader";
@@ -75,7 +76,10 @@ export function eightByEightReader(
       scope,
       canonicalRequest(path, rangeQuery),
       "list",
-      async () => (await client.get(path, rangeQuery, EightByEightListSchema)).map(normalizeEightByEightInstance),
+      async () => {
+        const list = await client.get(path, rangeQuery, EightByEightListSchema);
+        return staged("parse and normalize", () => list.map(normalizeEightByEightInstance));
+      },
       false,
       keep,
     );

@@ -2,6 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import { capMemory } from "../../cache/caps";
 import { canonicalRequest, type UpstreamDeps } from "../../cache/upstream-deps";
 import { configOf } from "../../config";
+import { staged } from "../../observability/stages";
 import type { Filters } from "../../paging/listing";
 import type { OffsetReader } from "../../paging/offset-reader";
 import { pageModelReader } from "../../paging/reader-models";
@@ -77,7 +78,7 @@ export function inkitReader<I extends z.ZodType, T extends { created_at: string 
         async () => {
           const body = await client.get(listing.path, pageQuery, schema);
           return {
-            items: (body.items as z.infer<I>[]).map(listing.normalize),
+            items: staged("parse and normalize", () => (body.items as z.infer<I>[]).map(listing.normalize)),
             total: body.metadata.pagination.total_count,
             pageSize: body.metadata.pagination.page_size,
           };

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { mulberry32 } from "../../../simulator/data/random";
 import { decodeLanes, encodeLanes, walkHead } from "../../../src/paging/lane-codec";
-import type { Lane } from "../../../src/paging/lanes";
+import type { Lane, LaneReading } from "../../../src/paging/lanes";
 import { type Page, readPage } from "../../../src/paging/listing";
 import type { Keyset } from "../../../src/paging/order";
 import { freshLane, type LaneState } from "../../../src/paging/positions";
@@ -230,6 +230,17 @@ const inScope = (s: Scenario) => s.mode === "hidden" || s.cap === null || s.cap 
 
 export const scenario = base.map((s) => (inScope(s) ? s : { ...s, cap: (s.cap as number) + 130 }));
 
+/** The same with more lanes than a wave of connections (7 to 12), the extra ones short: a feed of many sources. */
+export const manyLanes = fc
+  .tuple(
+    scenario,
+    fc.array(fc.record({ model: fc.constantFrom("page", "offset"), n: fc.integer({ min: 0, max: 60 }) }), {
+      minLength: 6,
+      maxLength: 8,
+    }),
+  )
+  .map(([s, more]) => ({ ...s, lanes: [...s.lanes, ...more] }));
+
 export function build(s: Scenario) {
   const rng = rngOf(s.seed);
   const next = { id: 0 };
@@ -263,7 +274,8 @@ export function build(s: Scenario) {
   return { ups, lanes, insert };
 }
 
-export async function walk(s: Scenario, withInserts: boolean) {
+/** Walks the scenario forward; `reading` as the HTTP edge passes it (aligned blocks by default, as with the cache). */
+export async function walk(s: Scenario, withInserts: boolean, reading?: LaneReading) {
   const { ups, lanes, insert } = build(s);
   const atT = ups
     .flatMap(({ up }) => up.items)
@@ -284,6 +296,7 @@ export async function walk(s: Scenario, withInserts: boolean) {
       backward: false,
       from: state && { key: state.key },
       partial: false,
+      ...(reading ? { reading } : {}),
     });
     pages.push(page.items);
     limits.push(limit);

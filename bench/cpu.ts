@@ -1,0 +1,142 @@
+// 8. CPU per invocation (issue 31): runs bench/cpu/cpu.bench-test.ts with bench/vitest.cpu.config.ts (inside workerd,
+// never part of `npm test`), reads the figures it posts back, prints them as a table and checks them against the
+// guard: the platform's 10 ms of CPU per invocation (free plan), and each ratio to the control against the last
+// recorded run (bench/latest.json `cpu`).
+import type { CpuFigures, CpuRow } from "./cpu/figures";
+import { runWorkerdPart } from "./lib/workerd-part";
+
+export type CpuResult = CpuFigures & { wallMs: number };
+
+/** How far a ratio to the control may grow from the last recorded run before the bench fails. */
+export const RATIO_REGRESSION = 0.2;
+
+export async function runCpu(dir: string): Promise<CpuResult> {
+  return runWorkerdPart<CpuFigures>(dir, {
+    label: "cpu",
+    config: "bench/vitest.cpu.config.ts",
+    outVar: "BENCH_CPU_OUT",
+    outFile: "cpu.json",
+    timeoutMs: 420_000,
+  });
+}
+
+const STAGES = [
+  "auth",
+  "rate limit",
+  "cache",
+  "reads",
+  "parse and normalize",
+  "assemble",
+  "cursor",
+  "serialize",
+  "log",
+  "metrics",
+  "storage",
+  "other",
+];
+const SHORT: Record<string, string> = {
+  auth: "auth",
+  "rate limit": "rl",
+  cache: "cache",
+  reads: "reads",
+  "parse and normalize": "parse",
+  assemble: "asm",
+  cursor: "cursor",
+  serialize: "ser",
+  log: "log",
+  metrics: "metr",
+  storage: "d1",
+  other: "other",
+};
+
+function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
+  return [line(head), ...rows.map(line)];
+}
+
+/** The ratio of each request type in a recorded run (bench/latest.json's `cpu` member). */
+export function previousRatios(latest: unknown): Map<string, number> {
+  const rows = (latest as { cpu?: { rows?: CpuRow[] } } | null)?.cpu?.rows ?? [];
+  return new Map(rows.map((r) => [r.id, r.ratio]));
+}
+
+/**
+ * What the guard finds: request types over their plan's CPU limit per invocation (10 ms at the free plan's defaults),
+ * and ratios to the control more than 20% above the recorded run's (regressions).
+ */
+export function cpuGuard(
+  rows: CpuRow[],
+  previous: Map<string, number>,
+): { overLimit: string[]; regressions: string[] } {
+  const overLimit: string[] = [];
+  const regressions: string[] = [];
+  for (const r of rows) {
+    if (r.cpu.medianMs > r.limitMs)
+      overLimit.push(`${r.name}: ${r.cpu.medianMs.toFixed(2)} ms of CPU (median), over the ${r.limitMs} ms limit`);
+    const before = previous.get(r.id);
+    if (before !== undefined && r.ratio > before * (1 + RATIO_REGRESSION))
+      regressions.push(
+        `${r.name}: ${r.ratio.toFixed(2)}× the control, ${(((r.ratio - before) / before) * 100).toFixed(0)}% above the recorded ${before.toFixed(2)}×`,
+      );
+  }
+  return { overLimit, regressions };
+}
+
+/** Part 9 as tables: CPU per invocation beside the control, then each request type's stage shares. */
+export function cpuTable(c: CpuResult, guard: { overLimit: string[]; regressions: string[] }): string {
+  const findings = [...guard.overLimit, ...guard.regressions];
+  const main = table(
+    [
+      "request",
+      "status",
+      "calls",
+      "items served/returned",
+      "CPU p50 (ms)",
+      "p99",
+      "control p50",
+      "p99",
+      "ratio",
+      "limit",
+      "wall p50",
+      "control",
+    ],
+    c.rows.map((r) => [
+      r.name,
+      String(r.status),
+      String(r.upstreamCalls),
+      r.itemsReturned === null ? String(r.itemsServed) : `${r.itemsServed}/${r.itemsReturned}`,
+      r.cpu.medianMs.toFixed(3),
+      r.cpu.p99Ms.toFixed(3),
+      r.controlCpu.medianMs.toFixed(3),
+      r.controlCpu.p99Ms.toFixed(3),
+      `${r.ratio.toFixed(2)}×`,
+      `${r.limitMs >= 1000 ? `${r.limitMs / 1000} s` : `${r.limitMs} ms`}`,
+      r.wall.medianMs.toFixed(3),
+      r.control,
+    ]),
+  );
+  const stages = table(
+    ["request", ...STAGES.map((s) => SHORT[s] ?? s)],
+    c.rows.map((r) => [
+      r.name,
+      ...STAGES.map((s) => {
+        const share = r.stages?.[s];
+        return share === undefined || share === 0 ? "·" : `${Math.round(share * 100)}%`;
+      }),
+    ]),
+  );
+  const notes = c.rows.filter((r) => r.note).map((r) => `note: ${r.name}: ${r.note}`);
+  return [
+    "9. CPU per invocation inside workerd: the worker's fetch, scheduled and queue handlers beside a bare Hono control, same bytes (interleaved batches)",
+    ...main,
+    `clock: ${c.clock.method}; bracket ${c.clock.bracketCpuMs} ms CPU subtracted; the process idles at ${c.clock.idleCpuMsPerS} ms CPU/s; one grant round trip to an UpstreamBudget object (both sides, in this process) ${c.clock.budgetGrantCpuMs ?? "?"} ms CPU; performance.now() advances during CPU work: ${c.clock.performanceNowAdvancesDuringCpu} (busy loop ${c.clock.busyLoopMs} ms)`,
+    ...notes,
+    "",
+    "stage shares (self time, wall clock, summed over a pass with the recorder installed; d1 = D1 statements, other = routing, validation, handlers)",
+    ...stages,
+    ...(findings.length > 0
+      ? ["", ...findings.map((f) => `guard: ${f}`)]
+      : ["", "guard: every request type within its CPU limit and within 20% of its recorded ratio"]),
+  ].join("\n");
+}
