@@ -1,21 +1,14 @@
 // The CPU bench runs inside workerd through the same plugin as the tests (vitest.config.ts), with the project's
 // wrangler.toml as it is (its vars are the defaults measured), the secrets of .dev.vars.example and the simulators of
 // bench/cpu/setup.ts; only bench/cpu/*.bench-test.ts, never part of `npm test`.
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { exampleDevVars } from "./lib/dev-vars";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** KEY="value" lines of .dev.vars.example. */
-const devVars = Object.fromEntries(
-  readFileSync(`${root}/.dev.vars.example`, "utf8")
-    .split("\n")
-    .map((line) => /^([A-Z][A-Z0-9_]*)="?([^"]*)"?\s*$/.exec(line.trim()))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => [m[1] as string, m[2] as string]),
-);
+const devVars = exampleDevVars(root);
 
 const migrations = await readD1Migrations(`${root}/migrations`);
 

@@ -1,21 +1,14 @@
 // The detection bench runs inside workerd through the same plugin as the tests (vitest.config.ts), with the
 // project's wrangler.toml, the secrets of .dev.vars.example (as the other bench parts use them) and the simulators
 // of bench/detection/setup.ts; only bench/detection/*.bench-test.ts, never part of `npm test`.
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { exampleDevVars } from "./lib/dev-vars";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** KEY="value" lines of .dev.vars.example. */
-const devVars = Object.fromEntries(
-  readFileSync(`${root}/.dev.vars.example`, "utf8")
-    .split("\n")
-    .map((line) => /^([A-Z][A-Z0-9_]*)="?([^"]*)"?\s*$/.exec(line.trim()))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => [m[1] as string, m[2] as string]),
-);
+const devVars = exampleDevVars(root);
 
 // The webhook store's schema, applied by the bench with applyD1Migrations.
 const migrations = await readD1Migrations(`${root}/migrations`);

@@ -3,11 +3,10 @@
 // posts its figures to, and `/cpu`: the CPU time the workerd process has used so far, read from Linux's
 // /proc/<pid>/task/*/schedstat (nanoseconds on CPU, every thread), so the bench can bracket a batch of invocations
 // with it. Time another process spends on the machine's cores is not in it, unlike the isolate's wall clock.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { readdirSync, readFileSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { startSimulators } from "../../simulator/server";
+import { startCollector } from "../lib/collector";
 
 /** Parent pid and command name of each process, from /proc. */
 function processTable(): { pid: number; ppid: number; comm: string }[] {
@@ -62,31 +61,17 @@ export default async function setup(project: TestProject) {
   const out = process.env.BENCH_CPU_OUT;
   const sims = await startSimulators({ inkitPort: 0, eightByEightPort: 0 });
   let pids: number[] = [];
-  const collector = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      if (req.url === "/cpu") {
-        if (pids.length === 0) pids = ownWorkerd();
-        res.writeHead(200, { "Content-Type": "text/plain" }).end(String(pids.length === 0 ? -1 : cpuNs(pids)));
-        return;
-      }
-      if (req.url === "/results") {
-        const body = Buffer.concat(chunks).toString("utf8");
-        if (out) writeFileSync(out, body);
-        else console.log(body);
-      }
-      res.writeHead(204).end();
-    });
+  const collector = await startCollector(out, (path) => {
+    if (path !== "/cpu") return null;
+    if (pids.length === 0) pids = ownWorkerd();
+    return String(pids.length === 0 ? -1 : cpuNs(pids));
   });
-  await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+  const origin = collector.origin;
   project.provide("cpuInkitUrl", sims.inkitUrl);
   project.provide("cpuEightByEightUrl", sims.eightByEightUrl);
   project.provide("cpuCollectorUrl", origin);
   return async () => {
-    collector.closeAllConnections();
-    await new Promise((resolve) => collector.close(resolve));
+    await collector.close();
     await sims.close();
   };
 }
