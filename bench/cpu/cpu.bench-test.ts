@@ -375,26 +375,10 @@ async function measureType(t: RequestType): Promise<CpuRow> {
     beforeCpu = Math.max(0, alone.cpu / k);
     beforeWall = Math.max(0, alone.wall / k);
   }
-  const cpu: number[] = [];
-  const wall: number[] = [];
-  const controlCpu: number[] = [];
-  const controlWall: number[] = [];
-  const started = performance.now();
-  while (cpu.length < MAX_BATCHES && (cpu.length < MIN_BATCHES || performance.now() - started < TYPE_BUDGET_MS)) {
-    // Alternate which goes first, so neither always follows the other.
-    const order = cpu.length % 2 === 0 ? [true, false] : [false, true];
-    for (const mine of order) {
-      if (mine) {
-        const b = await batch(ours, k);
-        cpu.push(Math.max(0, b.cpu / k - beforeCpu));
-        wall.push(Math.max(0, b.wall / k - beforeWall));
-      } else {
-        const b = await batch(theirs, kc);
-        controlCpu.push(Math.max(0, b.cpu / kc));
-        controlWall.push(Math.max(0, b.wall / kc));
-      }
-    }
-  }
+  const { cpu, wall, controlCpu, controlWall } = await interleaved(ours, k, theirs, kc, {
+    cpu: beforeCpu,
+    wall: beforeWall,
+  });
   const row: CpuRow = {
     id: t.id,
     name: t.name,
@@ -475,6 +459,39 @@ interface QueueType {
   note?: string;
 }
 
+/**
+ * Per-invocation CPU and wall time of `ours` (batches of `k`, less `subtract` per invocation) and of the control
+ * (batches of `kc`), in alternating batches until the type's budget is spent: neither always follows the other.
+ */
+async function interleaved(
+  ours: () => Promise<void>,
+  k: number,
+  theirs: () => Promise<void>,
+  kc: number,
+  subtract: { cpu: number; wall: number },
+) {
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  const controlCpu: number[] = [];
+  const controlWall: number[] = [];
+  const started = performance.now();
+  while (cpu.length < MAX_BATCHES && (cpu.length < MIN_BATCHES || performance.now() - started < TYPE_BUDGET_MS)) {
+    const order = cpu.length % 2 === 0 ? [true, false] : [false, true];
+    for (const mine of order) {
+      if (mine) {
+        const b = await batch(ours, k);
+        cpu.push(Math.max(0, b.cpu / k - subtract.cpu));
+        wall.push(Math.max(0, b.wall / k - subtract.wall));
+      } else {
+        const b = await batch(theirs, kc);
+        controlCpu.push(Math.max(0, b.cpu / kc));
+        controlWall.push(Math.max(0, b.wall / kc));
+      }
+    }
+  }
+  return { cpu, wall, controlCpu, controlWall };
+}
+
 async function measureQueueType(t: QueueType): Promise<CpuRow> {
   take();
   await t.run();
@@ -506,25 +523,10 @@ async function measureQueueType(t: QueueType): Promise<CpuRow> {
   };
   const k = await calibrate(ours);
   const kc = await calibrate(t.control);
-  const cpu: number[] = [];
-  const wall: number[] = [];
-  const controlCpu: number[] = [];
-  const controlWall: number[] = [];
-  const started = performance.now();
-  while (cpu.length < MAX_BATCHES && (cpu.length < MIN_BATCHES || performance.now() - started < TYPE_BUDGET_MS)) {
-    const order = cpu.length % 2 === 0 ? [true, false] : [false, true];
-    for (const mine of order) {
-      if (mine) {
-        const b = await batch(ours, k);
-        cpu.push(Math.max(0, b.cpu / k - undoCpuMs));
-        wall.push(Math.max(0, b.wall / k - undoWallMs));
-      } else {
-        const b = await batch(t.control, kc);
-        controlCpu.push(Math.max(0, b.cpu / kc));
-        controlWall.push(Math.max(0, b.wall / kc));
-      }
-    }
-  }
+  const { cpu, wall, controlCpu, controlWall } = await interleaved(ours, k, t.control, kc, {
+    cpu: undoCpuMs,
+    wall: undoWallMs,
+  });
   const row: CpuRow = {
     id: t.id,
     name: t.name,
