@@ -689,7 +689,8 @@ async function measureSplit(
       undo: plan.undoKind,
       undoCpuMs: round(plan.undo.cpu),
       replayCpu: spread(replayCpu),
-      shimCpu: plan.shim || !plan.replay ? spread(shimCpu) : null,
+      // 0 without D1 calls; null only where D1 was called and its client could not be measured apart.
+      shimCpu: plan.shim || plan.counts.d1RoundTrips === 0 ? spread(shimCpu) : null,
     },
   };
 }
