@@ -23,7 +23,16 @@ import { forgetCacheMemory } from "../../src/cache/request-cache";
 import { DETECTION_QUEUE_NAME } from "../../src/detection/tick";
 import type { DeliveryMessage } from "../../src/events/outbox";
 import { recordStages, type Stage, type StageRecorder, staged } from "../../src/observability/stages";
-import type { CpuFigures, CpuRow, Spread } from "./figures";
+import type { CpuFigures, CpuRow, Spread, StorageSplit } from "./figures";
+import {
+  d1ClientShim,
+  insertOnlyUndo,
+  replay,
+  StorageRecorder,
+  type StorageTrace,
+  storageCounts,
+  tablesWritten,
+} from "./storage";
 
 const SAMPLE_MS = 20;
 const MAX_BATCHES = 40;
@@ -323,6 +332,9 @@ async function invokeControl(id: string): Promise<void> {
 
 let defaultBindings = env;
 
+/** Records the storage calls of reference invocations (bench/cpu/storage.ts); idle during measured batches. */
+const recorder = new StorageRecorder();
+
 async function measureType(t: RequestType): Promise<CpuRow> {
   const bindings = t.bindings ?? defaultBindings;
   // A first invocation fills the upstream answers this request type asks for (from the simulators, over loopback).
@@ -375,10 +387,22 @@ async function measureType(t: RequestType): Promise<CpuRow> {
     beforeCpu = Math.max(0, alone.cpu / k);
     beforeWall = Math.max(0, alone.wall / k);
   }
-  const { cpu, wall, controlCpu, controlWall } = await interleaved(ours, k, theirs, kc, {
-    cpu: beforeCpu,
-    wall: beforeWall,
-  });
+  // Storage recorded over as many invocations as a batch holds (an object round trip can serve several).
+  const plan = await planSplit(
+    t.id,
+    bindings,
+    async (b) => {
+      t.before?.();
+      const res = await invoke(t.request(), b);
+      if (res.status !== status) throw new Error(`${t.id}: ${res.status}, expected ${status} (recording storage)`);
+    },
+    k,
+  );
+  const { cpu, wall, controlCpu, controlWall, storage, isolate } = await measureSplit(
+    { op: ours, calls: k, subtract: { cpu: beforeCpu, wall: beforeWall } },
+    { op: theirs, calls: kc },
+    plan,
+  );
   const row: CpuRow = {
     id: t.id,
     name: t.name,
@@ -406,9 +430,9 @@ async function measureType(t: RequestType): Promise<CpuRow> {
     stages: await stageShares(ours),
     limitMs: t.paid ? PAID_PLAN_CPU_MS : FREE_PLAN_CPU_MS,
     ...(t.note ? { note: t.note } : {}),
+    storage,
   };
-  row.ratio = round(row.cpu.medianMs / Math.max(row.controlCpu.medianMs, 0.001));
-  return row;
+  return withIsolate(row, isolate);
 }
 
 /** A Queue binding that keeps what is sent in memory: the bench decides what a consumer runs. */
@@ -450,46 +474,233 @@ async function invokeQueue(queue: string, bodies: unknown[], bindings: Env, chec
 interface QueueType {
   id: string;
   name: string;
-  run: () => Promise<void>;
+  /** One invocation, on `bindings` (the type's own when left out). */
+  run: (bindings?: Env) => Promise<void>;
   undo: () => Promise<void>;
   control: () => Promise<void>;
   controlName: string;
   /** What one reference invocation did (checked against `expect`), for the row. */
   outcome: () => Promise<{ done: number; expect: number; itemsReturned: number | null }>;
   note?: string;
+  /** The bindings `run` uses. */
+  bindings: Env;
+}
+
+/** One thing the interleaved loop measures: `calls` calls of `op` a batch, each `per` invocations. */
+interface Measured {
+  op: () => Promise<void>;
+  calls: number;
+  per?: number;
+  /** CPU and wall time per invocation taken off each batch's (a step measured alone, such as an undo). */
+  subtract?: { cpu: number; wall: number };
 }
 
 /**
- * Per-invocation CPU and wall time of `ours` (batches of `k`, less `subtract` per invocation) and of the control
- * (batches of `kc`), in alternating batches until the type's budget is spent: neither always follows the other.
+ * Per-invocation CPU and wall time of each of `ops` (the worker's, the control's, the storage replays'), in batches
+ * that take turns until the type's budget is spent: the order rotates each round, so none always follows another.
  */
-async function interleaved(
-  ours: () => Promise<void>,
-  k: number,
-  theirs: () => Promise<void>,
-  kc: number,
-  subtract: { cpu: number; wall: number },
-) {
-  const cpu: number[] = [];
-  const wall: number[] = [];
-  const controlCpu: number[] = [];
-  const controlWall: number[] = [];
+async function interleaved(ops: Measured[]): Promise<{ cpu: number[]; wall: number[] }[]> {
+  const out = ops.map(() => ({ cpu: [] as number[], wall: [] as number[] }));
+  const rounds = () => out[0]?.cpu.length ?? 0;
   const started = performance.now();
-  while (cpu.length < MAX_BATCHES && (cpu.length < MIN_BATCHES || performance.now() - started < TYPE_BUDGET_MS)) {
-    const order = cpu.length % 2 === 0 ? [true, false] : [false, true];
-    for (const mine of order) {
-      if (mine) {
-        const b = await batch(ours, k);
-        cpu.push(Math.max(0, b.cpu / k - subtract.cpu));
-        wall.push(Math.max(0, b.wall / k - subtract.wall));
-      } else {
-        const b = await batch(theirs, kc);
-        controlCpu.push(Math.max(0, b.cpu / kc));
-        controlWall.push(Math.max(0, b.wall / kc));
-      }
+  while (rounds() < MAX_BATCHES && (rounds() < MIN_BATCHES || performance.now() - started < TYPE_BUDGET_MS)) {
+    const round = rounds();
+    for (let j = 0; j < ops.length; j++) {
+      const i = (j + round) % ops.length;
+      const m = ops[i];
+      const into = out[i];
+      if (!m || !into) continue;
+      const b = await batch(m.op, m.calls);
+      const n = m.calls * (m.per ?? 1);
+      into.cpu.push(Math.max(0, b.cpu / n - (m.subtract?.cpu ?? 0)));
+      into.wall.push(Math.max(0, b.wall / n - (m.subtract?.wall ?? 0)));
     }
   }
-  return { cpu, wall, controlCpu, controlWall };
+  return out;
+}
+
+/**
+ * How the storage split of a request type is measured: its storage calls recorded over `invocations` reference
+ * invocations (proxies around the bindings, never during measured batches), a replay of them by the bench itself
+ * from the same starting state, and the same D1 calls through D1's client on a transport answering from memory.
+ */
+interface SplitPlan {
+  counts: ReturnType<typeof storageCounts>;
+  invocations: number;
+  /** Every recorded invocation's calls once, each followed by the undo (null: no storage calls). */
+  replay: (() => Promise<void>) | null;
+  /** The D1 calls of every recorded invocation through the client shim alone (null: no D1, or not measurable). */
+  shim: (() => Promise<void>) | null;
+  /** CPU and wall time of one undo, per replayed invocation. */
+  undo: { cpu: number; wall: number };
+  undoKind: string;
+}
+
+/**
+ * Records a request type's storage calls and prepares their replay. `once` runs one invocation on the bindings it is
+ * given; `undo` (queue types) puts stored state back after each, and `undoCost` is its CPU measured after the worker's
+ * invocations: a replay leaves the same state (checked), so the same undo costs the same, and the same figure is
+ * subtracted from both (it cancels out of the isolate figure). A type without an undo whose invocations add rows (the
+ * keyed POST) gets one here: the rows its recorded invocations added are deleted by key after each replay, that
+ * undo's CPU measured after replays.
+ */
+async function planSplit(
+  id: string,
+  bindings: Env,
+  once: (b: Env) => Promise<void>,
+  invocations: number,
+  undo?: () => Promise<void>,
+  undoCost?: { cpu: number; wall: number },
+): Promise<SplitPlan> {
+  const wrapped = recorder.wrap(bindings);
+  // Per-binding state (the migrations seen by this D1 object) is filled outside the recording.
+  await once(wrapped);
+  await undo?.();
+  // What the first recorded invocation left in the tables it wrote, for a type with an undo: its replay must leave
+  // the same.
+  let left: { tables: string[]; rows: string } | null = null;
+  const record = async (): Promise<StorageTrace> => {
+    const traces: StorageTrace = [];
+    for (let i = 0; i < invocations; i++) {
+      recorder.start();
+      try {
+        await once(wrapped);
+      } finally {
+        traces.push(recorder.stop());
+      }
+      if (undo && i === 0) {
+        const tables = tablesWritten(traces);
+        left = { tables, rows: await tableRows(tables) };
+      }
+      await undo?.();
+    }
+    return traces;
+  };
+  let traces = await record();
+  let undoStep = undo;
+  let undoKind = undo ? "the type's own undo (tables put back from a copy)" : "none (nothing written)";
+  const written = tablesWritten(traces);
+  if (!undo && written.length > 0) {
+    // Again, with the tables it writes marked first: the rows its invocations add are found by key.
+    const mark = await insertOnlyUndo(env.DB, written);
+    traces = await record();
+    const rows = await mark();
+    // The recorded invocations' own rows go first, so the first replay adds them again from the same state.
+    await rows.undo();
+    undoStep = rows.undo;
+    undoKind = `the ${rows.rowsAdded} rows the replay adds (${written.join(", ")}) deleted by key`;
+  }
+  const counts = storageCounts(traces);
+  const calls = traces.flat();
+  if (calls.length === 0)
+    return { counts, invocations, replay: null, shim: null, undo: { cpu: 0, wall: 0 }, undoKind: "none" };
+  const db = bindings.DB;
+  const replayAll = async () => {
+    for (const trace of traces) {
+      await replay(trace, db, bindings);
+      await undoStep?.();
+    }
+  };
+  // One replay through a D1 client that keeps the database's answers: the shim's replay hands them back.
+  const shim = calls.some((c) => c.kind === "d1") ? d1ClientShim(env.DB) : null;
+  for (const [i, trace] of traces.entries()) {
+    await replay(trace, shim?.capture ?? db, bindings);
+    const expected = left as { tables: string[]; rows: string } | null;
+    if (i === 0 && expected && (await tableRows(expected.tables)) !== expected.rows)
+      throw new Error(`${id}: the storage replay left ${expected.tables.join(", ")} unlike the worker's invocation`);
+    await undoStep?.();
+  }
+  let undoCpu = undoCost ?? { cpu: 0, wall: 0 };
+  if (undoStep && !undoCost) {
+    const step = undoStep;
+    const first = traces[0] ?? [];
+    const costs: { cpu: number; wall: number }[] = [];
+    for (let i = 0; i < 8; i++) {
+      await replay(first, db, bindings);
+      costs.push(await batch(step, 1));
+    }
+    undoCpu = {
+      cpu: spread(costs.map((c) => c.cpu)).medianMs,
+      wall: spread(costs.map((c) => c.wall)).medianMs,
+    };
+  }
+  if (shim && shim.captured() === 0) throw new Error(`${id}: the D1 client shim captured no answer`);
+  return {
+    counts,
+    invocations,
+    replay: replayAll,
+    shim: shim
+      ? async () => {
+          shim.rewind();
+          for (const trace of traces) await replay(trace, shim.fromMemory, bindings, true);
+        }
+      : null,
+    undo: undoCpu,
+    undoKind,
+  };
+}
+
+/** Every row of `tables`, in order, as one string: what a replay must leave as the worker's invocation did. */
+async function tableRows(tables: string[]): Promise<string> {
+  const all: unknown[] = [];
+  for (const t of tables) all.push((await env.DB.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all()).results);
+  return JSON.stringify(all);
+}
+
+/**
+ * Measures the worker (`ours`, its batches of `k`), its control and the storage replays interleaved, and returns the
+ * row's spreads: total, control, storage replay, D1 client shim, and isolate (total − replay + shim, batch by batch
+ * of the same round).
+ */
+async function measureSplit(
+  ours: Measured,
+  control: Measured,
+  plan: SplitPlan,
+): Promise<{
+  isolate: number[];
+  cpu: number[];
+  wall: number[];
+  controlCpu: number[];
+  controlWall: number[];
+  storage: StorageSplit;
+}> {
+  const ops: Measured[] = [ours, control];
+  const per = plan.invocations;
+  const replayAt = plan.replay
+    ? ops.push({ op: plan.replay, calls: await calibrate(plan.replay), per, subtract: plan.undo }) - 1
+    : -1;
+  const shimAt = plan.shim ? ops.push({ op: plan.shim, calls: await calibrate(plan.shim), per }) - 1 : -1;
+  const out = await interleaved(ops);
+  const [mine, theirs] = out;
+  const cpu = mine?.cpu ?? [];
+  const replayCpu = out[replayAt]?.cpu ?? cpu.map(() => 0);
+  const shimCpu = out[shimAt]?.cpu ?? cpu.map(() => 0);
+  const isolate = cpu.map((c, i) => Math.max(0, c - (replayCpu[i] ?? 0) + (shimCpu[i] ?? 0)));
+  return {
+    isolate,
+    cpu,
+    wall: mine?.wall ?? [],
+    controlCpu: theirs?.cpu ?? [],
+    controlWall: theirs?.wall ?? [],
+    storage: {
+      ...plan.counts,
+      replayPerBatch: replayAt >= 0 ? (ops[replayAt]?.calls ?? 0) : 0,
+      shimPerBatch: shimAt >= 0 ? (ops[shimAt]?.calls ?? 0) : 0,
+      undo: plan.undoKind,
+      undoCpuMs: round(plan.undo.cpu),
+      replayCpu: spread(replayCpu),
+      // 0 without D1 calls; null only where D1 was called and its client could not be measured apart.
+      shimCpu: plan.shim || plan.counts.d1RoundTrips === 0 ? spread(shimCpu) : null,
+    },
+  };
+}
+
+/** The isolate's figures of a row: total − storage replay + D1 client shim, and its ratio to the control. */
+function withIsolate(row: CpuRow, isolate: number[]): CpuRow {
+  row.ratio = round(row.cpu.medianMs / Math.max(row.controlCpu.medianMs, 0.001));
+  row.isolateCpu = spread(isolate);
+  row.isolateRatio = round(row.isolateCpu.medianMs / Math.max(row.controlCpu.medianMs, 0.001));
+  return row;
 }
 
 async function measureQueueType(t: QueueType): Promise<CpuRow> {
@@ -523,10 +734,19 @@ async function measureQueueType(t: QueueType): Promise<CpuRow> {
   };
   const k = await calibrate(ours);
   const kc = await calibrate(t.control);
-  const { cpu, wall, controlCpu, controlWall } = await interleaved(ours, k, t.control, kc, {
-    cpu: undoCpuMs,
-    wall: undoWallMs,
-  });
+  const plan = await planSplit(t.id, t.bindings, (b) => t.run(b), k, t.undo, { cpu: undoCpuMs, wall: undoWallMs });
+  const { cpu, wall, controlCpu, controlWall, storage, isolate } = await measureSplit(
+    { op: ours, calls: k, subtract: { cpu: undoCpuMs, wall: undoWallMs } },
+    { op: t.control, calls: kc },
+    plan,
+  );
+  // The replays left the worker's own outcome as it was (an object's state, such as a pacer's slots, included).
+  await t.outcome(); // what the measured batches did, read and forgotten
+  await t.run();
+  const still = await t.outcome();
+  await t.undo();
+  if (still.done !== still.expect)
+    throw new Error(`${t.id}: after the storage replays, did ${still.done}, expected ${still.expect}`);
   const row: CpuRow = {
     id: t.id,
     name: t.name,
@@ -545,12 +765,12 @@ async function measureQueueType(t: QueueType): Promise<CpuRow> {
     wall: spread(wall),
     controlWall: spread(controlWall),
     ratio: 0,
-    stages: await stageShares(t.run, t.undo),
+    stages: await stageShares(() => t.run(), t.undo),
     limitMs: FREE_PLAN_CPU_MS,
     note: `${t.note ? `${t.note}; ` : ""}undo after each invocation: ${undoCpuMs} ms CPU, subtracted`,
+    storage,
   };
-  row.ratio = round(row.cpu.medianMs / Math.max(row.controlCpu.medianMs, 0.001));
-  return row;
+  return withIsolate(row, isolate);
 }
 
 /**
@@ -668,7 +888,8 @@ async function queueTypes(bench: Env, ids: string[]): Promise<QueueType[]> {
     {
       id: "check-500",
       name: `detection check, backlog of ${BACKLOG}`,
-      run: () => invokeQueue(DETECTION_QUEUE_NAME, [message], q),
+      bindings: q,
+      run: (b = q) => invokeQueue(DETECTION_QUEUE_NAME, [message], b),
       undo: async () => {
         checks.take();
         hooks.take();
@@ -683,13 +904,14 @@ async function queueTypes(bench: Env, ids: string[]): Promise<QueueType[]> {
         const row = await lastCheck();
         return { done: row?.created ?? 0, expect: BACKLOG, itemsReturned: row?.events ?? 0 };
       },
-      note: `one endpoint watches the source: ${BACKLOG} events and ${BACKLOG} deliveries queued (to memory). Local D1 runs in the measured process, so its own CPU (the "d1" share) is in the figure; in production it is not the invocation's`,
+      note: `one endpoint watches the source: ${BACKLOG} events and ${BACKLOG} deliveries queued (to memory). Local D1 runs in the measured process, so its own CPU is in the total; the isolate figure takes its replay out`,
     },
     {
       id: "deliveries-10",
       name: `delivery batch of ${DELIVERY_BATCH}`,
-      run: async () => {
-        await invokeQueue("tributary-webhooks", queued, q);
+      bindings: q,
+      run: async (b = q) => {
+        await invokeQueue("tributary-webhooks", queued, b);
       },
       undo: async () => {
         hooks.take();
@@ -715,7 +937,7 @@ async function queueTypes(bench: Env, ids: string[]): Promise<QueueType[]> {
         hooksReceived = 0;
         return { done: received, expect: DELIVERY_BATCH, itemsReturned: null };
       },
-      note: `the endpoint answers 204 from memory. Local D1 and the endpoint's EndpointPacer object run in the measured process, so their own CPU (the "d1" share: D1 statements) is in the figure; in production it is not the invocation's`,
+      note: `the endpoint answers 204 from memory. Local D1 and the endpoint's EndpointPacer object run in the measured process, so their own CPU is in the total; the isolate figure takes their replay out`,
     },
   ];
   return types.filter((t) => ids.includes(t.id));

@@ -40,6 +40,49 @@ export interface CpuRow {
   limitMs: number;
   /** Why the figure is not a production default, when it is not. */
   note?: string;
+  /** The storage the invocation used, and its replay's CPU (bench/README.md, part 9, "Storage split"). */
+  storage?: StorageSplit;
+  /**
+   * The worker's own CPU per invocation: `cpu` less the storage replay, plus D1's client side (`storage.shimCpu`),
+   * batch by batch of the same round. What the guard holds against `limitMs`.
+   */
+  isolateCpu?: Spread;
+  /** The isolate's median CPU over the control's (the guard's ratio stays `ratio`, total over control). */
+  isolateRatio?: number;
+}
+
+/**
+ * What one invocation asked of storage (D1, the Durable Objects), recorded through proxies around the bindings over
+ * `invocationsRecorded` reference invocations (counts are means over them: an object round trip can serve several),
+ * and the CPU of the bench issuing exactly those calls itself.
+ */
+export interface StorageSplit {
+  invocationsRecorded: number;
+  /** D1 statements (a batch counts each), and round trips to D1 (a batch is one). */
+  d1Statements: number;
+  d1RoundTrips: number;
+  /** D1 round trips by how they were run: first, all, run, raw, batch. */
+  d1ByVia: Record<string, number>;
+  /** Durable Object calls (each a round trip), and by `BINDING.method`. */
+  objectRoundTrips: number;
+  objectCalls: Record<string, number>;
+  /** Tables the statements write. */
+  tablesWritten: string[];
+  /** Each distinct statement (SQL, whitespace folded, cut at 240 characters), how it ran, per invocation. */
+  statements: { via: string; sql: string; perInvocation: number }[];
+  /** What puts stored state back after each replayed invocation, and its CPU per invocation (subtracted). */
+  undo: string;
+  undoCpuMs: number;
+  /** Replays (each of every recorded invocation) per batch, and D1 client shim replays per batch. */
+  replayPerBatch: number;
+  shimPerBatch: number;
+  /** CPU per invocation of the replay: D1's and the objects' work, both sides, in this process. */
+  replayCpu: Spread;
+  /**
+   * CPU per invocation of D1's client alone (the same D1 calls, the runtime's D1 client on a transport answering
+   * from memory): billed in production, so added back. Null when it could not be measured.
+   */
+  shimCpu: Spread | null;
 }
 
 export interface CpuFigures {
