@@ -108,14 +108,16 @@ const hot = perNamespace(() => new HotEntries());
 /** The hot entries of a namespace; a missing binding has none (reads then fail open as KV errors do). */
 const hotEntries = (kv: KVNamespace | undefined): HotEntries => (kv ? hot(kv) : new HotEntries());
 
-// Per credential object (one per request and provider), so a request's many reads hash it once.
-const fingerprints = new WeakMap<Credential, Promise<string>>();
+// By credential identity, so a busy isolate hashes each credential once; bounded, as callers' credentials are unbounded.
+const fingerprints = new Map<string, Promise<string>>();
 
 function fingerprint(credential: Credential): Promise<string> {
-  let known = fingerprints.get(credential);
+  const identity = credentialIdentity(credential);
+  let known = fingerprints.get(identity);
   if (!known) {
-    known = sha256Hex(credentialIdentity(credential)).then((hex) => hex.slice(0, 24));
-    fingerprints.set(credential, known);
+    known = sha256Hex(identity).then((hex) => hex.slice(0, 24));
+    if (fingerprints.size >= 1_000) fingerprints.clear();
+    fingerprints.set(identity, known);
   }
   return known;
 }
@@ -125,9 +127,18 @@ export async function partitionBase(partition: CachePartition): Promise<string> 
   return `${partition.provider}:${await fingerprint(partition.credential)}:${partition.resource}`;
 }
 
+/**
+ * An entry's key names its request as it is (a canonical path and query: ASCII, no credential) when the key stays
+ * this short, and by a hash otherwise: KV keys hold 512 bytes at most. Hashing every read cost more CPU than any
+ * other step of a many-source page's reads.
+ */
+const RAW_KEY_LENGTH = 480;
+
 async function partitionKeys(partition: CachePartition, request: string) {
   const base = await partitionBase(partition);
-  return { entry: `e1:${base}:${(await sha256Hex(request)).slice(0, 32)}`, generation: `g1:${base}` };
+  const raw = `e2:${base}:${request}`;
+  const entry = raw.length <= RAW_KEY_LENGTH ? raw : `e1:${base}:${(await sha256Hex(request)).slice(0, 32)}`;
+  return { entry, generation: `g1:${base}` };
 }
 
 /**

@@ -149,11 +149,18 @@ function leaseOf(account: BudgetAccount, priority: BudgetPriority): Lease {
 }
 
 /** Asks the account's object for tokens; the one refill in flight per lease is shared by every call that needs it. */
-function refill(access: BudgetAccess, account: BudgetAccount, lease: Lease, figures: BudgetTime): Promise<BudgetGrant> {
+function refill(
+  access: BudgetAccess,
+  account: BudgetAccount,
+  lease: Lease,
+  figures: BudgetTime,
+  ahead: number,
+): Promise<BudgetGrant> {
   if (lease.refill) return lease.refill;
   const namespace = access.namespace as DurableObjectNamespace<UpstreamBudget>;
   const stub = namespace.get(namespace.idFromName(account.key));
-  const want = Math.min(access.policy.capacity, access.batch + lease.waiting);
+  // A batch for the calls waiting, or every call the request expects (less what the lease holds), if that is more.
+  const want = Math.min(access.policy.capacity, Math.max(access.batch + lease.waiting, ahead - lease.tokens));
   figures.grants += 1;
   const asked = Promise.resolve(stub.grant({ want, priority: access.priority, policy: access.policy }))
     .then((answer) => {
@@ -174,6 +181,18 @@ function refill(access: BudgetAccess, account: BudgetAccount, lease: Lease, figu
     });
   lease.refill = asked;
   return asked;
+}
+
+// The grants each invocation's figures have counted as waited for (see `drawToken`).
+const awaitedByFigures = new WeakMap<BudgetTime, WeakSet<Promise<BudgetGrant>>>();
+
+function awaitedGrants(figures: BudgetTime): WeakSet<Promise<BudgetGrant>> {
+  let awaited = awaitedByFigures.get(figures);
+  if (!awaited) {
+    awaited = new WeakSet();
+    awaitedByFigures.set(figures, awaited);
+  }
+  return awaited;
 }
 
 /** The problem of a listing its account's budget cannot serve in time. */
@@ -231,6 +250,8 @@ export async function drawToken(
   account: BudgetAccount,
   deadline: number,
   figures: BudgetTime,
+  /** Calls the request expects with this account, this one included (see `expectCall` in scope.ts). */
+  ahead = 1,
 ): Promise<void> {
   if (!access.namespace) throw new ProblemError("deployment-incomplete", { detail: MISSING_BUDGET_BINDING });
   const lease = leaseOf(account, access.priority);
@@ -246,8 +267,8 @@ export async function drawToken(
         lease.tokens -= 1;
         figures.draws += 1;
         // Topped up before it is empty, in the background: a warm isolate's calls never wait on the object.
-        if (lease.tokens <= access.batch / 2 && !lease.refill && lease.notBefore <= now) {
-          const background = refill(access, account, lease, figures).catch(() => undefined);
+        if ((lease.tokens <= access.batch / 2 || lease.tokens < ahead - 1) && !lease.refill && lease.notBefore <= now) {
+          const background = refill(access, account, lease, figures, ahead - 1).catch(() => undefined);
           access.waitUntil?.(background);
         }
         return;
@@ -255,8 +276,14 @@ export async function drawToken(
       if (lease.notBefore <= now) {
         if (!waiting) lease.waiting += 1;
         waiting = true;
-        figures.roundTrips += 1;
-        const answer = await refill(access, account, lease, figures).catch((err: unknown) => {
+        const pending = refill(access, account, lease, figures, ahead);
+        // A grant the invocation's calls wait for together is one round trip, however many wait for it.
+        const awaited = awaitedGrants(figures);
+        if (!awaited.has(pending)) {
+          awaited.add(pending);
+          figures.roundTrips += 1;
+        }
+        const answer = await pending.catch((err: unknown) => {
           throw unreachable(access, account, figures, err);
         });
         if (answer.granted > 0 || lease.tokens > 0) continue;

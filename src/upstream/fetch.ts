@@ -3,7 +3,7 @@ import type { UpstreamCall } from "../observability/telemetry";
 import type { Provider } from "../schemas/sources";
 import { ProblemError, type ProblemType } from "../shared/problem";
 import { type BudgetAccount, drawToken, pauseAccount } from "./budget";
-import { type Admission, breakerFor } from "./circuit-breaker";
+import { type Admission, breakerFor, type CircuitBreaker } from "./circuit-breaker";
 import { backoffDelay, parseRetryAfter, retryAfterSeconds, sleep } from "./retry";
 import type { UpstreamScope } from "./scope";
 import { timedOut } from "./timeout";
@@ -86,28 +86,34 @@ interface UpstreamFetchOptions {
   account?: BudgetAccount;
 }
 
+/** A call's options with what its URL says, parsed once: its upstream's breaker and its host. */
+type Call = UpstreamFetchOptions & { breaker: CircuitBreaker; host: string };
+
 /**
  * Draws the attempt's call from its account's budget (when the scope has budgets): the time it waited, or throws the
  * budget's refusal. A refused first attempt settles the breaker's admission as a call never made; a refused retry, as
  * the failure of the attempt before it.
  */
-async function drawFor(opts: UpstreamFetchOptions, admission: Admission, previous: Attempt | null): Promise<number> {
+async function drawFor(opts: Call, admission: Admission, previous: Attempt | null): Promise<number> {
   const { scope, account } = opts;
   if (!scope.budget || !account) return 0;
   const figures = scope.telemetry.budgetOf(account.provider, account.id);
   const before = figures.waitMs;
+  // This call and the others the request expects with the account (a first page's reads): one grant asks for all.
+  const expected = scope.expected.get(account.key) ?? 0;
+  if (expected > 0) scope.expected.set(account.key, expected - 1);
   try {
-    await drawToken(scope.budget, account, scope.deadline, figures);
+    await drawToken(scope.budget, account, scope.deadline, figures, Math.max(1, expected));
   } catch (err) {
     if (previous) settleFailure(opts, admission, previous);
-    else breakerFor(`${opts.provider} ${new URL(opts.url).origin}`).release(admission);
+    else opts.breaker.release(admission);
     throw err;
   }
   return figures.waitMs - before;
 }
 
 /** An upstream 429 with this account: pause the account for every isolate, for as long as the upstream said. */
-async function pauseAfter429(opts: UpstreamFetchOptions, retryAfterMs: number | null): Promise<void> {
+async function pauseAfter429(opts: Call, retryAfterMs: number | null): Promise<void> {
   const { scope, account } = opts;
   if (!scope.budget || !account) return;
   scope.telemetry.budgetOf(account.provider, account.id).pauses += 1;
@@ -132,10 +138,12 @@ function overSubrequestLimit(limit: number): ProblemError {
  * problem naming the provider otherwise: 504 `upstream-timeout`, 502 `upstream-error` (unreachable) or
  * 503 `upstream-unavailable` with `Retry-After` (circuit open, or a 429/`Retry-After` beyond the budget).
  */
-export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<UpstreamResponse> {
-  const { provider, name, scope } = opts;
+export async function upstreamFetch(options: UpstreamFetchOptions): Promise<UpstreamResponse> {
+  const { provider, name, scope } = options;
   const { policy } = scope;
-  const breaker = breakerFor(`${provider} ${new URL(opts.url).origin}`);
+  const target = new URL(options.url);
+  const breaker = breakerFor(`${provider} ${target.origin}`);
+  const opts: Call = { ...options, breaker, host: target.host };
   const admission = breaker.admit(policy.breaker, Date.now());
   if (admission.kind === "open") {
     throw upstreamProblem(
@@ -164,7 +172,7 @@ export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<Upstrea
     last = await attemptGet(opts.url, opts.headers, Math.min(opts.timeoutMs, Math.max(1, scope.deadline - Date.now())));
     const call = scope.telemetry.record({
       provider,
-      address: new URL(opts.url).host,
+      address: opts.host,
       status: last.kind === "response" ? last.status : 0,
       errorType: errorType(last),
       durationMs: performance.now() - started,
@@ -185,14 +193,8 @@ export async function upstreamFetch(opts: UpstreamFetchOptions): Promise<Upstrea
 }
 
 /** Tells the breaker how the call went and turns the last attempt into an answer or a problem. */
-function concludeCall(
-  opts: UpstreamFetchOptions,
-  admission: Admission,
-  last: Attempt,
-  retryAfterMs: number | null,
-): UpstreamResponse {
-  const { provider, name, scope } = opts;
-  const breaker = breakerFor(`${provider} ${new URL(opts.url).origin}`);
+function concludeCall(opts: Call, admission: Admission, last: Attempt, retryAfterMs: number | null): UpstreamResponse {
+  const { provider, name, scope, breaker } = opts;
   const info = (status: number | null): UpstreamInfo => ({ provider, status, code: null, error_id: null });
 
   if (last.kind === "response" && !retryable(last)) {
@@ -237,8 +239,8 @@ function concludeCall(
  * Tells the breaker of a call that failed: a 429 to a caller's own account or a connection's says nothing of the
  * upstream's health, so it only releases the admission.
  */
-function settleFailure(opts: UpstreamFetchOptions, admission: Admission, last: Attempt): void {
-  const breaker = breakerFor(`${opts.provider} ${new URL(opts.url).origin}`);
+function settleFailure(opts: Call, admission: Admission, last: Attempt): void {
+  const { breaker } = opts;
   const sharedFailure = !(last.kind === "response" && last.status === 429) || opts.rateLimitIsShared;
   if (sharedFailure) breaker.failure(opts.scope.policy.breaker, Date.now(), admission);
   else breaker.release(admission);

@@ -2,9 +2,11 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createMiddleware } from "hono/factory";
 import { type Config, configOf } from "../config";
 import { Telemetry } from "../observability/telemetry";
-import { type BudgetAccess, budgetAccess } from "./budget";
+import type { Provider } from "../schemas/sources";
+import { type BudgetAccess, budgetAccess, budgetAccount } from "./budget";
 import type { BudgetPriority } from "./budget-rules";
 import type { BreakerPolicy } from "./circuit-breaker";
+import type { Credential } from "./credential";
 import type { RetryPolicy } from "./retry";
 
 /** How upstream GETs behave: timeouts, retries and the circuit breaker. */
@@ -28,6 +30,11 @@ export interface UpstreamScope {
   telemetry: Telemetry;
   /** The upstream accounts' budgets every attempt draws from; null outside a deployment's scope (no env at hand). */
   budget: BudgetAccess | null;
+  /**
+   * Calls the request still expects to make, by budget account (`BudgetAccount.key`): a grant asks for all of them at
+   * once (see `expectCall`).
+   */
+  expected: Map<string, number>;
 }
 
 function upstreamPolicy(config: Config): UpstreamPolicy {
@@ -51,6 +58,7 @@ export function newUpstreamScope(config: Config, now = Date.now(), budget: Budge
     maxAttempts: config.subrequestLimit,
     telemetry: new Telemetry(),
     budget,
+    expected: new Map(),
   };
 }
 
@@ -58,6 +66,20 @@ const storage = new AsyncLocalStorage<UpstreamScope>();
 
 /** The scope of the request being served, if any. */
 export const currentUpstreamScope = (): UpstreamScope | undefined => storage.getStore();
+
+/**
+ * Tells the request's scope that it is about to call `provider` with `credential` once more (a first page reads every
+ * source once): the first grant the request waits for then asks the account's object for every call it expects, not
+ * one batch, so a page of many sources on one account makes one round trip to the object instead of one per batch.
+ * Expectations are spent by the calls made; a request whose reads are answered from the cache asks for nothing.
+ * @example await expectCall("8x8", credential) // once per source a first page will read
+ */
+export async function expectCall(provider: Provider, credential: Credential): Promise<void> {
+  const scope = storage.getStore();
+  if (!scope?.budget) return;
+  const { key } = await budgetAccount(provider, credential);
+  scope.expected.set(key, (scope.expected.get(key) ?? 0) + 1);
+}
 
 /**
  * Runs `fn` with its own upstream budget, e.g. one check of one source; `fn` gets the scope (its telemetry). Its calls

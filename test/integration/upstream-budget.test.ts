@@ -300,6 +300,40 @@ describe("a cold isolate's concurrent calls", () => {
   });
 });
 
+describe("a first page of many sources on one account", () => {
+  beforeAll(async () => {
+    await resetSimulators();
+    await resetBudgets();
+  });
+
+  it("asks the account's budget for all its reads at once, not one batch at a time", async () => {
+    const SOURCES = 16; // the most `source=` takes
+    const w = webhookEnv({ UPSTREAM_ACCOUNT_BATCH: "4" });
+    const existing = (await eightByEightSim.getDefinitions()).definitions.map((d) => d.id);
+    const { definitions: added } = await eightByEightSim.addDefinitions({ count: SOURCES - existing.length });
+    const query = [...existing, ...added.map((d) => d.id)].map(
+      (d) => `source=${encodeURIComponent(`8x8:acme-ops/${d}`)}`,
+    );
+    forgetLeases();
+    const before = await budgetRoundTrips();
+    // A cold cache: each source is read once, a whole block (no lean opening, whose extensions are not expected).
+    const res = await callApp(w, `/v1/runs?limit=7&${query.join("&")}`);
+    expect(res.status).toBe(200);
+    const calls = (await eightByEightSim.counters()).total;
+    // Each source once, and a few calls that settle tie groups: those are not expected.
+    expect(calls).toBeGreaterThanOrEqual(SOURCES);
+    const unexpected = Math.ceil((calls - SOURCES) / 4);
+    // One grant for the 16 calls, waited for once. Asked a batch of 4 at a time, they took four grants or more.
+    const timing = res.headers.get("Server-Timing") ?? "";
+    const trips = Number(/budget;dur=[\d.]+;desc="8x8 account configured: (\d+) round trips?"/.exec(timing)?.[1]);
+    expect(trips).toBeLessThanOrEqual(1 + unexpected);
+    const after = await budgetRoundTrips();
+    // And at most one top-up in the background for the requests after it.
+    expect(after.grants - before.grants).toBeLessThanOrEqual(2 + unexpected);
+    expect(after.granted - before.granted).toBeGreaterThanOrEqual(SOURCES);
+  });
+});
+
 describe("a deployment without the UPSTREAM_BUDGET binding", () => {
   it("answers 503 deployment-incomplete naming it, and calls no upstream unbudgeted", async () => {
     await resetSimulators();

@@ -19,6 +19,7 @@ import type { Run } from "../../schemas/run";
 import { canonicalFeedSources, parseFeedSource, type SourceKey } from "../../schemas/sources";
 import { ProblemError } from "../../shared/problem";
 import type { Credential } from "../../upstream/credential";
+import { expectCall } from "../../upstream/scope";
 import { sentFilters } from "../filters";
 import { readCredentials, readEachCredential } from "../read-credentials";
 import type { ListRunsRoute } from "./runs.routes";
@@ -44,14 +45,42 @@ const refusedReader = (problem: ProblemError) => ({ read: () => Promise.reject(p
  * applies what it can of the filters itself. With `partial`, a source whose connection is invalid fails its own lane
  * (named in `page.errors`, no upstream call) instead of the page.
  */
-async function feedLanes(c: Context<AppEnv>, filters: Filters, where: Named, partial: boolean): Promise<Lane<Run>[]> {
-  const filter = facadeFilter(filters);
-  const before = oneFilter(filters, "created_before");
-  const status = oneFilter(filters, "status");
+async function feedLanes(
+  c: Context<AppEnv>,
+  filters: Filters,
+  where: Named,
+  partial: boolean,
+  firstPage: boolean,
+): Promise<Lane<Run>[]> {
   const specs = filters.source as string[];
   const keys = specs.map((spec) => parseFeedSource(spec) as SourceKey);
   const credentials = partial ? await readEachCredential(c, keys, where) : await readCredentials(c, keys, where);
   const deps = { env: c.env, cache: c.get("cache") };
+  const lanes = laneOf(keys, specs, credentials, filters, deps);
+  // A first page reads every source once: their accounts' budgets are asked for those calls at once.
+  if (firstPage)
+    await Promise.all(
+      keys.map((key, i) => {
+        const credential = credentials[i];
+        return credential && !(credential instanceof ProblemError) && !lanes[i]?.empty
+          ? expectCall(key.provider, credential)
+          : undefined;
+      }),
+    );
+  return lanes;
+}
+
+/** The lanes of `keys`, each opened with its own credential (or refused with its connection's problem). */
+function laneOf(
+  keys: SourceKey[],
+  specs: string[],
+  credentials: (Credential | ProblemError)[],
+  filters: Filters,
+  deps: { env: Env; cache: AppEnv["Variables"]["cache"] },
+): Lane<Run>[] {
+  const filter = facadeFilter(filters);
+  const before = oneFilter(filters, "created_before");
+  const status = oneFilter(filters, "status");
   return keys.map((key, i) => {
     const spec = specs[i] as string;
     const credential = credentials[i] as Credential | ProblemError;
@@ -118,7 +147,7 @@ export const listRuns: RouteHandler<ListRunsRoute, AppEnv> = async (c) => {
     },
     lanes: async (filters) =>
       withinLimit(
-        await feedLanes(c, sources(filters), where, partial === "true"),
+        await feedLanes(c, sources(filters), where, partial === "true", !cursor),
         c.env,
         !cursor,
         feed ? "feed" : "source",
