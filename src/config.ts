@@ -24,6 +24,11 @@ export interface Config {
    * plan and 10,000 on the paid plan. A request that would need more is refused with a clear 400 instead.
    */
   subrequestLimit: number;
+  /**
+   * Sources a feed's first page may read (`FEED_FIRST_PAGE_SOURCES`): each costs a read or two of CPU, and at the
+   * default a first page fits the free plan's 10 ms of CPU per invocation. More is refused with a clear 400.
+   */
+  feedFirstPageSources: number;
   /** Upstream calls per minute one upstream account may make, from every isolate (docs/upstream-budget.md). */
   upstreamAccountCallsPerMinute: number;
   /** The account's largest burst, in seconds of its rate: the token bucket's capacity. */
@@ -112,6 +117,7 @@ const SETTINGS = {
   CACHE_READ_TIMEOUT_MS: int(150, 1, 10_000),
   UPSTREAM_BUDGET_MS: int(20_000, 100, 120_000),
   SUBREQUEST_LIMIT: int(50, 10, 10_000),
+  FEED_FIRST_PAGE_SOURCES: int(20, 1, 100),
   UPSTREAM_ACCOUNT_CALLS_PER_MINUTE: int(300, 1, 600_000),
   UPSTREAM_ACCOUNT_BURST_SECONDS: int(30, 1, 60),
   UPSTREAM_ACCOUNT_BATCH: int(10, 1, 100),
@@ -179,6 +185,7 @@ const VarsSchema = z
       cacheReadTimeoutMs: v.CACHE_READ_TIMEOUT_MS,
       upstreamBudgetMs: v.UPSTREAM_BUDGET_MS,
       subrequestLimit: v.SUBREQUEST_LIMIT,
+      feedFirstPageSources: v.FEED_FIRST_PAGE_SOURCES,
       upstreamAccountCallsPerMinute: v.UPSTREAM_ACCOUNT_CALLS_PER_MINUTE,
       upstreamAccountBurstSeconds: v.UPSTREAM_ACCOUNT_BURST_SECONDS,
       upstreamAccountBatch: v.UPSTREAM_ACCOUNT_BATCH,

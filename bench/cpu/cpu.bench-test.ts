@@ -1014,7 +1014,8 @@ it("CPU per invocation beside a bare Hono control", async () => {
 
   await applyD1Migrations(env.DB, (env as unknown as { BENCH_MIGRATIONS: D1Migration[] }).BENCH_MIGRATIONS);
   const bench = { ...env, DB: stagedD1(env.DB), CACHE: memoryKv(), RATE_LIMITER: allowAll } as Env;
-  const roomy = { ...bench, SUBREQUEST_LIMIT: ROOMY_SUBREQUEST_LIMIT } as Env;
+  // A paid plan's room: its subrequests, and its CPU for the sources a first page reads (FEED_FIRST_PAGE_SOURCES).
+  const roomy = { ...bench, SUBREQUEST_LIMIT: ROOMY_SUBREQUEST_LIMIT, FEED_FIRST_PAGE_SOURCES: "100" } as Env;
 
   // An organisation of 100 sources, as part 6 and test/integration/runs.feed.scale.test.ts build it.
   const eightByEight = inject("cpuEightByEightUrl");
@@ -1028,6 +1029,7 @@ it("CPU per invocation beside a bare Hono control", async () => {
   ).definitions;
   const sources = ["inkit", ...[...seeded, ...added].map((d) => `8x8:acme-ops/${d.id}`)];
   const feed4 = await saveFeed(sources.slice(0, 4), bench);
+  const feed20 = await saveFeed(sources.slice(0, 20), bench);
   const feed50 = await saveFeed(sources.slice(0, 50), bench);
   const feed100 = await saveFeed(sources, bench);
   const feed4Later = await nextCursor(`/v1/runs?feed=${feed4}&limit=50`, bench);
@@ -1064,9 +1066,24 @@ it("CPU per invocation beside a bare Hono control", async () => {
       request: () => authorized(`/v1/runs?cursor=${encodeURIComponent(feed4Later)}&limit=50`, noCache),
     },
     {
+      id: "feed20-first",
+      name: "20-source feed, first page",
+      request: () => authorized(`/v1/runs?feed=${feed20}&limit=50`, noCache),
+      note: "the most sources a first page reads at the defaults (FEED_FIRST_PAGE_SOURCES 20)",
+    },
+    {
       id: "feed50-first",
       name: "50-source feed, first page",
       request: () => authorized(`/v1/runs?feed=${feed50}&limit=50`, noCache),
+      bindings: roomy,
+      paid: true,
+      note: `SUBREQUEST_LIMIT ${ROOMY_SUBREQUEST_LIMIT}, FEED_FIRST_PAGE_SOURCES 100: at the defaults this page is refused up front (400 too-many-sources)`,
+    },
+    {
+      id: "feed50-refused",
+      name: "50-source feed, first page, defaults",
+      request: () => authorized(`/v1/runs?feed=${feed50}&limit=50`, noCache),
+      cached: true,
     },
     {
       id: "feed100-first",
@@ -1074,7 +1091,7 @@ it("CPU per invocation beside a bare Hono control", async () => {
       request: () => authorized(`/v1/runs?feed=${feed100}&limit=50`, noCache),
       bindings: roomy,
       paid: true,
-      note: `SUBREQUEST_LIMIT ${ROOMY_SUBREQUEST_LIMIT}: at the default (50) this page is refused up front (400 subrequest-limit)`,
+      note: `SUBREQUEST_LIMIT ${ROOMY_SUBREQUEST_LIMIT}, FEED_FIRST_PAGE_SOURCES 100: at the defaults this page is refused up front (400 subrequest-limit)`,
     },
     {
       id: "feed100-refused",

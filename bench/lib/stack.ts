@@ -123,9 +123,10 @@ export async function startWorker(sims: SimulatorProcess, dir: string): Promise<
       "--show-interactive-dev-session=false",
       `--var=INKIT_BASE_URL:${sims.inkitUrl}`,
       `--var=EIGHTBYEIGHT_BASE_URL:${sims.eightByEightUrl}`,
-      // The paid plan's room (wrangler.toml has the free plan's 50): a first page of part 6's 100-source feed reads
-      // every source once. No other part's page comes near 50 calls.
+      // The paid plan's room (wrangler.toml has the free plan's 50 calls and 20 sources a first page): a first page of
+      // part 6's 100-source feed reads every source once. No other part's page comes near 50 calls or 20 sources.
       `--var=SUBREQUEST_LIMIT:${BENCH_SUBREQUEST_LIMIT}`,
+      "--var=FEED_FIRST_PAGE_SOURCES:100",
       // The simulators have no rate limit here: every call still draws from its account's budget (its round trips are
       // part of what is measured), but the deployed default (300 calls a minute) would refuse the walks' thousands.
       "--var=UPSTREAM_ACCOUNT_CALLS_PER_MINUTE:600000",

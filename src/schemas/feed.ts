@@ -36,7 +36,7 @@ export const CreateFeedSchema = z
       .min(1)
       .max(MAX_SAVED_FEED_SOURCES)
       .openapi({
-        description: `1 to ${MAX_SAVED_FEED_SOURCES} sources, each \`inkit\` or \`8x8:{account_id}/{definition_id}\`, as \`source=\` takes them. Repeats are dropped. A walk's first page reads every source once, so a feed of more sources than the deployment's \`SUBREQUEST_LIMIT\` (50 on the Workers free plan) answers its first page with a 400 \`subrequest-limit\`; later pages read only the sources on them.`,
+        description: `1 to ${MAX_SAVED_FEED_SOURCES} sources, each \`inkit\` or \`8x8:{account_id}/{definition_id}\`, as \`source=\` takes them. Repeats are dropped. A walk's first page reads every source once, so a feed of more sources than the deployment's \`FEED_FIRST_PAGE_SOURCES\` (20 by default, for the Workers free plan's 10 ms of CPU per request) or \`SUBREQUEST_LIMIT\` (50 on the free plan) answers its first page with a 400 \`too-many-sources\` or \`subrequest-limit\`; later pages read only the sources on them.`,
       }),
     description: description.optional(),
   })

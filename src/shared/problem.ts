@@ -14,6 +14,7 @@ export const problemTypes = {
   "invalid-cursor": { status: 400, title: "Invalid cursor" },
   "cursor-expired": { status: 400, title: "Cursor expired" },
   "subrequest-limit": { status: 400, title: "More upstream calls than this deployment allows per request" },
+  "too-many-sources": { status: 400, title: "More sources than one first page may read here" },
   unauthorized: { status: 401, title: "Unauthorized" },
   forbidden: { status: 403, title: "Forbidden" },
   "not-found": { status: 404, title: "Not found" },

@@ -158,10 +158,28 @@ describe("saved feeds: create, read, list, delete", () => {
     const problem = await expectProblem(await call(url), 400, "subrequest-limit");
     expect(problem.errors?.map((e) => e.name)).toEqual(["feed"]);
     expect(problem.detail).toContain("SUBREQUEST_LIMIT");
-    // Raised (a paid plan), the same request is a page.
-    const page = await request(url, { env: { SUBREQUEST_LIMIT: "1000" } });
+    // Raised (a paid plan: its subrequests, and its CPU for the sources a first page reads), the same request is a page.
+    const page = await request(url, { env: { SUBREQUEST_LIMIT: "1000", FEED_FIRST_PAGE_SOURCES: "100" } });
     expect(page.status).toBe(200);
     expect(((await page.json()) as PageBody).data.length).toBeGreaterThan(0);
+  });
+
+  it("a first page of more sources than FEED_FIRST_PAGE_SOURCES (20: the free plan's CPU) is a 400 naming it; 20 is a page", async () => {
+    const { definitions } = await mutate.addDefinitions({ count: 20 });
+    const sources = ["inkit", ...definitions.map((d) => `8x8:acme-ops/${d.id}`)];
+    const { feed: over } = await saveFeed({ sources });
+    await Promise.all([inkitSim.clearCounters(), eightByEightSim.clearCounters()]);
+    const problem = await expectProblem(await call(`/v1/runs?feed=${over.id}`), 400, "too-many-sources");
+    expect(problem.errors?.map((e) => e.name)).toEqual(["feed"]);
+    expect(problem.detail).toMatch(/21 sources.*at most 20.*FEED_FIRST_PAGE_SOURCES/);
+    // Refused before any upstream call.
+    const calls = await Promise.all([inkitSim.counters(), eightByEightSim.counters()]);
+    expect(calls.map((c) => c.total)).toEqual([0, 0]);
+    const { feed } = await saveFeed({ sources: sources.slice(0, 20) });
+    const page = await call(`/v1/runs?feed=${feed.id}`);
+    expect(page.status).toBe(200);
+    // Raised, the 21-source feed is a page too.
+    expect((await request(`/v1/runs?feed=${over.id}`, { env: { FEED_FIRST_PAGE_SOURCES: "21" } })).status).toBe(200);
   });
 
   it(`names at most ${MAX_INLINE_SOURCES} sources inline (source=); more is a 400 pointing to saved feeds`, async () => {

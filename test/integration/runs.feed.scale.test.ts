@@ -12,7 +12,7 @@ import { request } from "../support/worker";
 
 const SOURCES = 100;
 /** Room for a first page that reads every source once (the default, 50, is the free plan's). */
-const ROOMY = { SUBREQUEST_LIMIT: "500" };
+const ROOMY = { SUBREQUEST_LIMIT: "500", FEED_FIRST_PAGE_SOURCES: "100" };
 const noStore = { "Cache-Control": "no-store" };
 
 let sources: string[] = [];

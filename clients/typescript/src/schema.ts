@@ -153,7 +153,7 @@ export interface paths {
         };
         /**
          * Merged feed of runs across providers
-         * @description One newest-first feed of workflow runs across Inkit and any number of 8x8 definitions, behind one cursor. Order (tributary's own, never the upstreams' order among tied timestamps): `created_at` descending, then `provider` ascending (`8x8` before `inkit`), then `id` descending; ids compare as plain strings. It is the same for one source. Sources read aligned blocks that later pages share through the cache; an exhausted source costs nothing. Name the sources with `source=` (up to 16), or save them once as a feed (`POST /v1/feeds`) and send `feed={id}`: the URL and the cursor then carry the feed's id and a digest of its sources, not the sources.
+         * @description One newest-first feed of workflow runs across Inkit and any number of 8x8 definitions, behind one cursor. Order (tributary's own, never the upstreams' order among tied timestamps): `created_at` descending, then `provider` ascending (`8x8` before `inkit`), then `id` descending; ids compare as plain strings. It is the same for one source. Sources read aligned blocks that later pages share through the cache; an exhausted source costs nothing. Name the sources with `source=` (up to 16), or save them once as a feed (`POST /v1/feeds`) and send `feed={id}`: the URL and the cursor then carry the feed's id and a digest of its sources, not the sources. A first page reads every source: one of more sources than `FEED_FIRST_PAGE_SOURCES` (20 by default, for the Workers free plan's 10 ms of CPU per request) is a 400 `too-many-sources`, and one of more than `SUBREQUEST_LIMIT` a 400 `subrequest-limit`, both before any upstream call. Later pages read only the sources on them.
          *
          *     **Exactly-once walks.** A forward walk started at time T returns every run that existed at T exactly once, in that order, whatever order the upstreams give tied runs, even while they insert new runs at their heads between your requests (tested with up to 10 × `limit` per page), and backward with `prev_cursor`. A cursor's position is a keyset (`created_at`, `provider`, `id`); upstream offsets are only hints. Runs created after T appear at most once. 8x8 sources are pinned to the walk's head with `startTimeTo` and stay on the definition version they listed first. Limits: deletions upstream and changes to a run's `created_at` are not covered; a tie group larger than any one upstream response, served in an order that changes per request window, may lose an item (Inkit has no time filter).
          */
@@ -1688,7 +1688,7 @@ export interface components {
             created_at: string;
         };
         CreateFeed: {
-            /** @description 1 to 100 sources, each `inkit` or `8x8:{account_id}/{definition_id}`, as `source=` takes them. Repeats are dropped. A walk's first page reads every source once, so a feed of more sources than the deployment's `SUBREQUEST_LIMIT` (50 on the Workers free plan) answers its first page with a 400 `subrequest-limit`; later pages read only the sources on them. */
+            /** @description 1 to 100 sources, each `inkit` or `8x8:{account_id}/{definition_id}`, as `source=` takes them. Repeats are dropped. A walk's first page reads every source once, so a feed of more sources than the deployment's `FEED_FIRST_PAGE_SOURCES` (20 by default, for the Workers free plan's 10 ms of CPU per request) or `SUBREQUEST_LIMIT` (50 on the free plan) answers its first page with a 400 `too-many-sources` or `subrequest-limit`; later pages read only the sources on them. */
             sources: string[];
             description?: string;
         };
@@ -2183,7 +2183,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "subrequest-limit" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "connection-invalid" | "stream-position-expired" | "precondition-failed" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "credential-rejected" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-budget-exhausted" | "upstream-timeout";
+                slug: "validation-error" | "invalid-cursor" | "cursor-expired" | "subrequest-limit" | "too-many-sources" | "unauthorized" | "forbidden" | "not-found" | "method-not-allowed" | "idempotency-key-in-use" | "connection-invalid" | "stream-position-expired" | "precondition-failed" | "payload-too-large" | "uri-too-long" | "idempotency-key-reused" | "credential-rejected" | "rate-limited" | "internal-error" | "upstream-error" | "upstream-auth" | "upstream-invalid-response" | "service-unavailable" | "deployment-incomplete" | "upstream-unavailable" | "upstream-budget-exhausted" | "upstream-timeout";
             };
             cookie?: never;
         };

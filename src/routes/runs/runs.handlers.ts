@@ -109,12 +109,24 @@ function laneOf(
 
 /**
  * A first page reads every source once: a feed with more sources than the deployment's subrequest limit would fail
- * there, so it is refused at once, saying why and what to do. Later pages read only the sources that contribute.
+ * there, and one with more than `FEED_FIRST_PAGE_SOURCES` would spend more CPU than the plan allows one invocation, so
+ * either is refused at once, saying why and what to do. Later pages read only the sources that contribute.
  */
 function withinLimit(lanes: Lane<Run>[], env: Env, firstPage: boolean, param: "source" | "feed"): Lane<Run>[] {
-  const limit = configOf(env).subrequestLimit;
+  const { subrequestLimit: limit, feedFirstPageSources } = configOf(env);
   const reads = lanes.filter((lane) => !lane.empty).length;
-  if (!firstPage || reads <= limit) return lanes;
+  if (!firstPage || (reads <= limit && reads <= feedFirstPageSources)) return lanes;
+  if (reads <= limit)
+    throw new ProblemError("too-many-sources", {
+      detail: `This feed has ${reads} sources and its first page reads each of them, but a first page may read at most ${feedFirstPageSources} here (FEED_FIRST_PAGE_SOURCES: each read costs CPU, and at 20 a first page fits the 10 ms of CPU per invocation of the Workers free plan). Use at most ${feedFirstPageSources} sources, or raise FEED_FIRST_PAGE_SOURCES on a paid plan. Later pages read only the sources on them.`,
+      errors: [
+        {
+          in: "query",
+          name: param,
+          message: `At most ${feedFirstPageSources} sources on a first page under this deployment's FEED_FIRST_PAGE_SOURCES.`,
+        },
+      ],
+    });
   throw new ProblemError("subrequest-limit", {
     detail: `This feed has ${reads} sources and its first page reads each of them once, but one request may make at most ${limit} upstream calls here (SUBREQUEST_LIMIT: Workers allow 50 subrequests per request on the free plan, 10,000 on the paid plan). Use at most ${limit} sources, or raise SUBREQUEST_LIMIT on a paid plan.`,
     errors: [
