@@ -1,5 +1,5 @@
-import { bodyLimit } from "hono/body-limit";
 import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { ProblemError } from "../shared/problem";
 import type { AppEnv } from "./app-env";
