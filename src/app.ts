@@ -1,10 +1,10 @@
-import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { apiKeyAuth } from "./http/auth";
 import { requestBodyLimit } from "./http/body-limit";
 import { cacheLayer } from "./http/caching/layer";
+import { unless } from "./http/chain";
 import { init } from "./http/init";
 import { inputGuard } from "./http/input-guard";
 import { requestLog } from "./http/logging";
@@ -46,6 +46,9 @@ const statusToProblem: Partial<Record<number, ProblemType>> = {
   503: "service-unavailable",
 };
 
+/** The paths of inbound webhooks (`/v1/inbound/*`, as a route pattern matches it). */
+const isInbound = (path: string) => path === "/v1/inbound" || path.startsWith("/v1/inbound/");
+
 /** Builds the whole application: middleware, error model, documentation and routes. */
 export function createApp() {
   const app = createRouter();
@@ -60,7 +63,7 @@ export function createApp() {
   app.use(corsFromConfig);
   app.use(inputGuard);
   // Inbound webhooks authenticate with their provider's signature or secret, not an API key.
-  app.use("/v1/*", except("/v1/inbound/*", stagedMiddleware("auth", apiKeyAuth)));
+  app.use("/v1/*", unless(isInbound, stagedMiddleware("auth", apiKeyAuth)));
   app.use("/v1/*", stagedMiddleware("rate limit", rateLimit));
   app.use("/v1/*", requestBodyLimit);
   app.use("/v1/*", warnWithoutCache);

@@ -7,8 +7,10 @@ import type { AppEnv } from "./app-env";
 
 interface BearerAuthOptions {
   realm: string;
-  /** The tokens accepted; none means the check is not configured, and it fails closed with `unconfigured`. */
-  tokens: (env: Env) => string[];
+  /** The setting that lists the tokens accepted, as the deployment holds it. */
+  setting: (env: Env) => string | undefined;
+  /** The tokens `setting` accepts; none means the check is not configured, and it fails closed with `unconfigured`. */
+  tokens: (setting: string) => string[];
   unconfigured: string;
   /** The 401's detail when the header is missing or malformed, and when the token is not accepted. */
   missing: string;
@@ -21,40 +23,59 @@ interface BearerAuthOptions {
 
 const BEARER = /^Bearer +(\S+)\s*$/i;
 
-// SHA-256 of each configured token, computed once per isolate and set of tokens (secrets do not change while an
-// isolate lives; a new set, e.g. in tests, gets its own entry). Each request then hashes only what it presents.
-const configuredDigests = new Map<string, Promise<ArrayBuffer[]>>();
+/** The tokens of one value of a setting, and their SHA-256 digests once computed. */
+interface Keyring {
+  tokens: string[];
+  digests: Promise<ArrayBuffer[]>;
+  /** The digests, once `digests` has resolved: a request then awaits only the hash of what it presents. */
+  ready: ArrayBuffer[] | null;
+}
 
-function digestsOf(tokens: string[]): Promise<ArrayBuffer[]> {
-  const key = tokens.join("\u0000");
-  let digests = configuredDigests.get(key);
-  if (!digests) {
-    if (configuredDigests.size >= 16) configuredDigests.clear();
-    digests = Promise.all(tokens.map(sha256));
-    // A failure is not remembered: the next request tries again.
-    digests.catch(() => configuredDigests.delete(key));
-    configuredDigests.set(key, digests);
-  }
-  return digests;
+/**
+ * The keyrings of a setting's values: parsed and hashed once per isolate and value (secrets do not change while an
+ * isolate lives; another value, e.g. in tests, gets its own entry). Each request then hashes only what it presents.
+ */
+function keyrings(parse: (setting: string) => string[]): (setting: string) => Keyring {
+  const bySetting = new Map<string, Keyring>();
+  return (setting) => {
+    let keyring = bySetting.get(setting);
+    if (!keyring) {
+      if (bySetting.size >= 16) bySetting.clear();
+      const tokens = parse(setting);
+      const entry: Keyring = { tokens, digests: Promise.all(tokens.map(sha256)), ready: null };
+      // A failure is not remembered: the next request tries again.
+      entry.digests.then(
+        (digests) => {
+          entry.ready = digests;
+        },
+        () => bySetting.delete(setting),
+      );
+      bySetting.set(setting, entry);
+      keyring = entry;
+    }
+    return keyring;
+  };
 }
 
 /**
  * Requires `Authorization: Bearer <token>` with one of the configured tokens, compared in constant time.
- * @example app.use("/v1/*", bearerAuth({ realm: "tributary", tokens: (env) => commaList(env.API_KEYS), … }))
+ * @example app.use("/v1/*", bearerAuth({ realm: "tributary", setting: (env) => env.API_KEYS, tokens: commaList, … }))
  */
 export function bearerAuth(opts: BearerAuthOptions) {
   const challenge = { "WWW-Authenticate": `Bearer realm="${opts.realm}"` };
   const rejected = opts.invalidTokenError
     ? { "WWW-Authenticate": `Bearer realm="${opts.realm}", error="invalid_token"` }
     : challenge;
+  const keyringOf = keyrings(opts.tokens);
   return createMiddleware<AppEnv>(async (c, next) => {
-    const tokens = opts.tokens(c.env);
-    if (tokens.length === 0) throw new ProblemError("service-unavailable", { detail: opts.unconfigured });
+    const keyring = keyringOf(opts.setting(c.env) ?? "");
+    if (keyring.tokens.length === 0) throw new ProblemError("service-unavailable", { detail: opts.unconfigured });
     const presented = BEARER.exec(c.req.header("Authorization") ?? "")?.[1];
     if (!presented) throw new ProblemError("unauthorized", { detail: opts.missing, headers: challenge });
     // Digests compared in constant time (equal lengths whatever the tokens), every one of them (no early exit), so
     // timing reveals neither how much of a token matched nor which one did.
-    const [digest, configured] = await Promise.all([sha256(presented), digestsOf(tokens)]);
+    const digest = await sha256(presented);
+    const configured = keyring.ready ?? (await keyring.digests);
     let accepted = false;
     for (const d of configured) accepted = crypto.subtle.timingSafeEqual(digest, d) || accepted;
     if (!accepted) throw new ProblemError("unauthorized", { detail: opts.invalid, headers: rejected });
@@ -66,7 +87,8 @@ export function bearerAuth(opts: BearerAuthOptions) {
 /** `/v1`: a key listed in the `API_KEYS` secret; fails closed (503) when no keys are configured. */
 export const apiKeyAuth = bearerAuth({
   realm: "tributary",
-  tokens: (env) => commaList(env.API_KEYS),
+  setting: (env) => env.API_KEYS,
+  tokens: commaList,
   unconfigured: "No API keys are configured for this deployment, so every /v1 request is refused.",
   missing: "Send your API key as `Authorization: Bearer <key>`.",
   invalid: "The API key is not valid.",

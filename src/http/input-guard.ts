@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { type FieldError, ProblemError } from "../shared/problem";
 import type { AppEnv } from "./app-env";
@@ -19,14 +20,29 @@ const shown = (name: string) => (CONTROL.test(name) ? JSON.stringify(name).slice
  * Duplicate parameters need no rule here: route schemas take single values, so a repeated one is a 400.
  */
 export const inputGuard = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.req.url.length > MAX_URL_LENGTH) {
+  const url = c.req.url;
+  if (url.length > MAX_URL_LENGTH) {
     throw new ProblemError("uri-too-long", {
       detail: `The request URL is longer than ${MAX_URL_LENGTH} characters.`,
     });
   }
+  if (mayHoldControlCharacters(url)) screenQuery(c);
+  await next();
+});
+
+/**
+ * Whether a request URL's query may decode to control characters. A parsed URL percent-encodes every control
+ * character of its query (WHATWG URL: C0 controls, DEL and all non-ASCII), so only a `%` escape can decode to one.
+ */
+function mayHoldControlCharacters(url: string): boolean {
+  const query = url.indexOf("?");
+  return query !== -1 && url.indexOf("%", query) !== -1;
+}
+
+/** Throws the 400 naming each query parameter whose name or value holds a control character, once decoded. */
+function screenQuery(c: Context<AppEnv>): void {
   const errors: FieldError[] = Object.entries(c.req.queries())
     .filter(([name, values]) => CONTROL.test(name) || values.some((v) => CONTROL.test(v)))
     .map(([name]) => ({ in: "query", name: shown(name), message: "Contains control characters." }));
   if (errors.length > 0) throw validationProblem(errors);
-  await next();
-});
+}

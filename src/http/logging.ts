@@ -1,7 +1,15 @@
 import { createMiddleware } from "hono/factory";
+import type { ProviderTime } from "../observability/telemetry";
 import { currentUpstreamScope } from "../upstream/scope";
 import type { AppEnv } from "./app-env";
 import { cacheOutcomeOf } from "./observe";
+
+/** One figure per provider, as an object for the log line: `{}` when the request called none. */
+function perProvider(providers: Map<string, ProviderTime> | undefined, figure: (t: ProviderTime) => number) {
+  const out: Record<string, number> = {};
+  if (providers) for (const [name, t] of providers) out[name] = figure(t);
+  return out;
+}
 
 /**
  * One structured JSON line per request: method, path (never the query string: it carries cursors and may
@@ -18,7 +26,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const log = c.get("log");
   if (!log.enabled(level)) return;
   const scope = currentUpstreamScope();
-  const providers = scope?.telemetry.byProvider() ?? new Map();
+  const providers = scope?.telemetry.byProvider();
   log[level]("request", {
     method: c.req.method,
     path: c.req.path.slice(0, 256),
@@ -27,8 +35,8 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     request_id: c.get("requestId") ?? null,
     key_id: c.get("caller")?.tenant ?? null,
     upstream_attempts: scope?.attempts ?? 0,
-    upstream_calls: Object.fromEntries([...providers].map(([name, t]) => [name, t.calls])),
-    upstream_ms: Object.fromEntries([...providers].map(([name, t]) => [name, Math.round(t.ms)])),
+    upstream_calls: perProvider(providers, (t) => t.calls),
+    upstream_ms: perProvider(providers, (t) => Math.round(t.ms)),
     cache: cacheOutcomeOf(c),
     points_written: scope?.telemetry.written ?? 0,
     points_dropped: scope?.telemetry.dropped ?? 0,

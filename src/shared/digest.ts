@@ -5,9 +5,15 @@ export function sha256(value: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(value));
 }
 
+// Two hex digits per byte value: every request hashes something (its API key at least), so no per-byte formatting.
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 /** Lower-case hex of bytes, e.g. of a digest. */
 export function toHex(bytes: ArrayBuffer): string {
-  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const view = new Uint8Array(bytes);
+  let hex = "";
+  for (let i = 0; i < view.length; i++) hex += HEX_BYTES[view[i] as number];
+  return hex;
 }
 
 /** Hex SHA-256 of a string. */

@@ -1,4 +1,4 @@
-import { every } from "hono/combine";
+import { chain } from "../chain";
 import { entityTags } from "./entity-tags";
 import { freshness } from "./freshness";
 import { listingCache } from "./listing-cache";
@@ -16,4 +16,4 @@ import { readyPages } from "./ready-pages";
  * it; the freshness headers; the ETag, first on the way out, reading the body once.
  * @example app.use("/v1/*", cacheLayer)
  */
-export const cacheLayer = every(listingCache, notModified, readyPages, freshness, entityTags);
+export const cacheLayer = chain(listingCache, notModified, readyPages, freshness, entityTags);

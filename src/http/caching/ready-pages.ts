@@ -28,7 +28,7 @@ const keyOf = (c: Context<AppEnv>) =>
   readyPageKey(
     c.get("caller")?.tenant ?? "",
     Object.values(passThroughHeaders).map((name) => c.req.header(name)),
-    new URL(c.req.url),
+    c.req.url,
   );
 
 /**

@@ -27,9 +27,30 @@ const readyPagesOf = perNamespace(() => ({ pages: new Map<string, ReadyPage>(), 
  * Who asks for what: the caller's key id, any pass-through upstream credential (hashed), and the URL. Two callers
  * never share a page, since cursors are bound to the caller.
  */
-export async function readyPageKey(tenant: string, credentials: (string | undefined)[], url: URL): Promise<string> {
-  const own = credentials.some((c) => c !== undefined) ? await sha256Hex(credentials.join("\u0000")) : "";
-  return `${tenant}|${own}|${url.pathname}${url.search}`;
+export function readyPageKey(
+  tenant: string,
+  credentials: (string | undefined)[],
+  url: URL | string,
+): string | Promise<string> {
+  const target = typeof url === "string" ? pathAndQuery(url) : `${url.pathname}${url.search}`;
+  // Most callers pass no credential: their key needs no digest, and no wait for one.
+  if (credentials.every((c) => c === undefined)) return `${tenant}||${target}`;
+  return sha256Hex(credentials.join("\u0000")).then((own) => `${tenant}|${own}|${target}`);
+}
+
+/**
+ * `pathname + search` of a request's URL, as `new URL(url)` gives them, without parsing it again: a request's URL is
+ * already parsed and serialized (absolute, its path starting at the first `/` after the authority); a fragment,
+ * which a request never sends, is dropped.
+ * @example pathAndQuery("https://t.example/v1/inkit/runs?limit=50") // "/v1/inkit/runs?limit=50"
+ */
+function pathAndQuery(url: string): string {
+  const path = url.indexOf("/", url.indexOf("//") + 2);
+  if (path === -1) return "/";
+  const fragment = url.indexOf("#", path);
+  const target = fragment === -1 ? url.slice(path) : url.slice(path, fragment);
+  // An empty query (`/runs?`) has no search, as in URL.
+  return target.indexOf("?") === target.length - 1 ? target.slice(0, -1) : target;
 }
 
 /** A ready page still fresh and valid at `now`, given the generations this isolate currently knows. */

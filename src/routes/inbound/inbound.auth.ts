@@ -34,7 +34,8 @@ export const inkitSignature = createMiddleware<AppEnv>(async (c, next) => {
 /** Authenticates an 8x8 HttpRequest step: `Authorization: Bearer <EIGHTBYEIGHT_INBOUND_SECRET>`, constant time. */
 export const eightByEightBearer = bearerAuth({
   realm: "tributary-inbound",
-  tokens: (env) => (env.EIGHTBYEIGHT_INBOUND_SECRET ? [env.EIGHTBYEIGHT_INBOUND_SECRET] : []),
+  setting: (env) => env.EIGHTBYEIGHT_INBOUND_SECRET,
+  tokens: (secret) => (secret ? [secret] : []),
   unconfigured: notConfigured("EIGHTBYEIGHT_INBOUND_SECRET"),
   missing: "Send the inbound secret as `Authorization: Bearer <secret>`.",
   invalid: "Send the inbound secret as `Authorization: Bearer <secret>`.",
