@@ -21,7 +21,7 @@ import {
   endpointsWithSecretsStatement,
 } from "./endpoint-store";
 import { openSecrets } from "./endpoints";
-import { type Answered, held, pace, WAIT_IN_PLACE_MS } from "./pacing";
+import { type Answered, held, pace, pauseMsOf, WAIT_IN_PLACE_MS } from "./pacing";
 import { queueDelay, remainingHop, retryAfterDelay, scheduledDelay } from "./schedule";
 import { signatureHeader, signingKeys } from "./signing";
 import { checkWebhookUrl } from "./url-safety";
@@ -197,7 +197,8 @@ function recordOutcome(
 /**
  * POSTs `jobs` to one endpoint, paced: slots for all of them are asked for in one round trip, the granted ones are
  * signed and sent at once, and their slots are given back in one round trip, which also asks again for the ones whose
- * wait was short enough to wait out in place. The ones refused for longer are held (`effects.holds`). A failure of the
+ * wait was short enough to wait out in place (an answer that pauses the endpoint gives its slot back at once, alone).
+ * The ones refused for longer are held (`effects.holds`). A failure of the
  * pacer stops it: the jobs not sent yet are returned, the attempts made stay in `effects`.
  */
 async function sendPaced(
@@ -229,15 +230,25 @@ async function sendPaced(
       effects.requeue(h.message, h.delaySeconds);
     }
     waiting = waiting.slice(granted.length + away);
-    answered = await Promise.all(
-      granted.map(async (job, i): Promise<Answered> => {
+    const results = await Promise.all(
+      granted.map(async (job, i): Promise<Answered | null> => {
         const sentAt = Date.now();
         const res = await post(url, await signedHeaders(job.m.event_id, job.payload, keys), job.payload, timeoutMs);
         const answeredAt = Date.now();
         recordOutcome(effects, endpoint, job.m, res, sentAt, answeredAt);
-        return { lease: answer.leases[i] ?? "", status: res.status, retryAfter: res.retryAfter, answeredAt };
+        const given = { lease: answer.leases[i] ?? "", status: res.status, retryAfter: res.retryAfter, answeredAt };
+        if (pauseMsOf(given) === null) return given;
+        // An answer that pauses the endpoint is given back at once, not with the group: the pause must stop every
+        // invocation's deliveries from now on, not from the group's slowest answer. Failing that, with the group.
+        try {
+          await pace(env, endpoint, timeoutMs, [given], 0, deadline);
+          return null;
+        } catch {
+          return given;
+        }
       }),
     );
+    answered = results.filter((a) => a !== null);
   } while (waiting.length > 0 || answered.length > 0);
   return { unsent: [], error: null };
 }

@@ -29,6 +29,13 @@ export interface Answered {
   answeredAt: number;
 }
 
+/** How long an answer pauses its whole endpoint (a 429 or 503 with a readable `Retry-After`), or null. */
+export function pauseMsOf(a: Omit<Answered, "lease">): number | null {
+  const asksToWait = a.status === 429 || a.status === 503;
+  const seconds = asksToWait ? retryAfterDelay(a.retryAfter, a.answeredAt) : null;
+  return seconds === null ? null : seconds * 1000;
+}
+
 /**
  * One round trip to `endpoint`'s pacer: gives back `answered`, then asks slots for `want` deliveries that may wait
  * here until `deadline` (ms). A 429 or 503 with `Retry-After` pauses the whole endpoint for that long (the delay the
@@ -43,11 +50,11 @@ export function pace(
   deadline: number,
 ): Promise<PaceAnswer> {
   const now = Date.now();
-  const release: GivenBack[] = answered.map((a) => {
-    const asksToWait = a.status === 429 || a.status === 503;
-    const seconds = asksToWait ? retryAfterDelay(a.retryAfter, a.answeredAt) : null;
-    return { lease: a.lease, pauseMs: seconds === null ? null : seconds * 1000, answeredAgoMs: now - a.answeredAt };
-  });
+  const release: GivenBack[] = answered.map((a) => ({
+    lease: a.lease,
+    pauseMs: pauseMsOf(a),
+    answeredAgoMs: now - a.answeredAt,
+  }));
   const limits = {
     rateLimit: endpoint.rate_limit,
     maxInFlight: endpoint.max_in_flight,

@@ -119,6 +119,33 @@ describe("cost of a delivery batch", () => {
     }
   });
 
+  it("an answer that pauses the endpoint gives its slot back at once, not with the rest of its group", async () => {
+    const { w, pacer } = await counted();
+    const { hook, endpoint } = await createHookEndpoint(w);
+    await consumer.configure(hook, { fail: { status: 429, times: 1, retry_after: "60" } });
+    await pings(w, endpoint.id, 10);
+
+    await consumeOnce(w);
+
+    expect((await consumer.received(hook)).map((r) => r.answered).sort()).toEqual([
+      ...Array.from({ length: 9 }, () => 200),
+      429,
+    ]);
+    expect(pacer.map(({ release, want }) => ({ release, want }))).toEqual([
+      { release: 0, want: 10 },
+      { release: 1, want: 0 },
+      { release: 9, want: 0 },
+    ]);
+    // The pause is in force: the 429'd delivery's retry, early, is held for the Retry-After, unsent.
+    const [retry] = w.queue.take();
+    expect(retry).toMatchObject({ body: { attempt: 2 }, delaySeconds: 60 });
+    await consumeOnce(w, retry ? [{ ...retry, delaySeconds: 0 }] : []);
+    const [again] = w.queue.take();
+    expect(again?.body.attempt).toBe(2);
+    expect(again?.delaySeconds).toBeGreaterThanOrEqual(58);
+    expect(await consumer.received(hook)).toHaveLength(10);
+  });
+
   it("a duplicate in the same batch is one attempt: both copies acknowledged, one POST", async () => {
     const { w, d1 } = await counted();
     const { hook, endpoint } = await createHookEndpoint(w);
