@@ -2,6 +2,7 @@
 
 import type { DeliveryMessage } from "../events/outbox";
 import type { DeliveryAttempt } from "../schemas/events";
+import { insertMany } from "../storage/insert-many";
 
 interface DeliveryRow {
   event_id: string;
@@ -18,88 +19,111 @@ interface DeliveryRow {
 
 export interface AttemptRow extends DeliveryAttempt {}
 
-export async function findDelivery(db: D1Database, eventId: string, endpointId: string): Promise<DeliveryRow | null> {
-  return db
-    .prepare("SELECT * FROM deliveries WHERE event_id = ? AND endpoint_id = ?")
-    .bind(eventId, endpointId)
-    .first<DeliveryRow>();
+/** A delivery a queue message names, with its event's payload (null when the event is gone). */
+export interface DeliveryToSend extends DeliveryRow {
+  payload: string | null;
 }
 
-/** Marks a pending delivery failed without an HTTP attempt. */
-export async function abandonDelivery(db: D1Database, m: DeliveryMessage, reason: string, now: string): Promise<void> {
-  await db
+/** `[event_id, endpoint_id]` pairs as one JSON parameter. */
+const pairs = (keys: readonly { event_id: string; endpoint_id: string }[]) =>
+  JSON.stringify(keys.map((k) => [k.event_id, k.endpoint_id]));
+
+/** The deliveries `keys` name (those that exist), each with its event's payload: one statement for a whole batch. */
+export function deliveriesToSend(db: D1Database, keys: readonly { event_id: string; endpoint_id: string }[]) {
+  return db
+    .prepare(
+      `SELECT d.*, e.payload FROM deliveries d LEFT JOIN events e ON e.id = d.event_id
+       WHERE (d.event_id, d.endpoint_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
+    )
+    .bind(pairs(keys));
+}
+
+/** The statement that marks a pending delivery failed without an HTTP attempt. */
+export function abandonStatement(db: D1Database, m: DeliveryMessage, reason: string, now: string) {
+  return db
     .prepare(
       "UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ? WHERE event_id = ? AND endpoint_id = ? AND status = 'pending'",
     )
-    .bind(reason, now, m.event_id, m.endpoint_id)
-    .run();
+    .bind(reason, now, m.event_id, m.endpoint_id);
 }
 
-/** Moves a held delivery's `next_attempt_at` (only while the message still matches it: pending, same attempt). */
-export async function holdDelivery(db: D1Database, m: DeliveryMessage, nextAt: string): Promise<void> {
-  await db
+/**
+ * The statement that moves held deliveries' `next_attempt_at` (each only while its message still matches it: pending,
+ * same generation and attempt), however many: one statement.
+ */
+export function holdStatement(db: D1Database, holds: readonly { m: DeliveryMessage; nextAt: string }[]) {
+  const rows = holds.map(({ m, nextAt }) => [m.event_id, m.endpoint_id, m.generation, m.attempt, nextAt]);
+  return db
     .prepare(
-      `UPDATE deliveries SET next_attempt_at = ? WHERE event_id = ? AND endpoint_id = ? AND status = 'pending'
-         AND generation = ? AND next_attempt = ?`,
+      `UPDATE deliveries SET next_attempt_at = h.next_at
+       FROM (SELECT value ->> 0 AS k_event, value ->> 1 AS k_endpoint, value ->> 2 AS k_generation,
+               value ->> 3 AS k_attempt, value ->> 4 AS next_at FROM json_each(?)) AS h
+       WHERE event_id = h.k_event AND endpoint_id = h.k_endpoint AND status = 'pending'
+         AND generation = h.k_generation AND next_attempt = h.k_attempt`,
     )
-    .bind(nextAt, m.event_id, m.endpoint_id, m.generation, m.attempt)
-    .run();
+    .bind(JSON.stringify(rows));
 }
 
 /** One attempt as recorded, and where it leaves its delivery. */
-interface AttemptRecord {
+export interface AttemptRecord {
   attempt: AttemptRow;
   status: DeliveryRow["status"];
   generation: number;
   now: string;
 }
 
-/** Records an attempt and moves its delivery (of the message's generation only) on, with `alongside`, at once. */
-export async function recordAttempt(
-  db: D1Database,
-  r: AttemptRecord,
-  alongside: D1PreparedStatement[] = [],
-): Promise<void> {
-  const a = r.attempt;
-  await db.batch([
-    db
-      .prepare(
-        `INSERT INTO delivery_attempts (id, event_id, endpoint_id, attempt, created_at, duration_ms, status_code, error, outcome, next_retry_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(
-        a.id,
-        a.event_id,
-        a.endpoint_id,
-        a.attempt,
-        a.created_at,
-        a.duration_ms,
-        a.status_code,
-        a.error,
-        a.outcome,
-        a.next_retry_at,
-      ),
-    db
-      .prepare(
-        `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, next_attempt_at = ?, last_status_code = ?,
-           last_error = ?, updated_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
-         WHERE event_id = ? AND endpoint_id = ? AND generation = ?`,
-      )
-      .bind(
-        r.status,
-        a.attempt + 1,
-        a.next_retry_at,
-        a.status_code,
-        a.error,
-        r.now,
-        r.status,
-        r.now,
-        a.event_id,
-        a.endpoint_id,
-        r.generation,
-      ),
-    ...alongside,
-  ]);
+const ATTEMPT_COLUMNS = [
+  "id",
+  "event_id",
+  "endpoint_id",
+  "attempt",
+  "created_at",
+  "duration_ms",
+  "status_code",
+  "error",
+  "outcome",
+  "next_retry_at",
+] as const;
+
+/**
+ * The statements that record attempts and move their deliveries (each of its message's generation only) on: a
+ * multi-row INSERT of the attempts and one UPDATE of every delivery, whatever their number (at most one record per
+ * delivery). Run them in one batch: D1 commits a batch as one transaction.
+ */
+export function attemptStatements(db: D1Database, records: readonly AttemptRecord[]): D1PreparedStatement[] {
+  if (records.length === 0) return [];
+  const inserts = insertMany(
+    db,
+    "delivery_attempts",
+    [...ATTEMPT_COLUMNS],
+    records.map((r) => ATTEMPT_COLUMNS.map((column) => r.attempt[column])),
+  );
+  const moves = records.map((r) => {
+    const a = r.attempt;
+    return [
+      a.event_id,
+      a.endpoint_id,
+      r.generation,
+      r.status,
+      a.attempt + 1,
+      a.next_retry_at,
+      a.status_code,
+      a.error,
+      r.now,
+    ];
+  });
+  const update = db
+    .prepare(
+      `UPDATE deliveries SET status = u.v_status, attempts = attempts + 1, next_attempt = u.v_next, next_attempt_at = u.v_next_at,
+         last_status_code = u.v_code, last_error = u.v_error, updated_at = u.v_now,
+         delivered_at = CASE WHEN u.v_status = 'delivered' THEN u.v_now ELSE delivered_at END
+       FROM (SELECT value ->> 0 AS k_event, value ->> 1 AS k_endpoint, value ->> 2 AS k_generation, value ->> 3 AS v_status,
+               value ->> 4 AS v_next, value ->> 5 AS v_next_at, value ->> 6 AS v_code, value ->> 7 AS v_error,
+               value ->> 8 AS v_now FROM json_each(?)) AS u
+       WHERE event_id = u.k_event AND endpoint_id = u.k_endpoint AND generation = u.k_generation`,
+    )
+    .bind(JSON.stringify(moves));
+  return [...inserts, update];
 }
 
 /** Pending deliveries due before `before`, oldest due first. */

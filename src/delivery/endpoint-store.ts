@@ -55,8 +55,41 @@ export async function findEndpoint(db: D1Database, tenant: string, id: string): 
   return findOwned<EndpointRow>(db, "webhook_endpoints", tenant, id);
 }
 
-export async function endpointById(db: D1Database, id: string): Promise<EndpointRow | null> {
-  return db.prepare("SELECT * FROM webhook_endpoints WHERE id = ?").bind(id).first<EndpointRow>();
+/**
+ * Endpoints by id, each row with the ciphertext of one of its secrets current at `now` (null when it has none), its
+ * secrets newest first: one statement for every endpoint of a delivery batch. Read with {@link endpointsWithSecrets}.
+ */
+export function endpointsWithSecretsStatement(db: D1Database, ids: readonly string[], now: string) {
+  return db
+    .prepare(
+      `SELECT w.*, s.ciphertext AS secret_ciphertext FROM webhook_endpoints w
+       LEFT JOIN webhook_secrets s ON s.endpoint_id = w.id AND (s.expires_at IS NULL OR s.expires_at > ?)
+       WHERE w.id IN (SELECT value FROM json_each(?))
+       ORDER BY w.id, s.created_at DESC, s.id DESC`,
+    )
+    .bind(now, JSON.stringify(ids));
+}
+
+/** An endpoint and the ciphertexts of its current secrets, newest first. */
+export interface EndpointWithSecrets {
+  row: EndpointRow;
+  ciphertexts: string[];
+}
+
+/** The rows of {@link endpointsWithSecretsStatement}, by endpoint id. */
+export function endpointsWithSecrets(
+  rows: readonly (EndpointRow & { secret_ciphertext: string | null })[],
+): Map<string, EndpointWithSecrets> {
+  const byId = new Map<string, EndpointWithSecrets>();
+  for (const { secret_ciphertext, ...row } of rows) {
+    let entry = byId.get(row.id);
+    if (!entry) {
+      entry = { row, ciphertexts: [] };
+      byId.set(row.id, entry);
+    }
+    if (secret_ciphertext !== null) entry.ciphertexts.push(secret_ciphertext);
+  }
+  return byId;
 }
 
 /** The columns a write changes and its representation shows, in one order: what a write sets and its guard compares. */
@@ -156,17 +189,6 @@ export async function rotateSecrets(
       .bind(endpointId, now),
     ...alongside,
   ]);
-}
-
-/** The ciphertexts of an endpoint's secrets current at `now`, newest first. */
-export async function currentSecrets(db: D1Database, endpointId: string, now: string): Promise<string[]> {
-  const { results } = await db
-    .prepare(
-      "SELECT ciphertext FROM webhook_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, id DESC",
-    )
-    .bind(endpointId, now)
-    .all<{ ciphertext: string }>();
-  return results.map((r) => r.ciphertext);
 }
 
 /**

@@ -4,14 +4,7 @@ import { strongEntityTag } from "../shared/entity-tag";
 import { newId } from "../shared/ids";
 import { isoMicros } from "../shared/time";
 import { type AnswerStatements, noAnswer } from "../storage/answer-statements";
-import {
-  currentSecrets,
-  type EndpointRow,
-  insertEndpoint,
-  rotateSecrets,
-  type SecretRow,
-  saveEndpoint,
-} from "./endpoint-store";
+import { type EndpointRow, insertEndpoint, rotateSecrets, type SecretRow, saveEndpoint } from "./endpoint-store";
 import { generateSecret, openSecret, sealSecret } from "./signing";
 
 /** How long a rotated-out secret keeps signing beside the new one. */
@@ -148,8 +141,7 @@ export async function rotateSecret(
   return rotated;
 }
 
-/** The secrets an endpoint's deliveries are signed with right now, newest first, decrypted. */
-export async function signingSecrets(db: D1Database, master: string, endpointId: string): Promise<string[]> {
-  const stored = await currentSecrets(db, endpointId, isoMicros(Date.now()));
-  return Promise.all(stored.map((ciphertext) => openSecret(master, endpointId, ciphertext)));
+/** The secrets an endpoint's deliveries are signed with, decrypted, from their stored ciphertexts (in their order). */
+export function openSecrets(master: string, endpointId: string, ciphertexts: readonly string[]): Promise<string[]> {
+  return Promise.all(ciphertexts.map((ciphertext) => openSecret(master, endpointId, ciphertext)));
 }

@@ -131,3 +131,65 @@ export function released(state: PacerState, leaseId: string, pauseMs: number | n
   const answerMs = ended ? Math.round(0.75 * state.answerMs + 0.25 * (now - ended.since)) : state.answerMs;
   return pruned({ ...state, leases, pausedUntil, answerMs }, now);
 }
+
+/** What `decideMany` gave: the leases granted (a prefix of those asked), and the refusal that stopped it, if any. */
+interface ManyDecision {
+  granted: string[];
+  refusal: Extract<Decision, { granted: false }> | null;
+  state: PacerState;
+}
+
+/**
+ * `decide` for several deliveries asked at the same instant (one consumer's deliveries to one endpoint): leases are
+ * granted in order while `decide` grants, and the first refusal stops it, as the same asks made one after another
+ * would. The rate and in-flight bounds are `decide`'s own, applied once per lease.
+ */
+export function decideMany(state: PacerState, limits: PacingLimits, now: number, leaseIds: string[]): ManyDecision {
+  let s = state;
+  const granted: string[] = [];
+  for (const leaseId of leaseIds) {
+    const d = decide(s, limits, now, leaseId);
+    s = d.state;
+    if (!d.granted) return { granted, refusal: d, state: s };
+    granted.push(leaseId);
+  }
+  return { granted, refusal: null, state: s };
+}
+
+/**
+ * `sendAway` for `count` deliveries refused together: each gets its own turn, one grant's worth after the one before,
+ * exactly as the same refusals sent away one after another.
+ */
+export function sendAwayMany(
+  refusal: Extract<Decision, { granted: false }>,
+  limits: PacingLimits,
+  now: number,
+  count: number,
+): { waitsMs: number[]; state: PacerState } {
+  let s = refusal.state;
+  const waitsMs: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const away = sendAway({ ...refusal, state: s }, limits, now);
+    waitsMs.push(away.waitMs);
+    s = away.state;
+  }
+  return { waitsMs, state: s };
+}
+
+/** One lease given back: when its endpoint answered (ms) and the pause the answer asked for. */
+export interface Release {
+  leaseId: string;
+  pauseMs: number | null;
+  answeredAt: number;
+}
+
+/**
+ * The state after several leases ended (a consumer gives back its group's slots at once): each is `released` at the
+ * time its own answer came, in answer order, so the answer-time average and the pauses are what separate releases
+ * at those times would have left; then what has lapsed by `now` is dropped.
+ */
+export function releasedMany(state: PacerState, releases: Release[], now: number): PacerState {
+  const inOrder = [...releases].sort((a, b) => a.answeredAt - b.answeredAt);
+  const s = inOrder.reduce((acc, r) => released(acc, r.leaseId, r.pauseMs, Math.min(r.answeredAt, now)), state);
+  return pruned(s, now);
+}

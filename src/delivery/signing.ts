@@ -15,21 +15,26 @@ function secretBytes(secret: string): Uint8Array {
   return fromBase64(secret.startsWith("whsec_") ? secret.slice(6) : secret);
 }
 
+/** The HMAC-SHA256 keys of `whsec_` secrets, imported once for every message they sign. */
+export function signingKeys(secrets: readonly string[]): Promise<CryptoKey[]> {
+  return Promise.all(
+    secrets.map((secret) =>
+      crypto.subtle.importKey("raw", secretBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
+    ),
+  );
+}
+
 /**
- * The `webhook-signature` header value for a message: one `v1,<base64 HMAC-SHA256>` per secret over
- * `${id}.${timestamp}.${body}`, space-separated (several secrets while a rotated-out one is still valid).
+ * The `webhook-signature` header value for a message: one `v1,<base64 HMAC-SHA256>` per secret's key (see
+ * `signingKeys`) over `${id}.${timestamp}.${body}`, space-separated (several secrets while a rotated-out one is still
+ * valid).
  *
- * @example await signatureHeader("evt_…", 1730419200, '{"type":"ping"}', ["whsec_…"]) // "v1,K5oZ…="
+ * @example await signatureHeader("evt_…", 1730419200, '{"type":"ping"}', await signingKeys(["whsec_…"])) // "v1,K5oZ…="
  */
-export async function signatureHeader(id: string, timestamp: number, body: string, secrets: string[]): Promise<string> {
+export async function signatureHeader(id: string, timestamp: number, body: string, keys: readonly CryptoKey[]) {
   const content = encoder.encode(`${id}.${timestamp}.${body}`);
   const signatures = await Promise.all(
-    secrets.map(async (secret) => {
-      const key = await crypto.subtle.importKey("raw", secretBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-        "sign",
-      ]);
-      return `v1,${toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", key, content)))}`;
-    }),
+    keys.map(async (key) => `v1,${toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", key, content)))}`),
   );
   return signatures.join(" ");
 }

@@ -23,12 +23,6 @@ export async function findEvent(db: D1Database, tenant: string, id: string): Pro
   return findOwned<EventRow>(db, "events", tenant, id);
 }
 
-/** The stored body of an event, byte for byte what every attempt sends. */
-export async function storedEventBody(db: D1Database, id: string): Promise<string | null> {
-  const row = await db.prepare("SELECT payload FROM events WHERE id = ?").bind(id).first<{ payload: string }>();
-  return row?.payload ?? null;
-}
-
 /**
  * Deletes up to `limit` events created before `cutoff`, with their deliveries and attempts, and records the highest
  * stream position deleted: a stream cursor below it has lost events (see `readStream`).

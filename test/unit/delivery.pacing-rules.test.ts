@@ -3,13 +3,16 @@ import { describe, expect, it } from "vitest";
 import {
   type Decision,
   decide,
+  decideMany,
   emptyPacerState,
   IN_FLIGHT_RECHECK_MS,
   type PacerState,
   type PacingLimits,
   RATE_WINDOW_MS,
   released,
+  releasedMany,
   sendAway,
+  sendAwayMany,
 } from "../../src/delivery/pacing-rules";
 
 // One endpoint's pacing: whether a delivery gets a slot now, how long a refused one waits, and what a release does.
@@ -202,6 +205,145 @@ describe("properties over any sequence of asks and answers", () => {
         expect(d.reason).toBe("rate");
         expect(decide(d.state, l, T0 + (offset % RATE_WINDOW_MS) + d.waitMs, "x").granted).toBe(true);
       }),
+    );
+  });
+});
+
+describe("batch forms: one consumer's deliveries to one endpoint in one round trip", () => {
+  it("decideMany grants up to max_in_flight of those asked and stops at the first refusal", () => {
+    const l = limits({ maxInFlight: 3 });
+    const d = decideMany(emptyPacerState(), l, T0, ["a", "b", "c", "d", "e"]);
+    expect(d.granted).toEqual(["a", "b", "c"]);
+    expect(d.refusal?.reason).toBe("in_flight");
+    expect(Object.keys(d.state.leases).sort()).toEqual(["a", "b", "c"]);
+    // Everything asked is granted when the bounds allow it: no refusal.
+    expect(decideMany(emptyPacerState(), limits(), T0, ["a", "b"]).refusal).toBeNull();
+  });
+
+  it("decideMany under a rate limit grants rate_limit at once, then names the window's wait", () => {
+    const l = limits({ rateLimit: 5 });
+    const d = decideMany(
+      emptyPacerState(),
+      l,
+      T0,
+      Array.from({ length: 10 }, (_, i) => `r${i}`),
+    );
+    expect(d.granted).toHaveLength(5);
+    expect(d.refusal).toMatchObject({ reason: "rate", waitMs: RATE_WINDOW_MS });
+  });
+
+  it("sendAwayMany gives each refused delivery its own turn, one grant's worth apart", () => {
+    const l = limits({ rateLimit: 5 });
+    const d = decideMany(
+      emptyPacerState(),
+      l,
+      T0,
+      Array.from({ length: 10 }, (_, i) => `r${i}`),
+    );
+    if (!d.refusal) throw new Error("not refused");
+    const away = sendAwayMany(d.refusal, l, T0, 5);
+    expect(away.waitsMs).toEqual([0, 1, 2, 3, 4].map((i) => RATE_WINDOW_MS + Math.ceil((i * RATE_WINDOW_MS) / 5)));
+    expect(away.state.heldUntil).toBe(T0 + RATE_WINDOW_MS + 4 * (RATE_WINDOW_MS / 5));
+  });
+
+  it("releasedMany frees every slot, keeps the longest pause, and averages answer times in answer order", () => {
+    const l = limits({ maxInFlight: 3 });
+    const { state, ids } = grantAll(emptyPacerState(), l, T0, 3);
+    const [a = "", b = "", c = ""] = ids;
+    const after = releasedMany(
+      state,
+      [
+        { leaseId: c, pauseMs: null, answeredAt: T0 + 300 },
+        { leaseId: a, pauseMs: 5_000, answeredAt: T0 + 100 },
+        { leaseId: b, pauseMs: null, answeredAt: T0 + 200 },
+      ],
+      T0 + 400,
+    );
+    const oneByOne = released(released(released(state, a, 5_000, T0 + 100), b, null, T0 + 200), c, null, T0 + 300);
+    expect(after.leases).toEqual({});
+    expect(after.pausedUntil).toBe(T0 + 5_100);
+    expect(after.answerMs).toBe(oneByOne.answerMs);
+  });
+
+  type Step =
+    | { dt: number; op: "ask"; n: number }
+    | { dt: number; op: "answer"; n: number; pauseMs: number | null; lateMs: number };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({
+      dt: fc.integer({ min: 0, max: 400 }),
+      op: fc.constant("ask" as const),
+      n: fc.integer({ min: 1, max: 10 }),
+    }),
+    fc.record({
+      dt: fc.integer({ min: 0, max: 400 }),
+      op: fc.constant("answer" as const),
+      n: fc.integer({ min: 1, max: 10 }),
+      pauseMs: fc.option(fc.integer({ min: 1_000, max: 5_000 }), { freq: 4 }),
+      lateMs: fc.integer({ min: 0, max: 100 }),
+    }),
+  );
+
+  it("asked and given back in groups, the pacer decides exactly as for the same deliveries one by one", () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.integer({ min: 1, max: 8 }), { freq: 3 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(step, { maxLength: 120 }),
+        (rate, maxInFlight, steps) => {
+          const l = limits({ rateLimit: rate, maxInFlight });
+          let many = emptyPacerState();
+          let single = emptyPacerState();
+          let now = T0;
+          const open: { id: string; since: number }[] = [];
+          steps.forEach((st, i) => {
+            now += st.dt;
+            if (st.op === "answer") {
+              // The group's oldest leases answered, each `lateMs` apart before `now` (never before it started).
+              const ended = open.splice(0, st.n);
+              const releases = ended.map((lease, j) => ({
+                leaseId: lease.id,
+                pauseMs: j === 0 ? st.pauseMs : null,
+                answeredAt: Math.max(lease.since, now - (ended.length - j) * st.lateMs),
+              }));
+              many = releasedMany(many, releases, now);
+              for (const r of releases) single = released(single, r.leaseId, r.pauseMs, r.answeredAt);
+              return;
+            }
+            const ids = Array.from({ length: st.n }, (_, j) => `k${i}-${j}`);
+            const d = decideMany(many, l, now, ids);
+            many = d.state;
+            const waitsOneByOne: number[] = [];
+            const grantedOneByOne: string[] = [];
+            for (const id of ids) {
+              const one = decide(single, l, now, id);
+              single = one.state;
+              if (one.granted) {
+                if (waitsOneByOne.length === 0) grantedOneByOne.push(id);
+                continue;
+              }
+              const away = sendAway(one, l, now);
+              single = away.state;
+              waitsOneByOne.push(away.waitMs);
+            }
+            // A group asks no further once refused: the one-by-one asks after a refusal are refused too.
+            expect(d.granted).toEqual(grantedOneByOne);
+            expect(d.granted.length + waitsOneByOne.length).toBe(ids.length);
+            if (d.refusal) {
+              const away = sendAwayMany(d.refusal, l, now, ids.length - d.granted.length);
+              many = away.state;
+              expect(away.waitsMs).toEqual(waitsOneByOne);
+            }
+            for (const id of d.granted) open.push({ id, since: now });
+            expect(Object.keys(many.leases).sort()).toEqual(Object.keys(single.leases).sort());
+            expect(many.grants).toEqual(single.grants);
+            // What is still in force at `now` (a pause or turn that ended by now is the same as none).
+            const live = (at: number) => (at > now ? at : 0);
+            expect(live(many.pausedUntil)).toBe(live(single.pausedUntil));
+            expect(live(many.heldUntil)).toBe(live(single.heldUntil));
+            expect(Object.keys(many.leases).length).toBeLessThanOrEqual(maxInFlight);
+          });
+        },
+      ),
     );
   });
 });
