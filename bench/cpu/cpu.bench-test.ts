@@ -306,19 +306,32 @@ const PAID_PLAN_CPU_MS = 30_000;
 
 const control = new Hono<{ Bindings: Env }>();
 /** Per request type: what the control answers, and the upstream URLs it reads first. */
-const controlSpecs = new Map<string, { body: string; contentType: string; upstream: string[]; fromKv: boolean }>();
+interface ControlSpec {
+  body: string;
+  /** The headers the worker answered with (Content-Length aside): the control sends the same. */
+  headers: Record<string, string>;
+  upstream: string[];
+  fromKv: boolean;
+}
+const controlSpecs = new Map<string, ControlSpec>();
+// The control answers the same bytes as the worker: the same headers (security headers, ETag, Cache-Control, the
+// request id it was given, ...) and the same body, or the same upstream bodies re-serialized.
 control.get("/control/:id", async (c) => {
   const spec = controlSpecs.get(c.req.param("id"));
   if (!spec) return c.notFound();
   if (spec.fromKv) {
     const body = await c.env.CACHE.get(`bench-control:${c.req.param("id")}`);
-    return c.body(body ?? "", 200, { "Content-Type": spec.contentType });
+    return c.body(body ?? "", 200, spec.headers);
   }
-  if (spec.upstream.length === 0) return c.body(spec.body, 200, { "Content-Type": spec.contentType });
+  if (spec.upstream.length === 0) return c.body(spec.body, 200, spec.headers);
   // The same upstream bodies, fetched (from memory, as the worker's are) and re-serialized.
   const bodies = await Promise.all(spec.upstream.map(async (url) => (await fetch(url)).json()));
-  return c.json(bodies.length === 1 ? bodies[0] : bodies);
+  return c.json(bodies.length === 1 ? bodies[0] : bodies, 200, spec.headers);
 });
+
+/** A response's headers as the control sends them: all but Content-Length (the runtime sets it). */
+const answered = (res: Response): Record<string, string> =>
+  Object.fromEntries([...res.headers].filter(([name]) => name.toLowerCase() !== "content-length"));
 
 async function invokeControl(id: string): Promise<void> {
   const res = await control.fetch(
@@ -360,11 +373,10 @@ async function measureType(t: RequestType): Promise<CpuRow> {
   } catch {
     // Not JSON: no items.
   }
-  const contentType = sample.headers.get("Content-Type") ?? "application/json";
   if (t.controlFromKv) await defaultBindings.CACHE.put(`bench-control:${t.id}`, sample.text);
   controlSpecs.set(t.id, {
     body: sample.text,
-    contentType,
+    headers: answered(sample),
     upstream: t.cached ? [] : [...new Set(urls)],
     fromKv: t.controlFromKv === true,
   });
@@ -1132,7 +1144,7 @@ it("CPU per invocation beside a bare Hono control", async () => {
         // The control reads what the check read: its URLs, from one invocation.
         take();
         await t.run();
-        controlSpecs.set(t.id, { body: "", contentType: "", upstream: [...new Set(take())], fromKv: false });
+        controlSpecs.set(t.id, { body: "", headers: {}, upstream: [...new Set(take())], fromKv: false });
         await t.undo();
       }
       // Each starts from its own state: before the check, or with the check's deliveries pending.
