@@ -4,7 +4,7 @@ import { ENDPOINT_COLUMNS, type WatchingRow } from "../delivery/endpoint-store";
  * lease, the commit version), `detection_checks` (the optimistic lock and each check's figures), `watched_items` (open
  * items) and `event_sequences`. See migrations/0003.
  */
-import { insertMany } from "../storage/insert-many";
+import { deleteJson, insertJson } from "../storage/insert-many";
 
 /** Where a source's frontier sat upstream when last read, and what was learned there: hints only. */
 export interface DetectionHints {
@@ -230,8 +230,9 @@ function frontierUpdate(db: D1Database, c: CheckCommit): D1PreparedStatement {
 /** Watch rows written, closed watches past the horizon pruned, unwatched items removed. */
 function watchUpdates(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
   const { key } = c;
+  const ofSource = { sql: "source = ? AND credential = ?", values: [key.source, key.credential] };
   return [
-    ...insertMany(
+    ...insertJson(
       db,
       "watched_items",
       ["source", "credential", ...WATCHED_COLUMNS.split(", ")],
@@ -248,18 +249,15 @@ function watchUpdates(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
         w.checked_at,
         w.open,
       ]),
-      "ON CONFLICT (source, credential, item_id) DO UPDATE SET status = excluded.status, provider_status = excluded.provider_status, version = excluded.version, object = excluded.object, checked_at = excluded.checked_at, open = excluded.open",
+      {
+        suffix:
+          "ON CONFLICT (source, credential, item_id) DO UPDATE SET status = excluded.status, provider_status = excluded.provider_status, version = excluded.version, object = excluded.object, checked_at = excluded.checked_at, open = excluded.open",
+      },
     ),
     db
       .prepare("DELETE FROM watched_items WHERE source = ? AND credential = ? AND open = 0 AND seen_at < ?")
       .bind(key.source, key.credential, c.horizonStart),
-    ...chunks(c.unwatch, 90).map((ids) =>
-      db
-        .prepare(
-          `DELETE FROM watched_items WHERE source = ? AND credential = ? AND item_id IN (${ids.map(() => "?").join(", ")})`,
-        )
-        .bind(key.source, key.credential, ...ids),
-    ),
+    ...deleteJson(db, "watched_items", ofSource, "item_id", c.unwatch),
   ];
 }
 
