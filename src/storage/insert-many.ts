@@ -63,50 +63,6 @@ export function deleteJson(
   return jsonChunks(ids).map((json) => db.prepare(sql).bind(...where.values, json));
 }
 
-/** D1 allows at most 100 bound parameters per statement. */
-const MAX_PARAMS = 100;
-
-/** Multi-row INSERTs of `rows` (each `columns.length` values), chunked to stay within D1's parameter limit. */
-export function insertMany(
-  db: D1Database,
-  table: string,
-  columns: string[],
-  rows: (string | number | null)[][],
-  suffix = "",
-): D1PreparedStatement[] {
-  return insertExpressions(
-    db,
-    table,
-    columns,
-    columns.map(() => "?"),
-    rows,
-    suffix,
-  );
-}
-
-/** `insertMany` where each column's value is an SQL expression (`values`) binding exactly one `?`. */
-export function insertExpressions(
-  db: D1Database,
-  table: string,
-  columns: string[],
-  values: string[],
-  rows: (string | number | null)[][],
-  suffix: string,
-): D1PreparedStatement[] {
-  const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
-  const statements: D1PreparedStatement[] = [];
-  const tuple = `(${values.join(", ")})`;
-  for (let i = 0; i < rows.length; i += perStatement) {
-    const chunk = rows.slice(i, i + perStatement);
-    statements.push(
-      db
-        .prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES ${chunk.map(() => tuple).join(", ")} ${suffix}`)
-        .bind(...chunk.flat()),
-    );
-  }
-  return statements;
-}
-
 /**
  * The INSERT of one row: its keys are the columns, in the order they were written.
  * @example insertRow(db, "feeds", { id, tenant, description: null, sources: "[]", created_at })
