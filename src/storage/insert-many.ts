@@ -11,7 +11,9 @@ const MAX_JSON_UNITS = 600_000;
  * by `json_each`: 500 rows are one statement, not one per 100 bound values (D1's limit), so a large write prepares and
  * runs a few statements instead of dozens. The rows keep their order. `values` gives each column's SQL expression
  * over the row's own values (`$0`, `$1`, ...: its values by place), by default its own value; `suffix` follows the
- * SELECT (an upsert's `ON CONFLICT`). Strings, integers and null are stored as bound values would be.
+ * SELECT (an upsert's `ON CONFLICT`). Strings, integers and null are stored as bound values would be. For rows of
+ * short values: rows that hold JSON text (an event's body) cost the isolate more this way than as bound values
+ * (`insertMany`), since the array escapes that text once more.
  * @example insertJson(db, "t", ["a", "b"], [["x", 1], ["y", 2]]) // one INSERT ... SELECT ... FROM json_each(?)
  */
 export function insertJson(
@@ -61,6 +63,50 @@ export function deleteJson(
 ): D1PreparedStatement[] {
   const sql = `DELETE FROM ${table} WHERE ${where.sql} AND ${column} IN (SELECT value FROM json_each(?))`;
   return jsonChunks(ids).map((json) => db.prepare(sql).bind(...where.values, json));
+}
+
+/** D1 allows at most 100 bound parameters per statement. */
+const MAX_PARAMS = 100;
+
+/** Multi-row INSERTs of `rows` (each `columns.length` values), chunked to stay within D1's parameter limit. */
+export function insertMany(
+  db: D1Database,
+  table: string,
+  columns: string[],
+  rows: (string | number | null)[][],
+  suffix = "",
+): D1PreparedStatement[] {
+  return insertExpressions(
+    db,
+    table,
+    columns,
+    columns.map(() => "?"),
+    rows,
+    suffix,
+  );
+}
+
+/** `insertMany` where each column's value is an SQL expression (`values`) binding exactly one `?`. */
+export function insertExpressions(
+  db: D1Database,
+  table: string,
+  columns: string[],
+  values: string[],
+  rows: (string | number | null)[][],
+  suffix: string,
+): D1PreparedStatement[] {
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
+  const statements: D1PreparedStatement[] = [];
+  const tuple = `(${values.join(", ")})`;
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const chunk = rows.slice(i, i + perStatement);
+    statements.push(
+      db
+        .prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES ${chunk.map(() => tuple).join(", ")} ${suffix}`)
+        .bind(...chunk.flat()),
+    );
+  }
+  return statements;
 }
 
 /**
