@@ -4,7 +4,7 @@ import { ENDPOINT_COLUMNS, type WatchingRow } from "../delivery/endpoint-store";
  * lease, the commit version), `detection_checks` (the optimistic lock and each check's figures), `watched_items` (open
  * items) and `event_sequences`. See migrations/0003.
  */
-import { deleteJson, insertJson } from "../storage/insert-many";
+import { deleteJson, insertMany } from "../storage/insert-many";
 
 /** Where a source's frontier sat upstream when last read, and what was learned there: hints only. */
 export interface DetectionHints {
@@ -254,7 +254,8 @@ function watchUpdates(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
   const { key } = c;
   const ofSource = { sql: "source = ? AND credential = ?", values: [key.source, key.credential] };
   return [
-    ...insertJson(
+    // Bound as values, not as one JSON array: each row holds the item's JSON, which a JSON array would escape again.
+    ...insertMany(
       db,
       "watched_items",
       ["source", "credential", ...WATCHED_COLUMNS.split(", ")],
@@ -271,10 +272,7 @@ function watchUpdates(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
         w.checked_at,
         w.open,
       ]),
-      {
-        suffix:
-          "ON CONFLICT (source, credential, item_id) DO UPDATE SET status = excluded.status, provider_status = excluded.provider_status, version = excluded.version, object = excluded.object, checked_at = excluded.checked_at, open = excluded.open",
-      },
+      "ON CONFLICT (source, credential, item_id) DO UPDATE SET status = excluded.status, provider_status = excluded.provider_status, version = excluded.version, object = excluded.object, checked_at = excluded.checked_at, open = excluded.open",
     ),
     db
       .prepare("DELETE FROM watched_items WHERE source = ? AND credential = ? AND open = 0 AND seen_at < ?")

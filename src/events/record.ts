@@ -2,7 +2,7 @@
  * Recording: the one way events are written. Events and the deliveries they owe are inserted in one transaction,
  * each event taking the next stream position, and the deliveries are queued once that commits.
  */
-import { insertJson } from "../storage/insert-many";
+import { insertExpressions, insertJson } from "../storage/insert-many";
 import { type DeliveryMessage, enqueue } from "./outbox";
 import type { EventRow } from "./store";
 
@@ -66,12 +66,15 @@ export async function recordAndQueue(env: Env, r: Recording): Promise<void> {
 function insertEvents(db: D1Database, events: EventRow[]): D1PreparedStatement[] {
   if (events.length === 0) return [];
   return [
-    ...insertJson(
+    // Bound as values, 11 rows a statement, not as one JSON array (insertJson): each body is JSON text that a JSON
+    // array would escape once more, which costs the isolate more CPU than the statements it saves D1.
+    ...insertExpressions(
       db,
       "events",
       EVENT_COLUMNS,
+      EVENT_VALUES,
       events.map((e, i) => [...eventValues(e), i + 1]),
-      { values: EVENT_VALUES },
+      "",
     ),
     db
       .prepare(
@@ -88,7 +91,7 @@ const EVENT_COLUMNS = ["id", "tenant", "type", "source", "object_id", "created_a
 
 // The position: the counter as this transaction found it, plus the event's 1-based place among those it inserts (the
 // counter moves once all are inserted).
-const EVENT_VALUES = [...EVENT_COLUMNS.slice(0, -1).map((_, i) => `$${i}`), `${LAST_POSITION} + $8`];
+const EVENT_VALUES = [...EVENT_COLUMNS.slice(0, -1).map(() => "?"), `${LAST_POSITION} + ?`];
 
 const eventValues = (e: EventRow) => [
   e.id,
