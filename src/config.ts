@@ -144,7 +144,7 @@ const SETTINGS = {
     rule: `one of ${LOG_LEVELS.join(", ")}`,
   } as Setting<LogLevel>,
   DEFAULT_SOURCES: text,
-  WEBHOOK_CHECK_ITEMS: int(500, 1, 5_000),
+  WEBHOOK_CHECK_ITEMS: int(200, 1, 5_000),
   WEBHOOK_CHECK_CALLS: int(40, 16, 1_000),
   WEBHOOK_WATCH_HORIZON_DAYS: int(30, 1, 365),
   WEBHOOK_TIMEOUT_MS: int(15_000, 100, 30_000),

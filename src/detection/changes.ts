@@ -79,6 +79,20 @@ const stub = (row: WatchedRow) => ({
 });
 
 /**
+ * An item's JSON, made once per item object: a check stores each new item in its watch row and in its events' bodies
+ * (see `eventBody`), and serializes it once for both. Items read from the upstream are never changed afterwards.
+ */
+const serialized = new WeakMap<WatchedItem, string>();
+function itemJson(item: WatchedItem): string {
+  let json = serialized.get(item);
+  if (json === undefined) {
+    json = JSON.stringify(item);
+    serialized.set(item, json);
+  }
+  return json;
+}
+
+/**
  * The watch row of an item as seen now (`seenAt`: when it was first seen, now for a new watch). A terminal item's row
  * is closed: not read again by the checks, kept for inbound pushes that name it and for lookups that show the item
  * anyway (its recorded status tells whether it moved since, see `withSightings`).
@@ -90,7 +104,7 @@ export function watchRow(item: WatchedItem, now: string, version: string | null 
     provider_status: item.provider_status,
     created_at: item.created_at,
     version,
-    object: JSON.stringify(item),
+    object: itemJson(item),
     seen_at: seenAt,
     checked_at: now,
     open: isTerminal(item) ? 0 : 1,
@@ -243,27 +257,39 @@ export function fanOut(source: string, changes: Numbered[], watchers: Watcher[],
   const events: EventRow[] = [];
   const deliveries: NewDelivery[] = [];
   const tenants = [...new Set(watchers.map((w) => w.tenant))];
+  // Who hears of each type, per tenant: worked out once per type, not for every change.
+  const heard = new Map<EventType, { tenant: string; subscribers: Watcher[]; delivered: Watcher[] }[]>();
+  const hearing = (type: EventType) => {
+    let found = heard.get(type);
+    if (found === undefined) {
+      found = tenants
+        .map((tenant) => {
+          const subscribers = watchers.filter((w) => w.tenant === tenant && subscribes(w, type));
+          return { tenant, subscribers, delivered: subscribers.filter((w) => w.enabled === 1 && w.delivers !== 0) };
+        })
+        .filter((t) => t.subscribers.length > 0);
+      heard.set(type, found);
+    }
+    return found;
+  };
   for (const { item, previous, types, sequences, reason } of changes) {
     for (const [i, type] of types.entries()) {
       const sequence = sequences[i] as number;
-      for (const tenant of tenants) {
-        const subscribers = watchers.filter((w) => w.tenant === tenant && subscribes(w, type));
-        if (subscribers.length === 0) continue;
+      for (const { tenant, delivered } of hearing(type)) {
         const event = mintEvent({
           tenant,
           type,
           source,
           objectId: item.id,
           object: item,
+          objectJson: itemJson(item),
           previous,
           sequence,
           reason,
           now,
         });
         events.push(event);
-        for (const watcher of subscribers.filter((w) => w.enabled === 1 && w.delivers !== 0)) {
-          deliveries.push({ event_id: event.id, endpoint_id: watcher.id, tenant });
-        }
+        for (const watcher of delivered) deliveries.push({ event_id: event.id, endpoint_id: watcher.id, tenant });
       }
     }
   }

@@ -46,8 +46,8 @@ import {
   claimSource,
   commitStatements,
   type DetectionState,
-  detectionState,
   endpointsWatching,
+  type HeldSource,
   isCheckConflict,
   releaseSource,
   type WatchedRow,
@@ -90,12 +90,12 @@ export async function checkSource(
   const key: WatchKey = { source: spec.name, credential: spec.key.connection ?? CONFIGURED };
   const config = configOf(env);
   // Longer than any check can run (its upstream budget), so a lease only lapses when its holder died.
-  const lease = await claimSource(env.DB, key, Date.now(), Math.max(60_000, 3 * config.upstreamBudgetMs));
-  if (lease === null) return { ...nothing(spec.name), outcome: "busy" };
+  const held = await claimSource(env.DB, key, Date.now(), Math.max(60_000, 3 * config.upstreamBudgetMs));
+  if (held === null) return { ...nothing(spec.name), outcome: "busy" };
   try {
-    return await checkHeld({ env, deps, spec, key, lease, credential }, options.named ?? []);
+    return await checkHeld({ env, deps, spec, key, lease: held.lease, credential }, held, options.named ?? []);
   } catch (err) {
-    await releaseSource(env.DB, key, lease);
+    await releaseSource(env.DB, key, held.lease);
     throw err;
   }
 }
@@ -115,13 +115,13 @@ interface Check {
 }
 
 async function checkHeld(
-  held: Pick<Check, "env" | "deps" | "spec" | "key" | "lease" | "credential">,
+  holding: Pick<Check, "env" | "deps" | "spec" | "key" | "lease" | "credential">,
+  { state, watched: openRows, lastSequence }: HeldSource,
   named: string[],
 ): Promise<CheckResult> {
-  const { env, deps, spec, key, credential } = held;
-  const { state, watched: openRows, lastSequence } = await detectionState(env.DB, key);
+  const { env, deps, spec, key, credential } = holding;
   const check: Check = {
-    ...held,
+    ...holding,
     budget: new CallBudget(configOf(env).webhookCheckCalls),
     now: isoMicros(Date.now()),
     open: (version = null) => spec.open(deps, credential, version),

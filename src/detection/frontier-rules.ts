@@ -182,8 +182,10 @@ function announcePage<T extends Keyed>(walk: Walk, page: ServedPage<T>, ask: Pag
   const backlog = !page.caughtUp;
   const { movedTo } = frontier.hints;
   if (page.caughtUp && movedTo !== undefined) {
+    // Nothing of the newer version is read yet: a walk that stops here (out of items) leaves it as a backlog, so the
+    // check queues the next one at once rather than leaving it to the next tick.
     return {
-      walk: { ...walk, frontier: startOfVersion(frontier, movedTo), backlog },
+      walk: { ...walk, frontier: startOfVersion(frontier, movedTo), backlog: true },
       announce: page.items,
       more: true,
     };

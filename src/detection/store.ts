@@ -4,7 +4,7 @@ import { ENDPOINT_COLUMNS, type WatchingRow } from "../delivery/endpoint-store";
  * lease, the commit version), `detection_checks` (the optimistic lock and each check's figures), `watched_items` (open
  * items) and `event_sequences`. See migrations/0003.
  */
-import { insertMany } from "../storage/insert-many";
+import { deleteJson, insertMany } from "../storage/insert-many";
 
 /** Where a source's frontier sat upstream when last read, and what was learned there: hints only. */
 export interface DetectionHints {
@@ -77,13 +77,29 @@ export interface WatchKey {
 
 const NO_HINTS: DetectionHints = { at: 0, span: 0, total: null, cap: 0 };
 
+/** What a check reads when it takes a source's lease: its state, its open watched items, its last sequence. */
+export interface HeldSource {
+  lease: string;
+  state: DetectionState;
+  /** Least recently checked first. */
+  watched: WatchedRow[];
+  /** The last event sequence handed out for the source. */
+  lastSequence: number;
+}
+
 /**
- * Takes the source's lease for `leaseMs` unless another check holds it: no two checks of a source run at once.
- * Returns the lease token, or null when the source is busy.
+ * Takes the source's lease for `leaseMs` unless another check holds it (no two checks of a source run at once), and
+ * reads what the check starts from, in the same batch: one round trip. Null when the source is busy (what was read
+ * then is dropped).
  */
-export async function claimSource(db: D1Database, key: WatchKey, now: number, leaseMs: number): Promise<string | null> {
+export async function claimSource(
+  db: D1Database,
+  key: WatchKey,
+  now: number,
+  leaseMs: number,
+): Promise<HeldSource | null> {
   const token = crypto.randomUUID();
-  const [, claimed] = await db.batch([
+  const [, claimed, ...reads] = await db.batch([
     db
       .prepare("INSERT OR IGNORE INTO detection_state (source, credential) VALUES (?, ?)")
       .bind(key.source, key.credential),
@@ -92,8 +108,10 @@ export async function claimSource(db: D1Database, key: WatchKey, now: number, le
         "UPDATE detection_state SET lease_until = ?, lease_token = ? WHERE source = ? AND credential = ? AND (lease_until IS NULL OR lease_until <= ?)",
       )
       .bind(now + leaseMs, token, key.source, key.credential, now),
+    ...stateReads(db, key),
   ]);
-  return (claimed?.meta.changes ?? 0) === 1 ? token : null;
+  if ((claimed?.meta.changes ?? 0) !== 1) return null;
+  return { lease: token, ...stateOf(reads) };
 }
 
 /** Gives the lease back without committing (a check that failed): the next check starts from the same state. */
@@ -106,9 +124,9 @@ export async function releaseSource(db: D1Database, key: WatchKey, token: string
     .run();
 }
 
-/** The source's state, its watched items (least recently checked first) and the last event sequence handed out. */
-export async function detectionState(db: D1Database, key: WatchKey) {
-  const [state, watched, sequence] = await db.batch([
+/** The reads of the source's state, its watched items (least recently checked first) and its last sequence. */
+function stateReads(db: D1Database, key: WatchKey): D1PreparedStatement[] {
+  return [
     db
       .prepare(
         "SELECT frontier_at, frontier_ids, hints, backlog, version FROM detection_state WHERE source = ? AND credential = ?",
@@ -120,7 +138,11 @@ export async function detectionState(db: D1Database, key: WatchKey) {
       )
       .bind(key.source, key.credential),
     db.prepare("SELECT sequence FROM event_sequences WHERE source = ?").bind(key.source),
-  ]);
+  ];
+}
+
+/** What `stateReads` answered, as the check uses it. */
+function stateOf([state, watched, sequence]: D1Result[]): Omit<HeldSource, "lease"> {
   const row = state?.results[0] as
     | { frontier_at: string | null; frontier_ids: string; hints: string; backlog: number; version: number }
     | undefined;
@@ -230,7 +252,9 @@ function frontierUpdate(db: D1Database, c: CheckCommit): D1PreparedStatement {
 /** Watch rows written, closed watches past the horizon pruned, unwatched items removed. */
 function watchUpdates(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
   const { key } = c;
+  const ofSource = { sql: "source = ? AND credential = ?", values: [key.source, key.credential] };
   return [
+    // Bound as values, not as one JSON array: each row holds the item's JSON, which a JSON array would escape again.
     ...insertMany(
       db,
       "watched_items",
@@ -253,13 +277,7 @@ function watchUpdates(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
     db
       .prepare("DELETE FROM watched_items WHERE source = ? AND credential = ? AND open = 0 AND seen_at < ?")
       .bind(key.source, key.credential, c.horizonStart),
-    ...chunks(c.unwatch, 90).map((ids) =>
-      db
-        .prepare(
-          `DELETE FROM watched_items WHERE source = ? AND credential = ? AND item_id IN (${ids.map(() => "?").join(", ")})`,
-        )
-        .bind(key.source, key.credential, ...ids),
-    ),
+    ...deleteJson(db, "watched_items", ofSource, "item_id", c.unwatch),
   ];
 }
 

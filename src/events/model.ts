@@ -9,7 +9,8 @@ import type { EventRow } from "./store";
 /**
  * The delivered body of an event: exactly `{type, timestamp, sequence, data: {object, previous}}`, without
  * `sequence` for ping, and with `data.reason` on `*.unwatched`. Stored once, so every retry and replay sends the same
- * bytes and the same sequence.
+ * bytes and the same sequence. `objectJson`: the object already serialized (`JSON.stringify(object)`), when the caller
+ * has it: the body is then built around it, byte for byte what serializing the whole body would give.
  */
 export function eventBody(
   type: EventType,
@@ -18,9 +19,28 @@ export function eventBody(
   previous: unknown,
   sequence: number | null,
   reason?: UnwatchReason,
+  objectJson: string | undefined = JSON.stringify(object),
 ): string {
-  const data = reason === undefined ? { object, previous } : { object, previous, reason };
-  return JSON.stringify({ type, timestamp, ...(sequence === null ? {} : { sequence }), data });
+  const data = jsonObject([
+    ["object", objectJson],
+    ["previous", JSON.stringify(previous)],
+    ["reason", JSON.stringify(reason)],
+  ]);
+  return jsonObject([
+    ["type", JSON.stringify(type)],
+    ["timestamp", JSON.stringify(timestamp)],
+    ["sequence", sequence === null ? undefined : JSON.stringify(sequence)],
+    ["data", data],
+  ]);
+}
+
+/**
+ * An object's JSON from its members' JSON, as JSON.stringify writes it: in order, without the members whose value
+ * has no JSON (undefined).
+ */
+function jsonObject(members: [string, string | undefined][]): string {
+  const written = members.filter((m): m is [string, string] => m[1] !== undefined);
+  return `{${written.map(([name, json]) => `${JSON.stringify(name)}:${json}`).join(",")}}`;
 }
 
 /** What an event says, before it has an id. */
@@ -33,6 +53,8 @@ interface EventFacts {
   /** The id of the item (or endpoint, for ping) it is about. */
   objectId: string;
   object: unknown;
+  /** `JSON.stringify(object)`, when the caller has it already (see `eventBody`). */
+  objectJson?: string;
   previous: unknown;
   /** Per source, strictly increasing; null for ping. */
   sequence: number | null;
@@ -55,7 +77,7 @@ export function mintEvent(e: EventFacts): EventRow {
     object_id: e.objectId,
     created_at: e.now,
     sequence: e.sequence,
-    payload: eventBody(e.type, e.now, e.object, e.previous, e.sequence, e.reason),
+    payload: eventBody(e.type, e.now, e.object, e.previous, e.sequence, e.reason, e.objectJson),
   };
 }
 

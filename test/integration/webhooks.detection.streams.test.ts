@@ -1,7 +1,9 @@
 // Whole event streams: what a consumer receives equals what changed upstream, for bursts larger than any check can
 // read at once, items that sink far below the head before they change, changes twice between two ticks, ties at the
 // head and inside bursts, and an upstream that fails halfway through a backlog.
+import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { configOf } from "../../src/config";
 import {
   eightByEightSource,
   expectStream,
@@ -23,8 +25,11 @@ import {
   webhookEnv,
 } from "../support/webhooks";
 
-/** One check announces at most this many new items (WEBHOOK_CHECK_ITEMS): the "window" a burst must exceed. */
-const CHECK_ITEMS = 500;
+/**
+ * One check announces at most this many new items (WEBHOOK_CHECK_ITEMS, at its default): the "window" a burst must
+ * exceed.
+ */
+const CHECK_ITEMS = configOf(env).webhookCheckItems;
 
 beforeEach(async () => {
   await resetWebhookStore();
@@ -66,6 +71,35 @@ describe.each([inkitRunsSource, eightByEightSource])("$name", (src) => {
       expect((await loggedEvents(src.source)).length, "a later tick repeats nothing").toBe(before);
     },
   );
+
+  it("a backlog of 2½ checks' worth: each check takes a full budget and queues the next at once, so one tick delivers it all, each event once, in order", async () => {
+    const { w, hook, truth } = await watching(src);
+    const count = Math.floor(2.5 * CHECK_ITEMS);
+    await truth.insert(count, src.open[0]);
+    const sentBefore = w.detection.sent.length;
+    const ran = await runCron(w);
+    // The tick's own check and the two continuations it and the next one queued, at once (no delay).
+    expect(ran).toBe(3);
+    expect(w.detection.sent.slice(sentBefore).map((m) => m.delaySeconds)).toEqual([0, 0, 0]);
+    const done = (await checks(src.source)).slice(1);
+    expect(done.map((c) => [c.created, c.backlog])).toEqual([
+      [CHECK_ITEMS, 1],
+      [CHECK_ITEMS, 1],
+      [count - 2 * CHECK_ITEMS, 0],
+    ]);
+    const logged = await loggedEvents(src.source);
+    expectStream(logged, truth, src);
+    // Delivered as recorded: each event once (a batch's deliveries are sent at once, so they may arrive in any order;
+    // the sequence orders them).
+    await drain(w);
+    const received = await consumer.received(hook);
+    expectAllVerified(received);
+    const sequences = received.map((r) => payloadOf(r).sequence as number).sort((a, b) => a - b);
+    expect(sequences).toEqual(logged.map((e) => e.sequence));
+    const before = logged.length;
+    await runCron(w);
+    expect((await loggedEvents(src.source)).length, "a later tick repeats nothing").toBe(before);
+  });
 
   it("ties served in an order that changes with the request's window: a burst of 1,201 in tied groups", async () => {
     await src.settings({ tie_order: "window" });
@@ -120,15 +154,17 @@ describe.each([inkitRunsSource, eightByEightSource])("$name", (src) => {
 
   it("an upstream failing halfway through a backlog: what was read is kept, the next tick resumes", async () => {
     const { w, truth } = await watching(src);
-    await truth.insert(6 * CHECK_ITEMS, src.open[0]);
+    // A backlog of 15 checks' worth: more than 20 calls read it.
+    const backlog = 15 * CHECK_ITEMS;
+    await truth.insert(backlog, src.open[0]);
     const sim = src === inkitRunsSource ? inkitSim : eightByEightSim;
-    // Every attempt fails from the 21st call on: past the first check of the backlog (500 items), before its end. The
-    // failing check commits what it read and queues no continuation.
+    // Every attempt fails from the 21st call on: past the first check of the backlog, before its end. The failing check
+    // commits what it read and queues no continuation.
     await sim.fault({ status: 503, after: 20 });
     await runCron(w);
     const partial = await loggedEvents(src.source);
     expect(partial.length).toBeGreaterThan(0);
-    expect(partial.length).toBeLessThan(6 * CHECK_ITEMS);
+    expect(partial.length).toBeLessThan(backlog);
     expect(w.detection.size).toBe(0);
     await sim.clearFaults();
     await runCron(w);

@@ -1,0 +1,100 @@
+// What one check costs in D1 and upstream calls, counted (never timed): a check of a full item budget makes 4 round
+// trips and commits in one batch, whose statements are counted; a quiet check makes 3.
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { configOf } from "../../src/config";
+import { countingD1 } from "../support/d1-count";
+import { inkitSim, resetSimulators } from "../support/simulator";
+import { consumeCheck, createHookEndpoint, resetWebhookStore, rows, runCron, webhookEnv } from "../support/webhooks";
+
+const SOURCE = "inkit:runs";
+const CHECK_ITEMS = configOf(env).webhookCheckItems;
+
+beforeEach(async () => {
+  await resetWebhookStore();
+  await resetSimulators();
+});
+
+async function watched() {
+  const db = countingD1(env.DB);
+  const w = webhookEnv({ DB: db.binding });
+  await createHookEndpoint(w, { sources: [SOURCE] });
+  await runCron(w);
+  // The first check of an isolate also checks the migrations once: not part of any check's cost after that.
+  await consumeCheck(w, { source: SOURCE });
+  w.queue.take();
+  return { w, db };
+}
+
+/** Open watched items of the source. */
+const openWatched = async () =>
+  (await rows<{ n: number }>("SELECT COUNT(*) AS n FROM watched_items WHERE source = ? AND open = 1", SOURCE))[0]?.n ??
+  0;
+
+/**
+ * The statements of a check's commit: its figures and lock, the prune of old figures, its frontier, the watch rows (9 a
+ * statement: 11 bound values each), the prune of closed watches past the horizon; with events, the sequence, the
+ * events (11 a statement), the stream's counter, and the deliveries (one statement, rows bound as one JSON array).
+ */
+const commitStatements = (watchRows: number, events: number) =>
+  4 + Math.ceil(watchRows / 9) + (events > 0 ? 3 + Math.ceil(events / 11) : 0);
+
+const lastCheck = async () =>
+  (
+    await rows<{ calls: number; created: number; events: number; backlog: number }>(
+      "SELECT calls, created, events, backlog FROM detection_checks WHERE source = ? ORDER BY version DESC LIMIT 1",
+      SOURCE,
+    )
+  )[0];
+
+describe("what one check costs", () => {
+  it("a full budget of new items: 4 D1 round trips, the commit in one batch, its deliveries one statement", async () => {
+    const { w, db } = await watched();
+    await inkitSim.insert({ kind: "run", count: CHECK_ITEMS, status: "In Progress" });
+    // Read again by the lookup, each rewritten with its check time.
+    const looked = await openWatched();
+    db.reset();
+    await consumeCheck(w, { source: SOURCE });
+    const check = await lastCheck();
+    expect(check).toMatchObject({ created: CHECK_ITEMS, events: CHECK_ITEMS, backlog: 0 });
+    expect(w.queue.take()).toHaveLength(CHECK_ITEMS);
+    // The lease with the state; the recorded rows of what the scan showed; the watchers; the commit.
+    const commit = commitStatements(CHECK_ITEMS + looked, CHECK_ITEMS);
+    expect(db.count.log).toEqual(["batch[5]", "batch[1]", "SELECT id, tenant,", `batch[${commit}]`]);
+    expect(db.count.statements).toBe(5 + 1 + 1 + commit);
+    // Inkit caps its pages at 100: the new items and the page holding the frontier (see docs/change-detection.md#cpu-per-check),
+    // the scan of the `updated_at` order through them to its marks, and the watched runs by id.
+    expect(check?.calls).toBeLessThanOrEqual(7);
+  });
+
+  it("twice the items: two checks, the continuation queued at once and reading no watched items again", async () => {
+    const { w, db } = await watched();
+    await inkitSim.insert({ kind: "run", count: 2 * CHECK_ITEMS, status: "In Progress" });
+    const looked = await openWatched();
+    db.reset();
+    await consumeCheck(w, { source: SOURCE });
+    expect(db.count.log.at(-1)).toBe(`batch[${commitStatements(CHECK_ITEMS + looked, CHECK_ITEMS)}]`);
+    expect(await lastCheck()).toMatchObject({ created: CHECK_ITEMS, backlog: 1 });
+    // The continuation it queued at once.
+    expect(w.detection.take().map((m) => [m.body, m.delaySeconds])).toEqual([[{ source: SOURCE }, 0]]);
+    db.reset();
+    await consumeCheck(w, { source: SOURCE });
+    expect(await lastCheck()).toMatchObject({ created: CHECK_ITEMS, backlog: 0 });
+    // It leaves the watched items to the next tick (looked up moments ago): no scan, no read of sighted rows, and
+    // only the new items' watch rows.
+    expect(db.count.log).toEqual([
+      "batch[5]",
+      "SELECT id, tenant,",
+      `batch[${commitStatements(CHECK_ITEMS, CHECK_ITEMS)}]`,
+    ]);
+  });
+
+  it("a quiet check: 3 D1 round trips", async () => {
+    const { w, db } = await watched();
+    const looked = await openWatched();
+    db.reset();
+    await consumeCheck(w, { source: SOURCE });
+    expect(await lastCheck()).toMatchObject({ created: 0, events: 0 });
+    expect(db.count.log).toEqual(["batch[5]", "batch[1]", `batch[${commitStatements(looked, 0)}]`]);
+  });
+});
