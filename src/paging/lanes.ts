@@ -425,8 +425,9 @@ interface NewerItems<T extends Keyed> {
  * inserts moved it) and reads only toward older items: head inserts during the read shift what comes next down, so
  * items repeat (and are dropped) but none is skipped. Only items that no unread one can precede are served
  * (everything between them and the key was read), so a read that stops early leaves no gap, and the next one
- * continues from the newest item served. Reads are aligned to blocks of a learned page-size cap (a page model serves a
- * window that crosses a page boundary in two calls), and start where they must otherwise.
+ * continues from the newest item served. Reads ask for just their window (a detection read is never shared through
+ * the cache, so a whole aligned block would only be parsed for nothing): the first, which measures how far the key
+ * moved, reads only the key's group when the key is at the head, not a block of 100.
  * `callsLeft` bounds the read: when it runs out before anything is certain, no item is served, and the state says
  * where the key's group was seen (or how far down it must sit), so the next read starts there.
  */
@@ -450,7 +451,7 @@ export async function readNewer<T extends Keyed>(
   for (let round = 0; round < MAX_ROUNDS; round++) {
     // The total is applied here, not by the reader: a first read measures how far the key moved, then the window is
     // read where it now is.
-    const reader = new LaneReader(lane, { ...at, total: null }, dir, blockFor(limit), at.cap > 0, callsLeft);
+    const reader = new LaneReader(lane, { ...at, total: null }, dir, blockFor(limit), false, callsLeft, true);
     await reader.begin(from, at.at + at.span + 1 - from);
     if (!measured && reader.total !== null && at.total !== null && reader.total !== at.total) {
       measured = true;
