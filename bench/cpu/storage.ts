@@ -7,7 +7,7 @@
 // production, so it is measured apart: the same D1 calls through a D1 client whose transport answers from memory.
 
 /** One D1 statement: SQL and bound values as the worker gave them. */
-export interface RecordedStatement {
+interface RecordedStatement {
   sql: string;
   params: unknown[];
 }

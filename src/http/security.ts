@@ -53,7 +53,7 @@ const BASE_HEADERS: FixedHeader[] = [
  * holds them equal): the middleware then sets a fixed list, where hono's builds it per request and reads `c.res`
  * for every header.
  */
-export const SECURITY_HEADERS: { api: readonly FixedHeader[]; docs: readonly FixedHeader[] } = {
+const SECURITY_HEADERS: { api: readonly FixedHeader[]; docs: readonly FixedHeader[] } = {
   api: [
     ...BASE_HEADERS,
     ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"],

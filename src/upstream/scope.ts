@@ -6,7 +6,6 @@ import type { Provider } from "../schemas/sources";
 import { type BudgetAccess, budgetAccess, budgetAccount } from "./budget";
 import type { BudgetPriority } from "./budget-rules";
 import type { BreakerPolicy } from "./circuit-breaker";
-import type { Credential } from "./credential";
 import type { RetryPolicy } from "./retry";
 
 /** How upstream GETs behave: timeouts, retries and the circuit breaker. */
@@ -67,6 +66,9 @@ const storage = new AsyncLocalStorage<UpstreamScope>();
 /** The scope of the request being served, if any. */
 export const currentUpstreamScope = (): UpstreamScope | undefined => storage.getStore();
 
+/** What names a credential's account (see `budgetAccount`); typed here so the scope needs nothing of the client. */
+type AccountCredential = Parameters<typeof budgetAccount>[1];
+
 /**
  * Tells the request's scope that it is about to call `provider` with `credential` once more (a first page reads every
  * source once): the first grant the request waits for then asks the account's object for every call it expects, not
@@ -74,7 +76,7 @@ export const currentUpstreamScope = (): UpstreamScope | undefined => storage.get
  * Expectations are spent by the calls made; a request whose reads are answered from the cache asks for nothing.
  * @example await expectCall("8x8", credential) // once per source a first page will read
  */
-export async function expectCall(provider: Provider, credential: Credential): Promise<void> {
+export async function expectCall(provider: Provider, credential: AccountCredential): Promise<void> {
   const scope = storage.getStore();
   if (!scope?.budget) return;
   const { key } = await budgetAccount(provider, credential);
