@@ -90,13 +90,22 @@ const encoder = new TextEncoder();
  * 32 bytes, paging is not configured (503).
  */
 export async function cursorKeys(secret: string | undefined): Promise<SigningKey[]> {
+  const known = secret === undefined ? undefined : importedKeys.get(secret);
+  if (known) return known;
   const entries = cursorSecretEntries(secret);
   const problem = entries.length === 0 ? "CURSOR_SECRET is unset" : cursorSecretProblem(secret);
   if (problem !== null) {
     throw new WalkError("unconfigured", `Paging is not configured for this deployment (${problem}).`);
   }
-  return signingKeys(entries);
+  const keys = signingKeys(entries);
+  if (importedKeys.size >= 8) importedKeys.clear();
+  importedKeys.set(secret as string, keys);
+  keys.catch(() => importedKeys.delete(secret as string));
+  return keys;
 }
+
+// The keys of a CURSOR_SECRET value, imported once per isolate (every list request signs or verifies with them).
+const importedKeys = new Map<string, Promise<SigningKey[]>>();
 
 /** Signs a payload as `kid.payload.mac`, all URL-safe (shared/signed-token.ts). */
 export async function signCursor(payload: CursorPayload, keys: SigningKey[]): Promise<string> {
@@ -120,7 +129,12 @@ function packPayload(payload: CursorPayload): Uint8Array {
     size.push(n >= 0x80 ? (n % 0x80) | 0x80 : n);
     if (n < 0x80) break;
   }
-  return Uint8Array.from([PACKED, ...size, ...json, ...lanes]);
+  const bytes = new Uint8Array(1 + size.length + json.length + lanes.length);
+  bytes[0] = PACKED;
+  bytes.set(size, 1);
+  bytes.set(json, 1 + size.length);
+  bytes.set(lanes, 1 + size.length + json.length);
+  return bytes;
 }
 
 /** Inverse of `packPayload` (format 2 cursors are plain JSON); unverified, so the result is still to be checked. */
