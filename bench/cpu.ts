@@ -55,10 +55,16 @@ function table(head: string[], rows: string[][]): string[] {
   return [line(head), ...rows.map(line)];
 }
 
-/** The ratio of each request type in a recorded run (bench/latest.json's `cpu` member). */
-export function previousRatios(latest: unknown): Map<string, number> {
+/** What a recorded run (bench/latest.json's `cpu` member) says of each request type: its ratio and its own CPU. */
+export interface Recorded {
+  ratio: number;
+  cpuMs: number;
+}
+
+/** Each request type's ratio and median CPU in a recorded run (bench/latest.json's `cpu` member). */
+export function previousRatios(latest: unknown): Map<string, Recorded> {
   const rows = (latest as { cpu?: { rows?: CpuRow[] } } | null)?.cpu?.rows ?? [];
-  return new Map(rows.map((r) => [r.id, r.ratio]));
+  return new Map(rows.map((r) => [r.id, { ratio: r.ratio, cpuMs: r.cpu.medianMs }]));
 }
 
 /**
@@ -76,11 +82,13 @@ export function guardedCpu(r: CpuRow): { medianMs: number; what: string } {
 
 /**
  * What the guard finds: request types over their plan's CPU limit per invocation (10 ms at the free plan's defaults),
- * or without a figure at all, and ratios to the control more than 20% above the recorded run's (regressions).
+ * or without a figure at all, and ratios to the control more than 20% above the recorded run's (regressions). A ratio
+ * counts as regressed only when the worker's own CPU rose more than 20% too: the smallest controls (a few hundredths
+ * of a millisecond) move by a third from run to run, and a control that ran faster is not the worker's regression.
  */
 export function cpuGuard(
   rows: CpuRow[],
-  previous: Map<string, number>,
+  previous: Map<string, Recorded>,
 ): { overLimit: string[]; regressions: string[] } {
   const overLimit: string[] = [];
   const regressions: string[] = [];
@@ -91,10 +99,14 @@ export function cpuGuard(
       overLimit.push(`${r.name}: no CPU figure (${medianMs} ms), so not within the ${r.limitMs} ms limit`);
     else if (medianMs > r.limitMs)
       overLimit.push(`${r.name}: ${medianMs.toFixed(2)} ms of ${what}, over the ${r.limitMs} ms limit`);
-    const before = previous.get(r.id);
-    if (before !== undefined && !(r.ratio <= before * (1 + RATIO_REGRESSION)))
+    const recorded = previous.get(r.id);
+    if (recorded === undefined) continue;
+    const before = recorded.ratio;
+    const ratioRose = !(r.ratio <= before * (1 + RATIO_REGRESSION));
+    const cpuRose = !(r.cpu.medianMs <= recorded.cpuMs * (1 + RATIO_REGRESSION));
+    if (ratioRose && cpuRose)
       regressions.push(
-        `${r.name}: ${r.ratio.toFixed(2)}× the control, ${(((r.ratio - before) / before) * 100).toFixed(0)}% above the recorded ${before.toFixed(2)}×`,
+        `${r.name}: ${r.ratio.toFixed(2)}× the control, ${(((r.ratio - before) / before) * 100).toFixed(0)}% above the recorded ${before.toFixed(2)}× (${r.cpu.medianMs.toFixed(3)} ms against ${recorded.cpuMs.toFixed(3)})`,
       );
   }
   return { overLimit, regressions };
