@@ -89,6 +89,24 @@ describe("what one check costs", () => {
     ]);
   });
 
+  it("a check's walk reads just its windows: the frontier's group to measure the growth, then the items it takes", async () => {
+    const { w } = await watched();
+    await inkitSim.insert({ kind: "run", count: 2 * CHECK_ITEMS + 100, status: "In Progress" });
+    await inkitSim.clearCounters();
+    await consumeCheck(w, { source: SOURCE });
+    expect(await lastCheck()).toMatchObject({ created: CHECK_ITEMS, backlog: 1 });
+    // The walk's reads (creation order; the lookup's are by `updated_at` or by id), and the items each asked for.
+    const walk = (await inkitSim.requests())
+      .map((line) => new URL(line.replace(/^GET /, ""), "http://inkit.test").searchParams)
+      .filter((q) => q.get("sort") === "-created_at" && !q.has("data_id"))
+      .map((q) => Number(q.get("page_size")));
+    // The frontier was the head: its group and one item past it, not a block of 100 that is parsed for nothing.
+    expect(walk[0]).toBeLessThanOrEqual(2);
+    // Then the items taken, the one after them and the frontier's group, in pages of at most Inkit's cap (100):
+    // aligned blocks would round that out to whole blocks past either end.
+    expect(walk.slice(1).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(CHECK_ITEMS + 100);
+  });
+
   it("a quiet check: 3 D1 round trips", async () => {
     const { w, db } = await watched();
     const looked = await openWatched();
