@@ -366,7 +366,7 @@ async function measureType(t: RequestType): Promise<CpuRow> {
   const sample = await invoke(t.request(), bindings);
   const urls = take();
   if (sample.status !== status) throw new Error(`${t.id}: ${sample.status} after ${status}`);
-  const itemsServed = urls.reduce((n, url) => n + (kept.get(url)?.items ?? 0), 0);
+  const itemsServed = itemsServedBy(urls);
   let itemsReturned: number | null = null;
   try {
     const data = (JSON.parse(sample.text) as { data?: unknown }).data;
@@ -411,7 +411,7 @@ async function measureType(t: RequestType): Promise<CpuRow> {
     },
     k,
   );
-  const { cpu, wall, controlCpu, controlWall, storage, isolate } = await measureSplit(
+  const measured = await measureSplit(
     { op: ours, calls: k, subtract: { cpu: beforeCpu, wall: beforeWall } },
     { op: theirs, calls: kc },
     plan,
@@ -432,20 +432,12 @@ async function measureType(t: RequestType): Promise<CpuRow> {
     itemsServed,
     itemsReturned,
     responseBytes: sample.text.length,
-    perBatch: k,
-    controlPerBatch: kc,
-    batches: cpu.length,
-    cpu: spread(cpu),
-    controlCpu: spread(controlCpu),
-    wall: spread(wall),
-    controlWall: spread(controlWall),
-    ratio: 0,
+    ...measuredFields(measured, k, kc),
     stages: await stageShares(ours),
     limitMs: t.paid ? PAID_PLAN_CPU_MS : FREE_PLAN_CPU_MS,
     ...(t.note ? { note: t.note } : {}),
-    storage,
   };
-  return withIsolate(row, isolate);
+  return row;
 }
 
 /** A Queue binding that keeps what is sent in memory: the bench decides what a consumer runs. */
@@ -708,13 +700,32 @@ async function measureSplit(
   };
 }
 
-/** The isolate's figures of a row: total − storage replay + D1 client shim, and its ratio to the control. */
-function withIsolate(row: CpuRow, isolate: number[]): CpuRow {
-  row.ratio = round(row.cpu.medianMs / Math.max(row.controlCpu.medianMs, 0.001));
-  row.isolateCpu = spread(isolate);
-  row.isolateRatio = round(row.isolateCpu.medianMs / Math.max(row.controlCpu.medianMs, 0.001));
-  return row;
+/**
+ * What a row takes from its measured rounds, fetch or queue alike: batch sizes, spreads, the storage split, and the
+ * ratios to the control of the total and of the isolate's figure (total − storage replay + D1 client shim).
+ */
+function measuredFields(m: Awaited<ReturnType<typeof measureSplit>>, k: number, kc: number) {
+  const cpu = spread(m.cpu);
+  const controlCpu = spread(m.controlCpu);
+  const isolateCpu = spread(m.isolate);
+  const toControl = (ms: number) => round(ms / Math.max(controlCpu.medianMs, 0.001));
+  return {
+    perBatch: k,
+    controlPerBatch: kc,
+    batches: m.cpu.length,
+    cpu,
+    controlCpu,
+    wall: spread(m.wall),
+    controlWall: spread(m.controlWall),
+    ratio: toControl(cpu.medianMs),
+    storage: m.storage,
+    isolateCpu,
+    isolateRatio: toControl(isolateCpu.medianMs),
+  };
 }
+
+/** Items the upstream bodies behind `urls` held (as kept). */
+const itemsServedBy = (urls: string[]) => urls.reduce((n, url) => n + (kept.get(url)?.items ?? 0), 0);
 
 async function measureQueueType(t: QueueType): Promise<CpuRow> {
   take();
@@ -748,7 +759,7 @@ async function measureQueueType(t: QueueType): Promise<CpuRow> {
   const k = await calibrate(ours);
   const kc = await calibrate(t.control);
   const plan = await planSplit(t.id, t.bindings, (b) => t.run(b), k, t.undo, { cpu: undoCpuMs, wall: undoWallMs });
-  const { cpu, wall, controlCpu, controlWall, storage, isolate } = await measureSplit(
+  const measured = await measureSplit(
     { op: ours, calls: k, subtract: { cpu: undoCpuMs, wall: undoWallMs } },
     { op: t.control, calls: kc },
     plan,
@@ -767,23 +778,15 @@ async function measureQueueType(t: QueueType): Promise<CpuRow> {
     control: t.controlName,
     status: 200,
     upstreamCalls: urls.length,
-    itemsServed: urls.reduce((n, url) => n + (kept.get(url)?.items ?? 0), 0),
+    itemsServed: itemsServedBy(urls),
     itemsReturned: outcome.itemsReturned,
     responseBytes: 0,
-    perBatch: k,
-    controlPerBatch: kc,
-    batches: cpu.length,
-    cpu: spread(cpu),
-    controlCpu: spread(controlCpu),
-    wall: spread(wall),
-    controlWall: spread(controlWall),
-    ratio: 0,
+    ...measuredFields(measured, k, kc),
     stages: await stageShares(() => t.run(), t.undo),
     limitMs: FREE_PLAN_CPU_MS,
     note: `${t.note ? `${t.note}; ` : ""}undo after each invocation: ${undoCpuMs} ms CPU, subtracted`,
-    storage,
   };
-  return withIsolate(row, isolate);
+  return row;
 }
 
 /**
