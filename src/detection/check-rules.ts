@@ -70,12 +70,14 @@ export function lookupAsk(
   watched: WatchedRow[],
   hints: DetectionHints,
   latest: string | undefined,
-): Omit<LookupRequest, "deps" | "credential" | "budget"> {
+): Omit<LookupRequest, "deps" | "credential" | "budget" | "scanPages"> {
   return {
     watched,
     baseline: false,
     openCap: hints.openCap ?? 0,
     marks: hints.marks ?? [],
+    ...(hints.resume === undefined ? {} : { resume: hints.resume }),
+    ...(hints.scanTotal === undefined ? {} : { scanTotal: hints.scanTotal }),
     turn: hints.turn ?? 0,
     ...(latest === undefined ? {} : { latest }),
   };
@@ -83,15 +85,17 @@ export function lookupAsk(
 
 /**
  * The hints a lookup leaves the next check: the cap and turn it reached, its marks (or the last ones, when it made
- * none), and when it ran (`lookedAt`, unix ms).
+ * none), where its scan goes on (none: `resume` undefined, which drops the last one), the listing's total its scan
+ * saw, and when it ran (`lookedAt`, unix ms).
  */
 export function hintsAfterLookup(
-  look: Pick<LookupResult, "openCap" | "marks" | "turn">,
+  look: Pick<LookupResult, "openCap" | "marks" | "turn" | "resume" | "scanTotal">,
   hints: DetectionHints,
   lookedAt: number,
 ): Partial<DetectionHints> {
   const marks = look.marks.length > 0 ? look.marks : (hints.marks ?? []);
-  return { openCap: look.openCap, marks, lookedAt, turn: look.turn };
+  const scanTotal = look.scanTotal ?? hints.scanTotal;
+  return { openCap: look.openCap, marks, resume: look.resume, scanTotal, lookedAt, turn: look.turn };
 }
 
 /** How many items are watched open once `rows` are applied. */

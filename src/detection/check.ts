@@ -40,7 +40,7 @@ import {
   type WatchRows,
 } from "./check-rules";
 import { announced, type Frontier, readHead, readSinceFrontier } from "./frontier";
-import { CallBudget } from "./lookups";
+import { CallBudget, scanPagesFor } from "./lookups";
 import { type SourceDeps, type SourceSpec, sourceSpec } from "./sources";
 import {
   claimSource,
@@ -146,6 +146,7 @@ async function baseline(check: Check, lastSequence: number): Promise<CheckResult
     baseline: true,
     openCap: 0,
     marks: [],
+    scanPages: scanPagesFor(head.items.length),
     turn: 0,
     ...(version === undefined ? {} : { latest: version }),
   });
@@ -153,7 +154,7 @@ async function baseline(check: Check, lastSequence: number): Promise<CheckResult
   const watch = [...new Map(seen.map((item) => [item.id, watchRow(item, now, spec.versionOf(item))])).values()];
   const state = {
     ...head.frontier,
-    hints: { ...head.frontier.hints, openCap: look.openCap, marks: look.marks, version },
+    hints: { ...head.frontier.hints, openCap: look.openCap, marks: look.marks, scanTotal: look.scanTotal, version },
   };
   return commit(
     check,
@@ -236,7 +237,8 @@ async function lookUpWatched(
   const lookedAt = Date.now();
   try {
     const ask = lookupAsk(watched, hints, news.frontier.hints.version);
-    const look = await spec.lookup({ deps, credential, budget, ...ask });
+    // The scan's pages shrink with the new items the check took: the two together stay bounded (lookups.ts).
+    const look = await spec.lookup({ deps, credential, budget, scanPages: scanPagesFor(news.items.length), ...ask });
     const compared = compareWatched(spec.kind, watched, look, {
       horizonStart,
       now,

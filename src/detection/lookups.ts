@@ -33,7 +33,7 @@ import { ProblemError } from "../shared/problem";
 import type { Credential } from "../upstream/credential";
 import { currentUpstreamScope } from "../upstream/scope";
 import type { Lookup, WatchedItem } from "./changes";
-import type { WatchedRow } from "./store";
+import type { ScanResume, WatchedRow } from "./store";
 
 /** Upstream calls one check may still make (retries included, as they are subrequests too). */
 export class CallBudget {
@@ -61,6 +61,12 @@ export interface LookupRequest {
   openCap: number;
   /** Inkit: the first ids of the last `updated_at` scan. */
   marks: string[];
+  /** Inkit: where an unfinished scan goes on. */
+  resume?: ScanResume;
+  /** Inkit: the listing's total when the last scan read its top. */
+  scanTotal?: number;
+  /** Inkit: pages the scan may read in this check (`scanPagesFor`). */
+  scanPages: number;
   /** 8x8: the definition's latest version, as far as detection knows it (undefined: not known). */
   latest?: string;
   /** 8x8: which open list takes its turn (see `openListsFor`). */
@@ -83,6 +89,10 @@ export interface LookupResult extends Lookup {
   openCap: number;
   /** Inkit: the first ids of this scan, for the next one. */
   marks: string[];
+  /** Inkit: where this scan goes on in the next check (undefined: it finished, or gave up). */
+  resume?: ScanResume;
+  /** Inkit: the listing's total when this scan read its top (absent: it did not). */
+  scanTotal?: number;
   /** 8x8: the turn of the next check's open lists. */
   turn: number;
 }
@@ -99,8 +109,53 @@ export function lookupFor(source: SourceKey): (req: LookupRequest) => Promise<Lo
 const SCAN_PAGE = 100;
 /** Ids of the scan's first items, kept to tell next time whether a page holds only what changed since. */
 const SCAN_MARKS = 20;
-/** Pages one scan reads at most: past them (a burst of new items, many changes), the direct reads take over. */
+/** Pages one check's scan reads at most, when the check took no new items. */
 const MAX_SCAN_PAGES = 5;
+/** Pages one check's scan reads at least, whatever the check took: the top, and one more of what is left. */
+const MIN_SCAN_PAGES = 2;
+/**
+ * How deep from the top a scan reads, over one check or several: past it (a long burst of new items, many changes)
+ * the direct reads take over.
+ */
+const SCAN_DEPTH = 500;
+
+/**
+ * Pages a check's scan may read once the check took `taken` new items: a page fewer per hundred taken. A burst of
+ * new items sits at the top of the `updated_at` order too, so a scan has to read through it to its marks; what it
+ * cannot read now it goes on with in the next check (`ScanResume`), rather than adding its pages to the burst's.
+ */
+export const scanPagesFor = (taken: number): number =>
+  Math.max(MIN_SCAN_PAGES, MAX_SCAN_PAGES - Math.ceil(taken / SCAN_PAGE));
+
+/** What one stretch of the scan read: its items, those above the marks (changed since), where it stopped. */
+interface Stretch {
+  items: WatchedItem[];
+  changed: WatchedItem[];
+  reached: boolean;
+  next: number;
+  /** The listing's total at the stretch's first read (null: none read, or the upstream gave none). */
+  total: number | null;
+}
+
+/** Reads the `updated_at` order in pages from `offset` until a page holds one of `marks` or the listing ends. */
+async function scanDown(
+  byUpdate: OffsetReader<WatchedItem>,
+  offset: number,
+  marks: Set<string>,
+  mayRead: (stretch: Stretch) => boolean,
+): Promise<Stretch> {
+  const stretch: Stretch = { items: [], changed: [], reached: marks.size === 0, next: offset, total: null };
+  while (!stretch.reached && mayRead(stretch)) {
+    const { items, total } = await byUpdate.read(stretch.next, SCAN_PAGE, 0, { short: true });
+    const mark = items.findIndex((item) => marks.has(item.id));
+    stretch.items.push(...items);
+    stretch.changed.push(...(mark < 0 ? items : items.slice(0, mark)));
+    stretch.next += SCAN_PAGE;
+    stretch.reached = items.length < SCAN_PAGE || mark >= 0;
+    stretch.total ??= total;
+  }
+  return stretch;
+}
 
 /** Reads watched items directly, least recently checked first; `more` when the scan may have missed changes. */
 type Verify = (
@@ -109,38 +164,60 @@ type Verify = (
   more: boolean,
 ) => Promise<{ found: WatchedItem[]; gone: string[] }>;
 
+/**
+ * The scan reads from the top down to the last scan's marks (what changed since), then goes on with an unfinished
+ * earlier scan, `scanPages` pages in all (one call always stays for the direct reads). One that stops short leaves a
+ * `resume` for the next check. One that gives a stretch up lets the direct reads do more this time, as no scan may
+ * show that stretch's changes: a newer stretch stopped short too, the stretch reached SCAN_DEPTH, or the listing's
+ * total grew by SCAN_DEPTH since the last scan (new items alone then fill the depth above its marks).
+ */
 async function inkitLookup(
   listing: InkitListing<z.ZodType, WatchedItem>,
   verify: Verify,
   req: LookupRequest,
 ): Promise<LookupResult> {
   const byUpdate = inkitReader(req.deps, listing, { sort: "-updated_at" }, req.credential);
-  const marks = new Set(req.marks);
-  const scanned: WatchedItem[] = [];
-  // Pages while the budget lasts (one call stays for the direct reads), until a page holds an item that led the last
-  // scan: what follows did not change since. The first check has nothing to compare: it only marks the top.
-  let reached = marks.size === 0;
-  // What changed since the last scan: everything above the first item that led it.
-  let changed: WatchedItem[] = [];
-  for (let page = 0; !reached && page < MAX_SCAN_PAGES && req.budget.left() > 1; page++) {
-    const { items } = await byUpdate.read(page * SCAN_PAGE, SCAN_PAGE, 0, { short: true });
-    scanned.push(...items);
-    const mark = items.findIndex((item) => marks.has(item.id));
-    changed = [...changed, ...(mark < 0 ? items : items.slice(0, mark))];
-    reached = items.length < SCAN_PAGE || mark >= 0;
+  const newSince = (s: Stretch) => (s.total === null || req.scanTotal === undefined ? 0 : s.total - req.scanTotal);
+  const unreachable = (s: Stretch) => newSince(s) >= SCAN_DEPTH;
+  let pages = 0;
+  const mayRead = (s: Stretch) => {
+    if (pages >= req.scanPages || s.next >= SCAN_DEPTH || req.budget.left() <= 1 || unreachable(s)) return false;
+    pages++;
+    return true;
+  };
+  // The first check has nothing to compare: it only marks the top (below).
+  const top = await scanDown(byUpdate, 0, new Set(req.marks), mayRead);
+  const stretches = [top];
+  let resume: ScanResume | undefined;
+  let givenUp = false;
+  if (!top.reached) {
+    if (top.items.length === 0) resume = req.resume;
+    else if (unreachable(top) || top.next >= SCAN_DEPTH) givenUp = true;
+    else {
+      resume = { offset: top.next, marks: req.marks };
+      givenUp = req.resume !== undefined;
+    }
+  } else if (req.resume) {
+    const rest = await scanDown(byUpdate, req.resume.offset, new Set(req.resume.marks), mayRead);
+    stretches.push(rest);
+    if (!rest.reached && rest.next >= SCAN_DEPTH) givenUp = true;
+    else if (!rest.reached) resume = { offset: rest.next, marks: req.resume.marks };
   }
-  if (req.baseline || marks.size === 0) {
-    const { items } = await byUpdate.read(0, SCAN_MARKS, 0, { short: true });
-    scanned.push(...items);
+  if (req.baseline || req.marks.length === 0) {
+    const { items, total } = await byUpdate.read(0, SCAN_MARKS, 0, { short: true });
+    top.items.push(...items);
+    top.total = total;
   }
+  // Each item once, as last read (a resumed stretch may read again what moved down since).
+  const scanned = [...new Map(stretches.flatMap((s) => s.items).map((item) => [item.id, item])).values()];
+  const changed = [...new Map(stretches.flatMap((s) => s.changed).map((item) => [item.id, item])).values()];
   const watchedIds = new Set(req.watched.map((w) => w.item_id));
   const seen = new Set(scanned.map((item) => item.id));
   const changedIds = new Set(changed.map((item) => item.id));
-  // A scan that did not reach the last one's marks may have missed changes: the direct reads do more this time.
   const verified = await verify(
     req.watched.filter((w) => !seen.has(w.item_id)),
     req,
-    !reached,
+    givenUp,
   );
   return {
     found: [...scanned.filter((item) => watchedIds.has(item.id)), ...verified.found],
@@ -148,16 +225,14 @@ async function inkitLookup(
     seenOpen: [],
     // Changed items detection does not watch (open at the baseline below what it read, say): seen now.
     seenChanged: changed.filter((item) => !watchedIds.has(item.id)),
-    // The rest of the scan, each item once (as last read).
-    seenListed: [
-      ...new Map(
-        scanned.filter((item) => !watchedIds.has(item.id) && !changedIds.has(item.id)).map((item) => [item.id, item]),
-      ).values(),
-    ],
+    // The rest of the scan.
+    seenListed: scanned.filter((item) => !watchedIds.has(item.id) && !changedIds.has(item.id)),
     turn: req.turn,
     touch: true,
     openCap: req.openCap,
-    marks: scanned.slice(0, SCAN_MARKS).map((item) => item.id),
+    marks: top.items.slice(0, SCAN_MARKS).map((item) => item.id),
+    resume,
+    ...(top.total === null ? {} : { scanTotal: top.total }),
   };
 }
 

@@ -6,6 +6,16 @@ import { ENDPOINT_COLUMNS, type WatchingRow } from "../delivery/endpoint-store";
  */
 import { deleteJson, insertMany } from "../storage/insert-many";
 
+/**
+ * Where an unfinished scan goes on: the offset it reached in the `updated_at` order and the marks it reads down to.
+ * Reading again from the same offset later misses nothing it had not read: an unchanged item only moves down as new
+ * and changed items rise to the top (where the next scan reads first), so what lay below the offset still does.
+ */
+export interface ScanResume {
+  offset: number;
+  marks: string[];
+}
+
 /** Where a source's frontier sat upstream when last read, and what was learned there: hints only. */
 export interface DetectionHints {
   /** Upstream offset where the frontier's tie group began, and its length. */
@@ -19,6 +29,10 @@ export interface DetectionHints {
   openCap?: number;
   /** Inkit: the first ids of the last `updated_at` scan (see detection/lookups.ts). */
   marks?: string[];
+  /** Inkit: where an unfinished `updated_at` scan goes on (see detection/lookups.ts). */
+  resume?: ScanResume;
+  /** Inkit: the listing's total when the last scan read its top: how much it grew since bounds where the marks sit. */
+  scanTotal?: number;
   /** Items one read of new items asks for, when a small budget against a silent cap made it shrink (see frontier.ts). */
   page?: number;
   /** How far above the frontier's group the last read had to start: a tie group there was wider than a page. */

@@ -116,6 +116,41 @@ describe("inkit:runs: a run seen terminal that shows another status later", () =
     expect(await lastCheck(source)).toEqual({ calls: quiet, events: 0 });
   });
 
+  it("one that changes below a burst: the scan reads through it over two ticks, going on where it stopped", async () => {
+    const w = webhookEnv();
+    await createHookEndpoint(w, { sources: [source] });
+    await runCron(w);
+    const { items } = await inkitSim.insert<{ id: string }>({ kind: "run", count: 1, tie_head: false });
+    const id = items[0]?.id as string;
+    await runCron(w);
+    await inkitSim.setStatus({ id, status: "Completed" });
+    await runCron(w);
+    const before = await logged(source);
+    expect(await watchRowOf(source, id)).toMatchObject({ status: "completed", open: 0 });
+
+    // A closed watch is not read directly: only the scan of the updated_at order can show its change, and 450 new
+    // runs sit above it there. The check that takes 200 of them reads 3 pages of that order, not the 5 that reach it.
+    await inkitSim.setStatus({ id, status: "Failed" });
+    await inkitSim.insert({ kind: "run", count: 450, status: "In Progress" });
+    const scanPages: number[] = [];
+    let after: LoggedEvent[] = [];
+    for (let ticks = 0; ticks < 5 && after.length === 0; ticks++) {
+      await inkitSim.clearCounters();
+      await runCron(w);
+      scanPages.push((await inkitSim.requests()).filter((line) => line.includes("sort=-updated_at")).length);
+      after = (await logged(source)).slice(before.length).filter((e) => e.object_id === id);
+    }
+    // The second tick's scan: the top down to the first one's marks, then on from where the first one stopped.
+    expect(scanPages).toEqual([3, 3]);
+    expect(described(after)).toEqual([`run.status_changed ${id}`, `run.failed ${id}`]);
+    expect(previousOf(after[0])).toEqual({ status: "completed", provider_status: "Completed" });
+    // A quiet tick after that reports nothing more for it, and its scan reads the top only.
+    await inkitSim.clearCounters();
+    await runCron(w);
+    expect((await logged(source)).slice(before.length).filter((e) => e.object_id === id)).toHaveLength(2);
+    expect((await inkitSim.requests()).filter((line) => line.includes("sort=-updated_at"))).toHaveLength(1);
+  });
+
   it("a run seen completed that is open again is reported and watched again, and its end arrives once more", async () => {
     const w = webhookEnv();
     await createHookEndpoint(w, { sources: [source] });

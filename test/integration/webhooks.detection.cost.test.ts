@@ -107,6 +107,22 @@ describe("what one check costs", () => {
     expect(walk.slice(1).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(CHECK_ITEMS + 100);
   });
 
+  it("a burst that fills the scan's depth above its marks: the scan reads the top only, and the direct reads take over", async () => {
+    const { w } = await watched();
+    // 500 new runs since the last scan: its marks sit below them, past the 500 a scan reads from the top.
+    await inkitSim.insert({ kind: "run", count: 500, status: "In Progress" });
+    await inkitSim.clearCounters();
+    await consumeCheck(w, { source: SOURCE });
+    expect(await lastCheck()).toMatchObject({ created: CHECK_ITEMS, backlog: 1 });
+    const queries = (await inkitSim.requests()).map(
+      (line) => new URL(line.replace(/^GET /, ""), "http://inkit.test").searchParams,
+    );
+    // One page of the updated_at order (for the next scan's marks), not five read for nothing.
+    expect(queries.filter((q) => q.get("sort") === "-updated_at")).toHaveLength(1);
+    // The watched runs read directly, by id.
+    expect(queries.filter((q) => q.has("data_id")).length).toBeGreaterThan(0);
+  });
+
   it("a quiet check: 3 D1 round trips", async () => {
     const { w, db } = await watched();
     const looked = await openWatched();
