@@ -124,6 +124,8 @@ export interface WatchOutcome {
   changes: Change[];
   watch: WatchedRow[];
   unwatch: string[];
+  /** Unchanged watched items the lookup read again: only their check time moves (turns go by it). */
+  touched: string[];
 }
 
 /**
@@ -131,7 +133,9 @@ export interface WatchOutcome {
  * terminal one closes the watch (the row stays, for pushes that name it; a closed item that opens again is watched
  * again). An open item gone upstream, or still open when its watch passes the horizon (first seen before
  * `horizonStart`), is reported as `*.unwatched` and dropped. Items the lookup did not read stay as they were.
- * An unchanged item's row is rewritten only when `touch` asks (lookups that take turns need its check time).
+ * An unchanged item the lookup read is `touched` when `touch` asks (lookups that take turns go by its check time):
+ * only its check time is written, not its row, which keeps the item as last announced or changed (rewriting every row
+ * read again made a check's writes grow with the open items).
  */
 export function compareWatched(
   kind: ItemKind,
@@ -142,7 +146,7 @@ export function compareWatched(
   const { horizonStart, now, touch = false, versionOf = () => null } = options;
   const found = new Map(lookup.found.map((item) => [item.id, item]));
   const gone = new Set(lookup.gone);
-  const out: WatchOutcome = { changes: [], watch: [], unwatch: [] };
+  const out: WatchOutcome = { changes: [], watch: [], unwatch: [], touched: [] };
   const byAge = [...watched].sort((a, b) => cmp(a.created_at, b.created_at) || cmp(a.item_id, b.item_id));
   for (const row of byAge) {
     const item = found.get(row.item_id);
@@ -159,7 +163,8 @@ export function compareWatched(
     if (current.open === 1 && current.seen_at < horizonStart) {
       out.changes.push(unwatched(kind, current, "horizon"));
       out.unwatch.push(row.item_id);
-    } else if (change || touch || row.object === null || current.open !== row.open) out.watch.push(current);
+    } else if (change || row.object === null || current.open !== row.open) out.watch.push(current);
+    else if (touch) out.touched.push(row.item_id);
   }
   return out;
 }
@@ -231,7 +236,7 @@ export function withSightings(
   for (const item of seen.open) sighted(item, { change: null, watch: true });
   for (const item of seen.changed) sighted(item, { change: changedUnwatched(kind, item), watch: true });
   for (const item of seen.listed) sighted(item, { change: null, watch: false });
-  return { changes, watch, unwatch: outcome.unwatch };
+  return { changes, watch, unwatch: outcome.unwatch, touched: outcome.touched };
 }
 
 /** A change's event types, each with its sequence. */

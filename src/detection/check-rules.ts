@@ -116,6 +116,8 @@ export interface Committing {
 export interface WatchRows {
   watch: WatchedRow[];
   unwatch: string[];
+  /** Unchanged watched items read again: their check time moves. */
+  touched: string[];
 }
 
 /** What a check reports besides what its commit counts (calls and events). */
@@ -146,6 +148,7 @@ export function conclusion(
     state: c.state,
     watch: rows.watch,
     unwatch: rows.unwatch,
+    touched: rows.touched,
     horizonStart: report.horizonStart,
     sequence: made.sequence,
     figures,

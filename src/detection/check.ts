@@ -160,7 +160,7 @@ async function baseline(check: Check, lastSequence: number): Promise<CheckResult
     check,
     { version: 0, state, lastSequence },
     [],
-    { watch, unwatch: [] },
+    { watch, unwatch: [], touched: [] },
     {
       outcome: "baseline",
       watched: watch.length,
@@ -198,7 +198,11 @@ async function continueFrom(
   const changes = [...news.items.map((item) => created(spec.kind, item)), ...looked.outcome.changes];
   const next = { ...news.frontier, hints: { ...news.frontier.hints, ...looked.hints } };
   const additions = news.items.map((item) => watchRow(item, now, spec.versionOf(item)));
-  const rows = { watch: [...additions, ...looked.outcome.watch], unwatch: looked.outcome.unwatch };
+  const rows = {
+    watch: [...additions, ...looked.outcome.watch],
+    unwatch: looked.outcome.unwatch,
+    touched: looked.outcome.touched,
+  };
   return commit(check, { version: state.version, state: next, lastSequence: state.lastSequence }, changes, rows, {
     outcome: error ? "partial" : "checked",
     error,
@@ -216,7 +220,11 @@ interface Looked {
 }
 
 /** A check that leaves the open items to a later one: nothing is known of them, and they stay as they were. */
-const NOT_LOOKED: Looked = { outcome: { changes: [], watch: [], unwatch: [] }, hints: {}, error: null };
+const NOT_LOOKED: Looked = {
+  outcome: { changes: [], watch: [], unwatch: [], touched: [] },
+  hints: {},
+  error: null,
+};
 
 /**
  * Reads the watched items again and lets the pure core compare them. Items the lookup shows that are not watched

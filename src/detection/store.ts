@@ -4,7 +4,7 @@ import { ENDPOINT_COLUMNS, type WatchingRow } from "../delivery/endpoint-store";
  * lease, the commit version), `detection_checks` (the optimistic lock and each check's figures), `watched_items` (open
  * items) and `event_sequences`. See migrations/0003.
  */
-import { deleteJson, insertMany } from "../storage/insert-many";
+import { deleteJson, insertMany, updateJson } from "../storage/insert-many";
 
 /**
  * Where an unfinished scan goes on: the offset it reached in the `updated_at` order and the marks it reads down to.
@@ -200,6 +200,8 @@ export interface CheckCommit {
   /** Watched items to insert or update, and ids to stop watching. */
   watch: WatchedRow[];
   unwatch: string[];
+  /** Unchanged watched items read again: only their check time is written. */
+  touched: string[];
   /** Terminal rows first seen before this are dropped: past the horizon no push is followed either. */
   horizonStart: string;
   /** The last sequence handed out, when it moved. */
@@ -292,6 +294,7 @@ function watchUpdates(db: D1Database, c: CheckCommit): D1PreparedStatement[] {
       .prepare("DELETE FROM watched_items WHERE source = ? AND credential = ? AND open = 0 AND seen_at < ?")
       .bind(key.source, key.credential, c.horizonStart),
     ...deleteJson(db, "watched_items", ofSource, "item_id", c.unwatch),
+    ...updateJson(db, "watched_items", { sql: "checked_at = ?", values: [c.now] }, ofSource, "item_id", c.touched),
   ];
 }
 

@@ -65,6 +65,23 @@ export function deleteJson(
   return jsonChunks(ids).map((json) => db.prepare(sql).bind(...where.values, json));
 }
 
+/**
+ * UPDATEs setting `set` (with its own bound `values`) on the rows of `table` matching `where` whose `column` is one of
+ * `ids`: the ids bound as one JSON array a statement, as `deleteJson` binds them.
+ * @example updateJson(db, "t", { sql: "seen = ?", values: [now] }, { sql: "k = ?", values: [k] }, "id", ids)
+ */
+export function updateJson(
+  db: D1Database,
+  table: string,
+  set: { sql: string; values: Value[] },
+  where: { sql: string; values: Value[] },
+  column: string,
+  ids: string[],
+): D1PreparedStatement[] {
+  const sql = `UPDATE ${table} SET ${set.sql} WHERE ${where.sql} AND ${column} IN (SELECT value FROM json_each(?))`;
+  return jsonChunks(ids).map((json) => db.prepare(sql).bind(...set.values, ...where.values, json));
+}
+
 /** D1 allows at most 100 bound parameters per statement. */
 const MAX_PARAMS = 100;
 

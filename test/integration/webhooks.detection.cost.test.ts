@@ -33,11 +33,12 @@ const openWatched = async () =>
 
 /**
  * The statements of a check's commit: its figures and lock, the prune of old figures, its frontier, the watch rows (9 a
- * statement: 11 bound values each), the prune of closed watches past the horizon; with events, the sequence, the
- * events (11 a statement), the stream's counter, and the deliveries (one statement, rows bound as one JSON array).
+ * statement: 11 bound values each), the prune of closed watches past the horizon, the check time of the unchanged
+ * watched items read again (one statement, their ids bound as one JSON array); with events, the sequence, the events
+ * (11 a statement), the stream's counter, and the deliveries (one statement, rows bound as one JSON array).
  */
-const commitStatements = (watchRows: number, events: number) =>
-  4 + Math.ceil(watchRows / 9) + (events > 0 ? 3 + Math.ceil(events / 11) : 0);
+const commitStatements = (watchRows: number, events: number, touched = 0) =>
+  4 + Math.ceil(watchRows / 9) + (touched > 0 ? 1 : 0) + (events > 0 ? 3 + Math.ceil(events / 11) : 0);
 
 const lastCheck = async () =>
   (
@@ -51,7 +52,7 @@ describe("what one check costs", () => {
   it("a full budget of new items: 4 D1 round trips, the commit in one batch, its deliveries one statement", async () => {
     const { w, db } = await watched();
     await inkitSim.insert({ kind: "run", count: CHECK_ITEMS, status: "In Progress" });
-    // Read again by the lookup, each rewritten with its check time.
+    // Read again by the lookup, unchanged: their check time moves, in one statement.
     const looked = await openWatched();
     db.reset();
     await consumeCheck(w, { source: SOURCE });
@@ -59,7 +60,7 @@ describe("what one check costs", () => {
     expect(check).toMatchObject({ created: CHECK_ITEMS, events: CHECK_ITEMS, backlog: 0 });
     expect(w.queue.take()).toHaveLength(CHECK_ITEMS);
     // The lease with the state; the recorded rows of what the scan showed; the watchers; the commit.
-    const commit = commitStatements(CHECK_ITEMS + looked, CHECK_ITEMS);
+    const commit = commitStatements(CHECK_ITEMS, CHECK_ITEMS, looked);
     expect(db.count.log).toEqual(["batch[5]", "batch[1]", "SELECT id, tenant,", `batch[${commit}]`]);
     expect(db.count.statements).toBe(5 + 1 + 1 + commit);
     // Inkit caps its pages at 100: the new items and the page holding the frontier (see docs/change-detection.md#cpu-per-check),
@@ -73,7 +74,7 @@ describe("what one check costs", () => {
     const looked = await openWatched();
     db.reset();
     await consumeCheck(w, { source: SOURCE });
-    expect(db.count.log.at(-1)).toBe(`batch[${commitStatements(CHECK_ITEMS + looked, CHECK_ITEMS)}]`);
+    expect(db.count.log.at(-1)).toBe(`batch[${commitStatements(CHECK_ITEMS, CHECK_ITEMS, looked)}]`);
     expect(await lastCheck()).toMatchObject({ created: CHECK_ITEMS, backlog: 1 });
     // The continuation it queued at once.
     expect(w.detection.take().map((m) => [m.body, m.delaySeconds])).toEqual([[{ source: SOURCE }, 0]]);
@@ -142,6 +143,19 @@ describe("what one check costs", () => {
     db.reset();
     await consumeCheck(w, { source: SOURCE });
     expect(await lastCheck()).toMatchObject({ created: 0, events: 0 });
-    expect(db.count.log).toEqual(["batch[5]", "batch[1]", `batch[${commitStatements(looked, 0)}]`]);
+    expect(looked).toBeGreaterThan(0);
+    expect(db.count.log).toEqual(["batch[5]", "batch[1]", `batch[${commitStatements(0, 0, looked)}]`]);
+    // That one statement moved the check time of every watched run it read again (the turns go by it).
+    const checkedAt = await rows<{ checked_at: string }>(
+      "SELECT checked_at FROM watched_items WHERE source = ? AND open = 1",
+      SOURCE,
+    );
+    const lastCheckAt = (
+      await rows<{ checked_at: string }>(
+        "SELECT checked_at FROM detection_checks WHERE source = ? ORDER BY version DESC LIMIT 1",
+        SOURCE,
+      )
+    )[0]?.checked_at;
+    expect(checkedAt.map((r) => r.checked_at)).toEqual(checkedAt.map(() => lastCheckAt));
   });
 });

@@ -96,13 +96,16 @@ describe("comparing the watched items with a lookup", () => {
     expect(out.unwatch.sort()).toEqual(["a", "c"]);
   });
 
-  it("an unchanged item's row is rewritten only when the lookup takes turns", () => {
-    const lookup = { found: [run("a", "running")], gone: [] };
-    expect(compareWatched("run", [row("a", "running")], lookup, options).watch).toEqual([]);
-    const touched = compareWatched("run", [row("a", "running")], lookup, { ...options, touch: true }).watch;
-    expect(touched.map((w) => [w.item_id, w.checked_at, w.seen_at])).toEqual([
-      ["a", NOW, "2026-11-25T00:00:00.000000Z"],
-    ]);
+  it("an unchanged item is touched (its check time only) when the lookup takes turns, and its row not rewritten", () => {
+    const lookup = { found: [run("a", "running"), run("b", "completed")], gone: [] };
+    const watched = [row("a", "running"), row("b", "running")];
+    const plain = compareWatched("run", watched, lookup, options);
+    expect(plain.touched).toEqual([]);
+    expect(plain.watch.map((w) => w.item_id)).toEqual(["b"]);
+    const turns = compareWatched("run", watched, lookup, { ...options, touch: true });
+    expect(turns.touched).toEqual(["a"]);
+    // The changed one is rewritten whole, as without turns; the unchanged one is not rewritten at all.
+    expect(turns.watch.map((w) => [w.item_id, w.status, w.checked_at])).toEqual([["b", "completed", NOW]]);
   });
 
   it("a closed watch that a push names and that is open again is watched again", () => {

@@ -140,7 +140,7 @@ describe("conclusion: what a check commits and reports", () => {
   const key = { source: "inkit:runs", credential: "configured" };
   const state: Frontier = { frontierAt: NOW, frontierIds: ["r"], hints: HINTS, backlog: true };
   const c = { version: 4, state, lastSequence: 10 };
-  const rows = { watch: [row("a", 1)], unwatch: ["z"] };
+  const rows = { watch: [row("a", 1)], unwatch: ["z"], touched: ["t"] };
   const report = { outcome: "checked" as const, created: 2, watched: 5, horizonStart: "2026-11-01T00:00:00.000000Z" };
 
   it("commits the frontier, the rows, the figures and the sequence under the lease, and reports the same figures", () => {
@@ -157,6 +157,7 @@ describe("conclusion: what a check commits and reports", () => {
       state,
       watch: rows.watch,
       unwatch: ["z"],
+      touched: ["t"],
       horizonStart: report.horizonStart,
       sequence: 12,
       figures: { calls: 7, created: 2, events: 3, watched: 5 },

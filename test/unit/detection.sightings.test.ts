@@ -81,7 +81,12 @@ describe("withSightings: the watch outcome with what the sightings add", () => {
   const versionOf = (i: WatchedItem) => (i.id.startsWith("v") ? "7" : null);
   const options = { now: NOW, versionOf };
   const earlier: Change = { item: item("w", "completed"), previous: null, types: ["run.completed"] };
-  const compared = (): WatchOutcome => ({ changes: [earlier], watch: [row("w", "completed")], unwatch: ["g"] });
+  const compared = (): WatchOutcome => ({
+    changes: [earlier],
+    watch: [row("w", "completed")],
+    unwatch: ["g"],
+    touched: ["t"],
+  });
 
   it("watches what it saw open from now on, after the outcome's own rows", () => {
     const out = withSightings(
@@ -93,6 +98,7 @@ describe("withSightings: the watch outcome with what the sightings add", () => {
     );
     expect(out.changes).toEqual([earlier]);
     expect(out.unwatch).toEqual(["g"]);
+    expect(out.touched).toEqual(["t"]);
     expect(out.watch.map((w) => [w.item_id, w.open, w.version, w.seen_at, w.checked_at])).toEqual([
       ["w", 0, null, EARLIER, EARLIER],
       ["v1", 1, "7", NOW, NOW],
@@ -166,7 +172,7 @@ describe("withSightings: the watch outcome with what the sightings add", () => {
 
 describe("withSightings: a sighted item recorded terminal is compared with its row, whatever list showed it", () => {
   const options = { now: NOW, versionOf: (i: WatchedItem) => (i.id.startsWith("v") ? "7" : null) };
-  const none: WatchOutcome = { changes: [], watch: [], unwatch: [] };
+  const none: WatchOutcome = { changes: [], watch: [], unwatch: [], touched: [] };
   const closed = (status: string, provider_status = status) =>
     row("x", status, { provider_status, open: 0, seen_at: EARLIER, checked_at: EARLIER });
   type List = "open" | "changed" | "listed";
