@@ -247,25 +247,45 @@ async function lookUpWatched(
     const ask = lookupAsk(watched, hints, news.frontier.hints.version);
     // The scan's pages shrink with the new items the check took: the two together stay bounded (lookups.ts).
     const look = await spec.lookup({ deps, credential, budget, scanPages: scanPagesFor(news.items.length), ...ask });
-    const compared = compareWatched(spec.kind, watched, look, {
+    const seen = sightings(look, watched, news);
+    // The recorded rows of what the lookup showed of items not watched open, and the stored items of those it may stop
+    // watching: one D1 read (90 ids a statement), none when there are none. Bounded by what the lookup read anyway:
+    // Inkit, the scan's pages (at most 5 of 100 items, one page on a quiet check: 100 ids, 2 statements); 8x8, the
+    // open instances not watched, which after the baseline are only a few (open again, or dropped at the horizon).
+    const { rows, recorded } = await withStoredItems(check, watched, new Set(look.gone), horizonStart, sightedIds(seen));
+    const compared = compareWatched(spec.kind, rows, look, {
       horizonStart,
       now,
       touch: look.touch,
       versionOf: spec.versionOf,
     });
-    const seen = sightings(look, watched, news);
-    // The recorded rows of what the lookup showed of items not watched open: one D1 read (90 ids a statement), none
-    // when it showed none. Bounded by what the lookup read anyway: Inkit, the scan's pages (at most 5 of 100 items,
-    // one page on a quiet check: 100 ids, 2 statements); 8x8, the open instances not watched, which after the
-    // baseline are only a few (open again, or dropped at the horizon), none on a quiet check.
-    const ids = sightedIds(seen);
-    const recorded = ids.length > 0 ? await watchedByIds(check.env.DB, check.key, ids) : [];
     const outcome = withSightings(spec.kind, compared, seen, recorded, { now, versionOf: spec.versionOf });
     return { outcome, hints: hintsAfterLookup(look, hints, lookedAt), error: null };
   } catch (err) {
-    const outcome = compareWatched(spec.kind, watched, { found: [], gone: [] }, { horizonStart, now });
+    const { rows } = await withStoredItems(check, watched, new Set(), horizonStart, []);
+    const outcome = compareWatched(spec.kind, rows, { found: [], gone: [] }, { horizonStart, now });
     return { outcome, hints: { lookedAt }, error: err };
   }
+}
+
+/**
+ * The check reads its open rows without their stored items (`object` is "" then: a thousand of them are most of what a
+ * check reads from D1). A row the check may stop watching (gone, or past the horizon) is reported with its stored
+ * item, so those are read whole, with the rows of `ids`, in one D1 read.
+ */
+async function withStoredItems(
+  check: Check,
+  watched: WatchedRow[],
+  gone: Set<string>,
+  horizonStart: string,
+  ids: string[],
+): Promise<{ rows: WatchedRow[]; recorded: WatchedRow[] }> {
+  const ending = watched.filter((w) => w.object === "" && (gone.has(w.item_id) || w.seen_at < horizonStart));
+  const wanted = [...new Set([...ids, ...ending.map((w) => w.item_id)])];
+  const recorded = wanted.length > 0 ? await watchedByIds(check.env.DB, check.key, wanted) : [];
+  if (ending.length === 0) return { rows: watched, recorded };
+  const whole = new Map(recorded.map((w) => [w.item_id, w]));
+  return { rows: watched.map((w) => (w.object === "" ? (whole.get(w.item_id) ?? w) : w)), recorded };
 }
 
 /** Numbers the changes, fans them out to the source's watchers and commits everything in one transaction. */

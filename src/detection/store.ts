@@ -68,7 +68,10 @@ export interface WatchedRow {
   created_at: string;
   /** 8x8: the definition version the instance runs on. */
   version: string | null;
-  /** The normalized item as last seen (JSON). */
+  /**
+   * The normalized item as last announced or changed (JSON); null: none stored (rows from old snapshots); "": stored,
+   * but not read (a check's open rows, see `stateReads`).
+   */
   object: string | null;
   /** When detection first saw it open: the watch horizon counts from here. */
   seen_at: string;
@@ -81,6 +84,8 @@ export interface WatchedRow {
 }
 
 const WATCHED_COLUMNS = "item_id, status, provider_status, created_at, version, object, seen_at, checked_at, open";
+/** A check's open rows without their stored items, which only the rows it stops watching need ("" when stored). */
+const OPEN_ROW_COLUMNS = WATCHED_COLUMNS.replace("object", "CASE WHEN object IS NULL THEN NULL ELSE '' END AS object");
 
 /** One watched listing as one upstream credential sees it. */
 export interface WatchKey {
@@ -148,7 +153,7 @@ function stateReads(db: D1Database, key: WatchKey): D1PreparedStatement[] {
       .bind(key.source, key.credential),
     db
       .prepare(
-        `SELECT ${WATCHED_COLUMNS} FROM watched_items WHERE source = ? AND credential = ? AND open = 1 ORDER BY checked_at, created_at, item_id`,
+        `SELECT ${OPEN_ROW_COLUMNS} FROM watched_items WHERE source = ? AND credential = ? AND open = 1 ORDER BY checked_at, created_at, item_id`,
       )
       .bind(key.source, key.credential),
     db.prepare("SELECT sequence FROM event_sequences WHERE source = ?").bind(key.source),

@@ -193,6 +193,13 @@ describe.each([inkitRunsSource, eightByEightSource])("$name", (src) => {
       purged.map((id) => `run.unwatched ${id}`).sort(),
     );
     for (const e of after) expect(JSON.parse(e.payload).data).toMatchObject({ reason: "gone" });
+    // Each carries the item as detection recorded it (as announced), not only what the row's own columns hold.
+    const announced = new Map(
+      (await loggedEvents(src.source))
+        .filter((e) => e.type === "run.created")
+        .map((e) => [e.object_id, JSON.parse(e.payload).data.object]),
+    );
+    for (const e of after) expect(JSON.parse(e.payload).data.object).toEqual(announced.get(e.object_id));
     expect((await watchedOpen()).sort()).toEqual(watchedBefore.filter((id) => !purged.includes(id)).sort());
     // The rest still report their final state.
     const settled = (await loggedEvents(src.source)).length;
@@ -313,6 +320,8 @@ describe("the watch horizon", () => {
     expect(last?.type).toBe("run.unwatched");
     expect(last?.object_id).toBe(first);
     expect(JSON.parse(last?.payload ?? "{}").data).toMatchObject({ reason: "horizon", previous: null });
+    const created = events.find((e) => e.type === "run.created" && e.object_id === first);
+    expect(JSON.parse(last?.payload ?? "{}").data.object).toEqual(JSON.parse(created?.payload ?? "{}").data.object);
     await src.setStatus([first as string, second as string], src.done[0]);
     await runCron(w);
     const after = (await loggedEvents(src.source)).slice(events.length);
