@@ -89,9 +89,10 @@ export function guardedCpu(r: CpuRow): { medianMs: number; what: string } {
 export function cpuGuard(
   rows: CpuRow[],
   previous: Map<string, Recorded>,
-): { overLimit: string[]; regressions: string[] } {
+): { overLimit: string[]; regressions: string[]; regressedIds: string[] } {
   const overLimit: string[] = [];
   const regressions: string[] = [];
+  const regressedIds: string[] = [];
   for (const r of rows) {
     const { medianMs, what } = guardedCpu(r);
     // A figure that is not a number (no batch measured) must fail too: `NaN > limit` is false.
@@ -104,12 +105,13 @@ export function cpuGuard(
     const before = recorded.ratio;
     const ratioRose = !(r.ratio <= before * (1 + RATIO_REGRESSION));
     const cpuRose = !(r.cpu.medianMs <= recorded.cpuMs * (1 + RATIO_REGRESSION));
+    if (ratioRose && cpuRose) regressedIds.push(r.id);
     if (ratioRose && cpuRose)
       regressions.push(
         `${r.name}: ${r.ratio.toFixed(2)}× the control, ${(((r.ratio - before) / before) * 100).toFixed(0)}% above the recorded ${before.toFixed(2)}× (${r.cpu.medianMs.toFixed(3)} ms against ${recorded.cpuMs.toFixed(3)})`,
       );
   }
-  return { overLimit, regressions };
+  return { overLimit, regressions, regressedIds };
 }
 
 /** Part 9 as tables: CPU per invocation beside the control, then each request type's stage shares. */
