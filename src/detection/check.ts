@@ -252,7 +252,13 @@ async function lookUpWatched(
     // watching: one D1 read (90 ids a statement), none when there are none. Bounded by what the lookup read anyway:
     // Inkit, the scan's pages (at most 5 of 100 items, one page on a quiet check: 100 ids, 2 statements); 8x8, the
     // open instances not watched, which after the baseline are only a few (open again, or dropped at the horizon).
-    const { rows, recorded } = await withStoredItems(check, watched, new Set(look.gone), horizonStart, sightedIds(seen));
+    const { rows, recorded } = await withStoredItems(
+      check,
+      watched,
+      new Set(look.gone),
+      horizonStart,
+      sightedIds(seen),
+    );
     const compared = compareWatched(spec.kind, rows, look, {
       horizonStart,
       now,

@@ -64,6 +64,19 @@ beforeEach(async () => {
 describe("inkit:runs: a run seen terminal that shows another status later", () => {
   const source = "inkit:runs";
 
+  /** One run announced, then seen Completed: its watch is closed. */
+  async function completedRun() {
+    const w = webhookEnv();
+    await createHookEndpoint(w, { sources: [source] });
+    await runCron(w);
+    const { items } = await inkitSim.insert<{ id: string }>({ kind: "run", count: 1, tie_head: false });
+    const id = items[0]?.id as string;
+    await runCron(w);
+    await inkitSim.setStatus({ id, status: "Completed" });
+    await runCron(w);
+    return { w, id, before: await logged(source) };
+  }
+
   it.each([
     ["the newest run: it stays at the top of the updated_at order", 0],
     ["a run among the last scan's first ones, below the top", 2],
@@ -117,15 +130,7 @@ describe("inkit:runs: a run seen terminal that shows another status later", () =
   });
 
   it("one that changes below a burst: the scan reads through it over two ticks, going on where it stopped", async () => {
-    const w = webhookEnv();
-    await createHookEndpoint(w, { sources: [source] });
-    await runCron(w);
-    const { items } = await inkitSim.insert<{ id: string }>({ kind: "run", count: 1, tie_head: false });
-    const id = items[0]?.id as string;
-    await runCron(w);
-    await inkitSim.setStatus({ id, status: "Completed" });
-    await runCron(w);
-    const before = await logged(source);
+    const { w, id, before } = await completedRun();
     expect(await watchRowOf(source, id)).toMatchObject({ status: "completed", open: 0 });
 
     // A closed watch is not read directly: only the scan of the updated_at order can show its change, and 450 new
@@ -152,15 +157,7 @@ describe("inkit:runs: a run seen terminal that shows another status later", () =
   });
 
   it("a run seen completed that is open again is reported and watched again, and its end arrives once more", async () => {
-    const w = webhookEnv();
-    await createHookEndpoint(w, { sources: [source] });
-    await runCron(w);
-    const { items } = await inkitSim.insert<{ id: string }>({ kind: "run", count: 1, tie_head: false });
-    const id = items[0]?.id as string;
-    await runCron(w);
-    await inkitSim.setStatus({ id, status: "Completed" });
-    await runCron(w);
-    const before = await logged(source);
+    const { w, id, before } = await completedRun();
 
     await inkitSim.setStatus({ id, status: "In Progress" });
     await runCron(w);
