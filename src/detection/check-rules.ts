@@ -98,11 +98,22 @@ export function hintsAfterLookup(
   return { openCap: look.openCap, marks, resume: look.resume, scanTotal, lookedAt, turn: look.turn };
 }
 
-/** How many items are watched open once `rows` are applied. */
-export function openAfter(watched: WatchedRow[], rows: { watch: WatchedRow[]; unwatch: string[] }): number {
-  const gone = new Set(rows.unwatch);
-  const status = new Map([...watched, ...rows.watch].map((w) => [w.item_id, w.open]));
-  return [...status].filter(([id, isOpen]) => isOpen === 1 && !gone.has(id)).length;
+/**
+ * How many items are watched open once `rows` are applied: the `open` ones before (by default those among `known`),
+ * plus what the rows changed. `known`: rows read before the check wrote any, each giving its item's state then; an item
+ * not among them was not watched open. A check that reads only a share of the open rows passes their number in all.
+ */
+export function openAfter(
+  known: WatchedRow[],
+  rows: { watch: WatchedRow[]; unwatch: string[] },
+  open = known.filter((w) => w.open === 1).length,
+): number {
+  const before = new Map(known.map((w) => [w.item_id, w.open]));
+  const after = new Map(rows.watch.map((w) => [w.item_id, w.open]));
+  for (const id of rows.unwatch) after.set(id, 0);
+  let count = open;
+  for (const [id, isOpen] of after) count += (isOpen === 1 ? 1 : 0) - (before.get(id) === 1 ? 1 : 0);
+  return count;
 }
 
 /** What a check commits: the commit version and frontier it read, the last sequence it holds. */

@@ -100,8 +100,10 @@ const NO_HINTS: DetectionHints = { at: 0, span: 0, total: null, cap: 0 };
 export interface HeldSource {
   lease: string;
   state: DetectionState;
-  /** Least recently checked first. */
+  /** Least recently checked first: all of the open ones, or the share asked for. */
   watched: WatchedRow[];
+  /** Open watched items in all (more than `watched` holds when the check read a share). */
+  openCount: number;
   /** The last event sequence handed out for the source. */
   lastSequence: number;
 }
@@ -116,6 +118,7 @@ export async function claimSource(
   key: WatchKey,
   now: number,
   leaseMs: number,
+  share?: number,
 ): Promise<HeldSource | null> {
   const token = crypto.randomUUID();
   const [, claimed, ...reads] = await db.batch([
@@ -127,7 +130,7 @@ export async function claimSource(
         "UPDATE detection_state SET lease_until = ?, lease_token = ? WHERE source = ? AND credential = ? AND (lease_until IS NULL OR lease_until <= ?)",
       )
       .bind(now + leaseMs, token, key.source, key.credential, now),
-    ...stateReads(db, key),
+    ...stateReads(db, key, share),
   ]);
   if ((claimed?.meta.changes ?? 0) !== 1) return null;
   return { lease: token, ...stateOf(reads) };
@@ -143,8 +146,11 @@ export async function releaseSource(db: D1Database, key: WatchKey, token: string
     .run();
 }
 
-/** The reads of the source's state, its watched items (least recently checked first) and its last sequence. */
-function stateReads(db: D1Database, key: WatchKey): D1PreparedStatement[] {
+/**
+ * The reads of the source's state, its open watched items (least recently checked first; the first `share` of them
+ * when given, with their number in all) and its last sequence.
+ */
+function stateReads(db: D1Database, key: WatchKey, share?: number): D1PreparedStatement[] {
   return [
     db
       .prepare(
@@ -153,9 +159,9 @@ function stateReads(db: D1Database, key: WatchKey): D1PreparedStatement[] {
       .bind(key.source, key.credential),
     db
       .prepare(
-        `SELECT ${OPEN_ROW_COLUMNS} FROM watched_items WHERE source = ? AND credential = ? AND open = 1 ORDER BY checked_at, created_at, item_id`,
+        `SELECT ${OPEN_ROW_COLUMNS}, COUNT(*) OVER () AS open_count FROM watched_items WHERE source = ? AND credential = ? AND open = 1 ORDER BY checked_at, created_at, item_id LIMIT ?`,
       )
-      .bind(key.source, key.credential),
+      .bind(key.source, key.credential, share ?? -1),
     db.prepare("SELECT sequence FROM event_sequences WHERE source = ?").bind(key.source),
   ];
 }
@@ -172,9 +178,11 @@ function stateOf([state, watched, sequence]: D1Result[]): Omit<HeldSource, "leas
     backlog: row?.backlog === 1,
     version: row?.version ?? 0,
   };
+  const open = (watched?.results ?? []) as (WatchedRow & { open_count: number })[];
   return {
     state: current,
-    watched: (watched?.results ?? []) as WatchedRow[],
+    watched: open.map(({ open_count: _, ...row }) => row),
+    openCount: open[0]?.open_count ?? 0,
     lastSequence: (sequence?.results[0] as { sequence: number } | undefined)?.sequence ?? 0,
   };
 }

@@ -42,8 +42,8 @@ const commitStatements = (watchRows: number, events: number, touched = 0) =>
 
 const lastCheck = async () =>
   (
-    await rows<{ calls: number; created: number; events: number; backlog: number }>(
-      "SELECT calls, created, events, backlog FROM detection_checks WHERE source = ? ORDER BY version DESC LIMIT 1",
+    await rows<{ calls: number; created: number; events: number; backlog: number; watched: number }>(
+      "SELECT calls, created, events, backlog, watched FROM detection_checks WHERE source = ? ORDER BY version DESC LIMIT 1",
       SOURCE,
     )
   )[0];
@@ -135,6 +135,43 @@ describe("what one check costs", () => {
     const byId = (await inkitSim.requests()).filter((line) => line.includes("data_id="));
     // Every watched run read again at once would be 4 calls here, and a call per 100 more open runs; the turns go on.
     expect(byId).toHaveLength(1);
+  });
+
+  it("more open runs than a check reads (its 200 least recently checked): the count holds, and a change of any is reported once", async () => {
+    const { w, db } = await watched();
+    await inkitSim.insert({ kind: "run", count: 350, status: "In Progress" });
+    for (let i = 0; i < 3; i++) await consumeCheck(w, { source: SOURCE });
+    await consumeCheck(w, { source: SOURCE });
+    const open = await openWatched();
+    expect(open).toBeGreaterThan(350);
+    expect((await lastCheck())?.watched).toBe(open);
+    // The most recently checked open run: outside the 200 the next check reads.
+    const recent = (
+      await rows<{ item_id: string }>(
+        "SELECT item_id FROM watched_items WHERE source = ? AND open = 1 ORDER BY checked_at DESC, created_at DESC, item_id DESC LIMIT 1",
+        SOURCE,
+      )
+    )[0]?.item_id as string;
+    const eventsBefore = (await rows<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE source = ?", SOURCE))[0]?.n;
+    await inkitSim.setStatus({ id: recent, status: "Completed" });
+    db.reset();
+    await consumeCheck(w, { source: SOURCE });
+    // Its 200 open rows, the recorded rows of what the scan showed beyond them (a page: at most 100), a few more: not
+    // every open row.
+    expect(db.count.rowsReturned).toBeLessThan(200 + 100 + 10);
+    expect(db.count.rowsReturned).toBeLessThan(open);
+    await consumeCheck(w, { source: SOURCE });
+    const events = await rows<{ type: string; object_id: string }>(
+      "SELECT type, object_id FROM events WHERE source = ? ORDER BY sequence LIMIT -1 OFFSET ?",
+      SOURCE,
+      eventsBefore ?? 0,
+    );
+    expect(events.map((e) => `${e.type} ${e.object_id}`)).toEqual([
+      `run.status_changed ${recent}`,
+      `run.completed ${recent}`,
+    ]);
+    expect((await lastCheck())?.watched).toBe(open - 1);
+    expect(await openWatched()).toBe(open - 1);
   });
 
   it("a quiet check: 3 D1 round trips", async () => {

@@ -4,6 +4,8 @@ export interface D1Count {
   statements: number;
   rowsRead: number;
   rowsWritten: number;
+  /** Rows handed back to the isolate (what its D1 client decodes), by statements run alone or in a batch. */
+  rowsReturned: number;
   /** The first words of each statement, in order (a batch's as `batch[…]`). */
   log: string[];
 }
@@ -17,11 +19,12 @@ type Meta = { rows_read?: number; rows_written?: number };
  * so its rows are counted too.
  */
 export function countingD1(db: D1Database): { binding: D1Database; count: D1Count; reset(): void } {
-  const count: D1Count = { calls: 0, statements: 0, rowsRead: 0, rowsWritten: 0, log: [] };
+  const count: D1Count = { calls: 0, statements: 0, rowsRead: 0, rowsWritten: 0, rowsReturned: 0, log: [] };
   const real = new WeakMap<object, D1PreparedStatement>();
-  const addMeta = (meta: Meta | undefined) => {
+  const addMeta = (meta: Meta | undefined, results?: unknown[]) => {
     count.rowsRead += meta?.rows_read ?? 0;
     count.rowsWritten += meta?.rows_written ?? 0;
+    count.rowsReturned += results?.length ?? 0;
   };
   const wrap = (stmt: D1PreparedStatement, sql: string): D1PreparedStatement => {
     const one = async <T>(run: () => Promise<T & { meta?: Meta }>) => {
@@ -29,7 +32,7 @@ export function countingD1(db: D1Database): { binding: D1Database; count: D1Coun
       count.statements += 1;
       count.log.push(head(sql));
       const result = await run();
-      addMeta(result.meta);
+      addMeta(result.meta, (result as { results?: unknown[] }).results);
       return result;
     };
     const wrapped = {
@@ -58,7 +61,7 @@ export function countingD1(db: D1Database): { binding: D1Database; count: D1Coun
       count.statements += statements.length;
       const results = await db.batch(statements.map((s) => real.get(s) ?? s));
       count.log.push(`batch[${statements.length}]`);
-      for (const r of results) addMeta(r.meta);
+      for (const r of results) addMeta(r.meta, r.results);
       return results;
     },
     exec: (sql: string) => db.exec(sql),
@@ -71,7 +74,7 @@ export function countingD1(db: D1Database): { binding: D1Database; count: D1Coun
     binding,
     count,
     reset() {
-      Object.assign(count, { calls: 0, statements: 0, rowsRead: 0, rowsWritten: 0, log: [] });
+      Object.assign(count, { calls: 0, statements: 0, rowsRead: 0, rowsWritten: 0, rowsReturned: 0, log: [] });
     },
   };
 }

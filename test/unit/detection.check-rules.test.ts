@@ -134,6 +134,18 @@ describe("openAfter: the items watched open once the rows are applied", () => {
   ])("%s", (_, watched, watch, unwatch, open) => {
     expect(openAfter(watched, { watch, unwatch })).toBe(open);
   });
+
+  // A check that read a share of the open rows: 10 open in all, of which it read a and b (x: a recorded row it read).
+  it.each([
+    ["nothing changes", [], [], 10],
+    ["one it read closes", [row("a", 0)], [], 9],
+    ["one it did not read, seen by the lookup, closes", [row("x", 0)], [], 9],
+    ["a closed one it saw opens again, and a new one is watched", [row("c", 1), row("n", 1)], [], 12],
+    ["one it read is dropped, one written twice counts once", [row("n", 1), row("n", 1)], ["b"], 10],
+  ])("with a share read: %s", (_, watch, unwatch, open) => {
+    const known = [row("a", 1), row("b", 1), row("x", 1), row("c", 0)];
+    expect(openAfter(known, { watch, unwatch }, 10)).toBe(open);
+  });
 });
 
 describe("conclusion: what a check commits and reports", () => {
