@@ -18,6 +18,7 @@ import {
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { inject, it } from "vitest";
+import { EIGHT_BY_EIGHT_DEFINITION_IDS } from "../../simulator/credentials";
 import worker from "../../src";
 import { forgetCacheMemory } from "../../src/cache/request-cache";
 import { configOf } from "../../src/config";
@@ -819,16 +820,28 @@ async function sign(secret: Uint8Array, payload: string): Promise<string> {
 /**
  * The backlog a detection check meets. One check takes its item budget of it (WEBHOOK_CHECK_ITEMS, 200 by default)
  * and sends its source on at once for the rest: the row is that first check. `BENCH_CHECK_BACKLOG` measures another
- * backlog, and `BENCH_CHECK_OPEN` has that many open runs watched before it (announced by checks of their own); the
- * row's id then says so (`check-450`, `check-500-open-1000`), so no recorded ratio is held against it.
+ * backlog, `BENCH_CHECK_OPEN` has that many open runs watched before it (announced by checks of their own), and
+ * `BENCH_CHECK_SOURCE=8x8` watches an 8x8 definition instead of Inkit's runs; the row's id then says so (`check-450`,
+ * `check-500-open-1000`, `8x8-check-500`), so no recorded ratio is held against it.
  */
 const benchOption = (name: string, fallback: number) =>
   Number((env as unknown as Record<string, string | undefined>)[name] || fallback);
 const BACKLOG = benchOption("BENCH_CHECK_BACKLOG", 500);
 const OPEN_BEFORE = benchOption("BENCH_CHECK_OPEN", 0);
-const CHECK_ID = `check-${BACKLOG}${OPEN_BEFORE > 0 ? `-open-${OPEN_BEFORE}` : ""}`;
+const ON_8X8 = (env as unknown as Record<string, string | undefined>).BENCH_CHECK_SOURCE === "8x8";
+const CHECK_ID = `${ON_8X8 ? "8x8-" : ""}check-${BACKLOG}${OPEN_BEFORE > 0 ? `-open-${OPEN_BEFORE}` : ""}`;
 const DELIVERY_BATCH = 10;
-const WATCHED = "inkit:runs";
+const CHECKED_DEFINITION = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.appointmentReminders;
+const WATCHED = ON_8X8 ? `8x8:acme-ops/${CHECKED_DEFINITION}` : "inkit:runs";
+/** Open items inserted upstream for the check: Inkit runs, or instances of the 8x8 definition watched. */
+const insertOpen = (count: number) =>
+  ON_8X8
+    ? admin(inject("cpuEightByEightUrl"), "POST", "/insert", {
+        definitionId: CHECKED_DEFINITION,
+        count,
+        status: "Runnable",
+      })
+    : admin(inject("cpuInkitUrl"), "POST", "/insert", { kind: "run", count, status: "In Progress" });
 /** Every table a check or a delivery writes (a run that writes any other fails the bench). */
 const WRITTEN = [
   "detection_state",
@@ -881,7 +894,7 @@ async function queueTypes(bench: Env, ids: string[]): Promise<QueueType[]> {
   const message = { source: WATCHED };
   await invokeQueue(DETECTION_QUEUE_NAME, [message], q, true);
   if (OPEN_BEFORE > 0) {
-    await admin(inject("cpuInkitUrl"), "POST", "/insert", { kind: "run", count: OPEN_BEFORE, status: "In Progress" });
+    await insertOpen(OPEN_BEFORE);
     for (let backlog = true; backlog; ) {
       kept.clear();
       await invokeQueue(DETECTION_QUEUE_NAME, [message], q, true);
@@ -889,7 +902,7 @@ async function queueTypes(bench: Env, ids: string[]): Promise<QueueType[]> {
     }
     hooks.take();
   }
-  await admin(inject("cpuInkitUrl"), "POST", "/insert", { kind: "run", count: BACKLOG, status: "In Progress" });
+  await insertOpen(BACKLOG);
   // Upstream answers kept before the insert would hide the backlog: every later read is filled again.
   kept.clear();
   checks.take();
@@ -922,7 +935,7 @@ async function queueTypes(bench: Env, ids: string[]): Promise<QueueType[]> {
   const types: QueueType[] = [
     {
       id: CHECK_ID,
-      name: `detection check, backlog of ${BACKLOG}${OPEN_BEFORE > 0 ? `, ${OPEN_BEFORE} more open runs watched` : ""}`,
+      name: `${ON_8X8 ? "8x8 " : ""}detection check, backlog of ${BACKLOG}${OPEN_BEFORE > 0 ? `, ${OPEN_BEFORE} more open items watched` : ""}`,
       bindings: q,
       run: (b = q) => invokeQueue(DETECTION_QUEUE_NAME, [message], b),
       undo: async () => {
