@@ -159,11 +159,14 @@ export function compareWatched(
     }
     const change = changed(kind, row, item);
     if (change) out.changes.push(change);
-    const current = watchRow(item, now, versionOf(item) ?? row.version, row.seen_at);
-    if (current.open === 1 && current.seen_at < horizonStart) {
-      out.changes.push(unwatched(kind, current, "horizon"));
+    const open = isTerminal(item) ? 0 : 1;
+    // The row (and the item's JSON in it) is built only when it is written or reported: an 8x8 check finds every open
+    // watched instance on its open lists, most of them unchanged.
+    const current = () => watchRow(item, now, versionOf(item) ?? row.version, row.seen_at);
+    if (open === 1 && row.seen_at < horizonStart) {
+      out.changes.push(unwatched(kind, current(), "horizon"));
       out.unwatch.push(row.item_id);
-    } else if (change || row.object === null || current.open !== row.open) out.watch.push(current);
+    } else if (change || row.object === null || open !== row.open) out.watch.push(current());
     else if (touch) out.touched.push(row.item_id);
   }
   return out;
