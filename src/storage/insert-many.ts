@@ -61,8 +61,7 @@ export function deleteJson(
   column: string,
   ids: string[],
 ): D1PreparedStatement[] {
-  const sql = `DELETE FROM ${table} WHERE ${where.sql} AND ${column} IN (SELECT value FROM json_each(?))`;
-  return jsonChunks(ids).map((json) => db.prepare(sql).bind(...where.values, json));
+  return whereIdsIn(db, { sql: `DELETE FROM ${table}`, values: [] }, where, column, ids);
 }
 
 /**
@@ -78,8 +77,19 @@ export function updateJson(
   column: string,
   ids: string[],
 ): D1PreparedStatement[] {
-  const sql = `UPDATE ${table} SET ${set.sql} WHERE ${where.sql} AND ${column} IN (SELECT value FROM json_each(?))`;
-  return jsonChunks(ids).map((json) => db.prepare(sql).bind(...set.values, ...where.values, json));
+  return whereIdsIn(db, { sql: `UPDATE ${table} SET ${set.sql}`, values: set.values }, where, column, ids);
+}
+
+/** `head` on the rows matching `where` whose `column` is one of `ids`, the ids bound as one JSON array a statement. */
+function whereIdsIn(
+  db: D1Database,
+  head: { sql: string; values: Value[] },
+  where: { sql: string; values: Value[] },
+  column: string,
+  ids: string[],
+): D1PreparedStatement[] {
+  const sql = `${head.sql} WHERE ${where.sql} AND ${column} IN (SELECT value FROM json_each(?))`;
+  return jsonChunks(ids).map((json) => db.prepare(sql).bind(...head.values, ...where.values, json));
 }
 
 /** D1 allows at most 100 bound parameters per statement. */
