@@ -167,9 +167,10 @@ type Verify = (
 /**
  * The scan reads from the top down to the last scan's marks (what changed since), then goes on with an unfinished
  * earlier scan, `scanPages` pages in all (one call always stays for the direct reads). One that stops short leaves a
- * `resume` for the next check. One that gives a stretch up lets the direct reads do more this time, as no scan may
- * show that stretch's changes: a newer stretch stopped short too, the stretch reached SCAN_DEPTH, or the listing's
- * total grew by SCAN_DEPTH since the last scan (new items alone then fill the depth above its marks).
+ * `resume` for the next check. One that gives a stretch up (`more` to the direct reads: batches read more this time,
+ * runs keep their turn) does so because no scan may show that stretch's changes: a newer stretch stopped short too,
+ * the stretch reached SCAN_DEPTH, or the listing's total grew by SCAN_DEPTH since the last scan (new items alone then
+ * fill the depth above its marks).
  */
 async function inkitLookup(
   listing: InkitListing<z.ZodType, WatchedItem>,

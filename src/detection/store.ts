@@ -178,10 +178,11 @@ function stateOf([state, watched, sequence]: D1Result[]): Omit<HeldSource, "leas
     backlog: row?.backlog === 1,
     version: row?.version ?? 0,
   };
+  // Each row also carries `open_count` (the same in every row): left on it rather than copying every row without it.
   const open = (watched?.results ?? []) as (WatchedRow & { open_count: number })[];
   return {
     state: current,
-    watched: open.map(({ open_count: _, ...row }) => row),
+    watched: open,
     openCount: open[0]?.open_count ?? 0,
     lastSequence: (sequence?.results[0] as { sequence: number } | undefined)?.sequence ?? 0,
   };
