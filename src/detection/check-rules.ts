@@ -24,6 +24,11 @@ export interface CheckResult {
   calls: number;
   /** Newer items were left for the next check. */
   backlog: boolean;
+  /**
+   * 8x8: open rows below this check's segment are left for the next check (`segmentOf`), which goes on with the pass
+   * at once: one pass of segments reads every open row within a tick, each check only its share of them.
+   */
+  moreOpen: boolean;
   /** Open items watched after the check. */
   watched: number;
   error?: string;
@@ -36,6 +41,7 @@ export const nothing = (source: string): Omit<CheckResult, "outcome"> => ({
   events: 0,
   calls: 0,
   backlog: false,
+  moreOpen: false,
   watched: 0,
 });
 
@@ -86,17 +92,48 @@ export function lookupAsk(
 /**
  * The hints a lookup leaves the next check: the cap and turn it reached, its marks (or the last ones, when it made
  * none), where its scan goes on (none: `resume` undefined, which drops the last one), the listing's total its scan
- * saw, and when it ran (`lookedAt`, unix ms).
+ * saw, when it ran (`lookedAt`, unix ms), and where its segment of open rows ended (`below`; undefined: the next
+ * starts at the top).
  */
 export function hintsAfterLookup(
   look: Pick<LookupResult, "openCap" | "marks" | "turn" | "resume" | "scanTotal">,
   hints: DetectionHints,
   lookedAt: number,
+  below?: EndOfSegment,
 ): Partial<DetectionHints> {
   const marks = look.marks.length > 0 ? look.marks : (hints.marks ?? []);
   const scanTotal = look.scanTotal ?? hints.scanTotal;
-  return { openCap: look.openCap, marks, resume: look.resume, scanTotal, lookedAt, turn: look.turn };
+  return { openCap: look.openCap, marks, resume: look.resume, scanTotal, lookedAt, turn: look.turn, below };
 }
+
+/**
+ * One check's segment of an 8x8 source's open rows, and the start times its open lists are read within (inclusive;
+ * null: unbounded). `read`: the rows the claim read below the last segment's end (`hints.below`), newest first, one
+ * more than `share` when more lie below.
+ * - The range reaches from the segment's end down to its oldest row, and to the bottom when it is the last segment.
+ * - At the top, it reaches up to the frontier (or the newest row, were that newer): newer items are not announced yet.
+ * - Below the top, it reaches up to where the last segment ended.
+ * So one pass of segments covers every start time up to the frontier, and every open row sits in one segment's range,
+ * with all the rows that share its start times but a tie group cut at the segment's edge.
+ */
+export function segmentOf(
+  read: WatchedRow[],
+  share: number,
+  hints: Pick<DetectionHints, "below">,
+  frontierAt: string | null,
+): { rows: WatchedRow[]; range: { from: string | null; to: string | null; last: boolean }; below?: EndOfSegment } {
+  const rows = read.slice(0, share);
+  const end = read.length > share ? rows.at(-1) : undefined;
+  const newest = rows[0]?.created_at ?? null;
+  const top = frontierAt === null || (newest !== null && newest > frontierAt) ? newest : frontierAt;
+  return {
+    rows,
+    range: { from: end?.created_at ?? null, to: hints.below?.at ?? top, last: end === undefined },
+    ...(end ? { below: { at: end.created_at, id: end.item_id } } : {}),
+  };
+}
+
+type EndOfSegment = NonNullable<DetectionHints["below"]>;
 
 /**
  * How many items are watched open once `rows` are applied: the `open` ones before (by default those among `known`),
@@ -138,6 +175,7 @@ export interface CheckReport {
   created?: number;
   watched: number;
   horizonStart: string;
+  moreOpen?: boolean;
 }
 
 /**
@@ -172,6 +210,7 @@ export function conclusion(
     events: figures.events,
     calls: figures.calls,
     backlog: c.state.backlog,
+    moreOpen: report.moreOpen ?? false,
     watched: figures.watched,
     ...(error ? { error } : {}),
   };

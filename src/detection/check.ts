@@ -37,6 +37,7 @@ import {
   lookupPlan,
   nothing,
   openAfter,
+  segmentOf,
   type WatchRows,
 } from "./check-rules";
 import { announced, type Frontier, readHead, readSinceFrontier } from "./frontier";
@@ -49,6 +50,7 @@ import {
   endpointsWatching,
   type HeldSource,
   isCheckConflict,
+  type RowShare,
   releaseSource,
   type WatchedRow,
   type WatchKey,
@@ -58,12 +60,15 @@ import {
 export type { CheckResult };
 
 /**
- * Open watch rows an Inkit check reads, least recently checked first: the direct reads take their turn from these (100
- * runs, or a batch), the horizon is checked on them, and the scan's other sightings are compared with their recorded
- * rows. Reading every open row made a check's CPU grow with them (about 2.5 ms per thousand). 8x8 checks read them all:
- * an instance missing from the open lists has ended, which only the full set of rows tells.
+ * Open watch rows a check reads: reading every one made a check's CPU grow with them (about 2.5 ms per thousand for
+ * Inkit's rows; an 8x8 check also read every open instance's list entry, over 10 ms at a thousand).
+ * - Inkit: the least recently checked. The direct reads take their turn from these (100 runs, or a batch), the horizon
+ *   is checked on them, and the scan's other sightings are compared with their recorded rows.
+ * - 8x8: the next segment in start-time order (`segmentOf`). The open lists are read within its start times only, so
+ *   an instance missing from them still tells that it ended; the horizon is checked on these rows.
  */
-const INKIT_OPEN_ROWS = 200;
+const OPEN_ROWS: RowShare = { rows: 200, by: "checked" };
+const OPEN_SEGMENT: RowShare = { rows: 200, by: "segment" };
 
 /** The deployment's own credential: detection state is kept per credential, a connection's under its id. */
 const CONFIGURED = "configured";
@@ -103,7 +108,7 @@ export async function checkSource(
     key,
     Date.now(),
     Math.max(60_000, 3 * config.upstreamBudgetMs),
-    spec.key.provider === "inkit" ? INKIT_OPEN_ROWS : undefined,
+    spec.key.provider === "inkit" ? OPEN_ROWS : OPEN_SEGMENT,
   );
   if (held === null) return { ...nothing(spec.name), outcome: "busy" };
   try {
@@ -141,11 +146,18 @@ async function checkHeld(
     open: (version = null) => spec.open(deps, credential, version),
   };
   if (state.version === 0) return baseline(check, lastSequence);
+  const share: OpenShare =
+    spec.key.provider === "8x8"
+      ? segmentOf(openRows, OPEN_SEGMENT.rows, state.hints, state.frontierAt)
+      : { rows: openRows };
   // An inbound push names the item it concerns: read it again too, even if its watch is closed (it was terminal).
-  const openIds = new Set(openRows.map((w) => w.item_id));
+  const openIds = new Set(share.rows.map((w) => w.item_id));
   const pushed = (await watchedByIds(env.DB, key, named)).filter((w) => !openIds.has(w.item_id));
-  return continueFrom(check, { ...state, lastSequence }, { rows: openRows, count: openCount }, pushed);
+  return continueFrom(check, { ...state, lastSequence }, { ...share, count: openCount }, pushed);
 }
+
+/** The open rows a check reads, and (8x8) the start times their segment spans and where it ends. */
+type OpenShare = Partial<ReturnType<typeof segmentOf>> & { rows: WatchedRow[] };
 
 /** The first check: the listing's head becomes the frontier, and the open items it shows are watched; no events. */
 async function baseline(check: Check, lastSequence: number): Promise<CheckResult> {
@@ -192,7 +204,7 @@ async function baseline(check: Check, lastSequence: number): Promise<CheckResult
 async function continueFrom(
   check: Check,
   state: DetectionState & { lastSequence: number },
-  open: { rows: WatchedRow[]; count: number },
+  open: OpenShare & { count: number },
   pushed: WatchedRow[],
 ): Promise<CheckResult> {
   const { spec, budget, now } = check;
@@ -207,7 +219,9 @@ async function continueFrom(
     spec.versionOf,
   );
   const horizonStart = isoMicros(Date.now() - config.webhookWatchHorizonDays * 86_400_000);
-  const looked = lookup ? await lookUpWatched(check, watched, state.hints, news, horizonStart) : NOT_LOOKED;
+  const looked = lookup
+    ? await lookUpWatched(check, { ...open, rows: watched }, state.hints, news, horizonStart)
+    : NOT_LOOKED;
   const error = news.error ?? looked.error;
   const changes = [...news.items.map((item) => created(spec.kind, item)), ...looked.outcome.changes];
   const next = { ...news.frontier, hints: { ...news.frontier.hints, ...looked.hints } };
@@ -225,6 +239,9 @@ async function continueFrom(
     // recorded rows of what the lookup showed), and the open ones in all (a push names only rows the count holds).
     watched: openAfter([...looked.recorded, ...watched], rows, open.count),
     horizonStart,
+    // A pass of segments goes on after a check that skipped its lookup too (continuing a backlog): it is never left
+    // halfway for a tick.
+    moreOpen: next.hints.below !== undefined,
   });
 }
 
@@ -255,7 +272,7 @@ const NOT_LOOKED: Looked = {
  */
 async function lookUpWatched(
   check: Check,
-  watched: WatchedRow[],
+  { rows: watched, range, below }: OpenShare,
   hints: DetectionState["hints"],
   news: { items: WatchedItem[]; frontier: Frontier },
   horizonStart: string,
@@ -263,7 +280,7 @@ async function lookUpWatched(
   const { spec, deps, credential, budget, now } = check;
   const lookedAt = Date.now();
   try {
-    const ask = lookupAsk(watched, hints, news.frontier.hints.version);
+    const ask = { ...lookupAsk(watched, hints, news.frontier.hints.version), ...(range ? { range } : {}) };
     // The scan's pages shrink with the new items the check took: the two together stay bounded (lookups.ts).
     const look = await spec.lookup({ deps, credential, budget, scanPages: scanPagesFor(news.items.length), ...ask });
     const seen = sightings(look, watched, news);
@@ -285,7 +302,7 @@ async function lookUpWatched(
       versionOf: spec.versionOf,
     });
     const outcome = withSightings(spec.kind, compared, seen, recorded, { now, versionOf: spec.versionOf });
-    return { outcome, hints: hintsAfterLookup(look, hints, lookedAt), error: null, recorded };
+    return { outcome, hints: hintsAfterLookup(look, hints, lookedAt, below), error: null, recorded };
   } catch (err) {
     const { rows } = await withStoredItems(check, watched, new Set(), horizonStart, []);
     const outcome = compareWatched(spec.kind, rows, { found: [], gone: [] }, { horizonStart, now });

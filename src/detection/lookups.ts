@@ -2,7 +2,8 @@
  * Reading watched open items again, with what each upstream offers, so the cost follows the number of open items
  * and what changed, never how deep the items sit in their listing:
  * - 8x8: its `status` filter lists every open instance (`Runnable`, `Suspended`) of a version in a few calls; a
- *   watched instance missing from those lists has moved on, and its start-time window finds its new state.
+ *   watched instance missing from those lists has moved on, and its start-time window finds its new state. A check
+ *   reads a segment of the open instances, and the lists within its start times only (`segmentOf` in check-rules.ts).
  * - Inkit: a listing sorted by `updated_at` (newest first) has every changed item at its top, so the first page (more
  *   when a page holds only items that changed since the last check) shows most changes at once. Items carry no
  *   `updated_at`, so the scan cannot prove it saw every change: each check also reads the least recently checked
@@ -71,6 +72,11 @@ export interface LookupRequest {
   latest?: string;
   /** 8x8: which open list takes its turn (see `openListsFor`). */
   turn: number;
+  /**
+   * 8x8: the start times the check's segment of open rows spans (`segmentOf`): its open lists are read within them,
+   * and `last` says the segment is the last of a pass. Absent: the lists are read whole.
+   */
+  range?: { from: string | null; to: string | null; last: boolean };
 }
 
 export interface LookupResult extends Lookup {
@@ -93,7 +99,7 @@ export interface LookupResult extends Lookup {
   resume?: ScanResume;
   /** Inkit: the listing's total when this scan read its top (absent: it did not). */
   scanTotal?: number;
-  /** 8x8: the turn of the next check's open lists. */
+  /** 8x8: the turn of the next check's open lists (it moves on once a pass of segments is over). */
   turn: number;
 }
 
@@ -296,8 +302,8 @@ const listKey = (list: OpenList) => `${list.version ?? "latest"}|${list.status}`
  * there, and a watched one that left it is found again by its start time, whatever it became), and one other list in
  * turns: the latest version's `Suspended` list, then both lists of each older version with watched instances. So a
  * quiet check reads 2 lists, however many versions hold open instances; a change on another list is seen within as
- * many checks as there are such lists. Without the latest version's number (state kept before it was), every list of
- * every watched version is read each time.
+ * many passes of segments (one a tick, see `segmentOf`) as there are such lists. Without the latest version's number
+ * (state kept before it was), every list of every watched version is read each time.
  */
 export function openListsFor(req: Pick<LookupRequest, "baseline" | "latest" | "turn" | "watched">): OpenList[] {
   const both = (version: string | null): OpenList[] => OPEN_STATUSES.map((status) => ({ version, status }));
@@ -325,6 +331,13 @@ function listOf(row: Pick<WatchedRow, "version" | "status">, latest: string | nu
   return listKey({ version, status: row.status === "suspended" ? "suspended" : "running" });
 }
 
+/**
+ * Reads the open lists within the check's range of start times (`LookupRequest.range`): what they show of the rows in
+ * its segment, and of open instances detection does not watch with start times in it. A watched instance missing from
+ * a list read to its end, within the range, has left it; one outside the range (a push named it) is looked for by its
+ * start time. A pass of segments goes through every start time, and the turn of the second list moves on after each
+ * pass, so every list is read in every segment's range.
+ */
 async function eightByEightLookup(
   source: Extract<SourceKey, { provider: "8x8" }>,
   req: LookupRequest,
@@ -335,8 +348,11 @@ async function eightByEightLookup(
   const listed = new Map<string, EightByEightRunNormalized>();
   const short: number[] = [];
   const complete = new Set<string>();
+  const { from = null, to = null, last = true } = req.range ?? {};
+  const bounds = { ...(from === null ? {} : { started_from: from }), ...(to === null ? {} : { started_to: to }) };
+  const inRange = (w: WatchedRow) => (from === null || w.created_at >= from) && (to === null || w.created_at <= to);
   for (const list of openListsFor(req)) {
-    const open = reader({ status: list.status, ...(list.version ? { version: list.version } : {}) });
+    const open = reader({ status: list.status, ...(list.version ? { version: list.version } : {}), ...bounds });
     // A short answer ends a list here; should it have been a silent cap, the missing instances' own windows
     // below find them still open, and the cap is learned.
     for (let offset = 0; req.budget.left() > 0; ) {
@@ -353,11 +369,12 @@ async function eightByEightLookup(
   const watchedIds = new Set(req.watched.map((w) => w.item_id));
   // Only a list read to its end says anything by an absence.
   const latest = req.latest ?? null;
-  const missing = req.watched.filter((w) => !listed.has(w.item_id) && complete.has(listOf(w, latest)));
-  const resolved = await resolveMissing(reader, missing, req.budget);
+  const absent = req.watched.filter((w) => !listed.has(w.item_id) && inRange(w) && complete.has(listOf(w, latest)));
+  const named = req.watched.filter((w) => !listed.has(w.item_id) && !inRange(w));
+  const resolved = await resolveMissing(reader, [...absent, ...named], req.budget);
   // A missing instance found still on the list it was missing from means that list was cut short by a cap: read in
   // windows of it from now on. (One found on the other open list moved there.)
-  const rowList = new Map(missing.map((w) => [w.item_id, listOf(w, latest)]));
+  const rowList = new Map(absent.map((w) => [w.item_id, listOf(w, latest)]));
   const stillOpen = resolved.found.some(
     (item) =>
       (item.status === "running" || item.status === "suspended") &&
@@ -373,7 +390,7 @@ async function eightByEightLookup(
     touch: false,
     openCap,
     marks: [],
-    turn: req.turn + 1,
+    turn: last ? req.turn + 1 : req.turn,
   };
 }
 

@@ -39,7 +39,12 @@ export interface DetectionHints {
   reach?: number;
   /** When the watched items were last read again (unix ms): a check that continues a backlog soon after skips it. */
   lookedAt?: number;
-  /** 8x8: which open list takes its turn in the next lookup (see detection/lookups.ts). */
+  /**
+   * 8x8: where the last share of open rows (a segment in start-time order, see `RowShare`) ended: the next one starts
+   * below it. Absent: the next one starts at the newest row.
+   */
+  below?: { at: string; id: string };
+  /** 8x8: which open list takes its turn in the next pass of segments (see detection/lookups.ts). */
   turn?: number;
   /** 8x8: the definition version the frontier lies in (the default listing follows the latest version). */
   version?: string;
@@ -96,11 +101,25 @@ export interface WatchKey {
 
 const NO_HINTS: DetectionHints = { at: 0, span: 0, total: null, cap: 0 };
 
+/**
+ * Which open rows a check reads when it reads a share of them: `checked`, the least recently checked (Inkit: its
+ * direct reads take their turns from them); `segment`, the next rows down in start-time order from where the last
+ * share ended (`DetectionHints.below`), wrapping to the newest after the oldest (8x8: its open lists are read within
+ * the start times the share spans, see `segmentOf`). `rows`: how many.
+ */
+export interface RowShare {
+  rows: number;
+  by: "checked" | "segment";
+}
+
 /** What a check reads when it takes a source's lease: its state, its open watched items, its last sequence. */
 export interface HeldSource {
   lease: string;
   state: DetectionState;
-  /** Least recently checked first: all of the open ones, or the share asked for. */
+  /**
+   * All of the open ones, least recently checked first; or the share asked for, in its order (a segment: newest first,
+   * with one row more than asked for when more rows lie below it).
+   */
   watched: WatchedRow[];
   /** Open watched items in all (more than `watched` holds when the check read a share). */
   openCount: number;
@@ -118,7 +137,7 @@ export async function claimSource(
   key: WatchKey,
   now: number,
   leaseMs: number,
-  share?: number,
+  share?: RowShare,
 ): Promise<HeldSource | null> {
   const token = crypto.randomUUID();
   const [, claimed, ...reads] = await db.batch([
@@ -147,27 +166,46 @@ export async function releaseSource(db: D1Database, key: WatchKey, token: string
 }
 
 /**
- * The reads of the source's state, its open watched items (least recently checked first; the first `share` of them
- * when given, with their number in all) and its last sequence.
+ * The reads of the source's state, its open watched items (all of them, or the share asked for, with their number in
+ * all) and its last sequence.
  */
-function stateReads(db: D1Database, key: WatchKey, share?: number): D1PreparedStatement[] {
+function stateReads(db: D1Database, key: WatchKey, share?: RowShare): D1PreparedStatement[] {
+  const open = "FROM watched_items WHERE source = ?1 AND credential = ?2 AND open = 1";
   return [
     db
       .prepare(
         "SELECT frontier_at, frontier_ids, hints, backlog, version FROM detection_state WHERE source = ? AND credential = ?",
       )
       .bind(key.source, key.credential),
-    db
-      .prepare(
-        `SELECT ${OPEN_ROW_COLUMNS}, COUNT(*) OVER () AS open_count FROM watched_items WHERE source = ? AND credential = ? AND open = 1 ORDER BY checked_at, created_at, item_id LIMIT ?`,
-      )
-      .bind(key.source, key.credential, share ?? -1),
+    share?.by === "segment"
+      ? segmentRead(db, key, open, share.rows)
+      : db
+          .prepare(
+            `SELECT ${OPEN_ROW_COLUMNS}, COUNT(*) OVER () AS open_count ${open} ORDER BY checked_at, created_at, item_id LIMIT ?3`,
+          )
+          .bind(key.source, key.credential, share?.rows ?? -1),
     db.prepare("SELECT sequence FROM event_sequences WHERE source = ?").bind(key.source),
+    // A segment may hold no row (none below the last one's end): the count is read on its own then.
+    ...(share?.by === "segment"
+      ? [db.prepare(`SELECT COUNT(*) AS open_count ${open}`).bind(key.source, key.credential)]
+      : []),
   ];
 }
 
+/**
+ * A segment starts below the last one's end, kept in the state's hints (read in the same statement, so the claim stays
+ * one round trip); '~' sorts after every timestamp, so without an end it starts at the newest row. It reads one row
+ * more than its share, which tells the check whether more rows lie below.
+ */
+const segmentRead = (db: D1Database, key: WatchKey, open: string, rows: number) =>
+  db
+    .prepare(
+      `SELECT ${OPEN_ROW_COLUMNS} ${open} AND (created_at, item_id) < (SELECT coalesce(json_extract(hints, '$.below.at'), '~'), coalesce(json_extract(hints, '$.below.id'), '') FROM detection_state WHERE source = ?1 AND credential = ?2) ORDER BY created_at DESC, item_id DESC LIMIT ?3`,
+    )
+    .bind(key.source, key.credential, rows + 1);
+
 /** What `stateReads` answered, as the check uses it. */
-function stateOf([state, watched, sequence]: D1Result[]): Omit<HeldSource, "lease"> {
+function stateOf([state, watched, sequence, count]: D1Result[]): Omit<HeldSource, "lease"> {
   const row = state?.results[0] as
     | { frontier_at: string | null; frontier_ids: string; hints: string; backlog: number; version: number }
     | undefined;
@@ -178,12 +216,13 @@ function stateOf([state, watched, sequence]: D1Result[]): Omit<HeldSource, "leas
     backlog: row?.backlog === 1,
     version: row?.version ?? 0,
   };
-  // Each row also carries `open_count` (the same in every row): left on it rather than copying every row without it.
-  const open = (watched?.results ?? []) as (WatchedRow & { open_count: number })[];
+  // Each row may also carry `open_count` (the same in every row): left on it rather than copying every row without it.
+  const open = (watched?.results ?? []) as (WatchedRow & { open_count?: number })[];
+  const counted = (count ?? watched)?.results[0] as { open_count: number } | undefined;
   return {
     state: current,
     watched: open,
-    openCount: open[0]?.open_count ?? 0,
+    openCount: counted?.open_count ?? 0,
     lastSequence: (sequence?.results[0] as { sequence: number } | undefined)?.sequence ?? 0,
   };
 }

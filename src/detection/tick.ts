@@ -49,8 +49,9 @@ export async function scheduleChecks(env: Env): Promise<number> {
 }
 
 /**
- * Checks one source with its own upstream budget. A check that left a backlog (and met no failure) sends itself
- * again, so a burst is caught up in seconds rather than a check per tick; a busy source is left to its holder. A check
+ * Checks one source with its own upstream budget. A check that left a backlog, or open rows below its segment (and
+ * met no failure), sends itself again, so a burst is caught up in seconds rather than a check per tick, and every open
+ * row is read again within the tick; a busy source is left to its holder. A check
  * its account's request budget refused (detection draws only what listings leave) stops where it was, having committed
  * what it read, and sends itself again for when the budget has room: delayed, never lost.
  */
@@ -70,6 +71,7 @@ async function runCheck(env: Env, deps: SourceDeps, message: CheckMessage): Prom
       events: 0,
       calls: 0,
       backlog: false,
+      moreOpen: false,
       watched: 0,
       error: err instanceof Error ? err.message : String(err),
     }),
@@ -81,7 +83,7 @@ async function runCheck(env: Env, deps: SourceDeps, message: CheckMessage): Prom
     await env.DETECTION_QUEUE.send({ source, deferred: true } satisfies CheckMessage, { delaySeconds });
   } else {
     if (message.deferred) await endDeferral(env.DB, source);
-    if (result.outcome === "checked" && result.backlog)
+    if (result.outcome === "checked" && (result.backlog || result.moreOpen))
       await env.DETECTION_QUEUE.send({ source } satisfies CheckMessage);
   }
   reportCheck(env, result, telemetry, performance.now() - started);
@@ -123,8 +125,10 @@ function reportCheck(env: Env, result: CheckResult, telemetry: Telemetry | undef
       ...(telemetry ? budgetFields(telemetry) : {}),
     }),
   );
+  const { moreOpen, ...figures } = result;
   const fields = {
-    ...result,
+    ...figures,
+    more_open: moreOpen,
     duration_ms: Math.round(durationMs),
     budget_wait_ms: Math.round(budget?.waitMs ?? 0),
     deferred,

@@ -18,6 +18,7 @@ export const MIGRATIONS = [
   "0007_connections.sql",
   "0008_endpoint_pacing.sql",
   "0009_detection_deferrals.sql",
+  "0010_watched_items_by_start.sql",
 ] as const;
 
 /**

@@ -65,6 +65,7 @@ describe("change detection reports each tick", () => {
         calls: upstreamCalls,
         backlog: false,
         watched: check?.watched,
+        more_open: false,
         points_written: upstreamCalls + 1,
         points_dropped: 0,
       }),

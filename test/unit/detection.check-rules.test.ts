@@ -8,6 +8,7 @@ import {
   lookupAsk,
   lookupPlan,
   openAfter,
+  segmentOf,
 } from "../../src/detection/check-rules";
 import type { Frontier } from "../../src/detection/frontier-rules";
 import type { DetectionHints, WatchedRow } from "../../src/detection/store";
@@ -124,6 +125,119 @@ describe("lookupAsk and hintsAfterLookup: what the lookup is asked, and what it 
   });
 });
 
+describe("segmentOf: an 8x8 check's segment of the open rows, and the start times its open lists are read within", () => {
+  // Rows as the claim reads them: newest first, one more than the share when more lie below.
+  const at = (minute: number) => `2026-12-01T00:${String(minute).padStart(2, "0")}:00.000000Z`;
+  const open = (minute: number, id = `r${minute}`): WatchedRow => ({ ...row(id, 1), created_at: at(minute) });
+  const read = (...minutes: number[]) => minutes.map((m) => open(m));
+
+  it.each([
+    {
+      what: "the top, with more below: up to the frontier, down to its oldest row; the next starts below that row",
+      rows: read(50, 40, 30, 20),
+      share: 3,
+      hints: {},
+      frontierAt: at(55),
+      expected: { rows: 3, range: { from: at(30), to: at(55), last: false }, below: { at: at(30), id: "r30" } },
+    },
+    {
+      what: "below the top, with more below: up to where the last segment ended",
+      rows: read(25, 20, 10, 5),
+      share: 3,
+      hints: { below: { at: at(30), id: "r30" } },
+      frontierAt: at(55),
+      expected: { rows: 3, range: { from: at(10), to: at(30), last: false }, below: { at: at(10), id: "r10" } },
+    },
+    {
+      what: "the last segment: down to the bottom, and the next starts at the top",
+      rows: read(25, 20),
+      share: 3,
+      hints: { below: { at: at(30), id: "r30" } },
+      frontierAt: at(55),
+      expected: { rows: 2, range: { from: null, to: at(30), last: true } },
+    },
+    {
+      what: "no row below the last segment's end: the rest of the start times, then the top",
+      rows: [],
+      share: 3,
+      hints: { below: { at: at(30), id: "r30" } },
+      frontierAt: at(55),
+      expected: { rows: 0, range: { from: null, to: at(30), last: true } },
+    },
+    {
+      what: "one segment holds every row: every start time up to the frontier",
+      rows: read(50, 40),
+      share: 3,
+      hints: {},
+      frontierAt: at(55),
+      expected: { rows: 2, range: { from: null, to: at(55), last: true } },
+    },
+    {
+      what: "a row newer than the frontier: the range reaches it",
+      rows: read(58, 40),
+      share: 3,
+      hints: {},
+      frontierAt: at(55),
+      expected: { rows: 2, range: { from: null, to: at(58), last: true } },
+    },
+    {
+      what: "no frontier (an empty listing at the baseline) and no row: every start time",
+      rows: [],
+      share: 3,
+      hints: {},
+      frontierAt: null,
+      expected: { rows: 0, range: { from: null, to: null, last: true } },
+    },
+  ])("$what", ({ rows, share, hints, frontierAt, expected }) => {
+    const segment = segmentOf(rows, share, hints, frontierAt);
+    expect(segment.rows).toEqual(rows.slice(0, expected.rows));
+    expect(segment.range).toEqual(expected.range);
+    expect(segment.below).toEqual(expected.below);
+  });
+
+  it("a pass of segments holds every open row once, and its ranges cover every start time up to the frontier", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 59 }), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 7 }),
+        (minutes, share) => {
+          // Ties: two rows at each start time.
+          const all = minutes
+            .flatMap((m) => [open(m, `a${m}`), open(m, `b${m}`)])
+            .sort((x, y) =>
+              x.created_at === y.created_at ? (x.item_id < y.item_id ? 1 : -1) : x.created_at < y.created_at ? 1 : -1,
+            );
+          const frontierAt = at(59);
+          let hints: { below?: { at: string; id: string } } = {};
+          const seen: string[] = [];
+          const ranges: { from: string | null; to: string | null }[] = [];
+          for (let checks = 0; checks <= all.length + 1; checks++) {
+            // What the claim reads: rows below the last end in (created_at, item_id), newest first, share + 1.
+            const below = hints.below;
+            const rows = all
+              .filter((r) => !below || r.created_at < below.at || (r.created_at === below.at && r.item_id < below.id))
+              .slice(0, share + 1);
+            const segment = segmentOf(rows, share, hints, frontierAt);
+            seen.push(...segment.rows.map((r) => r.item_id));
+            ranges.push(segment.range);
+            for (const r of segment.rows) {
+              const { from, to } = segment.range;
+              expect((from === null || r.created_at >= from) && (to === null || r.created_at <= to)).toBe(true);
+            }
+            if (segment.range.last) break;
+            hints = { below: segment.below };
+          }
+          expect(seen.sort()).toEqual(all.map((r) => r.item_id).sort());
+          // Consecutive ranges meet: each reaches up to where the one before it reached down.
+          expect(ranges[0]?.to).toBe(frontierAt);
+          for (let i = 1; i < ranges.length; i++) expect(ranges[i]?.to).toBe(ranges[i - 1]?.from);
+          expect(ranges.at(-1)?.from).toBeNull();
+        },
+      ),
+    );
+  });
+});
+
 describe("openAfter: the items watched open once the rows are applied", () => {
   it.each([
     ["nothing changes", [row("a", 1), row("b", 1)], [], [], 2],
@@ -181,11 +295,33 @@ describe("conclusion: what a check commits and reports", () => {
       events: 3,
       calls: 7,
       backlog: true,
+      moreOpen: false,
       watched: 5,
     });
     expect("error" in result).toBe(false);
     // The queue consumer logs the result's fields as they come: in this order.
-    expect(Object.keys(result)).toEqual(["source", "outcome", "created", "events", "calls", "backlog", "watched"]);
+    expect(Object.keys(result)).toEqual([
+      "source",
+      "outcome",
+      "created",
+      "events",
+      "calls",
+      "backlog",
+      "moreOpen",
+      "watched",
+    ]);
+    const more = conclusion(
+      { key, lease: "L", now: NOW },
+      c,
+      rows,
+      { ...report, moreOpen: true },
+      {
+        calls: 7,
+        events: 3,
+        sequence: 12,
+      },
+    );
+    expect(more.result.moreOpen).toBe(true);
   });
 
   it("a baseline reports nothing created, and a sequence that did not move commits none", () => {

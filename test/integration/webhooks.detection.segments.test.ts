@@ -1,0 +1,140 @@
+// An 8x8 source with more open instances than one check reads: each check reads a segment of its open rows (200, in
+// start-time order) and the open lists within the segment's start times, and sends the next check at once, so one
+// tick still reads every open instance again, and each check's cost stays bounded. Counted, never timed.
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { checkSource } from "../../src/detection/check";
+import { sourceDeps } from "../../src/detection/sources";
+import type { CheckMessage } from "../../src/detection/tick";
+import { countingD1 } from "../support/d1-count";
+import { eightByEightSource as src } from "../support/detection";
+import { eightByEightSim, resetSimulators } from "../support/simulator";
+import { consumeCheck, createHookEndpoint, resetWebhookStore, rows, runCron, webhookEnv } from "../support/webhooks";
+
+const SEGMENT = 200;
+
+beforeEach(async () => {
+  await resetWebhookStore();
+  await resetSimulators();
+});
+
+const openRows = async () =>
+  rows<{ item_id: string; created_at: string }>(
+    "SELECT item_id, created_at FROM watched_items WHERE source = ? AND open = 1 ORDER BY created_at DESC, item_id DESC",
+    src.source,
+  );
+
+const events = async (after: number) =>
+  (
+    await rows<{ type: string; object_id: string; payload: string }>(
+      "SELECT type, object_id, payload FROM events WHERE source = ? ORDER BY sequence LIMIT -1 OFFSET ?",
+      src.source,
+      after,
+    )
+  ).map((e) => ({ line: `${e.type} ${e.object_id}`, data: JSON.parse(e.payload).data }));
+
+const lastCheck = async () =>
+  (
+    await rows<{ calls: number; watched: number }>(
+      "SELECT calls, watched FROM detection_checks WHERE source = ? ORDER BY version DESC LIMIT 1",
+      src.source,
+    )
+  )[0];
+
+describe("8x8: more open instances than a check reads", () => {
+  it("a pass of checks, one segment each, reads them all within a tick: a change or a purge anywhere is reported once, and no check reads every row", async () => {
+    const db = countingD1(env.DB);
+    const w = webhookEnv({ DB: db.binding });
+    await createHookEndpoint(w, { sources: [src.source] });
+    await runCron(w);
+    const inserted = new Set((await src.insert(450, src.open[0])).map((i) => i.id));
+    await runCron(w);
+    const open = await openRows();
+    expect(open.length).toBeGreaterThan(2 * SEGMENT);
+    // The oldest of those (in the last segment, on the latest version's Runnable list) ends; one in the middle of the
+    // second segment is purged upstream.
+    const ends = open.filter((r) => inserted.has(r.item_id)).at(-1)?.item_id as string;
+    expect(open.findIndex((r) => r.item_id === ends)).toBeGreaterThanOrEqual(2 * SEGMENT);
+    const purged = open[SEGMENT + 50]?.item_id as string;
+    await src.setStatus([ends], src.done[0]);
+    await src.remove([purged]);
+    const before = (await rows<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE source = ?", src.source))[0]?.n;
+
+    // The tick's check, then each one it sends, one at a time.
+    const perCheck: { rows: number; lists: string[] }[] = [];
+    let message: CheckMessage | undefined = { source: src.source };
+    while (message) {
+      db.reset();
+      await eightByEightSim.clearCounters();
+      await consumeCheck(w, message);
+      const lists = (await eightByEightSim.requests()).filter((line) => /[?&]status=/.test(line));
+      perCheck.push({ rows: db.count.rowsReturned, lists });
+      const sent = w.detection.take().map((m) => m.body as CheckMessage);
+      message = sent.find((m) => m.source === src.source);
+      expect(perCheck.length).toBeLessThan(10);
+    }
+    // One check per segment of 200: the open rows' pass ends with the last one, which sends no other.
+    expect(perCheck).toHaveLength(Math.ceil(open.length / SEGMENT));
+    // Each check's D1 reads hand back its segment (201 rows, one to tell that more lie below), its state, sequence and
+    // count, and the recorded rows of what its lists showed beyond its segment (ties at its edges): not every open row.
+    // Reading every open row, each check hands back more than all of them.
+    for (const check of perCheck) expect(check.rows).toBeLessThan(SEGMENT + 20);
+    // Each reads the open lists within its start times: bounded on both sides but for the last segment (to the bottom).
+    for (const [i, check] of perCheck.entries()) {
+      expect(check.lists.length).toBeGreaterThan(0);
+      for (const line of check.lists) {
+        expect(line).toContain("startTimeTo=");
+        if (i < perCheck.length - 1) expect(line).toContain("startTimeFrom=");
+      }
+    }
+    const after = await events(before ?? 0);
+    expect(after.map((e) => e.line).sort()).toEqual(
+      [`run.status_changed ${ends}`, `run.completed ${ends}`, `run.unwatched ${purged}`].sort(),
+    );
+    expect(after.find((e) => e.line.startsWith("run.unwatched"))?.data).toMatchObject({ reason: "gone" });
+    expect((await lastCheck())?.watched).toBe(open.length - 2);
+    expect((await openRows()).length).toBe(open.length - 2);
+
+    // The next tick starts at the top again, and a quiet pass reports nothing.
+    const quietBefore = (await rows<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE source = ?", src.source))[0]
+      ?.n;
+    await runCron(w);
+    expect(await events(quietBefore ?? 0)).toEqual([]);
+  });
+
+  it("a push naming an instance outside the check's segment: it is read by its start time, and reported at once", async () => {
+    const w = webhookEnv();
+    await createHookEndpoint(w, { sources: [src.source] });
+    await runCron(w);
+    await src.insert(450, src.open[0]);
+    await runCron(w);
+    const open = await openRows();
+    // The oldest open instance sits in the last segment: the top segment's lists (read within its start times) never
+    // show it, so its absence there says nothing, and it is looked for by its start time.
+    const oldest = open.at(-1)?.item_id as string;
+    const quiet = open[SEGMENT + 10]?.item_id as string;
+    await src.setStatus([oldest], src.done[0]);
+    const before = (await rows<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE source = ?", src.source))[0]?.n;
+    await eightByEightSim.clearCounters();
+    const result = await checkSource(
+      w.env,
+      sourceDeps(w.env, () => {}),
+      src.source,
+      { named: [oldest, quiet] },
+    );
+    expect(result).toMatchObject({ outcome: "checked", moreOpen: true });
+    expect((await events(before ?? 0)).map((e) => e.line)).toEqual([
+      `run.status_changed ${oldest}`,
+      `run.completed ${oldest}`,
+    ]);
+    // The named one still open (in the second segment) stays watched. Its absence from lists read within other start
+    // times is no sign of a cap on them either: none is learned (one would make every later list read take more calls).
+    expect((await openRows()).map((r) => r.item_id)).toContain(quiet);
+    const hints = await rows<{ hints: string }>("SELECT hints FROM detection_state WHERE source = ?", src.source);
+    expect(JSON.parse(hints[0]?.hints as string).openCap ?? 0).toBe(0);
+    const byStart = (await eightByEightSim.requests()).filter(
+      (l) => !/[?&]status=/.test(l) && l.includes("startTimeFrom="),
+    );
+    expect(byStart.length).toBeGreaterThan(0);
+  });
+});
