@@ -287,6 +287,14 @@ async function verifyBatches(
 /** 8x8's names for the open statuses, as our status filter spells them. */
 const OPEN_STATUSES = ["running", "suspended"] as const;
 const MAX_LIMIT = 500;
+/**
+ * Open-list items one check reads at most, all lists together: each is parsed, validated and normalized, so the
+ * lists' size would otherwise set the check's CPU (the baseline read every open instance of every version while its
+ * 40 calls lasted: up to 20,000 items). A segment's 200 rows and the open instances not watched in its start times fit
+ * (`segmentOf`); a list cut short by the bound judges no absence, and what it did show of instances not watched yet is
+ * watched from then on, so the next pass of segments finds it shorter.
+ */
+export const OPEN_ITEMS_PER_CHECK = 1_000;
 
 /** One of 8x8's open lists: a status of a version (null: the latest, the listing's default). */
 interface OpenList {
@@ -351,15 +359,18 @@ async function eightByEightLookup(
   const { from = null, to = null, last = true } = req.range ?? {};
   const bounds = { ...(from === null ? {} : { started_from: from }), ...(to === null ? {} : { started_to: to }) };
   const inRange = (w: WatchedRow) => (from === null || w.created_at >= from) && (to === null || w.created_at <= to);
+  let left = OPEN_ITEMS_PER_CHECK;
   for (const list of openListsFor(req)) {
     const open = reader({ status: list.status, ...(list.version ? { version: list.version } : {}), ...bounds });
     // A short answer ends a list here; should it have been a silent cap, the missing instances' own windows
     // below find them still open, and the cap is learned.
-    for (let offset = 0; req.budget.left() > 0; ) {
-      const { items } = await open.read(offset, window, 0, { short: true });
+    for (let offset = 0; left > 0 && req.budget.left() > 0; ) {
+      const asked = Math.min(window, left);
+      const { items } = await open.read(offset, asked, 0, { short: true });
       for (const item of items) listed.set(item.id, item);
       offset += items.length;
-      if (items.length < window) {
+      left -= items.length;
+      if (items.length < asked) {
         if (items.length > 0) short.push(items.length);
         complete.add(listKey(list));
         break;

@@ -3,7 +3,9 @@
 // tick still reads every open instance again, and each check's cost stays bounded. Counted, never timed.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { EIGHT_BY_EIGHT_API_KEYS } from "../../simulator/credentials";
 import { checkSource } from "../../src/detection/check";
+import { OPEN_ITEMS_PER_CHECK } from "../../src/detection/lookups";
 import { sourceDeps } from "../../src/detection/sources";
 import type { CheckMessage } from "../../src/detection/tick";
 import { countingD1 } from "../support/d1-count";
@@ -32,6 +34,22 @@ const events = async (after: number) =>
       after,
     )
   ).map((e) => ({ line: `${e.type} ${e.object_id}`, data: JSON.parse(e.payload).data }));
+
+/**
+ * The open lists' items 8x8 served since the counters were cleared: each list request the simulator logged, asked
+ * again (nothing changed upstream since), its answer counted.
+ */
+async function served(): Promise<number> {
+  const lists = (await eightByEightSim.requests()).filter((line) => /[?&]status=/.test(line));
+  let items = 0;
+  for (const line of lists) {
+    const res = await fetch(`${eightByEightSim.url}${line.slice("GET ".length)}`, {
+      headers: { Authorization: `Bearer ${EIGHT_BY_EIGHT_API_KEYS.demo}` },
+    });
+    items += ((await res.json()) as unknown[]).length;
+  }
+  return items;
+}
 
 const lastCheck = async () =>
   (
@@ -136,5 +154,42 @@ describe("8x8: more open instances than a check reads", () => {
       (l) => !/[?&]status=/.test(l) && l.includes("startTimeFrom="),
     );
     expect(byStart.length).toBeGreaterThan(0);
+  });
+
+  it("more open instances at the baseline than a check reads of the open lists: the rest are watched by the next pass, and each check reads at most 1,000 of them", async () => {
+    const inserted = (await src.insert(1_400, src.open[0])).map((i) => i.id);
+    const w = webhookEnv();
+    await createHookEndpoint(w, { sources: [src.source] });
+    await eightByEightSim.clearCounters();
+    await runCron(w);
+    expect(await served()).toBeLessThanOrEqual(OPEN_ITEMS_PER_CHECK);
+    const atBaseline = new Set((await openRows()).map((r) => r.item_id));
+    const unseen = inserted.filter((id) => !atBaseline.has(id));
+    expect(unseen.length).toBeGreaterThan(0);
+
+    // The next tick's pass, one check at a time: each reads at most the bound, and together they watch the rest.
+    let message: CheckMessage | undefined = { source: src.source };
+    let checks = 0;
+    while (message) {
+      await eightByEightSim.clearCounters();
+      await consumeCheck(w, message);
+      expect(await served()).toBeLessThanOrEqual(OPEN_ITEMS_PER_CHECK);
+      message = w.detection
+        .take()
+        .map((m) => m.body as CheckMessage)
+        .find((m) => m.source === src.source);
+      expect(++checks).toBeLessThan(20);
+    }
+    await runCron(w);
+    const watched = new Set((await openRows()).map((r) => r.item_id));
+    expect(inserted.filter((id) => !watched.has(id))).toEqual([]);
+    // None of them was announced (they were open before the baseline): watching them reports nothing.
+    expect(await events(0)).toEqual([]);
+
+    // One watched only after the baseline ends: reported once.
+    const late = unseen[0] as string;
+    await src.setStatus([late], src.done[0]);
+    await runCron(w);
+    expect((await events(0)).map((e) => e.line)).toEqual([`run.status_changed ${late}`, `run.completed ${late}`]);
   });
 });
