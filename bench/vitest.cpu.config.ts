@@ -34,6 +34,7 @@ export default defineConfig({
           BENCH_CHECK_BACKLOG: process.env.BENCH_CHECK_BACKLOG ?? "",
           BENCH_CHECK_OPEN: process.env.BENCH_CHECK_OPEN ?? "",
           BENCH_CHECK_SOURCE: process.env.BENCH_CHECK_SOURCE ?? "",
+          BENCH_CHECK_BASELINE: process.env.BENCH_CHECK_BASELINE ?? "",
         },
         // The limiter is called on every /v1 request, as in production; its limit is raised so that it never refuses.
         ratelimits: { RATE_LIMITER: { namespace_id: "7001", simple: { limit: 1_000_000, period: 60 } } },

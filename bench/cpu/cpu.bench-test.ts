@@ -822,14 +822,16 @@ async function sign(secret: Uint8Array, payload: string): Promise<string> {
  * and sends its source on at once for the rest: the row is that first check. `BENCH_CHECK_BACKLOG` measures another
  * backlog, `BENCH_CHECK_OPEN` has that many open runs watched before it (announced by checks of their own), and
  * `BENCH_CHECK_SOURCE=8x8` watches an 8x8 definition instead of Inkit's runs; the row's id then says so (`check-450`,
- * `check-500-open-1000`, `8x8-check-500`), so no recorded ratio is held against it.
+ * `check-500-open-1000`, `8x8-check-500`), so no recorded ratio is held against it. `BENCH_CHECK_BASELINE=1` measures
+ * the source's first check instead, with `BENCH_CHECK_OPEN` open items there before it (`8x8-baseline-open-1500`).
  */
 const benchOption = (name: string, fallback: number) =>
   Number((env as unknown as Record<string, string | undefined>)[name] || fallback);
 const BACKLOG = benchOption("BENCH_CHECK_BACKLOG", 500);
 const OPEN_BEFORE = benchOption("BENCH_CHECK_OPEN", 0);
 const ON_8X8 = (env as unknown as Record<string, string | undefined>).BENCH_CHECK_SOURCE === "8x8";
-const CHECK_ID = `${ON_8X8 ? "8x8-" : ""}check-${BACKLOG}${OPEN_BEFORE > 0 ? `-open-${OPEN_BEFORE}` : ""}`;
+const BASELINE = (env as unknown as Record<string, string | undefined>).BENCH_CHECK_BASELINE === "1";
+const CHECK_ID = `${ON_8X8 ? "8x8-" : ""}${BASELINE ? "baseline" : `check-${BACKLOG}`}${OPEN_BEFORE > 0 ? `-open-${OPEN_BEFORE}` : ""}`;
 const DELIVERY_BATCH = 10;
 const CHECKED_DEFINITION = EIGHT_BY_EIGHT_DEFINITION_IDS.demo.appointmentReminders;
 const WATCHED = ON_8X8 ? `8x8:acme-ops/${CHECKED_DEFINITION}` : "inkit:runs";
@@ -892,6 +894,7 @@ async function queueTypes(bench: Env, ids: string[]): Promise<QueueType[]> {
   );
   if (created.status !== 201) throw new Error(`POST /v1/webhook-endpoints: ${created.status} ${created.text}`);
   const message = { source: WATCHED };
+  if (BASELINE) return [await baselineType(q, message, checks, hooks, OPEN_BEFORE)];
   await invokeQueue(DETECTION_QUEUE_NAME, [message], q, true);
   if (OPEN_BEFORE > 0) {
     await insertOpen(OPEN_BEFORE);
@@ -989,6 +992,41 @@ async function queueTypes(bench: Env, ids: string[]): Promise<QueueType[]> {
     },
   ];
   return types.filter((t) => ids.includes(t.id));
+}
+
+/** The source's first check, with `open` open items upstream before it: it records what it sees, with no events. */
+async function baselineType(
+  q: Env,
+  message: { source: string },
+  checks: ReturnType<typeof memoryQueue>,
+  hooks: ReturnType<typeof memoryQueue>,
+  open: number,
+): Promise<QueueType> {
+  if (open > 0) await insertOpen(open);
+  kept.clear();
+  const undo = await snapshot(env.DB, "baseline", WRITTEN);
+  const watched = () =>
+    env.DB.prepare("SELECT watched FROM detection_checks WHERE source = ? ORDER BY version DESC LIMIT 1")
+      .bind(WATCHED)
+      .first<{ watched: number }>();
+  return {
+    id: CHECK_ID,
+    name: `${ON_8X8 ? "8x8 " : ""}detection baseline, ${open} open items there before it`,
+    bindings: q,
+    run: (b = q) => invokeQueue(DETECTION_QUEUE_NAME, [message], b),
+    undo: async () => {
+      checks.take();
+      hooks.take();
+      await undo();
+    },
+    control: async () => {
+      for (const url of controlSpecs.get(CHECK_ID)?.upstream ?? []) await (await fetch(url)).json();
+    },
+    controlName: "the same upstream bodies, fetched and parsed",
+    // It announces nothing; the items it returned are the open items it watches from then on.
+    outcome: async () => ({ done: 0, expect: 0, itemsReturned: (await watched())?.watched ?? 0 }),
+    note: `the first check of a source with ${open} more open items: it reads the head and the open lists, and watches the open items it sees; no events. Local D1 runs in the measured process, so its own CPU is in the total; the isolate figure takes its replay out`,
+  };
 }
 
 const authorized = (path: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
