@@ -132,11 +132,12 @@ export function pageModelReader<T extends { created_at: string }>(
 }
 
 /**
- * An offset-model source (8x8): one call for `count + 1` items, the extra one telling whether more follow.
- * Without a total, a short answer is either the end or a silent cap, and a cap may appear in the middle of a walk:
- * so only an empty answer is the end. That costs one call at a list's end (cached like any other) and loses
- * nothing when the upstream starts capping. It learns no cap (it reports 0): without a total, a short answer
- * cannot tell one from the end.
+ * An offset-model source (8x8): one call for the window's items. Without a total, a short answer is either the end
+ * or a silent cap, and a cap may appear in the middle of a walk: so only an empty answer is the end. That costs one
+ * call at a list's end (cached like any other) and loses nothing when the upstream starts capping. It learns no cap
+ * (it reports 0): without a total, a short answer cannot tell one from the end. (It asked for one item more than the
+ * window, and dropped it: only an empty answer ends a list, so that item told nothing, and it was parsed for nothing.
+ * An empty window still asks for one, to tell whether the list goes on.)
  */
 export function offsetModelReader<T>(
   fetchRange: (offset: number, limit: number, keep?: boolean) => Promise<T[]>,
@@ -153,11 +154,8 @@ export function offsetModelReader<T>(
       let ended = false;
       // The items past the window ride along when they fit the calls the window takes anyway.
       const count = Math.ceil((wanted + extra) / maxLimit) <= Math.ceil(wanted / maxLimit) ? wanted + extra : wanted;
-      while (items.length < count + 1) {
-        // The window is whole and only the item after it is missing: that one item says whether more follow,
-        // which the next read finds out anyway. Not worth a call of its own (a 500-item block asks 500, not 500 + 1).
-        if (items.length === count && count > 0) break;
-        const asked = Math.min(count + 1 - items.length, maxLimit);
+      while (items.length < Math.max(count, 1)) {
+        const asked = Math.min(Math.max(count, 1) - items.length, maxLimit);
         const got = await fetchRange(offset + items.length, asked, keep);
         if (items.length > 0 && got.length > 0) cuts.push(items.length);
         items.push(...got);
