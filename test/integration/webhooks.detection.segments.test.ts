@@ -60,65 +60,78 @@ const lastCheck = async () =>
   )[0];
 
 describe("8x8: more open instances than a check reads", () => {
-  it("a pass of checks, one segment each, reads them all within a tick: a change or a purge anywhere is reported once, and no check reads every row", async () => {
-    const db = countingD1(env.DB);
-    const w = webhookEnv({ DB: db.binding });
-    await createHookEndpoint(w, { sources: [src.source] });
-    await runCron(w);
-    const inserted = new Set((await src.insert(450, src.open[0])).map((i) => i.id));
-    await runCron(w);
-    const open = await openRows();
-    expect(open.length).toBeGreaterThan(2 * SEGMENT);
-    // The oldest of those (in the last segment, on the latest version's Runnable list) ends; one in the middle of the
-    // second segment is purged upstream.
-    const ends = open.filter((r) => inserted.has(r.item_id)).at(-1)?.item_id as string;
-    expect(open.findIndex((r) => r.item_id === ends)).toBeGreaterThanOrEqual(2 * SEGMENT);
-    const purged = open[SEGMENT + 50]?.item_id as string;
-    await src.setStatus([ends], src.done[0]);
-    await src.remove([purged]);
-    const before = (await rows<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE source = ?", src.source))[0]?.n;
+  it.each([
+    { upstream: "as documented", cap: null },
+    // A silent cap below a segment's size: a list cut short looks whole, so instances of the segment are missing from
+    // it, and are looked for by their start time (still open: nothing to report, and the cap is learned).
+    { upstream: "capping pages at 150 silently", cap: 150 },
+  ])(
+    "8x8 $upstream: a pass of checks, one segment each, reads them all within a tick: a change or a purge anywhere is reported once, and no check reads every row",
+    async ({ cap }) => {
+      const db = countingD1(env.DB);
+      const w = webhookEnv({ DB: db.binding });
+      await createHookEndpoint(w, { sources: [src.source] });
+      await runCron(w);
+      if (cap !== null) await eightByEightSim.settings({ page_size_cap: cap });
+      const inserted = new Set((await src.insert(450, src.open[0])).map((i) => i.id));
+      await runCron(w);
+      const open = await openRows();
+      expect(open.length).toBeGreaterThan(2 * SEGMENT);
+      // The oldest of those (in the last segment, on the latest version's Runnable list) ends; one in the middle of the
+      // second segment is purged upstream.
+      const ends = open.filter((r) => inserted.has(r.item_id)).at(-1)?.item_id as string;
+      expect(open.findIndex((r) => r.item_id === ends)).toBeGreaterThanOrEqual(2 * SEGMENT);
+      const purged = open[SEGMENT + 50]?.item_id as string;
+      await src.setStatus([ends], src.done[0]);
+      await src.remove([purged]);
+      const before = (await rows<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE source = ?", src.source))[0]?.n;
 
-    // The tick's check, then each one it sends, one at a time.
-    const perCheck: { rows: number; lists: string[] }[] = [];
-    let message: CheckMessage | undefined = { source: src.source };
-    while (message) {
-      db.reset();
-      await eightByEightSim.clearCounters();
-      await consumeCheck(w, message);
-      const lists = (await eightByEightSim.requests()).filter((line) => /[?&]status=/.test(line));
-      perCheck.push({ rows: db.count.rowsReturned, lists });
-      const sent = w.detection.take().map((m) => m.body as CheckMessage);
-      message = sent.find((m) => m.source === src.source);
-      expect(perCheck.length).toBeLessThan(10);
-    }
-    // One check per segment of 200: the open rows' pass ends with the last one, which sends no other.
-    expect(perCheck).toHaveLength(Math.ceil(open.length / SEGMENT));
-    // Each check's D1 reads hand back its segment (201 rows, one to tell that more lie below), its state, sequence and
-    // count, and the recorded rows of what its lists showed beyond its segment (ties at its edges): not every open row.
-    // Reading every open row, each check hands back more than all of them.
-    for (const check of perCheck) expect(check.rows).toBeLessThan(SEGMENT + 20);
-    // Each reads the open lists within its start times: bounded on both sides but for the last segment (to the bottom).
-    for (const [i, check] of perCheck.entries()) {
-      expect(check.lists.length).toBeGreaterThan(0);
-      for (const line of check.lists) {
-        expect(line).toContain("startTimeTo=");
-        if (i < perCheck.length - 1) expect(line).toContain("startTimeFrom=");
+      // The tick's check, then each one it sends, one at a time.
+      const perCheck: { rows: number; lists: string[] }[] = [];
+      let message: CheckMessage | undefined = { source: src.source };
+      while (message) {
+        db.reset();
+        await eightByEightSim.clearCounters();
+        await consumeCheck(w, message);
+        const lists = (await eightByEightSim.requests()).filter((line) => /[?&]status=/.test(line));
+        perCheck.push({ rows: db.count.rowsReturned, lists });
+        const sent = w.detection.take().map((m) => m.body as CheckMessage);
+        message = sent.find((m) => m.source === src.source);
+        expect(perCheck.length).toBeLessThan(10);
       }
-    }
-    const after = await events(before ?? 0);
-    expect(after.map((e) => e.line).sort()).toEqual(
-      [`run.status_changed ${ends}`, `run.completed ${ends}`, `run.unwatched ${purged}`].sort(),
-    );
-    expect(after.find((e) => e.line.startsWith("run.unwatched"))?.data).toMatchObject({ reason: "gone" });
-    expect((await lastCheck())?.watched).toBe(open.length - 2);
-    expect((await openRows()).length).toBe(open.length - 2);
+      // One check per segment of 200: the open rows' pass ends with the last one, which sends no other.
+      expect(perCheck).toHaveLength(Math.ceil(open.length / SEGMENT));
+      // Each check's D1 reads hand back its segment (201 rows, one to tell that more lie below), its state, sequence and
+      // count, and the recorded rows of what its lists showed beyond its segment (ties at its edges): not every open row.
+      // Reading every open row, each check hands back more than all of them.
+      for (const check of perCheck) expect(check.rows).toBeLessThan(SEGMENT + 20);
+      // Each reads the open lists within its start times: bounded on both sides but for the last segment (to the bottom).
+      for (const [i, check] of perCheck.entries()) {
+        expect(check.lists.length).toBeGreaterThan(0);
+        for (const line of check.lists) {
+          expect(line).toContain("startTimeTo=");
+          if (i < perCheck.length - 1) expect(line).toContain("startTimeFrom=");
+        }
+      }
+      const after = await events(before ?? 0);
+      expect(after.map((e) => e.line).sort()).toEqual(
+        [`run.status_changed ${ends}`, `run.completed ${ends}`, `run.unwatched ${purged}`].sort(),
+      );
+      expect(after.find((e) => e.line.startsWith("run.unwatched"))?.data).toMatchObject({ reason: "gone" });
+      expect((await lastCheck())?.watched).toBe(open.length - 2);
+      expect((await openRows()).length).toBe(open.length - 2);
+      // A capped upstream taught the cap: later lists are read in windows of it.
+      const hints = await rows<{ hints: string }>("SELECT hints FROM detection_state WHERE source = ?", src.source);
+      expect(JSON.parse(hints[0]?.hints as string).openCap ?? 0).toBe(cap ?? 0);
 
-    // The next tick starts at the top again, and a quiet pass reports nothing.
-    const quietBefore = (await rows<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE source = ?", src.source))[0]
-      ?.n;
-    await runCron(w);
-    expect(await events(quietBefore ?? 0)).toEqual([]);
-  });
+      // The next tick starts at the top again, and a quiet pass reports nothing.
+      const quietBefore = (
+        await rows<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE source = ?", src.source)
+      )[0]?.n;
+      await runCron(w);
+      expect(await events(quietBefore ?? 0)).toEqual([]);
+    },
+  );
 
   it("a push naming an instance outside the check's segment: it is read by its start time, and reported at once", async () => {
     const w = webhookEnv();
