@@ -406,9 +406,16 @@ async function eightByEightLookup(
 }
 
 /**
+ * Items the windows by start time read at most in one check (one full window): the instances that left the open lists
+ * may sit among many others that ended, and each item read is parsed. What is left waits for the next pass.
+ */
+export const RESOLVE_ITEMS_PER_CHECK = 500;
+
+/**
  * Finds instances that left the open lists, by start time: windows from the newest missing one down to the oldest,
  * 500 a call, so instances close in time share calls. Everything strictly newer than a window's last item was in the
- * window: a missing instance not there is gone. Stops (leaving the rest for the next check) when the budget is out.
+ * window: a missing instance not there is gone. Stops (leaving the rest for a later check) when the budget is out or
+ * RESOLVE_ITEMS_PER_CHECK items were read.
  */
 async function resolveMissing(
   reader: (filters: Record<string, string>) => OffsetReader<EightByEightRunNormalized>,
@@ -419,16 +426,18 @@ async function resolveMissing(
   const gone: string[] = [];
   const byVersion = new Map<string | null, WatchedRow[]>();
   for (const row of missing) byVersion.set(row.version, [...(byVersion.get(row.version) ?? []), row]);
+  let itemsLeft = RESOLVE_ITEMS_PER_CHECK;
   for (const [version, rows] of byVersion) {
     let left = [...rows].sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
-    while (left.length > 0 && budget.left() > 0) {
+    while (left.length > 0 && budget.left() > 0 && itemsLeft > 0) {
       const newest = left[0] as WatchedRow;
       const oldest = left.at(-1) as WatchedRow;
       const { items } = await reader({
         started_from: oldest.created_at,
         started_to: newest.created_at,
         ...(version ? { version } : {}),
-      }).read(0, MAX_LIMIT, 0, { short: true });
+      }).read(0, Math.min(MAX_LIMIT, itemsLeft), 0, { short: true });
+      itemsLeft -= items.length;
       const byId = new Map(items.map((item) => [item.id, item]));
       const last = items.at(-1);
       const covered = (row: WatchedRow) =>

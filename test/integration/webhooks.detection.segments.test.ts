@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EIGHT_BY_EIGHT_API_KEYS } from "../../simulator/credentials";
 import { checkSource } from "../../src/detection/check";
-import { OPEN_ITEMS_PER_CHECK } from "../../src/detection/lookups";
+import { OPEN_ITEMS_PER_CHECK, RESOLVE_ITEMS_PER_CHECK } from "../../src/detection/lookups";
 import { sourceDeps } from "../../src/detection/sources";
 import type { CheckMessage } from "../../src/detection/tick";
 import { countingD1 } from "../support/d1-count";
@@ -36,11 +36,14 @@ const events = async (after: number) =>
   ).map((e) => ({ line: `${e.type} ${e.object_id}`, data: JSON.parse(e.payload).data }));
 
 /**
- * The open lists' items 8x8 served since the counters were cleared: each list request the simulator logged, asked
- * again (nothing changed upstream since), its answer counted.
+ * The items 8x8 served since the counters were cleared, to the open lists' reads or to the reads by start time (of
+ * instances that left them): each such request the simulator logged, asked again (nothing changed upstream since), its
+ * answer counted.
  */
-async function served(): Promise<number> {
-  const lists = (await eightByEightSim.requests()).filter((line) => /[?&]status=/.test(line));
+async function served(which: "lists" | "by start time" = "lists"): Promise<number> {
+  const lists = (await eightByEightSim.requests()).filter((line) =>
+    which === "lists" ? /[?&]status=/.test(line) : !/[?&]status=/.test(line) && /[?&]startTimeFrom=/.test(line),
+  );
   let items = 0;
   for (const line of lists) {
     const res = await fetch(`${eightByEightSim.url}${line.slice("GET ".length)}`, {
@@ -204,5 +207,44 @@ describe("8x8: more open instances than a check reads", () => {
     await src.setStatus([late], src.done[0]);
     await runCron(w);
     expect((await events(0)).map((e) => e.line)).toEqual([`run.status_changed ${late}`, `run.completed ${late}`]);
+  });
+
+  it("many instances end at once, sparse among others that ended: each check reads at most 500 by start time, and every end is reported once", async () => {
+    const w = webhookEnv();
+    await createHookEndpoint(w, { sources: [src.source] });
+    await runCron(w);
+    const inserted = (await src.insert(1_500, src.open[0])).map((i) => i.id);
+    await runCron(w);
+    // Nine in ten end: the rest are open among 1,350 that ended.
+    const sparse = inserted.filter((_, i) => i % 10 === 0);
+    await src.setStatus(
+      inserted.filter((_, i) => i % 10 !== 0),
+      src.done[0],
+    );
+    await runCron(w);
+    const before = (await rows<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE source = ?", src.source))[0]?.n;
+    // Then those end too: the reads by start time that find them span every instance between them.
+    await src.setStatus(sparse, src.done[0]);
+    let checks = 0;
+    for (let tick = 0; tick < 8; tick++) {
+      let message: CheckMessage | undefined = { source: src.source };
+      while (message) {
+        await eightByEightSim.clearCounters();
+        await consumeCheck(w, message);
+        expect(await served("by start time")).toBeLessThanOrEqual(RESOLVE_ITEMS_PER_CHECK);
+        message = w.detection
+          .take()
+          .map((m) => m.body as CheckMessage)
+          .find((m) => m.source === src.source);
+        checks++;
+      }
+    }
+    const after = await events(before ?? 0);
+    expect(after.map((e) => e.line).sort()).toEqual(
+      sparse.flatMap((id) => [`run.completed ${id}`, `run.status_changed ${id}`]).sort(),
+    );
+    const stillOpen = new Set((await openRows()).map((r) => r.item_id));
+    expect(sparse.filter((id) => stillOpen.has(id))).toEqual([]);
+    expect(checks).toBeGreaterThan(1);
   });
 });
