@@ -288,11 +288,11 @@ async function verifyBatches(
 const OPEN_STATUSES = ["running", "suspended"] as const;
 const MAX_LIMIT = 500;
 /**
- * Open-list items one check reads at most, all lists together: each is parsed, validated and normalized, so the
- * lists' size would otherwise set the check's CPU (the baseline read every open instance of every version while its
- * 40 calls lasted: up to 20,000 items). A segment's 200 rows and the open instances not watched in its start times fit
- * (`segmentOf`); a list cut short by the bound judges no absence, and what it did show of instances not watched yet is
- * watched from then on, so the next pass of segments finds it shorter.
+ * Open-list items one check reads at most, all lists together (shared out evenly, see `eightByEightLookup`): each is
+ * parsed, validated and normalized, so the lists' size would otherwise set the check's CPU (the baseline read every
+ * open instance of every version while its 40 calls lasted: up to 20,000 items). A segment's 200 rows and the open
+ * instances not watched in its start times fit (`segmentOf`); a list cut short by the bound judges no absence, and
+ * what it did show of instances not watched yet is watched from then on, so the next pass of segments finds it shorter.
  */
 export const OPEN_ITEMS_PER_CHECK = 1_000;
 
@@ -354,24 +354,31 @@ async function eightByEightLookup(
     openReader(source, req.deps, { credential: req.credential, filters });
   const window = req.openCap > 0 ? Math.min(req.openCap, MAX_LIMIT) : MAX_LIMIT;
   const listed = new Map<string, EightByEightRunNormalized>();
-  const short: number[] = [];
+  /** Per list: its short answer, when one ended it (never one cut by the item bound). */
+  const shortOf = new Map<string, number>();
   const complete = new Set<string>();
   const { from = null, to = null, last = true } = req.range ?? {};
   const bounds = { ...(from === null ? {} : { started_from: from }), ...(to === null ? {} : { started_to: to }) };
   const inRange = (w: WatchedRow) => (from === null || w.created_at >= from) && (to === null || w.created_at <= to);
+  // The item bound is shared out as the lists go, the latest version's Runnable list last: each list gets an even
+  // share of what is left, so every list (every version's, at the baseline) is read, and what the small ones leave
+  // goes to the large one (most open instances are there, and it is read every check).
+  const lists = openListsFor(req).reverse();
   let left = OPEN_ITEMS_PER_CHECK;
-  for (const list of openListsFor(req)) {
+  for (const [i, list] of lists.entries()) {
     const open = reader({ status: list.status, ...(list.version ? { version: list.version } : {}), ...bounds });
+    let share = Math.max(1, Math.floor(left / (lists.length - i)));
     // A short answer ends a list here; should it have been a silent cap, the missing instances' own windows
     // below find them still open, and the cap is learned.
-    for (let offset = 0; left > 0 && req.budget.left() > 0; ) {
-      const asked = Math.min(window, left);
+    for (let offset = 0; share > 0 && req.budget.left() > 0; ) {
+      const asked = Math.min(window, share);
       const { items } = await open.read(offset, asked, 0, { short: true });
       for (const item of items) listed.set(item.id, item);
       offset += items.length;
+      share -= items.length;
       left -= items.length;
       if (items.length < asked) {
-        if (items.length > 0) short.push(items.length);
+        if (items.length > 0 && asked === window) shortOf.set(listKey(list), items.length);
         complete.add(listKey(list));
         break;
       }
@@ -381,20 +388,25 @@ async function eightByEightLookup(
   // Only a list read to its end says anything by an absence.
   const latest = req.latest ?? null;
   const absent = req.watched.filter((w) => !listed.has(w.item_id) && inRange(w) && complete.has(listOf(w, latest)));
-  const named = req.watched.filter((w) => !listed.has(w.item_id) && !inRange(w));
-  const resolved = await resolveMissing(reader, [...absent, ...named], req.budget);
-  // A missing instance found still on the list it was missing from means that list was cut short by a cap: read in
-  // windows of it from now on. (One found on the other open list moved there.)
-  const rowList = new Map(absent.map((w) => [w.item_id, listOf(w, latest)]));
-  const stillOpen = resolved.found.some(
-    (item) =>
-      (item.status === "running" || item.status === "suspended") &&
-      rowList.get(item.id) === listOf({ version: versionOfInstance(item), status: item.status }, latest),
+  // Rows a push named outside the range are looked for apart from the absent rows, so none widens their windows.
+  const named = await resolveMissing(
+    reader,
+    req.watched.filter((w) => !listed.has(w.item_id) && !inRange(w)),
+    req.budget,
   );
-  const openCap = stillOpen && short.length > 0 ? Math.min(...short) : req.openCap;
+  const resolved = await resolveMissing(reader, absent, req.budget);
+  // A missing instance found still on the list it was missing from means that list was cut short by a cap: read in
+  // windows of that list's short answer from now on. (One found on the other open list moved there.)
+  const rowList = new Map(absent.map((w) => [w.item_id, listOf(w, latest)]));
+  const caps = resolved.found
+    .filter((item) => item.status === "running" || item.status === "suspended")
+    .filter((item) => rowList.get(item.id) === listOf({ version: versionOfInstance(item), status: item.status }, latest))
+    .map((item) => shortOf.get(rowList.get(item.id) as string))
+    .filter((cap): cap is number => cap !== undefined);
+  const openCap = caps.length > 0 ? Math.min(...caps) : req.openCap;
   return {
-    found: [...[...listed.values()].filter((item) => watchedIds.has(item.id)), ...resolved.found],
-    gone: resolved.gone,
+    found: [...[...listed.values()].filter((item) => watchedIds.has(item.id)), ...named.found, ...resolved.found],
+    gone: [...named.gone, ...resolved.gone],
     seenOpen: [...listed.values()].filter((item) => !watchedIds.has(item.id)),
     seenChanged: [],
     seenListed: [],

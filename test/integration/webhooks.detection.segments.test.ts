@@ -247,4 +247,54 @@ describe("8x8: more open instances than a check reads", () => {
     expect(sparse.filter((id) => stillOpen.has(id))).toEqual([]);
     expect(checks).toBeGreaterThan(1);
   });
+
+  it("an older version's open instances are watched at the baseline even when the latest version's Runnable list alone fills the bound, and their ends are reported", async () => {
+    const definitionId = src.source.slice(src.source.indexOf("/") + 1);
+    const older = (await src.insert(30, src.open[0])).map((i) => i.id);
+    await eightByEightSim.publish({ definitionId });
+    await src.insert(1_100, src.open[0]);
+    const w = webhookEnv();
+    await createHookEndpoint(w, { sources: [src.source] });
+    await eightByEightSim.clearCounters();
+    await runCron(w);
+    expect(await served()).toBeLessThanOrEqual(OPEN_ITEMS_PER_CHECK);
+    const watched = new Set((await openRows()).map((r) => r.item_id));
+    expect(older.filter((id) => !watched.has(id))).toEqual([]);
+    const ends = older.slice(0, 10);
+    await src.setStatus(ends, src.done[0]);
+    for (let tick = 0; tick < 8; tick++) await runCron(w);
+    expect((await events(0)).map((e) => e.line).sort()).toEqual(
+      ends.flatMap((id) => [`run.completed ${id}`, `run.status_changed ${id}`]).sort(),
+    );
+  });
+
+  it("a silent cap is learned from the list that cut an instance off, not from another list that merely ended short", async () => {
+    const w = webhookEnv();
+    await createHookEndpoint(w, { sources: [src.source] });
+    await runCron(w);
+    const ids = (await src.insert(450, src.open[0])).map((i) => i.id);
+    await runCron(w);
+    // A few suspended instances: their lists end after a few items in every segment's start times.
+    await src.setStatus(
+      ids.filter((_, i) => i % 60 === 7),
+      src.open[1],
+    );
+    await runCron(w);
+    await eightByEightSim.settings({ page_size_cap: 150 });
+    await runCron(w);
+    const cap = async () =>
+      JSON.parse(
+        (await rows<{ hints: string }>("SELECT hints FROM detection_state WHERE source = ?", src.source))[0]
+          ?.hints as string,
+      ).openCap;
+    expect(await cap()).toBe(150);
+    const before = (await rows<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE source = ?", src.source))[0]?.n;
+    const ends = ids.slice(0, 3);
+    await src.setStatus(ends, src.done[0]);
+    for (let tick = 0; tick < 3; tick++) await runCron(w);
+    expect((await events(before ?? 0)).map((e) => e.line).sort()).toEqual(
+      ends.flatMap((id) => [`run.completed ${id}`, `run.status_changed ${id}`]).sort(),
+    );
+    expect(await cap()).toBe(150);
+  });
 });
