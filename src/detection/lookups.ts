@@ -289,12 +289,13 @@ const OPEN_STATUSES = ["running", "suspended"] as const;
 const MAX_LIMIT = 500;
 /**
  * Open-list items one check reads at most, all lists together (shared out evenly, see `eightByEightLookup`): each is
- * parsed, validated and normalized, so the lists' size would otherwise set the check's CPU (the baseline read every
- * open instance of every version while its 40 calls lasted: up to 20,000 items). A segment's 200 rows and the open
- * instances not watched in its start times fit (`segmentOf`); a list cut short by the bound judges no absence, and
- * what it did show of instances not watched yet is watched from then on, so the next pass of segments finds it shorter.
+ * parsed, validated and normalized, and each one not watched yet becomes a watch row (about 8 µs of CPU each, with its
+ * row), so the lists' size would otherwise set the check's CPU (the baseline read every open instance of every version
+ * while its 40 calls lasted: up to 20,000 items). A segment's 200 rows and the open instances not watched in its start
+ * times fit (`segmentOf`); a list cut short by the bound judges no absence, and what it did show of instances not
+ * watched yet is watched from then on, so the next pass of segments finds it shorter.
  */
-export const OPEN_ITEMS_PER_CHECK = 1_000;
+export const OPEN_ITEMS_PER_CHECK = 500;
 
 /** One of 8x8's open lists: a status of a version (null: the latest, the listing's default). */
 interface OpenList {
@@ -354,7 +355,7 @@ async function eightByEightLookup(
     openReader(source, req.deps, { credential: req.credential, filters });
   const window = req.openCap > 0 ? Math.min(req.openCap, MAX_LIMIT) : MAX_LIMIT;
   const listed = new Map<string, EightByEightRunNormalized>();
-  /** Per list: its short answer, when one ended it (never one cut by the item bound). */
+  /** Per list: the short answer that ended it (the bound cuts a read by asking less, never by a short answer). */
   const shortOf = new Map<string, number>();
   const complete = new Set<string>();
   const { from = null, to = null, last = true } = req.range ?? {};
@@ -378,7 +379,7 @@ async function eightByEightLookup(
       share -= items.length;
       left -= items.length;
       if (items.length < asked) {
-        if (items.length > 0 && asked === window) shortOf.set(listKey(list), items.length);
+        if (items.length > 0) shortOf.set(listKey(list), items.length);
         complete.add(listKey(list));
         break;
       }
@@ -400,7 +401,9 @@ async function eightByEightLookup(
   const rowList = new Map(absent.map((w) => [w.item_id, listOf(w, latest)]));
   const caps = resolved.found
     .filter((item) => item.status === "running" || item.status === "suspended")
-    .filter((item) => rowList.get(item.id) === listOf({ version: versionOfInstance(item), status: item.status }, latest))
+    .filter(
+      (item) => rowList.get(item.id) === listOf({ version: versionOfInstance(item), status: item.status }, latest),
+    )
     .map((item) => shortOf.get(rowList.get(item.id) as string))
     .filter((cap): cap is number => cap !== undefined);
   const openCap = caps.length > 0 ? Math.min(...caps) : req.openCap;
