@@ -345,7 +345,7 @@ function listOf(row: Pick<WatchedRow, "version" | "status">, latest: string | nu
  * its segment, and of open instances detection does not watch with start times in it. A watched instance missing from
  * a list read to its end, within the range, has left it; one outside the range (a push named it) is looked for by its
  * start time. A pass of segments goes through every start time, and the turn of the second list moves on after each
- * pass, so every list is read in every segment's range.
+ * pass, so each list a segment's rows are on is read within its range within as many passes as there are such lists.
  */
 async function eightByEightLookup(
   source: Extract<SourceKey, { provider: "8x8" }>,
@@ -388,24 +388,26 @@ async function eightByEightLookup(
   const watchedIds = new Set(req.watched.map((w) => w.item_id));
   // Only a list read to its end says anything by an absence.
   const latest = req.latest ?? null;
-  const absent = req.watched.filter((w) => !listed.has(w.item_id) && inRange(w) && complete.has(listOf(w, latest)));
+  const unlisted = req.watched.filter((w) => !listed.has(w.item_id));
+  const absent = unlisted.filter((w) => inRange(w) && complete.has(listOf(w, latest)));
   // Rows a push named outside the range are looked for apart from the absent rows, so none widens their windows.
   const named = await resolveMissing(
     reader,
-    req.watched.filter((w) => !listed.has(w.item_id) && !inRange(w)),
+    unlisted.filter((w) => !inRange(w)),
     req.budget,
   );
   const resolved = await resolveMissing(reader, absent, req.budget);
   // A missing instance found still on the list it was missing from means that list was cut short by a cap: read in
   // windows of that list's short answer from now on. (One found on the other open list moved there.)
   const rowList = new Map(absent.map((w) => [w.item_id, listOf(w, latest)]));
-  const caps = resolved.found
-    .filter((item) => item.status === "running" || item.status === "suspended")
-    .filter(
-      (item) => rowList.get(item.id) === listOf({ version: versionOfInstance(item), status: item.status }, latest),
-    )
-    .map((item) => shortOf.get(rowList.get(item.id) as string))
-    .filter((cap): cap is number => cap !== undefined);
+  const caps = resolved.found.flatMap((item) => {
+    const list = rowList.get(item.id);
+    const stillOn =
+      (item.status === "running" || item.status === "suspended") &&
+      list === listOf({ version: versionOfInstance(item), status: item.status }, latest);
+    const cap = stillOn && list !== undefined ? shortOf.get(list) : undefined;
+    return cap === undefined ? [] : [cap];
+  });
   const openCap = caps.length > 0 ? Math.min(...caps) : req.openCap;
   return {
     found: [...[...listed.values()].filter((item) => watchedIds.has(item.id)), ...named.found, ...resolved.found],

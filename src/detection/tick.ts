@@ -51,9 +51,9 @@ export async function scheduleChecks(env: Env): Promise<number> {
 /**
  * Checks one source with its own upstream budget. A check that left a backlog, or open rows below its segment (and
  * met no failure), sends itself again, so a burst is caught up in seconds rather than a check per tick, and every open
- * row is read again within the tick; a busy source is left to its holder. A check
- * its account's request budget refused (detection draws only what listings leave) stops where it was, having committed
- * what it read, and sends itself again for when the budget has room: delayed, never lost.
+ * row is read again within the tick; a busy source is left to its holder. A check its account's request budget refused
+ * (detection draws only what listings leave) stops where it was, having committed what it read, and sends itself again
+ * for when the budget has room: delayed, never lost.
  */
 async function runCheck(env: Env, deps: SourceDeps, message: CheckMessage): Promise<CheckResult> {
   const { source } = message;

@@ -154,8 +154,9 @@ export function offsetModelReader<T>(
       let ended = false;
       // The items past the window ride along when they fit the calls the window takes anyway.
       const count = Math.ceil((wanted + extra) / maxLimit) <= Math.ceil(wanted / maxLimit) ? wanted + extra : wanted;
-      while (items.length < Math.max(count, 1)) {
-        const asked = Math.min(Math.max(count, 1) - items.length, maxLimit);
+      const target = Math.max(count, 1);
+      while (items.length < target) {
+        const asked = Math.min(target - items.length, maxLimit);
         const got = await fetchRange(offset + items.length, asked, keep);
         if (items.length > 0 && got.length > 0) cuts.push(items.length);
         items.push(...got);
