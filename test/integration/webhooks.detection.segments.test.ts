@@ -11,7 +11,15 @@ import type { CheckMessage } from "../../src/detection/tick";
 import { countingD1 } from "../support/d1-count";
 import { eightByEightSource as src } from "../support/detection";
 import { eightByEightSim, resetSimulators } from "../support/simulator";
-import { consumeCheck, createHookEndpoint, resetWebhookStore, rows, runCron, webhookEnv } from "../support/webhooks";
+import {
+  consumeCheck,
+  createHookEndpoint,
+  resetWebhookStore,
+  rows,
+  runCron,
+  type WebhookEnv,
+  webhookEnv,
+} from "../support/webhooks";
 
 const SEGMENT = 200;
 
@@ -54,6 +62,25 @@ async function served(which: "lists" | "by start time" = "lists"): Promise<numbe
   return items;
 }
 
+/**
+ * One tick's pass for the source, one check at a time as the queue runs them: the tick's check, then each one a check
+ * sends. `each` runs after every check, with the simulator's counters cleared before it. Answers the checks run.
+ */
+async function pass(w: WebhookEnv, each: () => Promise<void>): Promise<number> {
+  let checks = 0;
+  for (let message: CheckMessage | undefined = { source: src.source }; message; ) {
+    await eightByEightSim.clearCounters();
+    await consumeCheck(w, message);
+    await each();
+    message = w.detection
+      .take()
+      .map((m) => m.body as CheckMessage)
+      .find((m) => m.source === src.source);
+    expect(++checks).toBeLessThan(40);
+  }
+  return checks;
+}
+
 const lastCheck = async () =>
   (
     await rows<{ calls: number; watched: number }>(
@@ -91,17 +118,12 @@ describe("8x8: more open instances than a check reads", () => {
 
       // The tick's check, then each one it sends, one at a time.
       const perCheck: { rows: number; lists: string[] }[] = [];
-      let message: CheckMessage | undefined = { source: src.source };
-      while (message) {
-        db.reset();
-        await eightByEightSim.clearCounters();
-        await consumeCheck(w, message);
+      db.reset();
+      await pass(w, async () => {
         const lists = (await eightByEightSim.requests()).filter((line) => /[?&]status=/.test(line));
         perCheck.push({ rows: db.count.rowsReturned, lists });
-        const sent = w.detection.take().map((m) => m.body as CheckMessage);
-        message = sent.find((m) => m.source === src.source);
-        expect(perCheck.length).toBeLessThan(10);
-      }
+        db.reset();
+      });
       // One check per segment of 200: the open rows' pass ends with the last one, which sends no other.
       expect(perCheck).toHaveLength(Math.ceil(open.length / SEGMENT));
       // Each check's D1 reads hand back its segment (201 rows, one to tell that more lie below), its state, sequence and
@@ -189,19 +211,9 @@ describe("8x8: more open instances than a check reads", () => {
       const watched = new Set((await openRows()).map((r) => r.item_id));
       return inserted.every((id) => watched.has(id));
     };
-    for (let tick = 0; tick < 6 && !(await watchedAll()); tick++) {
-      let message: CheckMessage | undefined = { source: src.source };
-      while (message) {
-        await eightByEightSim.clearCounters();
-        await consumeCheck(w, message);
-        expect(await served()).toBeLessThanOrEqual(OPEN_ITEMS_PER_CHECK);
-        message = w.detection
-          .take()
-          .map((m) => m.body as CheckMessage)
-          .find((m) => m.source === src.source);
-        expect(++checks).toBeLessThan(40);
-      }
-    }
+    for (let tick = 0; tick < 6 && !(await watchedAll()); tick++)
+      checks += await pass(w, async () => expect(await served()).toBeLessThanOrEqual(OPEN_ITEMS_PER_CHECK));
+    expect(checks).toBeLessThan(40);
     expect(await watchedAll()).toBe(true);
     // None of them was announced (they were open before the baseline): watching them reports nothing.
     expect(await events(0)).toEqual([]);
@@ -230,19 +242,10 @@ describe("8x8: more open instances than a check reads", () => {
     // Then those end too: the reads by start time that find them span every instance between them.
     await src.setStatus(sparse, src.done[0]);
     let checks = 0;
-    for (let tick = 0; tick < 8; tick++) {
-      let message: CheckMessage | undefined = { source: src.source };
-      while (message) {
-        await eightByEightSim.clearCounters();
-        await consumeCheck(w, message);
-        expect(await served("by start time")).toBeLessThanOrEqual(RESOLVE_ITEMS_PER_CHECK);
-        message = w.detection
-          .take()
-          .map((m) => m.body as CheckMessage)
-          .find((m) => m.source === src.source);
-        checks++;
-      }
-    }
+    for (let tick = 0; tick < 8; tick++)
+      checks += await pass(w, async () =>
+        expect(await served("by start time")).toBeLessThanOrEqual(RESOLVE_ITEMS_PER_CHECK),
+      );
     const after = await events(before ?? 0);
     expect(after.map((e) => e.line).sort()).toEqual(
       sparse.flatMap((id) => [`run.completed ${id}`, `run.status_changed ${id}`]).sort(),
